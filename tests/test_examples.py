@@ -87,4 +87,4 @@ def test_double_cait_sequence(tmp_path):
     assert abs(float(ds["surface_potential_V"].values[-1]) - 15.0) < 0.2
     header = (tmp_path / "profiles.csv").read_text().splitlines()[0]
     assert header == "time_s,step,depth_m,frac_Li,frac_Rb,frac_Cs,potential_V"
-    assert (tmp_path / "current.csv").read_text().startswith("time_s,current_A,charge_C\n")
+    assert (tmp_path / "current.csv").read_text().startswith("time_s,current_A,charge_C,surface_potential_V\n")

@@ -19,7 +19,7 @@ _SPECIES = {"charge", "initial_fraction"} | _LAW
 _COMMON_STEP = {"kind", "name", "temperature", "species"}
 _STEPS = {
     "bath": _COMMON_STEP | {"surface", "duration"},
-    "field": _COMMON_STEP | {"voltage", "anode", "duration"},
+    "field": _COMMON_STEP | {"voltage", "current", "anode", "duration"},
     "cait": _COMMON_STEP | {"ion", "source_potential", "aperture_distance", "beam_current", "charge", "duration", "cutoff_width"},
 }
 _NUMERICS = {"finest_cell": "length", "zone_cell": "length", "zone_depth": "length", "growth": "dimensionless",
@@ -193,11 +193,16 @@ def _step(r, raw, k: int, specs: dict, sample: Sample):
                 r.fail(f, "a bath step needs surface = { Ion = fraction, … } and duration")
             return BathStep(surface_fractions=_fractions(r, raw["surface"], f + ("surface",), specs), duration=duration(), **common)
         if kind == "field":
-            for key in ("voltage", "anode", "duration"):
+            for key in ("anode", "duration"):
                 if key not in raw:
-                    r.fail(f + (key,), "missing (a field step needs voltage, anode and duration)")
+                    r.fail(f + (key,), "missing (a field step needs anode, duration and one of voltage, current)")
+            if ("voltage" in raw) == ("current" in raw):
+                r.fail(f, "a field step is driven by an applied voltage or a constant current: "
+                          "give exactly one of voltage, current")
+            drive = ({"voltage": r.quantity(raw["voltage"], "voltage", f + ("voltage",))} if "voltage" in raw
+                     else {"current": r.quantity(raw["current"], "current", f + ("current",))})
             return FieldStep(
-                voltage=r.quantity(raw["voltage"], "voltage", f + ("voltage",)),
+                **drive,
                 anode_fractions=_fractions(r, raw["anode"], f + ("anode",), specs),
                 duration=duration(),
                 **common,

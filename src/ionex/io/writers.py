@@ -96,7 +96,8 @@ def write_netcdf(result: Result, path) -> Path:
 
 def write_experiment_csvs(result, directory) -> list[Path]:
     """An NPP result: profiles.csv (time_s, step, depth_m, frac_<Ion>…, potential_V; the
-    step is 1-based) and current.csv (time_s, current_A, charge_C)."""
+    step is 1-based) and current.csv (time_s, current_A, charge_C, surface_potential_V — the
+    anode potential of a galvanostatic field step)."""
     directory = Path(directory)
     nt, nd = result.fractions.shape[0], result.depth.size
     columns = [np.repeat(result.times, nd), np.repeat(np.asarray(result.step) + 1, nd), np.tile(result.depth, nt)]
@@ -110,6 +111,7 @@ def write_experiment_csvs(result, directory) -> list[Path]:
         np.savetxt(tmp, np.column_stack(columns), delimiter=",", fmt="%.10g", header=",".join(names), comments="")
     table = result.current_table()
     with atomic_path(directory / "current.csv") as tmp:
-        np.savetxt(tmp, np.column_stack([table["time_s"], table["current_A"], table["charge_C"]]), delimiter=",",
-                   fmt="%.10g", header="time_s,current_A,charge_C", comments="")
+        np.savetxt(tmp, np.column_stack([table["time_s"], table["current_A"], table["charge_C"],
+                                         table["surface_potential_V"]]), delimiter=",",
+                   fmt="%.10g", header="time_s,current_A,charge_C,surface_potential_V", comments="")
     return [directory / "profiles.csv", directory / "current.csv"]

@@ -24,7 +24,8 @@ temperature with the carried occupation; its fractions are relative to its
 
 Boundary conditions per step (ionex.solvers.npp): BathStep — Bath at the front (surface
 fractions, φ = 0), no flux and no field at the back; FieldStep — anode bath at the front at
-``voltage``, absorbing grounded electrode at the back; CaitStep — IonBeam at the front
+``voltage`` (potentiostatic) or carrying ``current`` (galvanostatic, the anode potential
+floats and is reported as the surface potential), absorbing grounded electrode at the back; CaitStep — IonBeam at the front
 (the beam ion enters while φ_s < U_src, aperture Robin condition), absorbing grounded
 electrode at the back, stopping at the delivered ``charge`` (back-electrode charge, as the
 paper measures it) or after ``duration``.
@@ -196,26 +197,34 @@ class BathStep:
 
 @dataclass(frozen=True)
 class FieldStep:
-    """Field-assisted exchange: an anode bath at ``voltage`` on the front face, a grounded
-    absorbing electrode at the back (every arriving cation is neutralised there).
+    """Field-assisted exchange: an anode bath on the front face, held at ``voltage``
+    (potentiostatic) or passing a constant ``current`` (galvanostatic: the anode potential
+    adjusts, solvers.npp.GalvanostaticBath); a grounded absorbing electrode at the back
+    (every arriving cation is neutralised there). Give exactly one of voltage and current.
 
     Attributes:
         voltage: anode potential, V.
+        current: conduction current into the front face, A (over the sample's area;
+            > 0 drives the anode's ions in).
         anode_fractions: n_i/n_0 held at the anode surface (sum 1).
         duration: s.
         name, temperature, diffusion: as for BathStep.
     """
 
-    voltage: float
-    anode_fractions: Mapping[str, float]
-    duration: float
+    voltage: float | None = None
+    anode_fractions: Mapping[str, float] = field(default_factory=dict)
+    duration: float = 0.0
     name: str = ""
     temperature: float | None = None
     diffusion: Mapping = field(default_factory=dict)
+    current: float | None = None
 
     def __post_init__(self):
-        if not (isinstance(self.voltage, numbers.Real) and math.isfinite(self.voltage)):
-            raise ValueError(f"FieldStep {self.name!r}: voltage must be a finite number of V, got {self.voltage!r}")
+        if (self.voltage is None) == (self.current is None):
+            raise ValueError(f"FieldStep {self.name!r}: give exactly one of voltage (V) and current (A)")
+        for what, value, unit in (("voltage", self.voltage, "V"), ("current", self.current, "A")):
+            if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value)):
+                raise ValueError(f"FieldStep {self.name!r}: {what} must be a finite number of {unit}, got {value!r}")
         object.__setattr__(self, "anode_fractions", _fraction_map(self.anode_fractions, f"FieldStep {self.name!r}"))
         _positive(self.duration, f"FieldStep {self.name!r} duration", "s")
         if self.temperature is not None:
@@ -642,7 +651,11 @@ def run_experiments(
                 back = npp.ClosedFace()
                 duration = step.duration
             elif kind == "field":
-                front = npp.Bath(tuple(step.anode_fractions.get(n, 0.0) for n in names), float(step.voltage))
+                anode = tuple(step.anode_fractions.get(n, 0.0) for n in names)
+                if step.current is None:
+                    front = npp.Bath(anode, float(step.voltage))
+                else:
+                    front = npp.GalvanostaticBath(anode, float(step.current) / sample.area)
                 back = npp.Electrode(0.0, absorbing=True)
                 duration = step.duration
             else:

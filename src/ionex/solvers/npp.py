@@ -199,6 +199,39 @@ class Bath:
 
 
 @dataclass(frozen=True)
+class GalvanostaticBath:
+    """A constant-current anode bath at the front: the surface densities n_i = fractions_i · n_0
+    are held and the anode potential U floats so that the conduction current into the glass
+    is the prescribed ``current_density`` j (A/m²):
+
+        e n_0 Σ z_i F_i(c_s, c_0, ψ_0 − eU/k_BT) = j,
+
+    F_i the Scharfetter–Gummel flux over the half cell at the face. The potential drop across
+    that half cell then depends only on the densities of the first cell, so U is eliminated
+    cell-locally and the Newton matrix keeps its block-banded form. The back face must hold
+    the potential (a grounded Electrode); U(t) is reported as the surface potential.
+
+    Attributes:
+        fractions: n_i/n_0 at the surface, one per species (≥ 0, some with z_i c_i > 0).
+        current_density: j (A/m²); > 0 drives the bath's ions in, < 0 pulls cations out.
+    """
+
+    fractions: tuple
+    current_density: float
+
+    def __post_init__(self):
+        f = tuple(float(v) for v in np.atleast_1d(self.fractions))
+        if any(not (math.isfinite(v) and v >= 0) for v in f):
+            raise ValueError(f"GalvanostaticBath fractions must be finite and ≥ 0, got {f}")
+        if not (isinstance(self.current_density, (int, float)) and math.isfinite(self.current_density)):
+            raise ValueError(f"GalvanostaticBath.current_density must be a finite number of A/m², "
+                             f"got {self.current_density!r}")
+        if self.current_density > 0 and not any(v > 0 for v in f):
+            raise ValueError("GalvanostaticBath: a positive current needs some ions in the bath (all fractions are 0)")
+        object.__setattr__(self, "fractions", f)
+
+
+@dataclass(frozen=True)
 class Electrode:
     """A metal electrode at potential φ (V). ``absorbing``: every arriving cation is
     neutralised (n = 0 at the face, Scharfetter–Gummel flux over the half cell);
@@ -249,7 +282,7 @@ class IonBeam:
             raise ValueError("IonBeam.source_potential must be finite")
 
 
-Boundary = ClosedFace | Bath | Electrode | IonBeam
+Boundary = ClosedFace | Bath | GalvanostaticBath | Electrode | IonBeam
 
 
 @dataclass
@@ -400,6 +433,12 @@ class _System:
             self.beam_flux = front.current_density / (ELEMENTARY_CHARGE * medium.background_density)  # m/s
             self.psi_src = front.source_potential / self.vt
             self.width = front.cutoff_width / self.vt
+        if isinstance(front, GalvanostaticBath):
+            self.anode_flux = front.current_density / (ELEMENTARY_CHARGE * medium.background_density)  # m/s
+            self.anode_cs = np.asarray(front.fractions, dtype=float)
+            self._anode_u = 0.0  # last half-cell drop ψ_0 − ψ_U, the next solve's start
+        self._front_u = 0.0
+        self._front_du = None
 
     # ----- pieces
 
@@ -419,9 +458,54 @@ class _System:
         p = getattr(face, "potential", None)
         return None if p is None else p / self.vt
 
-    def surface_potential(self, psi0):
-        """ψ at x = 0 and dψ_s/dψ_0."""
+    def anode_drop(self, c0, d0, dd0):
+        """Potential drop ψ_0 − ψ_U across the front half cell that carries the galvanostatic
+        bath's current, with the flux F, ∂F/∂c_0 (N × N) and ∂(ψ_0 − ψ_U)/∂c_0.
+
+        Σ z_i F_i(u) is strictly decreasing in u and grows only linearly at both ends, so a
+        Newton iteration kept inside a bracket (bisection when it leaves) always converges."""
+        cs = self.anode_cs
+        ds, _ = self.diffusivities(cs[None, :])
+        dface = 0.5 * (ds[0] + d0)
+        z = self.z
+        target = self.anode_flux
+        scale = abs(target) + float(np.sum(np.abs(z) * dface / self.s0 * (cs + np.abs(c0))))
+        lo, hi = -math.inf, math.inf
+        u = self._anode_u
+        for _ in range(200):
+            flux, _, dcr, dpr, bracket = _sg_flux(dface, self.s0, z, cs, c0, u)
+            g = float(flux @ z) - target
+            if abs(g) <= 1e-13 * scale:
+                break
+            if g > 0:
+                lo = u
+            else:
+                hi = u
+            dg = float(dpr @ z)
+            un = u - g / dg if dg < 0 else math.nan
+            if not lo < un < hi:
+                if math.isinf(lo) or math.isinf(hi):
+                    un = u + (1.0 if g > 0 else -1.0) * (1.0 + abs(u))
+                else:
+                    un = 0.5 * (lo + hi)
+            if un == u:
+                break
+            u = un
+        else:
+            raise SolverError("the anode potential of the galvanostatic bath could not be found")  # pragma: no cover
+        self._anode_u = u
+        dfdc = dcr + 0.5 * dd0 * bracket / self.s0
+        du = -z * dfdc / float(dpr @ z)
+        jac = np.diag(dfdc) + np.outer(dpr, du)
+        return u, flux, jac, du
+
+    def surface_potential(self, psi0, c0=None):
+        """ψ at x = 0 and dψ_s/dψ_0 (for a galvanostatic bath, the anode potential ψ_U,
+        which needs the first cell's fractions c0)."""
         f = self.front
+        if isinstance(f, GalvanostaticBath):
+            d0, dd0 = self.diffusivities(np.asarray(c0, float)[None, :])
+            return psi0 - self.anode_drop(np.maximum(c0, 0.0), d0[0], dd0[0])[0], 1.0
         if self.held(f) is not None:
             return self.held(f), 0.0
         if isinstance(f, IonBeam):
@@ -430,7 +514,8 @@ class _System:
         return psi0, 1.0
 
     def front_flux(self, c0, psi0, d0, dd0):
-        """Inflow at x = 0 per species (m/s × fraction) and its derivatives wrt c_0,i, ψ_0."""
+        """Inflow at x = 0 per species (m/s × fraction) and its derivatives wrt c_0 (N × N)
+        and ψ_0 (N)."""
         N = self.N
         f = self.front
         zero = np.zeros(N)
@@ -439,7 +524,11 @@ class _System:
             ds, _ = self.diffusivities(cs[None, :])
             dface = 0.5 * (ds[0] + d0)
             flux, _, dcr, dpr, bracket = _sg_flux(dface, self.s0, self.z, cs, c0, psi0 - f.potential / self.vt)
-            return flux, dcr + 0.5 * dd0 * bracket / self.s0, dpr
+            return flux, np.diag(dcr + 0.5 * dd0 * bracket / self.s0), dpr
+        if isinstance(f, GalvanostaticBath):
+            u, flux, jac, du = self.anode_drop(c0, d0, dd0)
+            self._front_u, self._front_du = u, du
+            return flux, jac, zero
         if isinstance(f, IonBeam):
             psis, r = self.surface_potential(psi0)
             u = (psis - self.psi_src) / self.width
@@ -449,8 +538,8 @@ class _System:
             dpsi = zero.copy()
             flux[f.species] = self.beam_flux * s
             dpsi[f.species] = self.beam_flux * ds
-            return flux, zero, dpsi
-        return zero, zero, zero
+            return flux, np.zeros((N, N)), dpsi
+        return zero, np.zeros((N, N)), zero
 
     def back_flux(self, cK, psiK, dK, ddK):
         """Outflow at x = L per species and its derivatives wrt c_K,i, ψ_K."""
@@ -467,8 +556,11 @@ class _System:
         return zero, zero, zero
 
     def front_gradient(self, psi0):
-        """∂ψ/∂x at x = 0 and its derivative wrt ψ_0."""
+        """∂ψ/∂x at x = 0 and its derivative wrt ψ_0 (for a galvanostatic bath the drop
+        found by the last front_flux call; it depends on c_0 only, see assemble)."""
         f = self.front
+        if isinstance(f, GalvanostaticBath):
+            return self._front_u / self.s0, 0.0
         if self.held(f) is not None:
             return (psi0 - self.held(f)) / self.s0, 1.0 / self.s0
         if isinstance(f, IonBeam):
@@ -519,12 +611,13 @@ class _System:
         s = gh / vol  # (K, 1)
         ii = np.arange(N)
         # ∂(flux_left − flux_right)/∂(own cell)
-        dleft_c = np.vstack([df0c[None, :], dfr])  # left face wrt this cell (its right side)
+        dleft_c = np.vstack([np.diagonal(df0c)[None, :], dfr])  # left face wrt this cell (its right side)
         dright_c = np.vstack([dfl, dfLc[None, :]])
         dleft_p = np.vstack([df0p[None, :], dfp])  # ∂F_left/∂ψ_k (ψ_k is the face's right cell)
         dright_p = np.vstack([-dfp, dfLp[None, :]])  # ∂F_right/∂ψ_k (left cell of that face)
         Bd[:, ii, ii] = 1.0 - s * (dleft_c - dright_c)
         Bd[:, :N, N] = -s * (dleft_p - dright_p)
+        Bd[0, :N, :N] -= s[0] * (df0c - np.diag(np.diagonal(df0c)))  # cross-species terms at the front
         Bl[1:, ii, ii] = -s[1:] * dfl  # ∂F_left/∂c_{k−1}
         Bl[1:, :N, N] = -s[1:] * (-dfp)  # ∂F_left/∂ψ_{k−1}
         Bu[:-1, ii, ii] = s[:-1] * dfr  # −∂(−F_right)/∂c_{k+1}
@@ -538,6 +631,8 @@ class _System:
         diag_p[-1] += self.lam2 * dgL
         Bd[:, N, N] = diag_p / self.vol
         Bd[:, N, :N] = z
+        if isinstance(self.front, GalvanostaticBath):
+            Bd[0, N, :N] -= self.lam2 * self._front_du / (self.s0 * self.vol[0])
         Bl[1:, N, N] = inv_h / self.vol[1:]
         Bu[:-1, N, N] = inv_h / self.vol[:-1]
 
@@ -564,6 +659,10 @@ class _System:
             rhs[0] -= self.lam2 * pf / self.s0
         elif isinstance(self.front, IonBeam):
             diag[0] -= self.lam2 * self.kappa / (1.0 + self.kappa * self.s0)
+        elif isinstance(self.front, GalvanostaticBath):
+            # the field at the face is fixed by the first cell's densities (a Neumann condition)
+            d0, dd0 = self.diffusivities(c[:1])
+            rhs[0] += self.lam2 * self.anode_drop(np.maximum(c[0], 0.0), d0[0], dd0[0])[0] / self.s0
         if pb is not None:
             diag[-1] -= self.lam2 / self.sL
             rhs[-1] -= self.lam2 * pb / self.sL
@@ -578,10 +677,16 @@ class _System:
 
 
 def _check_boundary(face, N, where):
-    if not isinstance(face, (ClosedFace, Bath, Electrode, IonBeam)):
-        raise ValueError(f"{where} boundary must be ClosedFace, Bath, Electrode or IonBeam, got {face!r}")  # noqa: TRY004 - bad input is a ValueError here, as for every argument
+    if not isinstance(face, (ClosedFace, Bath, GalvanostaticBath, Electrode, IonBeam)):
+        raise ValueError(f"{where} boundary must be ClosedFace, Bath, GalvanostaticBath, Electrode or IonBeam, "
+                         f"got {face!r}")  # noqa: TRY004 - bad input is a ValueError here, as for every argument
     if isinstance(face, Bath) and len(face.fractions) != N:
         raise ValueError(f"{where} Bath has {len(face.fractions)} fractions for {N} species")
+    if isinstance(face, GalvanostaticBath):
+        if len(face.fractions) != N:
+            raise ValueError(f"{where} GalvanostaticBath has {len(face.fractions)} fractions for {N} species")
+        if where != "front":
+            raise ValueError("a GalvanostaticBath can only be the front boundary")
     if isinstance(face, Bath) and where != "front":
         raise ValueError("a Bath is supported only at the front face (use an Electrode or ClosedFace at the back)")
     if isinstance(face, IonBeam):
@@ -720,7 +825,7 @@ def solve_npp(
         return e_n0 * float(fL @ system.z)
 
     def surface_potential_of(Yc):
-        return system.surface_potential(Yc[0, N])[0] * system.vt
+        return system.surface_potential(Yc[0, N], Yc[0, :N])[0] * system.vt
 
     def record(idx, Yc):
         st_dens[idx] = Yc[:, :N].T * n0
@@ -892,7 +997,7 @@ def _newton(system, Y, base, gh, weight, psi_tol):
         f0, df0c, df0p, fL, dfLc, dfLp = bf
         # boundary fluxes linearised across this update: with them the inventory change
         # of the stage equals the booked transport to round-off
-        f0_lin = f0 + df0c * delta[0, :N] + df0p * delta[0, N]
+        f0_lin = f0 + df0c @ delta[0, :N] + df0p * delta[0, N]
         fL_lin = fL + dfLc * delta[-1, :N] + dfLp * delta[-1, N]
         Y += delta
         size_c = np.abs(delta[:, :N]) * weight

@@ -54,3 +54,55 @@ def test_bad_npp_fields(old, new, field, words):
     assert msg.startswith("dc.toml") and f"{field}: " in msg, msg
     for w in words:
         assert w in msg, msg
+
+
+FIELD = """
+[model]
+kind = "nernst-planck-poisson"
+
+[sample]
+thickness = "2 um"
+area = "1 cm^2"
+background_density = "1e28 m^-3"
+relative_permittivity = 8
+temperature = "600 K"
+
+[species.Na]
+charge = 1
+D = "1e-16 m^2/s"
+initial_fraction = 1.0
+
+[species.K]
+charge = 1
+D = "1e-17 m^2/s"
+
+[[step]]
+kind = "field"
+DRIVE
+anode = { K = 1.0 }
+duration = "500 s"
+"""
+
+
+def test_field_step_with_a_constant_current():
+    r = parse_recipe(FIELD.replace("DRIVE", 'current = "2 uA"'), "f.toml")
+    (step,) = r.steps
+    assert step.current == pytest.approx(2e-6) and step.voltage is None
+    r = parse_recipe(FIELD.replace("DRIVE", 'voltage = "0.5 V"'), "f.toml")
+    assert r.steps[0].voltage == pytest.approx(0.5) and r.steps[0].current is None
+
+
+@pytest.mark.parametrize(
+    "drive, field, words",
+    [
+        ('voltage = "0.5 V"\ncurrent = "2 uA"', "step[1]", "exactly one of voltage, current"),
+        ("", "step[1]", "exactly one of voltage, current"),
+        ('current = "2 uA/cm^2"', "step[1].current", "unit of current"),
+        ('current = 2e-6', "step[1].current", "unit"),
+    ],
+)
+def test_bad_field_step_drive(drive, field, words):
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(FIELD.replace("DRIVE", drive), "f.toml")
+    msg = str(info.value)
+    assert msg.startswith("f.toml") and f"{field}: " in msg and words in msg, msg
