@@ -8,11 +8,12 @@ for temperatures). Numerics inside ionex never see pint.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 import pint
 
-__all__ = ["UnitError", "DIMENSIONS", "to_si", "format_quantity", "registry"]
+__all__ = ["UnitError", "DIMENSIONS", "to_si", "format_quantity", "registry", "split_quantity", "in_unit"]
 
 
 class UnitError(ValueError):
@@ -116,3 +117,46 @@ def format_quantity(value_si: float, si_unit: str, display_unit: str, digits: in
     ureg = registry()
     q = ureg.Quantity(value_si, si_unit).to(display_unit)
     return f"{q.magnitude:.{digits}g} {display_unit}"
+
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def split_quantity(value, what: str) -> tuple[float, str]:
+    """Split a user value into its magnitude and the unit text it was written in:
+    "1e-15 m^2/s" → (1e-15, "m^2/s"); a bare number → (x, ""). The unit is checked.
+
+    Raises:
+        UnitError naming ``what`` when the value is not a number or a quantity.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UnitError(f"{what}: found {value!r}; expected a number or a string with a unit")
+    if isinstance(value, (int, float)):
+        return _finite(float(value), what), ""
+    m = _NUMBER.match(value)
+    if not m:
+        raise UnitError(f"{what}: found {value!r}; expected a number followed by a unit, e.g. \"1e-15 m^2/s\"")
+    unit = m.group(2)
+    if unit:
+        try:
+            registry().Unit(unit)
+        except Exception as exc:  # pint raises several unrelated types for bad strings
+            raise UnitError(f"{what}: cannot read the unit {unit!r} of {value!r} ({exc})") from None
+    return _finite(float(m.group(1)), what), unit
+
+
+def in_unit(value, unit: str, what: str) -> float:
+    """The magnitude of ``value`` (number or string with a unit) expressed in ``unit``
+    ("" = dimensionless): ("300 degC", "K") → 573.15.
+
+    Raises:
+        UnitError naming ``what`` when the dimensions differ.
+    """
+    magnitude, given = split_quantity(value, what)
+    if given == unit:
+        return magnitude
+    ureg = registry()
+    try:
+        return _finite(float(ureg.Quantity(magnitude, given or "").to(unit or "").magnitude), what)
+    except pint.DimensionalityError:
+        raise UnitError(f"{what}: found {value!r}; expected a value in units of {unit or 'a plain number'}") from None
