@@ -81,6 +81,17 @@ class KirchhoffLaw:
         slope = d * 0.5 * np.pi * np.sin(np.pi * s) * h
         return cls(TABLE, np.zeros(4), phi, slope, d)
 
+    def scaled(self, factor: float) -> "KirchhoffLaw":
+        """The law of factor·D̃ (Φ scales with it): D̃ in a rescaled clock dθ = dt/factor."""
+        if not (factor > 0 and math.isfinite(factor)):
+            raise ValueError(f"scale factor must be finite and > 0, got {factor!r}")
+        if self.kind == RATIONAL:
+            params = self.params.copy()
+            params[0] *= factor  # D̃ = D_A (n0 + kχ(1−χ))/(1 + aχ) is linear in D_A at fixed a
+            return KirchhoffLaw(RATIONAL, params)
+        return KirchhoffLaw(self.kind, self.params, self.phi * factor, self.phi_slope * factor,
+                            self.coefficient * factor)
+
     def __call__(self, frac):
         """(Φ, D̃) at the site fractions ``frac`` (any shape), in m²/s."""
         c = np.ascontiguousarray(frac, dtype=float)

@@ -63,7 +63,15 @@ class TemperatureProgram:
         inner = self._t[(self._t > 0) & (self._t < duration)]
         return tuple(inner) if inner.size <= limit else ()
 
-    def sample(self, duration: float, n: int = 257) -> tuple[np.ndarray, np.ndarray]:
-        """Times (s) and temperatures (K) covering [0, duration], including every kink."""
-        t = np.union1d(np.linspace(0.0, duration, n), self._t[self._t <= duration])
+    def sample(self, duration: float, n: int = 257, kink_limit: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+        """Times (s) and temperatures (K) covering [0, duration], including every kink — or,
+        for a dense log with more than ``kink_limit`` points, an even subset of them plus
+        the hottest and coldest points (the quadratures that use this average over noise)."""
+        kinks = self._t[self._t <= duration]
+        if kinks.size > kink_limit:
+            T = self._T[: kinks.size]
+            keep = np.unique(np.concatenate([np.linspace(0, kinks.size - 1, kink_limit).round().astype(int),
+                                             [int(np.argmin(T)), int(np.argmax(T))]]))
+            kinks = kinks[keep]
+        t = np.union1d(np.linspace(0.0, duration, n), kinks)
         return t, np.asarray(self(t))
