@@ -11,7 +11,7 @@ from ..physics.optics import stress_free_index, stressed_indices
 from ..physics.stress import StressMetrics, balanced_stress, hereditary_stress, kohlrausch_factor, stress_metrics
 from .recipe import Recipe
 
-__all__ = ["Properties", "History", "compute_properties", "relaxation_time_axis", "front_profile"]
+__all__ = ["Properties", "History", "compute_properties", "relaxation_time_axis", "front_profile", "front_index"]
 
 
 @dataclass
@@ -93,6 +93,19 @@ def front_profile(result, k: int):
     return np.concatenate([[0.0], depth]), np.concatenate([[top], frac])
 
 
+def front_index(result, props: Properties, k: int, polarisation: str):
+    """Depth from the exchanged face (m) and the refractive index at output ``k`` for
+    ``polarisation`` ("TE", "TM", or "none" for the stress-free n_0), starting with the
+    surface point, up to the mid-plane of a symmetric plate: the profile a prism coupler
+    sees. The surface point takes the surface fraction and the stress of the first cell:
+    n(0) = n(x_1) + Δn_0·(χ(0) − χ(x_1)) (dimensionless)."""
+    depth, frac = front_profile(result, k)
+    profile = {"TE": props.n_te, "TM": props.n_tm, "none": props.n0}[polarisation]
+    cells = profile[k][: depth.size - 1]
+    surface = cells[0] + result.recipe.optics.index_change * (frac[0] - frac[1])
+    return depth, np.concatenate([[surface], cells])
+
+
 def compute_properties(result, history: History | None = None, *, modes: bool = True) -> Properties:
     """Stress, metrics, index profiles and modes of ``result`` as its recipe asks."""
     recipe: Recipe = result.recipe
@@ -152,12 +165,8 @@ def _modes(result, props: Properties, o):
     final = {}
     last = result.times.size - 1
     for k in range(result.times.size):
-        depth, frac = front_profile(result, k)
-        for pol, profile in (("TE", props.n_te), ("TM", props.n_tm)):
-            # the surface point takes the surface fraction; the stress of the first cell
-            cells = profile[k][: depth.size - 1]
-            surface = cells[0] + o.index_change * (frac[0] - frac[1])
-            index = np.concatenate([[surface], cells])
+        for pol in ("TE", "TM"):
+            depth, index = front_index(result, props, k, pol)
             ms = solve_modes(depth, index, o.wavelength, cover_index=o.cover_index, polarisations=(pol,), fields=k == last)
             counts[pol].append(ms.count(pol))
             if k == last:
