@@ -15,10 +15,12 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from ..errors import IonexError
+
 __all__ = ["ClusterError", "default_workers", "open_client", "run_many"]
 
 
-class ClusterError(RuntimeError):
+class ClusterError(IonexError):
     """The scheduler cannot be reached, or a run on a worker failed."""
 
 
@@ -29,7 +31,7 @@ def default_workers() -> int:
 
 @contextmanager
 def open_client(scheduler: str | None = None, *, n_workers: int | None = None,
-                timeout: float = 20.0) -> Iterator:
+                timeout: float = 10.0) -> Iterator:
     """A dask.distributed Client for the duration of the block.
 
     Args:
@@ -57,7 +59,8 @@ def open_client(scheduler: str | None = None, *, n_workers: int | None = None,
     workers = n_workers if n_workers is not None else default_workers()
     if workers < 1:
         raise ValueError(f"n_workers must be ≥ 1, got {workers}")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    # dashboard on a free port (None still binds 8787, which a second cluster then finds taken)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
     try:
         yield client

@@ -16,8 +16,9 @@ output times and breakpoints.
 
 The solver knows nothing of ions, recipes or files: it takes a grid, an initial state and
 a callable ``law_at(t)`` returning the KirchhoffLaw χ ↦ (Φ(χ), D̃(χ)) valid at time t.
-Each step runs in the compiled kernel ionex.solvers._sdirk; this module owns step-size
-control, landing on output times, outputs and trackers.
+Each step runs in the compiled kernel ionex.solvers._sdirk, which also holds the step-size
+rules; this module drives the loop (landing on output times, outputs, trackers), and
+ionex.solvers.diffusion_batch drives the same kernel and rules for many runs at once.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..errors import SolverError
 from ..grids import Grid
 from ..physics.kirchhoff import KirchhoffLaw
 from . import _sdirk
-from ._sdirk import EMBEDDED_ORDER, ORDER
+from ._sdirk import ORDER
 from .trackers import Tracker
 
 __all__ = ["FaceCondition", "DiffusionSolution", "SolverError", "solve_nonlinear_diffusion", "ORDER"]
@@ -124,35 +125,10 @@ def solve_nonlinear_diffusion(
         SolverError: when Newton fails repeatedly and the step falls below round-off,
             naming the time and the depth of the worst residual.
     """
-    if not duration > 0:
-        raise ValueError(f"duration must be > 0 s, got {duration!r}")
-    if not (rtol > 0 and atol > 0):
-        raise ValueError("rtol and atol must be > 0")
-    y = np.array(initial, dtype=float)
+    y = _checked_start(initial, grid, duration, rtol, atol)
     n = grid.n_cells
-    if y.shape != (n,):
-        raise ValueError(f"initial state has shape {y.shape}, expected ({n},)")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("initial state contains non-finite values")
-
-    vol = grid.volumes
-    inv = 1.0 / grid.spacing  # per face, boundary faces measured to the surface
-    w_off = inv[1:-1].copy()
-    w_diag = np.zeros(n)  # Σ of 1/spacing over the faces of each cell that carry flux
-    w_diag[1:] += w_off
-    w_diag[:-1] += w_off
-    if not front.closed:
-        w_diag[0] += inv[0]
-    if not back.closed:
-        w_diag[-1] += inv[-1]
-    if w_off.size == 0:
-        w_off = np.zeros(1)
-
-    outs = np.asarray(sorted(float(t) for t in output_times), dtype=float)
-    if outs.size and (outs[0] < 0 or outs[-1] > duration * (1 + 1e-12)):
-        raise ValueError("output times must lie within [0, duration]")
-    stops = sorted({float(t) for t in breakpoints if 0 < t < duration} | {float(t) for t in outs if 0 < t < duration})
-    stops.append(float(duration))
+    vol, inv, w_off, w_diag = _face_weights(grid, front, back)
+    outs, stops = _schedule(duration, output_times, breakpoints)
 
     stage_laws = _StageLaws(front.surface_fraction, back.surface_fraction)
     t = 0.0
@@ -161,11 +137,7 @@ def solve_nonlinear_diffusion(
             raise ValueError(f"fixed_step must be > 0 s, got {fixed_step!r}")
         first_step = fixed_step
     if first_step is None:
-        # the time to diffuse across the first cell, at the law's largest D̃
-        _, d0 = _law(law_at, 0.0)(np.linspace(0.0, 1.0, 11))
-        d_max = float(np.max(d0))
-        first_step = 0.25 * grid.volumes[0] ** 2 / d_max if math.isfinite(d_max) and d_max > 0 else duration
-        first_step = min(first_step, 1e-3 * duration)
+        first_step = _first_step(_law(law_at, 0.0), grid, duration)
     h = max(first_step, 1e-12 * duration)
     h_cap = max_step if max_step is not None else math.inf
 
@@ -186,15 +158,16 @@ def solve_nonlinear_diffusion(
     k_end = np.empty(n)
     fluxes = np.empty((3, 2))
     stop_idx = 0
-    h_min = 1e-14 * max(duration, 1.0)
+    h_min = _sdirk.step_floor(duration)
     last_failure = ""
+    adaptive = fixed_step is None
 
     while t < duration:
-        while stops[stop_idx] <= t * (1 + 1e-15):
+        while _sdirk.stop_passed(stops[stop_idx], t):
             stop_idx += 1
         target = stops[stop_idx]
         h = min(h, h_cap)
-        landing = t + h >= target * (1 - 1e-12) or (fixed_step is None and t + 1.05 * h >= target)
+        landing = _sdirk.lands(t, h, target, adaptive)
         step = target - t if landing else h
         laws = stage_laws.prepare(law_at, t, step)
         status, en, its = _sdirk.sdirk3_step(
@@ -202,10 +175,10 @@ def solve_nonlinear_diffusion(
             not front.closed, not back.closed, atol, rtol, k_last, use_k_last, y_new, k_end, fluxes,
         )
         n_newton += its
-        failed = _sdirk.MESSAGES.get(status) if status != _sdirk.OK else None
-        if failed is None and not math.isfinite(en):
-            failed = "non-finite error estimate"
-        if failed is not None:
+        if status == _sdirk.OK and not math.isfinite(en):
+            status = _sdirk.NON_FINITE_ERROR
+        if status != _sdirk.OK:
+            failed = _sdirk.MESSAGES[status]
             n_rejected += 1
             last_failure = failed
             if fixed_step is not None:
@@ -213,40 +186,31 @@ def solve_nonlinear_diffusion(
                     f"time integration failed at t = {time_offset + t:.6g} s with the fixed step "
                     f"{fixed_step:.6g} s: {failed}"
                 )
-            h = 0.25 * step
+            h = _sdirk.step_after_failure(step)
             use_k_last = False
             if not h >= h_min:  # also catches NaN
-                worst = _worst_cell(_law(law_at, t), y, grid)
-                raise SolverError(
-                    f"time integration failed at t = {time_offset + t:.6g} s: {failed}; the step fell below "
-                    f"{h_min:.1e} s. Largest change rate near depth {worst:.3e} m. Check that D̃ is positive "
-                    "and finite for all fractions at this temperature."
-                )
+                raise SolverError(_failure_message(time_offset + t, failed, h_min, _worst_cell(_law(law_at, t), y, grid)))
             continue
-        factor = min(4.0, max(0.2, 0.9 * (en + 1e-10) ** (-1.0 / (EMBEDDED_ORDER + 1))))
+        factor = _sdirk.step_factor(en)
         if fixed_step is not None:
             factor, en = 1.0, 0.0
         if en > 1.0:
             n_rejected += 1
-            h = step * min(factor, 0.9)
+            h = _sdirk.step_after_reject(step, factor)
             use_k_last = False
             continue
         # accepted
         n_steps += 1
         if n_steps > max_steps:
-            raise SolverError(f"more than {max_steps} steps needed before t = {time_offset + t:.6g} s")
+            raise SolverError(_too_many_steps(max_steps, time_offset + t))
         cum_front += step * (_sdirk.B[0] * fluxes[0, 0] + _sdirk.B[1] * fluxes[1, 0] + _sdirk.B[2] * fluxes[2, 0])
         cum_back += step * (_sdirk.B[0] * fluxes[0, 1] + _sdirk.B[1] * fluxes[1, 1] + _sdirk.B[2] * fluxes[2, 1])
         t = target if landing else t + step
         y, y_new = y_new, y
         k_last, k_end = k_end, k_last
         use_k_last = True
-        if fixed_step is not None:
-            h = fixed_step
-        else:
-            # a step shortened to land on a stop does not shrink the next one
-            h = max(step * factor, h) if landing else step * factor
-        while out_idx < outs.size and outs[out_idx] <= t * (1 + 1e-13):
+        h = fixed_step if fixed_step is not None else _sdirk.step_after_accept(step, factor, h, landing)
+        while out_idx < outs.size and _sdirk.output_due(outs[out_idx], t):
             states[out_idx] = y
             inflows[out_idx] = (cum_front, cum_back)
             out_idx += 1
@@ -264,6 +228,82 @@ def solve_nonlinear_diffusion(
         n_newton=n_newton,
         diagnostics={"last_failure": last_failure, "n_cells": n},
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Set-up shared with the batch driver (ionex.solvers.diffusion_batch), so that a run takes
+# the same mesh weights, stops, first step and messages whichever driver advances it.
+
+def _checked_start(initial, grid: Grid, duration: float, rtol: float, atol: float) -> np.ndarray:
+    """A private float copy of the initial state, after checking the call's arguments."""
+    if not duration > 0:
+        raise ValueError(f"duration must be > 0 s, got {duration!r}")
+    if not (rtol > 0 and atol > 0):
+        raise ValueError("rtol and atol must be > 0")
+    y = np.array(initial, dtype=float)
+    n = grid.n_cells
+    if y.shape != (n,):
+        raise ValueError(f"initial state has shape {y.shape}, expected ({n},)")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("initial state contains non-finite values")
+    return y
+
+
+def _face_weights(grid: Grid, front: FaceCondition, back: FaceCondition):
+    """(cell widths, 1/spacing per face, interior face weights, Σ weights of the faces of
+    each cell that carry flux), in m and 1/m, as the kernel takes them."""
+    vol = grid.volumes
+    inv = 1.0 / grid.spacing  # per face, boundary faces measured to the surface
+    n = grid.n_cells
+    w_off = inv[1:-1].copy()
+    w_diag = np.zeros(n)
+    w_diag[1:] += w_off
+    w_diag[:-1] += w_off
+    if not front.closed:
+        w_diag[0] += inv[0]
+    if not back.closed:
+        w_diag[-1] += inv[-1]
+    if w_off.size == 0:
+        w_off = np.zeros(1)
+    return vol, inv, w_off, w_diag
+
+
+def _schedule(duration: float, output_times, breakpoints):
+    """(sorted output times, stops the steps land on: outputs and breakpoints inside the
+    interval, then ``duration``), in s."""
+    outs = np.asarray(sorted(float(t) for t in output_times), dtype=float)
+    if outs.size and (outs[0] < 0 or outs[-1] > duration * (1 + 1e-12)):
+        raise ValueError("output times must lie within [0, duration]")
+    stops = sorted({float(t) for t in breakpoints if 0 < t < duration} | {float(t) for t in outs if 0 < t < duration})
+    stops.append(float(duration))
+    return outs, stops
+
+
+def _first_step(law: KirchhoffLaw, grid: Grid, duration: float) -> float:
+    """The time to diffuse across the first cell at the law's largest D̃ (s), at most
+    1e-3 of the duration."""
+    _, d0 = law(np.linspace(0.0, 1.0, 11))
+    d_max = float(np.max(d0))
+    first = 0.25 * grid.volumes[0] ** 2 / d_max if math.isfinite(d_max) and d_max > 0 else duration
+    return min(first, 1e-3 * duration)
+
+
+def _edge_potentials(law: KirchhoffLaw, front_fraction, back_fraction) -> tuple[float, float]:
+    """Φ (m²/s) at the surface fractions held by the faces (0 for a closed face, unused)."""
+    phi, _ = law(np.array([front_fraction or 0.0, back_fraction or 0.0]))
+    return float(phi[0]), float(phi[1])
+
+
+def _failure_message(t: float, failed: str, h_min: float, worst_depth: float) -> str:
+    return (
+        f"time integration failed at t = {t:.6g} s: {failed}; the step fell below "
+        f"{h_min:.1e} s. Largest change rate near depth {worst_depth:.3e} m. Check that D̃ is positive "
+        "and finite for all fractions at this temperature."
+    )
+
+
+def _too_many_steps(max_steps: int, t: float) -> str:
+    return f"more than {max_steps} steps needed before t = {t:.6g} s"
 
 
 def _law(law_at, t) -> KirchhoffLaw:
@@ -292,9 +332,7 @@ class _StageLaws:
     def _edges(self, law: KirchhoffLaw) -> tuple[float, float]:
         got = self.edge_cache.get(id(law))
         if got is None or got[2] is not law:
-            fracs = np.array([self.front_fraction or 0.0, self.back_fraction or 0.0])
-            phi, _ = law(fracs)
-            got = (float(phi[0]), float(phi[1]), law)
+            got = (*_edge_potentials(law, self.front_fraction, self.back_fraction), law)
             if len(self.edge_cache) > 16:
                 self.edge_cache.clear()
             self.edge_cache[id(law)] = got

@@ -1,0 +1,411 @@
+"""Sweep files (TOML): which recipe fields to vary over which values, and what to keep;
+and the outputs of a sweep — sweep.nc, sweep.csv, sweep.png.
+
+    recipe = "soda_lime_k_na.toml"                 # relative to the sweep file
+    [[parameter]]
+    path = "ions.K.D"                              # a numeric field of the recipe
+    values = ["5e-16 m^2/s", "1e-15 m^2/s"]        # or
+    # range = { start = "400 degC", stop = "480 degC", num = 5, scale = "linear" }
+    [design]
+    kind = "grid"                                  # or "random" / "latin-hypercube" with
+    # samples = 1000, seed = 1                     # (num is for grids only)
+    [metrics]
+    depth_at = [0.5, 0.1]                          # depths where frac_A falls to these
+    times = ["4 h", "8 h"]                         # optional; default: each run's end
+    profiles = true                                # final profiles on one depth axis
+
+Values are converted to the unit the recipe writes the field in ("400 degC" for a field
+written in K is 673.15 K); a bare number only for a dimensionless field. The recipe's
+[output] times are not used: metrics are taken at [metrics] times, or at the end of each
+run's process. Errors name the sweep file, the line and the field, as recipe errors do.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+
+from ..errors import RecipeError
+from ..process.recipe import Recipe
+from ..process.sweep import Sweep, SweepMetrics, grid_points, sample_points
+from ..units import UnitError, in_unit
+from .recipe import _Reader
+from .recipe_document import RecipeDocument, parse_path
+from .writers import atomic_path, write_netcdf_dataset
+
+__all__ = ["SweepFile", "load_sweep", "parse_sweep", "build_recipe", "write_sweep_outputs", "write_sweep_csv", "plot_sweep"]
+
+_TOP = {"recipe", "parameter", "design", "metrics"}
+_PARAMETER = {"path", "values", "range"}
+_RANGE = {"start", "stop", "num", "scale"}
+_DESIGN = {"kind", "samples", "seed"}
+_METRICS = {"depth_at", "times", "profiles", "profile_points"}
+_KINDS = ("grid", "random", "latin-hypercube")
+MAX_RUNS = 1_000_000
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    """A parsed sweep file.
+
+    Attributes:
+        path: the sweep file.  recipe_path: the recipe it varies.
+        sweep: the runs, ready for ionex.process.sweep.run_sweep.
+        time_labels: the [metrics] times as written (for CSV headers).
+    """
+
+    path: Path
+    recipe_path: Path
+    sweep: Sweep
+    time_labels: tuple[str, ...] = ()
+
+
+def load_sweep(path) -> SweepFile:
+    """Read the sweep file at ``path``. Raises RecipeError naming file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such sweep file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read the sweep file ({exc})") from None
+    return parse_sweep(text, path)
+
+
+def build_recipe(document: RecipeDocument, values: Mapping[str, float]) -> Recipe:
+    """The recipe of ``document`` with the fields at the paths of ``values`` set to them
+    (magnitudes in the unit each field is written in). Runs on the sweep's workers."""
+    try:
+        return document.with_values(values).recipe()
+    except RecipeError as exc:
+        # line numbers of the edited (re-serialised) text do not match the file: drop them
+        raise RecipeError(f"{document.path}: {_unlocated(str(exc))}") from None
+
+
+def _unlocated(message: str) -> str:
+    return re.sub(r"^.*?(, line \d+)?: ", "", message, count=1)
+
+
+def parse_sweep(text: str, path="<sweep>") -> SweepFile:
+    """Parse sweep TOML ``text``; ``path`` names it and resolves the recipe path."""
+    path = Path(path)
+    r = _Reader(text, path)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
+    r.table(doc, (), _TOP, {"recipe", "parameter"})
+    original, document, recipe_path, base = _recipe(r, doc["recipe"])
+
+    design = r.table(doc.get("design", {}), ("design",), _DESIGN)
+    kind = design.get("kind", "grid")
+    if kind not in _KINDS:
+        r.fail(("design", "kind"), f"found {kind!r}; expected one of: {', '.join(_KINDS)}")
+    grid = kind == "grid"
+    if grid:
+        for key in ("samples", "seed"):
+            if key in design:
+                r.fail(("design", key), 'only random and latin-hypercube designs take it; a grid runs every combination')
+    else:
+        if "samples" not in design:
+            r.fail(("design", "samples"), f'missing; a {kind} design needs the number of runs, e.g. samples = 1000')
+        samples = _integer(r, design["samples"], ("design", "samples"), 1)
+        seed = _integer(r, design.get("seed", 0), ("design", "seed"), 0)
+
+    raw = doc["parameter"]
+    if not isinstance(raw, list) or not raw:
+        r.fail(("parameter",), "expected one or more [[parameter]] tables")
+    names, units, axes, lows, highs, scales, choices = [], [], [], [], [], [], []
+    for i, spec in enumerate(raw):
+        name, unit, values, bounds = _parameter(r, spec, i, original, grid, names)
+        names.append(name)
+        units.append(unit)
+        axes.append(values)
+        lows.append(bounds[0] if bounds else None)
+        highs.append(bounds[1] if bounds else None)
+        scales.append(bounds[2] if bounds else None)
+        choices.append(None if bounds else values)
+    # bad values fail here, not on the workers: every parameter at both ends of its values
+    for i, name in enumerate(names):
+        ends = (min(axes[i]), max(axes[i])) if axes[i] is not None else (lows[i], highs[i])
+        for v in ends:
+            try:
+                build_recipe(document, {name: v})
+            except RecipeError as exc:
+                r.fail(("parameter", i), f"{name} = {v:g} {units[i]}".rstrip() + " makes an invalid recipe: "
+                       f"{_unlocated(str(exc))}")
+
+    if grid:
+        n_runs = math.prod(len(a) for a in axes)
+        if n_runs > MAX_RUNS:
+            r.fail(("parameter",), f"the grid has {n_runs} runs; expected at most {MAX_RUNS}")
+        points, grid_axes = grid_points(axes), tuple(axes)
+        design_attrs = {"design_kind": "grid"}
+    else:
+        if samples > MAX_RUNS:
+            r.fail(("design", "samples"), f"found {samples}; expected at most {MAX_RUNS}")
+        points = sample_points([lo if lo is not None else 0.0 for lo in lows],
+                               [hi if hi is not None else 0.0 for hi in highs],
+                               [s or "linear" for s in scales], samples, seed, kind, choices)
+        grid_axes = None
+        design_attrs = {"design_kind": kind, "design_samples": samples, "design_seed": seed}
+
+    metrics, labels = _metrics(r, doc.get("metrics", {}))
+    attrs = {
+        "sweep_file": str(path),
+        "sweep_text": text,
+        "recipe_path": str(recipe_path),
+        "recipe": base.source_text,
+        **design_attrs,
+    }
+    sweep = Sweep(partial(build_recipe, document), tuple(names), tuple(units), points, grid_axes, metrics, attrs)
+    return SweepFile(path, recipe_path, sweep, labels)
+
+
+def _recipe(r: _Reader, value):
+    """(the recipe document, the same without [output], its path, the recipe as written)."""
+    f = ("recipe",)
+    if not isinstance(value, str) or not value.strip():
+        r.fail(f, f'found {value!r}; expected the recipe file, e.g. recipe = "soda_lime_k_na.toml" (relative to the sweep file)')
+    recipe_path = Path(value)
+    if not recipe_path.is_absolute():
+        recipe_path = r.path.parent / recipe_path
+    try:
+        document = RecipeDocument.load(recipe_path)
+        base = document.recipe()
+    except RecipeError as exc:
+        r.fail(f, str(exc))
+    if not isinstance(base, Recipe):
+        r.fail(f, f"{recipe_path} is a Nernst–Planck–Poisson recipe; sweeps run binary interdiffusion recipes")
+    original = document
+    if "output" in document.document:
+        # a sweep takes its metrics at [metrics] times: the recipe's output times would
+        # make every run shorter than one of them an invalid recipe
+        stripped = {k: v for k, v in document.document.items() if k != "output"}
+        document = RecipeDocument(tomli_w.dumps(stripped), recipe_path)
+    return original, document, recipe_path, base
+
+
+def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, earlier: list):
+    """(path, unit, values or None, (low, high, scale) or None) of [[parameter]] i; paths
+    are looked up in the recipe as written (its fields listed in the file's order)."""
+    f = ("parameter", i)
+    spec = r.table(spec, f, _PARAMETER, {"path"})
+    name = spec["path"]
+    try:
+        parts = parse_path(name)
+    except ValueError as exc:
+        r.fail(f + ("path",), str(exc))
+    if name in earlier:
+        r.fail(f + ("path",), f"{name!r} is already varied by parameter[{earlier.index(name) + 1}]")
+    if parts[0] == "output":
+        r.fail(f + ("path",), "output times are not varied; give [metrics] times = [...] for the times to report")
+    try:
+        _, unit = document.value(name)
+    except RecipeError as exc:
+        r.fail(f + ("path",), _unlocated(str(exc)))
+    if ("values" in spec) == ("range" in spec):
+        r.fail(f, "expected exactly one of values = [...] or range = { start, stop, num, scale }")
+
+    def convert(value, field):
+        try:
+            return in_unit(value, unit, "value")
+        except UnitError as exc:
+            r.fail(field, str(exc).removeprefix("value: ") + f" (the recipe writes {name} in {unit or 'plain numbers'})")
+
+    if "values" in spec:
+        raw = spec["values"]
+        if not isinstance(raw, list) or not raw:
+            r.fail(f + ("values",), f"found {raw!r}; expected a non-empty list such as [\"1e-15 m^2/s\", \"2e-15 m^2/s\"]")
+        values = [convert(v, f + ("values",)) for v in raw]
+        if len(set(values)) != len(values):
+            r.fail(f + ("values",), "values repeat; expected each value once")
+        return name, unit, values, None
+    g = f + ("range",)
+    rng = r.table(spec["range"], g, _RANGE, {"start", "stop"} | ({"num"} if grid else set()))
+    start = convert(rng["start"], g + ("start",))
+    stop = convert(rng["stop"], g + ("stop",))
+    scale = rng.get("scale", "linear")
+    if scale not in ("linear", "log"):
+        r.fail(g + ("scale",), f'found {scale!r}; expected "linear" or "log"')
+    if scale == "log" and not (start > 0 and stop > 0):
+        r.fail(g, f"a log range needs start and stop > 0 (in {unit or 'plain numbers'}); found {start:g} to {stop:g}")
+    if not grid:
+        if "num" in rng:
+            r.fail(g + ("num",), "only a grid takes num; a random design draws its samples between start and stop")
+        if start == stop:
+            r.fail(g, f"start and stop are both {start:g}; expected a range to draw from")
+        return name, unit, None, (min(start, stop), max(start, stop), scale)
+    num = _integer(r, rng["num"], g + ("num",), 1)
+    if num > 1 and start == stop:
+        r.fail(g, f"start and stop are both {start:g}; expected different ends for num = {num}")
+    values = list(np.geomspace(start, stop, num) if scale == "log" else np.linspace(start, stop, num))
+    return name, unit, [float(v) for v in values], None
+
+
+def _integer(r: _Reader, value, field, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        r.fail(field, f"found {value!r}; expected a whole number ≥ {least}")
+    return value
+
+
+def _metrics(r: _Reader, raw):
+    f = ("metrics",)
+    raw = r.table(raw, f, _METRICS)
+    levels = raw.get("depth_at", [0.5, 0.1])
+    if not isinstance(levels, list) or not levels:
+        r.fail(f + ("depth_at",), f"found {levels!r}; expected a list of fractions such as [0.5, 0.1]")
+    levels = [r.number(v, f + ("depth_at",)) for v in levels]
+    for v in levels:
+        if not 0.0 < v <= 1.0:
+            r.fail(f + ("depth_at",), f"found {v!r}; expected site fractions in (0, 1]")
+    times_raw = raw.get("times", [])
+    if not isinstance(times_raw, list):
+        r.fail(f + ("times",), f'found {times_raw!r}; expected a list of times such as ["4 h", "8 h"]')
+    times = [r.quantity(v, "time", f + ("times",)) for v in times_raw]
+    if any(t < 0 for t in times) or any(b <= a for a, b in zip(times, times[1:])):
+        r.fail(f + ("times",), "expected times ≥ 0 in increasing order")
+    profiles = raw.get("profiles", False)
+    if not isinstance(profiles, bool):
+        r.fail(f + ("profiles",), f"found {profiles!r}; expected true or false")
+    points = _integer(r, raw.get("profile_points", 200), f + ("profile_points",), 2)
+    try:
+        metrics = SweepMetrics(tuple(levels), tuple(times), profiles, points)
+    except ValueError as exc:
+        r.fail(f, str(exc))
+    return metrics, tuple(str(v) for v in times_raw)
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def write_sweep_outputs(ds, directory, spec: SweepFile | None = None, *, plot: bool = True) -> list[Path]:
+    """sweep.nc (the Dataset), sweep.csv (one row per run) and sweep.png (the main metric
+    against the first parameter) in ``directory``, each written atomically."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = [write_netcdf_dataset(ds, directory / "sweep.nc"),
+               write_sweep_csv(ds, directory / "sweep.csv", spec.time_labels if spec else ())]
+    if plot:
+        written.append(plot_sweep(ds, directory / "sweep.png"))
+    return written
+
+
+# metric variable → (CSV suffix, factor from SI to the CSV unit)
+_CSV_UNITS = {"m": "m", "Pa": "Pa", "mol m-2": "mol_m2", "s": "s", "1": ""}
+
+
+def _parameter_vars(ds) -> list[str]:
+    return [name for name in ds.coords if "parameter" in ds[name].attrs]
+
+
+def _metric_vars(ds) -> list[str]:
+    skip = {"error"}
+    return [v for v in ds.data_vars if v not in skip and "depth" not in ds[v].dims]
+
+
+def write_sweep_csv(ds, path, time_labels=()) -> Path:
+    """One row per run: the parameters (header "path (unit)"), then every metric (header
+    name_unit, with " @ time" per metric time), then the error message."""
+    run_dims = [d for d in ds.dims if d not in ("time", "depth")]
+    flat = ds.stack(_run=run_dims) if len(run_dims) > 1 or run_dims != ["run"] else ds.rename({"run": "_run"})
+    if "_run" not in flat.dims:
+        flat = flat.expand_dims("_run")
+    header, columns = [], []
+    for name in _parameter_vars(ds):
+        unit = ds[name].attrs.get("units", "1")
+        header.append(f"{ds[name].attrs['parameter']}" + (f" ({unit})" if unit != "1" else ""))
+        columns.append([f"{v:.10g}" for v in np.broadcast_to(flat[name].values, flat.sizes["_run"])])
+    labels = list(time_labels) or ([f"{t:g} s" for t in ds["time"].values] if "time" in ds.dims else [])
+    for var in _metric_vars(ds):
+        suffix = _CSV_UNITS.get(ds[var].attrs.get("units", "1"), "")
+        base = f"{var}_{suffix}" if suffix else var
+        values = flat[var].transpose("_run", ...).values
+        if values.ndim == 1:
+            header.append(base)
+            columns.append([_fmt(v) for v in values])
+        else:
+            for k, label in enumerate(labels):
+                header.append(f"{base} @ {label}")
+                columns.append([_fmt(v) for v in values[:, k]])
+    header.append("error")
+    columns.append([str(v) for v in flat["error"].values])
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(zip(*columns))
+    return Path(path)
+
+
+def _fmt(v) -> str:
+    return "" if not np.isfinite(v) else f"{v:.10g}"
+
+
+def _main_metric(ds) -> tuple[str, float, str]:
+    """(variable, factor to the plotted unit, axis label) of the metric to plot."""
+    if "compressive_stress" in ds:
+        return "compressive_stress", 1e-6, "surface compressive stress CS (MPa)"
+    level = next(v for v in ds.data_vars if v.startswith("depth_frac_"))
+    return level, 1e6, f"depth where frac_{ds.attrs.get('incoming_ion', 'A')} = {level.removeprefix('depth_frac_')} (µm)"
+
+
+def plot_sweep(ds, path) -> Path:
+    """The main metric (CS with [stress], else the depth of the first level) against the
+    first parameter: one line per value of the second parameter for a grid (other
+    parameters at their first value), colour-coded points for sampled designs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    var, factor, label = _main_metric(ds)
+    y = ds[var]
+    if "time" in y.dims:
+        y = y.isel(time=-1)
+    params = _parameter_vars(ds)
+    first = params[0]
+    xname = f"{ds[first].attrs['parameter']}" + (f" ({ds[first].attrs['units']})" if ds[first].attrs["units"] != "1" else "")
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    if "run" in ds.dims:
+        x = ds[first].values
+        if len(params) > 1:
+            c = ds[params[1]].values
+            sc = ax.scatter(x, y.values * factor, c=c, s=12, cmap="viridis")
+            fig.colorbar(sc, ax=ax, label=ds[params[1]].attrs["parameter"])
+        else:
+            ax.plot(x, y.values * factor, "o", ms=3)
+    else:
+        others = [d for d in y.dims if d != first]
+        second = others[0] if others else None
+        y = y.isel({d: 0 for d in others[1:]})
+        if second is None:
+            ax.plot(ds[first].values, y.values * factor, "o-", ms=3)
+        else:
+            cmap = plt.get_cmap("viridis")
+            n2 = y.sizes[second]
+            for k in range(n2):
+                ax.plot(ds[first].values, y.isel({second: k}).transpose(first).values * factor, "o-", ms=3,
+                        color=cmap(k / max(n2 - 1, 1)), label=f"{ds[second].values[k]:.4g}")
+            unit = ds[second].attrs["units"]
+            ax.legend(fontsize=8, title=ds[second].attrs["parameter"] + (f" ({unit})" if unit != "1" else ""))
+    xv = np.asarray(ds[first].values, dtype=float)
+    if np.all(xv > 0) and xv.max() / xv.min() > 10:
+        ax.set_xscale("log")
+    ax.set_xlabel(xname)
+    ax.set_ylabel(label)
+    ax.set_title(ds.attrs.get("title", "sweep"))
+    ax.grid(alpha=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return Path(path)
