@@ -1,4 +1,5 @@
-"""Command line: ``ionex run RECIPE -o DIR``. Thin: parse, load, call process, write."""
+"""Command line: ``ionex run RECIPE -o DIR`` and the other commands. Thin: parse, load, call
+process, write."""
 
 from __future__ import annotations
 
@@ -96,7 +97,10 @@ def _run(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IonexError(f"{out}: cannot create the output directory ({exc.strerror})") from None
-    result = simulate(recipe, tracker=ProgressBar(enabled=not args.quiet))
+    if args.temperature_log:
+        result = _run_logged(recipe, args)
+    else:
+        result = simulate(recipe, tracker=ProgressBar(enabled=not args.quiet))
     from .process.experiments import ExperimentResult
 
     if isinstance(result, ExperimentResult):
@@ -324,6 +328,312 @@ def _write_experiment(result, out: Path, args) -> int:
     return 0
 
 
+def _run_logged(recipe, args):
+    """``ionex run --temperature-log``: the monitored bath step over the whole log, on the
+    monitor's mesh and with the monitor's cleaning of the log — the batch reference."""
+    from .io.furnace_log import FurnaceLogReader
+    from .process.monitor import simulate_logged_process
+
+    reader = FurnaceLogReader(args.temperature_log, gap_limit=_quantity(args.gap_limit, "time", "--gap-limit"))
+    times, temps, warnings = reader.read()
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if times.size < 2:
+        raise IonexError(f"{args.temperature_log}: found {times.size} usable sample(s); expected at least 2")
+    try:
+        return simulate_logged_process(recipe, times, temps)
+    except ValueError as exc:
+        raise IonexError(f"{args.recipe}: {exc}") from None
+
+
+def _monitor(args) -> int:
+    from .dashboard.follow import MonitorLoop
+    from .io.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe)
+    out = _output_dir(args.output)
+    gap = _quantity(args.gap_limit, "time", "--gap-limit")
+    poll = _quantity(args.poll, "time", "--poll")
+    idle = _quantity(args.exit_after_idle, "time", "--exit-after-idle") if args.exit_after_idle else math.inf
+    page = holder = None
+    if args.serve:
+        from .dashboard.server import LivePage, StateHolder
+
+        holder = StateHolder()
+        page = LivePage(holder, args.host, args.port).start()
+        print(f"live page: {page.url}  (JSON: {page.url}state.json)", flush=True)
+
+    def warn(text):
+        if not args.quiet:
+            print(f"warning: {text}", file=sys.stderr, flush=True)
+
+    def show(data):
+        if holder is not None:
+            holder.publish(data)
+        if not args.quiet and args.follow:
+            print(_monitor_line(data), flush=True)
+
+    try:
+        loop = MonitorLoop(recipe, args.temperature_log, out, gap_limit=gap, publish=show, on_warning=warn)
+    except ValueError as exc:
+        raise IonexError(f"{args.recipe}: {exc}") from None
+    if loop.resumed and not args.quiet:
+        print(f"resuming from {out / 'monitor_checkpoint.npz'} at {loop.monitor.time / 3600:.4g} h", flush=True)
+    try:
+        data = loop.run(follow=args.follow, poll=poll, stop_after_idle=idle)
+    except KeyboardInterrupt:
+        data = None
+        if not args.quiet:
+            print("stopped; the checkpoint holds everything processed", file=sys.stderr)
+    finally:
+        if page is not None:
+            page.stop()
+    if data is not None and not args.quiet and not args.follow:
+        print(_monitor_line(data))
+        print(f"wrote {out / 'state.json'}, {out / 'monitor_checkpoint.npz'}")
+    return 0
+
+
+def _monitor_line(d) -> str:
+    def f(x, fmt):
+        return "–" if x is None else format(x, fmt)
+
+    parts = [f"t = {f(d.get('time_h'), '.4g')} h", f"T = {f(d.get('temperature_C'), '.2f')} °C",
+             f"{d.get('n_samples', 0)} samples"]
+    if d.get("compressive_stress_MPa") is not None:
+        parts.append(f"CS = {d['compressive_stress_MPa']:.1f} MPa, DOL = {f(d.get('depth_of_layer_um'), '.2f')} µm")
+    if d.get("modes"):
+        parts.append(f"modes TE/TM = {d['modes']['TE']}/{d['modes']['TM']}")
+    p = d.get("prediction")
+    if p:
+        target = f"{p['target']} {p['value']:g}{(' ' + p['unit']) if p['unit'] else ''}"
+        if p["reached"]:
+            parts.append(f"{target} reached at {p['time_h']:.4g} h")
+        elif p["time_h"] is None:
+            parts.append(f"{target} not within {p['horizon_h']:.4g} h at {p['assumed_temperature_C']:.1f} °C")
+        else:
+            parts.append(f"{target} at {p['time_h']:.4g} h (in {p['remaining_h']:.3g} h)")
+    return "; ".join(parts)
+
+
+def _furnace_demo(args) -> int:
+    from .io.furnace_demo import write_demo_log
+
+    speed = math.inf if args.instant else float(args.speed)
+    if not speed > 0:
+        raise IonexError(f"--speed: found {args.speed!r}; expected a factor > 0")
+    duration = _quantity(args.duration, "time", "--duration")
+    interval = _quantity(args.interval, "time", "--interval")
+    setpoint = _quantity(args.setpoint, "temperature", "--setpoint")
+    if not (duration > 0 and 0 < interval < duration):
+        raise IonexError("--duration and --interval must be > 0 with the interval shorter than the duration")
+    if not args.quiet:
+        pace = "at once" if math.isinf(speed) else f"{speed:g}× faster than real time"
+        print(f"writing {args.log} {pace}: {duration / 3600:.4g} h every {interval:g} s", flush=True)
+    try:
+        n = write_demo_log(args.log, duration=duration, interval=interval, setpoint=setpoint, speed=speed,
+                           seed=args.seed, echo=None if args.quiet else (lambda s: print(s, flush=True)))
+    except OSError as exc:
+        raise IonexError(f"{args.log}: cannot write the log ({exc.strerror})") from None
+    if not args.quiet:
+        print(f"wrote {n} samples to {args.log}")
+    return 0
+
+
+def _fit(args) -> int:
+    """``ionex fit FIT.toml -o DIR``: fit, print the table, write the report, fit.json,
+    fit.png and fitted_recipe.toml; warnings about the parameters go to stderr."""
+    from contextlib import nullcontext
+
+    from .io.fit_file import load_fit
+    from .io.fit_report import format_summary, write_fit_outputs
+    from .process.cluster import ClusterError, open_client
+    from .process.fitting import fit
+
+    setup = load_fit(args.fit_file)
+    if args.serial and (args.scheduler or args.workers is not None):
+        raise IonexError("--serial runs without a cluster; drop --scheduler and --workers")
+    if args.workers is not None and (args.workers < 1 or args.scheduler):
+        raise IonexError("--workers sets the size of the local cluster: a number ≥ 1, without --scheduler")
+    out = _output_dir(args.output)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, unit="run", delay=1.0, file=sys.stderr,
+                   bar_format="fit: {n} forward runs [{elapsed}, {rate_fmt}]{postfix}")
+
+    def progress(runs: int, chisqr: float) -> None:
+        if bar is not None:
+            if math.isfinite(chisqr):
+                bar.set_postfix_str(f"best χ² {chisqr:.6g}", refresh=False)
+            bar.update(runs - bar.n)
+
+    try:
+        cluster = nullcontext(None) if args.serial else open_client(args.scheduler, n_workers=args.workers)
+        with cluster as client:
+            result = fit(setup.parameters, setup.datasets, options=setup.options, client=client, progress=progress)
+    except ClusterError as exc:
+        raise IonexError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        written = write_fit_outputs(setup, result, out, plot=not args.no_plot)
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        print(f"{setup.title}: {len(setup.datasets)} dataset(s), {result.n_params} parameter(s), "
+              f"recipe {setup.document.path}")
+        print(format_summary(setup, result))
+        for w in result.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _sweep(args) -> int:
+    """``ionex sweep SWEEP.toml -o DIR``: every run on dask.distributed, one Dataset out."""
+    import time
+
+    from .io.sweep_file import load_sweep, write_sweep_outputs
+    from .process.cluster import ClusterError, open_client
+    from .process.sweep import run_sweep
+
+    if args.scheduler and args.workers is not None:
+        raise IonexError("--workers sizes the local cluster; with --scheduler the scheduler's workers run the sweep")
+    if args.workers is not None and args.workers < 1:
+        raise IonexError(f"--workers: found {args.workers}; expected at least 1")
+    spec = load_sweep(args.sweep)
+    out = _output_dir(args.output)
+    n = spec.sweep.n_runs
+    from tqdm import tqdm
+
+    bar = tqdm(total=n, unit="run", delay=1.0, file=sys.stderr, disable=args.quiet)
+    try:
+        with open_client(args.scheduler, n_workers=args.workers) as client:
+            workers = len(client.scheduler_info().get("workers", {}))
+            started = time.perf_counter()  # the runs, not the cluster's start and stop
+            ds = run_sweep(spec.sweep, client, batched=not args.one_by_one,
+                           progress=lambda done, total: bar.update(done - bar.n))
+            elapsed = time.perf_counter() - started
+            bar.close()
+    except ClusterError as exc:
+        raise IonexError(str(exc)) from None
+    finally:
+        bar.close()
+    failed = int(ds.attrs["failed_runs"])
+    if failed == n:
+        raise IonexError(f"{args.sweep}: all {n} runs failed; the first: {ds['error'].values.ravel()[0]}")
+    try:
+        written = write_sweep_outputs(ds, out, spec, plot=not args.no_plot)
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if failed:
+        first = next(e for e in ds["error"].values.ravel() if e)
+        print(f"warning: {failed} of {n} runs failed (NaN in their metrics, message in 'error'); the first: {first}",
+              file=sys.stderr)
+    if not args.quiet:
+        where = args.scheduler or "a local cluster"
+        print(f"{n} runs of {spec.recipe_path.name} ({', '.join(spec.sweep.names)}) in {elapsed:.3g} s on {workers} "
+              f"worker(s) of {where}, {'one by one' if args.one_by_one else 'batched'}: {n / elapsed:.3g} runs/s")
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _arrhenius(args) -> int:
+    """``ionex arrhenius TABLE.csv -o DIR``: D0 and Q with uncertainties; arrhenius.json, .png."""
+    from .io.analysis_files import plot_arrhenius, read_arrhenius_table, write_arrhenius_json
+    from .process.analysis import fit_arrhenius
+    from .units import registry
+
+    data = read_arrhenius_table(args.table)
+    try:
+        fit = fit_arrhenius(data.temperature, data.coefficient, data.coefficient_err, method=args.method)
+    except ValueError as exc:
+        raise IonexError(f"{args.table}: {exc}") from None
+    out = _output_dir(args.output)
+    try:
+        written = [write_arrhenius_json(fit, out / "arrhenius.json", source=args.table)]
+        if not args.no_plot:
+            written.append(plot_arrhenius(fit, data, out / "arrhenius.png"))
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        ureg = registry()
+        kj = lambda v: ureg.Quantity(v, "J/mol").to("kJ/mol").magnitude  # noqa: E731
+        how = "errors from D_err_m2_s" if fit.absolute_errors else "no D_err_m2_s: errors from the scatter"
+        method = "weighted nonlinear" if fit.method == "weighted" else "linearised ln D vs 1/T"
+        t_ref_c = ureg.Quantity(fit.reference_temperature, "K").to("degC").magnitude
+        print(f"Arrhenius fit of {args.table} ({method}, {fit.n_points} points, {how}):")
+        print(f"  Q  = {kj(fit.activation_energy):.5g} ± {kj(fit.activation_energy_stderr):.2g} kJ/mol")
+        print(f"  D0 = {fit.prefactor:.4g} ± {fit.prefactor_stderr:.2g} m²/s  (σ of ln D0 = {fit.ln_prefactor_stderr:.3g}; "
+              f"corr(ln D0, Q) = {fit.correlation:.4f})")
+        print(f"  D at {t_ref_c:.4g} °C = {fit.reference_coefficient:.4g} m²/s ± {100 * fit.reference_ln_stderr:.2g} % "
+              f"(uncorrelated with Q)")
+        print(f"  reduced χ² = {fit.reduced_chi2:.3g}")
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _matano(args) -> int:
+    """``ionex matano PROFILE.csv --time T -o DIR``: D̃(χ) by Boltzmann–Matano or Sauer–Freise;
+    interdiffusion.csv (a recipe table), matano.csv, matano.png."""
+    from .io.analysis_files import plot_interdiffusion, read_fraction_profile, write_interdiffusion_tables
+    from .process.analysis import EXTRAPOLATE_ENDS, boltzmann_matano, sauer_freise
+
+    time = _quantity(args.time, "time", "--time")
+    if time <= 0:
+        raise IonexError(f"--time: found {args.time!r}; expected the exchange duration > 0, e.g. \"8 h\"")
+    smoothing = args.smoothing.strip().lower()
+    if smoothing == "gcv":
+        lam = None
+    elif smoothing == "none":
+        lam = 0.0
+    else:
+        try:
+            lam = float(smoothing)
+        except ValueError:
+            lam = -1.0
+        if not (math.isfinite(lam) and lam >= 0):
+            raise IonexError(f"--smoothing: found {args.smoothing!r}; expected gcv, none or a number λ ≥ 0")
+    profile = read_fraction_profile(args.profile, column=args.column, time=time)
+    analyse = boltzmann_matano if args.method == "matano" else sauer_freise
+    try:
+        est = analyse(profile.depth, profile.fraction, time, initial_fraction=args.initial_fraction, smoothing=lam)
+    except ValueError as exc:
+        raise IonexError(f"{args.profile}: {exc}") from None
+    out = _output_dir(args.output)
+    try:
+        written = write_interdiffusion_tables(est, out, profile.column)
+        if not args.no_plot:
+            written.append(plot_interdiffusion(est, profile, out / "matano.png"))
+    except ValueError as exc:
+        raise IonexError(f"{args.profile}: {exc}") from None
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        lo, hi = est.reliable_range
+        col = profile.column
+        print(f"{est.method} of {args.profile} ({col}, {profile.depth.size} points), t = {args.time}")
+        print(f"smoothing λ = {est.smoothing:.3g} ({'GCV' if lam is None else 'given'}), noise ≈ {est.noise:.2g} in {col}; "
+              f"reliable for {col} = {lo:.3g} … {hi:.3g}")
+        print(f"{col:>10}  {'D̃ (m²/s)':>11}  {'± (m²/s)':>9}")
+        for k in range(est.fraction.size):
+            q = (est.fraction[k] - est.initial_fraction) / (est.top_fraction - est.initial_fraction)
+            if abs(q * 10 - round(q * 10)) < 1e-6:  # every tenth of the exchange
+                flag = "" if est.reliable[k] else "  (unreliable)"
+                print(f"{est.fraction[k]:>10.3g}  {est.coefficient[k]:>11.4g}  {est.coefficient_stderr[k]:>9.2g}{flag}")
+        print("wrote " + ", ".join(str(p) for p in written) + f"  ({written[0].name}: [model] interdiffusion_table)")
+    table, _, _ = est.table_points()
+    amp = est.top_fraction - est.initial_fraction
+    if table[0] - est.initial_fraction > EXTRAPOLATE_ENDS * amp or min(est.top_fraction, 1.0) - table[-1] > EXTRAPOLATE_ENDS * amp:
+        print(f"warning: the recipe table covers {table[0]:.3g} … {table[-1]:.3g} of {est.initial_fraction:.3g} … "
+              f"{est.top_fraction:.3g}; a recipe holds D̃ constant beyond (noise or sampling cut the reliable range)",
+              file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ionex", description="Simulate and measure ion exchange in glass.")
     parser.add_argument("--version", action="version", version=f"ionex {__version__}")
@@ -335,6 +645,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plot", action="store_true", help="skip profiles.png")
     run.add_argument("--sims", help="a ToF-SIMS depth profile (CSV) to overlay on an NPP run's plot")
     run.add_argument("--crater-depth", help='crater depth of the SIMS profile with unit, e.g. "120 nm"')
+    run.add_argument("--temperature-log", help="run the recipe's bath step over this furnace log, as the monitor does")
+    run.add_argument("--gap-limit", default="10 min", help='with --temperature-log: warn about longer gaps ("10 min")')
     run.set_defaults(handler=_run)
 
     modes = sub.add_parser("modes", help="guided TE/TM modes of an index profile; writes modes.csv")
@@ -358,6 +670,81 @@ def build_parser() -> argparse.ArgumentParser:
     iwkb.add_argument("-o", "--output", required=True, help="output directory")
     iwkb.add_argument("-q", "--quiet", action="store_true")
     iwkb.set_defaults(handler=_iwkb)
+
+    fitp = sub.add_parser("fit", help="fit recipe parameters to measured datasets (profiles, index profiles, modes, "
+                          "surface stress); writes fit_report.txt, fit.json, fit.png, fitted_recipe.toml")
+    fitp.add_argument("fit_file", help="fit file (TOML): recipe, [[parameter]] and [[dataset]] tables")
+    fitp.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
+    fitp.add_argument("--scheduler", help="address of a running dask scheduler (default: a local cluster)")
+    fitp.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
+    fitp.add_argument("--serial", action="store_true", help="run the forward runs in this process, without dask")
+    fitp.add_argument("--no-plot", action="store_true", help="skip fit.png")
+    fitp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    fitp.set_defaults(handler=_fit)
+
+    mon = sub.add_parser("monitor", help="follow a running furnace's temperature log and predict the result live")
+    mon.add_argument("recipe", help="recipe with one bath step (the plan) and optionally a [target]")
+    mon.add_argument("--temperature-log", required=True, help="CSV log: time_s|time_min|time_h|timestamp, "
+                     "temperature_C|temperature_K")
+    mon.add_argument("-o", "--output", required=True, help="output directory: state.json and the checkpoint")
+    mon.add_argument("--follow", action="store_true", help="keep watching the log (Ctrl-C stops)")
+    mon.add_argument("--serve", action="store_true", help="serve the live page and /state.json")
+    mon.add_argument("--host", default="127.0.0.1", help="address of the live page (default 127.0.0.1)")
+    mon.add_argument("--port", type=int, default=8765, help="port of the live page (0: any free port)")
+    mon.add_argument("--poll", default="1 s", help='how often to look at the log ("1 s")')
+    mon.add_argument("--gap-limit", default="10 min", help='warn about gaps in the log longer than this ("10 min")')
+    mon.add_argument("--exit-after-idle", help='with --follow: stop after this long without new data ("1 h")')
+    mon.add_argument("-q", "--quiet", action="store_true")
+    mon.set_defaults(handler=_monitor)
+
+    demo = sub.add_parser("furnace-demo", help="write a realistic furnace log in (accelerated) real time")
+    demo.add_argument("log", help="the log file to write (replaced)")
+    demo.add_argument("--setpoint", default="400 degC", help='bath set point ("400 degC")')
+    demo.add_argument("--duration", default="24 h", help='process length ("24 h")')
+    demo.add_argument("--interval", default="10 s", help='time between log lines ("10 s")')
+    demo.add_argument("--speed", default="3600", help="how many times faster than real time (default 3600)")
+    demo.add_argument("--instant", action="store_true", help="write the whole log at once")
+    demo.add_argument("--seed", type=int, default=1, help="seed of the sensor noise")
+    demo.add_argument("-q", "--quiet", action="store_true")
+    demo.set_defaults(handler=_furnace_demo)
+
+    sweep = sub.add_parser("sweep", help="run a recipe over a grid or sample of parameters on dask.distributed; "
+                           "writes sweep.nc, sweep.csv and sweep.png")
+    sweep.add_argument("sweep", help="sweep file (TOML): the recipe, [[parameter]] tables, [design], [metrics]")
+    sweep.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
+    sweep.add_argument("--scheduler", help="address of a running dask scheduler (tcp://host:8786); "
+                       "default: a local cluster")
+    sweep.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
+    sweep.add_argument("--one-by-one", action="store_true", help="simulate each run on its own instead of batched "
+                       "(same results; for comparison)")
+    sweep.add_argument("--no-plot", action="store_true", help="skip sweep.png")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    sweep.set_defaults(handler=_sweep)
+
+    arr = sub.add_parser("arrhenius", help="fit D(T) = D0·exp(−Q/RT) to a table; writes arrhenius.json and arrhenius.png")
+    arr.add_argument("table", help="CSV with temperature_C or temperature_K, D_m2_s and optionally D_err_m2_s")
+    arr.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
+    arr.add_argument("--method", choices=("weighted", "linear"), default="weighted",
+                     help="weighted: nonlinear least squares on D (default); linear: ln D against 1/T")
+    arr.add_argument("--no-plot", action="store_true", help="skip arrhenius.png")
+    arr.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    arr.set_defaults(handler=_arrhenius)
+
+    mat = sub.add_parser("matano", help="D̃(χ) from one measured exchange profile (Boltzmann–Matano); writes "
+                         "interdiffusion.csv (a recipe table), matano.csv and matano.png")
+    mat.add_argument("profile", help="CSV with depth_m or depth_um and a fraction column (frac or frac_<Ion>)")
+    mat.add_argument("--time", required=True, help='duration of the exchange with unit, e.g. "8 h"')
+    mat.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
+    mat.add_argument("--method", choices=("matano", "sauer-freise"), default="matano",
+                     help="Boltzmann–Matano (default) or Sauer–Freise (the same integral by parts here)")
+    mat.add_argument("--column", help="the fraction column when the file has several, e.g. frac_K")
+    mat.add_argument("--smoothing", default="gcv",
+                     help="gcv (default: chosen by cross-validation), none (interpolate noise-free data) or λ")
+    mat.add_argument("--initial-fraction", type=float, default=0.0,
+                     help="uniform fraction of the incoming ion before the exchange (default 0)")
+    mat.add_argument("--no-plot", action="store_true", help="skip matano.png")
+    mat.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    mat.set_defaults(handler=_matano)
     return parser
 
 
