@@ -19,14 +19,17 @@ from ..physics.interdiffusion import InterdiffusionModel, StressCouplingMaterial
 from ..physics import materials
 from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw, dilation_coefficient
-from ..process.recipe import Glass, Numerics, OpticsOptions, Recipe, Step, StressOptions
+from ..process.recipe import Glass, Numerics, OpticsOptions, Recipe, Step, StressOptions, Target
 from ..process.temperature import TemperatureProgram
 from ..units import UnitError, to_si
 from .tables import read_temperature_log, read_interdiffusion_table
 
 __all__ = ["load_recipe", "parse_recipe"]
 
-_TOP = {"name", "glass", "ions", "model", "step", "output", "numerics", "stress", "optics"}
+_TOP = {"name", "glass", "ions", "model", "step", "output", "numerics", "stress", "optics", "target"}
+# [target]: one quantity the process monitor predicts the time of, and the kind of its value
+_TARGET = {"depth_of_layer": "length", "compressive_stress": "pressure", "modes_TE": "dimensionless",
+           "modes_TM": "dimensionless"}
 _STRESS_SECTION = {
     "material",
     "youngs_modulus",
@@ -144,8 +147,10 @@ class _Reader:
         numerics = self.numerics(doc.get("numerics", {}))
         stress = self.stress(doc["stress"], glass) if "stress" in doc else None
         optics = self.optics(doc["optics"]) if "optics" in doc else None
+        target = self.target(doc["target"]) if "target" in doc else None
         try:
             return Recipe(
+                target=target,
                 stress=stress,
                 optics=optics,
                 glass=glass,
@@ -432,6 +437,20 @@ class _Reader:
         if clock not in ("total", "exchange"):
             self.fail(f + ("relaxation_clock",), f'found {clock!r}; expected "total" or "exchange"')
         return StressOptions(glass=elastic, relaxation=relaxation, law=law, clock=clock)
+
+    def target(self, raw) -> Target:
+        f = ("target",)
+        raw = self.table(raw, f, set(_TARGET))
+        if len(raw) != 1:
+            self.fail(f, f"found {len(raw)} targets; expected exactly one of {', '.join(_TARGET)}")
+        (kind, value), = raw.items()
+        x = self.quantity(value, _TARGET[kind], f + (kind,))
+        if kind.startswith("modes") and (x != int(x) or x < 1):
+            self.fail(f + (kind,), f"found {value!r}; expected a whole number of modes ≥ 1")
+        if not x > 0:
+            self.fail(f + (kind,), f"found {value!r}; expected a value > 0"
+                      + (" (CS is positive in compression)" if kind == "compressive_stress" else ""))
+        return Target(kind, x)
 
     def optics(self, raw) -> OpticsOptions:
         f = ("optics",)

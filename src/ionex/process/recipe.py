@@ -13,7 +13,7 @@ from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw
 from .temperature import TemperatureProgram
 
-__all__ = ["Glass", "Step", "Numerics", "StressOptions", "OpticsOptions", "Recipe"]
+__all__ = ["Glass", "Step", "Numerics", "StressOptions", "OpticsOptions", "Target", "TARGET_KINDS", "Recipe"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,35 @@ class OpticsOptions:
             raise ValueError("a prism needs both its index and its angle")
 
 
+TARGET_KINDS = {
+    "depth_of_layer": "m",
+    "compressive_stress": "Pa",
+    "modes_TE": "",
+    "modes_TM": "",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A process target: the run is done when ``kind`` reaches ``value``.
+
+    Attributes:
+        kind: "depth_of_layer" (m; DOL, 1 % of the surface fraction), "compressive_stress"
+            (Pa; CS > 0 in compression, relaxation included), "modes_TE" or "modes_TM"
+            (number of guided modes).
+        value: the level to reach (≥ it).
+    """
+
+    kind: str
+    value: float
+
+    def __post_init__(self):
+        if self.kind not in TARGET_KINDS:
+            raise ValueError(f"target kind {self.kind!r} unknown; expected one of {', '.join(TARGET_KINDS)}")
+        if not (math.isfinite(self.value) and self.value > 0):
+            raise ValueError(f"target {self.kind} must be finite and > 0, got {self.value!r}")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Everything needed to simulate a process.
@@ -166,6 +195,7 @@ class Recipe:
         output_times: times from the start of the process (s) at which to keep profiles;
             the end of every step is always kept.
         numerics: solver accuracy controls.  name: a title.
+        target: what the process monitor predicts the time of (optional).
         source_text, source_path: the recipe file as written (embedded in outputs).
     """
 
@@ -180,6 +210,7 @@ class Recipe:
     source_path: str = ""
     stress: StressOptions | None = None
     optics: OpticsOptions | None = None
+    target: Target | None = None
 
     def __post_init__(self):
         if not self.steps:

@@ -1,0 +1,142 @@
+"""Files of the process monitor: the checkpoint (resume after a kill at any moment) and the
+state as JSON with units in every key (the live page's endpoint and ``DIR/state.json``).
+
+The checkpoint is one ``.npz`` replaced atomically (written to a temporary file in the same
+directory, flushed to disk, then renamed over the old one), so a kill leaves either the
+previous or the new checkpoint, never a torn one. It holds the monitor's arrays, the log
+position that matches them, the warnings so far and a fingerprint of the recipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..constants import ZERO_CELSIUS
+from ..errors import RecipeError
+from .furnace_log import LogPosition
+from .writers import atomic_path
+
+__all__ = ["save_checkpoint", "load_checkpoint", "snapshot_to_json", "write_json_atomic", "recipe_fingerprint"]
+
+CHECKPOINT_VERSION = 1
+MAX_WARNINGS = 200  # the newest are kept; the page shows the last ones
+
+
+def recipe_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _replace_atomically(path: Path, write) -> None:
+    # fsync before the rename: after a crash the new name never points at unwritten data
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def save_checkpoint(path, state: dict, position: LogPosition, warnings: list, fingerprint: str) -> None:
+    """Write the monitor state, the log position and the warnings to ``path`` atomically."""
+    path = Path(path)
+    meta = {"version": CHECKPOINT_VERSION, "position": position.to_dict(), "warnings": warnings[-MAX_WARNINGS:],
+            "fingerprint": fingerprint, "reached_at": state["reached_at"], "n_cells": state["n_cells"]}
+
+    def write(fh):
+        np.savez(fh, frac=state["frac"], sample_times=state["sample_times"],
+                 sample_temperatures=state["sample_temperatures"], meta=np.array(json.dumps(meta)))
+
+    _replace_atomically(path, write)
+
+
+def load_checkpoint(path, fingerprint: str):
+    """(state, position, warnings) from ``path``, or None when there is no checkpoint.
+
+    Raises:
+        RecipeError: the checkpoint is unreadable or belongs to another recipe.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            state = {"frac": z["frac"].copy(), "sample_times": z["sample_times"].copy(),
+                     "sample_temperatures": z["sample_temperatures"].copy(), "reached_at": meta["reached_at"],
+                     "n_cells": meta["n_cells"]}
+    except (OSError, ValueError, KeyError) as exc:
+        raise RecipeError(f"{path}: cannot read the monitor checkpoint ({exc}); delete it to start over") from None
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise RecipeError(f"{path}: checkpoint version {meta.get('version')!r}; expected {CHECKPOINT_VERSION}")
+    if meta.get("fingerprint") != fingerprint:
+        raise RecipeError(f"{path}: this checkpoint was written for a different recipe; use another output "
+                          "directory or delete the checkpoint to start over")
+    return state, LogPosition.from_dict(meta["position"]), list(meta["warnings"])
+
+
+def _finite(x):
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _thin(x: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` points spread over x (first and last kept)."""
+    if x.size <= limit:
+        return np.arange(x.size)
+    return np.unique(np.linspace(0, x.size - 1, limit).round().astype(int))
+
+
+def snapshot_to_json(snap, *, warnings: list, status: str, log: str, updated: str,
+                     profile_points: int = 300, history_points: int = 1500) -> dict:
+    """The monitor's latest prediction as JSON-ready data, units in the keys."""
+    depth = np.asarray(snap.depth)
+    frac = np.asarray(snap.frac)
+    # the exchanged layer under the front face: to 1.5× the depth where the fraction falls
+    # below 1e-4 of its surface value (at least 10 cells), never past the mid-plane
+    half = int(np.searchsorted(depth, 0.5 * (depth[0] + depth[-1]), side="right"))
+    low = np.nonzero(frac[:half] < 1e-4 * max(frac[0], 1e-300))[0]
+    reach = 1.5 * depth[low[0]] if low.size else depth[half - 1]
+    layer = np.nonzero(depth[:half] <= reach)[0]
+    layer = layer if layer.size >= 10 else np.arange(min(10, half))
+    keep = layer[_thin(depth[layer], profile_points)]
+    profiles = {"depth_um": (depth[keep] * 1e6).tolist(), "frac_incoming": frac[keep].tolist()}
+    if snap.stress is not None:
+        profiles["stress_MPa"] = (np.asarray(snap.stress)[keep] / 1e6).tolist()
+    if snap.n_te is not None:
+        profiles["n_TE"] = np.asarray(snap.n_te)[keep].tolist()
+        profiles["n_TM"] = np.asarray(snap.n_tm)[keep].tolist()
+    hk = _thin(np.asarray(snap.sample_times), history_points)
+    pred = None
+    if snap.prediction is not None:
+        p = snap.prediction
+        unit = {"depth_of_layer": ("um", 1e6), "compressive_stress": ("MPa", 1e-6)}.get(p.target.kind, ("", 1.0))
+        pred = {"target": p.target.kind, "unit": unit[0], "value": p.target.value * unit[1],
+                "current": _finite(p.current * unit[1]), "reached": p.reached,
+                "time_h": _finite(p.time / 3600.0), "remaining_h": _finite((p.time - snap.time) / 3600.0),
+                "horizon_h": p.horizon / 3600.0, "assumed_temperature_C": p.assumed_temperature - ZERO_CELSIUS}
+    return {
+        "status": status,
+        "log": log,
+        "updated": updated,
+        "time_h": snap.time / 3600.0,
+        "temperature_C": _finite(snap.temperature - ZERO_CELSIUS) if math.isfinite(snap.temperature) else None,
+        "n_samples": snap.n_samples,
+        "compressive_stress_MPa": _finite(snap.compressive_stress / 1e6),
+        "depth_of_layer_um": _finite(snap.depth_of_layer * 1e6),
+        "modes": snap.mode_counts,
+        "prediction": pred,
+        "warnings": warnings[-50:],
+        "n_warnings": len(warnings),
+        "history": {"time_h": (np.asarray(snap.sample_times)[hk] / 3600.0).tolist(),
+                    "temperature_C": (np.asarray(snap.sample_temperatures)[hk] - ZERO_CELSIUS).tolist()},
+        "profiles": profiles,
+    }
+
+
+def write_json_atomic(path, data: dict) -> None:
+    """JSON to ``path`` via a temporary file and a rename (readers never see half a file)."""
+    text = json.dumps(data, indent=1, allow_nan=False).encode("utf-8")
+    _replace_atomically(Path(path), lambda fh: fh.write(text))

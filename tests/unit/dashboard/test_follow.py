@@ -1,0 +1,164 @@
+"""The monitor loop: every fault of a live log gives its warning and leaves the result
+unchanged; checkpoints resume; `ionex run --temperature-log` is the batch reference."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ionex.cli import main
+from ionex.dashboard.follow import CHECKPOINT, MonitorLoop
+from ionex.io.recipe import load_recipe
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "monitor_bk7.toml"
+
+
+def plan(hours=6.0):
+    r = load_recipe(EXAMPLE)
+    return replace(r, steps=(replace(r.steps[0], duration=hours * 3600.0),))
+
+
+def clean_lines(hours=6.0, every=60.0):
+    """A log every minute with a 25-min drop-out (real missing data: bridged linearly)."""
+    t = np.arange(0.0, hours * 3600.0 + 1.0, every)
+    T = 400.0 + 0.3 * np.random.default_rng(7).standard_normal(t.size)
+    keep = (t <= 5700.0) | (t > 5700.0 + 1500.0)
+    return [f"{a:.1f},{b:.3f}" for a, b in zip(t[keep], T[keep])]
+
+
+def faulty_lines(lines):
+    """The clean log with every fault a live log shows; the samples it yields are the same."""
+    out = list(lines)
+    out.insert(10, out[9])                      # a duplicate line
+    out.insert(21, "3.0,399.9")                  # out of order (t = 3 s after 1200 s)
+    out.insert(40, "2340.0,hot")                 # non-numeric value
+    out.insert(50, "nan,nan")                    # a drop-out written as NaN
+    out.insert(60, "3500.0")                     # a short line
+    return out
+
+
+def write(path, lines, partial=""):
+    path.write_text("time_s,temperature_C\n" + "\n".join(lines) + "\n" + partial, encoding="utf-8")
+
+
+def test_every_fault_is_warned_and_the_result_is_unchanged(tmp_path):
+    """The faulty log (with a half-written last line, a rotation and a truncation on the
+    way) gives exactly the samples and the state of the clean log."""
+    r = plan()
+    lines = clean_lines()
+    write(tmp_path / "clean.csv", lines)
+    clean = MonitorLoop(r, tmp_path / "clean.csv", tmp_path / "clean_out")
+    clean.run()
+
+    bad = faulty_lines(lines)
+    log = tmp_path / "live.csv"
+    half = len(bad) // 2
+    write(log, bad[:half], partial=bad[half][:3])        # the writer is mid-line
+    loop = MonitorLoop(r, log, tmp_path / "out")
+    loop.step()
+    # the logger rotates: a new file continues (repeating the last complete line)
+    os.rename(log, tmp_path / "live.csv.1")
+    write(log, bad[half - 1: half + 60])
+    loop.step()
+    # then truncates it in place and writes the rest
+    write(log, bad[half + 60:])
+    loop.step()
+    loop.run()
+
+    np.testing.assert_array_equal(loop.monitor.sample_times, clean.monitor.sample_times)
+    np.testing.assert_array_equal(loop.monitor.sample_temperatures, clean.monitor.sample_temperatures)
+    # pieces vs one run: time-integration tolerance (atol 1e-5 in this recipe)
+    assert np.max(np.abs(loop.monitor.frac - clean.monitor.frac)) < 5e-5
+    text = "\n".join(loop.warnings)
+    for words in ("duplicate time stamp", "out-of-order time stamp", "'hot' is not a number", "sensor drop-out",
+                  "found 1 fields", "gap of 1560 s", "replaced (rotated)", "truncated"):
+        assert words in text, words
+    assert len(clean.warnings) == 1 and "gap of 1560 s" in clean.warnings[0]
+    state = json.loads((tmp_path / "out" / "state.json").read_text())
+    assert state["n_warnings"] == len(loop.warnings) and state["status"] == "done"
+
+
+def test_a_restart_resumes_from_the_checkpoint(tmp_path):
+    r = plan()
+    lines = clean_lines()
+    log = tmp_path / "f.csv"
+    write(log, lines[:150])
+    MonitorLoop(r, log, tmp_path / "out").run()
+    write(log, lines)
+    resumed = MonitorLoop(r, log, tmp_path / "out")
+    assert resumed.resumed and resumed.monitor.sample_times.size == 150
+    resumed.run()
+    once = MonitorLoop(r, log, tmp_path / "once")
+    once.run()
+    np.testing.assert_array_equal(resumed.monitor.sample_times, once.monitor.sample_times)
+    assert np.max(np.abs(resumed.monitor.frac - once.monitor.frac)) < 5e-5
+
+
+def test_a_checkpoint_in_the_middle_of_a_catch_up_resumes_without_new_warnings(tmp_path, monkeypatch):
+    """Catch-up checkpoints after each chunk of process time; a kill right after one must
+    resume from that state, re-reading the log quietly up to its last sample."""
+    import ionex.dashboard.follow as follow
+
+    monkeypatch.setattr(follow, "CHUNK", 3600.0)
+    r = plan()
+    log = tmp_path / "f.csv"
+    write(log, faulty_lines(clean_lines())[:200])
+    saved = []
+    loop = MonitorLoop(r, log, tmp_path / "out")
+    real = loop._checkpoint_partial
+
+    def spy(last):
+        real(last)
+        saved.append((tmp_path / "out" / CHECKPOINT).read_bytes())
+
+    loop._checkpoint_partial = spy
+    loop.run()
+    assert len(saved) >= 2
+    (tmp_path / "out" / CHECKPOINT).write_bytes(saved[1])  # as if killed after the 2nd chunk
+    again = MonitorLoop(r, log, tmp_path / "out")
+    n_before = len(again.warnings)
+    again.run()
+    np.testing.assert_array_equal(again.monitor.sample_times, loop.monitor.sample_times)
+    assert len(again.warnings) == n_before == len(loop.warnings)
+    assert np.max(np.abs(again.monitor.frac - loop.monitor.frac)) < 5e-5
+
+
+def test_the_monitor_equals_ionex_run_with_the_same_log(tmp_path, capsys):
+    log = tmp_path / "f.csv"
+    write(log, clean_lines())
+    recipe = tmp_path / "plan.toml"
+    recipe.write_text(EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "6 h"'), encoding="utf-8")
+    assert main(["monitor", str(recipe), "--temperature-log", str(log), "-o", str(tmp_path / "mon"), "-q"]) == 0
+    assert main(["run", str(recipe), "--temperature-log", str(log), "-o", str(tmp_path / "run"), "-q",
+                 "--no-plot"]) == 0
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "run" / "result.nc") as ds:
+        batch = ds["frac_K"].values[-1]
+    with np.load(tmp_path / "mon" / CHECKPOINT) as z:
+        frac = z["frac"]
+    assert np.max(np.abs(batch[: frac.size] - frac)) < 5e-5
+    state = json.loads((tmp_path / "mon" / "state.json").read_text())
+    assert state["time_h"] == pytest.approx(6.0) and state["modes"]["TE"] >= 1
+    assert state["prediction"]["target"] == "modes_TE"
+
+
+def test_bad_input_is_a_clear_message(tmp_path, capsys):
+    log = tmp_path / "f.csv"
+    log.write_text("when,temp\n0,400\n", encoding="utf-8")
+    assert main(["monitor", str(EXAMPLE), "--temperature-log", str(log), "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "must name exactly one time column" in capsys.readouterr().err
+    two = tmp_path / "two.toml"
+    two.write_text(EXAMPLE.read_text() + '\n[[step]]\nbath = { K = 1.0 }\ntemperature = "400 degC"\nduration = "1 h"\n',
+                   encoding="utf-8")
+    write(log, clean_lines()[:5])
+    assert main(["monitor", str(two), "--temperature-log", str(log), "-o", str(tmp_path / "o2"), "-q"]) == 2
+    assert "one bath step" in capsys.readouterr().err
+    assert main(["monitor", str(EXAMPLE), "--temperature-log", str(log), "-o", str(tmp_path / "o3"), "-q",
+                 "--poll", "1"]) == 2
+    assert "--poll" in capsys.readouterr().err
