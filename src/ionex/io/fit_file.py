@@ -53,7 +53,7 @@ from ..process.fitting import (
 )
 from ..process.recipe import Recipe
 from ..units import UnitError, registry, split_quantity
-from .recipe import _Reader
+from .recipe import _Reader, read_user_file
 from .recipe_document import RecipeDocument
 from .tables import _TIME_COLUMNS, _check_width, _number, _open_table, read_mode_list
 
@@ -184,12 +184,7 @@ def load_fit(path) -> FitSetup:
         dataset with fewer than MIN_POINTS points or fewer points in all than parameters.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such fit file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read the fit file ({exc})") from None
+    text = read_user_file(path, "fit")
     r = _FitReader(text, path)
     try:
         doc = tomllib.loads(text)

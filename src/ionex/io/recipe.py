@@ -63,18 +63,23 @@ _OUTPUT = {"times"}
 _NUMERICS = {"rtol", "atol", "cells_per_efold", "domain_lengths"}
 
 
+def read_user_file(path, what: str) -> str:
+    """The UTF-8 text of a user's ``what`` file ("recipe", "fit", …), or a RecipeError
+    naming it and saying why it cannot be read."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such {what} file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read the {what} file ({exc})") from None
+
+
 def load_recipe(path):
     """Read the recipe file at ``path`` (TOML): a Recipe (binary interdiffusion) or, with
     ``[model] kind = "nernst-planck-poisson"``, an ExperimentRecipe. Raises RecipeError
     with a clear message."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such recipe file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read the recipe file ({exc})") from None
-    return parse_recipe(text, path)
+    return parse_recipe(read_user_file(path, "recipe"), Path(path))
 
 
 def parse_recipe(text: str, path="<recipe>") -> Recipe:

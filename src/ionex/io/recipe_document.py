@@ -25,7 +25,7 @@ import tomli_w
 
 from ..errors import RecipeError
 from ..units import UnitError, split_quantity
-from .recipe import parse_recipe
+from .recipe import parse_recipe, read_user_file
 
 __all__ = ["RecipeDocument", "parse_path"]
 
@@ -87,13 +87,7 @@ class RecipeDocument:
 
     @classmethod
     def load(cls, path) -> RecipeDocument:
-        path = Path(path)
-        try:
-            return cls(path.read_text(encoding="utf-8"), path)
-        except FileNotFoundError:
-            raise RecipeError(f"{path}: no such recipe file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RecipeError(f"{path}: cannot read the recipe file ({exc})") from None
+        return cls(read_user_file(path, "recipe"), Path(path))
 
     # ------------------------------------------------------------------ reading
     def numeric_paths(self) -> list[str]:

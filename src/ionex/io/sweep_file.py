@@ -38,7 +38,7 @@ from ..errors import RecipeError
 from ..process.recipe import Recipe
 from ..process.sweep import Sweep, SweepMetrics, grid_points, sample_points
 from ..units import UnitError, in_unit
-from .recipe import _Reader
+from .recipe import _Reader, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .writers import atomic_path, write_netcdf_dataset
 
@@ -72,13 +72,7 @@ class SweepFile:
 def load_sweep(path) -> SweepFile:
     """Read the sweep file at ``path``. Raises RecipeError naming file, line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such sweep file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read the sweep file ({exc})") from None
-    return parse_sweep(text, path)
+    return parse_sweep(read_user_file(path, "sweep"), path)
 
 
 def build_recipe(document: RecipeDocument, values: Mapping[str, float]) -> Recipe:

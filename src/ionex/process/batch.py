@@ -28,7 +28,7 @@ from ..solvers.diffusion_batch import BatchRun, solve_diffusion_batch
 from .properties import compute_properties
 from .recipe import Recipe
 from .result import Result
-from .simulate import diffusion_length, process_grid, simulate
+from .simulate import process_grid, result_from_states, simulate
 
 __all__ = ["simulate_batch"]
 
@@ -168,42 +168,10 @@ class _Course:
         self.work["newton"] += sol.n_newton
 
     def result(self) -> Result:
-        recipe, grid = self.recipe, self.grid
-        c_t = recipe.glass.total_mobile
-        both = recipe.glass.faces == "both"
-        faces_factor = 2.0 if both else 1.0
-        states = np.array(self.states)
-        if both:
-            depth = np.concatenate([grid.centres, recipe.glass.thickness - grid.centres[::-1]])
-            width = np.concatenate([grid.volumes, grid.volumes[::-1]])
-            profiles = np.concatenate([states, states[:, ::-1]], axis=1)
-        else:
-            depth, width, profiles = grid.centres.copy(), grid.volumes.copy(), states
-        diagnostics = {
-            "cells": grid.n_cells,
-            "domain_length_m": grid.length,
-            "diffusion_length_m": diffusion_length(recipe, "max"),
-            "time_steps": self.work["steps"],
-            "rejected_steps": self.work["rejected"],
-            "newton_iterations": self.work["newton"],
-            "rtol": recipe.numerics.rtol,
-            "atol": recipe.numerics.atol,
-            "wall_time_s": self.wall_time,  # this run's share of the batches it was in
-        }
-        if recipe.glass.thickness is None and states.size and np.max(np.abs(states[:, -1])) > 10 * recipe.numerics.atol:
-            diagnostics["warning"] = "the profile reaches the end of the computational domain; raise numerics.domain_lengths"
-        result = Result(
-            recipe=recipe,
-            times=np.asarray(self.times, dtype=float),
-            depth=depth,
-            cell_width=width,
-            frac_incoming=profiles,
-            step_index=np.asarray(self.steps_of, dtype=int),
-            surface_fraction=np.asarray(self.surf, dtype=float),
-            uptake=c_t * faces_factor * (states @ grid.volumes),
-            surface_inflow=c_t * faces_factor * np.asarray(self.inflow, dtype=float),
-            diagnostics=diagnostics,
-        )
+        recipe = self.recipe
+        # wall time: this run's share of the batches it was in
+        result = result_from_states(recipe, self.grid, self.times, self.states, self.steps_of, self.surf,
+                                    self.inflow, dict(self.work, wall_time_s=self.wall_time))
         if recipe.stress is not None or recipe.optics is not None:
             result.properties = compute_properties(result)
         return result

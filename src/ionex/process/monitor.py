@@ -35,7 +35,7 @@ import numpy as np
 from .properties import compute_properties
 from .recipe import Recipe, Step, Target
 from .result import Result
-from .simulate import process_grid, simulate
+from .simulate import process_grid, result_from_states, simulate
 from .temperature import TemperatureProgram
 
 __all__ = ["Target", "TargetPrediction", "MonitorSnapshot", "ProcessMonitor", "simulate_logged_process"]
@@ -206,22 +206,12 @@ class ProcessMonitor:
         return self._result_for(recipe, np.array([self.time]), self.frac[None, :])
 
     def _result_for(self, recipe: Recipe, times, states) -> Result:
-        grid = self.grid
-        g = recipe.glass
-        states = np.asarray(states, float)
-        if g.thickness is not None and g.faces == "both":
-            depth = np.concatenate([grid.centres, g.thickness - grid.centres[::-1]])
-            width = np.concatenate([grid.volumes, grid.volumes[::-1]])
-            profiles = np.concatenate([states, states[:, ::-1]], axis=1)
-        else:
-            depth, width, profiles = grid.centres.copy(), grid.volumes.copy(), states
-        n = times.size
+        n = np.size(times)
         chi_s = recipe.steps[0].surface_fraction
-        faces = 2.0 if g.faces == "both" else 1.0
-        uptake = g.total_mobile * faces * (states @ grid.volumes)
-        return Result(recipe=recipe, times=np.asarray(times, float), depth=depth, cell_width=width,
-                      frac_incoming=profiles, step_index=np.zeros(n, int), surface_fraction=np.full(n, chi_s),
-                      uptake=uptake, surface_inflow=uptake.copy())
+        states = np.asarray(states, float)
+        # the bath holds χ_s throughout, so the uptake is the inflow (conservation)
+        inflow = states @ self.grid.volumes
+        return result_from_states(recipe, self.grid, times, states, np.zeros(n, int), np.full(n, chi_s), inflow)
 
     @staticmethod
     def _measure(kind: str, props, k: int) -> float:

@@ -16,7 +16,7 @@ from .recipe import Recipe
 from .result import Result
 from .temperature import TemperatureProgram
 
-__all__ = ["simulate", "process_grid", "diffusion_length"]
+__all__ = ["simulate", "process_grid", "diffusion_length", "result_from_states"]
 
 # Most cells any run may use: beyond this a recipe's resolution request is an error.
 MAX_CELLS = 50_000
@@ -165,6 +165,56 @@ class _ClockedTracker:
         self.tracker.finalize()
 
 
+def result_from_states(recipe: Recipe, grid: Grid, times, states, steps_of, surface_fractions, inflow,
+                       work: dict | None = None) -> Result:
+    """A Result from solver states on ``grid`` (χ per cell, one row per output time):
+    mirrored through the mid-plane for a plate exchanged on both faces, with uptake
+    C_T·faces·∫χ dx (mol/m²) and the diagnostics of ``work`` (steps, rejected, newton,
+    wall_time_s). Properties are not computed here.
+
+    Args: times (s), steps_of (step index per time), surface_fractions (χ_s or NaN),
+        inflow (∫ surface flux, fraction × m, per time).
+    """
+    c_t = recipe.glass.total_mobile
+    both = recipe.glass.faces == "both"
+    faces_factor = 2.0 if both else 1.0
+    states = np.asarray(states, dtype=float)
+    if both:
+        depth = np.concatenate([grid.centres, recipe.glass.thickness - grid.centres[::-1]])
+        width = np.concatenate([grid.volumes, grid.volumes[::-1]])
+        profiles = np.concatenate([states, states[:, ::-1]], axis=1)
+    else:
+        depth, width, profiles = grid.centres.copy(), grid.volumes.copy(), states
+    diagnostics = {}
+    if work is not None:
+        diagnostics = {
+            "cells": grid.n_cells,
+            "domain_length_m": grid.length,
+            "diffusion_length_m": diffusion_length(recipe, "max"),
+            "time_steps": work["steps"],
+            "rejected_steps": work["rejected"],
+            "newton_iterations": work["newton"],
+            "rtol": recipe.numerics.rtol,
+            "atol": recipe.numerics.atol,
+            "wall_time_s": work.get("wall_time_s", math.nan),
+        }
+        if recipe.glass.thickness is None and states.size and np.max(np.abs(states[:, -1])) > 10 * recipe.numerics.atol:
+            diagnostics["warning"] = ("the profile reaches the end of the computational domain; "
+                                      "raise numerics.domain_lengths")
+    return Result(
+        recipe=recipe,
+        times=np.asarray(times, dtype=float),
+        depth=depth,
+        cell_width=width,
+        frac_incoming=profiles,
+        step_index=np.asarray(steps_of, dtype=int),
+        surface_fraction=np.asarray(surface_fractions, dtype=float),
+        uptake=c_t * faces_factor * (states @ grid.volumes),
+        surface_inflow=c_t * faces_factor * np.asarray(inflow, dtype=float),
+        diagnostics=diagnostics,
+    )
+
+
 def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid | None = None):
     """Run every step of ``recipe`` in order; the state carries from step to step.
 
@@ -197,9 +247,6 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     ends = np.cumsum([s.duration for s in recipe.steps])
     starts = np.concatenate([[0.0], ends[:-1]])
     wanted = np.union1d(np.asarray(recipe.output_times, dtype=float), ends)
-    c_t = recipe.glass.total_mobile
-    both = recipe.glass.faces == "both"
-    faces_factor = 2.0 if both else 1.0
 
     times, states, steps_of, surf, inflow = [], [], [], [], []
     cum_inflow = 0.0
@@ -263,39 +310,8 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
         if tracker is not None:
             tracker.finalize()
 
-    states = np.array(states)
-    if both:
-        depth = np.concatenate([grid.centres, recipe.glass.thickness - grid.centres[::-1]])
-        width = np.concatenate([grid.volumes, grid.volumes[::-1]])
-        profiles = np.concatenate([states, states[:, ::-1]], axis=1)
-    else:
-        depth, width, profiles = grid.centres.copy(), grid.volumes.copy(), states
-    uptake = c_t * faces_factor * (states @ grid.volumes)
-    diagnostics = {
-        "cells": n,
-        "domain_length_m": grid.length,
-        "diffusion_length_m": diffusion_length(recipe, "max"),
-        "time_steps": work["steps"],
-        "rejected_steps": work["rejected"],
-        "newton_iterations": work["newton"],
-        "rtol": recipe.numerics.rtol,
-        "atol": recipe.numerics.atol,
-        "wall_time_s": _time.perf_counter() - started,
-    }
-    if recipe.glass.thickness is None and states.size and np.max(np.abs(states[:, -1])) > 10 * recipe.numerics.atol:
-        diagnostics["warning"] = "the profile reaches the end of the computational domain; raise numerics.domain_lengths"
-    result = Result(
-        recipe=recipe,
-        times=np.asarray(times, dtype=float),
-        depth=depth,
-        cell_width=width,
-        frac_incoming=profiles,
-        step_index=np.asarray(steps_of, dtype=int),
-        surface_fraction=np.asarray(surf, dtype=float),
-        uptake=uptake,
-        surface_inflow=c_t * faces_factor * np.asarray(inflow, dtype=float),
-        diagnostics=diagnostics,
-    )
+    work["wall_time_s"] = _time.perf_counter() - started
+    result = result_from_states(recipe, grid, times, states, steps_of, surf, inflow, work)
     if recipe.stress is not None or recipe.optics is not None:
         result.properties = compute_properties(result, history)
     return result
