@@ -3,6 +3,7 @@
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -111,3 +112,40 @@ def test_monitor_follows_the_demo_furnace(tmp_path, capsys):
     assert p["assumed_temperature_C"] == pytest.approx(s["temperature_C"])
     text = " ".join(s["warnings"])
     assert "gap of 1210 s" in text and "sensor drop-out" in text and "duplicate time stamp" in text
+
+
+def test_fit_recovers_the_synthetic_profile_from_a_start_on_a_bound(tmp_path, capsys):
+    """examples/fit_soda_lime.toml: data made with D_K = 1.3e-15 m²/s and χ_s = 0.95 plus
+    noise σ = 0.01. The surface fraction starts at the recipe's 1.0, its upper bound — where
+    lmfit's bound transform has no gradient — so the fitter starts just inside and says so.
+    Measured: D_K = 1.2745e-15 ± 1.6e-17 (1.6σ), χ_s = 0.9510 ± 0.0021 (0.5σ), χ²_red 0.91."""
+    import json
+
+    assert main(["fit", str(EXAMPLES / "fit_soda_lime.toml"), "-o", str(tmp_path), "--serial", "-q"]) == 0
+    fit = json.loads((tmp_path / "fit.json").read_text())
+    d, chi_s = fit["parameters"]
+    assert abs(d["value_si"] - 1.3e-15) < 3 * d["stderr_si"] and d["stderr_si"] < 0.05 * 1.3e-15
+    assert abs(chi_s["value_si"] - 0.95) < 3 * chi_s["stderr_si"]
+    assert 0.5 < fit["redchi"] < 1.6  # 38 degrees of freedom: χ²_red within its 99 % range
+    assert any("lies on its bound" in w for w in fit["warnings"])
+    from ionex.io.recipe import load_recipe
+
+    refit = load_recipe(tmp_path / "fitted_recipe.toml")
+    assert refit.steps[0].surface_fraction == pytest.approx(chi_s["value_si"], rel=1e-7)  # 8 digits written
+
+
+def test_sweep_of_the_bk7_process(tmp_path):
+    """examples/sweep_bk7.toml: 5 temperatures × 3 durations on a local cluster. Depth ∝ √t
+    at each temperature (Arrhenius D, the same Q for K and Na: similarity holds), and more
+    modes for hotter and longer processes."""
+    assert main(["sweep", str(EXAMPLES / "sweep_bk7.toml"), "-o", str(tmp_path), "--workers", "1", "-q",
+                 "--no-plot"]) == 0
+    ds = xr.open_dataset(tmp_path / "sweep.nc")
+    depth = ds["depth_frac_0.5"].values  # (temperature, duration), m
+    assert depth.shape == (5, 3)
+    # a 1.5 mm plate is semi-infinite here: √(48/24), √(91/24) to the solver's accuracy
+    assert depth[:, 1] / depth[:, 0] == pytest.approx(np.full(5, math.sqrt(2.0)), rel=2e-3)
+    assert depth[:, 2] / depth[:, 0] == pytest.approx(np.full(5, math.sqrt(91 / 24)), rel=2e-3)
+    te = ds["mode_count_TE"].values
+    assert np.all(np.diff(te, axis=0) >= 0) and np.all(np.diff(te, axis=1) >= 0) and te[-1, -1] > te[0, 0]
+    assert not np.any(ds["error"].values.astype(str) != "")

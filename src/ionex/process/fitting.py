@@ -905,10 +905,22 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
 
     lp = lmfit.Parameters()
     keys = [f"p{i}" for i in range(len(parameters))]
+    start_notes = []
     for key, p in zip(keys, parameters):
         lo = p.to_scaled(p.min) if p.min > -math.inf else -np.inf
         hi = p.to_scaled(p.max) if p.max < math.inf else np.inf
-        lp.add(key, value=p.to_scaled(p.value), min=lo, max=hi)
+        u0 = p.to_scaled(p.value)
+        # lmfit maps a bounded parameter through arcsin/sqrt transforms whose derivative
+        # vanishes on the bound: a start exactly there never moves (nor do the parameters
+        # it is correlated with). Start 1 % of the range (or of the scale) inside instead.
+        inset = 0.01 * ((hi - lo) if math.isfinite(hi - lo) else max(1.0, abs(u0)))
+        if u0 <= lo or u0 >= hi:
+            moved = min(max(u0, lo + inset), hi - inset)
+            start_notes.append(f"{p.name}: the start {p.value:.6g} lies on its bound; the fit started at "
+                               f"{p.from_scaled(moved):.6g}, just inside (on the bound the bound transform has no "
+                               "gradient)")
+            u0 = moved
+        lp.add(key, value=u0, min=lo, max=hi)
 
     def u_of(params) -> list:
         return [params[k].value for k in keys]
@@ -959,7 +971,7 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
     for fd, pred in zip(datasets, final):
         res = _weighted(fd.data, pred.values)
         fits.append(DatasetFit(fd.data, pred.values, res, float(res @ res), pred.curve, pred.notes))
-    warnings = _identifiability(parameters, u_best, values, stderr, corr, jac, why)
+    warnings = start_notes + _identifiability(parameters, u_best, values, stderr, corr, jac, why)
     for f in fits:
         warnings.extend(f.notes)
     success = bool(out.success)
