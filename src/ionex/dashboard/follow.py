@@ -120,9 +120,9 @@ class MonitorLoop:
         """Process the log; with ``follow`` keep polling every ``poll`` s until
         ``should_stop()`` or ``stop_after_idle`` s without new data. Returns the last state."""
         self.status = "catching up"
-        taken = self.step()
+        self.step()
         self.status = "following" if follow else "done"
-        data = self.update_outputs() if (taken or not follow or self.monitor.sample_times.size) else None
+        data = self.update_outputs()
         idle_since = _time.monotonic()
         while follow and not should_stop():
             _time.sleep(poll)

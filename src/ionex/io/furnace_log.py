@@ -113,16 +113,16 @@ class FurnaceLogReader:
         self._missing_warned = False
         with open(self.path, "rb") as fh:
             head_now = fh.read(len(pos.head) // 2).hex() if pos.head else ""
-        if pos.inode >= 0 and ((st.st_dev, st.st_ino) != (pos.device, pos.inode) or st.st_size < pos.offset
-                               or head_now != pos.head):
-            what = "replaced (rotated)" if (st.st_dev, st.st_ino) != (pos.device, pos.inode) else "truncated"
-            after = "" if pos.last_time is None else f", taking only samples after t = {pos.last_time:.10g} s"
-            warnings.append(f"{self.path}: the log was {what}; reading it again from the start{after}")
-            pos.offset, pos.line, pos.header, pos.head = 0, 0, [], ""
-            pos.skip_until = pos.last_time
-        pos.device, pos.inode = st.st_dev, st.st_ino
-        with open(self.path, "rb") as fh:
+            if pos.inode >= 0 and ((st.st_dev, st.st_ino) != (pos.device, pos.inode) or st.st_size < pos.offset
+                                   or head_now != pos.head):
+                what = "replaced (rotated)" if (st.st_dev, st.st_ino) != (pos.device, pos.inode) else "truncated"
+                after = "" if pos.last_time is None else f", taking only samples after t = {pos.last_time:.10g} s"
+                warnings.append(f"{self.path}: the log was {what}; reading it again from the start{after}")
+                pos.offset, pos.line, pos.header, pos.head = 0, 0, [], ""
+                pos.skip_until = pos.last_time
+            pos.device, pos.inode = st.st_dev, st.st_ino
             if not pos.head:
+                fh.seek(0)
                 first = fh.read(256)
                 cut = first.rfind(b"\n")
                 pos.head = first[: cut + 1].hex() if cut >= 0 else ""

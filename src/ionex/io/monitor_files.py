@@ -122,7 +122,7 @@ def snapshot_to_json(snap, *, warnings: list, status: str, log: str, updated: st
         "log": log,
         "updated": updated,
         "time_h": snap.time / 3600.0,
-        "temperature_C": _finite(snap.temperature - ZERO_CELSIUS) if math.isfinite(snap.temperature) else None,
+        "temperature_C": _finite(snap.temperature - ZERO_CELSIUS),
         "n_samples": snap.n_samples,
         "compressive_stress_MPa": _finite(snap.compressive_stress / 1e6),
         "depth_of_layer_um": _finite(snap.depth_of_layer * 1e6),

@@ -10,8 +10,7 @@ Whole runs go through simulate() instead when a step follows a temperature progr
 history (hereditary stress relaxation), or when they are not binary interdiffusion
 (Nernst–Planck–Poisson recipes).
 
-The per-step bookkeeping (which output times belong to which step, the Result assembled
-at the end) mirrors simulate() for constant-temperature steps;
+The per-step bookkeeping shares simulate()'s pieces (step_output_times, result_from_states);
 tests/unit/process/test_batch.py holds the two equal.
 """
 
@@ -28,7 +27,7 @@ from ..solvers.diffusion_batch import BatchRun, solve_diffusion_batch
 from .properties import compute_properties
 from .recipe import Recipe
 from .result import Result
-from .simulate import process_grid, result_from_states, simulate
+from .simulate import process_grid, result_from_states, simulate, step_output_times
 
 __all__ = ["simulate_batch"]
 
@@ -126,14 +125,10 @@ class _Course:
     def segment(self, k: int):
         """(absolute output times of step k, its BatchRun); an output at t = 0 is stored here."""
         step = self.recipe.steps[k]
-        t0, t1, wanted = self.starts[k], self.ends[k], self.wanted
-        # an output time on a step boundary belongs to the step that ends there
-        local = wanted[(wanted > t0 + 1e-9 * max(t1, 1.0)) | ((k == 0) & (wanted <= t0))]
-        local = local[local <= t1 * (1 + 1e-12)]
-        if k == 0:
-            for _ in local[local <= 0.0]:
-                self._store(0.0, self.y.copy(), 0, step, 0.0)
-            local = local[local > 0.0]
+        t0 = self.starts[k]
+        at_zero, local = step_output_times(self.wanted, t0, self.ends[k], k == 0)
+        for _ in range(at_zero):
+            self._store(0.0, self.y.copy(), 0, step, 0.0)
         numerics = self.recipe.numerics
         run = BatchRun(
             grid=self.grid,

@@ -232,8 +232,11 @@ class ProcessMonitor:
     def predict(self, current: float) -> TargetPrediction:
         """When the target is reached, holding the last measured temperature."""
         target = self.target
-        T_hold = float(self.sample_temperatures[-1]) if self.sample_temperatures.size else float(
-            self.recipe.steps[0].temperature(0.0))
+        if self.sample_times.size:
+            t_hist, T_hist = self.sample_times - self.sample_times[0], self.sample_temperatures
+        else:  # nothing logged yet: the plan's temperature
+            t_hist, T_hist = np.zeros(1), np.array([float(self.recipe.steps[0].temperature(0.0))])
+        T_hold = float(T_hist[-1])
         now = self.time
         horizon = max(self.recipe.steps[0].duration, now, 3600.0)
         if math.isfinite(self.reached_at):
@@ -242,11 +245,7 @@ class ProcessMonitor:
             self.reached_at = now
             return TargetPrediction(target, current, True, now, horizon, T_hold)
         # the future at T_hold: the samples so far, then the held temperature
-        t_all = np.concatenate([self.sample_times - (self.sample_times[0] if self.sample_times.size else 0.0),
-                                [now + horizon]]) if self.sample_times.size else np.array([0.0, horizon])
-        T_all = np.concatenate([self.sample_temperatures, [T_hold]]) if self.sample_times.size else np.array(
-            [T_hold, T_hold])
-        future = _logged_recipe(self.recipe, t_all, T_all)
+        future = _logged_recipe(self.recipe, np.append(t_hist, now + horizon), np.append(T_hist, T_hold))
         ahead = now + horizon * np.geomspace(1e-3, 1.0, 24)
         run = simulate(replace(_logged_recipe(self.recipe, [now, now + horizon], [T_hold, T_hold], properties=False),
                                output_times=tuple(ahead - now)), initial=self.frac, grid=self.grid)

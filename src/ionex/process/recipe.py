@@ -156,12 +156,7 @@ class OpticsOptions:
             raise ValueError("a prism needs both its index and its angle")
 
 
-TARGET_KINDS = {
-    "depth_of_layer": "m",
-    "compressive_stress": "Pa",
-    "modes_TE": "",
-    "modes_TM": "",
-}
+TARGET_KINDS = ("depth_of_layer", "compressive_stress", "modes_TE", "modes_TM")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .recipe import Recipe
 from .result import Result
 from .temperature import TemperatureProgram
 
-__all__ = ["simulate", "process_grid", "diffusion_length", "result_from_states"]
+__all__ = ["simulate", "process_grid", "diffusion_length", "result_from_states", "step_output_times"]
 
 # Most cells any run may use: beyond this a recipe's resolution request is an error.
 MAX_CELLS = 50_000
@@ -60,22 +60,15 @@ def process_grid(recipe: Recipe) -> Grid:
     return grid
 
 
-def _law_at(model: InterdiffusionModel, program: TemperatureProgram):
-    if program.is_constant:
-        law = kirchhoff_law(model, float(program(0.0)))
-        return lambda t: law
-    cache: dict[float, object] = {}
-
-    def law_at(t: float):
-        T = float(program(t))
-        law = cache.get(T)
-        if law is None:
-            if len(cache) > 64:
-                cache.clear()
-            law = cache[T] = kirchhoff_law(model, T)
-        return law
-
-    return law_at
+def step_output_times(wanted, t0: float, t1: float, first: bool) -> tuple[int, np.ndarray]:
+    """The output times (s, absolute) a step [t0, t1] produces: (how many fall at t = 0 —
+    the initial state, first step only —, the later ones up to t1). A time on a step
+    boundary belongs to the step that ends there."""
+    local = wanted[(wanted > t0 + 1e-9 * max(t1, 1.0)) | (first & (wanted <= t0))]
+    local = local[local <= t1 * (1 + 1e-12)]
+    if not first:
+        return 0, local
+    return int(np.count_nonzero(local <= 0.0)), local[local > 0.0]
 
 
 # Gauss–Legendre, 4 points on [−1, 1]: exact to degree 7 for the clock's quadrature
@@ -259,21 +252,17 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     try:
         for k, step in enumerate(recipe.steps):
             t0, t1 = starts[k], ends[k]
-            # an output time on a step boundary belongs to the step that ends there
-            local = wanted[(wanted > t0 + 1e-9 * max(t1, 1.0)) | ((k == 0) & (wanted <= t0))]
-            local = local[local <= t1 * (1 + 1e-12)]
-            if k == 0:
-                zero = local[local <= 0.0]
-                for _ in zero:
-                    times.append(0.0)
-                    states.append(y.copy())
-                    steps_of.append(0)
-                    surf.append(np.nan if step.is_anneal else step.surface_fraction)
-                    inflow.append(0.0)
-                local = local[local > 0.0]
+            at_zero, local = step_output_times(wanted, t0, t1, k == 0)
+            for _ in range(at_zero):
+                times.append(0.0)
+                states.append(y.copy())
+                steps_of.append(0)
+                surf.append(np.nan if step.is_anneal else step.surface_fraction)
+                inflow.append(0.0)
             rel = np.minimum(local - t0, step.duration)
             if step.temperature.is_constant:
-                law, span, outs = _law_at(recipe.model, step.temperature), step.duration, rel
+                constant_law = kirchhoff_law(recipe.model, float(step.temperature(0.0)))
+                law, span, outs = (lambda t, law=constant_law: law), step.duration, rel
                 bps, step_tracker = step.temperature.breakpoints(step.duration), tracker
             else:
                 clock = ReducedClock(recipe.model, step.temperature, step.duration)

@@ -563,3 +563,26 @@ class TestTabulated:
     def test_table_excludes_other_options(self, kw):
         with pytest.raises(ValueError, match="tabulated"):
             InterdiffusionModel(table=self.table(), **kw)
+
+
+@pytest.mark.parametrize("tabulated", [False, True])
+def test_scaled_law_is_the_law_times_the_factor(tabulated):
+    """KirchhoffLaw.scaled(f) (the reduced clock's D̃/s): D̃ and Φ = ∫D̃ both scale by f, for
+    the closed form and for a table (Φ against QUADPACK of f·D̃)."""
+    from ionex.physics.kirchhoff import KirchhoffLaw
+
+    def coefficient(c):
+        return nernst_planck_coefficient(c, 1e-15, 1e-14) * (1.0 + 0.3 * np.sqrt(c * (1.0 - c)))
+
+    law = (KirchhoffLaw.tabulate(coefficient) if tabulated
+           else KirchhoffLaw.rational(1e-15, 1e-14, 1.2, 0.4))
+    chi = np.linspace(0.0, 1.0, 41)
+    phi, d = law(chi)
+    phi_s, d_s = law.scaled(2.5)(chi)
+    np.testing.assert_allclose(d_s, 2.5 * d, rtol=1e-13)
+    np.testing.assert_allclose(phi_s, 2.5 * phi, rtol=1e-13, atol=1e-30)
+    if tabulated:
+        exact = quad(lambda c: 2.5 * coefficient(c), 0.0, 0.7, epsabs=0, epsrel=1e-13)[0]
+        assert law.scaled(2.5)(np.array([0.7]))[0][0] == pytest.approx(exact, rel=1e-9)
+    with pytest.raises(ValueError, match="scale factor"):
+        law.scaled(0.0)
