@@ -11,15 +11,16 @@ Forward models, independent of ionex.solvers.iwkb:
 Profiles: n = n_b + Δn f(x/w), f = erfc or exp(−u²), Δn = 0.01 on n_b = 1.5137 (BK7 at
 677 nm), widths giving 5, 10 and 15 TE modes.
 
-Measured accuracy (WKB forward, the same φ = 3/4 both ways, n_s given, so the only error is
-the broken-line approximation of the profile between turning points):
+Measured accuracy (WKB forward, the same exact cover phase both ways — ionex's only one — n_s
+given, so the only error is the broken-line approximation of the profile between turning
+points):
 
     modes M                          5        10       15
     erfc     max |Δn| at x_m        5.5e-5   1.9e-5   9.4e-6    (≈ M^-1.6)
              max |Δx|               0.11     0.12     0.07 µm
-    Gaussian max |Δn| at x_m        6.2e-4   3.8e-4   2.8e-4    (≈ M^-0.7), all at x_0
+    Gaussian max |Δn| at x_m        6.1e-4   3.8e-4   2.7e-4    (≈ M^-0.7), all at x_0
              max |Δn|, m ≥ 1        1.7e-4   1.0e-4   7.3e-5
-             max |Δx|               0.66     0.94     1.15 µm (at x_0)
+             max |Δx|               0.65     0.93     1.14 µm (at x_0)
 
 |Δn| = |n(x_m) − N_m| at the reconstructed depth; |Δx| over turning points with N − n_b >
 0.1 Δn (deeper, where n' → 0, the depth is ill-defined and Δx ≈ Δn/|n'| grows). For erfc
@@ -28,8 +29,8 @@ Gaussian the first chord, from (0, n_s) to (x_0, N_0), cuts below the flat top, 
 out too deep; that single point carries the maximum, and it is what "the number of modes
 allows" for a flat-topped profile.
 
-With n_s estimated (default Chiang fit) the erfc errors become 6.9e-5, 6.7e-5, 4.9e-5 and
-the Gaussian ones 5.8e-4, 3.3e-4, 2.2e-4. From the exact (Maxwell) modes, with the exact
+With n_s estimated (default Chiang fit) the erfc errors become 6.4e-5, 6.4e-5, 4.7e-5 and
+the Gaussian ones 5.5e-4, 3.1e-4, 2.1e-4. From the exact (Maxwell) modes, with the exact
 cover phase: erfc 6.9e-5, 3.5e-5, 2.4e-5 (n_s given) and 7.0e-5, 6.0e-5, 4.1e-5 (Chiang),
 i.e. below the ≈ 1e-4 uncertainty of m-line indices from 5 modes on; Gaussian as above.
 """
@@ -91,7 +92,7 @@ def phase_integral(excess, N, width):
     return K0 * quad(f, 0.0, 1.0, epsabs=1e-20, epsrel=1e-12, limit=200)[0]
 
 
-def wkb_modes(excess, width, phase="3/4", polarisation="TE"):
+def wkb_modes(excess, width, phase="exact", polarisation="TE"):
     """All N_m of the WKB condition for n = n_b + excess(x), until the next would fall below n_b."""
     n_s = N_B + excess(0.0)
     out = []
@@ -117,7 +118,7 @@ def profile_of(shape, width, delta_n=DELTA_N):
 
 
 @lru_cache(maxsize=None)
-def wkb_case(shape, width, phase="3/4", polarisation="TE"):
+def wkb_case(shape, width, phase="exact", polarisation="TE"):
     return wkb_modes(excess_of(shape, width), width, phase, polarisation)
 
 
@@ -155,7 +156,7 @@ ROUND_TRIP = [
 
 @pytest.mark.parametrize("shape, count, dn_bound, dx_bound", ROUND_TRIP)
 def test_round_trip_with_the_true_surface_index(shape, count, dn_bound, dx_bound):
-    """φ = 3/4 both ways and n_s given: only the broken-line approximation remains."""
+    """The exact cover phase both ways and n_s given: only the broken-line approximation remains."""
     width = WIDTHS[shape][[5, 10, 15].index(count)]
     N = wkb_case(shape, width)
     assert N.size == count
@@ -184,7 +185,7 @@ def test_exact_cover_phase_round_trip(polarisation):
     width = 21e-6
     N = wkb_case("erfc", width, "exact", polarisation)
     n_s = float(profile_of("erfc", width)(0.0))
-    recon = reconstruct_profile(N, WAVELENGTH, surface_index=n_s, cover_phase="exact", polarisation=polarisation)
+    recon = reconstruct_profile(N, WAVELENGTH, surface_index=n_s, polarisation=polarisation)
     dn, dx = errors(recon, "erfc", width)
     assert dn < 2.5e-5 and dx < 0.16e-6
     # and the phases used are those of the forward model
@@ -192,12 +193,12 @@ def test_exact_cover_phase_round_trip(polarisation):
     assert np.allclose(recon.phase, expected, rtol=0, atol=1e-14)
 
 
-# measured on exact WKB modes (φ = 3/4), n_s error in units of Δn, then max |Δn| at x_m:
+# measured on exact WKB modes (exact cover phase), n_s error in units of Δn, then max |Δn| at x_m:
 #                   erfc 5 / 10 / 15                     Gaussian 5 / 10 / 15
-#   chiang   n_s    −0.023 −0.015 −0.010                 +0.003 +0.005 +0.005
-#            |Δn|   6.9e-5 6.7e-5 4.9e-5                 5.8e-4 3.3e-4 2.2e-4
-#   smooth   n_s    −0.005 −0.025 −0.021                 +0.053 +0.023 +0.015
-#            |Δn|   5.5e-5 1.2e-4 1.1e-4                 1.3e-4 1.5e-4 1.1e-4
+#   chiang   n_s    −0.020 −0.014 −0.010                 +0.005 +0.006 +0.005
+#            |Δn|   6.4e-5 6.4e-5 4.7e-5                 5.5e-4 3.1e-4 2.1e-4
+#   smooth   n_s    −0.006 −0.024 −0.021                 +0.049 +0.021 +0.014
+#            |Δn|   5.5e-5 1.2e-4 1.1e-4                 1.4e-4 1.5e-4 1.1e-4
 # (on a Gaussian, "smooth" overestimates n_s, which happens to offset the too-deep x_0)
 SURFACE = [
     ("erfc", "chiang", 0.025, 0.9e-4),
@@ -235,7 +236,7 @@ def test_exact_cover_phase_matches_the_true_modes_better():
     1.7e-5 in N_0, 4.6e-6 in N_1 and ≤ 1.1e-6 from N_3 on; with φ = 3/4 by 1.5–4.2e-5 throughout."""
     width = WIDTHS["erfc"][1]
     true = maxwell_case("erfc", width)
-    wkb_exact, wkb_34 = wkb_case("erfc", width, "exact"), wkb_case("erfc", width)
+    wkb_exact, wkb_34 = wkb_case("erfc", width), wkb_case("erfc", width, "3/4")
     k = min(true.size, wkb_exact.size) - 1  # leave out the mode at cut-off
     assert abs(true[0] - wkb_exact[0]) < 2.0e-5
     assert np.max(np.abs(true[3:k] - wkb_exact[3:k])) < 1.5e-6
@@ -267,8 +268,8 @@ def test_round_trip_through_the_mode_solver(shape, count, given_bound, chiang_bo
     N = maxwell_case(shape, width)
     assert N.size == count
     n_s = float(profile_of(shape, width)(0.0))
-    given = reconstruct_profile(N, WAVELENGTH, surface_index=n_s, cover_phase="exact")
-    chiang = reconstruct_profile(N, WAVELENGTH, cover_phase="exact")
+    given = reconstruct_profile(N, WAVELENGTH, surface_index=n_s)
+    chiang = reconstruct_profile(N, WAVELENGTH)
     assert errors(given, shape, width)[0] < given_bound
     assert errors(chiang, shape, width)[0] < chiang_bound
 
@@ -336,17 +337,6 @@ def test_stress_pchip_and_surface_value():
     assert abs(s[0] - SIGMA_0) < 30e6
     err = s[1:] - sigma(x[1:])
     assert np.sqrt(np.mean(err**2)) < 5.5e6 and np.max(np.abs(err[1:])) < 4e6
-
-
-def test_stress_exact_phase_beats_constant_phase():
-    """With the TE/TM cover phases set equal (3/4), σ picks up their difference: rms 9.8 → 12.6 MPa."""
-    te, tm = stressed_modes("erfc", 20e-6, "maxwell")
-    _, _, sigma = stressed_profiles("erfc", 20e-6)
-    rms = {}
-    for phase in ("exact", 0.75):
-        x, s = stress_at_tm_turning_points(te, tm, WAVELENGTH, C_PAR, C_PERP, cover_phase=phase)
-        rms[phase] = np.sqrt(np.mean((s - sigma(x)) ** 2))
-    assert rms["exact"] < 0.85 * rms[0.75]
 
 
 # --------------------------------------------------------------------------- diffusion fit

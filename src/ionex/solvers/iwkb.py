@@ -8,8 +8,10 @@ The WKB mode condition of a monotonically decreasing profile under a cover of in
     k0 ∫_0^{x_m} √(n²(x) − N_m²) dx = (m + φ_m) π,   n(x_m) = N_m,   k0 = 2π/λ,
 
 with φ_m = 1/4 (the turning point) + Φ_c/π (the cover interface),
-Φ_c = arctan(ρ√((N² − n_c²)/(n_s² − N²))), ρ = 1 (TE) or (n_s/n_c)² (TM); Φ_c → π/2 and
-φ → 3/4 for a high-contrast cover such as air on glass.
+Φ_c = arctan(ρ√((N² − n_c²)/(n_s² − N²))), ρ = 1 (TE) or (n_s/n_c)² (TM)
+(physics.optics.wkb_phase). This exact phase is the only one used: the textbook 3/4 (its
+high-contrast limit) is 0.71–0.74 for TE under air on a K⁺/Na⁺ guide, and a chain that used
+3/4 in one place and the exact phase in another would mix two physics.
 
 Discrete algorithm (White–Heidrich): the profile is the broken line through (0, n_s) and the
 turning points (x_k, N_k). Unlike WH, who replace n² − N_m² by 2N_m(n − N_m), each straight
@@ -40,18 +42,17 @@ import numpy as np
 from scipy import interpolate, optimize, special
 
 from ..errors import SolverError
-from ..physics.optics import vacuum_wavenumber
+from ..physics.optics import vacuum_wavenumber, wkb_phase
 
 __all__ = [
     "ReconstructedProfile",
     "DiffusionProfileFit",
-    "wkb_phase",
     "reconstruct_profile",
     "stress_at_tm_turning_points",
     "fit_diffusion_profile",
 ]
 
-HIGH_CONTRAST_PHASE = 0.75  # φ of a turning point (1/4) plus a perfectly reflecting cover (1/2)
+_START_PHASE = 0.75  # φ of a perfectly reflecting cover: the first Chiang pass, before n_s is known
 CHIANG_EXPONENT = 2.0 / 3.0  # n_s − N ∝ (m + φ)^(2/3) near the surface of a profile with a finite slope
 _POLARISATIONS = ("TE", "TM")
 
@@ -93,24 +94,6 @@ class ReconstructedProfile:
         x = np.asarray(depth, dtype=float)
         n = np.interp(x, self.depth, self.index)
         return np.where((x >= 0.0) & (x <= self.depth[-1]), n, np.nan)[()]
-
-
-def wkb_phase(effective_index, surface_index: float, cover_index: float = 1.0, polarisation: str = "TE"):
-    """The WKB phase constant φ of a mode under a cover (physics.md §3.6).
-
-        φ = 1/4 + (1/π) arctan(ρ √((N² − n_c²)/(n_s² − N²))),   ρ = 1 (TE), (n_s/n_c)² (TM)
-
-    effective_index N, surface_index n_s > N, cover_index n_c < N: dimensionless;
-    polarisation "TE" or "TM". φ → 3/4 as the contrast n_s − n_c grows, and is exactly 3/4
-    at N = n_s.
-    """
-    if polarisation not in _POLARISATIONS:
-        raise ValueError(f"polarisation must be 'TE' or 'TM', got {polarisation!r}")
-    N = np.asarray(effective_index, dtype=float)
-    rho = 1.0 if polarisation == "TE" else (surface_index / cover_index) ** 2
-    with np.errstate(divide="ignore"):
-        ratio = np.sqrt((N**2 - cover_index**2) / (surface_index**2 - N**2))
-    return (0.25 + np.arctan(rho * ratio) / math.pi)[()]
 
 
 def _segment_primitive(nu, effective_index):
@@ -173,24 +156,17 @@ def _checked_modes(effective_indices, minimum: int, why: str) -> np.ndarray:
     return N
 
 
-def _phase_rule(cover_phase, cover_index: float, polarisation: str, N: np.ndarray) -> Callable[[float], np.ndarray]:
-    """φ_m as a function of the surface index n_s, after checking the options (module docstring)."""
+def _phase_rule(cover_index: float, polarisation: str, N: np.ndarray) -> Callable[[float], np.ndarray]:
+    """φ_m as a function of the surface index n_s (the exact cover phase), after checking n_c."""
     if polarisation not in _POLARISATIONS:
         raise ValueError(f"polarisation must be 'TE' or 'TM', got {polarisation!r}")
-    if isinstance(cover_phase, str):
-        if cover_phase != "exact":
-            raise ValueError(f"cover_phase must be a number in (0, 1] or 'exact', got {cover_phase!r}")
-        n_c = float(cover_index)
-        if not (math.isfinite(n_c) and 0 < n_c < N[-1]):
-            raise ValueError(
-                f"cover_index must be a finite index below every effective index (N_min = {N[-1]:.6g}), "
-                f"got {cover_index!r}"
-            )
-        return lambda n_s: np.asarray(wkb_phase(N, n_s, n_c, polarisation), dtype=float).reshape(N.shape)
-    phi = float(cover_phase)
-    if not (math.isfinite(phi) and 0 < phi <= 1):
-        raise ValueError(f"cover_phase must be a number in (0, 1] or 'exact', got {cover_phase!r}")
-    return lambda n_s: np.full(N.shape, phi)
+    n_c = float(cover_index)
+    if not (math.isfinite(n_c) and 0 < n_c < N[-1]):
+        raise ValueError(
+            f"cover_index must be a finite index below every effective index (N_min = {N[-1]:.6g}), "
+            f"got {cover_index!r}"
+        )
+    return lambda n_s: np.asarray(wkb_phase(N, n_s, n_c, polarisation), dtype=float).reshape(N.shape)
 
 
 def _first_backward_step(depths: np.ndarray) -> int | None:
@@ -224,7 +200,7 @@ def _chiang_surface_index(N: np.ndarray, phase_of, degree: int, exponent: float)
     rounding level.
     """
     orders = np.arange(N.size)
-    n_s = float(np.polyval(np.polyfit((orders + HIGH_CONTRAST_PHASE) ** exponent, N, degree), 0.0))
+    n_s = float(np.polyval(np.polyfit((orders + _START_PHASE) ** exponent, N, degree), 0.0))
     for _ in range(100):
         if not n_s > N[0]:
             break
@@ -294,7 +270,6 @@ def reconstruct_profile(
     wavelength: float,
     *,
     surface_index="chiang",
-    cover_phase=HIGH_CONTRAST_PHASE,
     cover_index: float = 1.0,
     polarisation: str = "TE",
     chiang_degree: int | None = None,
@@ -312,8 +287,8 @@ def reconstruct_profile(
         wavelength: vacuum wavelength λ in m.
         surface_index: n_s = n(0) (dimensionless), or how to estimate it:
             "chiang": extrapolate a least-squares polynomial N(t), t = (m + φ_m)^chiang_exponent,
-            to the surface, where the phase number m + φ is 0 (Chiang's N(q = −3/4) when
-            φ = 3/4 and the exponent is 1). Robust to noise in N. With the exponent 1 (a
+            to the surface, where the phase number m + φ is 0 (Chiang's N(q = −3/4) in
+            the high-contrast limit φ = 3/4 with the exponent 1). Robust to noise in N. With the exponent 1 (a
             polynomial in q) it is biased for profiles with a non-zero surface slope: near
             the surface n_s − N ∝ (m + φ)^(2/3) has an infinite slope in q, and for an erfc
             profile a quadratic in q puts n_s low by ≈ 0.13 Δn, enough to throw the depths
@@ -327,15 +302,13 @@ def reconstruct_profile(
             minimisation); measured |n_s error| 0.005–0.08 Δn on the same profiles, and its
             scatter under noise is 1–5× that of "chiang".
             A number: used as given (it must exceed N_0).
-        cover_phase: φ in the mode condition: a number (0.75: turning point 1/4 plus a
-            perfectly reflecting cover 1/2), or "exact": φ_m = 1/4 + (1/π) arctan(ρ√((N_m² −
-            n_c²)/(n_s² − N_m²))), ρ = 1 (TE) or (n_s/n_c)² (TM) (wkb_phase). φ_m then depends
-            on n_s but not on the unknown depths, so each condition stays linear in its x_m
-            once n_s is fixed; "chiang" iterates n_s to a fixed point, "smooth" recomputes φ_m
-            for every trial n_s. On an erfc guide in BK7 under air, "exact" brings WKB within
-            1.7e-5 (mode 0) and ≤ 1.2e-6 (modes ≥ 3) of the exact (Maxwell) modes, against
-            1.5–4.2e-5 for 0.75.
-        cover_index: n_c of the cover (dimensionless; 1.0 = air), used with "exact".
+        The cover phase is the exact one, φ_m = 1/4 + (1/π) arctan(ρ√((N_m² − n_c²)/(n_s² − N_m²))),
+            ρ = 1 (TE) or (n_s/n_c)² (TM) (physics.optics.wkb_phase). φ_m depends on n_s but
+            not on the unknown depths, so each condition stays linear in its x_m once n_s is
+            fixed; "chiang" iterates n_s to a fixed point, "smooth" recomputes φ_m for every
+            trial n_s. On an erfc guide in BK7 under air it brings WKB within 1.7e-5 (mode 0)
+            and ≤ 1.2e-6 (modes ≥ 3) of the exact (Maxwell) modes, against 1.5–4.2e-5 for 3/4.
+        cover_index: n_c of the cover (dimensionless; 1.0 = air), below every N_m.
         polarisation: "TE" or "TM"; it enters only through the exact cover phase.
         chiang_degree: degree of the "chiang" polynomial; None: 3, lowered to M − 2 for
             M < 5 modes so that the fit keeps at least one degree of freedom to smooth with.
@@ -361,7 +334,7 @@ def reconstruct_profile(
     else:
         N = _checked_modes(effective_indices, 2, "(one mode cannot fix a profile)")
     k0 = vacuum_wavenumber(wavelength)
-    phase_of = _phase_rule(cover_phase, cover_index, polarisation, N)
+    phase_of = _phase_rule(cover_index, polarisation, N)
 
     if surface_index == "chiang":
         n_s, method = _chiang_surface_index(N, phase_of, int(degree), float(chiang_exponent)), "chiang"
@@ -406,7 +379,6 @@ def stress_at_tm_turning_points(
     c_perp: float,
     *,
     cover_index: float = 1.0,
-    cover_phase="exact",
     surface_index="chiang",
     interpolation: str = "linear",
     include_surface: bool = False,
@@ -425,10 +397,8 @@ def stress_at_tm_turning_points(
         te_indices, tm_indices: effective indices N_0 > N_1 > … of each polarisation.
         wavelength: λ in m.
         c_parallel, c_perp: elasto-optic constants C∥, C⊥ in Pa⁻¹ (physics.md §3.1).
-        cover_index: n_c (dimensionless), for the exact cover phase.
-        cover_phase: as in reconstruct_profile; "exact" (default) gives TE and TM their own
-            cover phases (they differ by up to ≈ 0.03); a common 0.75 raised the rms σ error
-            on exact modes of an erfc guide from 9.8 to 12.6 MPa.
+        cover_index: n_c (dimensionless), for the exact cover phase (TE and TM get their own
+            phases; they differ by up to ≈ 0.03).
         surface_index: "chiang", "smooth", or a pair (n_s^TE, n_s^TM).
         interpolation: "linear" (the paper's, and the broken line IWKB assumes) or "pchip"
             (monotone cubic through the TE points): the chord of a curved profile between
@@ -460,7 +430,6 @@ def stress_at_tm_turning_points(
                 wavelength,
                 surface_index=s_pol,
                 polarisation=pol,
-                cover_phase=cover_phase,
                 cover_index=cover_index,
             )
         except ValueError as err:

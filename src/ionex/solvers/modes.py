@@ -56,7 +56,7 @@ from numba import njit
 from scipy.optimize import brentq
 
 from ..errors import SolverError
-from ..physics.optics import vacuum_wavenumber
+from ..physics.optics import vacuum_wavenumber, wkb_phase
 
 __all__ = ["Mode", "ModeSet", "solve_modes", "wkb_effective_indices", "ORDER", "MAGNUS_ORDER"]
 
@@ -189,11 +189,10 @@ def wkb_effective_indices(depth, index, wavelength: float, *, polarisation: str 
 
         k0 ∫ √(n²(x) − N²) dx = (m + φ(N)) π,   φ = 1/4 + (1/π) arctan(ρ √((N² − n_c²)/(n(0)² − N²)))
 
-    ρ = 1 (TE) or (n(0)/n_c)² (TM); the integral runs over where n > N, i.e. from the surface
-    to the turning point x_m (n(x_m) = N) of a profile decreasing from the surface, and each
-    linear piece is integrated exactly. The 1/4 is the turning point's phase, the arctan the
-    cover's: φ → 3/4 when ρ√(…) ≫ 1 (TM under air; for TE under air on K+/Na+ glass,
-    Δn ≈ 0.01, φ is only 0.71–0.74, so the plain 3/4 rule errs by ~0.03π). Valid for a smooth
+    ρ = 1 (TE) or (n(0)/n_c)² (TM) (physics.optics.wkb_phase, the cover phase of the whole
+    chain); the integral runs over where n > N, i.e. from the surface to the turning point
+    x_m (n(x_m) = N) of a profile decreasing from the surface, and each linear piece is
+    integrated exactly. Valid for a smooth
     profile with its maximum at the surface; modes with N ≥ n(0) are not returned. Its error
     is largest for the lowest orders (the turning-point formula assumes a locally linear
     profile over a wavelength or so) and vanishes as m grows.
@@ -215,10 +214,9 @@ def wkb_effective_indices(depth, index, wavelength: float, *, polarisation: str 
     if n[0] <= n_lo:
         return np.empty(0)
     xi = k0 * x
-    rho = 1.0 if pol == "TE" else (n[0] / n_c) ** 2
 
     def mismatch(N, m):
-        return _wkb_phase_integral(xi, n, N) / math.pi - m - _wkb_cover_phase(N, n[0], n_c, rho)
+        return _wkb_phase_integral(xi, n, N) / math.pi - m - float(wkb_phase(N, n[0], n_c, pol))
 
     excess = mismatch(n_lo, 0)  # modes m < excess are guided
     out = []
@@ -592,14 +590,6 @@ def _step_square_integrals(steps: _Steps, n2: float, u: np.ndarray) -> np.ndarra
 
 
 # --------------------------------------------------------------------------- WKB
-
-
-def _wkb_cover_phase(N, n_surface, n_c, rho) -> float:
-    """φ = 1/4 + (1/π) arctan(ρ √((N² − n_c²)/(n(0)² − N²))) (dimensionless)."""
-    gap = n_surface * n_surface - N * N
-    if gap <= 0:
-        return 0.75
-    return 0.25 + math.atan(rho * math.sqrt(max(N * N - n_c * n_c, 0.0) / gap)) / math.pi
 
 
 def _wkb_phase_integral(xi, n, N) -> float:

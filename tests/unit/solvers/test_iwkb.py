@@ -10,11 +10,11 @@ from scipy.optimize import brentq
 from scipy.special import erfc
 
 from ionex.solvers import iwkb
+from ionex.physics.optics import wkb_phase
 from ionex.solvers.iwkb import (
     fit_diffusion_profile,
     reconstruct_profile,
     stress_at_tm_turning_points,
-    wkb_phase,
 )
 
 WAVELENGTH = 677e-9
@@ -23,7 +23,13 @@ N_S, N_B = 1.5237, 1.5137
 SLOPE = 0.01 / 20e-6  # dn/dx of the linear profile, 1/m: falls by 0.01 over 20 µm
 
 
-def linear_modes(phase=lambda N: 0.75, n_s=N_S, n_b=N_B):
+def exact_phase(polarisation="TE", n_s=N_S):
+    """φ(N) = 1/4 + arctan(ρ√((N² − 1)/(n_s² − N²)))/π under air, written out here."""
+    rho = 1.0 if polarisation == "TE" else n_s**2
+    return lambda N: 0.25 + math.atan(rho * math.sqrt((N * N - 1.0) / (n_s * n_s - N * N))) / math.pi
+
+
+def linear_modes(phase=exact_phase(), n_s=N_S, n_b=N_B):
     """N_m of n = n_s − g x (then n_b) by the WKB condition, the integral by quadrature (not iwkb's G).
 
     k0 ∫_0^{x_t} √(n² − N²) dx = (k0/g) ∫_N^{n_s} √(ν² − N²) dν, with ν = N + δs²,
@@ -70,13 +76,14 @@ def test_linear_profile_is_recovered_exactly():
 @pytest.mark.parametrize("polarisation", ["TE", "TM"])
 def test_linear_profile_exact_with_the_exact_cover_phase(polarisation):
     modes = linear_modes(lambda N: wkb_phase(N, N_S, 1.0, polarisation))
-    recon = reconstruct_profile(modes, WAVELENGTH, surface_index=N_S, cover_phase="exact", polarisation=polarisation)
+    recon = reconstruct_profile(modes, WAVELENGTH, surface_index=N_S, polarisation=polarisation)
     np.testing.assert_allclose(recon.turning_points, (N_S - modes) / SLOPE, rtol=1e-9)
     assert np.all(recon.phase < 0.75) and np.all(recon.phase > 0.25)
 
 
 def test_reconstruction_is_the_exact_inverse_of_wkb_on_its_broken_line():
-    """Feeding the broken line back into the WKB condition gives the modes back (to 1e-12)."""
+    """Feeding the broken line back into the WKB condition, with the exact cover phase it was
+    built with, gives the modes back (to 1e-9 in the phase number)."""
     modes = N_B + 0.01 * erfc(np.array([0.25, 0.5, 0.72, 0.92, 1.12, 1.33, 1.56]))  # erfc-like spacing
     recon = reconstruct_profile(modes, WAVELENGTH, surface_index=N_B + 0.0108)
     x, n = recon.depth, recon.index
@@ -86,7 +93,7 @@ def test_reconstruction_is_the_exact_inverse_of_wkb_on_its_broken_line():
             line = lambda t: n[k] + (n[k + 1] - n[k]) * (t - x[k]) / (x[k + 1] - x[k])
             f = lambda t: math.sqrt(max(line(t) ** 2 - N * N, 0.0))
             total += quad(f, x[k], x[k + 1], epsabs=0, epsrel=1e-13, limit=200)[0]
-        assert K0 * total / math.pi - m == pytest.approx(0.75, abs=1e-9)
+        assert K0 * total / math.pi - m == pytest.approx(recon.phase[m], abs=1e-9)
 
 
 # --------------------------------------------------------------------------- surface index
@@ -104,16 +111,16 @@ def test_chiang_default_is_nearly_exact_for_a_linear_profile():
 
 
 def test_chiang_with_a_constant_phase_extrapolates_to_minus_phi():
-    """With φ constant the surface is q = −φ: a profile's modes computed with φ = 0.6 give n_s back."""
+    """The extrapolation itself: with φ constant the surface is q = −φ, so modes computed with
+    φ = 0.6 give n_s back (the public reconstruction always uses the exact phase)."""
     modes = linear_modes(lambda N: 0.6)
-    recon = reconstruct_profile(modes, WAVELENGTH, cover_phase=0.6)
-    assert abs(recon.surface_index - N_S) < 1e-6
-    np.testing.assert_allclose(recon.phase, 0.6)
+    n_s = iwkb._chiang_surface_index(modes, lambda n_s: np.full(modes.shape, 0.6), 3, iwkb.CHIANG_EXPONENT)
+    assert abs(n_s - N_S) < 1e-6
 
 
 def test_chiang_with_the_exact_phase_converges_to_a_fixed_point():
     modes = linear_modes(lambda N: wkb_phase(N, N_S, 1.0, "TE"))
-    recon = reconstruct_profile(modes, WAVELENGTH, cover_phase="exact")
+    recon = reconstruct_profile(modes, WAVELENGTH)
     assert abs(recon.surface_index - N_S) < 2e-6
     np.testing.assert_allclose(recon.phase, wkb_phase(modes, recon.surface_index), rtol=0, atol=1e-15)
 
@@ -175,18 +182,24 @@ def test_index_at_interpolates_on_the_broken_line():
 # --------------------------------------------------------------------------- stress
 
 
-def test_equal_te_and_tm_lists_give_zero_stress():
-    x, s = stress_at_tm_turning_points(LINEAR, LINEAR, WAVELENGTH, -0.5e-12, -3.3e-12, cover_phase=0.75)
+def test_one_profile_for_te_and_tm_gives_zero_stress():
+    """TE and TM modes of the same (linear, unstressed) profile, each with its own exact cover
+    phase: σ = 0 at every TM turning point, although the two mode lists differ."""
+    tm = linear_modes(exact_phase("TM"))
+    assert np.max(np.abs(tm[: LINEAR.size] - LINEAR[: tm.size])) > 1e-6  # the phases differ
+    x, s = stress_at_tm_turning_points(LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=(N_S, N_S))
     np.testing.assert_allclose(s, 0.0, atol=1e-3)
-    assert x.size == LINEAR.size
+    # each TM mode lies below its TE partner (a larger cover phase), so the last TM turning
+    # point falls beyond the deepest TE point: dropped, not extrapolated
+    assert np.all(tm < LINEAR) and x.size == tm.size - 1
 
 
 def test_tm_above_te_means_compression():
     """n_TM > n_TE by a uniform δ: σ = −δ/(C∥ − C⊥) < 0 at every TM turning point."""
     delta = 2.8e-4  # ↔ −100 MPa
-    tm = linear_modes(n_s=N_S + delta, n_b=N_B + delta)  # the same linear profile, raised by δ
-    x, s = stress_at_tm_turning_points(LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, cover_phase=0.75,
-                                       surface_index=(N_S, N_S + delta))
+    # the same linear profile, raised by δ
+    tm = linear_modes(exact_phase("TM", N_S + delta), n_s=N_S + delta, n_b=N_B + delta)
+    x, s = stress_at_tm_turning_points(LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=(N_S, N_S + delta))
     np.testing.assert_allclose(s, -100e6, rtol=1e-6)  # both linear: IWKB is exact, so is σ
 
 
@@ -270,8 +283,8 @@ def test_fit_refuses_unknown_model_and_too_few_points():
         ([[1.52, 1.51]], {}, r"1-D"),
         ([1.520, 1.518, 1.515], {"surface_index": 1.519}, r"must exceed the fundamental .* N_0 = 1\.5200000"),
         ([1.520, 1.518, 1.515], {"surface_index": "guess"}, r"'chiang', 'smooth' or a number"),
-        ([1.520, 1.518, 1.515], {"cover_phase": 1.5}, r"cover_phase must be a number in \(0, 1\] or 'exact'"),
-        ([1.520, 1.518, 1.515], {"cover_phase": "exact", "cover_index": 1.6}, r"cover_index must be .* below every"),
+        ([1.520, 1.518, 1.515], {"cover_index": 1.6}, r"cover_index must be .* below every"),
+        ([1.520, 1.518, 1.515], {"cover_index": float("nan")}, r"cover_index must be .* below every"),
         ([1.520, 1.518, 1.515], {"polarisation": "TEM"}, r"polarisation must be 'TE' or 'TM'"),
         ([1.520, 1.518, 1.515], {"chiang_exponent": 0.0}, r"chiang_exponent must be a positive number"),
     ],
