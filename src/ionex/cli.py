@@ -176,50 +176,96 @@ def _output_dir(path) -> Path:
     return out
 
 
+def _cover_index(args) -> float:
+    """--cover: a finite refractive index of the cover medium (1.0 = air)."""
+    value = args.cover
+    if not (math.isfinite(value) and value >= 1.0):
+        raise IonexError(f"--cover: found {value!r}; expected the refractive index of the cover, a number ≥ 1 (1.0 = air)")
+    return value
+
+
 def _modes(args) -> int:
     from .io.tables import read_index_profile
     from .io.writers import write_modes_csv
+    from .process.waveguide import front_guide, why_no_modes
     from .solvers.modes import solve_modes
 
-    wavelength = _quantity(args.wavelength, "length", "--wavelength")
+    cover = _cover_index(args)
     prism = _prism_from_args(args)
-    import numpy as np
-
-    depth, profiles = read_index_profile(args.profile)
-    if depth[0] > 0.0:
-        # e.g. cell centres of a simulation: hold the first value up to the surface, and say
-        # so; a profile that starts deep below the surface is refused instead of guessed at
-        if depth[0] > 0.01 * (depth[-1] - depth[0]):
-            raise IonexError(
-                f"{args.profile}: the profile starts at {depth[0] * 1e6:.4g} µm, more than 1 % of its depth "
-                "below the surface; add the surface point (depth 0)"
-            )
-        if not args.quiet:
-            print(f"note: the profile starts at {depth[0] * 1e9:.3g} nm; its first index is held up to the surface")
-        depth = np.concatenate([[0.0], depth])
-        profiles = {pol: np.concatenate([[n[0]], n]) for pol, n in profiles.items()}
-    out = _output_dir(args.output)
-    found = {}
-    for pol, index in profiles.items():
-        if float(index.max()) <= args.cover:
-            raise IonexError(
-                f"{args.profile}: the {pol} index profile (max {index.max():.6f}) lies below the cover index "
-                f"{args.cover}; nothing can be guided"
-            )
+    time = _quantity(args.time, "time", "--time") if args.time else None
+    table = read_index_profile(args.profile, time=time, column=args.column)
+    profiles, wavelength, notes = _index_profiles(table, args)
+    if table.times and len(table.times) > 1:
+        notes.insert(0, f"{table.path.name} holds {len(table.times)} times; the profile at {table.time / 3600:.6g} h is "
+                        "solved" + ("" if args.time else " (the last; choose with --time)"))
+    substrate = None
+    if args.substrate_index is not None:
+        substrate = args.substrate_index
+        if not (math.isfinite(substrate) and substrate >= 1.0):
+            raise IonexError(f"--substrate-index: found {substrate!r}; expected a refractive index ≥ 1")
+    found, guides = {}, {}
+    for pol, (depth, index) in profiles.items():
         try:
-            found[pol] = solve_modes(depth, index, wavelength, cover_index=args.cover, polarisations=(pol,))
+            guides[pol] = guide = front_guide(depth, index, substrate_index=substrate)
+            found[pol] = solve_modes(guide.depth, guide.index, wavelength, cover_index=cover, polarisations=(pol,),
+                                     substrate_index=guide.substrate_index)
         except ValueError as exc:
-            raise IonexError(f"{args.profile}: {exc}") from None
+            raise IonexError(f"{args.profile}: {pol}: {exc}") from None
+        notes += [n for n in guide.notes if n not in notes]
+    out = _output_dir(args.output)
     try:
         path = write_modes_csv(found, out / "modes.csv", prism)
     except ValueError as exc:  # a mode the prism cannot couple
         raise IonexError(f"{args.profile}: {exc}") from None
     if not args.quiet:
+        for note in notes:
+            print(f"note: {note}")
         for pol, ms in found.items():
             n_eff = ms.effective_indices(pol)
-            print(f"{pol}: {n_eff.size} guided modes" + (": " + ", ".join(f"{n:.6f}" for n in n_eff) if n_eff.size else ""))
+            if n_eff.size:
+                print(f"{pol}: {n_eff.size} guided modes: " + ", ".join(f"{n:.6f}" for n in n_eff))
+            else:
+                print(f"{pol}: 0 guided modes — {why_no_modes(guides[pol], wavelength, pol, cover)}")
         print(f"wrote {path}")
     return 0
+
+
+def _index_profiles(table, args):
+    """({pol: (depth m, n)}, wavelength m, notes) of a profile table: its index columns, or its
+    fraction (and stress) turned into n_TE/n_TM with --material's optics."""
+    from .physics import materials
+    from .physics.optics import ElastoOptic, stress_free_index, stressed_indices
+
+    notes = []
+    if table.profiles:
+        if args.material:
+            raise IonexError(f"--material: {table.path} already holds the index ({table.index_column}); "
+                             "--material only turns a fraction column into an index")
+        if not args.wavelength:
+            raise IonexError("--wavelength is required (the vacuum wavelength of the index profile, e.g. \"677 nm\")")
+        return dict(table.profiles), _quantity(args.wavelength, "length", "--wavelength"), notes
+    if not args.material:
+        raise IonexError(f"{table.path}: the file holds the fraction {table.fraction_column} but no index; give "
+                         "--material (a preset with n_b, Δn_0 and the elasto-optic constants) to make one")
+    try:
+        m = materials.material(args.material)
+    except ValueError as exc:
+        raise IonexError(f"--material: {exc}") from None
+    wavelength = m.wavelength
+    if args.wavelength:
+        given = _quantity(args.wavelength, "length", "--wavelength")
+        if abs(given - m.wavelength) > 1e-9 * m.wavelength:
+            raise IonexError(f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its index at "
+                             f"{m.wavelength * 1e9:.6g} nm (omit --wavelength, or give an index profile)")
+    depth, frac = table.fraction
+    n0 = stress_free_index(frac, m.base_index, m.index_change)
+    if table.stress is None:
+        notes.append(f"no stress_Pa column: TE and TM see the stress-free index n_b + Δn_0·{table.fraction_column} "
+                     f"of {m.name}")
+        return {"TE": (depth, n0), "TM": (depth, n0)}, wavelength, notes
+    n_te, n_tm = stressed_indices(n0, table.stress, ElastoOptic(m.c_parallel, m.c_perp))
+    notes.append(f"n_TE, n_TM from {table.fraction_column} and stress_Pa with the {m.name} preset")
+    return {"TE": (depth, n_te), "TM": (depth, n_tm)}, wavelength, notes
 
 
 def _iwkb(args) -> int:
@@ -650,8 +696,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     modes = sub.add_parser("modes", help="guided TE/TM modes of an index profile; writes modes.csv")
-    modes.add_argument("profile", help="CSV with depth_m or depth_um, and n or n_TE/n_TM")
-    modes.add_argument("--wavelength", required=True, help='vacuum wavelength with unit, e.g. "677 nm"')
+    modes.add_argument("profile", help="CSV: profiles.csv of `ionex run`, profile.csv of `ionex invert`, or a table "
+                       "with depth_m|depth_um|depth_nm and n, n_TE/n_TM (or frac_<Ion> with --material)")
+    modes.add_argument("--wavelength", help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: '
+                       "the preset's)")
+    modes.add_argument("--time", help='which profile of a file holding several times, e.g. "91 h" (default: the last)')
+    modes.add_argument("--material", help="preset (BK7) turning a fraction column (and stress_Pa) into n_TE/n_TM")
+    modes.add_argument("--column", help="the fraction column when the file has several (default: the first)")
+    modes.add_argument("--substrate-index", type=float, help="index beyond the deepest point (default: the index "
+                       "there, where the profile must have flattened)")
     modes.add_argument("--cover", type=float, default=1.0, help="cover index (default 1.0, air)")
     _add_prism_options(modes)
     modes.add_argument("-o", "--output", required=True, help="output directory")

@@ -135,8 +135,6 @@ def test_modes_then_iwkb_chain(tmp_path, capsys):
 @pytest.mark.parametrize(
     "command, content, words",
     [
-        ("modes", "depth_um,n_TE\n0,0.9\n10,0.8\n", ["lies below the cover index"]),
-        ("modes", "depth_um,temperature\n0,1\n1,2\n", ["no index column"]),
         ("iwkb", "polarisation,order,effective_index\nTE,0,1.518\nTE,1,1.520\n", ["not below mode 0"]),
         ("iwkb", "order,effective_index\n0,1.52\n", ["polarisation"]),
         ("iwkb", "polarisation,order,synchronous_angle_deg\nTE,0,89.0\n", ["line 2"]),

@@ -55,7 +55,7 @@ from ..process.recipe import Recipe
 from ..units import UnitError, registry, split_quantity
 from .recipe import _Reader, read_user_file
 from .recipe_document import RecipeDocument
-from .tables import _TIME_COLUMNS, _check_width, _number, _open_table, read_mode_list
+from .tables import _TIME_COLUMNS, _check_width, _depth_column, _number, _open_table, read_mode_list
 
 __all__ = ["FitSetup", "FieldUnit", "RecipeBuilder", "load_fit", "quantity_text", "MIN_POINTS"]
 
@@ -64,7 +64,6 @@ _PARAMETER = {"path", "value", "min", "max", "log"}
 _DATASET = {"kind", "file", "name", "time", "column", "sigma", "sigma_column", "weight", "set", "recipe", "polarisation"}
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
 _KINDS = ("profile", "index", "modes", "surface_stress")
-_DEPTH_COLUMNS = {"depth_m": 1.0, "depth_um": 1e-6, "depth_nm": 1e-9}
 _STRESS_COLUMNS = {"surface_stress_Pa": 1.0, "surface_stress_MPa": 1e6}
 MIN_POINTS = 3  # fewest points a dataset may have
 
@@ -457,14 +456,6 @@ def _column(header: list, name: str, path: Path, line: int, expected: str) -> in
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
         raise RecipeError(f"{path}, line {line}: no column {name!r}{did} in the header {','.join(header)!r}; expected {expected}")
     return header.index(name)
-
-
-def _depth_column(header, path, line) -> tuple[int, float, str]:
-    found = [h for h in header if h in _DEPTH_COLUMNS]
-    if len(found) != 1:
-        raise RecipeError(f"{path}, line {line}: header {','.join(header)!r}; expected one depth column: "
-                          f"{', '.join(_DEPTH_COLUMNS)}")
-    return header.index(found[0]), _DEPTH_COLUMNS[found[0]], found[0]
 
 
 def _sigma_index(header, sigma_column, path, line):

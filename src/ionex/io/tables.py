@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -14,9 +15,17 @@ from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
 from ..process.temperature import TemperatureProgram
 
-__all__ = ["read_temperature_log", "read_interdiffusion_table", "read_index_profile", "read_mode_list"]
+__all__ = [
+    "DEPTH_COLUMNS",
+    "IndexProfileTable",
+    "read_temperature_log",
+    "read_interdiffusion_table",
+    "read_index_profile",
+    "read_mode_list",
+]
 
 _TIME_COLUMNS = {"time_s": 1.0, "time_min": 60.0, "time_h": 3600.0}
+DEPTH_COLUMNS = {"depth_m": 1.0, "depth_um": 1e-6, "depth_nm": 1e-9}  # column → metres per unit
 _TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
 
 
@@ -134,43 +143,161 @@ def _number(text: str, where: str, column: str) -> float:
     return value
 
 
-def read_index_profile(path) -> tuple[np.ndarray, dict]:
-    """Read a measured or external index profile: a depth column (``depth_m`` or ``depth_um``)
-    and either ``n`` (both polarisations) or ``n_TE`` and/or ``n_TM``.
+@dataclass(frozen=True)
+class IndexProfileTable:
+    """An index profile (or a composition profile to make one) read from a CSV file.
 
-    Returns (depth in m, increasing from the surface, {"TE": n, "TM": n}).
+    Attributes:
+        path: the file.
+        profiles: {"TE" | "TM": (depth in m, n)} from n_TE / n_TM, or n / n_0 for both
+            polarisations, or the rows of `ionex invert`'s long format; empty when the file
+            holds a composition only.
+        fraction: (depth in m, χ) of ``fraction_column`` (site fraction), or None.
+        fraction_column: the name of that column (frac_<Ion>), or None.
+        stress: σ in Pa at the fraction's depths (compression < 0), or None.
+        time: the time (s) of the profile read, when the file holds a time column.
+        times: every distinct time (s) in the file, in file order (empty without a time column).
+        index_column: which column gave the index ("n_TE/n_TM", "n", "n_0", "polarisation rows").
+    """
+
+    path: Path
+    profiles: dict
+    fraction: tuple | None
+    fraction_column: str | None
+    stress: np.ndarray | None
+    time: float | None
+    times: tuple
+    index_column: str | None
+
+
+def _depth_column(header: list, path: Path, line: int) -> tuple[int, float, str]:
+    """(position, metres per unit, name) of the one depth column of a header."""
+    found = [h for h in header if h in DEPTH_COLUMNS]
+    if len(found) != 1:
+        raise RecipeError(
+            f"{path}, line {line}: header {','.join(header)!r}; expected one depth column: "
+            f"{', '.join(DEPTH_COLUMNS)}"
+        )
+    return header.index(found[0]), DEPTH_COLUMNS[found[0]], found[0]
+
+
+def read_index_profile(path, *, time: float | None = None, column: str | None = None) -> IndexProfileTable:
+    """Read an index profile: the `profiles.csv` of `ionex run` (one time of several, with
+    n_TE/n_TM or a fraction column), the `profile.csv` of `ionex invert` (rows per
+    polarisation), or a measured table.
+
+    Columns: a depth (``depth_m``, ``depth_um`` or ``depth_nm``); the index as ``n_TE``
+    and/or ``n_TM``, or ``n`` (or ``n_0``) for both polarisations, or ``polarisation`` + ``n``
+    rows; otherwise a site-fraction column ``frac_<Ion>`` (and ``stress_Pa``) to be turned
+    into an index with a material's optics. An optional time column (``time_s``, ``time_min``,
+    ``time_h``) holds several profiles: ``time`` (s) chooses one, default the last.
+    ``column`` names the fraction column when there are several (default: the first, which
+    is the incoming ion in `ionex run`'s files). Depths must increase within a profile.
     """
     path = Path(path)
     header_line, header, rows = _open_table(path, "a header such as depth_um,n_TE,n_TM and data lines")
-    depth_col = [h for h in header if h in ("depth_m", "depth_um")]
-    if len(depth_col) != 1:
-        raise RecipeError(f"{path}, line {header_line}: header {','.join(header)!r}; expected one depth column, depth_m or depth_um")
-    pols = {}
-    if "n" in header:
-        pols = {"TE": "n", "TM": "n"}
-    for pol in ("TE", "TM"):
-        if f"n_{pol}" in header:
-            pols[pol] = f"n_{pol}"
-    if not pols:
+    where_header = f"{path}, line {header_line}"
+    i_x, scale, _ = _depth_column(header, path, header_line)
+    time_cols = [h for h in header if h in _TIME_COLUMNS]
+    if len(time_cols) > 1:
+        raise RecipeError(f"{where_header}: header {','.join(header)!r} names {len(time_cols)} time columns; expected one")
+    i_t = header.index(time_cols[0]) if time_cols else None
+    t_scale = _TIME_COLUMNS[time_cols[0]] if time_cols else 1.0
+    long_format = "polarisation" in header
+    if long_format:
+        if "n" not in header:
+            raise RecipeError(f"{where_header}: rows by polarisation need an index column n; found {','.join(header)!r}")
+        index_cols, index_column = {"rows": "n"}, "polarisation rows"
+    elif "n_TE" in header or "n_TM" in header:
+        index_cols = {pol: f"n_{pol}" for pol in ("TE", "TM") if f"n_{pol}" in header}
+        index_column = "n_TE/n_TM"
+    elif "n" in header or "n_0" in header:
+        name = "n" if "n" in header else "n_0"
+        index_cols, index_column = {"TE": name, "TM": name}, name
+    else:
+        index_cols, index_column = {}, None
+    fractions = [h for h in header if h.startswith("frac_") or h == "frac"]
+    if column is not None:
+        if column not in fractions:
+            raise RecipeError(f"{where_header}: no fraction column {column!r}; the header has {', '.join(fractions) or 'none'}")
+        fractions = [column]
+    if not index_cols and not fractions:
         raise RecipeError(
-            f"{path}, line {header_line}: header {','.join(header)!r} has no index column; "
-            "expected n (both polarisations) or n_TE and/or n_TM"
+            f"{where_header}: header {','.join(header)!r} has no index column; expected n_TE and/or n_TM, n, "
+            "polarisation + n, or a fraction column frac_<Ion> together with a material"
         )
-    scale = 1.0 if depth_col[0] == "depth_m" else 1e-6
-    i_x = header.index(depth_col[0])
-    depth, cols = [], {pol: [] for pol in pols}
+    frac_col = fractions[0] if fractions else None
+    i_stress = header.index("stress_Pa") if "stress_Pa" in header else None
+    blocks: dict = {}  # time → rows of (line, depth, {pol: n}, frac, stress)
     for number, fields in rows:
         where = f"{path}, line {number}"
         _check_width(fields, header, where)
-        x = _number(fields[i_x], where, depth_col[0]) * scale
-        if depth and x <= depth[-1]:
-            raise RecipeError(f"{where}: depth {fields[i_x].strip()!r} does not increase; expected depths increasing from the surface")
-        depth.append(x)
-        for pol, name in pols.items():
-            cols[pol].append(_number(fields[header.index(name)], where, name))
-    if len(depth) < 2:
+        t = _number(fields[i_t], where, time_cols[0]) * t_scale if i_t is not None else None
+        x = _number(fields[i_x], where, header[i_x]) * scale
+        if long_format:
+            pol = fields[header.index("polarisation")].strip()
+            if pol not in ("TE", "TM"):
+                raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
+            values = {pol: _number(fields[header.index("n")], where, "n")}
+        else:
+            values = {pol: _number(fields[header.index(name)], where, name) for pol, name in index_cols.items()}
+        f = _number(fields[header.index(frac_col)], where, frac_col) if frac_col else None
+        sig = _number(fields[i_stress], where, "stress_Pa") if i_stress is not None else None
+        blocks.setdefault(t, []).append((number, x, values, f, sig))
+    if not blocks:
+        raise RecipeError(f"{path}: the file has a header but no data lines")
+    times = tuple(t for t in blocks if t is not None)
+    chosen = None
+    if times:
+        if time is None:
+            chosen = times[-1]
+        else:
+            match = [t for t in times if abs(t - time) <= 1e-9 * max(abs(time), 1.0) + 1e-6]
+            if not match:
+                listed = ", ".join(f"{t / 3600:.6g}" for t in times)
+                raise RecipeError(f"{path}: no profile at {time / 3600:.6g} h; the file holds the times {listed} h")
+            chosen = match[0]
+    elif time is not None:
+        raise RecipeError(f"{path}: the file has no time column ({', '.join(_TIME_COLUMNS)}), so a time cannot be chosen")
+    block = blocks[chosen]
+    series: dict = {}
+    for number, x, values, f, sig in block:
+        for pol, n in values.items():
+            depths = series.setdefault(pol, ([], []))[0]
+            if depths and x <= depths[-1]:
+                what = f" of {pol}" if long_format else ""
+                raise RecipeError(
+                    f"{path}, line {number}: depth {x / scale:g}{what} does not increase; expected depths "
+                    "increasing from the surface" + (" within each time" if times else "")
+                )
+            depths.append(x)
+            series[pol][1].append(n)
+    profiles = {pol: (np.asarray(d), np.asarray(v)) for pol, (d, v) in series.items()}
+    if not index_cols:  # composition only: depths checked on the fraction
+        depth = [row[1] for row in block]
+        for (number, x, *_), prev in zip(block[1:], depth):
+            if x <= prev:
+                raise RecipeError(f"{path}, line {number}: depth {x / scale:g} does not increase; expected depths "
+                                  "increasing from the surface" + (" within each time" if times else ""))
+        fraction = (np.asarray(depth), np.asarray([row[3] for row in block]))
+    else:
+        fraction = (np.asarray([row[1] for row in block]), np.asarray([row[3] for row in block])) if frac_col else None
+    stress = np.asarray([row[4] for row in block]) if i_stress is not None else None
+    for pol, (d, _) in profiles.items():
+        if d.size < 2:
+            raise RecipeError(f"{path}: the {pol} profile has {d.size} point(s); expected at least two")
+    if not profiles and fraction[0].size < 2:
         raise RecipeError(f"{path}: expected at least two profile points")
-    return np.asarray(depth), {pol: np.asarray(v) for pol, v in cols.items()}
+    return IndexProfileTable(
+        path=path,
+        profiles=profiles,
+        fraction=fraction,
+        fraction_column=frac_col,
+        stress=stress,
+        time=chosen,
+        times=times,
+        index_column=index_column,
+    )
 
 
 def read_mode_list(path, prism=None) -> dict:

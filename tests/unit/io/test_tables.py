@@ -63,26 +63,73 @@ def test_index_profile_in_micrometres_with_both_polarisations(tmp_path):
 
     p = tmp_path / "n.csv"
     p.write_text("depth_um,n_TE,n_TM\n0,1.523,1.524\n5,1.518,1.519\n40,1.5137,1.5137\n")
-    depth, prof = read_index_profile(p)
+    table = read_index_profile(p)
+    depth, te = table.profiles["TE"]
     np.testing.assert_allclose(depth, [0, 5e-6, 40e-6])
-    assert set(prof) == {"TE", "TM"} and prof["TM"][0] == 1.524
+    assert set(table.profiles) == {"TE", "TM"} and table.profiles["TM"][1][0] == 1.524
+    assert table.time is None and table.times == () and table.index_column == "n_TE/n_TM"
 
 
 def test_single_index_column_serves_both_polarisations(tmp_path):
     from ionex.io.tables import read_index_profile
 
     p = tmp_path / "n.csv"
-    p.write_text("depth_m,n\n0,1.52\n1e-5,1.51\n")
-    _, prof = read_index_profile(p)
-    assert set(prof) == {"TE", "TM"}
+    p.write_text("depth_nm,n\n0,1.52\n10000,1.51\n")
+    table = read_index_profile(p)
+    assert set(table.profiles) == {"TE", "TM"}
+    np.testing.assert_allclose(table.profiles["TM"][0], [0.0, 1e-5])
+
+
+RUN_PROFILES = (
+    "time_s,depth_m,frac_K,frac_Na,stress_Pa,n_TE,n_TM,n_0\n"
+    "3600,1e-6,0.9,0.1,-4e8,1.52,1.521,1.519\n3600,2e-6,0.5,0.5,-2e8,1.516,1.517,1.515\n"
+    "7200,1e-6,0.95,0.05,-4.1e8,1.521,1.522,1.52\n7200,2e-6,0.6,0.4,-2.2e8,1.517,1.518,1.516\n"
+)
+
+
+def test_profiles_of_a_run_one_time_of_several(tmp_path):
+    """`ionex run`'s long format: the last time by default, any other by its time (s)."""
+    from ionex.io.tables import read_index_profile
+
+    p = tmp_path / "profiles.csv"
+    p.write_text(RUN_PROFILES)
+    last = read_index_profile(p)
+    assert last.times == (3600.0, 7200.0) and last.time == 7200.0
+    assert last.profiles["TE"][1].tolist() == [1.521, 1.517]
+    first = read_index_profile(p, time=3600.0)
+    assert first.profiles["TM"][1].tolist() == [1.521, 1.517]
+    assert first.fraction_column == "frac_K" and first.fraction[1].tolist() == [0.9, 0.5]
+    assert first.stress.tolist() == [-4e8, -2e8]
+    with pytest.raises(RecipeError, match=r"no profile at 0\.5 h; the file holds the times 1, 2 h"):
+        read_index_profile(p, time=1800.0)
+
+
+def test_composition_only_and_the_long_format_of_invert(tmp_path):
+    from ionex.io.tables import read_index_profile
+
+    p = tmp_path / "c.csv"
+    p.write_text("depth_um,frac_Na,frac_K\n0,0.1,0.9\n1,0.5,0.5\n")
+    table = read_index_profile(p, column="frac_K")
+    assert table.profiles == {} and table.fraction_column == "frac_K" and table.fraction[1].tolist() == [0.9, 0.5]
+    q = tmp_path / "profile.csv"
+    q.write_text("polarisation,depth_m,n,n_stderr\nTE,0,1.52,1e-5\nTE,1e-6,1.515,1e-5\nTM,0,1.521,1e-5\n"
+                 "TM,2e-6,1.514,1e-5\n")
+    inv = read_index_profile(q)
+    assert inv.index_column == "polarisation rows"
+    assert inv.profiles["TM"][0].tolist() == [0.0, 2e-6] and inv.profiles["TE"][1].tolist() == [1.52, 1.515]
 
 
 @pytest.mark.parametrize(
     "content, words",
     [
-        ("depth_um,temperature\n0,1\n1,2\n", ["no index column", "n_TE"]),
-        ("x,n\n0,1.5\n1,1.5\n", ["depth_m or depth_um"]),
+        ("depth_um,temperature\n0,1\n1,2\n", ["no index column", "n_TE", "frac_<Ion>"]),
+        ("x,n\n0,1.5\n1,1.5\n", ["depth_m, depth_um, depth_nm"]),
         ("depth_um,n\n0,1.52\n0,1.51\n", ["line 3", "does not increase"]),
+        ("depth_um,n\n0,1.52\n", ["at least two"]),
+        ("polarisation,depth_m,n\nTE,0,1.52\nTX,1e-6,1.51\n", ["line 3", "TE or TM"]),
+        ("polarisation,depth_m,n\nTE,0,1.52\nTE,1e-6,1.51\nTM,0,1.52\n", ["TM profile has 1 point"]),
+        ("time_s,depth_m,n\n1,0,1.52\n1,1e-6,1.51\n2,0,1.52\n2,0,1.51\n", ["line 5", "within each time"]),
+        ("depth_um,n\n", ["no data lines"]),
     ],
 )
 def test_bad_index_profiles(tmp_path, content, words):
