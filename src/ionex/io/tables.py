@@ -300,29 +300,40 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
     )
 
 
-def read_mode_list(path, prism=None) -> dict:
+def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
     """Read mode indices: columns ``polarisation`` (TE|TM), ``order`` and ``effective_index``
-    (or ``synchronous_angle_deg`` when a prism is given to convert it).
+    (or ``synchronous_angle_deg`` when a prism is given to convert it). A list of one
+    polarisation may leave out the polarisation column when ``polarisation`` names it.
 
     Returns {"TE": N_0 > N_1 > …, "TM": …} ordered by mode order; the indices of each
     polarisation must fall strictly with order (a monotone profile).
     """
     path = Path(path)
     header_line, header, rows = _open_table(path, "a header polarisation,order,effective_index and data lines")
-    if "polarisation" not in header or "order" not in header:
+    if "order" not in header:
         raise RecipeError(f"{path}, line {header_line}: header {','.join(header)!r}; expected columns polarisation, order and effective_index")
+    if "polarisation" not in header and polarisation is None:
+        raise RecipeError(
+            f"{path}, line {header_line}: no polarisation column; add one (TE or TM on every row), or name the "
+            "polarisation of a one-polarisation list (--polarisation TE|TM)"
+        )
+    if polarisation is not None and polarisation not in ("TE", "TM"):
+        raise RecipeError(f"polarisation {polarisation!r}; expected TE or TM")
     use_angle = "effective_index" not in header
     if use_angle and ("synchronous_angle_deg" not in header or prism is None):
         raise RecipeError(
             f"{path}, line {header_line}: no effective_index column; give it, or synchronous_angle_deg together with the prism"
         )
     got: dict = {}
+    lines: dict = {}
     for number, fields in rows:
         where = f"{path}, line {number}"
         _check_width(fields, header, where)
-        pol = fields[header.index("polarisation")].strip()
+        pol = fields[header.index("polarisation")].strip() if "polarisation" in header else polarisation
         if pol not in ("TE", "TM"):
             raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
+        if "polarisation" in header and polarisation is not None and pol != polarisation:
+            continue
         order = _number(fields[header.index("order")], where, "order")
         if order != int(order) or order < 0:
             raise RecipeError(f"{where}: order {order!r}; expected a whole number >= 0")
@@ -336,11 +347,20 @@ def read_mode_list(path, prism=None) -> dict:
                 raise RecipeError(f"{where}: {exc}") from None
         else:
             value = _number(fields[header.index("effective_index")], where, "effective_index")
+            if not 1.0 < value < 5.0:  # a guided mode lies above a cover index ≥ 1; no glass reaches 5
+                raise RecipeError(f"{where}: effective_index = {value!r} is not the index of a guided mode in glass; "
+                                  "expected a number between 1 and 5")
         if int(order) in got.setdefault(pol, {}):
+            if "polarisation" not in header:
+                raise RecipeError(
+                    f"{where}: mode {int(order)} appears twice (first on line {lines[pol][int(order)]}): the list seems "
+                    "to mix polarisations without a polarisation column; add one (TE or TM on every row)"
+                )
             raise RecipeError(f"{where}: {pol} mode {int(order)} appears twice")
         got[pol][int(order)] = value
+        lines.setdefault(pol, {})[int(order)] = number
     if not got:
-        raise RecipeError(f"{path}: no modes listed")
+        raise RecipeError(f"{path}: no modes listed" + (f" for polarisation {polarisation}" if polarisation else ""))
     out = {}
     for pol, by_order in got.items():
         orders = sorted(by_order)

@@ -157,7 +157,7 @@ def test_mode_list(tmp_path):
     "content, words",
     [
         ("polarisation,order,effective_index\nTE,0,1.518\nTE,1,1.520\n", ["TE mode 1", "not below mode 0", "fall strictly"]),
-        ("order,effective_index\n0,1.52\n", ["polarisation"]),
+        ("order,effective_index\n0,1.52\n", ["no polarisation column"]),
         ("polarisation,order,effective_index\nTX,0,1.52\n", ["line 2", "TE or TM"]),
         ("polarisation,order,effective_index\nTE,0,1.52\nTE,2,1.51\n", ["without gaps"]),
         ("polarisation,order,synchronous_angle_deg\nTE,0,12.0\n", ["synchronous_angle_deg together with the prism"]),
@@ -172,3 +172,30 @@ def test_bad_mode_lists(tmp_path, content, words):
         read_mode_list(p)
     for w in words:
         assert w in str(info.value), str(info.value)
+
+
+def test_one_polarisation_without_a_column(tmp_path):
+    from ionex.io.tables import read_mode_list
+
+    p = tmp_path / "m.csv"
+    p.write_text("order,effective_index\n0,1.522\n1,1.518\n")
+    assert read_mode_list(p, polarisation="TM")["TM"].tolist() == [1.522, 1.518]
+    with pytest.raises(RecipeError, match="no polarisation column; add one .*--polarisation"):
+        read_mode_list(p)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("order,effective_index\n0,1.522\n1,1.518\n0,1.523\n1,1.519\n")
+    with pytest.raises(RecipeError, match=r"line 4: mode 0 appears twice \(first on line 2\).*mix polarisations"):
+        read_mode_list(mixed, polarisation="TE")
+    both = tmp_path / "both.csv"
+    both.write_text("polarisation,order,effective_index\nTE,0,1.522\nTM,0,1.523\nTM,1,1.519\n")
+    assert set(read_mode_list(both, polarisation="TM")) == {"TM"}
+
+
+@pytest.mark.parametrize("value", ["1e6", "0.99", "-1.5"])
+def test_an_effective_index_that_no_guide_has(tmp_path, value):
+    from ionex.io.tables import read_mode_list
+
+    p = tmp_path / "m.csv"
+    p.write_text(f"polarisation,order,effective_index\nTE,0,1.522\nTE,1,{value}\n")
+    with pytest.raises(RecipeError, match="line 3: effective_index .* not the index of a guided mode"):
+        read_mode_list(p)
