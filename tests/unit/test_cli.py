@@ -187,3 +187,11 @@ def test_npp_run_with_sims_overlay(tmp_path, capsys):
     assert (tmp_path / "o" / "current.csv").exists()
     assert main(["run", str(recipe), "-o", str(tmp_path / "p"), "--sims", str(sims), "-q"]) == 2
     assert "--crater-depth" in capsys.readouterr().err
+
+
+def test_python_dash_m_ionex_is_the_ionex_command(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ionex", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("ionex ")
+    bad = subprocess.run([sys.executable, "-m", "ionex", "modes", str(tmp_path / "missing.csv"), "--wavelength",
+                          "677 nm", "-o", str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("ionex: error: ") and "no such file" in bad.stderr

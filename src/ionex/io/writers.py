@@ -18,14 +18,25 @@ from ..process.result import Result
 __all__ = ["atomic_path", "write_profiles_csv", "write_modes_csv", "write_netcdf", "write_netcdf_dataset", "write_experiment_csvs"]
 
 
+def _file_mode() -> int:
+    """The permissions a plain open() would give a new file: 0o666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_path(target):
-    """Yield a temporary path next to ``target``; on success rename it onto ``target``."""
+    """Yield a temporary path next to ``target``; on success rename it onto ``target``.
+
+    The file gets the permissions the user's umask gives any new file (mkstemp's private
+    0600 would hide results from colleagues on a shared drive)."""
     target = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
