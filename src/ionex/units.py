@@ -66,9 +66,7 @@ def to_si(value, kind: str, what: str) -> float:
     if isinstance(value, (int, float)):
         if kind == "dimensionless":
             return _finite(float(value), what)
-        raise UnitError(
-            f"{what}: found the bare number {value!r} with no unit; expected {_expected(kind, example)}"
-        )
+        raise UnitError(f"{what}: found the bare number {value!r} with no unit; expected {_with_units(value, kind)}")
     if not isinstance(value, str):
         raise UnitError(f"{what}: found {type(value).__name__} {value!r}; expected {_expected(kind, example)}")
     ureg = registry()
@@ -81,7 +79,9 @@ def to_si(value, kind: str, what: str) -> float:
         q = ureg.Quantity(float(q), "")
     if kind == "angle":
         # an angle must say deg or rad: a bare number would be ambiguous
-        if q.unitless or not q.dimensionless:
+        if q.unitless:
+            raise UnitError(f"{what}: found {value!r} with no unit; expected {_with_units(q.magnitude, kind)}")
+        if not q.dimensionless:
             raise UnitError(f"{what}: found {value!r}; expected {_expected(kind, example)}")
         return _finite(float(q.to("radian").magnitude), what)
     if kind == "dimensionless":
@@ -89,10 +89,17 @@ def to_si(value, kind: str, what: str) -> float:
             raise UnitError(f"{what}: found {value!r} with dimension {q.dimensionality}; expected a plain number")
         return _finite(float(q.to("").magnitude), what)
     if q.unitless:
-        raise UnitError(f"{what}: found {value!r} with no unit; expected {_expected(kind, example)}")
+        raise UnitError(f"{what}: found {value!r} with no unit; expected {_with_units(q.magnitude, kind)}")
     if q.dimensionality != ureg.get_dimensionality(dim):
+        hint = ""
+        misread = {ureg.Unit("coulomb"): ("coulomb", "degC"), ureg.Unit("farad"): ("farad", "degF")}
+        if kind == "temperature" and q.units in misread:
+            # "420 C" is 420 coulomb to pint: a temperature in °C is written degC
+            name, scale = misread[q.units]
+            hint = f" (C and F are the {name} there; a temperature is written \"{q.magnitude:g} {scale}\")"
+            hint = hint.replace("C and F are the", "C is the" if name == "coulomb" else "F is the")
         raise UnitError(
-            f"{what}: found {value!r}, a quantity of dimension {q.dimensionality}; expected {_expected(kind, example)}"
+            f"{what}: found {value!r}, a quantity of dimension {q.dimensionality}{hint}; expected {_expected(kind, example)}"
         )
     if kind == "temperature":
         # offset units must go through to() as absolute temperatures
@@ -104,6 +111,34 @@ def _finite(x: float, what: str) -> float:
     if not math.isfinite(x):
         raise UnitError(f"{what}: found a non-finite value {x!r}; expected a finite number")
     return x
+
+
+# units to offer with a bare number, so that the suggestion uses the user's own number
+_SUGGESTED_UNITS = {
+    "length": ("nm", "um", "mm"),
+    "time": ("s", "min", "h"),
+    "temperature": ("degC", "K"),
+    "diffusivity": ("m^2/s", "cm^2/s"),
+    "pressure": ("MPa", "GPa"),
+    "concentration": ("mol/L",),
+    "molar_energy": ("kJ/mol",),
+    "energy": ("eV",),
+    "voltage": ("V",),
+    "current": ("nA", "mA"),
+    "charge": ("mC",),
+    "angle": ("deg",),
+}
+
+
+def _with_units(number, kind: str) -> str:
+    """'a length with its unit, e.g. "677 nm", "677 um" or "677 mm"' for a bare number."""
+    units = _SUGGESTED_UNITS.get(kind)
+    if not units:
+        return _expected(kind, DIMENSIONS[kind][2])
+    options = [f'"{number:g} {u}"' for u in units]
+    listed = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+    name = kind.replace("_", " ")
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} with its unit, e.g. {listed}"
 
 
 def _expected(kind: str, example: str) -> str:

@@ -31,3 +31,23 @@ def test_in_unit_converts_and_checks_dimensions():
     assert in_unit(0.25, "", "b") == 0.25
     with pytest.raises(UnitError, match="parameter.min: found '3 s'; expected a value in units of m"):
         in_unit("3 s", "m", "parameter.min")
+
+
+@pytest.mark.parametrize(
+    "value, kind, words",
+    [
+        ("420 C", "temperature", ['C is the coulomb', '"420 degC"']),
+        ("80 F", "temperature", ['F is the farad', '"80 degF"']),
+        ("677", "length", ['a length with its unit, e.g. "677 nm", "677 um" or "677 mm"']),
+        (677, "length", ["bare number 677", '"677 nm"']),
+        ("8", "time", ['"8 h"']),
+        ("70", "angle", ['an angle with its unit, e.g. "70 deg"']),
+    ],
+)
+def test_errors_suggest_the_unit_the_user_meant(value, kind, words):
+    from ionex.units import UnitError, to_si
+
+    with pytest.raises(UnitError) as info:
+        to_si(value, kind, "field")
+    for w in words:
+        assert w in str(info.value), str(info.value)

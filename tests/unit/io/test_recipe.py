@@ -97,7 +97,7 @@ def test_temperature_log_relative_to_recipe(tmp_path):
     "old, new, field, words",
     [
         ('duration = "8 h"', 'durration = "8 h"', "step[1].durration", ["unknown key", "did you mean 'duration'"]),
-        ('duration = "8 h"', "duration = 8", "step[1].duration", ["bare number 8", "unit of time"]),
+        ('duration = "8 h"', "duration = 8", "step[1].duration", ["bare number 8", "a time with its unit", "\"8 h\""]),
         ('duration = "8 h"', 'duration = "8 mm"', "step[1].duration", ["[length]", "unit of time"]),
         ('duration = "8 h"', 'duration = "-8 h"', "step[1].duration", ["-8 h", "> 0"]),
         ("bath = { K = 1.0 }", "bath = { K = 1.3 }", "step[1].bath.K", ["1.3", "[0, 1]"]),
