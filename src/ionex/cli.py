@@ -15,30 +15,63 @@ __all__ = ["main"]
 
 
 class ProgressBar:
-    """A tracker drawing a tqdm bar on stderr in process hours; it appears only when the
-    run takes longer than a second."""
+    """A tracker showing progress in process hours on stderr, only for runs longer than
+    ``delay`` seconds: a tqdm bar on a terminal; otherwise (a log file, a pipe) one line at
+    each tenth of the run — or every 30 s of wall time when the end is not known in advance
+    (a run that stops at a delivered charge) — so that logs are not flooded with redraws."""
 
-    def __init__(self, enabled: bool = True, delay: float = 1.0):
+    LOG_EVERY = 30.0  # s of wall time between lines of an open-ended run in a log
+
+    def __init__(self, enabled: bool = True, delay: float = 1.0, stream=None):
         self.enabled = enabled
         self.delay = delay
+        self.stream = stream
         self.bar = None
+        self.total = math.nan
+        self.started = 0.0
+        self.logged = 0.0  # tenths done (or wall time of the last line) in log mode
 
     def initialize(self, total_time: float) -> None:
-        if self.enabled:
-            from tqdm import tqdm
+        import time
 
-            if math.isfinite(total_time):
-                self.bar = tqdm(total=round(total_time / 3600.0, 6), unit="h", delay=self.delay, file=sys.stderr,
-                                bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} h process time [{elapsed}<{remaining}]")
-            else:  # the run ends on a condition (a delivered charge), not at a known time
-                self.bar = tqdm(total=None, unit="h", delay=self.delay, file=sys.stderr,
-                                bar_format="{n:.4g} h process time [{elapsed}]")
+        if not self.enabled:
+            return
+        stream = self.stream if self.stream is not None else sys.stderr
+        self.stream, self.total, self.started = stream, total_time, time.monotonic()
+        if not stream.isatty():
+            self.logged = 0.0
+            return
+        from tqdm import tqdm
+
+        if math.isfinite(total_time):
+            self.bar = tqdm(total=round(total_time / 3600.0, 6), unit="h", delay=self.delay, file=stream,
+                            bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} h process time [{elapsed}<{remaining}]")
+        else:  # the run ends on a condition (a delivered charge), not at a known time
+            self.bar = tqdm(total=None, unit="h", delay=self.delay, file=stream,
+                            bar_format="{n:.4g} h process time [{elapsed}]")
 
     def handle(self, time: float, state) -> None:
+        if not self.enabled:
+            return
+        hours = round(time / 3600.0, 6)
         if self.bar is not None:
             # update() honours tqdm's delay: nothing is drawn for runs shorter than 1 s
-            hours = round(time / 3600.0, 6)
             self.bar.update((min(hours, self.bar.total) if self.bar.total else hours) - self.bar.n)
+            return
+        import time as clock
+
+        elapsed = clock.monotonic() - self.started
+        if elapsed < self.delay:
+            return
+        if math.isfinite(self.total) and self.total > 0:
+            tenths = math.floor(10.0 * min(time / self.total, 1.0))
+            if tenths > self.logged:
+                self.logged = tenths
+                print(f"progress: {10 * tenths:.0f} % ({hours:.4g} of {self.total / 3600:.4g} h process time, "
+                      f"{elapsed:.0f} s)", file=self.stream, flush=True)
+        elif elapsed - self.logged >= self.LOG_EVERY:
+            self.logged = elapsed
+            print(f"progress: {hours:.4g} h process time ({elapsed:.0f} s)", file=self.stream, flush=True)
 
     def finalize(self) -> None:
         if self.bar is not None:

@@ -1,5 +1,7 @@
 """The command line: outputs, summary, and one clear message (no traceback) on bad input."""
 
+import io
+import math
 import subprocess
 from pathlib import Path
 import sys
@@ -96,17 +98,44 @@ def test_unwritable_output_directory(tmp_path, capsys):
     assert "cannot create the output directory" in capsys.readouterr().err
 
 
-def test_progress_bar_only_for_runs_longer_than_its_delay(capsys):
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_only_for_runs_longer_than_its_delay():
     from ionex.cli import ProgressBar
 
     for delay, shown in ((1.0, False), (0.0, True)):
-        bar = ProgressBar(delay=delay)
+        stream = _Terminal()
+        bar = ProgressBar(delay=delay, stream=stream)
         bar.initialize(8 * 3600.0)
         for t in (3600.0, 4 * 3600.0, 8 * 3600.0):
             bar.handle(t, None)
         bar.finalize()
-        err = capsys.readouterr().err
-        assert ("8/8 h process time" in err) is shown, err
+        assert ("8/8 h process time" in stream.getvalue()) is shown, stream.getvalue()
+
+
+def test_progress_in_a_log_is_a_line_per_tenth_not_a_redraw_per_step():
+    """Not a terminal (a log file, a pipe): at most one line per tenth of the run, whatever the
+    number of solver steps; an open-ended run (stopped at a charge) writes every 30 s."""
+    from ionex.cli import ProgressBar
+
+    log = io.StringIO()
+    bar = ProgressBar(delay=0.0, stream=log)
+    bar.initialize(91 * 3600.0)
+    for t in np.linspace(0.0, 91 * 3600.0, 2000):
+        bar.handle(t, None)
+    bar.finalize()
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 10 and "\r" not in log.getvalue()
+    assert lines[0].startswith("progress: 10 % (9.1") and lines[-1].startswith("progress: 100 % (91 of 91 h")
+    open_ended = io.StringIO()
+    bar = ProgressBar(delay=0.0, stream=open_ended)
+    bar.initialize(math.inf)
+    for t in range(500):
+        bar.handle(60.0 * t, None)
+    assert open_ended.getvalue() == ""  # all within the first 30 s of wall time
 
 
 def _profile_csv(path, n_surface=1.525, base=1.5137, width_um=8.0, points=400):
