@@ -99,7 +99,7 @@ def _format_summary(result) -> str:
         lines.append(f"{h:>10.4g}  {step:<18} {row['uptake_mol_m2']:>16.5g}  {um(d5):>20}  {um(d1):>20}")
     rows = result.summary()
     if "CS_Pa" in rows[0]:
-        lines += ["", f"{'time':>10}  {'CS':>9}  {'DOC':>9}  {'CT':>9}  {'DOL':>9}  {'knee depth':>10}  {'knee σ':>9}",
+        lines += ["", f"{'time':>10}  {'CS':>9}  {'DOC':>9}  {'CT':>9}  {'DOL':>9}  {'knee depth':>10}  {'CS_knee':>9}",
                   f"{'(h)':>10}  {'(MPa)':>9}  {'(µm)':>9}  {'(MPa)':>9}  {'(µm)':>9}  {'(µm)':>10}  {'(MPa)':>9}"]
         for row in rows:
             h = ureg.Quantity(row["time_s"], "s").to("h").magnitude
@@ -111,7 +111,9 @@ def _format_summary(result) -> str:
                 return "—" if math.isnan(x) else f"{ureg.Quantity(x, 'm').to('um').magnitude:.4g}"
 
             lines.append(f"{h:>10.4g}  {mpa(row['CS_Pa']):>9}  {um(row['DOC_m']):>9}  {mpa(row['CT_Pa']):>9}  "
-                         f"{um(row['DOL_m']):>9}  {um(row['knee_depth_m']):>10}  {mpa(row['knee_stress_Pa']):>9}")
+                         f"{um(row['DOL_m']):>9}  {um(row['knee_depth_m']):>10}  {mpa(row['CS_knee_Pa']):>9}")
+        lines.append("CS, CS_knee: compression at the surface and at the knee (> 0); CT: central tension (> 0); "
+                     "knee —: none")
     if "modes_TE" in rows[0]:
         lines += ["", "guided modes (TE/TM) at " + ", ".join(
             f"{ureg.Quantity(r['time_s'], 's').to('h').magnitude:.4g} h: {r['modes_TE']}/{r['modes_TM']}" for r in rows)]

@@ -77,11 +77,17 @@ def plot_stress_and_index(result: Result, path) -> Path:
         ax.axhline(0.0, color="0.5", lw=0.8)
         if m.depth_of_compression == m.depth_of_compression:  # not NaN
             ax.axvline(ureg.Quantity(m.depth_of_compression, "m").to("um").magnitude, color="0.5", ls=":", label="DOC")
+        if m.knee_depth == m.knee_depth:  # a knee (NaN: the profile has none)
+            cs_knee = ureg.Quantity(m.knee_compressive_stress, "Pa").to("MPa").magnitude
+            ax.plot([ureg.Quantity(m.knee_depth, "m").to("um").magnitude], [-cs_knee], "o", color="k", ms=5,
+                    label=f"knee: CS_knee = {cs_knee:.0f} MPa")
         ax.set_xlim(0, x_max)
         ax.set_xlabel("depth below the surface (µm)")
         ax.set_ylabel("in-plane stress σ (MPa, compression < 0)")
         ax.set_title(f"stress after {hours:.4g} h: CS = {ureg.Quantity(m.compressive_stress, 'Pa').to('MPa').magnitude:.0f} MPa")
         ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     if p.n0 is not None:
         ax = axes.pop(0)
         for arr, label, color in ((p.n_te, "n_TE", "C0"), (p.n_tm, "n_TM", "C1"), (p.n0, "n_0", "0.4")):

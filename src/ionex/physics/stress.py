@@ -35,6 +35,8 @@ __all__ = [
     "hereditary_stress",
     "StressMetrics",
     "stress_metrics",
+    "knee",
+    "KNEE_FACTOR",
 ]
 
 
@@ -179,21 +181,29 @@ def hereditary_stress(reduced_times, stresses, law: RelaxationLaw, at=None):
     return out
 
 
+KNEE_FACTOR = 2.0  # the decay length of the compression must at least double at a knee
+KNEE_FLOOR = 0.01  # the knee is sought where the compression is ≥ 1 % of its largest value
+
+
 @dataclass(frozen=True)
 class StressMetrics:
     """What a strengthening engineer reads off a stress profile (SI: Pa, m).
+
+    Sign convention: the stress profile σ(x) is signed, compression negative; the named
+    figures are magnitudes — CS and CS_knee are positive in compression, CT is positive in
+    tension.
 
     Attributes:
         compressive_stress: CS = −σ at the exchanged surface (Pa, positive in compression).
         depth_of_compression: DOC, first depth where σ changes from compression to tension (m).
         central_tension: CT = σ at the plate's mid-plane for a symmetric plate, the largest
-            tensile σ otherwise (Pa; 0 for a semi-infinite slab).
+            tensile σ otherwise (Pa, positive in tension; 0 for a semi-infinite slab).
         depth_of_layer: DOL, the depth where the incoming-ion fraction falls to 1 % of its
             surface value (m) — the exchanged layer an optical stress meter sees.
-        knee_depth, knee_stress: for a two-step (spike + deep) profile, where the spike
-            merges into the deep profile — the point of σ(x) farthest from the chord between
-            the surface and the end of the compressive layer, in scaled coordinates — and
-            σ there (m, Pa).
+        knee_depth, knee_compressive_stress: where the compressive layer changes its length
+            scale — a steep spike merging into a deep tail — and CS_knee = −σ there (m; Pa,
+            positive in compression). NaN when the profile has no knee (see stress_metrics
+            for the definition): a profile made by one diffusion step has none.
     """
 
     compressive_stress: float
@@ -201,15 +211,31 @@ class StressMetrics:
     central_tension: float
     depth_of_layer: float
     knee_depth: float
-    knee_stress: float
+    knee_compressive_stress: float
 
 
 def stress_metrics(depth, stress, frac, *, surface_stress=None, symmetric_plate=False) -> StressMetrics:
     """CS, DOC, CT, DOL and the knee of one profile (see StressMetrics).
 
+    The knee. Let c(x) = −σ(x) be the compression, from the depth of its largest value down
+    to where it falls below KNEE_FLOOR (1 %) of that value (which is before DOC), and
+    ℓ(x) = c/|dc/dx| its local decay length (ℓ = ∞ where c does not decrease). One
+    diffusion step gives a log-concave profile — erfc, Gaussian, exponential, and the
+    flat-topped K+/Na+ profiles — along which ℓ never grows with depth: the slope |dσ/dx|
+    falls at most as fast as |σ| itself, and subtracting the plate's mean (force balance)
+    keeps it so. A two-step profile, a steep spike on a deep tail, has two length scales:
+    where the spike dies out the slope falls much faster than the stress, and ℓ climbs from
+    the spike's length to the tail's. A knee exists when ℓ grows by at least KNEE_FACTOR
+    going deeper, ℓ(x₂) ≥ 2·ℓ(x₁) for some x₁ < x₂ — equivalently, across [x₁, x₂] the slope
+    drops by at least twice the factor by which the compression drops. Its depth is taken
+    on the largest such growth ℓ_max/ℓ_min: the depth between them where ℓ passes
+    √(ℓ_min·ℓ_max) (halfway in ln ℓ, the middle of the change of length scale;
+    interpolated linearly in ln ℓ), or where the slope vanishes if the compression stops
+    decreasing. CS_knee = −σ at that depth.
+
     Args:
         depth: cell-centre depths from the exchanged surface (m), increasing.
-        stress: σ per cell (Pa).  frac: incoming-ion fraction per cell.
+        stress: σ per cell (Pa, compression < 0).  frac: incoming-ion fraction per cell.
         surface_stress: σ at depth 0 if known (Pa), else the first cell's.
         symmetric_plate: True for a plate exchanged on both faces (CT at mid-thickness).
     """
@@ -223,8 +249,8 @@ def stress_metrics(depth, stress, frac, *, surface_stress=None, symmetric_plate=
     else:
         ct = float(max(np.max(s), 0.0))
     dol = _first_crossing(x, c, 0.01 * c[0], from_below=False) if c[0] > 0 else math.nan
-    knee_x, knee_s = _knee(x, s, doc)
-    return StressMetrics(float(cs), doc, ct, dol, knee_x, knee_s)
+    knee_x, knee_cs = knee(x, s)
+    return StressMetrics(float(cs), doc, ct, dol, knee_x, knee_cs)
 
 
 def _first_crossing(x, y, level, *, from_below: bool) -> float:
@@ -237,22 +263,46 @@ def _first_crossing(x, y, level, *, from_below: bool) -> float:
     return float(x[i - 1] + (level - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
 
 
-def _knee(x, s, doc):
-    """The knee of the compressive layer: the point farthest above the chord from the
-    surface stress to the end of the layer, in coordinates scaled to [0, 1] ("kneedle").
-    For a two-step profile this is where the surface spike merges into the deep profile."""
-    cs = -s[0]
-    if not cs > 0:
+def knee(depth, stress, factor: float = KNEE_FACTOR, floor: float = KNEE_FLOOR):
+    """Depth (m) and compressive stress CS_knee = −σ (Pa, positive) of the knee of a stress
+    profile, or (NaN, NaN) when it has none; the definition is in stress_metrics.
+
+    Args:
+        depth: depths from the exchanged surface (m), increasing.
+        stress: σ (Pa, compression < 0).
+        factor: the growth of the decay length ℓ = |σ|/|dσ/dx| that makes a knee (> 1).
+        floor: the part of the layer searched: compression ≥ floor × its largest value.
+    """
+    x = np.asarray(depth, dtype=float)
+    c = -np.asarray(stress, dtype=float)
+    tensile = np.nonzero(c <= 0)[0]
+    layer = int(tensile[0]) if tensile.size else c.size  # the compressive layer at the front
+    if layer == 0:
         return math.nan, math.nan
-    if math.isfinite(doc):
-        end = doc
-    else:  # a slab never turns tensile: the layer ends where |σ| falls to 1 % of CS
-        small = np.nonzero(s > -0.01 * cs)[0]
-        end = x[small[0]] if small.size else x[-1]
-    inside = np.nonzero(x < end)[0]
-    if inside.size < 5:
+    top = int(np.argmax(c[:layer]))
+    below = np.nonzero(c[top:layer] < floor * c[top])[0]
+    end = top + (int(below[0]) if below.size else layer - top)
+    x, c = x[top:end], c[top:end]
+    if x.size < 5:
         return math.nan, math.nan
-    u = x[inside] / end
-    v = (s[inside] + cs) / cs
-    k = int(np.argmax(v - u))
-    return float(x[inside][k]), float(s[inside][k])
+    slope = -np.gradient(c, x)  # −dc/dx: > 0 where the compression decreases with depth
+    ell = np.full(x.size, math.inf)
+    falling = slope > 0
+    ell[falling] = c[falling] / slope[falling]
+    shortest = np.minimum.accumulate(ell)
+    with np.errstate(invalid="ignore"):
+        growth = ell / shortest  # NaN while ℓ has been ∞ from the start
+    growth[~np.isfinite(shortest)] = 1.0
+    j = int(np.argmax(growth))
+    if not growth[j] >= factor:
+        return math.nan, math.nan
+    i = int(np.argmin(ell[: j + 1]))
+    if math.isinf(ell[j]):  # the compression stops decreasing: the knee is where the slope vanishes
+        k = i + int(np.argmax(~falling[i:]))
+        xk = x[k - 1] + slope[k - 1] / (slope[k - 1] - slope[k]) * (x[k] - x[k - 1])
+    else:
+        level = 0.5 * (math.log(ell[i]) + math.log(ell[j]))
+        k = i + int(np.argmax(np.log(ell[i : j + 1]) >= level))
+        a, b = math.log(ell[k - 1]), math.log(ell[k])
+        xk = x[k - 1] + (level - a) / (b - a) * (x[k] - x[k - 1])
+    return float(xk), float(np.interp(xk, x, c))

@@ -9,7 +9,18 @@ import numpy as np
 from .metrics import depth_at_fraction
 from .recipe import Recipe
 
-__all__ = ["Result"]
+__all__ = ["Result", "STRESS_METRICS"]
+
+# the stress metrics in result.nc and sweep.nc: StressMetrics attribute → (units, long name).
+# Profiles are signed (compression < 0); these named figures are magnitudes.
+STRESS_METRICS = {
+    "compressive_stress": ("Pa", "surface compressive stress CS (positive in compression)"),
+    "depth_of_compression": ("m", "depth of compression DOC"),
+    "central_tension": ("Pa", "central tension CT (positive in tension)"),
+    "depth_of_layer": ("m", "depth of layer DOL (fraction at 1 % of the surface value)"),
+    "knee_depth": ("m", "depth of the knee of the stress profile (NaN: no knee)"),
+    "knee_compressive_stress": ("Pa", "compressive stress at the knee CS_knee (positive in compression; NaN: no knee)"),
+}
 
 
 @dataclass
@@ -68,7 +79,10 @@ class Result:
         return out
 
     def summary(self) -> list[dict]:
-        """One row per output time: time (s), step, uptake (mol/m²), depths of χ = 0.5, 0.1 (m)."""
+        """One row per output time: time (s), step, uptake (mol/m²), depths of χ = 0.5, 0.1 (m);
+        with [stress] CS_Pa, DOC_m, CT_Pa, DOL_m, knee_depth_m, CS_knee_Pa (CS and CS_knee
+        positive in compression, CT positive in tension; NaN knee: the profile has none);
+        with [optics] modes_TE, modes_TM."""
         d5 = self.depth_at(0.5)
         d1 = self.depth_at(0.1)
         names = [s.name for s in self.recipe.steps]
@@ -93,7 +107,7 @@ class Result:
                         "CT_Pa": m.central_tension,
                         "DOL_m": m.depth_of_layer,
                         "knee_depth_m": m.knee_depth,
-                        "knee_stress_Pa": m.knee_stress,
+                        "CS_knee_Pa": m.knee_compressive_stress,
                     }
                 )
         if p is not None and p.mode_counts is not None:
@@ -148,15 +162,8 @@ class Result:
             return
         prof = ("time", "depth")
         if p.stress is not None:
-            ds["stress"] = (prof, p.stress, {"units": "Pa", "long_name": "biaxial in-plane stress (compression < 0)"})
-            for key, unit, name in (
-                ("compressive_stress", "Pa", "surface compressive stress CS"),
-                ("depth_of_compression", "m", "depth of compression DOC"),
-                ("central_tension", "Pa", "central tension CT"),
-                ("depth_of_layer", "m", "depth of layer DOL (fraction at 1 % of the surface value)"),
-                ("knee_depth", "m", "depth of the knee of the stress profile"),
-                ("knee_stress", "Pa", "stress at the knee"),
-            ):
+            ds["stress"] = (prof, p.stress, {"units": "Pa", "long_name": "biaxial in-plane stress, signed (compression < 0)"})
+            for key, (unit, name) in STRESS_METRICS.items():
                 ds[key] = ("time", [getattr(m, key) for m in p.metrics], {"units": unit, "long_name": name})
         if p.n0 is not None:
             ds["n_0"] = (prof, p.n0, {"units": "1", "long_name": "stress-free refractive index"})

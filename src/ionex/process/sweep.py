@@ -35,18 +35,12 @@ from .batch import simulate_batch
 from .cluster import run_many
 from .properties import front_profile
 from .recipe import Recipe
+from .result import STRESS_METRICS
 
 __all__ = ["SweepMetrics", "Sweep", "grid_points", "sample_points", "chunk_slices", "run_sweep", "variable_name"]
 
-# stress metrics kept per run: attribute of StressMetrics → (units, long name)
-_STRESS = {
-    "compressive_stress": ("Pa", "surface compressive stress CS"),
-    "depth_of_compression": ("m", "depth of compression DOC"),
-    "central_tension": ("Pa", "central tension CT"),
-    "depth_of_layer": ("m", "depth of layer DOL (fraction at 1 % of the surface value)"),
-    "knee_depth": ("m", "depth of the knee of the stress profile"),
-    "knee_stress": ("Pa", "stress at the knee"),
-}
+# stress metrics kept per run: attribute of StressMetrics → (units, long name), as in result.nc
+_STRESS = STRESS_METRICS
 MAX_CHUNK = 16  # runs per task at most: ~0.2 s of work, so the scheduler's ~ms per task is noise
 
 
@@ -310,7 +304,9 @@ def run_sweep(sweep: Sweep, client=None, *, batched: bool = True,
     Returns:
         Dataset with one dimension per parameter (grid) or ``run``, plus ``time`` when
         metric times are given and ``depth`` with profiles. Variables: uptake (mol m-2),
-        depth_frac_<level> (m), CS/DOC/CT/DOL/knee (with [stress]), mode_count_TE/TM (with
+        depth_frac_<level> (m), compressive_stress, depth_of_compression, central_tension,
+        depth_of_layer, knee_depth, knee_compressive_stress (with [stress]; CS and CS_knee
+        positive in compression, CT in tension, NaN knee: none), mode_count_TE/TM (with
         [optics]), end_time (s), time_steps, error (message, "" when the run succeeded),
         frac_<ion> profiles; parameters as coordinates with ``units`` attributes.
     Raises:

@@ -61,7 +61,7 @@ atol = 1e-7
 OPTICAL = """
 [glass]
 host_ion = "Na"
-total_mobile = "3.2 mol/L"
+total_mobile = "6.48 mol/L"    # the Na+ of BK7 (materials.BK7_K_NA)
 [ions.K]
 D = "2e-16 m^2/s"
 [ions.Na]

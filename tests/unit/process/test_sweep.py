@@ -203,6 +203,11 @@ def test_stress_and_optics_metrics_appear_with_their_sections():
     cs = ds["compressive_stress"].values
     assert cs[0] < cs[1]
     assert ds["uptake"].values[0] == ds["uptake"].values[1]
+    # the knee of a single-step profile does not exist: NaN, named as a compressive magnitude
+    assert "knee_stress" not in ds
+    assert np.all(np.isnan(ds["knee_depth"])) and np.all(np.isnan(ds["knee_compressive_stress"]))
+    assert "positive in compression" in ds["knee_compressive_stress"].attrs["long_name"]
+    assert "positive in compression" in ds["compressive_stress"].attrs["long_name"]
 
 
 def test_variable_names_are_netcdf_friendly():
