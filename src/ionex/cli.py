@@ -121,20 +121,29 @@ def _format_summary(result) -> str:
 
 
 def _run(args) -> int:
+    from .io.furnace_log import WarningSummary
     from .io.plots import plot_profiles, plot_stress_and_index
     from .io.recipe import load_recipe
     from .io.writers import write_modes_csv, write_netcdf, write_profiles_csv
     from .process.simulate import simulate
 
-    recipe = load_recipe(args.recipe)
+    # temperature logs (a recipe's log = "…", --temperature-log): strict, or --lenient
+    log_warnings: list = []
+    recipe = load_recipe(args.recipe, lenient_logs=args.lenient, warnings=log_warnings)
     out = Path(args.output)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IonexError(f"{out}: cannot create the output directory ({exc.strerror})") from None
+    summary = WarningSummary()
     if args.temperature_log:
-        result = _run_logged(recipe, args)
+        result = _run_logged(recipe, args, summary, log_warnings)
     else:
+        if not args.quiet:  # the first of each kind, each drop-out and gap, then how many more
+            for w in summary.extend(log_warnings):
+                print(f"warning: {w}", file=sys.stderr)
+            for line in summary.repeated():
+                print(f"warning: {line}", file=sys.stderr)
         result = simulate(recipe, tracker=ProgressBar(enabled=not args.quiet))
     from .process.experiments import ExperimentResult
 
@@ -159,8 +168,9 @@ def _run(args) -> int:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
         d = result.diagnostics
+        ran = result.recipe  # with --temperature-log: as long as the log, not the plan
         print(f"{recipe.name}: {recipe.incoming_ion}+ replacing {recipe.glass.host_ion}+, "
-              f"Form {recipe.model.form}, {len(recipe.steps)} step(s), {recipe.total_time / 3600:.4g} h")
+              f"Form {recipe.model.form}, {len(ran.steps)} step(s), {ran.total_time / 3600:.4g} h")
         print(_format_summary(result))
         print(f"solver: {d['cells']} cells, {d['time_steps']} steps ({d['rejected_steps']} rejected), "
               f"{d['wall_time_s'] * 1e3:.0f} ms")
@@ -303,66 +313,126 @@ def _index_profiles(table, args):
     return {"TE": (depth, n_te), "TM": (depth, n_tm)}, wavelength, notes
 
 
-def _iwkb(args) -> int:
-    import numpy as np
-
+def _invert(args) -> int:
+    """``ionex invert MODES.csv -o DIR``: index profiles (and stress) from mode indices, by a
+    profile model fitted through the exact mode solver or by inverse WKB."""
+    from .io.inversion_files import plot_inversion, write_inversion
     from .io.tables import read_mode_list
-    from .io.writers import atomic_path
-    from .solvers.iwkb import reconstruct_profile, stress_at_tm_turning_points
+    from .physics.optics import ElastoOptic
+    from .process import inversion
 
-    wavelength = _quantity(args.wavelength, "length", "--wavelength")
+    method = inversion.Method(args.method)
+    cover = _cover_index(args)
     prism = _prism_from_args(args)
-    modes = read_mode_list(args.modes, prism)
-    surface = args.surface_index
-    try:
-        surface = float(surface)
-    except ValueError:
+    wavelength, eo = _invert_optics(args)
+    modes = read_mode_list(args.modes, prism, polarisation=args.polarisation)
+    options = {}
+    if method is inversion.Method.MODEL:
+        if args.surface_index is not None:
+            raise IonexError("--surface-index: only inverse WKB extrapolates a surface index (--method iwkb); the "
+                             "model method fits the whole profile")
+        if args.family != "auto" and args.family not in inversion.FAMILIES:
+            raise IonexError(f"--family: found {args.family!r}; expected auto or one of {', '.join(inversion.FAMILIES)}")
+        options["family"] = inversion.AUTO if args.family == "auto" else inversion.FAMILIES[args.family]
+        if args.index_sigma is not None:
+            if not (math.isfinite(args.index_sigma) and args.index_sigma > 0):
+                raise IonexError(f"--index-sigma: found {args.index_sigma!r}; expected the standard deviation of "
+                                 "each measured index, a number > 0 (e.g. 2e-5)")
+            options["index_sigma"] = args.index_sigma
+        if args.substrate_index is not None:
+            options["substrate_index"] = args.substrate_index
+    else:
+        for flag, value in (("--family", args.family != "auto"), ("--index-sigma", args.index_sigma is not None),
+                            ("--substrate-index", args.substrate_index is not None)):
+            if value:
+                raise IonexError(f"{flag}: only the model method uses it (--method model); inverse WKB has no "
+                                 "profile family, weights or substrate")
+        surface = args.surface_index or "chiang"
         if surface not in ("chiang", "smooth"):
-            raise IonexError(f"--surface-index: found {surface!r}; expected chiang, smooth or a number") from None
+            try:
+                surface = float(surface)
+            except ValueError:
+                raise IonexError(f"--surface-index: found {surface!r}; expected chiang, smooth or a number") from None
+        options["surface_index"] = surface
+    try:
+        inv = inversion.invert_modes(modes, wavelength, method=method, cover_index=cover,
+                                     elasto_optic=ElastoOptic(*eo) if eo else None, **options)
+    except ValueError as exc:
+        raise IonexError(f"{args.modes}: {exc}") from None
     out = _output_dir(args.output)
-    lines = ["polarisation,depth_m,n"]
-    for pol, n_eff in modes.items():
-        try:
-            rec = reconstruct_profile(n_eff, wavelength, surface_index=surface, polarisation=pol)
-        except ValueError as exc:
-            raise IonexError(f"{args.modes}: {pol}: {exc}") from None
-        lines += [f"{pol},{x:.10g},{n:.10f}" for x, n in zip(rec.depth, rec.index)]
-        if not args.quiet:
-            print(f"{pol}: {n_eff.size} modes → surface index {rec.surface_index:.6f}, turning points to "
-                  f"{rec.depth[-1] * 1e6:.3g} µm")
-    written = [out / "profile.csv"]
-    with atomic_path(written[0]) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
-    if "TE" in modes and "TM" in modes and (args.material or args.c_parallel is not None):
-        c_par, c_perp = _elasto_optic(args)
-        try:
-            depth, stress = stress_at_tm_turning_points(modes["TE"], modes["TM"], wavelength, c_par, c_perp,
-                                                        cover_index=args.cover, surface_index=surface)
-        except ValueError as exc:
-            raise IonexError(f"{args.modes}: {exc}") from None
-        written.append(out / "stress.csv")
-        with atomic_path(written[-1]) as tmp:
-            tmp.write_text("depth_m,stress_Pa\n" + "".join(f"{x:.10g},{s:.6g}\n" for x, s in zip(depth, stress)))
-        if not args.quiet:
-            print("stress at the TM turning points (MPa): " + ", ".join(f"{s / 1e6:.0f}" for s in np.asarray(stress)))
+    try:
+        written = write_inversion(inv, out, source=str(args.modes))
+        if not args.no_plot:
+            written.append(plot_inversion(inv, out / "inversion.png"))
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
+        print(_inversion_summary(inv, args.modes))
         print("wrote " + ", ".join(str(p) for p in written))
+    for warning in inv.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
-def _elasto_optic(args):
+def _invert_optics(args):
+    """(wavelength m, (C∥, C⊥) or None) from --wavelength and --material or --c-parallel/--c-perp."""
     from .physics import materials
 
+    m = None
     if args.material:
+        if args.c_parallel is not None or args.c_perp is not None:
+            raise IonexError("give either --material or --c-parallel with --c-perp, not both")
         try:
             m = materials.material(args.material)
         except ValueError as exc:
             raise IonexError(f"--material: {exc}") from None
-        return m.c_parallel, m.c_perp
-    if args.c_perp is None:
-        raise IonexError("--c-parallel needs --c-perp")
-    return (_quantity(args.c_parallel, "inverse_pressure", "--c-parallel"),
-            _quantity(args.c_perp, "inverse_pressure", "--c-perp"))
+    if args.wavelength:
+        wavelength = _quantity(args.wavelength, "length", "--wavelength")
+        if m is not None and abs(wavelength - m.wavelength) > 1e-9 * m.wavelength:
+            raise IonexError(f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its elasto-optic "
+                             f"constants at {m.wavelength * 1e9:.6g} nm (omit --wavelength, or give --c-parallel and "
+                             "--c-perp for your wavelength)")
+    elif m is not None:
+        wavelength = m.wavelength
+    else:
+        raise IonexError("--wavelength is required (the vacuum wavelength of the measurement, e.g. \"677 nm\"), "
+                         "unless --material gives it")
+    if m is not None:
+        return wavelength, (m.c_parallel, m.c_perp)
+    if args.c_parallel is None and args.c_perp is None:
+        return wavelength, None
+    if args.c_parallel is None or args.c_perp is None:
+        raise IonexError("--c-parallel and --c-perp go together")
+    return wavelength, (_quantity(args.c_parallel, "inverse_pressure", "--c-parallel"),
+                        _quantity(args.c_perp, "inverse_pressure", "--c-perp"))
+
+
+def _inversion_summary(inv, source) -> str:
+    """What `ionex invert` prints: the method and model, each polarisation, the stress."""
+    from .process.inversion import Method
+
+    counts = ", ".join(f"{p.effective_indices.size} {pol}" for pol, p in inv.profiles.items())
+    lines = [f"{source}: {counts} modes at {inv.wavelength * 1e9:.6g} nm"]
+    if inv.method is Method.MODEL:
+        sigma = {"index_sigma": "the given index σ", "reduced_chi2": "the scatter of the fit (no --index-sigma)"}
+        lines.append(f"model: {inv.family.name} profile, χ²_red = {inv.reduced_chi2:.3g}; uncertainties from "
+                     f"{sigma.get(inv.uncertainty, inv.uncertainty)}")
+        if len(inv.candidates) > 1:
+            lines.append("  families tried (AICc, best first): " + ", ".join(
+                f"{c.family} {c.criterion:.4g}" for c in inv.candidates if math.isfinite(c.criterion)))
+        for name in inv.parameter_names:
+            v, e = inv.parameters[name], inv.parameter_stderr[name]
+            lines.append(f"  {name:<16} {v:.6g} ± {e:.2g}" if math.isfinite(e) else f"  {name:<16} {v:.6g}")
+    else:
+        lines.append("inverse WKB (White–Heidrich, exact cover phase; surface index by "
+                     "extrapolation): no uncertainties")
+    for pol, p in inv.profiles.items():
+        lines.append(f"{pol}: surface index {p.surface_index:.6f}, the modes cover {p.covered_depth * 1e6:.3g} µm")
+    if inv.stress is not None:
+        s0 = float(inv.stress_at(0.0))
+        where = "at the surface" if inv.method is Method.MODEL else "extrapolated to the surface"
+        lines.append(f"stress {where}: {s0 / 1e6:.0f} MPa (compression < 0)")
+    return "\n".join(lines)
 
 
 def _add_prism_options(p) -> None:
@@ -409,33 +479,45 @@ def _write_experiment(result, out: Path, args) -> int:
     return 0
 
 
-def _run_logged(recipe, args):
+def _run_logged(recipe, args, summary, earlier=()):
     """``ionex run --temperature-log``: the monitored bath step over the whole log, on the
-    monitor's mesh and with the monitor's cleaning of the log — the batch reference."""
-    from .io.furnace_log import FurnaceLogReader
+    monitor's mesh and with the log policy of ``ionex run`` (strict; with --lenient the
+    monitor's cleaning, so that the two agree) — the batch reference. The recipe's output
+    times within the log are kept. Warnings go through ``summary`` (after ``earlier``)."""
+    from .io.furnace_log import read_log_file
     from .process.monitor import simulate_logged_process
 
-    reader = FurnaceLogReader(args.temperature_log, gap_limit=_quantity(args.gap_limit, "time", "--gap-limit"))
-    times, temps, warnings = reader.read()
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    times, temps, warnings = read_log_file(args.temperature_log, lenient=args.lenient,
+                                           gap_limit=_quantity(args.gap_limit, "time", "--gap-limit"))
+    late = [t for t in recipe.output_times if t > times[-1] * (1 + 1e-12)]
+    if not args.quiet:  # the first of each kind, each drop-out and gap, then how many more
+        for w in summary.extend([*earlier, *warnings]):
+            print(f"warning: {w}", file=sys.stderr)
+        for line in summary.repeated():
+            print(f"warning: {line}", file=sys.stderr)
+        if late:
+            print(f"warning: {args.temperature_log} ends at {times[-1] / 3600:.6g} h; the [output] times after it "
+                  f"({', '.join(f'{t / 3600:.6g}' for t in late)} h) are left out", file=sys.stderr)
     if times.size < 2:
         raise IonexError(f"{args.temperature_log}: found {times.size} usable sample(s); expected at least 2")
     try:
-        return simulate_logged_process(recipe, times, temps)
+        return simulate_logged_process(recipe, times, temps, tracker=ProgressBar(enabled=not args.quiet))
     except ValueError as exc:
         raise IonexError(f"{args.recipe}: {exc}") from None
 
 
 def _monitor(args) -> int:
     from .dashboard.follow import MonitorLoop
+    from .io.furnace_log import EVENT_KINDS, WarningSummary
     from .io.recipe import load_recipe
 
-    recipe = load_recipe(args.recipe)
+    plan_warnings: list = []
+    recipe = load_recipe(args.recipe, lenient_logs=True, warnings=plan_warnings)  # the monitor is lenient
     out = _output_dir(args.output)
     gap = _quantity(args.gap_limit, "time", "--gap-limit")
     poll = _quantity(args.poll, "time", "--poll")
     idle = _quantity(args.exit_after_idle, "time", "--exit-after-idle") if args.exit_after_idle else math.inf
+    write_every = _quantity(args.write_every, "time", "--write-every")
     page = holder = None
     if args.serve:
         from .dashboard.server import LivePage, StateHolder
@@ -445,8 +527,14 @@ def _monitor(args) -> int:
         print(f"live page: {page.url}  (JSON: {page.url}state.json)", flush=True)
 
     def warn(text):
+        # called for the first warning of each kind and for every drop-out and gap; the
+        # repeats are counted (state.json, the page, and the summary printed at the end)
         if not args.quiet:
-            print(f"warning: {text}", file=sys.stderr, flush=True)
+            more = "" if getattr(text, "kind", None) in EVENT_KINDS else " (repeats of this kind are counted)"
+            print(f"warning: {text}{more}", file=sys.stderr, flush=True)
+
+    for w in WarningSummary().extend(plan_warnings):  # a plan with a log = "…" (lenient too)
+        warn(w)
 
     def show(data):
         if holder is not None:
@@ -455,7 +543,9 @@ def _monitor(args) -> int:
             print(_monitor_line(data), flush=True)
 
     try:
-        loop = MonitorLoop(recipe, args.temperature_log, out, gap_limit=gap, publish=show, on_warning=warn)
+        loop = MonitorLoop(recipe, args.temperature_log, out, gap_limit=gap, publish=show, on_warning=warn,
+                           tracker=ProgressBar(enabled=not args.quiet), write_every=write_every,
+                           plots=not args.no_plot)
     except ValueError as exc:
         raise IonexError(f"{args.recipe}: {exc}") from None
     if loop.resumed and not args.quiet:
@@ -465,13 +555,18 @@ def _monitor(args) -> int:
     except KeyboardInterrupt:
         data = None
         if not args.quiet:
-            print("stopped; the checkpoint holds everything processed", file=sys.stderr)
+            print("stopped; the checkpoint and the result files hold everything processed", file=sys.stderr)
     finally:
         if page is not None:
             page.stop()
+    if not args.quiet:
+        for line in loop.warnings.repeated():
+            print(f"warning: {line}", file=sys.stderr)
     if data is not None and not args.quiet and not args.follow:
         print(_monitor_line(data))
-        print(f"wrote {out / 'state.json'}, {out / 'monitor_checkpoint.npz'}")
+    if not args.quiet:
+        files = [out / "state.json", out / "monitor_checkpoint.npz", *loop.written]
+        print("wrote " + ", ".join(str(p) for p in files))
     return 0
 
 
@@ -728,6 +823,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--crater-depth", help='crater depth of the SIMS profile with unit, e.g. "120 nm"')
     run.add_argument("--temperature-log", help="run the recipe's bath step over this furnace log, as the monitor does")
     run.add_argument("--gap-limit", default="10 min", help='with --temperature-log: warn about longer gaps ("10 min")')
+    run.add_argument("--lenient", action="store_true", help="skip bad lines of temperature logs (--temperature-log "
+                     "and a recipe's log = \"…\") with a warning, as the monitor does; default: the first bad line "
+                     "is an error")
     run.set_defaults(handler=_run)
 
     modes = sub.add_parser("modes", help="guided TE/TM modes of an index profile; writes modes.csv")
@@ -746,18 +844,40 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument("-q", "--quiet", action="store_true")
     modes.set_defaults(handler=_modes)
 
-    iwkb = sub.add_parser("iwkb", help="index profile from mode indices (inverse WKB); writes profile.csv")
-    iwkb.add_argument("modes", help="CSV with polarisation, order, effective_index (or synchronous_angle_deg + prism)")
-    iwkb.add_argument("--wavelength", required=True, help='vacuum wavelength with unit, e.g. "677 nm"')
-    iwkb.add_argument("--cover", type=float, default=1.0, help="cover index (default 1.0, air)")
-    iwkb.add_argument("--surface-index", default="chiang", help="chiang (default), smooth, or a value")
-    iwkb.add_argument("--material", help="preset for C∥, C⊥ (BK7): with TE and TM lists, also writes stress.csv")
-    iwkb.add_argument("--c-parallel", help='C∥ with unit, e.g. "-0.5e-12 1/Pa"')
-    iwkb.add_argument("--c-perp", help='C⊥ with unit, e.g. "-3.3e-12 1/Pa"')
-    _add_prism_options(iwkb)
-    iwkb.add_argument("-o", "--output", required=True, help="output directory")
-    iwkb.add_argument("-q", "--quiet", action="store_true")
-    iwkb.set_defaults(handler=_iwkb)
+    for name in ("invert", "iwkb"):
+        alias = name == "iwkb"
+        inv = sub.add_parser(name, help="index profile from mode indices by inverse WKB (= invert --method iwkb)"
+                             if alias else "index profiles and stress from mode indices: a profile model fitted "
+                             "through the exact mode solver (default) or inverse WKB; writes profile.csv, stress.csv, "
+                             "inversion.json and inversion.png")
+        inv.add_argument("modes", help="CSV with polarisation, order, effective_index (or synchronous_angle_deg "
+                         "with a prism)")
+        if not alias:
+            inv.add_argument("--method", choices=("model", "iwkb"), default="model",
+                             help="model: a monotone profile family fitted to the modes through the exact mode "
+                             "solver, with uncertainties (default); iwkb: inverse WKB")
+            inv.add_argument("--family", default="auto", help="the profile family of the model: auto (default, "
+                             "chosen by AICc) or one family by name (an unknown name lists them)")
+            inv.add_argument("--index-sigma", type=float, help="standard deviation of each measured index (e.g. "
+                             "2e-5); without it the uncertainties come from the scatter of the fit")
+            inv.add_argument("--substrate-index", type=float, help="the substrate index the modes see (default: "
+                             "fitted per polarisation)")
+        else:
+            inv.set_defaults(method="iwkb", family="auto", index_sigma=None, substrate_index=None)
+        inv.add_argument("--wavelength", help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: '
+                         "the preset's)")
+        inv.add_argument("--material", help="preset (BK7) for C∥, C⊥: with TE and TM lists, also writes stress.csv")
+        inv.add_argument("--c-parallel", help='C∥ with unit, e.g. "-0.5e-12 1/Pa"')
+        inv.add_argument("--c-perp", help='C⊥ with unit, e.g. "-3.3e-12 1/Pa"')
+        inv.add_argument("--polarisation", choices=("TE", "TM"), help="of a list without a polarisation column; "
+                         "or the one polarisation to use from a list with both")
+        inv.add_argument("--surface-index", help="inverse WKB only: chiang (default), smooth, or a value")
+        inv.add_argument("--cover", type=float, default=1.0, help="cover index (default 1.0, air)")
+        _add_prism_options(inv)
+        inv.add_argument("-o", "--output", required=True, help="output directory")
+        inv.add_argument("--no-plot", action="store_true", help="skip inversion.png")
+        inv.add_argument("-q", "--quiet", action="store_true")
+        inv.set_defaults(handler=_invert)
 
     fitp = sub.add_parser("fit", help="fit recipe parameters to measured datasets (profiles, index profiles, modes, "
                           "surface stress); writes fit_report.txt, fit.json, fit.png, fitted_recipe.toml")
@@ -774,7 +894,8 @@ def build_parser() -> argparse.ArgumentParser:
     mon.add_argument("recipe", help="recipe with one bath step (the plan) and optionally a [target]")
     mon.add_argument("--temperature-log", required=True, help="CSV log: time_s|time_min|time_h|timestamp, "
                      "temperature_C|temperature_K")
-    mon.add_argument("-o", "--output", required=True, help="output directory: state.json and the checkpoint")
+    mon.add_argument("-o", "--output", required=True, help="output directory: state.json, the checkpoint and the "
+                     "files of ionex run (profiles.csv, result.nc, modes.csv, profiles.png, stress_index.png)")
     mon.add_argument("--follow", action="store_true", help="keep watching the log (Ctrl-C stops)")
     mon.add_argument("--serve", action="store_true", help="serve the live page and /state.json")
     mon.add_argument("--host", default="127.0.0.1", help="address of the live page (default 127.0.0.1)")
@@ -782,6 +903,9 @@ def build_parser() -> argparse.ArgumentParser:
     mon.add_argument("--poll", default="1 s", help='how often to look at the log ("1 s")')
     mon.add_argument("--gap-limit", default="10 min", help='warn about gaps in the log longer than this ("10 min")')
     mon.add_argument("--exit-after-idle", help='with --follow: stop after this long without new data ("1 h")')
+    mon.add_argument("--write-every", default="30 s", help="with --follow: write the result files at most this "
+                     'often ("30 s"; ~0.5 s each time for the plots); always after the catch-up and at the end')
+    mon.add_argument("--no-plot", action="store_true", help="skip profiles.png and stress_index.png")
     mon.add_argument("-q", "--quiet", action="store_true")
     mon.set_defaults(handler=_monitor)
 

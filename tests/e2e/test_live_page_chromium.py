@@ -91,6 +91,20 @@ def test_the_page_follows_the_log(tmp_path, browser):
         with open(log, "a", encoding="utf-8") as fh:
             fh.write("10860.0,hot\n" + lines(10860.0, 11000.0))
         wait_for(browser, "warnings", lambda v: "is not a number" in v)
+        # a flood of repeated lines with a sensor drop-out in the middle: the repeats are
+        # one line with their count, and no fault class is pushed off the page
+        flood = []
+        for k in range(120):
+            t = 11040.0 + 60.0 * k
+            flood += [f"{t:.1f},400.0", f"{t:.1f},400.1"]
+            if k == 60:
+                flood.append(f"{t + 30:.1f},nan")
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(flood) + "\n")
+        box = wait_for(browser, "warnings", lambda v: "duplicate time stamp × 120" in v)
+        assert "sensor drop-out" in box and "is not a number" in box and box.count("\n") == 2
+        items = browser.find_elements("css selector", "#warnings li")
+        assert [li.is_displayed() for li in items] == [True, True, True]
     finally:
         proc.terminate()
         try:

@@ -91,7 +91,7 @@ def test_killed_twice_and_restarted_equals_the_batch_run(tmp_path):
     assert done.is_set()
     state = json.loads((out / "state.json").read_text())
     assert state["n_samples"] == len(recorded) - 1
-    assert any("gap of 940 s" in w for w in state["warnings"])
+    assert any(w["kind"] == "gap" and "gap of 940 s" in w["first"] for w in state["warnings"])
 
     # the batch reference on the recorded (complete) log
     assert main(["run", str(recipe), "--temperature-log", str(full), "-o", str(tmp_path / "batch"), "-q",

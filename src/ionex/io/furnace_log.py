@@ -1,16 +1,23 @@
-"""Follow a furnace temperature log that another program appends to, surviving what real
+"""The one reader of furnace temperature logs — a recipe's ``log = "file.csv"``, ``ionex run
+--temperature-log`` and the process monitor all read through it — surviving what real
 logs do: a writer caught mid-line, garbage and non-numeric values, sensor drop-outs,
 duplicate or out-of-order time stamps, rotation and truncation.
 
-The log is the CSV of ``ionex run``'s temperature logs: a header naming one time column
-(``time_s``, ``time_min``, ``time_h`` or ISO-8601 ``timestamp``) and one temperature
-column (``temperature_C`` or ``temperature_K``) — the unit is in the header.
+The log is a CSV with a header naming one time column (``time_s``, ``time_min``,
+``time_h`` or ISO-8601 ``timestamp``) and one temperature column (``temperature_C`` or
+``temperature_K``) — the unit is in the header; other columns are ignored.
 
-Rules (each broken rule is a warning naming the file and line; the line is skipped):
+One policy for bad lines, two modes: *lenient* (the monitor, and ``ionex run --lenient``)
+skips a bad line with a warning; *strict* (``ionex run``'s default) stops at the first one
+with an error naming the file and the line. A gap is not a bad line: it is bridged in both
+modes and reported when a gap limit is set.
 
-* a last line without its newline is not read until the writer finishes it;
-* a line with the wrong number of fields, a value that is not a number, NaN/inf (a
-  sensor drop-out) or a temperature at or below 0 K is skipped;
+Rules (each broken rule is a warning — or, strict, an error — naming the file and line):
+
+* a last line without its newline is not read until the writer finishes it (a finished
+  file, ``read(final=True)``, reads it);
+* a line with the wrong number of fields, a value that is not a number, NaN/inf or an
+  empty temperature (a sensor drop-out) or a temperature at or below 0 K is skipped;
 * a time stamp equal to the last one taken (duplicate) or earlier (out of order) is
   skipped — the first value for a time wins;
 * a gap longer than ``gap_limit`` between taken samples is bridged by linear
@@ -19,7 +26,9 @@ Rules (each broken rule is a warning naming the file and line; the line is skipp
   again from its start, taking only samples after the last one taken.
 
 :class:`LogPosition` is what a checkpoint stores to resume reading exactly where the
-taken samples end.
+taken samples end. Warnings are :class:`LogWarning` strings that also carry their ``kind``
+and line; :class:`WarningSummary` aggregates them by kind (count, first and last) and keeps
+every sensor drop-out and every gap as an event of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +46,137 @@ import numpy as np
 from ..errors import RecipeError
 from .tables import _TEMPERATURE_COLUMNS, _TIME_COLUMNS
 
-__all__ = ["LogPosition", "FurnaceLogReader", "DEFAULT_GAP_LIMIT"]
+__all__ = ["LogPosition", "FurnaceLogReader", "DEFAULT_GAP_LIMIT", "LogWarning", "WarningSummary", "read_log_file",
+           "DROP_OUT", "GAP", "EVENT_KINDS"]
 
 DEFAULT_GAP_LIMIT = 600.0  # s: a furnace logger writes every few seconds to a minute
+
+# kinds of warning (a fault class each); the two that lose real data are kept as events
+MISSING = "log file missing"
+NOT_TEXT = "not UTF-8 text"
+FIELDS = "wrong number of fields"
+BAD_TIME = "unreadable time"
+NOT_A_NUMBER = "temperature not a number"
+DROP_OUT = "sensor drop-out"
+BELOW_ZERO = "temperature at or below 0 K"
+DUPLICATE = "duplicate time stamp"
+OUT_OF_ORDER = "out-of-order time stamp"
+GAP = "gap"
+ROTATED = "log rotated"
+TRUNCATED = "log truncated or rewritten"
+EVENT_KINDS = (DROP_OUT, GAP)
+
+
+class LogWarning(str):
+    """A warning text that also tells its ``kind`` (one of the fault classes above), the
+    ``line`` it is about (or None) and, for a drop-out, ``after``: the log time of the last
+    sample taken before it (consecutive drop-out lines share it: one event)."""
+
+    kind: str
+    line: int | None
+    after: float | None
+
+    def __new__(cls, text: str, kind: str, line: int | None = None, after: float | None = None):
+        self = super().__new__(cls, text)
+        self.kind, self.line, self.after = kind, line, after
+        return self
+
+
+# what identifies the kind of a plain warning text (a checkpoint written before kinds), in
+# the order tried: the message of one kind may quote a line that holds another's words
+_TEXT_KINDS = (("does not exist", MISSING), ("not UTF-8", NOT_TEXT), (" fields (", FIELDS),
+               ("sensor drop-out", DROP_OUT), ("duplicate time stamp", DUPLICATE), ("out-of-order", OUT_OF_ORDER),
+               ("gap of", GAP), ("replaced (rotated)", ROTATED), ("truncated", TRUNCATED),
+               ("absolute zero", BELOW_ZERO), ("time '", BAD_TIME), ("timestamp '", BAD_TIME),
+               ("is not a number", NOT_A_NUMBER))
+
+
+def _kind_of_text(text: str) -> str:
+    for words, kind in _TEXT_KINDS:
+        if words in text:
+            return kind
+    return "other"
+
+
+def _line_of_text(text: str) -> int | None:
+    m = re.search(r", line (\d+): ", text)
+    return int(m.group(1)) if m else None
+
+
+class WarningSummary:
+    """Warnings aggregated by kind, so that 180 repeated lines do not hide a real fault.
+
+    Every kind is one entry — its count and its first and last warning — except the two
+    that lose data: each sensor drop-out (consecutive drop-out lines are one) and each gap
+    is an entry of its own, never merged away. Entries keep the order in which they first
+    appeared. :meth:`add` tells whether a warning opened a new entry (worth announcing)."""
+
+    def __init__(self, entries: list | None = None):
+        self.entries: list[dict] = [dict(e) for e in (entries or [])]
+        self._kinds = {e["kind"]: e for e in self.entries if e["kind"] not in EVENT_KINDS}
+        drops = [e for e in self.entries if e["kind"] == DROP_OUT]
+        self._drop = drops[-1] if drops else None  # the latest drop-out: more lines may extend it
+
+    @property
+    def total(self) -> int:
+        """How many warnings (lines) in all."""
+        return sum(int(e["count"]) for e in self.entries)
+
+    def add(self, warning) -> bool:
+        kind = getattr(warning, "kind", None) or _kind_of_text(warning)
+        line = getattr(warning, "line", None)
+        line = _line_of_text(warning) if line is None else line
+        text = str(warning)
+        if kind == DROP_OUT and self._drop is not None:
+            after = getattr(warning, "after", None)
+            if after is not None and self._drop.get("after") == after:  # no sample taken since: the same drop-out
+                self._drop.update(count=self._drop["count"] + 1, last=text, last_line=line)
+                return False
+        if kind not in EVENT_KINDS and kind in self._kinds:
+            entry = self._kinds[kind]
+            entry.update(count=entry["count"] + 1, last=text, last_line=line)
+            return False
+        entry = {"kind": kind, "count": 1, "first": text, "last": text, "first_line": line, "last_line": line}
+        if kind == DROP_OUT:
+            entry["after"] = getattr(warning, "after", None)
+            self._drop = entry
+        self.entries.append(entry)
+        if kind not in EVENT_KINDS:
+            self._kinds[kind] = entry
+        return True
+
+    def extend(self, warnings) -> list:
+        """Add each; returns those that opened a new entry."""
+        return [w for w in warnings if self.add(w)]
+
+    def to_list(self) -> list[dict]:
+        """JSON-ready entries: kind, count, first, last, first_line, last_line."""
+        return [{k: e.get(k) for k in ("kind", "count", "first", "last", "first_line", "last_line", "after")
+                 if k != "after" or e.get("after") is not None} for e in self.entries]
+
+    @classmethod
+    def from_texts(cls, texts) -> WarningSummary:
+        summary = cls()
+        summary.extend(texts)
+        return summary
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def kinds(self) -> set:
+        return {e["kind"] for e in self.entries}
+
+    def repeated(self) -> list[str]:
+        """One line for each entry that holds more than one warning (what a terminal that
+        printed only the first of each kind has not shown)."""
+        out = []
+        for e in self.entries:
+            if e["count"] > 1:
+                span = (f" (lines {e['first_line']} to {e['last_line']})"
+                        if e.get("first_line") is not None and e.get("last_line") is not None else "")
+                many = f"{e['count']} lines in one" if e["kind"] in EVENT_KINDS else f"{e['count']} in all"
+                out.append(f"{e['kind']}: {many}{span}; the last: {e['last']}")
+        return out
 
 
 @dataclass
@@ -73,15 +211,20 @@ class FurnaceLogReader:
     Args:
         path: the log file.
         position: where a previous reader stopped (from a checkpoint), or None.
-        gap_limit: longest gap between samples taken without a warning (s).
+        gap_limit: longest gap between samples taken without a warning (s; ``math.inf``:
+            never warn).
+        strict: a bad line is an error (RecipeError naming the file and line) instead of a
+            skipped line with a warning; a missing file too.
     """
 
-    def __init__(self, path, position: LogPosition | None = None, gap_limit: float = DEFAULT_GAP_LIMIT):
+    def __init__(self, path, position: LogPosition | None = None, gap_limit: float = DEFAULT_GAP_LIMIT,
+                 strict: bool = False):
         self.path = Path(path)
         self.position = position if position is not None else LogPosition()
         if not gap_limit > 0:
             raise ValueError(f"gap_limit must be > 0 s, got {gap_limit!r}")
         self.gap_limit = float(gap_limit)
+        self.strict = bool(strict)
         self._missing_warned = False
 
     def _columns(self, header: list, where: str):
@@ -94,20 +237,33 @@ class FurnaceLogReader:
         return header.index(time_cols[0]), header.index(temp_cols[0]), _TIME_COLUMNS.get(time_cols[0]), \
             _TEMPERATURE_COLUMNS[temp_cols[0]]
 
-    def read(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def _bad(self, warnings: list, kind: str, where: str, line: int, message: str, skipped: str = "line skipped",
+             after: float | None = None) -> None:
+        """A bad line: an error when strict, else a warning and the line is skipped."""
+        if self.strict:
+            raise RecipeError(f"{where}: {message} (ionex run --lenient skips bad lines with a warning; the "
+                              "monitor always does)")
+        warnings.append(LogWarning(f"{where}: {message}; {skipped}", kind, line, after))
+
+    def read(self, final: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """New samples since the last call: (log times s, temperatures K, warnings).
 
+        Args:
+            final: the file is finished: a last line without its newline is read too
+                (a live log's is left for its writer to finish).
         Raises:
             RecipeError: the header does not name a time and a temperature column (the
-                log cannot be interpreted at all).
+                log cannot be interpreted at all); strict: a bad line or a missing file.
         """
         pos = self.position
         warnings: list[str] = []
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
+            if self.strict:
+                raise RecipeError(f"{self.path}: no such file") from None
             if not self._missing_warned:
-                warnings.append(f"{self.path}: the log file does not exist (yet); waiting for it")
+                warnings.append(LogWarning(f"{self.path}: the log file does not exist (yet); waiting for it", MISSING))
                 self._missing_warned = True
             return np.zeros(0), np.zeros(0), warnings
         self._missing_warned = False
@@ -115,9 +271,11 @@ class FurnaceLogReader:
             head_now = fh.read(len(pos.head) // 2).hex() if pos.head else ""
             if pos.inode >= 0 and ((st.st_dev, st.st_ino) != (pos.device, pos.inode) or st.st_size < pos.offset
                                    or head_now != pos.head):
-                what = "replaced (rotated)" if (st.st_dev, st.st_ino) != (pos.device, pos.inode) else "truncated"
+                rotated = (st.st_dev, st.st_ino) != (pos.device, pos.inode)
+                what = "replaced (rotated)" if rotated else "truncated"
                 after = "" if pos.last_time is None else f", taking only samples after t = {pos.last_time:.10g} s"
-                warnings.append(f"{self.path}: the log was {what}; reading it again from the start{after}")
+                warnings.append(LogWarning(f"{self.path}: the log was {what}; reading it again from the start{after}",
+                                           ROTATED if rotated else TRUNCATED))
                 pos.offset, pos.line, pos.header, pos.head = 0, 0, [], ""
                 pos.skip_until = pos.last_time
             pos.device, pos.inode = st.st_dev, st.st_ino
@@ -128,23 +286,28 @@ class FurnaceLogReader:
                 pos.head = first[: cut + 1].hex() if cut >= 0 else ""
             fh.seek(pos.offset)
             data = fh.read()
-        end = data.rfind(b"\n")
-        if end < 0:
-            return np.zeros(0), np.zeros(0), warnings  # nothing complete yet (a writer mid-line)
-        chunk = data[: end + 1]
+        if final and data and not data.endswith(b"\n"):
+            chunk, lines = data, data.split(b"\n")  # the writer is done: the last line is whole
+        else:
+            end = data.rfind(b"\n")
+            if end < 0:
+                return np.zeros(0), np.zeros(0), warnings  # nothing complete yet (a writer mid-line)
+            chunk = data[: end + 1]
+            lines = chunk.split(b"\n")[:-1]
         times: list[float] = []
         temps: list[float] = []
         columns = self._columns(pos.header, f"{self.path}") if pos.header else None
         line_no = pos.line
         found = warnings
-        for raw in chunk.split(b"\n")[:-1]:
+        for raw in lines:
             line_no += 1
             where = f"{self.path}, line {line_no}"
             warnings = [] if pos.skip_until is not None else found
+            last = times[-1] if times else pos.last_time
             try:
                 line = raw.decode("utf-8").strip()
             except UnicodeDecodeError:
-                warnings.append(f"{where}: not UTF-8 text; line skipped")
+                self._bad(warnings, NOT_TEXT, where, line_no, "not UTF-8 text")
                 continue
             if not line or line.startswith("#"):
                 continue
@@ -155,37 +318,40 @@ class FurnaceLogReader:
                 continue
             it, iT, scale, offset = columns
             if len(fields) != len(pos.header):
-                warnings.append(f"{where}: found {len(fields)} fields ({line!r}); expected {len(pos.header)} as in "
-                                "the header; line skipped")
+                self._bad(warnings, FIELDS, where, line_no,
+                          f"found {len(fields)} fields ({line!r}); expected {len(pos.header)} as in the header")
                 continue
-            t = self._time(fields[it], scale, where, warnings)
-            try:
-                T = float(fields[iT]) + offset
-            except ValueError:
-                warnings.append(f"{where}: {pos.header[iT]} = {fields[iT]!r} is not a number; line skipped")
-                continue
+            t = self._time(fields[it], scale, where, line_no, warnings)
             if t is None:
                 continue
+            try:
+                T = float(fields[iT] or "nan") + offset  # an empty field is a missing reading: a drop-out
+            except ValueError:
+                self._bad(warnings, NOT_A_NUMBER, where, line_no, f"{pos.header[iT]} = {fields[iT]!r} is not a number")
+                continue
             if not (math.isfinite(t) and math.isfinite(T)):
-                warnings.append(f"{where}: sensor drop-out ({line!r}); line skipped, the temperature is interpolated "
-                                "across the gap")
+                self._bad(warnings, DROP_OUT, where, line_no,
+                          f"sensor drop-out ({line!r}): a value is missing or not a finite number",
+                          "line skipped, the temperature is interpolated across the gap", after=last)
                 continue
             if T <= 0:
-                warnings.append(f"{where}: {pos.header[iT]} = {fields[iT]!r} is at or below absolute zero; line skipped")
+                self._bad(warnings, BELOW_ZERO, where, line_no,
+                          f"{pos.header[iT]} = {fields[iT]!r} is at or below absolute zero")
                 continue
             if pos.skip_until is not None:
                 if t <= pos.skip_until:
                     continue
                 pos.skip_until = None
                 warnings = found
-            last = times[-1] if times else pos.last_time
             if last is not None and t <= last:
-                kind = "duplicate" if t == last else "out-of-order"
-                warnings.append(f"{where}: {kind} time stamp {fields[it]!r} (last taken {last:.10g} s); line skipped")
+                kind = DUPLICATE if t == last else OUT_OF_ORDER
+                self._bad(warnings, kind, where, line_no,
+                          f"{kind} {fields[it]!r}: the time does not increase (last sample taken at {last:.10g} s)")
                 continue
             if last is not None and t - last > self.gap_limit:
-                warnings.append(f"{where}: gap of {t - last:.6g} s in the log (limit {self.gap_limit:.6g} s); the "
-                                "temperature is interpolated linearly across it")
+                warnings.append(LogWarning(
+                    f"{where}: gap of {t - last:.6g} s in the log (limit {self.gap_limit:.6g} s); the temperature is "
+                    "interpolated linearly across it", GAP, line_no))
             times.append(t)
             temps.append(T)
         pos.offset += len(chunk)
@@ -194,23 +360,50 @@ class FurnaceLogReader:
             pos.last_time = times[-1]
         return np.asarray(times, float), np.asarray(temps, float), found
 
-    def _time(self, text: str, scale, where: str, warnings: list) -> float | None:
+    def _time(self, text: str, scale, where: str, line: int, warnings: list) -> float | None:
         pos = self.position
         if scale is not None:
             try:
                 return float(text) * scale
             except ValueError:
-                warnings.append(f"{where}: time {text!r} is not a number; line skipped")
+                self._bad(warnings, BAD_TIME, where, line, f"time {text!r} is not a number")
                 return None
         try:
             stamp = datetime.fromisoformat(text)
         except ValueError:
-            warnings.append(f"{where}: timestamp {text!r} is not ISO 8601 (e.g. 2024-05-01T08:30:00); line skipped")
+            self._bad(warnings, BAD_TIME, where, line, f"timestamp {text!r} is not ISO 8601 (e.g. 2024-05-01T08:30:00)")
             return None
         if pos.origin is None:
             pos.origin = stamp.isoformat()
         origin = datetime.fromisoformat(pos.origin)
         if (stamp.tzinfo is None) != (origin.tzinfo is None):
-            warnings.append(f"{where}: timestamp {text!r} mixes time-zone-aware and naive times; line skipped")
+            self._bad(warnings, BAD_TIME, where, line, f"timestamp {text!r} mixes time-zone-aware and naive times")
             return None
         return (stamp - origin).total_seconds()
+
+
+def read_log_file(path, *, lenient: bool = False, gap_limit: float = math.inf):
+    """A finished log read at once: (times from the first sample s, temperatures K,
+    warnings). Strict (the default) stops at the first bad line with a RecipeError naming
+    the file and line; lenient skips it with a warning. Either way a gap longer than
+    ``gap_limit`` is a warning and is bridged linearly.
+
+    Raises:
+        RecipeError: no such file, an empty file, a header without the columns, no sample;
+            strict: a bad line.
+    """
+    if not Path(path).exists():
+        raise RecipeError(f"{path}: no such file")  # lenient or not: a finished log must be there
+    reader = FurnaceLogReader(path, gap_limit=gap_limit, strict=not lenient)
+    try:
+        times, temps, warnings = reader.read(final=True)
+    except IsADirectoryError:
+        raise RecipeError(f"{path}: is a directory, not a log file") from None
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if not reader.position.header:
+        raise RecipeError(f"{path}: the file is empty; expected a header such as time_h,temperature_C and data lines")
+    if times.size == 0:
+        raise RecipeError(f"{path}: the temperature log has a header but no data lines"
+                          + (f" ({len(warnings)} skipped)" if warnings else ""))
+    return times - times[0], temps, warnings

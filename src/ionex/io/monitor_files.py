@@ -3,8 +3,9 @@ state as JSON with units in every key (the live page's endpoint and ``DIR/state.
 
 The checkpoint is one ``.npz`` replaced atomically (written to a temporary file in the same
 directory, flushed to disk, then renamed over the old one), so a kill leaves either the
-previous or the new checkpoint, never a torn one. It holds the monitor's arrays, the log
-position that matches them, the warnings so far and a fingerprint of the recipe.
+previous or the new checkpoint, never a torn one. It holds the monitor's arrays (with the
+profiles at the recipe's output times passed), the log position that matches them, the
+warnings so far (aggregated: a WarningSummary) and a fingerprint of the recipe.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import numpy as np
 
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
-from .furnace_log import LogPosition
+from .furnace_log import LogPosition, WarningSummary
 from .writers import atomic_path
 
 __all__ = ["save_checkpoint", "load_checkpoint", "snapshot_to_json", "write_json_atomic", "recipe_fingerprint"]
 
-CHECKPOINT_VERSION = 1
-MAX_WARNINGS = 200  # the newest are kept; the page shows the last ones
+CHECKPOINT_VERSION = 2  # 2: warnings aggregated, output profiles; 1 (the last 200 warning texts) is still read
 
 
 def recipe_fingerprint(text: str) -> str:
@@ -40,21 +40,31 @@ def _replace_atomically(path: Path, write) -> None:
         os.fsync(fh.fileno())
 
 
-def save_checkpoint(path, state: dict, position: LogPosition, warnings: list, fingerprint: str) -> None:
-    """Write the monitor state, the log position and the warnings to ``path`` atomically."""
+def _summary(warnings) -> WarningSummary:
+    return warnings if isinstance(warnings, WarningSummary) else WarningSummary.from_texts(warnings)
+
+
+def save_checkpoint(path, state: dict, position: LogPosition, warnings, fingerprint: str) -> None:
+    """Write the monitor state, the log position and the warnings (a WarningSummary, or a
+    list of texts) to ``path`` atomically."""
     path = Path(path)
-    meta = {"version": CHECKPOINT_VERSION, "position": position.to_dict(), "warnings": warnings[-MAX_WARNINGS:],
+    meta = {"version": CHECKPOINT_VERSION, "position": position.to_dict(), "warnings": _summary(warnings).to_list(),
             "fingerprint": fingerprint, "reached_at": state["reached_at"], "n_cells": state["n_cells"]}
+    n = int(state["n_cells"])
 
     def write(fh):
         np.savez(fh, frac=state["frac"], sample_times=state["sample_times"],
-                 sample_temperatures=state["sample_temperatures"], meta=np.array(json.dumps(meta)))
+                 sample_temperatures=state["sample_temperatures"],
+                 output_times=np.asarray(state.get("output_times", np.zeros(0)), float),
+                 output_states=np.asarray(state.get("output_states", np.zeros((0, n))), float).reshape(-1, n),
+                 meta=np.array(json.dumps(meta)))
 
     _replace_atomically(path, write)
 
 
 def load_checkpoint(path, fingerprint: str):
-    """(state, position, warnings) from ``path``, or None when there is no checkpoint.
+    """(state, position, warnings as a WarningSummary) from ``path``, or None when there is
+    no checkpoint.
 
     Raises:
         RecipeError: the checkpoint is unreadable or belongs to another recipe.
@@ -68,14 +78,22 @@ def load_checkpoint(path, fingerprint: str):
             state = {"frac": z["frac"].copy(), "sample_times": z["sample_times"].copy(),
                      "sample_temperatures": z["sample_temperatures"].copy(), "reached_at": meta["reached_at"],
                      "n_cells": meta["n_cells"]}
+            if "output_times" in z.files:
+                state["output_times"] = z["output_times"].copy()
+                state["output_states"] = z["output_states"].copy()
     except (OSError, ValueError, KeyError) as exc:
         raise RecipeError(f"{path}: cannot read the monitor checkpoint ({exc}); delete it to start over") from None
-    if meta.get("version") != CHECKPOINT_VERSION:
+    if meta.get("version") not in (1, CHECKPOINT_VERSION):
         raise RecipeError(f"{path}: checkpoint version {meta.get('version')!r}; expected {CHECKPOINT_VERSION}")
     if meta.get("fingerprint") != fingerprint:
         raise RecipeError(f"{path}: this checkpoint was written for a different recipe; use another output "
                           "directory or delete the checkpoint to start over")
-    return state, LogPosition.from_dict(meta["position"]), list(meta["warnings"])
+    saved = list(meta["warnings"])
+    if all(isinstance(w, str) for w in saved):  # version 1: the texts
+        warnings = WarningSummary.from_texts(saved)
+    else:
+        warnings = WarningSummary(saved)
+    return state, LogPosition.from_dict(meta["position"]), warnings
 
 
 def _finite(x):
@@ -89,9 +107,14 @@ def _thin(x: np.ndarray, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, x.size - 1, limit).round().astype(int))
 
 
-def snapshot_to_json(snap, *, warnings: list, status: str, log: str, updated: str,
+def snapshot_to_json(snap, *, warnings, status: str, log: str, updated: str,
                      profile_points: int = 300, history_points: int = 1500) -> dict:
-    """The monitor's latest prediction as JSON-ready data, units in the keys."""
+    """The monitor's latest prediction as JSON-ready data, units in the keys.
+
+    ``warnings`` (a WarningSummary, or a list of texts) becomes ``warnings``: one entry per
+    kind of fault — ``kind``, ``count``, the ``first`` and ``last`` warning and their lines —
+    and one per sensor drop-out and per gap, all of them; ``n_warnings`` counts the lines."""
+    summary = _summary(warnings)
     depth = np.asarray(snap.depth)
     frac = np.asarray(snap.frac)
     # the exchanged layer under the front face: to 1.5× the depth where the fraction falls
@@ -128,8 +151,8 @@ def snapshot_to_json(snap, *, warnings: list, status: str, log: str, updated: st
         "depth_of_layer_um": _finite(snap.depth_of_layer * 1e6),
         "modes": snap.mode_counts,
         "prediction": pred,
-        "warnings": warnings[-50:],
-        "n_warnings": len(warnings),
+        "warnings": summary.to_list(),
+        "n_warnings": summary.total,
         "history": {"time_h": (np.asarray(snap.sample_times)[hk] / 3600.0).tolist(),
                     "temperature_C": (np.asarray(snap.sample_temperatures)[hk] - ZERO_CELSIUS).tolist()},
         "profiles": profiles,

@@ -75,23 +75,30 @@ def read_user_file(path, what: str) -> str:
         raise RecipeError(f"{path}: cannot read the {what} file ({exc})") from None
 
 
-def load_recipe(path):
+def load_recipe(path, *, lenient_logs: bool = False, warnings: list | None = None):
     """Read the recipe file at ``path`` (TOML): a Recipe (binary interdiffusion) or, with
     ``[model] kind = "nernst-planck-poisson"``, an ExperimentRecipe. Raises RecipeError
-    with a clear message."""
-    return parse_recipe(read_user_file(path, "recipe"), Path(path))
+    with a clear message.
+
+    A temperature ``log = "file.csv"`` is read strictly (a bad line is an error naming the
+    file and line) unless ``lenient_logs``: then bad lines are skipped and a warning for
+    each is appended to ``warnings`` (see :func:`ionex.io.tables.read_temperature_log`)."""
+    return parse_recipe(read_user_file(path, "recipe"), Path(path), lenient_logs=lenient_logs, warnings=warnings)
 
 
-def parse_recipe(text: str, path="<recipe>") -> Recipe:
-    """Parse recipe TOML ``text``; ``path`` names it in messages and resolves relative files."""
-    return _Reader(text, Path(path)).recipe()
+def parse_recipe(text: str, path="<recipe>", *, lenient_logs: bool = False, warnings: list | None = None) -> Recipe:
+    """Parse recipe TOML ``text``; ``path`` names it in messages and resolves relative
+    files; ``lenient_logs`` and ``warnings`` as in :func:`load_recipe`."""
+    return _Reader(text, Path(path), lenient_logs=lenient_logs, warnings=warnings).recipe()
 
 
 class _Reader:
-    def __init__(self, text: str, path: Path):
+    def __init__(self, text: str, path: Path, *, lenient_logs: bool = False, warnings: list | None = None):
         self.text = text
         self.path = path
         self.lines = text.splitlines()
+        self.lenient_logs = lenient_logs
+        self.log_warnings = warnings
 
     # ------------------------------------------------------------------ errors
     def fail(self, field: tuple, message: str):
@@ -356,7 +363,7 @@ class _Reader:
             self.fail(f, "expected exactly one of program = [[time, temperature], ...] or log = \"file.csv\"")
         if "log" in raw:
             path = self.resolve(raw["log"], f + ("log",))
-            program = read_temperature_log(path)
+            program = read_temperature_log(path, lenient=self.lenient_logs, warnings=self.log_warnings)
             return program, program.end
         pts = _as_list(raw["program"], self, f + ("program",))
         times, temps = [], []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -60,54 +59,26 @@ def _check_width(fields: list, header: list, where: str) -> None:
         raise RecipeError(f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header")
 
 
-def read_temperature_log(path) -> TemperatureProgram:
-    """Read a furnace log: a header naming a time column (``time_s``, ``time_min``,
-    ``time_h`` or ISO-8601 ``timestamp``) and a temperature column (``temperature_C`` or
-    ``temperature_K``); other columns are ignored. Times must increase strictly.
+def read_temperature_log(path, *, lenient: bool = False, warnings: list | None = None,
+                         gap_limit: float = math.inf) -> TemperatureProgram:
+    """Read a finished furnace log: a header naming a time column (``time_s``,
+    ``time_min``, ``time_h`` or ISO-8601 ``timestamp``) and a temperature column
+    (``temperature_C`` or ``temperature_K``); other columns are ignored.
+
+    The one log reader of ionex (:mod:`ionex.io.furnace_log`) with its one policy: strict
+    (the default) stops at the first bad line — wrong field count, a value that is not a
+    number, a drop-out (NaN), T ≤ 0 K, a time that does not increase — with an error
+    naming the file and line; ``lenient`` skips such lines and appends a warning for each
+    to ``warnings``. A gap longer than ``gap_limit`` (s) is a warning (none by default).
 
     Returns a TemperatureProgram with times from the first record (s) and T in K.
     """
-    path = Path(path)
-    header_line, header, rows = _open_table(path, "a header such as time_h,temperature_C and data lines")
-    time_cols = [h for h in header if h in _TIME_COLUMNS or h == "timestamp"]
-    temp_cols = [h for h in header if h in _TEMPERATURE_COLUMNS]
-    if len(time_cols) != 1 or len(temp_cols) != 1:
-        raise RecipeError(
-            f"{path}, line {header_line}: header {','.join(header)!r} must name exactly one time column "
-            f"(time_s, time_min, time_h or timestamp) and one temperature column (temperature_C or temperature_K)"
-        )
-    it, iT = header.index(time_cols[0]), header.index(temp_cols[0])
-    time_scale = _TIME_COLUMNS.get(time_cols[0])
-    offset = _TEMPERATURE_COLUMNS[temp_cols[0]]
-    times, temps = [], []
-    t_origin = None
-    for number, fields in rows:
-        where = f"{path}, line {number}"
-        _check_width(fields, header, where)
-        raw_t, raw_T = fields[it].strip(), fields[iT].strip()
-        if time_scale is None:
-            try:
-                stamp = datetime.fromisoformat(raw_t)
-            except ValueError:
-                raise RecipeError(f"{where}: timestamp {raw_t!r} is not ISO 8601 (e.g. 2024-05-01T08:30:00)") from None
-            if t_origin is None:
-                t_origin = stamp
-            elif (stamp.tzinfo is None) != (t_origin.tzinfo is None):
-                raise RecipeError(f"{where}: timestamp {raw_t!r} mixes time-zone-aware and naive times")
-            t = (stamp - t_origin).total_seconds()
-        else:
-            t = _number(raw_t, where, time_cols[0]) * time_scale
-        T = _number(raw_T, where, temp_cols[0]) + offset
-        if T <= 0:
-            raise RecipeError(f"{where}: {temp_cols[0]} = {raw_T!r} is at or below absolute zero")
-        if times and t <= times[-1]:
-            raise RecipeError(f"{where}: time {raw_t!r} does not increase (previous record is later or equal)")
-        times.append(t)
-        temps.append(T)
-    if not times:
-        raise RecipeError(f"{path}: the temperature log has a header but no data lines")
-    t0 = times[0]
-    return TemperatureProgram(tuple(t - t0 for t in times), tuple(temps), source=str(path))
+    from .furnace_log import read_log_file
+
+    times, temps, found = read_log_file(path, lenient=lenient, gap_limit=gap_limit)
+    if warnings is not None:
+        warnings.extend(found)
+    return TemperatureProgram(tuple(float(t) for t in times), tuple(float(T) for T in temps), source=str(path))
 
 
 def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:

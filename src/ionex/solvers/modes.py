@@ -58,7 +58,7 @@ from scipy.optimize import brentq
 from ..errors import SolverError
 from ..physics.optics import vacuum_wavenumber, wkb_phase
 
-__all__ = ["Mode", "ModeSet", "solve_modes", "wkb_effective_indices", "ORDER", "MAGNUS_ORDER"]
+__all__ = ["Mode", "ModeSet", "solve_modes", "count_modes", "wkb_effective_indices", "ORDER", "MAGNUS_ORDER"]
 
 ORDER = 2  # of N_eff in the profile-point spacing, for a smooth profile sampled at the points
 MAGNUS_ORDER = 4  # of the integrator on the piecewise-linear profile itself
@@ -182,6 +182,46 @@ def solve_modes(
             else:
                 result.modes.append(Mode(pol, m, n_eff))
     return result
+
+
+def count_modes(
+    depth,
+    index,
+    wavelength: float,
+    *,
+    cover_index: float = 1.0,
+    polarisation: str = "TE",
+    substrate_index: float | None = None,
+) -> int:
+    """How many modes of one polarisation the profile guides — what
+    ``solve_modes(...).count(polarisation)`` gives — from the oscillation count at the
+    cut-off N = max(n_s, n_c) alone, without locating any mode (about 10× cheaper).
+    Arguments and errors as :func:`solve_modes`."""
+    x, n, n_s = _checked_profile(depth, index, substrate_index)
+    k0 = vacuum_wavenumber(wavelength)
+    n_c = _checked_index(cover_index, "cover_index")
+    (pol,) = _checked_polarisations((polarisation,))
+    if float(n.max()) < n_c or n[0] < n_c:
+        solve_modes(depth, index, wavelength, cover_index=cover_index, polarisations=(pol,),
+                    substrate_index=substrate_index)  # raises its ValueError
+    return _mode_total(k0 * x, n, n_c, n_s, pol)
+
+
+def _mode_total(xi, n, n_c, n_s, pol) -> int:
+    """The number of modes above the cut-off: ⌊Θ(n_lo)/π⌋ + 1, as _effective_indices counts."""
+    n_lo = max(n_s, n_c)
+    if float(n.max()) <= n_lo:
+        return 0
+    steps = _build_steps(xi, n, pol, _checked_work(_substeps(xi, n), xi))
+    theta = _prufer_mismatch(n_lo * n_lo, steps.p, steps.q0, steps.q1, steps.c0, steps.c1,
+                             _match_node(steps, n, n_lo), *_slopes(n_lo, n_c, n_s, pol))
+    total = int(math.floor(theta / math.pi)) + 1
+    if total > _MAX_MODES:
+        raise ValueError(
+            f"the profile guides {total} {pol} modes (more than {_MAX_MODES}) over a depth of "
+            f"{xi[-1] / (2 * math.pi):.4g} wavelengths; is depth in metres?"
+        )
+    return total
 
 
 def wkb_effective_indices(depth, index, wavelength: float, *, polarisation: str = "TE", cover_index: float = 1.0) -> np.ndarray:

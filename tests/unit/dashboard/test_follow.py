@@ -74,13 +74,13 @@ def test_every_fault_is_warned_and_the_result_is_unchanged(tmp_path):
     np.testing.assert_array_equal(loop.monitor.sample_temperatures, clean.monitor.sample_temperatures)
     # pieces vs one run: time-integration tolerance (atol 1e-5 in this recipe)
     assert np.max(np.abs(loop.monitor.frac - clean.monitor.frac)) < 5e-5
-    text = "\n".join(loop.warnings)
+    text = "\n".join(e["first"] + "\n" + e["last"] for e in loop.warnings.entries)
     for words in ("duplicate time stamp", "out-of-order time stamp", "'hot' is not a number", "sensor drop-out",
                   "found 1 fields", "gap of 1560 s", "replaced (rotated)", "truncated"):
         assert words in text, words
-    assert len(clean.warnings) == 1 and "gap of 1560 s" in clean.warnings[0]
+    assert clean.warnings.total == 1 and "gap of 1560 s" in clean.warnings.entries[0]["first"]
     state = json.loads((tmp_path / "out" / "state.json").read_text())
-    assert state["n_warnings"] == len(loop.warnings) and state["status"] == "done"
+    assert state["n_warnings"] == loop.warnings.total and state["status"] == "done"
 
 
 def test_a_restart_resumes_from_the_checkpoint(tmp_path):
@@ -121,10 +121,10 @@ def test_a_checkpoint_in_the_middle_of_a_catch_up_resumes_without_new_warnings(t
     assert len(saved) >= 2
     (tmp_path / "out" / CHECKPOINT).write_bytes(saved[1])  # as if killed after the 2nd chunk
     again = MonitorLoop(r, log, tmp_path / "out")
-    n_before = len(again.warnings)
+    n_before = again.warnings.total
     again.run()
     np.testing.assert_array_equal(again.monitor.sample_times, loop.monitor.sample_times)
-    assert len(again.warnings) == n_before == len(loop.warnings)
+    assert again.warnings.total == n_before == loop.warnings.total
     assert np.max(np.abs(again.monitor.frac - loop.monitor.frac)) < 5e-5
 
 

@@ -98,3 +98,68 @@ def test_a_header_without_time_or_temperature_is_an_error(tmp_path):
     write(log, "time,temp\n0,400\n", "w")
     with pytest.raises(RecipeError, match=r"f.csv, line 1: header 'time,temp' must name exactly one time column"):
         FurnaceLogReader(log).read()
+
+
+BAD = "time_h,temperature_C\n0,400\n1,4x0\n2,401\n"
+
+
+def test_one_policy_strict_stops_at_a_bad_line_lenient_skips_it(tmp_path):
+    """The one reader of every log (recipe logs, --temperature-log, the monitor): strict is
+    an error naming the file and line; lenient skips the line with that text as a warning."""
+    from ionex.io.furnace_log import NOT_A_NUMBER, read_log_file
+
+    log = tmp_path / "f.csv"
+    write(log, BAD, "w")
+    with pytest.raises(RecipeError, match=r"f.csv, line 3: temperature_C = '4x0' is not a number.*--lenient"):
+        read_log_file(log)
+    t, T, w = read_log_file(log, lenient=True)
+    np.testing.assert_array_equal(t, [0.0, 7200.0])
+    assert len(w) == 1 and "line 3: temperature_C = '4x0' is not a number; line skipped" in w[0]
+    assert w[0].kind == NOT_A_NUMBER and w[0].line == 3
+    # the live reader is lenient by default and says the same (then reports the 2-h gap)
+    assert FurnaceLogReader(log).read()[2][0] == w[0]
+
+
+def test_a_finished_file_is_read_to_its_last_line_even_without_a_newline(tmp_path):
+    log = tmp_path / "f.csv"
+    write(log, "time_s,temperature_C\n0,400\n10,401", "w")
+    assert FurnaceLogReader(log).read()[0].tolist() == [0.0]  # live: the writer may be mid-line
+    assert FurnaceLogReader(log).read(final=True)[0].tolist() == [0.0, 10.0]
+
+
+def test_warnings_are_counted_by_kind_and_every_drop_out_and_gap_is_kept(tmp_path):
+    """180 duplicates are one entry (count, first and last); each drop-out (consecutive NaN
+    lines are one) and each gap stays an entry of its own, in the order they appeared; a
+    checkpoint's plain texts (version 1) aggregate to the same entries."""
+    from ionex.io.furnace_log import DROP_OUT, DUPLICATE, GAP, WarningSummary
+
+    rows, t = [], 0.0
+    for k in range(400):
+        t += 10.0
+        rows.append(f"{t},400")
+        if k % 2 == 0 and k < 360:
+            rows.append(f"{t},400.1")  # a repeated line: 180 of them
+        if k == 100:
+            rows.append(f"{t + 5},nan")  # drop-out 1: one line
+        if k == 300:
+            rows += [f"{t + 2},nan", f"{t + 4},nan", f"{t + 6},nan"]  # drop-out 2: three lines
+        if k in (150, 250):
+            t += 900.0  # two gaps of 910 s
+    log = tmp_path / "f.csv"
+    write(log, "time_s,temperature_C\n" + "\n".join(rows) + "\n", "w")
+    _, _, warnings = FurnaceLogReader(log, gap_limit=600.0).read()
+    summary = WarningSummary()
+    new = summary.extend(warnings)
+    assert summary.total == len(warnings) == 180 + 1 + 3 + 2
+    assert [e["kind"] for e in summary.entries] == [DUPLICATE, DROP_OUT, GAP, GAP, DROP_OUT]
+    dup, drop1, gap1, gap2, drop2 = summary.entries
+    assert dup["count"] == 180 and dup["first"] == warnings[0] and "line 3:" in dup["first"]
+    assert dup["last_line"] > drop2["last_line"] and dup["last"].startswith(f"{log}, line {dup['last_line']}:")
+    assert (drop1["count"], drop2["count"], gap1["count"], gap2["count"]) == (1, 3, 1, 1)
+    assert "gap of 910 s" in gap1["first"] and "gap of 910 s" in gap2["first"]
+    assert [w.kind for w in new] == [DUPLICATE, DROP_OUT, GAP, GAP, DROP_OUT]  # what a terminal shows
+    assert summary.repeated()[0].startswith(f"{DUPLICATE}: 180 in all (lines 3 to ")
+    assert WarningSummary(summary.to_list()).to_list() == summary.to_list()
+    old = WarningSummary.from_texts([str(w) for w in warnings])
+    assert [(e["kind"], e["count"]) for e in old.entries] == [(e["kind"], e["count"]) for e in summary.entries[:4]] + \
+        [(DROP_OUT, 1), (DROP_OUT, 1), (DROP_OUT, 1)]  # plain texts cannot tell one drop-out from three

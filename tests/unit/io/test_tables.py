@@ -48,6 +48,18 @@ def test_bad_logs_name_file_and_line(tmp_path, content, words):
         assert w in msg, msg
 
 
+def test_lenient_skips_the_lines_strict_refuses_with_a_warning_each(tmp_path):
+    """The same bad lines, the other mode of the one policy (ionex run --lenient)."""
+    p = tmp_path / "log.csv"
+    p.write_text("time_h,temperature_C\n0,400\n1,4x0\n1.5,nan\n2,401\n2,402\n3,399")  # no final newline
+    warnings = []
+    prog = read_temperature_log(p, lenient=True, warnings=warnings)
+    assert prog.times == pytest.approx((0.0, 7200.0, 10800.0))
+    assert prog.temperatures == pytest.approx((673.15, 674.15, 672.15))
+    assert [w.line for w in warnings] == [3, 4, 6]
+    assert [w.kind for w in warnings] == ["temperature not a number", "sensor drop-out", "duplicate time stamp"]
+
+
 def test_interdiffusion_table(tmp_path):
     p = tmp_path / "d.csv"
     p.write_text("frac_K,D_m2_s\n1.0,1e-14\n0,1e-15\n0.5,3e-15\n")

@@ -388,3 +388,30 @@ def test_wkb_bad_input_raises_a_clear_value_error():
 
 def test_solver_error_is_importable_for_callers():
     assert issubclass(SolverError, RuntimeError)
+
+
+@pytest.mark.parametrize("pol", ["TE", "TM"])
+def test_count_modes_is_the_count_of_solve_modes(pol):
+    """count_modes (the process monitor's target metric) reads the count off the cut-off
+    alone: it must equal the number of modes solve_modes finds, for profiles guiding 0 to
+    many modes, random jagged ones, one weakly guided mode, and any cover."""
+    rng = np.random.default_rng(11)
+    x = np.linspace(0.0, 80e-6, 400)
+    cases = [(x * s, erfc_profile(x), 1.0, None) for s in (0.02, 0.1, 0.3, 1.0, 2.0)]  # the erfc layer scaled
+    cases.append((np.array([0.0, 3e-6]), np.array([1.51001, 1.51001]), 1.51, 1.51))
+    cases.append((np.linspace(0.0, 20e-6, 50), np.full(50, 1.5), 1.0, None))
+    for _ in range(6):
+        points = int(rng.integers(5, 40))
+        x = np.concatenate([[0.0], np.sort(rng.uniform(0.0, 20e-6, points - 2)), [20e-6]])
+        n = 1.5 + rng.uniform(0.0, 0.02, points)
+        n[-1] = 1.5
+        cases.append((x, n, float(rng.choice([1.0, 1.33, 1.5])), None))
+    counts = []
+    for x, n, n_c, n_s in cases:
+        full = solve_modes(x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,), substrate_index=n_s)
+        got = modes_module.count_modes(x, n, WAVELENGTH, cover_index=n_c, polarisation=pol, substrate_index=n_s)
+        assert got == full.count(pol)
+        counts.append(got)
+    assert min(counts) == 0 and max(counts) >= 9 and 1 in counts
+    with pytest.raises(ValueError, match="below the cover index"):
+        modes_module.count_modes([0.0, 1e-6], [1.2, 1.1], WAVELENGTH, cover_index=1.33, polarisation=pol)

@@ -1,0 +1,71 @@
+"""One log reader, one policy: `ionex run` stops at a log's first bad line (a recipe's
+log = "…" and --temperature-log alike) unless --lenient, which skips it with a warning as
+the monitor does; `ionex run --temperature-log` keeps the recipe's [output] times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from ionex.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "monitor_bk7.toml"
+BAD_LOG = "time_h,temperature_C\n0,400\n1,4x0\n2,401\n"
+MESSAGE = "line 3: temperature_C = '4x0' is not a number"
+
+
+def recipes(tmp_path):
+    """The monitor example as a plan (for --temperature-log) and with the log in the recipe."""
+    (tmp_path / "bad.csv").write_text(BAD_LOG, encoding="utf-8")
+    text = EXAMPLE.read_text(encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(text.replace('duration = "100 h"', 'duration = "2 h"'), encoding="utf-8")
+    logged = tmp_path / "logged.toml"
+    logged.write_text(text.replace('temperature = "400 degC"', 'temperature = { log = "bad.csv" }')
+                      .replace('duration = "100 h"', ""), encoding="utf-8")
+    return plan, logged
+
+
+@pytest.mark.parametrize("route", ["recipe log", "--temperature-log"])
+def test_a_bad_line_is_an_error_unless_lenient_on_both_routes(tmp_path, capsys, route):
+    plan, logged = recipes(tmp_path)
+    args = ["run", str(logged)] if route == "recipe log" else ["run", str(plan), "--temperature-log",
+                                                               str(tmp_path / "bad.csv")]
+    assert main([*args, "-o", str(tmp_path / "strict"), "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ionex: error: {tmp_path / 'bad.csv'}, {MESSAGE} (ionex run --lenient skips")
+    assert main([*args, "-o", str(tmp_path / "lenient"), "--no-plot", "--lenient"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {tmp_path / 'bad.csv'}, {MESSAGE}; line skipped" in err
+    with xr.open_dataset(tmp_path / "lenient" / "result.nc") as ds:
+        assert ds["time"].values[-1] == pytest.approx(7200.0)
+
+
+def test_both_routes_take_the_same_samples(tmp_path):
+    """A recipe's log and --temperature-log are read by the same reader: the same samples
+    and the same warnings."""
+    from ionex.io.furnace_log import read_log_file
+    from ionex.io.recipe import load_recipe
+
+    _, logged = recipes(tmp_path)
+    recipe_warnings: list = []
+    program = load_recipe(logged, lenient_logs=True, warnings=recipe_warnings).steps[0].temperature
+    t, T, warnings = read_log_file(tmp_path / "bad.csv", lenient=True)
+    assert program.times == tuple(t) and program.temperatures == tuple(T) and recipe_warnings == warnings
+
+
+def test_run_with_a_temperature_log_keeps_the_output_times_within_it(tmp_path, capsys):
+    log = tmp_path / "f.csv"
+    t = np.arange(0.0, 6 * 3600.0 + 1.0, 60.0)
+    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.0f},400\n" for a in t), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(EXAMPLE.read_text(encoding="utf-8").replace('duration = "100 h"', 'duration = "10 h"')
+                    + '\n[output]\ntimes = ["2 h", "4 h", "8 h"]\n', encoding="utf-8")
+    assert main(["run", str(plan), "--temperature-log", str(log), "-o", str(tmp_path / "o"), "--no-plot"]) == 0
+    err = capsys.readouterr().err
+    assert "ends at 6 h; the [output] times after it (8 h) are left out" in err
+    with xr.open_dataset(tmp_path / "o" / "result.nc") as ds:
+        np.testing.assert_allclose(ds["time"].values, [7200.0, 14400.0, 21600.0])
