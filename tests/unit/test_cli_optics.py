@@ -1,9 +1,8 @@
-"""`ionex modes` on what ionex writes and on measured tables: one time of a run's profiles,
-the front guide of a plate, an index made from a fraction with a material, zero modes
-explained, and one clear line for every profile that is not a guide."""
+"""`ionex modes` and `ionex invert` on what ionex writes and on measured tables: one time of
+a run's profiles, the front guide of a plate, an index made from a fraction with a material,
+zero modes explained, the run → modes → invert chain, and one clear line (in-process) for
+every profile that is not a guide and every bad mode list."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -91,14 +90,12 @@ def test_a_guide_below_cut_off_has_zero_modes_and_says_why(tmp_path, capsys):
         ("depth_um,n\n0,1.524\n10,1.5137\n20,1.5137\n", ["--wavelength", "677"], ["--wavelength"]),
     ],
 )
-def test_profiles_that_are_not_a_guide_get_one_clear_line(tmp_path, content, args, words):
+def test_profiles_that_are_not_a_guide_get_one_clear_line(tmp_path, capsys, content, args, words):
     data = tmp_path / "data.csv"
     data.write_text(content)
     wavelength = [] if "--wavelength" in args or "--material" in args else ["--wavelength", "677 nm"]
-    proc = subprocess.run([sys.executable, "-m", "ionex.cli", "modes", str(data), *wavelength, *args,
-                           "-o", str(tmp_path / "o")], capture_output=True, text=True)
-    assert proc.returncode == 2, proc.stderr
-    line = proc.stderr.strip()
+    assert main(["modes", str(data), *wavelength, *args, "-o", str(tmp_path / "o")]) == 2
+    line = capsys.readouterr().err.strip()
     assert line.startswith("ionex: error: ") and "\n" not in line and "Traceback" not in line
     for w in words:
         assert w in line, line
@@ -197,14 +194,12 @@ MODES = "polarisation,order,effective_index\n" + "".join(
         (MODES, ["--c-parallel", "-0.5e-12 1/Pa"], ["--c-parallel and --c-perp go together"]),
     ],
 )
-def test_bad_mode_lists_and_options_get_one_clear_line(tmp_path, content, args, words):
+def test_bad_mode_lists_and_options_get_one_clear_line(tmp_path, capsys, content, args, words):
     data = tmp_path / "modes.csv"
     data.write_text(content)
     wavelength = [] if "--material" in args else ["--wavelength", "677 nm"]
-    proc = subprocess.run([sys.executable, "-m", "ionex.cli", "invert", str(data), *wavelength, *args,
-                           "-o", str(tmp_path / "o")], capture_output=True, text=True)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    line = proc.stderr.strip()
+    assert main(["invert", str(data), *wavelength, *args, "-o", str(tmp_path / "o")]) == 2
+    line = capsys.readouterr().err.strip()
     assert line.startswith("ionex: error: ") and "\n" not in line and "Traceback" not in line
     for w in words:
         assert w in line, line
