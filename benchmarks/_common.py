@@ -31,7 +31,7 @@ D_HOST = 1e-14  # D_B, Na+ (m²/s)
 DURATION = 8 * 3600.0  # s
 LEVEL = 0.5  # the metric is the depth of χ = LEVEL
 TARGET = 1e-4  # relative error to reach
-# the value quoted in the issue (solve_bvp in SI variables, see reference_si_variables)
+# an earlier reference value (solve_bvp in SI variables, see reference_si_variables)
 ISSUE_REFERENCE = 1.0894896160119407e-05
 
 
@@ -130,7 +130,7 @@ def reference_si_variables(eta_max=1.2e-6, tol=1e-10) -> tuple[float, float]:
 
     Returns the depth with χ = 0.5 located by brentq at its *default* tolerance and at a
     tight one. brentq's default xtol = 2e-12 is absolute: on η_0.5 ≈ 6.4e-8 m/√s it allows
-    a relative error of up to ~3e-5, which is where the issue's quoted value
+    a relative error of up to ~3e-5, which is where that earlier reference value
     (1.0894896160e-05 m, 6.7e-9 low) comes from. With xtol tight, the SI BVP agrees
     with the scaled one to ~1e-15.
     """

@@ -1,4 +1,4 @@
-"""Timing and paper features of the sequential Double-CAIT Cs⁺@Rb⁺@Li₃B₇O₁₂ (paper 001)
+"""Timing and paper features of the sequential Double-CAIT Cs⁺@Rb⁺@Li₃B₇O₁₂ (Gunawan et al. (2026))
 run through ionex.process.experiments.run_experiments with the DOUBLE_CAIT_LI3B7O12 preset.
 
     python benchmarks/double_cait.py                 # ~35 s: timings (default mesh and the
@@ -9,12 +9,12 @@ run through ionex.process.experiments.run_experiments with the DOUBLE_CAIT_LI3B7
 Writes benchmarks/results/double_cait.json. One process, wall clock, one run per row
 (each CAIT is a single long adaptive integration, 80–190 h of process time).
 
-Set-up (physics.md §2.3–2.5): 50 °C, U_src = 15 V, aperture 8 mm, 2.325 mm, 28.26 mm²,
+Set-up (docs/physics.md §2.3–2.5): 50 °C, U_src = 15 V, aperture 8 mm, 2.325 mm, 28.26 mm²,
 n_0 = 1.40e28 m⁻³ (ρ = 2.23 g/cm³ [UNCONFIRMED]), ε_r = 8 [UNCONFIRMED]; step 1: 2.52 mC Rb⁺,
 Li SED (Γ = σ = 0.16 eV) with fall-off 10 %, D_Rb = 2.67e-22 (Table 1); step 2: 2.28 mC Cs⁺,
 Li fall-off 3 %, Rb native with its SED (225 meV label → Γ = 0.144 eV) and fall-off 10 % of
 n_bulk,Li, occupation carried (not re-equilibrated), D_Cs = 3.1e-23. Beam current 20 nA
-(≈ 2.4 × the conduction-limited 8.5 nA estimate of physics.md §2.5).
+(≈ 2.4 × the conduction-limited 8.5 nA estimate of docs/physics.md §2.5).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 TARGET_S = 5.0  # per CAIT step, one core
-BEAM_CURRENT = 20e-9  # A [estimate, physics.md §2.5]
+BEAM_CURRENT = 20e-9  # A [estimate, docs/physics.md §2.5]
 ZONE_NM = 40.0  # the first-CAIT zone: composition after the 2nd CAIT is averaged over 0–40 nm
 
 
@@ -74,7 +74,7 @@ def _mean(x, w, y, lo, hi):
 
 
 def paper_features(result) -> dict:
-    """The numbers paper 001 reports, measured on the simulated end states (nm, fractions)."""
+    """The numbers Gunawan et al. (2026) reports, measured on the simulated end states (nm, fractions)."""
     x, w = result.depth, result.cell_width
     e1, e2 = result.step_ends
     li1, rb1 = e1.fractions["Li"], e1.fractions["Rb"]

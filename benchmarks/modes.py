@@ -4,7 +4,7 @@
                                           # benchmarks/results/modes.json
 
 The problem: a K+/Na+ exchanged BK7 waveguide at λ = 677 nm, n(x) = 1.5137 + 0.0095·erfc(x/23 µm)
-(physics.md §3.4: Δn ≈ 0.009–0.011, ~10 modes per polarisation after 91 h), given as
+(docs/physics.md §4.2: Δn ≈ 0.009–0.011, ~10 modes per polarisation after 91 h), given as
 2000 uniform points on [0, 92 µm] under air. Every TE and TM mode is wanted.
 
 Rows:

@@ -15,7 +15,7 @@ Rows (one process, best of N after a warm-up):
   integrated clock buys.
 
 Accuracy: max |Δχ| against the batch run at 10⁴× tighter tolerances (rtol 1e-7, atol 1e-9).
-* per-sample stepping — paper 002's eq. (11) literally: one implicit step per log sample
+* per-sample stepping — Rogoziński's (2019) eq. (11) literally: one implicit step per log sample
   (timed on the first 2 000 samples and scaled to 180 000).
 """
 

@@ -6,7 +6,7 @@ Rows (best of N after a warm-up, one process, wall clock):
 * electroneutral limit — the validation case of tests/validation/test_npp_electroneutral_limit.py:
   two species (D_A = 1e-17, D_B = 1e-16 m²/s), bath χ_s = 0.8, 1 h, graded_grid(12 L_D, L_D, 60),
   rtol 1e-4, with its error against ionex's interdiffusion engine on the same mesh.
-* CAIT — the first CAIT of the Double-CAIT example (paper 001, physics.md §2.4–2.5):
+* CAIT — the first CAIT of the Double-CAIT example (Gunawan et al. (2026), docs/physics.md §2.4–2.5):
   Li₃B₇O₁₂, n_0 = 1.4e28 m⁻³, εr = 8 [UNCONFIRMED], T = 323.15 K, 2.325 mm, D_Li = 5.8e-19,
   D_Rb = 2.67e-22 m²/s (constant), U_src = 15 V, aperture 8 mm, 2.52 mC over 28.26 mm²,
   beam current 2× the conduction-limited estimate 8.5 nA [DERIVED estimate], geometric mesh

@@ -341,7 +341,7 @@ def main(argv=None):
       f"χ_s = 1, t = 8 h. Metric: relative error of the depth of χ = 0.5.\n")
     p(f"Reference depth (solve_bvp, scaled Boltzmann ODE, tol 1e-10): **{ref.depth:.15e} m**; "
       f"independent checks (s_max 10/16, DOP853 shooting, SI-variable BVP) agree to {ref_spread:.1e}. "
-      f"The issue's value {C.ISSUE_REFERENCE:.15e} m differs by {reference['issue_value_relative_difference']:+.1e} "
+      f"The earlier reference value {C.ISSUE_REFERENCE:.15e} m differs by {reference['issue_value_relative_difference']:+.1e} "
       f"(relative): it is reproduced exactly ({si_loose:.15e} m) by the SI-variable BVP when χ = 0.5 is located with "
       "brentq's default *absolute* xtol = 2e-12 on η ≈ 6.4e-8 m/√s; with a tight xtol that BVP gives the value above.\n")
     p(f"Machine: {machine['cpu_count']} cores, Python {machine['python']}, numpy {machine['numpy']}, "

@@ -27,12 +27,12 @@ __all__ = [
 
 
 def erfc_profile(x, t, diffusion_coefficient, surface_fraction=1.0):
-    """χ = χ_s erfc(x / (2√(D t))) of a semi-infinite slab with constant D (physics.md §1.6)."""
+    """χ = χ_s erfc(x / (2√(D t))) of a semi-infinite slab with constant D (docs/physics.md §1.6)."""
     return surface_fraction * erfc(np.asarray(x, dtype=float) / (2.0 * math.sqrt(diffusion_coefficient * t)))
 
 
 def fourier_plate_profile(x, t, diffusion_coefficient, thickness, surface_fraction=1.0, rel_tail=1e-16):
-    """Plate of thickness L exchanged on both faces, constant D (physics.md §1.6):
+    """Plate of thickness L exchanged on both faces, constant D (docs/physics.md §1.6):
 
     χ/χ_s = 1 − (4/π) Σ_k (2k+1)⁻¹ exp(−(2k+1)²π²Dt/L²) sin((2k+1)πx/L).
 

@@ -101,7 +101,7 @@ def test_coverage_without_errors_follows_student_t(method):
 TAU, BETA, S0 = 2000 * 3600.0, 0.6, -600e6  # s, -, Pa
 TIMES = np.concatenate([[0.0], np.geomspace(0.05 * TAU, 5 * TAU, 11)])  # 0 and 100 h … 10 000 h
 SIGMA = S0 * np.exp(-((TIMES / TAU) ** BETA))
-NOISE = 30e6  # Pa, 5 % of σ_0: a prism coupler's stress resolution, "several dozen MPa" (physics.md §3.2)
+NOISE = 30e6  # Pa, 5 % of σ_0: a prism coupler's stress resolution, "several dozen MPa" (docs/physics.md §3.4)
 
 
 def test_stretched_exponential_coverage():

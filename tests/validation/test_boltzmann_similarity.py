@@ -1,7 +1,7 @@
 """Validation against the Boltzmann similarity solution for a concentration-dependent D̃.
 
 For a semi-infinite slab with χ(0, t) = χ_s and χ(x, 0) = 0, χ depends on ξ = x/√(D_ref t)
-only and solves −(ξ/2)χ' = (d(χ)χ')', d = D̃/D_ref (physics.md §1.6). The reference is
+only and solves −(ξ/2)χ' = (d(χ)χ')', d = D̃/D_ref (docs/physics.md §1.6). The reference is
 computed independently by scipy's collocation solver (tests/_references.py) to a
 relative residual of 1e-9; its depth of χ = χ_s/2 is reproducible to ≤ 1e-10 relative
 when the tolerance or ξ_max change (checked while writing these tests), far below every

@@ -3,7 +3,7 @@
 Reference: mass balance. Integrating ∂χ/∂t = −∂J/∂x over the slab gives
 d/dt Σ volumes·χ = J(front) − J(back); the scheme's interior fluxes telescope exactly, so
 the inventory must equal the recorded inflow to round-off (bath), and stay constant when
-both faces are closed (anneal, physics.md §1.6), whatever D̃(χ) and the step sizes.
+both faces are closed (anneal, docs/physics.md §1.6), whatever D̃(χ) and the step sizes.
 
 Round-off budget: the inventory is a sum of N ≈ 300 products, the inflow a sum of ~10²
 steps of three stage fluxes; each stage's Newton iteration stops with a conservation

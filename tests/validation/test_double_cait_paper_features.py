@@ -1,11 +1,11 @@
-"""The sequential Double-CAIT Cs⁺@Rb⁺@Li₃B₇O₁₂ of paper 001 with the DOUBLE_CAIT_LI3B7O12
-preset, against the features the paper reports (physics.md §2.4 "results").
+"""The sequential Double-CAIT Cs⁺@Rb⁺@Li₃B₇O₁₂ of Gunawan et al. (2026) with the DOUBLE_CAIT_LI3B7O12
+preset, against the features the paper reports (docs/physics.md §2.4 "results").
 
 Set-up: 50 °C both CAITs, U_src = 15 V, aperture 8 mm, 2.325 mm, 28.26 mm², n_0 = 1.40e28 m⁻³,
 ε_r = 8; CAIT 1: 2.52 mC Rb⁺, Li SED (Γ = σ = 0.16 eV, fall-off 10 %), D_Rb = 2.67e-22 (Table 1);
 CAIT 2: 2.28 mC Cs⁺, Li fall-off 3 %, Rb native with its SED (Γ = 0.144 eV) and fall-off 10 %
 of n_bulk,Li on the carried occupation, D_Cs = 3.1e-23. Beam current 20 nA (2.4 × the 8.5 nA
-conduction-limited estimate, physics.md §2.5; 40 nA changes the profiles by < 1e-3, see
+conduction-limited estimate, docs/physics.md §2.5; 40 nA changes the profiles by < 1e-3, see
 benchmarks/double_cait.py). Mesh: 1 nm cells over the first 250 nm (the default 0.5 nm mesh
 takes ~23 s; the features move by ≤ 3 nm / ≤ 0.04 in fraction between the two meshes).
 

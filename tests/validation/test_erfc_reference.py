@@ -1,4 +1,4 @@
-"""Validation against the erfc solution of a semi-infinite slab with constant D (physics.md §1.6).
+"""Validation against the erfc solution of a semi-infinite slab with constant D (docs/physics.md §1.6).
 
 D_A = D_B = D makes D̃ constant; a bath holds χ = χ_s at x = 0 from t = 0:
     χ(x, t) = χ_s erfc(x / (2√(Dt))),   uptake M(t) = ∫χ dx = 2 χ_s √(Dt/π).

@@ -1,4 +1,4 @@
-"""Validation against the Fourier series of a plate exchanged on both faces (physics.md §1.6).
+"""Validation against the Fourier series of a plate exchanged on both faces (docs/physics.md §1.6).
 
 Plate of thickness L, constant D, χ = χ_s on both faces from t = 0, χ(x, 0) = 0:
     χ/χ_s = 1 − (4/π) Σ_k (2k+1)⁻¹ exp(−(2k+1)²π²Dt/L²) sin((2k+1)πx/L),
@@ -105,7 +105,7 @@ def test_half_plate_production_settings():
 def test_full_plate_exchanged_on_both_faces():
     """The whole plate [0, L] with a bath on both faces: symmetric about L/2, equal to the
     Fourier series (within 3·atol, as the half plate), and the inflow through each face is
-    the half-plate uptake (physics.md §1.6; DiffusionSolution.inflow counts what *entered*
+    the half-plate uptake (docs/physics.md §1.6; DiffusionSolution.inflow counts what *entered*
     through the front and through the back face)."""
     g = uniform_grid(L, 100)
     f = law()

@@ -1,5 +1,5 @@
-"""Round trips profile → modes → inverse WKB → profile (physics.md §3.6) and the stress method
-at the TM turning points (physics.md §3.2 eq 6; Rogoziński, paper 002).
+"""Round trips profile → modes → inverse WKB → profile (docs/physics.md §3.7) and the stress method
+at the TM turning points (docs/physics.md §3.7; Rogoziński, Rogoziński (2019)).
 
 Forward models, independent of ionex.solvers.iwkb:
 * WKB: N_m solves k0 ∫_0^{x_t} √(n²(x) − N²) dx = (m + φ)π with n(x_t) = N, both by brentq,
@@ -48,11 +48,11 @@ from scipy.special import erfc
 
 from ionex.solvers.iwkb import fit_diffusion_profile, reconstruct_profile, stress_at_tm_turning_points
 
-N_B = 1.5137  # BK7 at 677 nm (physics.md §3.1)
+N_B = 1.5137  # BK7 at 677 nm (docs/physics.md §4.1)
 DELTA_N = 0.01
 WAVELENGTH = 677e-9
 K0 = 2 * math.pi / WAVELENGTH
-C_PAR, C_PERP = -0.5e-12, -3.3e-12  # 1/Pa (physics.md §3.1)
+C_PAR, C_PERP = -0.5e-12, -3.3e-12  # 1/Pa (docs/physics.md §4.1)
 SIGMA_0 = -400e6  # Pa, compressive at the surface
 SHAPES = {"erfc": erfc, "gaussian": lambda u: np.exp(-u * u)}
 WIDTHS = {"erfc": (11e-6, 21e-6, 32e-6), "gaussian": (8.5e-6, 16e-6, 23.5e-6)}  # 5, 10, 15 TE modes
@@ -274,12 +274,12 @@ def test_round_trip_through_the_mode_solver(shape, count, given_bound, chiang_bo
     assert errors(chiang, shape, width)[0] < chiang_bound
 
 
-# --------------------------------------------------------------------------- stress (paper 002)
+# --------------------------------------------------------------------------- stress (Rogoziński (2019))
 
 
 def stressed_profiles(shape, width, delta_n0=0.008):
     """Excess indices of n_TE = n0 + (C∥ + C⊥)σ and n_TM = n0 + 2C⊥σ over n_b, and σ, for
-    σ = σ0 u, n0 = n_b + Δn0 u, u = f(x/w) (physics.md §3.2 eqs 5, 7)."""
+    σ = σ0 u, n0 = n_b + Δn0 u, u = f(x/w) (docs/physics.md §3.4 eqs 5, 7)."""
     u = SHAPES[shape]
     te = lambda x: (delta_n0 + (C_PAR + C_PERP) * SIGMA_0) * u(np.asarray(x) / width)
     tm = lambda x: (delta_n0 + 2 * C_PERP * SIGMA_0) * u(np.asarray(x) / width)
@@ -378,7 +378,7 @@ def test_stress_with_noisy_modes():
 
     Naively δσ ≈ √2·2e-5/(C∥ − C⊥) ≈ 10 MPa; the noise also moves the turning points (and
     the Chiang n_s), and where n_TE is steep a depth error becomes an index error, which
-    triples it. At ΔN = 1e-4, the m-line figure of paper 002, the pointwise σ scatters by
+    triples it. At ΔN = 1e-4, the m-line figure of Rogoziński (2019), the pointwise σ scatters by
     100–200 MPa rms and the closely spaced modes near cut-off often come out in the wrong
     depth order (the reconstruction then refuses them): fit a diffusion profile instead.
     """

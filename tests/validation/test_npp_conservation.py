@@ -1,4 +1,4 @@
-"""Validation: conservation of mobile ions and charge in the NPP solver (physics.md §2.1–2.2).
+"""Validation: conservation of mobile ions and charge in the NPP solver (docs/physics.md §2.1–2.2).
 
 What is asserted, precisely:
 * closed faces: the inventory ∫ n_i dx of every species is constant to 1e-10 relative
@@ -9,7 +9,7 @@ What is asserted, precisely:
 * field-assisted exchange (anode bath at U, absorbing back electrode): inventory change =
   inflow − outflow per species to 1e-9 of the transported amount; the steady current of
   a one-species sample is Ohm's law σU/L with σ = e²n_0D/(k_BT) (1e-6);
-* CAIT (Rb⁺ beam on Li₃B₇O₁₂, paper 001 parameters at 1/10 of the charge, to stay fast):
+* CAIT (Rb⁺ beam on Li₃B₇O₁₂, Gunawan et al. (2026) parameters at 1/10 of the charge, to stay fast):
   the run stops when the back-electrode charge reaches the target (to 1e-9 relative);
   the foreign (Rb) ions in the sample equal the beam charge/e to 1e-10 (none reaches the
   back); and the back-electrode charge equals the beam charge up to the charge stored

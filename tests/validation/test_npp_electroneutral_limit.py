@@ -1,4 +1,4 @@
-"""Validation: the NPP solver in its electroneutral limit (physics.md §2.1, design.md "Limits").
+"""Validation: the NPP solver in its electroneutral limit (docs/physics.md §2.6, design.md "Limits").
 
 With a realistic n_0 = 1.4e28 m⁻³ (εr = 8, T = 323.15 K) the Debye length is 0.03 nm,
 ~100× below the finest cell used here, so two mobile cations exchanging with a bath and

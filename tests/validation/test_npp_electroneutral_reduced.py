@@ -1,5 +1,5 @@
 """Validation: the electroneutral (current-constrained) reduced model
-(ionex.solvers.npp_electroneutral, physics.md §2.1) against its two references.
+(ionex.solvers.npp_electroneutral, docs/physics.md §2.6) against its two references.
 
 1. Binary interdiffusion engine (solve_nonlinear_diffusion + kirchhoff_law, Form A): for
    two monovalent species with j = 0 the reduced model *is* Helfferich–Plesset, so the

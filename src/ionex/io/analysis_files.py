@@ -1,4 +1,4 @@
-"""Files of the closed-form analyses (issue 5): the D(T) table of an Arrhenius fit and a
+"""Files of the closed-form analyses: the D(T) table of an Arrhenius fit and a
 measured composition profile for Boltzmann–Matano, their results (arrhenius.json, the
 D̃(χ) tables) and figures. Readers name the file, line and column of any bad value."""
 

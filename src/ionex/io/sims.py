@@ -1,5 +1,5 @@
 """Reader of ToF-SIMS depth profiles: counts per isotope against sputter time, converted to
-depth and to species fractions that sum to one (paper 001, eq. 1; physics.md §2.4).
+depth and to species fractions that sum to one (Gunawan et al. (2026), eq. 1; docs/physics.md §2.4).
 
 File format (CSV, UTF-8)::
 
@@ -17,7 +17,7 @@ File format (CSV, UTF-8)::
 * blank lines are skipped. Errors are RecipeError naming the file and line, what was found
   and what was expected.
 
-Depth: a constant sputter rate (paper 001: the crater depth measured by profilometry "assuming
+Depth: a constant sputter rate (Gunawan et al. (2026): the crater depth measured by profilometry "assuming
 a constant sputter rate"), so depth = sputter_time / last sputter_time · crater_depth.
 
 Normalisation (eq. 1): Ĩ_s = Σ_{isotopes of s} I / Σ_species Σ_isotopes I. Rows with no
@@ -72,7 +72,7 @@ class SimsProfile:
 
 
 def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object] | None = None) -> SimsProfile:
-    """Read a ToF-SIMS depth profile and normalise it (paper 001 eq. 1; format in the module docstring).
+    """Read a ToF-SIMS depth profile and normalise it (Gunawan et al. (2026) eq. 1; format in the module docstring).
 
     Args:
         path: the CSV file.

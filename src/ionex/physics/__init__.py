@@ -1,4 +1,4 @@
 """Pure physics models: functions of arrays and frozen SI parameter dataclasses.
 
-Nothing here reads files, imports pint or knows about solvers (physics.md is the reference).
+Nothing here reads files, imports pint or knows about solvers (docs/physics.md is the reference).
 """

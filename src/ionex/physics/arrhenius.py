@@ -1,4 +1,4 @@
-"""Arrhenius temperature dependence of a diffusion coefficient (physics.md §1.6, §3.3)."""
+"""Arrhenius temperature dependence of a diffusion coefficient (docs/physics.md §1.8, §3.3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Binary interdiffusion coefficient D̃(χ) of an incoming ion A replacing a host ion B.
 
-Macrelli's kinetic flux equations (physics.md §1, paper 000). The transport equation is
+Macrelli's kinetic flux equations (docs/physics.md §1, Macrelli's preprint). The transport equation is
 ∂χ/∂t = ∂/∂x [D̃(χ) ∂χ/∂x] with χ the site fraction of A; D̃ takes one of the forms
 
 * Form A (§1.3)  D̃ = D_AB(χ)·n(χ),            D_AB = D_A D_B / (χ D_A + (1−χ) D_B)
@@ -46,7 +46,7 @@ __all__ = [
 
 
 def nernst_planck_coefficient(frac_a, d_a, d_b):
-    """Nernst–Planck (Helfferich–Plesset) interdiffusion coefficient, physics.md §1.3.
+    """Nernst–Planck (Helfferich–Plesset) interdiffusion coefficient, docs/physics.md §1.3.
 
     D_AB = D_A·D_B / (χ_A·D_A + (1 − χ_A)·D_B) = D_A / (1 − α_HP χ_A),  α_HP = 1 − D_A/D_B.
 
@@ -60,7 +60,7 @@ def nernst_planck_coefficient(frac_a, d_a, d_b):
 
 
 def margules_thermodynamic_factor(frac_a, margules_energy, temperature):
-    """Thermodynamic factor of a regular (Margules) solution, physics.md §1.3.
+    """Thermodynamic factor of a regular (Margules) solution, docs/physics.md §1.3.
 
     ln γ_A = (W/RT)(1 − χ_A)²  ⇒  n(χ_A) = 1 − 2(W/RT)·χ_A(1 − χ_A).
 
@@ -79,7 +79,7 @@ def stress_coupling_constant(
     temperature,
     host_molar_volume=None,
 ):
-    """Chemical-stress coupling constant K_AB of Form B, physics.md §1.4.
+    """Chemical-stress coupling constant K_AB of Form B, docs/physics.md §1.4.
 
     K_AB = α·C_T·Ω_AB/(R T) with the dimensionally consistent (default) choice
     α = 2 E Ω_AB / (9 (1 − ν)), i.e. K_AB = 2 E Ω_AB² C_T / (9 (1 − ν) R T).
@@ -121,7 +121,7 @@ def onsager_cross_coefficients(frac_a, d_a, d_b, cross_ratio):
 
 
 def cross_term_factor(frac_a, d_a, d_b, d_ab, d_ba):
-    """Onsager cross-term factor Ψ_cross of Form C, physics.md §1.5 (Macrelli eq. 41).
+    """Onsager cross-term factor Ψ_cross of Form C, docs/physics.md §1.5 (Macrelli eq. 41).
 
     Ψ = (χ_A D_A + χ_B D_B)/(χ_A D_A + χ_B D_B + χ_A D_BA + χ_B D_AB) · (1 − D_AB D_BA/(D_A D_B))
 
@@ -138,7 +138,7 @@ def cross_term_factor(frac_a, d_a, d_b, d_ab, d_ba):
 
 @dataclass(frozen=True)
 class StressCouplingMaterial:
-    """Glass data from which the Form-B coupling K_AB(T) is computed (physics.md §1.4).
+    """Glass data from which the Form-B coupling K_AB(T) is computed (docs/physics.md §1.4).
 
     Attributes:
         youngs_modulus: E (Pa).  poisson_ratio: ν.
@@ -268,7 +268,7 @@ class InterdiffusionModel:
         if coupled and self.cross_ratio != 0.0:
             raise ValueError(
                 "Form B (stress coupling) and Form C (Onsager cross terms) are derived separately "
-                "(physics.md §1.4, §1.5); their combination is not defined: set one of them to zero"
+                "(docs/physics.md §1.4, §1.5); their combination is not defined: set one of them to zero"
             )
         if isinstance(self.stress_coupling, StressCouplingMaterial) and not (
             self.total_mobile and self.total_mobile > 0
@@ -323,7 +323,7 @@ class InterdiffusionModel:
 
 
 def interdiffusion_coefficient(frac_a, model: InterdiffusionModel, temperature: float):
-    """Interdiffusion coefficient D̃(χ_A) at temperature T, physics.md §1.3–1.6.
+    """Interdiffusion coefficient D̃(χ_A) at temperature T, docs/physics.md §1.3–1.7.
 
     Args:
         frac_a: site fraction χ_A of the incoming ion (dimensionless); clipped to [0, 1].

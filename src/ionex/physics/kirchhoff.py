@@ -1,7 +1,7 @@
 """The Kirchhoff potential Φ(χ) = ∫₀^χ D̃(ξ) dξ of a nonlinear diffusion law, as data.
 
 The finite-volume flux between two points of a 1-D profile is exactly −ΔΦ/Δx for a steady
-profile, whatever the nonlinearity of D̃ (physics.md §1.6); the solver needs Φ and D̃ = Φ'.
+profile, whatever the nonlinearity of D̃ (docs/physics.md §1.6); the solver needs Φ and D̃ = Φ'.
 A :class:`KirchhoffLaw` holds one law at one temperature in a form that compiled code can
 evaluate (:func:`evaluate_law`, numba), so the solver's Newton loop runs without Python
 overhead:

@@ -112,7 +112,7 @@ PSK3_677 = PrismPreset(
     wavelength=677e-9,
     index=1.5491,
     angle=math.radians(70.0963),
-    provenance="paper 002 (ROG-2019): n_p(677 nm) = 1.5491, refracting angle 70.0963° [PAPER]",
+    provenance="Rogoziński (2019): n_p(677 nm) = 1.5491, refracting angle 70.0963° [PAPER]",
 )
 
 MATERIALS = {"BK7": BK7_677, "soda-lime": SODA_LIME_589}

@@ -1,4 +1,4 @@
-"""Refractive index of an ion-exchanged, stressed layer (physics.md §3.1–3.2).
+"""Refractive index of an ion-exchanged, stressed layer (docs/physics.md §3.4).
 
 n_0(x) = n_b + Δn_0·χ(x) is the stress-free index (Δn_0: change at full exchange). A biaxial
 in-plane stress σ (σ_yy = σ_zz = σ, σ_xx = 0) makes the layer birefringent through the
@@ -50,7 +50,7 @@ class ElastoOptic:
 
 
 def stress_free_index(frac, base_index: float, index_change: float):
-    """n_0 = n_b + Δn_0·χ (physics.md §3.2 eq. 7; χ the incoming-ion site fraction)."""
+    """n_0 = n_b + Δn_0·χ (docs/physics.md §3.4 eq. 7; χ the incoming-ion site fraction)."""
     return base_index + index_change * np.asarray(frac, dtype=float)
 
 

@@ -1,6 +1,6 @@
-"""m-line (prism coupler) mapping between synchronous angle and effective index (physics.md §3.5).
+"""m-line (prism coupler) mapping between synchronous angle and effective index (docs/physics.md §3.6).
 
-Sign convention (physics.md §3.5): θ is the external synchronous angle of the beam at the
+Sign convention (docs/physics.md §3.6): θ is the external synchronous angle of the beam at the
 prism's entrance face, measured from the normal of that face, positive when the beam
 inside the prism is tilted away from the apex (towards the base normal). Refraction at the
 entrance face gives the internal angle ψ = arcsin(sin θ / n_p); the internal angle to the
@@ -64,7 +64,7 @@ class Prism:
 
 
 def effective_index_from_angle(theta, prism: Prism):
-    """N = n_p sin(δ + arcsin(sin θ / n_p)) (physics.md §3.5; module docstring for the signs).
+    """N = n_p sin(δ + arcsin(sin θ / n_p)) (docs/physics.md §3.6; module docstring for the signs).
 
     Args:
         theta: external synchronous angle θ in rad from the entrance-face normal, positive

@@ -1,7 +1,7 @@
 """Concentration-dependent diffusion coefficient of a native ion from a Gaussian site-energy
-distribution (SED), and the Double-CAIT Li3B7O12 parameter set (physics.md §2.3–2.5, paper 001).
+distribution (SED), and the Double-CAIT Li3B7O12 parameter set (docs/physics.md §2.3–2.5, Gunawan et al. (2026)).
 
-The picture (paper 001, Fig. 2; physics.md §2.3, eqs 7–8 [RECONSTRUCTED]): native ions fill
+The picture (Gunawan et al. (2026), Fig. 2; docs/physics.md §2.3, eqs 7–8 [RECONSTRUCTED]): native ions fill
 the sites of a Gaussian SED from the bottom up to an ionic Fermi level E_F; in the pristine
 bulk E_F sits at the centre E_c, so the populated part (PSED) is the lower half-Gaussian.
 Ions leave from the top, so with r = n/n_full the Fermi level drops by
@@ -9,14 +9,14 @@ Ions leave from the top, so with r = n/n_full the Fermi level drops by
     ΔE_F(r) = E_F,bulk − E_F(r) = √2 σ erfcinv(r)                       (0 < r ≤ 1)
 
 and D(n) = D_bulk(T) · exp(−ΔE_F/(k_B T)) · F(n), where F is a sharp fall-off below a
-threshold fraction (the "trapped" ions, paper 001: "a sharp fall-off … at 10 % bulk density").
+threshold fraction (the "trapped" ions, Gunawan et al. (2026): "a sharp fall-off … at 10 % bulk density").
 A foreign ion fills the vacated sites from the top down; its D looks constant.
 
 Units: every energy inside ionex is in joule (SI, like every other field); the ``from_ev``
 constructors and the ``*_ev`` properties are the only places eV appears.
 
 Fractions: a law's fractions are densities divided by its ``reference_density`` (m⁻³), the
-bulk density n_bulk of the reference species (Li in paper 001; n_0 of the Poisson equation).
+bulk density n_bulk of the reference species (Li in Gunawan et al. (2026); n_0 of the Poisson equation).
 The NPP solver divides its cell densities by it and multiplies dD/d(fraction) by 1/n_ref to
 get dD/dn.
 
@@ -30,7 +30,7 @@ its bulk Fermi level (where D = D_bulk). The remaining fraction is r = n/n_ref/f
     sites it took, so in the next experiment it is native with its PSED full at its local
     end density: filled_fraction(x) = n_Rb(x, end)/n_ref. Where it never was (filled
     fraction 0) it fills fresh sites top-down and keeps D_bulk, as a foreign ion does.
-The fall-off threshold is always applied to n/n_ref itself, as paper 001 Table 1 states it
+The fall-off threshold is always applied to n/n_ref itself, as Gunawan et al. (2026) Table 1 states it
 ("fall-off in D at 10 % n_bulk,Li+" for Rb too). A consequence to keep in mind: a species
 pushed at low density (< f_cut) into cells it never occupied is slowed down too.
 """
@@ -94,7 +94,7 @@ def _check_positive(value, name: str, unit: str) -> None:
 
 @dataclass(frozen=True)
 class SiteEnergyDistribution:
-    """Gaussian site-energy distribution of one ion species (physics.md §2.3).
+    """Gaussian site-energy distribution of one ion species (docs/physics.md §2.3).
 
     Attributes:
         width: Γ in J (> 0), read according to ``convention``.
@@ -136,7 +136,7 @@ class SiteEnergyDistribution:
 
 @dataclass(frozen=True)
 class FallOff:
-    """Sharp drop of D below a threshold fraction (paper 001: "trapped" ions).
+    """Sharp drop of D below a threshold fraction (Gunawan et al. (2026): "trapped" ions).
 
     F(f) = 10^(−k·s(t)),  t = clip((f_cut − f)/(δ·f_cut), 0, 1),
     s(t) = 6t⁵ − 15t⁴ + 10t³ (C² smoothstep) for form "smooth"; s = [f < f_cut] for "step".
@@ -148,7 +148,7 @@ class FallOff:
 
     Attributes:
         threshold: f_cut, fraction of the law's reference density (0 < f_cut < 1).
-        decades: k > 0 (paper 001: the trapped Li has D "at least 2 orders" lower; default 2).
+        decades: k > 0 (Gunawan et al. (2026): the trapped Li has D "at least 2 orders" lower; default 2).
         relative_width: δ, blend width as a fraction of f_cut (0 < δ ≤ 1; default 0.1).
         form: "smooth" (default) or "step".
     """
@@ -272,14 +272,14 @@ def gaussian_sigma(width: float, convention: str = "sigma") -> float:
 
 
 def fermi_level_shift(remaining_fraction, sed: SiteEnergyDistribution):
-    """Drop of the ionic Fermi level when a fraction r of the PSED remains, physics.md §2.3.
+    """Drop of the ionic Fermi level when a fraction r of the PSED remains, docs/physics.md §2.3.
 
     ΔE_F = E_F,bulk − E_F(r) = √2 σ erfcinv(r) for the lower half-Gaussian PSED with
     E_F,bulk at the centre (from r = erfc((E_c − E_F)/(√2 σ))).
 
     Args:
         remaining_fraction: r = n/n_full (dimensionless); r ≥ 1 gives 0 (D stays at its bulk
-            value where n ≥ n_full: paper 001, "the decrease … applies where n_Li < n_bulk"),
+            value where n ≥ n_full: Gunawan et al. (2026), "the decrease … applies where n_Li < n_bulk"),
             r = 0 gives +inf.
         sed: the SiteEnergyDistribution (σ in J).
     Returns: ΔE_F in J (≥ 0, non-increasing in r).
@@ -310,7 +310,7 @@ def fall_off_factor(fraction, fall_off: FallOff):
 
 
 def diffusion_coefficient_and_derivative(density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0):
-    """D(f) and dD/df of a species, physics.md §2.3 eq (8) [RECONSTRUCTED] with the fall-off.
+    """D(f) and dD/df of a species, docs/physics.md §2.3 eq (8) [RECONSTRUCTED] with the fall-off.
 
     D = D_bulk(T) · exp(−ΔE_F(r)/(k_B T)) · F(f),  r = f/f_fill,
     dD/df = D_bulk · (√2σ/(k_B T)) · (√π/2) · exp(y² − ΔE_F/(k_B T)) / f_fill · F + D_SED · dF/df,
@@ -366,7 +366,7 @@ def diffusion_coefficient_derivative(density_fraction, law: SiteEnergyDiffusion,
 
 
 def number_density(mass_density: float, molar_mass: float, ions_per_formula_unit: float) -> float:
-    """Number density of an ion n = ν ρ N_A / M (physics.md §2.5).
+    """Number density of an ion n = ν ρ N_A / M (docs/physics.md §2.5).
 
     Args: mass_density ρ in kg/m³, molar_mass M in kg/mol, ions_per_formula_unit ν.
     Returns: n in m⁻³.
@@ -375,7 +375,7 @@ def number_density(mass_density: float, molar_mass: float, ions_per_formula_unit
 
 
 def equivalent_exchange_depth(charge: float, area: float, density: float, valence: int = 1) -> float:
-    """Depth that a delivered charge would exchange completely: d = Q/(z e A n) (physics.md §2.5).
+    """Depth that a delivered charge would exchange completely: d = Q/(z e A n) (docs/physics.md §2.5).
 
     Args: charge Q in C, area A in m², density n of the replaced ion in m⁻³, valence z.
     Returns: d in m.
@@ -388,7 +388,7 @@ def equivalent_exchange_depth(charge: float, area: float, density: float, valenc
 
 @dataclass(frozen=True)
 class DoubleCaitParameters:
-    """The sequential Double-CAIT Cs+@Rb+@Li3B7O12 of paper 001 (Table 1, physics.md §2.4–2.5), SI.
+    """The sequential Double-CAIT Cs+@Rb+@Li3B7O12 of Gunawan et al. (2026) (Table 1, docs/physics.md §2.4–2.5), SI.
 
     Attributes (each with its tag in ``provenance``):
         temperature (K), source_potential (V), aperture_distance (m), thickness (m), area (m²),
@@ -439,7 +439,7 @@ class DoubleCaitParameters:
 
         "fwhm": Γ = the label. "sigma" / "1/e-halfwidth": Γ scales with the label as the
         paper's Li pair does (250 meV ↔ Γ = 0.16 eV), so Rb's 225 meV gives Γ = 0.144 eV
-        ("the same convention as Li's", physics.md §2.5) [DERIVED].
+        ("the same convention as Li's", docs/physics.md §2.5) [DERIVED].
         """
         if convention == "fwhm":
             return SiteEnergyDistribution(fwhm_label, "fwhm")
@@ -486,14 +486,14 @@ def _experiment(experiment: int) -> int:
 
 DOUBLE_CAIT_LI3B7O12 = DoubleCaitParameters(
     provenance={
-        "temperature": "50 °C, CAIT and simulation [PAPER]; 2nd-CAIT temperature assumed equal (physics.md §2.5)",
+        "temperature": "50 °C, CAIT and simulation [PAPER]; 2nd-CAIT temperature assumed equal (docs/physics.md §2.5)",
         "source_potential": "U_src = 15 V [PAPER]",
         "aperture_distance": "grounded aperture 8 mm in front of the surface [PAPER]",
         "thickness": "2.325 mm after polishing [PAPER]",
         "area": "28.26 mm², 6 mm mask [PAPER]",
         "charge_first": "2.52 mC of Rb+ from the back-electrode current [PAPER]",
         "charge_second": "2.28 mC of Cs+ [PAPER]",
-        "mass_density": "2.23 g/cm³ for 30Li2O-70B2O3, literature-typical 2.20-2.25 [UNCONFIRMED] (physics.md §2.5)",
+        "mass_density": "2.23 g/cm³ for 30Li2O-70B2O3, literature-typical 2.20-2.25 [UNCONFIRMED] (docs/physics.md §2.5)",
         "molar_mass": "M(Li3B7O12) = 288.49 g/mol [DERIVED]",
         "relative_permittivity": "ε_r ≈ 7-10 [UNCONFIRMED]; results insensitive (Debye length ~0.03 nm)",
         "li_prefactor": "printed '7.8 × 10^9'; exponent sign lost, 7.8e-9 m²/s [PAPER, sign DERIVED]",

@@ -1,4 +1,4 @@
-"""Residual stress of an ion-exchanged plate from its composition profile (physics.md §1.4,
+"""Residual stress of an ion-exchanged plate from its composition profile (docs/physics.md §1.4,
 §1.6, §3.3).
 
 Exchanging a host ion for a larger one dilates the network by the linear strain
@@ -12,7 +12,7 @@ with a, b the least-squares (force- and moment-free) line through ε over the th
 a semi-infinite slab has a = b = 0. Compression is negative.
 
 Relaxation: the paper's scheme scales the profile by the Kohlrausch factor
-exp(−(t/τ)^β) (β = 3/5 for stress relaxation, 3/7 for structural, PWM-2011); the hereditary
+exp(−(t/τ)^β) (β = 3/5 for stress relaxation, 3/7 for structural, Potuzak, Welch & Mauro, J. Chem. Phys. 135 (2011) 214502); the hereditary
 scheme relaxes every increment of exchange strain from the moment it was created, in the
 reduced time ξ = ∫ τ_ref/τ(T(t)) dt with an Arrhenius τ(T).
 """
@@ -41,7 +41,7 @@ __all__ = [
 
 
 def dilation_coefficient(molar_volume_difference: float, total_mobile: float) -> float:
-    """Linear network-dilation strain per unit site fraction, B = Ω_AB·C_T/3 (physics.md §1.6).
+    """Linear network-dilation strain per unit site fraction, B = Ω_AB·C_T/3 (docs/physics.md §3.1).
 
     Args: molar_volume_difference Ω_A − Ω_B (m³/mol); total_mobile C_T (mol/m³).
     Returns: B (dimensionless).
@@ -105,7 +105,7 @@ def balanced_stress(depth, width, frac, glass: ElasticGlass, *, plate: bool, ben
 
 
 def kohlrausch_factor(time, tau: float, beta: float):
-    """Stretched-exponential relaxation factor exp(−(t/τ)^β) (physics.md §3.3, eq. 10).
+    """Stretched-exponential relaxation factor exp(−(t/τ)^β) (docs/physics.md §3.2, eq. 10).
 
     Args: time t ≥ 0 (s), tau τ > 0 (s; math.inf for no relaxation), beta β in (0, 1].
     """

@@ -1,10 +1,10 @@
-"""Closed-form analyses of measurements (SI floats only; issue 5).
+"""Closed-form analyses of measurements (SI floats only).
 
 - :func:`fit_arrhenius` — D0 and Q of D(T) = D0·exp(−Q/RT), linearised or weighted nonlinear.
 - :func:`fit_stretched_exponential` — σ_0, τ, β of the Kohlrausch relaxation of the surface
-  stress σ(0, t) (physics.md §3.3, eq. 10).
+  stress σ(0, t) (docs/physics.md §3.2, eq. 10).
 - :func:`boltzmann_matano`, :func:`sauer_freise` — D̃(χ) from one surface-exchange profile
-  (physics.md §1.6), smoothed by a cubic smoothing spline whose weight is chosen by
+  (docs/physics.md §1.7), smoothed by a cubic smoothing spline whose weight is chosen by
   generalised cross-validation, with bootstrap standard errors and a reliability mask.
 
 Uncertainties are one standard error from the covariance of the fit. When measurement
@@ -302,14 +302,14 @@ def fit_stretched_exponential(
     fit_relaxed_stress: bool = False,
 ) -> RelaxationFit:
     """Fit the Kohlrausch (KWW) relaxation of the surface stress,
-    σ(0, t) = σ_∞ + (σ_0 − σ_∞)·exp(−(t/τ)^β) (physics.md §3.3 eq. 10 has σ_∞ = 0).
+    σ(0, t) = σ_∞ + (σ_0 − σ_∞)·exp(−(t/τ)^β) (docs/physics.md §3.2 eq. 10 has σ_∞ = 0).
 
-    Free by default: σ_0, τ and β; ``beta`` fixes β (paper 002 uses 3/5), and σ_∞ stays at
+    Free by default: σ_0, τ and β; ``beta`` fixes β (Rogoziński (2019) uses 3/5), and σ_∞ stays at
     ``relaxed_stress`` unless ``fit_relaxed_stress``. τ is fitted as ln τ (it spans decades;
     its standard error is τ·σ(ln τ)), β is bounded to (0, 1]. Levenberg–Marquardt (lmfit).
 
     Args:
-        time: t_i ≥ 0 (s) — time at temperature (physics.md §3.3).
+        time: t_i ≥ 0 (s) — time at temperature (docs/physics.md §3.2).
         surface_stress: σ(0, t_i) (Pa; compressive stress is negative, either sign works).
         stress_err: one standard error of each σ_i (Pa, > 0), or None.
         beta: a fixed β in (0, 1], or None to fit it.

@@ -1,5 +1,5 @@
 """Sequential Nernst–Planck–Poisson experiments: baths, applied fields and CAIT ion beams
-run one after another on the same sample (physics.md §2; paper 001, the Double-CAIT).
+run one after another on the same sample (docs/physics.md §2; Gunawan et al. (2026), the Double-CAIT).
 
     result = run_experiments(sample, species, [CaitStep("Rb", ...), CaitStep("Cs", ...)])
 
@@ -14,10 +14,10 @@ What carries from one step to the next (no re-equilibration in between):
   during the step (net front inflow > 0: the beam ion of a CAIT, the incoming ions of a bath
   or anode) becomes native: its filled fraction is frozen at its end density per cell
   (``Occupation.after``). Species that did not enter keep theirs — their remaining ions sit
-  lower in the same PSED (Li in the 2nd CAIT of paper 001, physics.md §2.3).
+  lower in the same PSED (Li in the 2nd CAIT of Gunawan et al. (2026), docs/physics.md §2.3).
 
 A step may replace the diffusion law of any species for its duration (``diffusion``
-mapping), as paper 001 does: Li's fall-off moves from 10 % to 3 % and Rb becomes native
+mapping), as Gunawan et al. (2026) does: Li's fall-off moves from 10 % to 3 % and Rb becomes native
 with its own SED in the 2nd CAIT. A SiteEnergyDiffusion law is evaluated at the step's
 temperature with the carried occupation; its fractions are relative to its
 ``reference_density`` and converted here from and to fractions of n_0.
@@ -234,7 +234,7 @@ class FieldStep:
 
 @dataclass(frozen=True)
 class CaitStep:
-    """Charge-attachment-induced transport (physics.md §2.2): a beam of ``ion`` on the front.
+    """Charge-attachment-induced transport (docs/physics.md §2.2): a beam of ``ion`` on the front.
 
     Give exactly one of ``charge`` (stop when the back-electrode charge reaches it; the run
     may last up to ``max_duration``, default 50 × charge/beam_current) or ``duration``.
@@ -244,7 +244,7 @@ class CaitStep:
         source_potential: U_src, V (the surface potential cannot exceed it).
         aperture_distance: grounded aperture in front of the surface, m.
         beam_current: A over the sample area (> the conduction-limited current, so that
-            the surface charges to U_src; paper 001 does not state it, physics.md §2.5).
+            the surface charges to U_src; Gunawan et al. (2026) does not state it, docs/physics.md §2.5).
         charge: C delivered (back-electrode charge), or None.
         duration: s, or None.
         name: label.

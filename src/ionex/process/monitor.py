@@ -1,4 +1,4 @@
-"""Real-time process monitor (physics.md §3.3, eq. 11): follow a running furnace from its
+"""Real-time process monitor (docs/physics.md §3.9): follow a running furnace from its
 temperature log, advance the diffusion equation with D(T(t)) exactly as far as the data
 goes, and keep the latest prediction — composition, stress with relaxation, n_TE/n_TM,
 mode counts, CS/DOL — and when a target will be reached.
@@ -112,7 +112,7 @@ def _check_recipe(recipe: Recipe) -> None:
                          + (" and its step is an anneal" if recipe.steps[0].is_anneal else "")
                          + " — give the monitored bath as the only [[step]]")
     if recipe.stress is not None and recipe.stress.relaxation == "hereditary":
-        raise ValueError('the monitor supports stress relaxation "kww" (physics.md §3.3) or none, '
+        raise ValueError('the monitor supports stress relaxation "kww" (docs/physics.md §3.2) or none, '
                          'not "hereditary" (it would need the whole state history in every checkpoint)')
 
 

@@ -101,7 +101,7 @@ class Numerics:
 
 @dataclass(frozen=True)
 class StressOptions:
-    """How to compute the residual stress of the profile (physics.md §1.6, §3.3).
+    """How to compute the residual stress of the profile (docs/physics.md §3.1, §3.3).
 
     Attributes:
         glass: E, ν and the dilation B.
@@ -109,7 +109,7 @@ class StressOptions:
             exp(−(t/τ)^β)) or "hereditary" (each strain increment relaxes from its birth).
         law: τ, β (and an optional Arrhenius τ(T)) for "kww" and "hereditary".
         clock: for "kww", "total" time at temperature (default) or "exchange" time only
-            (physics.md §3.3 leaves this open for post-exchange anneals).
+            (docs/physics.md §3.2 leaves this open for post-exchange anneals).
     """
 
     glass: ElasticGlass
@@ -128,7 +128,7 @@ class StressOptions:
 
 @dataclass(frozen=True)
 class OpticsOptions:
-    """Refractive-index profiles and guided modes (physics.md §3.2, §3.5).
+    """Refractive-index profiles and guided modes (docs/physics.md §3.4, §3.5).
 
     Attributes:
         wavelength (m); base_index n_b; index_change Δn_0 per unit site fraction;

@@ -1,6 +1,6 @@
 """Inverse WKB (IWKB): the refractive-index profile n(x) of a planar graded waveguide from
-the effective indices N_m of its guided modes (physics.md §3.6; White & Heidrich 1976,
-Chiang 1985), the stress at the TM turning points (physics.md §3.2 eq 6; Rogoziński 2019),
+the effective indices N_m of its guided modes (docs/physics.md §3.7; White & Heidrich 1976,
+Chiang 1985), the stress at the TM turning points (docs/physics.md §3.7; Rogoziński 2019),
 and a least-squares fit of a diffusion profile to the reconstructed points.
 
 The WKB mode condition of a monotonically decreasing profile under a cover of index n_c is
@@ -383,11 +383,11 @@ def stress_at_tm_turning_points(
     interpolation: str = "linear",
     include_surface: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """In-plane stress σ at the TM turning points from TE and TM mode indices (physics.md §3.2 eq 6).
+    """In-plane stress σ at the TM turning points from TE and TM mode indices (docs/physics.md §3.7).
 
         σ(x_m) = (n_TE(x_m) − N_m^TM) / (C∥ − C⊥),   n_TM(x_m) = N_m^TM at the TM turning point x_m
 
-    Rogoziński's method (paper 002 §4, "N*_TE by linear interpolation"): n_TE(x) is
+    Rogoziński's method (Rogoziński (2019) §4, "N*_TE by linear interpolation"): n_TE(x) is
     reconstructed from the TE modes, the turning points x_m from the TM modes, and n_TE is
     interpolated at each x_m. TM points deeper than the deepest TE point are dropped (no
     extrapolation). An error δN in the indices gives δσ ≈ δN/(C∥ − C⊥): 1e-4 ↔ ≈ 36 MPa,
@@ -396,7 +396,7 @@ def stress_at_tm_turning_points(
     Args:
         te_indices, tm_indices: effective indices N_0 > N_1 > … of each polarisation.
         wavelength: λ in m.
-        c_parallel, c_perp: elasto-optic constants C∥, C⊥ in Pa⁻¹ (physics.md §3.1).
+        c_parallel, c_perp: elasto-optic constants C∥, C⊥ in Pa⁻¹ (docs/physics.md §4.1).
         cover_index: n_c (dimensionless), for the exact cover phase (TE and TM get their own
             phases; they differ by up to ≈ 0.03).
         surface_index: "chiang", "smooth", or a pair (n_s^TE, n_s^TM).
@@ -453,7 +453,7 @@ def stress_at_tm_turning_points(
 
 
 _SHAPES: dict[str, Callable] = {
-    "erfc": special.erfc,  # constant D, surface held (physics.md §1.6)
+    "erfc": special.erfc,  # constant D, surface held (docs/physics.md §1.6)
     "gaussian": lambda u: np.exp(-u * u),  # a fixed dose spread from a closed surface
 }
 

@@ -1,4 +1,4 @@
-"""Guided TE and TM modes of a planar graded-index layer under a cover (physics.md §3.6).
+"""Guided TE and TM modes of a planar graded-index layer under a cover (docs/physics.md §3.5).
 
 Geometry: cover of index n_c for x < 0, the graded layer n(x) for 0 ≤ x ≤ x_L (the last
 profile point), substrate n_s for x > x_L. Propagation along z, depth x, k0 = 2π/λ.
@@ -225,7 +225,7 @@ def _mode_total(xi, n, n_c, n_s, pol) -> int:
 
 
 def wkb_effective_indices(depth, index, wavelength: float, *, polarisation: str = "TE", cover_index: float = 1.0) -> np.ndarray:
-    """WKB estimate of the effective indices N_0 > N_1 > … (physics.md §3.6).
+    """WKB estimate of the effective indices N_0 > N_1 > … (docs/physics.md §3.5).
 
         k0 ∫ √(n²(x) − N²) dx = (m + φ(N)) π,   φ = 1/4 + (1/π) arctan(ρ √((N² − n_c²)/(n(0)² − N²)))
 

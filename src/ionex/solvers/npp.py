@@ -1,6 +1,6 @@
-"""Fully implicit Nernst–Planck–Poisson (NPP) solver for N mobile cations (physics.md §2).
+"""Fully implicit Nernst–Planck–Poisson (NPP) solver for N mobile cations (docs/physics.md §2).
 
-Model (physics.md §2.1, [RECONSTRUCTED/STANDARD]): densities n_i(x, t) (m⁻³) of N cation
+Model (docs/physics.md §2.1, [RECONSTRUCTED/STANDARD]): densities n_i(x, t) (m⁻³) of N cation
 species with charges z_i on 0 ≤ x ≤ L, a fixed anionic background −n_0, and
 
     J_i = −D_i ∂n_i/∂x − z_i D_i n_i ∂ψ/∂x,          ψ = eφ/(k_B T)   (Nernst–Einstein)
@@ -34,7 +34,7 @@ telescope exactly in the Newton system).
 
 Boundary conditions (frozen dataclasses): ``ClosedFace`` (no ion flux, zero field),
 ``Bath`` (surface densities and potential held), ``Electrode`` (potential held, arriving
-cations absorbed or blocked) and ``IonBeam`` (CAIT, physics.md §2.2: beam inflow of one
+cations absorbed or blocked) and ``IonBeam`` (CAIT, docs/physics.md §2.2: beam inflow of one
 species while the surface potential is below the source potential, aperture Robin
 condition for the potential). A run can stop when the back-electrode charge reaches a
 target (the delivered charge of a CAIT).
@@ -107,7 +107,7 @@ class Species:
     Attributes:
         name: label (e.g. "Li").
         diffusivity: D in m²/s (a positive float) or a callable frac ↦ (D, dD/dfrac),
-            frac = n_i/n_0, vectorised over cells (e.g. a site-energy law, physics.md §2.3).
+            frac = n_i/n_0, vectorised over cells (e.g. a site-energy law, docs/physics.md §2.3).
         charge: z_i (integer, ≠ 0; +1 for Li⁺, Rb⁺, Cs⁺).
     """
 
@@ -247,12 +247,12 @@ class Electrode:
 
 @dataclass(frozen=True)
 class IonBeam:
-    """CAIT ion beam on the front face (physics.md §2.2, implementation RECONSTRUCTED).
+    """CAIT ion beam on the front face (docs/physics.md §2.2, implementation RECONSTRUCTED).
 
     The beam species enters with the flux (j/e)·S(φ_s), S = 1/(1 + exp((φ_s − U_src)/w)), a
     smooth cutoff of width w as the surface potential φ_s approaches the source potential;
     no other species crosses the front. The potential in the gap drops linearly to the
-    grounded aperture at distance d_ap (physics.md §2.1 eq. 6): the Robin condition
+    grounded aperture at distance d_ap (docs/physics.md §2.1 eq. 6): the Robin condition
     ε_r ∂φ/∂x(0⁺) = φ_s/d_ap (continuity of the displacement, no surface charge beyond
     the charge in the cells) when ``vacuum_displacement``; the paper's lattice form
     ∂φ/∂x = φ_s/d_ap otherwise.

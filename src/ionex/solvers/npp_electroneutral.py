@@ -1,8 +1,8 @@
-"""Electroneutral (current-constrained) reduced Nernst–Planck model (physics.md §2.1).
+"""Electroneutral (current-constrained) reduced Nernst–Planck model (docs/physics.md §2.6).
 
 Model. The full NPP system (ionex.solvers.npp) with Poisson replaced by local
 electroneutrality, Σ_i z_i n_i = n_0 in every cell, valid where the Debye length is far
-below every length of interest (λ_D ≈ 0.03 nm in the glasses of physics.md §2). With
+below every length of interest (λ_D ≈ 0.03 nm in the glasses of docs/physics.md §2.1). With
 
     J_i = −D_i ∂n_i/∂x + z_i (e D_i/k_BT) n_i E,
 

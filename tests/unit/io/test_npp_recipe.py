@@ -21,7 +21,7 @@ def test_double_cait_example_parses_to_si():
     li, rb, cs = r.species
     assert (li.name, rb.name, cs.name) == ("Li", "Rb", "Cs")
     assert isinstance(li.diffusion, SiteEnergyDiffusion)
-    # D_bulk at 50 °C with 0.65 eV: D0 = 7.96e-9 m²/s (physics.md §2.3)
+    # D_bulk at 50 °C with 0.65 eV: D0 = 7.96e-9 m²/s (docs/physics.md §2.3)
     assert li.diffusion.prefactor == pytest.approx(7.96e-9, rel=1e-3)
     assert li.diffusion.bulk_diffusion(323.15) == pytest.approx(5.8e-19, rel=1e-12)
     assert rb.diffusion == pytest.approx(2.67e-22)

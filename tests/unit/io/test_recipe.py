@@ -59,7 +59,7 @@ def test_arrhenius_ions_and_form_b_from_material():
     assert r.model.incoming.activation_energy == pytest.approx(110e3)
     assert isinstance(r.model.stress_coupling, StressCouplingMaterial)
     assert r.model.form == "B"
-    # physics.md §1.4: K_AB ≈ 0.33 for soda-lime at 450 °C
+    # docs/physics.md §1.4: K_AB ≈ 0.33 for soda-lime at 450 °C
     assert r.model.coupling(723.15) == pytest.approx(0.335, abs=0.005)
 
 

@@ -1,4 +1,4 @@
-"""ToF-SIMS depth profiles: depth from crater depth, eq. (1) normalisation, bad input (paper 001)."""
+"""ToF-SIMS depth profiles: depth from crater depth, eq. (1) normalisation, bad input (Gunawan et al. (2026))."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Unit tests of ionex.physics.interdiffusion and ionex.physics.arrhenius (physics.md §1).
+"""Unit tests of ionex.physics.interdiffusion and ionex.physics.arrhenius (docs/physics.md §1).
 
-Every expected value is computed here from the formulas of physics.md, written out
+Every expected value is computed here from the formulas of docs/physics.md, written out
 independently of the implementation (no call into the function under test to build
 the expectation). Tolerances are stated next to each assertion with their origin.
 """
@@ -45,7 +45,7 @@ def model_for(ratio, **kw):
     )
 
 
-# reference formulas of physics.md, written independently of the implementation
+# reference formulas of docs/physics.md, written independently of the implementation
 def ref_d_ab(chi, da, db):
     """§1.3 Helfferich–Plesset form D_A / (1 − α_HP χ), α_HP = 1 − D_A/D_B."""
     return da / (1.0 - (1.0 - da / db) * chi)
@@ -297,12 +297,12 @@ class TestMargules:
 
 
 class TestStressCoupling:
-    # physics.md §1.4 soda-lime example
+    # docs/physics.md §1.4 soda-lime example
     E, NU, OMEGA, C_T, T450 = 72e9, 0.22, 3e-6, 1.09e4, 450.0 + 273.15
 
     def test_soda_lime_example(self):
         k = stress_coupling_constant(self.E, self.NU, self.OMEGA, self.C_T, self.T450)
-        # physics.md quotes K_AB ≈ 0.33 and α·C_T ≈ 0.67 GPa (two significant figures):
+        # docs/physics.md quotes K_AB ≈ 0.33 and α·C_T ≈ 0.67 GPa (two significant figures):
         # allow half a unit of the last quoted digit
         assert abs(k - 0.33) <= 0.005
         alpha_ct = k * R * self.T450 / self.OMEGA

@@ -1,4 +1,4 @@
-"""TE/TM index profiles from n_0 and σ, and back (physics.md §3.2 eqs. 5–8)."""
+"""TE/TM index profiles from n_0 and σ, and back (docs/physics.md §3.4 eqs. 5–8)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""m-line prism mapping N = n_p sin(δ + arcsin(sin θ / n_p)) (physics.md §3.5)."""
+"""m-line prism mapping N = n_p sin(δ + arcsin(sin θ / n_p)) (docs/physics.md §3.6)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ionex.physics.prism import Prism, effective_index_from_angle, synchronous_angle
 
-PSK3 = Prism(index=1.5491, angle=math.radians(70.0963))  # paper 002 (ROG-2019)
+PSK3 = Prism(index=1.5491, angle=math.radians(70.0963))  # Rogoziński (2019)
 ARCSEC = math.radians(1.0 / 3600.0)
 
 prisms = st.builds(
@@ -22,7 +22,7 @@ prisms = st.builds(
 
 
 def test_worked_values_of_physics_md_3_5():
-    """N = 1.5137 → θ ≈ 11.87°, N = 1.520 → θ ≈ 13.68° (physics.md §3.5: they agree)."""
+    """N = 1.5137 → θ ≈ 11.87°, N = 1.520 → θ ≈ 13.68° (docs/physics.md §3.6: they agree)."""
     assert math.degrees(synchronous_angle(1.5137, PSK3)) == pytest.approx(11.87, abs=0.005)
     assert math.degrees(synchronous_angle(1.520, PSK3)) == pytest.approx(13.68, abs=0.005)
 
@@ -30,7 +30,7 @@ def test_worked_values_of_physics_md_3_5():
 @pytest.mark.parametrize("N, expected", [(1.5137, 1.02e-6), (1.520, 0.92e-6)])
 def test_index_resolution_per_arc_second(N, expected):
     """dN/dθ = cos φ cos θ / cos ψ per arc-second: 1.0e-6 at N = 1.5137 and 0.92e-6 at 1.520,
-    i.e. physics.md's "≈ 9e-7" holds at the upper end and is ~10 % low at the substrate index."""
+    i.e. the often quoted "≈ 9e-7" holds at the upper end and is ~10 % low at the substrate index."""
     theta = synchronous_angle(N, PSK3)
     slope = (effective_index_from_angle(theta + ARCSEC, PSK3) - effective_index_from_angle(theta - ARCSEC, PSK3)) / 2
     psi = math.asin(math.sin(theta) / PSK3.index)

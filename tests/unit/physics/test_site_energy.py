@@ -1,6 +1,6 @@
-"""Unit tests of ionex.physics.site_energy (physics.md §2.3–2.5, paper 001).
+"""Unit tests of ionex.physics.site_energy (docs/physics.md §2.3–2.5, Gunawan et al. (2026)).
 
-Expected values are the numbers printed in physics.md, or closed forms written out here
+Expected values are the numbers printed in docs/physics.md, or closed forms written out here
 (erfc, Arrhenius, Q/(eAn)); the implementation is not used to build an expectation.
 Each tolerance is stated with its origin next to the assertion.
 """
@@ -34,7 +34,7 @@ K_B_EV = 8.617333262e-5  # eV/K, CODATA 2018 (written out: the test does not bor
 T50 = 323.15  # K, 50 °C
 KT50 = K_B_EV * T50  # 27.85 meV
 P = DOUBLE_CAIT_LI3B7O12
-# physics.md prints ΔE_F to 1 meV; ±0.5 meV of rounding moves exp(−ΔE_F/kT) by exp(0.5/27.85) − 1 = 1.8 %.
+# docs/physics.md prints ΔE_F to 1 meV; ±0.5 meV of rounding moves exp(−ΔE_F/kT) by exp(0.5/27.85) − 1 = 1.8 %.
 ROUNDING_OF_TABLE = 0.018
 
 
@@ -43,7 +43,7 @@ def li_without_fall_off(convention="sigma"):
     return SiteEnergyDiffusion.constant(1.0, sed=SiteEnergyDistribution.from_ev(0.16, convention))
 
 
-# ---------------------------------------------------------------- physics.md §2.3 table
+# ---------------------------------------------------------------- docs/physics.md §2.3 table
 
 
 @pytest.mark.parametrize("fraction, shift_ev, ratio", [(0.10, 0.263, 7.9e-5), (0.03, 0.347, 3.9e-6)])
@@ -51,7 +51,7 @@ def test_fermi_shift_and_drop_match_physics_md_table(fraction, shift_ev, ratio):
     law = li_without_fall_off()
     # ΔE_F is printed to 3 decimals of eV: half a unit of the last digit.
     assert fermi_level_shift(fraction, law.sed) / ELECTRON_VOLT == pytest.approx(shift_ev, abs=5e-4)
-    # D/D_bulk printed to 2 digits, computed in physics.md from the rounded ΔE_F (see ROUNDING_OF_TABLE);
+    # D/D_bulk printed to 2 digits, computed in docs/physics.md from the rounded ΔE_F (see ROUNDING_OF_TABLE);
     # the exact values are 7.86e-5 and 3.85e-6.
     assert diffusion_coefficient(fraction, law, T50) == pytest.approx(ratio, rel=ROUNDING_OF_TABLE + 0.005)
 
@@ -64,11 +64,11 @@ def test_about_four_orders_at_ten_percent_only_three_with_one_over_e_convention(
     # closed form: exp(−Γ erfcinv(0.1)/kT) with erfcinv(0.1) = 1.1630871536766743 (tabulated, 16 digits)
     expected = math.exp(-0.16 * 1.1630871536766743 / KT50)
     assert one_over_e_drop == pytest.approx(expected, rel=1e-12)  # same formula, float rounding only
-    assert one_over_e_drop == pytest.approx(1.2e-3, rel=0.05)  # physics.md prints 2 digits (1.25e-3 exact)
+    assert one_over_e_drop == pytest.approx(1.2e-3, rel=0.05)  # docs/physics.md prints 2 digits (1.25e-3 exact)
 
 
 def test_shift_inverts_the_erfc_filling_law():
-    """n/n_bulk = erfc((E_c − E_F)/(√2 σ)): the forward law of physics.md §2.3 recovers r."""
+    """n/n_bulk = erfc((E_c − E_F)/(√2 σ)): the forward law of docs/physics.md §2.3 recovers r."""
     sed = SiteEnergyDistribution.from_ev(0.16)
     r = np.array([1e-12, 1e-6, 0.01, 0.03, 0.1, 0.3, 0.5, 0.9, 0.999])
     shift = fermi_level_shift(r, sed)
@@ -117,7 +117,7 @@ def test_rb_sed_uses_the_li_convention():
 
 
 def test_printed_prefactor_gives_the_bulk_d():
-    """physics.md §2.3/§5: 7.8e-9·exp(−0.65 eV/k_B·323.15 K) = 5.7e-19 m²/s."""
+    """docs/physics.md §2.4: 7.8e-9·exp(−0.65 eV/k_B·323.15 K) = 5.7e-19 m²/s."""
     d = P.li_prefactor * math.exp(-0.65 / KT50)
     assert d == pytest.approx(5.7e-19, rel=0.01)  # 2 printed digits: ±0.05/5.7 = 0.9 %
     assert P.li_activation_energy / ELECTRON_VOLT == pytest.approx(0.65, rel=1e-15)
@@ -126,7 +126,7 @@ def test_printed_prefactor_gives_the_bulk_d():
 def test_li_law_reproduces_table_1_bulk_d_and_back_calculated_prefactor():
     li = P.lithium(1)
     assert li.bulk_diffusion(T50) == pytest.approx(5.8e-19, rel=1e-12)
-    assert li.prefactor == pytest.approx(7.96e-9, rel=0.001)  # physics.md: "exact back-calculated 7.96e-9" (3 digits)
+    assert li.prefactor == pytest.approx(7.96e-9, rel=0.001)  # docs/physics.md: "exact back-calculated 7.96e-9" (3 digits)
     assert li.fall_off.threshold == 0.10 and P.lithium(2).fall_off.threshold == 0.03
     # Arrhenius: 10 K hotter multiplies D_bulk by exp(E/k (1/T − 1/T')) (closed form)
     ratio = li.bulk_diffusion(T50 + 10) / li.bulk_diffusion(T50)

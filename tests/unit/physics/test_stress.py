@@ -27,7 +27,7 @@ def plate(n=400, thickness=1e-3, graded=True):
 
 
 def test_dilation_coefficient_soda_lime():
-    # physics.md §1.4/§1.6: Ω_AB ≈ 3 cm³/mol, C_T = 1.09e4 mol/m³ → B = Ω C_T/3 = 0.0109
+    # docs/physics.md §1.4/§3.1: Ω_AB ≈ 3 cm³/mol, C_T = 1.09e4 mol/m³ → B = Ω C_T/3 = 0.0109
     assert dilation_coefficient(3e-6, 1.09e4) == pytest.approx(0.0109)
 
 

@@ -1,4 +1,4 @@
-"""The process monitor (physics.md §3.3, eq. 11): piecewise advance vs one run, resume,
+"""The process monitor (docs/physics.md §3.9): piecewise advance vs one run, resume,
 target prediction, and what it refuses."""
 
 from __future__ import annotations

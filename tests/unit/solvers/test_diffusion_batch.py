@@ -74,7 +74,7 @@ def test_batched_runs_equal_one_by_one_runs():
 
 
 def test_erfc_reference_for_constant_coefficients():
-    """D_A = D_B: χ = χ_s erfc(x/(2√(Dt))), uptake 2χ_s√(Dt/π) (physics.md §1.6), three
+    """D_A = D_B: χ = χ_s erfc(x/(2√(Dt))), uptake 2χ_s√(Dt/π) (docs/physics.md §1.6), three
     runs with different D, χ_s and durations in one batch, production tolerances.
 
     Measured: max |χ − χ_erfc| = 7.2e-5, uptake error ≤ 2.6e-5 relative. Bounds: profile
