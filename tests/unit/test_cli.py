@@ -227,9 +227,9 @@ def test_python_dash_m_ionex_is_the_ionex_command(tmp_path):
 
 
 def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
-    """`ionex arrhenius … | head -1`: the pipe closes after one line; ionex stops quietly."""
+    """`ionex arrhenius … | true`: the reader is gone before ionex writes; it stops quietly."""
     table = Path(__file__).resolve().parents[2] / "examples" / "data" / "arrhenius_k_soda_lime.csv"
-    proc = subprocess.run(f"{sys.executable} -m ionex arrhenius {table} -o {tmp_path} --no-plot | head -1",
+    proc = subprocess.run(f"{sys.executable} -m ionex arrhenius {table} -o {tmp_path} --no-plot | true",
                           shell=True, capture_output=True, text=True, executable="/bin/bash")
-    assert proc.stdout.startswith("Arrhenius fit of") and proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert (tmp_path / "arrhenius.json").exists()  # the work was done and written
