@@ -10,7 +10,11 @@ were made). Run from the repository root:  python examples/data/make_example_dat
 * arrhenius_k_soda_lime.csv  D_K of the two-step soda-lime example's Arrhenius law at five
                            temperatures with 4 % Gaussian scatter and 4 % stated errors (for
                            `ionex arrhenius`).
-* sims_rb_cait.csv         a synthetic ToF-SIMS depth profile after a Rb⁺ CAIT on Li₃B₇O₁₂ (for
+* erfc_guide_modes_677nm.csv  the TE/TM modes of an erfc-shaped K⁺ guide in BK7 (a
+                           constant-D exchange, 20 µm width) read to 1e-6: a shape inverse WKB
+                           handles (for `ionex iwkb`).
+* sims_double_cait.csv     a synthetic ToF-SIMS depth profile after the Cs⁺ CAIT of the
+                           Double-CAIT on Li₃B₇O₁₂, crater 300 nm (for
                            `ionex run examples/double_cait_li3b7o12.toml --sims …`).
 """
 
@@ -77,13 +81,31 @@ def arrhenius_file(rng) -> None:
     )
 
 
+def erfc_modes_file() -> None:
+    from scipy.special import erfc
+
+    from ionex.solvers.modes import solve_modes
+
+    x = np.linspace(0.0, 160e-6, 4001)
+    rows = []
+    for pol, rise in (("TE", 0.0090), ("TM", 0.0101)):
+        found = solve_modes(x, 1.5137 + rise * erfc(x / 20e-6), 677e-9, polarisations=(pol,))
+        rows += [f"{pol},{m},{n:.6f}" for m, n in enumerate(found.effective_indices(pol))]
+    (HERE / "erfc_guide_modes_677nm.csv").write_text(
+        "# SYNTHETIC mode list of an erfc guide in BK7 at 677 nm: n_TE = 1.5137 + 0.0090 erfc(x/20 µm),\n"
+        "# n_TM = 1.5137 + 0.0101 erfc(x/20 µm) (σ ≈ −400 MPa·erfc), indices read to 1e-6 (make_example_data.py)\n"
+        "polarisation,order,effective_index\n" + "\n".join(rows) + "\n"
+    )
+
+
 def sims_file() -> None:
-    shutil.copyfile(EXAMPLES.parent / "tests" / "data" / "sims_first_cait.csv", HERE / "sims_rb_cait.csv")
+    shutil.copyfile(EXAMPLES.parent / "tests" / "data" / "sims_second_cait.csv", HERE / "sims_double_cait.csv")
 
 
 if __name__ == "__main__":
     rng = np.random.default_rng(SEED)
     bk7_files(rng)
     arrhenius_file(rng)
+    erfc_modes_file()
     sims_file()
     print("wrote", ", ".join(p.name for p in sorted(HERE.glob("*.csv"))))
