@@ -203,3 +203,14 @@ def test_bad_mode_lists_and_options_get_one_clear_line(tmp_path, capsys, content
     assert line.startswith("ionex: error: ") and "\n" not in line and "Traceback" not in line
     for w in words:
         assert w in line, line
+
+
+def test_a_fit_index_dataset_reads_the_inverted_profile_with_its_errors(bk7_run, tmp_path):
+    """The fit's `index` dataset reads invert's profile.csv, n_stderr as its sigma column."""
+    from ionex.io.fit_file import _read_index
+
+    assert main(["invert", str(bk7_run / "modes.csv"), "--material", "BK7", "-q", "--no-plot",
+                 "-o", str(tmp_path)]) == 0
+    depth, n, sigma, pol = _read_index(tmp_path / "profile.csv", "n_TM", "n_stderr")
+    assert pol == "TM" and depth[0] == 0.0 and np.all(np.diff(depth) > 0)
+    assert np.all(sigma > 0) and n[0] > n[-1]
