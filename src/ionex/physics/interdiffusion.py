@@ -81,7 +81,7 @@ def stress_coupling_constant(
 ):
     """Chemical-stress coupling constant K_AB of Form B, docs/physics.md §1.4.
 
-    K_AB = α·C_T·Ω_AB/(R T) with the dimensionally consistent (default) choice
+    K_AB = α·C_T·Ω_AB/(R T) with the free-plate (default) choice
     α = 2 E Ω_AB / (9 (1 − ν)), i.e. K_AB = 2 E Ω_AB² C_T / (9 (1 − ν) R T).
     With ``host_molar_volume`` V_m the paper's printed variant α = 2EΩ_AB/(9 V_m C_T (1−ν))
     is used instead (it agrees with the default only when V_m·C_T = 1).
@@ -144,7 +144,7 @@ class StressCouplingMaterial:
         youngs_modulus: E (Pa).  poisson_ratio: ν.
         molar_volume_difference: Ω_A − Ω_B (m³/mol).
         host_molar_volume: V_m (m³/mol) to use the paper's printed α, or None (default,
-            dimensionally consistent α = 2EΩ_AB/(9(1−ν))).
+            free-plate α = 2EΩ_AB/(9(1−ν))).
     """
 
     youngs_modulus: float
