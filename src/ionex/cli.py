@@ -122,9 +122,8 @@ def _format_summary(result) -> str:
 
 def _run(args) -> int:
     from .io.furnace_log import WarningSummary
-    from .io.plots import plot_profiles, plot_stress_and_index
     from .io.recipe import load_recipe
-    from .io.writers import write_modes_csv, write_netcdf, write_profiles_csv
+    from .io.run_outputs import write_run_outputs
     from .process.simulate import simulate
 
     # temperature logs (a recipe's log = "…", --temperature-log): strict, or --lenient
@@ -149,21 +148,8 @@ def _run(args) -> int:
 
     if isinstance(result, ExperimentResult):
         return _write_experiment(result, out, args)
-    written = []
     try:
-        written.append(write_profiles_csv(result, out / "profiles.csv"))
-        written.append(write_netcdf(result, out / "result.nc"))
-        props = result.properties
-        if props is not None and props.modes is not None:
-            from .physics.prism import Prism
-
-            o = recipe.optics
-            prism = Prism(o.prism_index, o.prism_angle) if o.prism_index is not None else None
-            written.append(write_modes_csv(props.modes, out / "modes.csv", prism))
-        if not args.no_plot:
-            written.append(plot_profiles(result, out / "profiles.png"))
-            if props is not None and (props.stress is not None or props.n0 is not None):
-                written.append(plot_stress_and_index(result, out / "stress_index.png"))
+        written = write_run_outputs(result, out, plot=not args.no_plot)
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -623,7 +609,7 @@ def _fit(args) -> int:
 
     from .io.fit_file import load_fit
     from .io.fit_report import format_summary, write_fit_outputs
-    from .process.cluster import ClusterError, open_client
+    from .process.cluster import AutoCluster, ClusterError, open_client
     from .process.fitting import fit
 
     setup = load_fit(args.fit_file)
@@ -646,7 +632,14 @@ def _fit(args) -> int:
             bar.update(runs - bar.n)
 
     try:
-        cluster = nullcontext(None) if args.serial else open_client(args.scheduler, n_workers=args.workers)
+        # --serial: no dask; --scheduler/--workers: that cluster; neither: serial until a
+        # local cluster pays for itself (AutoCluster; small fits never start one)
+        if args.serial:
+            cluster = nullcontext(None)
+        elif args.scheduler or args.workers is not None:
+            cluster = open_client(args.scheduler, n_workers=args.workers)
+        else:
+            cluster = AutoCluster()
         with cluster as client:
             result = fit(setup.parameters, setup.datasets, options=setup.options, client=client, progress=progress)
     except ClusterError as exc:
@@ -669,13 +662,17 @@ def _fit(args) -> int:
 
 
 def _sweep(args) -> int:
-    """``ionex sweep SWEEP.toml -o DIR``: every run on dask.distributed, one Dataset out."""
+    """``ionex sweep SWEEP.toml -o DIR``: every run on dask.distributed (or, --serial, in
+    this process), one Dataset out."""
     import time
+    from contextlib import nullcontext
 
     from .io.sweep_file import load_sweep, write_sweep_outputs
     from .process.cluster import ClusterError, open_client
     from .process.sweep import run_sweep
 
+    if args.serial and (args.scheduler or args.workers is not None):
+        raise IonexError("--serial runs without a cluster; drop --scheduler and --workers")
     if args.scheduler and args.workers is not None:
         raise IonexError("--workers sizes the local cluster; with --scheduler the scheduler's workers run the sweep")
     if args.workers is not None and args.workers < 1:
@@ -687,10 +684,10 @@ def _sweep(args) -> int:
 
     bar = tqdm(total=n, unit="run", delay=1.0, file=sys.stderr, disable=args.quiet)
     try:
-        with open_client(args.scheduler, n_workers=args.workers) as client:
-            workers = len(client.scheduler_info().get("workers", {}))
+        with (nullcontext(None) if args.serial else open_client(args.scheduler, n_workers=args.workers)) as client:
+            workers = 1 if client is None else len(client.scheduler_info().get("workers", {}))
             started = time.perf_counter()  # the runs, not the cluster's start and stop
-            ds = run_sweep(spec.sweep, client, batched=not args.one_by_one,
+            ds = run_sweep(spec.sweep, client, batched=not args.unbatched,
                            progress=lambda done, total: bar.update(done - bar.n))
             elapsed = time.perf_counter() - started
             bar.close()
@@ -710,9 +707,10 @@ def _sweep(args) -> int:
         print(f"warning: {failed} of {n} runs failed (NaN in their metrics, message in 'error'); the first: {first}",
               file=sys.stderr)
     if not args.quiet:
-        where = args.scheduler or "a local cluster"
-        print(f"{n} runs of {spec.recipe_path.name} ({', '.join(spec.sweep.names)}) in {elapsed:.3g} s on {workers} "
-              f"worker(s) of {where}, {'one by one' if args.one_by_one else 'batched'}: {n / elapsed:.3g} runs/s")
+        where = ("serially in this process (no dask)" if args.serial else
+                 f"on {workers} worker(s) of {args.scheduler or 'a local dask cluster'}")
+        print(f"{n} runs of {spec.recipe_path.name} ({', '.join(spec.sweep.names)}) in {elapsed:.3g} s {where}, "
+              f"{'each run simulated alone' if args.unbatched else 'batched'}: {n / elapsed:.3g} runs/s")
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -883,9 +881,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "surface stress); writes fit_report.txt, fit.json, fit.png, fitted_recipe.toml")
     fitp.add_argument("fit_file", help="fit file (TOML): recipe, [[parameter]] and [[dataset]] tables")
     fitp.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
-    fitp.add_argument("--scheduler", help="address of a running dask scheduler (default: a local cluster)")
-    fitp.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
-    fitp.add_argument("--serial", action="store_true", help="run the forward runs in this process, without dask")
+    fitp.add_argument("--scheduler", help="run the forward runs on the dask scheduler at this address "
+                      "(tcp://host:8786). Default (none of --scheduler, --workers, --serial): serially in this "
+                      "process, switching to a local dask cluster only once it pays for itself; the report says "
+                      "which was chosen")
+    fitp.add_argument("--workers", type=int, help="run the forward runs on a local dask cluster of this many workers "
+                      "from the start, however small the fit")
+    fitp.add_argument("--serial", action="store_true", help="no dask: every forward run in this process, one after "
+                      "another (as sweep --serial)")
     fitp.add_argument("--no-plot", action="store_true", help="skip fit.png")
     fitp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     fitp.set_defaults(handler=_fit)
@@ -925,10 +928,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("sweep", help="sweep file (TOML): the recipe, [[parameter]] tables, [design], [metrics]")
     sweep.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
     sweep.add_argument("--scheduler", help="address of a running dask scheduler (tcp://host:8786); "
-                       "default: a local cluster")
-    sweep.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
-    sweep.add_argument("--one-by-one", action="store_true", help="simulate each run on its own instead of batched "
-                       "(same results; for comparison)")
+                       "default: a local dask cluster")
+    sweep.add_argument("--workers", type=int, help="workers of the local dask cluster (default: one per core)")
+    sweep.add_argument("--serial", action="store_true", help="no dask: every run in this process, one chunk after "
+                       "another (as fit --serial; same results)")
+    sweep.add_argument("--unbatched", action="store_true", help="simulate each run alone instead of several in one "
+                       "compiled loop (batched, the default); wherever the runs go — the cluster or, with --serial, "
+                       "this process. Same results; for comparison")
+    sweep.add_argument("--one-by-one", dest="unbatched", action="store_true", help=argparse.SUPPRESS)  # old name
     sweep.add_argument("--no-plot", action="store_true", help="skip sweep.png")
     sweep.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     sweep.set_defaults(handler=_sweep)

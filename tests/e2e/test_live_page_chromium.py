@@ -53,6 +53,50 @@ def wait_for(driver, element_id, predicate, timeout=60.0):
     raise AssertionError(f"#{element_id} stayed {value!r} for {timeout} s")
 
 
+CHARTS_JS = """
+return Array.from(document.querySelectorAll("svg")).map(svg => {
+  const box = svg.getBoundingClientRect();
+  const texts = t => Array.from(svg.querySelectorAll(t)).map(e => e.textContent);
+  const outside = Array.from(svg.querySelectorAll("text")).filter(e => {
+    const b = e.getBoundingClientRect();
+    return b.left < box.left - 0.5 || b.right > box.right + 0.5 || b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5;
+  }).map(e => e.textContent);
+  const one = t => { const e = svg.querySelector(t); return e ? e.textContent : null; };
+  return {id: svg.id, x: texts(".tick.x text"), y: texts(".tick.y text"), xlabel: one(".axis-label.x"),
+          ylabel: one(".axis-label.y"), legend: texts(".legend text"), outside: outside};
+});
+"""
+
+
+def check_charts(driver):
+    """Every chart: at least three evenly spaced ticks per axis with plain numbers, axis
+    labels with units, no label drawn outside the chart; a legend on the chart whose two
+    curves (n_TE, n_TM) share it."""
+    end = time.monotonic() + 30
+    while True:
+        charts = {c["id"]: c for c in driver.execute_script(CHARTS_JS)}
+        if all(charts[k]["x"] for k in ("chart_temperature", "chart_frac", "chart_stress", "chart_index")):
+            break
+        assert time.monotonic() < end, f"charts not drawn: {charts}"
+        time.sleep(0.2)
+    for chart in charts.values():
+        for axis in ("x", "y"):
+            ticks = chart[axis]
+            assert len(ticks) >= 3, (chart["id"], axis, ticks)
+            assert all(re.fullmatch(r"−?\d+(\.\d+)?", t) for t in ticks), (chart["id"], ticks)  # no 5.642e-10
+            values = np.array([float(t.replace("−", "-")) for t in ticks])
+            assert np.allclose(np.diff(values), values[1] - values[0]) and values[1] > values[0], (chart["id"], ticks)
+        assert chart["outside"] == [], (chart["id"], chart["outside"])
+    assert (charts["chart_temperature"]["xlabel"], charts["chart_temperature"]["ylabel"]) == \
+        ("time since the first sample (h)", "bath temperature (°C)")
+    for key in ("chart_frac", "chart_stress", "chart_index"):
+        assert charts[key]["xlabel"] == "depth below the surface (µm)"
+    assert charts["chart_frac"]["ylabel"] == "site fraction of K⁺"
+    assert charts["chart_stress"]["ylabel"] == "in-plane stress (MPa)"
+    assert charts["chart_index"]["legend"] == ["n_TE (TE light)", "n_TM (TM light)"]
+    assert charts["chart_frac"]["legend"] == []  # one curve: no legend
+
+
 def test_the_page_follows_the_log(tmp_path, browser):
     recipe = tmp_path / "plan.toml"
     recipe.write_text(EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "6 h"'), encoding="utf-8")
@@ -78,6 +122,7 @@ def test_the_page_follows_the_log(tmp_path, browser):
         assert browser.find_element("id", "status").text == "following"
         assert browser.find_elements("css selector", "#chart_temperature polyline")
         assert browser.find_elements("css selector", "#chart_frac polyline")
+        check_charts(browser)
         # the furnace goes on: two more hours arrive
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(lines(3660.0, 3 * 3600.0 + 1.0))
@@ -86,7 +131,7 @@ def test_the_page_follows_the_log(tmp_path, browser):
         assert dol_after > dol_before * 1.3  # √3 ≈ 1.7 for diffusion
         assert float(browser.find_element("id", "cs").text) != cs_before
         assert int(browser.find_element("id", "n_samples").text) == 181
-        assert "modes_TE 10" in browser.find_element("id", "prediction").text
+        assert "10 TE modes" in browser.find_element("id", "prediction").text  # words, not the key modes_TE
         # a fault shows up as a warning on the page
         with open(log, "a", encoding="utf-8") as fh:
             fh.write("10860.0,hot\n" + lines(10860.0, 11000.0))

@@ -114,3 +114,36 @@ def test_bad_fit_file_exits_2_with_one_line(files, capsys):
 def test_serial_and_cluster_options_conflict(files, capsys):
     assert main(["fit", str(files / "fit.toml"), "-o", str(files / "x"), "--serial", "--workers", "2"]) == 2
     assert "--serial runs without a cluster" in capsys.readouterr().err
+
+
+def test_a_small_fit_runs_serially_by_itself_and_says_so(files, capsys, monkeypatch):
+    """No --serial, --workers or --scheduler: this fit (one forward run ~10 ms, 4 per
+    Jacobian) would lose time to a cluster's start, so none is started; the output and the
+    report say what was chosen and why, and the numbers are those of --serial."""
+    import ionex.process.cluster as cluster
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a local cluster was started for a small fit")
+
+    monkeypatch.setattr(cluster, "open_client", no_cluster)
+    assert main(["fit", str(files / "fit.toml"), "-o", str(files / "auto")]) == 0
+    printed = capsys.readouterr().out
+    assert "forward runs: serial in this process, chosen automatically: a forward run takes" in printed
+    js = json.loads((files / "auto" / "fit.json").read_text())
+    assert js["execution"].startswith("serial in this process, chosen automatically")
+    report = (files / "auto" / "fit_report.txt").read_text()
+    assert "    forward runs ran   = serial in this process, chosen automatically" in report
+    assert main(["fit", str(files / "fit.toml"), "-o", str(files / "serial_too"), "--serial", "-q"]) == 0
+    serial = json.loads((files / "serial_too" / "fit.json").read_text())
+    assert serial["execution"] == "serial in this process"
+    for a, b in zip(js["parameters"], serial["parameters"]):
+        assert a["value"] == b["value"] and a["stderr"] == b["stderr"]
+
+
+def test_fit_and_sweep_help_tell_their_options_apart(capsys):
+    for command in ("fit", "sweep"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--serial no dask: every" in text and "in this process" in text
+    assert "--unbatched simulate each run alone" in text and "--one-by-one" not in text

@@ -125,7 +125,7 @@ def test_local_cluster_remote_scheduler_and_this_process_agree(folder, scheduler
     assert main(["sweep", str(sweep), "-o", str(local), "--workers", "2"]) == 0
     assert main(["sweep", str(sweep), "-o", str(remote), "--scheduler", scheduler]) == 0
     out = capsys.readouterr().out
-    assert "on 2 worker(s) of a local cluster" in out and f"on 2 worker(s) of {scheduler}" in out
+    assert "on 2 worker(s) of a local dask cluster" in out and f"on 2 worker(s) of {scheduler}" in out
     spec = load_sweep(sweep)
     write_sweep_outputs(run_sweep(spec.sweep, batched=False), here, spec, plot=False)  # one by one, no dask
     with xr.open_dataset(local / "sweep.nc") as a, xr.open_dataset(remote / "sweep.nc") as b, \

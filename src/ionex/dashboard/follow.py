@@ -151,30 +151,17 @@ class MonitorLoop:
     def snapshot_json(self) -> dict:
         snap = self.monitor.snapshot()
         return snapshot_to_json(snap, warnings=self.warnings, status=self.status, log=str(self.log),
-                                updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                                updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                incoming_ion=self.recipe.incoming_ion)
 
     def write_results(self) -> list[Path]:
         """profiles.csv, result.nc (and modes.csv, profiles.png, stress_index.png as
         ``ionex run`` writes them) of the process so far, each replaced atomically."""
-        from ..io.writers import write_modes_csv, write_netcdf, write_profiles_csv
+        from ..io.run_outputs import write_run_outputs
 
         if self.monitor.sample_times.size < 2:
             return []
-        result = self.monitor.result()
-        written = [write_profiles_csv(result, self.out / "profiles.csv"), write_netcdf(result, self.out / "result.nc")]
-        props = result.properties
-        if props is not None and props.modes is not None:
-            from ..physics.prism import Prism
-
-            o = self.recipe.optics
-            prism = Prism(o.prism_index, o.prism_angle) if o.prism_index is not None else None
-            written.append(write_modes_csv(props.modes, self.out / "modes.csv", prism))
-        if self.plots:
-            from ..io.plots import plot_profiles, plot_stress_and_index
-
-            written.append(plot_profiles(result, self.out / "profiles.png"))
-            if props is not None and (props.stress is not None or props.n0 is not None):
-                written.append(plot_stress_and_index(result, self.out / "stress_index.png"))
+        written = write_run_outputs(self.monitor.result(), self.out, plot=self.plots)
         self.written = written
         self._last_write = _time.monotonic()
         self._stale = False

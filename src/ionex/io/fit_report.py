@@ -66,6 +66,7 @@ def format_report(setup: FitSetup, result, created: datetime | None = None) -> s
         f"    reduced chi-square = {result.redchi:.6g}  ({dof} degrees of freedom)",
         f"    converged          = {result.success}  ({result.message})",
         f"    wall time          = {result.wall_time:.3g} s",
+        f"    forward runs ran   = {result.execution}",
         "    uncertainties      = " + ("scaled by the reduced chi-square (lmfit's default)" if result.scale_covar
                                       else "from the given sigmas alone (scale_covar = false)"),
         "[[Variables]]",
@@ -119,6 +120,7 @@ def format_summary(setup: FitSetup, result) -> str:
     out.append(f"reduced chi-square {result.redchi:.4g} ({result.n_data} data, {result.n_params} parameters), "
                f"{result.n_forward_runs} forward runs, {result.wall_time:.3g} s"
                + ("" if result.success else f" — NOT CONVERGED: {result.message}"))
+    out.append(f"forward runs: {result.execution}")
     return "\n".join(out)
 
 
@@ -130,7 +132,8 @@ def _clean(x):
 
 def fit_json(setup: FitSetup, result, created: datetime | None = None) -> dict:
     """fit.json content: values in the units of their recipe fields and in SI, standard
-    errors, correlations, χ², datasets, warnings, forward runs and wall time."""
+    errors, correlations, χ², datasets, warnings, forward runs, wall time and where the
+    forward runs ran (``execution``: serial, which cluster, or the automatic choice and why)."""
     created = created or _now()
     params = []
     for p in result.parameters:
@@ -174,6 +177,7 @@ def fit_json(setup: FitSetup, result, created: datetime | None = None) -> dict:
         "n_jacobians": result.n_jacobians,
         "n_forward_runs": result.n_forward_runs,
         "wall_time_s": result.wall_time,
+        "execution": result.execution,
         "scale_covar": result.scale_covar,
         "options": {"rtol": o.rtol, "atol": o.atol, "fd_step": o.fd_step, "max_nfev": o.max_nfev, "ftol": o.ftol,
                     "xtol": o.xtol},

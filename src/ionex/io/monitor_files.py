@@ -108,12 +108,13 @@ def _thin(x: np.ndarray, limit: int) -> np.ndarray:
 
 
 def snapshot_to_json(snap, *, warnings, status: str, log: str, updated: str,
-                     profile_points: int = 300, history_points: int = 1500) -> dict:
+                     profile_points: int = 300, history_points: int = 1500, incoming_ion: str | None = None) -> dict:
     """The monitor's latest prediction as JSON-ready data, units in the keys.
 
     ``warnings`` (a WarningSummary, or a list of texts) becomes ``warnings``: one entry per
     kind of fault — ``kind``, ``count``, the ``first`` and ``last`` warning and their lines —
-    and one per sensor drop-out and per gap, all of them; ``n_warnings`` counts the lines."""
+    and one per sensor drop-out and per gap, all of them; ``n_warnings`` counts the lines.
+    ``incoming_ion`` (e.g. "K") names the ion of ``frac_incoming`` for the page's labels."""
     summary = _summary(warnings)
     depth = np.asarray(snap.depth)
     frac = np.asarray(snap.frac)
@@ -144,6 +145,7 @@ def snapshot_to_json(snap, *, warnings, status: str, log: str, updated: str,
         "status": status,
         "log": log,
         "updated": updated,
+        "incoming_ion": incoming_ion,
         "time_h": snap.time / 3600.0,
         "temperature_C": _finite(snap.temperature - ZERO_CELSIUS),
         "n_samples": snap.n_samples,

@@ -10,21 +10,39 @@ from ..process.result import Result
 from ..units import registry
 from .writers import atomic_path
 
-__all__ = ["plot_profiles", "plot_stress_and_index", "plot_experiment"]
+__all__ = ["profiles_figure", "stress_index_figure", "plot_profiles", "plot_stress_and_index", "plot_experiment"]
 
 
-def plot_profiles(result: Result, path) -> Path:
-    """frac_<A> against depth (µm) at every output time, one line per time (h)."""
-    import matplotlib
+def _new_figure(figsize, pyplot: bool):
+    """A constrained-layout Figure: managed by pyplot (shown by plt.show() and in notebooks)
+    or free-standing (for files: no backend, no global state)."""
+    if pyplot:
+        import matplotlib.pyplot as plt
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        return plt.figure(figsize=figsize, layout="constrained")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _save(fig, path, dpi: int = 120) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    return Path(path)
+
+
+def profiles_figure(result: Result, *, pyplot: bool = False):
+    """The figure of profiles.png: frac_<A> against depth (µm) at every output time, one
+    line per time (h), zoomed on the exchanged layer (the front half of a plate exchanged
+    on both faces). ``pyplot``: let pyplot manage the figure (Result.plot)."""
+    from matplotlib import colormaps
 
     ureg = registry()
     depth_um = ureg.Quantity(result.depth, "m").to("um").magnitude
     hours = ureg.Quantity(result.times, "s").to("h").magnitude
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    cmap = plt.get_cmap("viridis")
+    fig = _new_figure((7, 4.5), pyplot)
+    ax = fig.subplots()
+    cmap = colormaps["viridis"]
     # show the exchanged layer (front half of a symmetric plate), not the empty bulk
     thick = result.recipe.glass.thickness
     half = thick / 2 if (thick and result.recipe.glass.faces == "both") else np.inf
@@ -42,24 +60,24 @@ def plot_profiles(result: Result, path) -> Path:
     ax.set_title(result.recipe.name)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="time")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(path)
+    return fig
 
 
-def plot_stress_and_index(result: Result, path) -> Path:
-    """Final stress σ (MPa) and TE/TM/stress-free index profiles against depth (µm), with
-    the guided-mode indices as horizontal lines (what a prism coupler reads)."""
-    import matplotlib
+def plot_profiles(result: Result, path) -> Path:
+    """profiles.png (profiles_figure), written atomically."""
+    return _save(profiles_figure(result), path)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def stress_index_figure(result: Result, *, pyplot: bool = False):
+    """The figure of stress_index.png: final stress σ (MPa) and TE/TM/stress-free index
+    profiles against depth (µm), with the guided-mode indices as horizontal lines (what a
+    prism coupler reads). Needs [stress] or [optics] in the recipe."""
     from ..process.properties import front_profile
 
     ureg = registry()
     p = result.properties
+    if p is None or (p.stress is None and p.n0 is None):
+        raise ValueError("no stress or index profiles in this result: the recipe has neither [stress] nor [optics]")
     k = result.times.size - 1
     depth, frac = front_profile(result, k)
     keep = slice(1, depth.size)  # the cells (the surface point is added below)
@@ -67,8 +85,8 @@ def plot_stress_and_index(result: Result, path) -> Path:
     filled = frac[keep] > 1e-3 * max(frac.max(), 1e-12)
     x_max = 1.5 * (um[filled].max() if filled.any() else um[-1])
     panels = (p.stress is not None) + (p.n0 is not None)
-    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.5), layout="constrained", squeeze=False)
-    axes = list(axes[0])
+    fig = _new_figure((6.5 * panels, 4.5), pyplot)
+    axes = list(fig.subplots(1, panels, squeeze=False)[0])
     hours = ureg.Quantity(result.times[k], "s").to("h").magnitude
     if p.stress is not None:
         ax = axes.pop(0)
@@ -104,10 +122,12 @@ def plot_stress_and_index(result: Result, path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(result.recipe.name)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(path)
+    return fig
+
+
+def plot_stress_and_index(result: Result, path) -> Path:
+    """stress_index.png (stress_index_figure), written atomically."""
+    return _save(stress_index_figure(result), path)
 
 
 def plot_experiment(result, path, sims=None) -> Path:

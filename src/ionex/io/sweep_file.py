@@ -42,7 +42,8 @@ from .recipe import _Reader, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .writers import atomic_path, write_netcdf_dataset
 
-__all__ = ["SweepFile", "load_sweep", "parse_sweep", "build_recipe", "write_sweep_outputs", "write_sweep_csv", "plot_sweep"]
+__all__ = ["SweepFile", "load_sweep", "parse_sweep", "build_recipe", "write_sweep_outputs", "write_sweep_csv", "plot_sweep",
+           "sweep_figure", "parameter_words", "unit_text"]
 
 _TOP = {"recipe", "parameter", "design", "metrics"}
 _PARAMETER = {"path", "values", "range"}
@@ -283,7 +284,7 @@ def _metrics(r: _Reader, raw):
 
 
 def write_sweep_outputs(ds, directory, spec: SweepFile | None = None, *, plot: bool = True) -> list[Path]:
-    """sweep.nc (the Dataset), sweep.csv (one row per run) and sweep.png (the main metric
+    """sweep.nc (the Dataset), sweep.csv (one row per run) and sweep.png (a panel per metric
     against the first parameter) in ``directory``, each written atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -345,61 +346,219 @@ def _fmt(v) -> str:
     return "" if not np.isfinite(v) else f"{v:.10g}"
 
 
-def _main_metric(ds) -> tuple[str, float, str]:
-    """(variable, factor to the plotted unit, axis label) of the metric to plot."""
-    if "compressive_stress" in ds:
-        return "compressive_stress", 1e-6, "surface compressive stress CS (MPa)"
-    level = next(v for v in ds.data_vars if v.startswith("depth_frac_"))
-    return level, 1e6, f"depth where frac_{ds.attrs.get('incoming_ion', 'A')} = {level.removeprefix('depth_frac_')} (µm)"
+# ----------------------------------------------------------------------------- the figure
+
+# metric variable → (panel title, axis label, unit of the axis, factor from the Dataset's SI unit)
+_METRIC_WORDS = {
+    "uptake": ("{A}⁺ taken up per unit area", "uptake", "mol/m²", 1.0),
+    "compressive_stress": ("surface compressive stress CS", "CS", "MPa", 1e-6),
+    "depth_of_compression": ("depth of compression DOC", "DOC", "µm", 1e6),
+    "central_tension": ("central tension CT", "CT", "MPa", 1e-6),
+    "depth_of_layer": ("depth of layer DOL", "DOL", "µm", 1e6),
+    "knee_depth": ("depth of the knee", "knee depth", "µm", 1e6),
+    "knee_compressive_stress": ("compressive stress at the knee", "CS at the knee", "MPa", 1e-6),
+    "mode_count_TE": ("guided TE modes", "number of TE modes", "", 1.0),
+    "mode_count_TM": ("guided TM modes", "number of TM modes", "", 1.0),
+}
+
+# recipe fields in words: (section, key) → words; {ion} and {n} are filled in
+_FIELD_WORDS = {
+    ("glass", "total_mobile"): "mobile-ion concentration C_T",
+    ("glass", "thickness"): "plate thickness",
+    ("ions", "D"): "D of {ion}⁺",
+    ("ions", "D0"): "D₀ of {ion}⁺",
+    ("ions", "Q"): "activation energy of {ion}⁺",
+    ("model", "thermodynamic_factor"): "thermodynamic factor n",
+    ("model", "margules_W"): "Margules parameter W",
+    ("model", "stress_coupling"): "stress coupling K_AB",
+    ("model", "onsager_cross_ratio"): "Onsager cross ratio ρ",
+    ("step", "temperature"): "temperature of step {n}",
+    ("step", "bath_temperature"): "bath temperature, step {n}",
+    ("step", "duration"): "duration of step {n}",
+    ("step", "bath"): "bath surface fraction of {ion}⁺, step {n}",
+    ("stress", "youngs_modulus"): "Young's modulus E",
+    ("stress", "poisson_ratio"): "Poisson's ratio ν",
+    ("stress", "dilation"): "dilation coefficient B",
+    ("stress", "molar_volume_difference"): "molar volume difference Ω_AB",
+    ("stress", "tau"): "relaxation time τ",
+    ("stress", "beta"): "stretching exponent β",
+    ("stress", "tau_activation_energy"): "activation energy of τ",
+    ("stress", "tau_reference_temperature"): "reference temperature of τ",
+    ("optics", "wavelength"): "wavelength",
+    ("optics", "base_index"): "base index n_b",
+    ("optics", "index_change"): "index change Δn₀",
+    ("optics", "c_parallel"): "elasto-optic constant C∥",
+    ("optics", "c_perp"): "elasto-optic constant C⊥",
+    ("optics", "cover_index"): "cover index",
+}
+
+_UNIT_WORDS = [("degC", "°C"), ("degF", "°F"), ("kelvin", "K"), ("um", "µm"), ("^-1", "⁻¹"), ("^2", "²"),
+               ("^3", "³"), ("**2", "²"), ("**3", "³"), (" * ", "·"), ("*", "·"), ("ohm", "Ω")]
+
+
+def unit_text(unit: str) -> str:
+    """A unit as written in a recipe ("degC", "m^2/s") as it is printed ("°C", "m²/s")."""
+    if unit in ("", "1", "dimensionless"):
+        return ""
+    for a, b in _UNIT_WORDS:
+        unit = unit.replace(a, b)
+    return unit
+
+
+def parameter_words(path: str, recipe_text: str = "") -> str:
+    """A recipe field path in words: "step[1].temperature" → "bath temperature, step 1"
+    (a bath step; "temperature of step 2" for an anneal), "ions.K.D" → "D of K⁺"; a path
+    without words of its own is returned as it is."""
+    try:
+        parts = parse_path(path)
+    except ValueError:
+        return path
+    keys = [p for p in parts if isinstance(p, str)]
+    numbers = [p for p in parts if isinstance(p, int)]
+    section = keys[0] if keys else ""
+    if section == "ions" and len(keys) == 3:
+        words = _FIELD_WORDS.get(("ions", keys[2]))
+        return words.format(ion=keys[1]) if words else path
+    if section == "step" and numbers and len(keys) >= 2:
+        n = numbers[0] + 1  # parse_path counts from 0
+        key = keys[1]
+        if key == "bath" and len(keys) == 3:
+            return _FIELD_WORDS[("step", "bath")].format(ion=keys[2], n=n)
+        if key == "temperature" and len(parts) == 3:
+            key = "bath_temperature" if _is_bath(recipe_text, n) else "temperature"
+        words = _FIELD_WORDS.get(("step", key)) if len(parts) == 3 else None
+        return words.format(n=n) if words else path
+    words = _FIELD_WORDS.get(tuple(keys[:2])) if len(parts) == 2 else None
+    return words or path
+
+
+def _is_bath(recipe_text: str, n: int) -> bool:
+    """Whether step n (1-based) of the recipe text holds a bath (not an anneal)."""
+    try:
+        steps = tomllib.loads(recipe_text).get("step", [])
+        bath = steps[n - 1].get("bath", "none")
+    except (tomllib.TOMLDecodeError, IndexError, AttributeError, TypeError):
+        return False
+    return bath != "none"
+
+
+def _axis_label(words: str, unit: str) -> str:
+    return f"{words} ({unit})" if unit else words
+
+
+def _metric_panels(ds) -> list[tuple[str, str, str, float]]:
+    """(variable, panel title, axis label, factor) of each metric the sweep computed and
+    holds a finite value of: uptake, the depths, CS/DOC/CT/DOL/knee, the mode counts."""
+    ion = ds.attrs.get("incoming_ion", "A")
+    panels = []
+    for var in ds.data_vars:
+        if var in ("error", "end_time", "time_steps") or "depth" in ds[var].dims:
+            continue
+        if not np.any(np.isfinite(np.asarray(ds[var].values, dtype=float))):
+            continue  # e.g. no run has a knee
+        if var.startswith("depth_frac_"):
+            title, label, unit, factor = (f"depth where the {ion}⁺ fraction falls to {var.removeprefix('depth_frac_')}",
+                                          "depth", "µm", 1e6)
+        elif var in _METRIC_WORDS:
+            title, label, unit, factor = _METRIC_WORDS[var]
+            title = title.format(A=ion)
+        else:
+            title = label = ds[var].attrs.get("long_name", var)
+            unit, factor = unit_text(ds[var].attrs.get("units", "")), 1.0
+        panels.append((var, title, _axis_label(label, unit), factor))
+    return panels
+
+
+def _parameter_label(ds, name: str) -> str:
+    attrs = ds[name].attrs
+    return _axis_label(parameter_words(attrs["parameter"], ds.attrs.get("recipe", "")), unit_text(attrs.get("units", "1")))
+
+
+def _value_text(value: float, unit: str) -> str:
+    return f"{value:.4g} {unit}".strip()
+
+
+def sweep_figure(ds, figure=None):
+    """The figure of sweep.png: one panel per metric the sweep computed (uptake, depths,
+    CS/DOC/CT/DOL/knee with [stress], mode counts with [optics]) against the first
+    parameter — one line per value of the second parameter for a grid (any further
+    parameters held at their first value, which the title says), colour-coded points
+    for sampled designs. Labels in words with units. ``figure``: a matplotlib Figure to
+    draw on (default: a new one, not managed by pyplot)."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    panels = _metric_panels(ds)
+    params = _parameter_vars(ds)
+    first = params[0]
+    second = params[1] if len(params) > 1 else None
+    ncols = min(3, max(1, len(panels)))
+    nrows = max(1, math.ceil(len(panels) / ncols))
+    fig = figure if figure is not None else Figure(figsize=(4.6 * ncols, 3.6 * nrows + 0.6), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(panels):]:
+        ax.remove()
+    xv = np.asarray(ds[first].values, dtype=float)
+    log_x = bool(np.all(xv > 0) and xv.max() / xv.min() > 10)
+    cmap = colormaps["viridis"]
+    held = []
+    at_time = ""
+    scatter = None
+    for ax, (var, title, label, factor) in zip(axes, panels):
+        y = ds[var]
+        if "time" in y.dims:
+            y = y.isel(time=-1)
+            at_time = f"at {_value_text(float(ds['time'].values[-1]) / 3600.0, 'h')} from the start"
+        if "run" in ds.dims:
+            if second is not None:
+                scatter = ax.scatter(xv, y.values * factor, c=ds[second].values, s=12, cmap=cmap)
+            else:
+                ax.plot(xv, y.values * factor, "o", ms=3)
+        else:
+            others = [d for d in y.dims if d != first]
+            dim2 = others[0] if others else None
+            fixed = {d: 0 for d in others[1:]}
+            held = [f"{parameter_words(ds[d].attrs['parameter'], ds.attrs.get('recipe', ''))} held at "
+                    f"{_value_text(float(ds[d].values[0]), unit_text(ds[d].attrs.get('units', '1')))}" for d in fixed]
+            y = y.isel(fixed)
+            if dim2 is None:
+                ax.plot(xv, y.values * factor, "o-", ms=3)
+            else:
+                n2 = y.sizes[dim2]
+                unit2 = unit_text(ds[dim2].attrs.get("units", "1"))
+                for k in range(n2):
+                    ax.plot(xv, y.isel({dim2: k}).transpose(first).values * factor, "o-", ms=3,
+                            color=cmap(k / max(n2 - 1, 1)), label=_value_text(float(ds[dim2].values[k]), unit2))
+        if log_x:
+            ax.set_xscale("log")
+        if var.startswith("mode_count_"):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(_parameter_label(ds, first))
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    if panels and second is not None:
+        if scatter is not None:
+            fig.colorbar(scatter, ax=list(axes[:len(panels)]), label=_parameter_label(ds, second))
+        elif "run" not in ds.dims:
+            handles, labels = axes[0].get_legend_handles_labels()
+            axes[0].legend(handles, labels, fontsize=8, title=_parameter_label(ds, second), title_fontsize=8)
+    ion, host = ds.attrs.get("incoming_ion", "A"), ds.attrs.get("host_ion", "B")
+    swept = [parameter_words(ds[p].attrs["parameter"], ds.attrs.get("recipe", "")) for p in params]
+    design = f"{ds.attrs.get('runs', '')} runs" + ("" if "run" not in ds.dims else f", {ds.attrs.get('design_kind', 'sampled')} design")
+    listed = swept[0] if len(swept) == 1 else ", ".join(swept[:-1]) + " and " + swept[-1]
+    lines = [f"{ion}⁺/{host}⁺ exchange swept over {listed} ({design})"]
+    notes = [n for n in [at_time] + held if n]
+    if notes:
+        lines.append("; ".join(notes))
+    fig.suptitle("\n".join(lines), fontsize=11)
+    return fig
 
 
 def plot_sweep(ds, path) -> Path:
-    """The main metric (CS with [stress], else the depth of the first level) against the
-    first parameter: one line per value of the second parameter for a grid (other
-    parameters at their first value), colour-coded points for sampled designs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    var, factor, label = _main_metric(ds)
-    y = ds[var]
-    if "time" in y.dims:
-        y = y.isel(time=-1)
-    params = _parameter_vars(ds)
-    first = params[0]
-    xname = f"{ds[first].attrs['parameter']}" + (f" ({ds[first].attrs['units']})" if ds[first].attrs["units"] != "1" else "")
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    if "run" in ds.dims:
-        x = ds[first].values
-        if len(params) > 1:
-            c = ds[params[1]].values
-            sc = ax.scatter(x, y.values * factor, c=c, s=12, cmap="viridis")
-            fig.colorbar(sc, ax=ax, label=ds[params[1]].attrs["parameter"])
-        else:
-            ax.plot(x, y.values * factor, "o", ms=3)
-    else:
-        others = [d for d in y.dims if d != first]
-        second = others[0] if others else None
-        y = y.isel({d: 0 for d in others[1:]})
-        if second is None:
-            ax.plot(ds[first].values, y.values * factor, "o-", ms=3)
-        else:
-            cmap = plt.get_cmap("viridis")
-            n2 = y.sizes[second]
-            for k in range(n2):
-                ax.plot(ds[first].values, y.isel({second: k}).transpose(first).values * factor, "o-", ms=3,
-                        color=cmap(k / max(n2 - 1, 1)), label=f"{ds[second].values[k]:.4g}")
-            unit = ds[second].attrs["units"]
-            ax.legend(fontsize=8, title=ds[second].attrs["parameter"] + (f" ({unit})" if unit != "1" else ""))
-    xv = np.asarray(ds[first].values, dtype=float)
-    if np.all(xv > 0) and xv.max() / xv.min() > 10:
-        ax.set_xscale("log")
-    ax.set_xlabel(xname)
-    ax.set_ylabel(label)
-    ax.set_title(ds.attrs.get("title", "sweep"))
-    ax.grid(alpha=0.3)
+    """sweep.png (sweep_figure), written atomically."""
+    fig = sweep_figure(ds)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
     return Path(path)

@@ -27,7 +27,8 @@ Numerics (see FitOptions for the measured figures behind the defaults):
   (positive quantities spanning decades: D, D0, τ), else u = p/|p_start| (O(1)).
 * The Jacobian is computed here, not by MINPACK: central differences, two forward runs
   per parameter and per recipe, all on the base point's mesh and all submitted at once to
-  the dask client (ionex.process.cluster.run_many), or run serially without a client.
+  the dask client (ionex.process.cluster.run_many), or run serially without a client;
+  with an AutoCluster, serially until a local cluster pays (the serial runs are timed).
   lmfit applies the chain rule of its bound transformation to the Jacobian it is given
   (lmfit 1.3 Minimizer._jacobian multiplies the columns by Parameter.scale_gradient for
   leastsq; for least_squares the bounds go to scipy and no transformation is applied).
@@ -672,6 +673,8 @@ class FitResult:
         n_jacobians;  success, message: the minimiser's verdict (method: which one).
         datasets: a DatasetFit per dataset.  warnings: parameter identifiability and model
         notes, each naming the parameter or dataset and why.  wall_time: s.
+        execution: where the forward runs ran, in words (serial, which cluster, and for
+        an AutoCluster why it chose so).
     """
 
     parameters: tuple
@@ -693,6 +696,7 @@ class FitResult:
     wall_time: float
     scale_covar: bool = True
     minimizer_result: object = field(default=None, repr=False)
+    execution: str = "serial in this process"
 
     @property
     def names(self) -> tuple:
@@ -728,6 +732,7 @@ class _Evaluator:
         self.runs = 0
         self.jacobians = 0
         self.best = math.inf
+        self.run_times: list[float] = []  # s, each forward run made in this process
 
     def values(self, u) -> dict:
         return {p.name: p.from_scaled(float(x)) for p, x in zip(self.parameters, u)}
@@ -762,17 +767,48 @@ class _Evaluator:
         while len(self.cache) > 8 * (2 * len(self.parameters) + 2) * len(self.forwards):
             self.cache.popitem(last=False)
 
-    def _map(self, items: list, tick=None) -> list:
-        if self.client is None:
-            out = []
-            for n, it in enumerate(items):
-                out.append(_forward(it))
-                if tick is not None:
-                    tick(n + 1, len(items))
-            return out
-        from .cluster import run_many
+    def _serial(self, items: list, tick=None, done: int = 0, total: int | None = None) -> list:
+        """Forward runs in this process, each timed (run_time estimates their cost)."""
+        total = len(items) if total is None else total
+        out = []
+        for n, it in enumerate(items):
+            t0 = _time.perf_counter()
+            out.append(_forward(it))
+            self.run_times.append(_time.perf_counter() - t0)
+            if tick is not None:
+                tick(done + n + 1, total)
+        return out
 
-        return run_many(self.client, _forward, items, progress=tick)
+    def run_time(self) -> float | None:
+        """Median wall time of a forward run in this process (s), leaving out the first run,
+        which also loads the compiled kernels; None before a second run."""
+        warm = self.run_times[1:]
+        return float(np.median(warm)) if warm else None
+
+    def _map(self, items: list, tick=None) -> list:
+        from .cluster import AutoCluster, run_many
+
+        if self.client is None:
+            return self._serial(items, tick)
+        if not isinstance(self.client, AutoCluster):
+            return run_many(self.client, _forward, items, progress=tick)
+        # automatic: serial unless this batch makes a local cluster pay (AutoCluster)
+        auto = self.client
+        if len(items) < 2:
+            return self._serial(items, tick)
+        head = []
+        if self.run_time() is None:  # time one run of the batch first
+            head = self._serial(items[:1], tick)
+            items = items[1:]
+        if len(items) >= 2 and auto.use_cluster(len(items), self.run_time()):
+            offset = len(head)
+
+            def shifted(done, total):
+                if tick is not None:
+                    tick(offset + done, offset + total)
+
+            return head + run_many(auto.client, _forward, items, progress=shifted)
+        return head + self._serial(items, tick, len(head), len(head) + len(items))
 
     def curves(self, u) -> list:
         """Predictions with model curves at u (one more forward run per recipe)."""
@@ -863,7 +899,9 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
         datasets: the data, each with its builder (see FitDataset).
         options: method, tolerances, finite-difference step (FitOptions).
         client: a dask.distributed Client (ionex.process.cluster.open_client) to run the
-            forward runs of each evaluation and Jacobian in parallel; None runs serially.
+            forward runs of each evaluation and Jacobian in parallel; None runs serially;
+            an ionex.process.cluster.AutoCluster runs serially until a local cluster pays
+            for itself (small fits never start one) and says in ``execution`` which it chose.
         progress: called as progress(forward runs so far, best χ² so far) as runs finish.
     Returns:
         FitResult with values, standard errors, correlations, χ², per-dataset residuals
@@ -983,7 +1021,26 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
         n_data=n_data, n_params=n, n_forward_runs=ev.runs, nfev=int(out.nfev), n_jacobians=ev.jacobians,
         success=success, message=message, method=options.method, datasets=fits, warnings=warnings,
         wall_time=_time.perf_counter() - started, scale_covar=options.scale_covar, minimizer_result=out,
+        execution=_execution(client),
     )
+
+
+def _execution(client) -> str:
+    """Where the forward runs ran, in words."""
+    from .cluster import AutoCluster
+
+    if client is None:
+        return "serial in this process"
+    if isinstance(client, AutoCluster):
+        return client.describe()
+    try:
+        workers = len(client.scheduler_info().get("workers", {}))
+    except Exception:  # noqa: BLE001 - a description only
+        workers = None
+    count = f"{workers} worker(s)" if workers is not None else "its workers"
+    if getattr(client, "cluster", None) is not None:
+        return f"a local dask cluster, {count}"
+    return f"the dask scheduler at {getattr(getattr(client, 'scheduler', None), 'address', '?')}, {count}"
 
 
 def _covariance(jac: np.ndarray):

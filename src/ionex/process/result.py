@@ -9,7 +9,13 @@ import numpy as np
 from .metrics import depth_at_fraction
 from .recipe import Recipe
 
-__all__ = ["Result", "STRESS_METRICS"]
+__all__ = ["Result", "STRESS_METRICS", "OUTPUTS_MODULE"]
+
+# The files and figures of a Result are made in the io layer (matplotlib, pint, netCDF),
+# which this layer must not import (the layer contracts in pyproject.toml): Result.save and
+# Result.plot find it by this name when they are called — as pandas finds its plotting
+# backend — so importing ionex.process never loads it.
+OUTPUTS_MODULE = "ionex.io.run_outputs"
 
 # the stress metrics in result.nc and sweep.nc: StressMetrics attribute → (units, long name).
 # Profiles are signed (compression < 0); these named figures are magnitudes.
@@ -116,9 +122,30 @@ class Result:
                 row["modes_TM"] = int(p.mode_counts["TM"][i])
         return rows
 
+    def plot(self, figure: str = "profiles"):
+        """The figure ``ionex run`` draws, as a matplotlib Figure managed by pyplot:
+
+            "profiles"       profiles.png — the incoming-ion fraction against depth (µm) at
+                             every output time (h), zoomed on the exchanged layer
+            "stress_index"   stress_index.png — the final stress and TE/TM index profiles
+                             with the guided modes (needs [stress] or [optics])
+
+        Raises ValueError for another name, or "stress_index" without stress or optics."""
+        return _outputs().result_figure(self, figure)
+
+    def save(self, directory, *, plot: bool = True) -> list:
+        """Write the files ``ionex run`` writes into ``directory`` (created if missing):
+        profiles.csv, result.nc, modes.csv (with guided modes), profiles.png and
+        stress_index.png (with [stress] or [optics]; no figures when ``plot`` is false).
+        Returns their paths."""
+        return _outputs().write_run_outputs(self, directory, plot=plot)
+
     def to_dataset(self):
         """An xarray.Dataset with dimensions (time, depth), variables frac_<Ion>, SI units
-        in the ``units`` attributes and the recipe text in the global attributes."""
+        in the ``units`` attributes and the recipe text in the global attributes. Every
+        variable and coordinate has the ``long_name`` and ``units`` xarray labels plots
+        with; ``depth`` runs from the front face (through the whole plate for a plate
+        exchanged on both faces — its ``long_name`` says so)."""
         import xarray as xr
 
         from .._version import __version__
@@ -134,11 +161,11 @@ class Result:
                 "depth_frac_0.1": ("time", self.depth_at(0.1), {"units": "m", "long_name": f"depth where frac_{a} = 0.1"}),
                 "step": ("time", self.step_index.astype(np.int32) + 1, {"units": "1", "long_name": "process step (1-based)"}),
                 "surface_fraction": ("time", self.surface_fraction, {"units": "1", "long_name": f"bath frac_{a} at the surface (NaN: anneal)"}),
-                "cell_width": ("depth", self.cell_width, {"units": "m"}),
+                "cell_width": ("depth", self.cell_width, {"units": "m", "long_name": "width of the cell"}),
             },
             coords={
                 "time": ("time", self.times, {"units": "s", "long_name": "time since the start of the process"}),
-                "depth": ("depth", self.depth, {"units": "m", "long_name": "depth below the exchanged surface"}),
+                "depth": ("depth", self.depth, _depth_attrs(self.recipe)),
             },
             attrs={
                 "title": self.recipe.name,
@@ -173,7 +200,27 @@ class Result:
             for pol in ("TE", "TM"):
                 ds[f"mode_count_{pol}"] = ("time", p.mode_counts[pol], {"units": "1", "long_name": f"guided {pol} modes"})
                 n_eff = p.modes[pol].effective_indices(pol)
+                ds.coords[f"mode_{pol}"] = (f"mode_{pol}", np.arange(n_eff.size),
+                                            {"units": "1", "long_name": f"order of the {pol} mode"})
                 ds[f"effective_index_{pol}"] = (f"mode_{pol}", n_eff, {"units": "1", "long_name": f"{pol} mode indices at the final time"})
+
+
+def _outputs():
+    import importlib
+
+    return importlib.import_module(OUTPUTS_MODULE)
+
+
+def _depth_attrs(recipe: Recipe) -> dict:
+    """The depth coordinate's attributes: below the exchanged face, or — for a plate
+    exchanged on both faces, whose profile runs through the whole plate — from the front
+    face, the back face at the plate's thickness."""
+    g = recipe.glass
+    if g.thickness is not None and g.faces == "both":
+        return {"units": "m", "long_name": "distance from the front face",
+                "comment": f"the plate is {g.thickness:.6g} m thick and exchanged on both faces: the depth below "
+                           "the nearer exchanged face is min(depth, thickness - depth)"}
+    return {"units": "m", "long_name": "depth below the exchanged surface"}
 
 
 def _geometry(recipe: Recipe) -> str:

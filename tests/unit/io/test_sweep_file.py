@@ -195,3 +195,108 @@ def test_csv_of_a_sampled_sweep_with_a_failure(folder):
     rows = list(csv.reader(write_sweep_csv(ds, folder / "s.csv").open()))
     assert len(rows) == 3 and rows[2][-1] == "RecipeError: too fast" and rows[1][-1] == ""
     assert math.isfinite(float(rows[1][2])) and rows[2][2] == ""
+
+
+# ----------------------------------------------------------------------------- sweep.png
+
+BK7_SWEEP = textwrap.dedent(
+    """\
+    recipe = "bk7_k_na_91h.toml"
+    [[parameter]]
+    path = "step[1].temperature"
+    values = ["380 degC", "420 degC"]
+    [[parameter]]
+    path = "step[1].duration"
+    values = ["24 h", "48 h"]
+    [metrics]
+    depth_at = [0.5, 0.1]
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def bk7_sweep(tmp_path_factory):
+    """The BK7 process (stress and optics) over 2 temperatures × 2 durations, by
+    `ionex sweep --serial` — in this process, no dask (open_client would fail)."""
+    import xarray as xr
+
+    import ionex.process.cluster as cluster
+    from ionex.cli import main
+
+    tmp = tmp_path_factory.mktemp("bk7_sweep")
+    shutil.copy(EXAMPLES / "bk7_k_na_91h.toml", tmp)
+    (tmp / "sweep.toml").write_text(BK7_SWEEP)
+
+    def no_dask(*args, **kwargs):
+        raise AssertionError("sweep --serial started a dask cluster")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cluster, "open_client", no_dask)
+        assert main(["sweep", str(tmp / "sweep.toml"), "-o", str(tmp / "out"), "--serial", "-q"]) == 0
+    with xr.open_dataset(tmp / "out" / "sweep.nc") as ds:
+        return tmp, ds.load()
+
+
+def test_sweep_serial_runs_in_this_process_and_gives_the_dataset_of_run_sweep(bk7_sweep):
+    tmp, ds = bk7_sweep
+    assert (tmp / "out" / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    again = run_sweep(load_sweep(tmp / "sweep.toml").sweep, batched=False)  # the --unbatched reference
+    for var in ("depth_frac_0.5", "compressive_stress", "mode_count_TE"):
+        np.testing.assert_array_equal(ds[var].values, again[var].values)
+
+
+def test_sweep_figure_has_a_panel_per_metric_labelled_in_words(bk7_sweep):
+    from ionex.io.sweep_file import sweep_figure
+
+    _, ds = bk7_sweep
+    fig = sweep_figure(ds)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    titles = [ax.get_title() for ax in axes]
+    expected = ["K⁺ taken up per unit area", "depth where the K⁺ fraction falls to 0.5",
+                "depth where the K⁺ fraction falls to 0.1", "surface compressive stress CS",
+                "depth of compression DOC", "central tension CT", "depth of layer DOL", "guided TE modes",
+                "guided TM modes"]
+    knees = ["depth of the knee", "compressive stress at the knee"]
+    has_knee = bool(np.isfinite(ds["knee_depth"].values).any())
+    assert titles == expected[:7] + (knees if has_knee else []) + expected[7:]
+    labels = {ax.get_title(): ax.get_ylabel() for ax in axes}
+    assert labels["surface compressive stress CS"] == "CS (MPa)"
+    assert labels["depth where the K⁺ fraction falls to 0.5"] == "depth (µm)"
+    assert labels["depth of layer DOL"] == "DOL (µm)" and labels["guided TE modes"] == "number of TE modes"
+    assert {ax.get_xlabel() for ax in axes} == {"bath temperature, step 1 (°C)"}
+    legend = axes[0].get_legend()
+    assert legend.get_title().get_text() == "duration of step 1 (h)"
+    assert [t.get_text() for t in legend.get_texts()] == ["24 h", "48 h"]
+    # plotted in the axis units: CS in MPa, depths in µm
+    cs = ds["compressive_stress"].transpose("step_1_temperature", "step_1_duration").values
+    line = axes[titles.index("surface compressive stress CS")].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), cs[:, 0] / 1e6)
+    np.testing.assert_allclose(line.get_xdata(), [380.0, 420.0])
+    # the title names what was swept and does not state the base recipe's 413.1 °C, 91 h
+    title = fig._suptitle.get_text()
+    assert "bath temperature, step 1" in title and "duration of step 1" in title and "4 runs" in title
+    assert "413.1" not in title and "91 h" not in title
+    texts = [t for ax in axes for t in (ax.get_xlabel(), ax.get_ylabel(), ax.get_title())] + [title]
+    assert not [t for t in texts if "step[" in t or "degC" in t or "_" in t]
+
+
+@pytest.mark.parametrize("path, words", [
+    ("step[1].temperature", "bath temperature, step 1"),
+    ("step[3].temperature", "temperature of step 3"),  # the anneal
+    ("step[2].duration", "duration of step 2"),
+    ("step[1].bath.K", "bath surface fraction of K⁺, step 1"),
+    ("ions.K.D0", "D₀ of K⁺"),
+    ("ions.Na.Q", "activation energy of Na⁺"),
+    ("glass.thickness", "plate thickness"),
+    ("numerics.rtol", "numerics.rtol"),  # no words of its own: the path
+])
+def test_parameter_paths_in_words(path, words):
+    from ionex.io.sweep_file import parameter_words
+
+    assert parameter_words(path, (EXAMPLES / "two_step_post_anneal.toml").read_text()) == words
+
+
+def test_units_as_printed():
+    from ionex.io.sweep_file import unit_text
+
+    assert [unit_text(u) for u in ("degC", "m^2/s", "um", "1", "kJ/mol")] == ["°C", "m²/s", "µm", "", "kJ/mol"]
