@@ -126,14 +126,17 @@ def _run(args) -> int:
     from .io.run_outputs import write_run_outputs
     from .process.simulate import simulate
 
+    _check_run_flags(args)
     # temperature logs (a recipe's log = "…", --temperature-log): strict, or --lenient
     log_warnings: list = []
     recipe = load_recipe(args.recipe, lenient_logs=args.lenient, warnings=log_warnings)
-    out = Path(args.output)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise IonexError(f"{out}: cannot create the output directory ({exc.strerror})") from None
+    if args.lenient and not args.temperature_log and not _reads_a_log(recipe):
+        raise IonexError(f"--lenient applies only to temperature logs (--temperature-log or a recipe's log = \"…\"); "
+                         f"{args.recipe} reads none")
+    sims = _run_sims(recipe, args)
+    out = _output_dir(args.output)
+    outputs = _output_set(args, "run", out, [args.recipe, args.temperature_log, args.sims],
+                          ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]))
     summary = WarningSummary()
     if args.temperature_log:
         result = _run_logged(recipe, args, summary, log_warnings)
@@ -147,9 +150,10 @@ def _run(args) -> int:
     from .process.experiments import ExperimentResult
 
     if isinstance(result, ExperimentResult):
-        return _write_experiment(result, out, args)
+        return _write_experiment(result, out, args, outputs, sims)
     try:
-        written = write_run_outputs(result, out, plot=not args.no_plot)
+        with outputs:
+            written = write_run_outputs(result, out, plot=not args.no_plot)
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -164,6 +168,52 @@ def _run(args) -> int:
             print(f"warning: {d['warning']}", file=sys.stderr)
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _check_run_flags(args) -> None:
+    """Refuse `ionex run` flags that do not apply to the others given (before any work)."""
+    if args.crater_depth and not args.sims:
+        raise IonexError(f"--crater-depth applies only with --sims (the crater of that ToF-SIMS profile); "
+                         f"found --crater-depth {args.crater_depth!r} without --sims")
+    if args.gap_limit is not None and not args.temperature_log:
+        raise IonexError(f"--gap-limit applies only with --temperature-log (gaps in that log); found --gap-limit "
+                         f"{args.gap_limit!r} without --temperature-log")
+
+
+def _reads_a_log(recipe) -> bool:
+    """Whether a step of ``recipe`` takes its temperature from a log file."""
+    return any(getattr(getattr(step, "temperature", None), "source", "program") not in ("program", "constant")
+               for step in getattr(recipe, "steps", ()))
+
+
+def _run_sims(recipe, args):
+    """The --sims profile of an NPP recipe, read before the run; refused for other recipes."""
+    from .process.experiments import ExperimentRecipe
+
+    if not args.sims:
+        return None
+    if not isinstance(recipe, ExperimentRecipe):
+        raise IonexError(f"--sims applies only to Nernst–Planck–Poisson recipes ([model] kind = "
+                         f"\"nernst-planck-poisson\", whose plot it overlays); this recipe ({args.recipe}) is a binary "
+                         "interdiffusion recipe")
+    if not args.crater_depth:
+        raise IonexError("--sims needs --crater-depth (the measured crater depth, e.g. \"120 nm\")")
+    crater = _quantity(args.crater_depth, "length", "--crater-depth")
+    if not crater > 0:
+        raise IonexError(f"--crater-depth: found {args.crater_depth!r}; expected the measured crater depth > 0, "
+                         "e.g. \"120 nm\"")
+    from .io.sims import read_sims_profile
+
+    return read_sims_profile(args.sims, crater_depth=crater, elements=[sp.name for sp in recipe.species])
+
+
+def _time_option(text, option: str, minimum: float = 0.0, why: str = "") -> float:
+    """A time flag (s), refused unless above 0 and at least ``minimum`` s."""
+    t = _quantity(text, "time", option)
+    if not (t > 0 and t >= minimum):
+        floor = f"at least {minimum:g} s" if minimum > 0 else "a time > 0"
+        raise IonexError(f"{option}: found {text!r}; expected {floor}{why}")
+    return t
 
 
 def _quantity(text, kind, option):
@@ -189,7 +239,7 @@ def _prism_from_args(args):
             raise IonexError(f"--prism: {exc}") from None
         return Prism(preset.index, preset.angle)
     if (args.prism_index is None) != (args.prism_angle is None):
-        raise IonexError("--prism-index and --prism-angle go together")
+        raise IonexError("--prism-index and --prism-angle go together: give both (or --prism NAME)")
     if args.prism_index is None:
         return None
     try:
@@ -207,11 +257,48 @@ def _output_dir(path) -> Path:
     return out
 
 
-def _cover_index(args) -> float:
-    """--cover: a finite refractive index of the cover medium (1.0 = air)."""
-    value = args.cover
-    if not (math.isfinite(value) and value >= 1.0):
-        raise IonexError(f"--cover: found {value!r}; expected the refractive index of the cover, a number ≥ 1 (1.0 = air)")
+def _output_set(args, command: str, out: Path, inputs, names):
+    """The OutputSet ``command`` writes into ``out``, checked before any work: none of
+    ``inputs`` (the files it reads) is overwritten, nor a file of ``names`` that ionex did
+    not write (unless --force). Warns about an input that differs from its folder's manifest."""
+    from .io.output_set import OutputSet, read_warning
+
+    inputs = [Path(p) for p in inputs if p]
+    if not getattr(args, "quiet", False):
+        for path in inputs:
+            text = read_warning(path)
+            if text:
+                print(f"warning: {text}", file=sys.stderr)
+    outputs = OutputSet(out, command, inputs=inputs, force=args.force,
+                        invocation=getattr(args, "invocation", f"ionex {command}"))
+    outputs.check(names)
+    return outputs
+
+
+def _wavelength(text: str) -> float:
+    """--wavelength: a vacuum wavelength in m, > 0."""
+    value = _quantity(text, "length", "--wavelength")
+    if not value > 0:
+        raise IonexError(f"--wavelength: found {text!r}; expected a vacuum wavelength > 0, e.g. \"677 nm\"")
+    return value
+
+
+def _index_option(flag: str, value: float, what: str) -> float:
+    """A refractive index given on the command line: finite, within the indices of glass."""
+    from .io.tables import INDEX_RANGE
+
+    if not (math.isfinite(value) and INDEX_RANGE[0] <= value < INDEX_RANGE[1]):
+        raise IonexError(f"{flag}: found {value!r}; expected {what}, a number ≥ {INDEX_RANGE[0]:g} and below "
+                         f"{INDEX_RANGE[1]:g}")
+    return value
+
+
+def _cover_index(args, limit: float | None = None, reason: str = "") -> float:
+    """--cover: the refractive index of the cover medium (1.0 = air), below ``limit`` (the
+    guide's highest index, or its lowest mode index: ``reason`` says which)."""
+    value = _index_option("--cover", args.cover, "the refractive index of the cover (1.0 = air)")
+    if limit is not None and not value < limit:
+        raise IonexError(f"--cover: found {value!r}; expected a cover index below {limit:.6g}: {reason}")
     return value
 
 
@@ -221,19 +308,25 @@ def _modes(args) -> int:
     from .process.waveguide import front_guide, why_no_modes
     from .solvers.modes import solve_modes
 
-    cover = _cover_index(args)
+    _cover_index(args)
     prism = _prism_from_args(args)
     time = _quantity(args.time, "time", "--time") if args.time else None
     table = read_index_profile(args.profile, time=time, column=args.column)
+    if args.column and table.profiles:
+        raise IonexError(f"--column applies only to a fraction turned into an index with --material; {table.path} "
+                         f"holds the index ({table.index_column}), so --column {args.column!r} would be ignored")
+    outputs = _output_set(args, "modes", _output_dir(args.output), [args.profile], ["modes.csv"])
     profiles, wavelength, notes = _index_profiles(table, args)
+    cover = _cover_index(args, max(float(n.max()) for _, n in profiles.values()),
+                         f"the highest index of {args.profile}, which would lie below the cover index everywhere")
     if table.times and len(table.times) > 1:
         notes.insert(0, f"{table.path.name} holds {len(table.times)} times; the profile at {table.time / 3600:.6g} h is "
                         "solved" + ("" if args.time else " (the last; choose with --time)"))
     substrate = None
     if args.substrate_index is not None:
-        substrate = args.substrate_index
-        if not (math.isfinite(substrate) and substrate >= 1.0):
-            raise IonexError(f"--substrate-index: found {substrate!r}; expected a refractive index ≥ 1")
+        substrate = _index_option("--substrate-index", args.substrate_index, "the refractive index of the substrate")
+        if not substrate > cover:
+            raise IonexError(f"--substrate-index: found {substrate!r}; expected an index above the cover's ({cover:g})")
     found, guides = {}, {}
     for pol, (depth, index) in profiles.items():
         try:
@@ -245,9 +338,12 @@ def _modes(args) -> int:
         notes += [n for n in guide.notes if n not in notes]
     out = _output_dir(args.output)
     try:
-        path = write_modes_csv(found, out / "modes.csv", prism)
+        with outputs:
+            path = write_modes_csv(found, out / "modes.csv", prism)
     except ValueError as exc:  # a mode the prism cannot couple
         raise IonexError(f"{args.profile}: {exc}") from None
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
         for note in notes:
             print(f"note: {note}")
@@ -274,7 +370,7 @@ def _index_profiles(table, args):
                              "--material only turns a fraction column into an index")
         if not args.wavelength:
             raise IonexError("--wavelength is required (the vacuum wavelength of the index profile, e.g. \"677 nm\")")
-        return dict(table.profiles), _quantity(args.wavelength, "length", "--wavelength"), notes
+        return dict(table.profiles), _wavelength(args.wavelength), notes
     if not args.material:
         raise IonexError(f"{table.path}: the file holds the fraction {table.fraction_column} but no index; give "
                          "--material (a preset with n_b, Δn_0 and the elasto-optic constants) to make one")
@@ -284,7 +380,7 @@ def _index_profiles(table, args):
         raise IonexError(f"--material: {exc}") from None
     wavelength = m.wavelength
     if args.wavelength:
-        given = _quantity(args.wavelength, "length", "--wavelength")
+        given = _wavelength(args.wavelength)
         if abs(given - m.wavelength) > 1e-9 * m.wavelength:
             raise IonexError(f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its index at "
                              f"{m.wavelength * 1e9:.6g} nm (omit --wavelength, or give an index profile)")
@@ -303,15 +399,28 @@ def _invert(args) -> int:
     """``ionex invert MODES.csv -o DIR``: index profiles (and stress) from mode indices, by a
     profile model fitted through the exact mode solver or by inverse WKB."""
     from .io.inversion_files import plot_inversion, write_inversion
-    from .io.tables import read_mode_list
+    from .io.tables import read_header, read_mode_list
     from .physics.optics import ElastoOptic
     from .process import inversion
 
     method = inversion.Method(args.method)
-    cover = _cover_index(args)
+    _cover_index(args)
     prism = _prism_from_args(args)
     wavelength, eo = _invert_optics(args)
+    if prism is not None and "effective_index" in read_header(args.modes):
+        raise IonexError(f"--prism applies only to a list of synchronous angles (synchronous_angle_deg); {args.modes} "
+                         "holds effective_index, so the prism would be ignored")
     modes = read_mode_list(args.modes, prism, polarisation=args.polarisation)
+    if eo is not None and not args.material and len(modes) < 2:
+        raise IonexError(f"--c-parallel/--c-perp give the stress from the TE and TM modes together; {args.modes} "
+                         f"gives {', '.join(modes)} modes only" + (f" (--polarisation {args.polarisation})"
+                                                                   if args.polarisation else "")
+                         + ", so they would be ignored")
+    cover = _cover_index(args, min(float(n.min()) for n in modes.values()),
+                         f"the lowest effective index of {args.modes} (a guided mode lies above the cover)")
+    out = _output_dir(args.output)
+    outputs = _output_set(args, "invert", out, [args.modes],
+                          ["profile.csv", "inversion.json"] + ([] if args.no_plot else ["inversion.png"]))
     options = {}
     if method is inversion.Method.MODEL:
         if args.surface_index is not None:
@@ -326,7 +435,11 @@ def _invert(args) -> int:
                                  "each measured index, a number > 0 (e.g. 2e-5)")
             options["index_sigma"] = args.index_sigma
         if args.substrate_index is not None:
-            options["substrate_index"] = args.substrate_index
+            options["substrate_index"] = _index_option("--substrate-index", args.substrate_index,
+                                                       "the refractive index of the substrate")
+            if not options["substrate_index"] > cover:
+                raise IonexError(f"--substrate-index: found {args.substrate_index!r}; expected an index above the "
+                                 f"cover's ({cover:g})")
     else:
         for flag, value in (("--family", args.family != "auto"), ("--index-sigma", args.index_sigma is not None),
                             ("--substrate-index", args.substrate_index is not None)):
@@ -345,18 +458,18 @@ def _invert(args) -> int:
                                      elasto_optic=ElastoOptic(*eo) if eo else None, **options)
     except ValueError as exc:
         raise IonexError(f"{args.modes}: {exc}") from None
-    out = _output_dir(args.output)
     try:
-        written = write_inversion(inv, out, source=str(args.modes))
-        if not args.no_plot:
-            written.append(plot_inversion(inv, out / "inversion.png"))
+        with outputs:
+            written = write_inversion(inv, out, source=str(args.modes))
+            if not args.no_plot:
+                written.append(plot_inversion(inv, out / "inversion.png"))
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
         print(_inversion_summary(inv, args.modes))
         print("wrote " + ", ".join(str(p) for p in written))
-    for warning in inv.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        for warning in inv.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -373,7 +486,7 @@ def _invert_optics(args):
         except ValueError as exc:
             raise IonexError(f"--material: {exc}") from None
     if args.wavelength:
-        wavelength = _quantity(args.wavelength, "length", "--wavelength")
+        wavelength = _wavelength(args.wavelength)
         if m is not None and abs(wavelength - m.wavelength) > 1e-9 * m.wavelength:
             raise IonexError(f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its elasto-optic "
                              f"constants at {m.wavelength * 1e9:.6g} nm (omit --wavelength, or give --c-parallel and "
@@ -387,10 +500,11 @@ def _invert_optics(args):
         return wavelength, (m.c_parallel, m.c_perp)
     if args.c_parallel is None and args.c_perp is None:
         return wavelength, None
-    if args.c_parallel is None or args.c_perp is None:
-        raise IonexError("--c-parallel and --c-perp go together")
-    return wavelength, (_quantity(args.c_parallel, "inverse_pressure", "--c-parallel"),
-                        _quantity(args.c_perp, "inverse_pressure", "--c-perp"))
+    given = {flag: _quantity(text, "inverse_pressure", flag)  # each checked first: its own fault is named
+             for flag, text in (("--c-parallel", args.c_parallel), ("--c-perp", args.c_perp)) if text is not None}
+    if len(given) < 2:
+        raise IonexError("--c-parallel and --c-perp go together: give both (or --material)")
+    return wavelength, (given["--c-parallel"], given["--c-perp"])
 
 
 def _inversion_summary(inv, source) -> str:
@@ -427,25 +541,19 @@ def _add_prism_options(p) -> None:
     p.add_argument("--prism-angle", help='prism refracting angle with unit, e.g. "70.0963 deg"')
 
 
-def _write_experiment(result, out: Path, args) -> int:
-    """Outputs and summary of a Nernst–Planck–Poisson run."""
+def _write_experiment(result, out: Path, args, outputs, sims=None) -> int:
+    """Outputs and summary of a Nernst–Planck–Poisson run (``sims``: a SimsProfile to overlay)."""
     import numpy as np
 
     from .io.plots import plot_experiment
     from .io.writers import write_experiment_csvs, write_netcdf_dataset
 
-    sims = None
-    if args.sims:
-        from .io.sims import read_sims_profile
-
-        if not args.crater_depth:
-            raise IonexError("--sims needs --crater-depth (the measured crater depth, e.g. \"120 nm\")")
-        sims = read_sims_profile(args.sims, crater_depth=_quantity(args.crater_depth, "length", "--crater-depth"))
     try:
-        written = write_experiment_csvs(result, out)
-        written.append(write_netcdf_dataset(result.to_dataset(), out / "result.nc"))
-        if not args.no_plot:
-            written.append(plot_experiment(result, out / "profiles.png", sims))
+        with outputs:
+            written = write_experiment_csvs(result, out)
+            written.append(write_netcdf_dataset(result.to_dataset(), out / "result.nc"))
+            if not args.no_plot:
+                written.append(plot_experiment(result, out / "profiles.png", sims))
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -462,6 +570,8 @@ def _write_experiment(result, out: Path, args) -> int:
                     depths.append(f"{name} {result.depth[i] * 1e9:.1f}")
             print(f"{end.name[:24]:<24} {end.end_time / 3600:>9.4g} {end.back_charge * 1e3:>12.4g} {end.surface_potential:>14.4g}  {', '.join(depths) or '—'}")
         print("wrote " + ", ".join(str(p) for p in written))
+    if "warning" in result.diagnostics:
+        print(f"warning: {result.diagnostics['warning']}", file=sys.stderr)
     return 0
 
 
@@ -474,7 +584,8 @@ def _run_logged(recipe, args, summary, earlier=()):
     from .process.monitor import simulate_logged_process
 
     times, temps, warnings = read_log_file(args.temperature_log, lenient=args.lenient,
-                                           gap_limit=_quantity(args.gap_limit, "time", "--gap-limit"))
+                                           gap_limit=_time_option(args.gap_limit or "10 min", "--gap-limit"),
+                                           limits=_log_limits(args))
     late = [t for t in recipe.output_times if t > times[-1] * (1 + 1e-12)]
     if not args.quiet:  # the first of each kind, each drop-out and gap, then how many more
         for w in summary.extend([*earlier, *warnings]):
@@ -492,18 +603,39 @@ def _run_logged(recipe, args, summary, earlier=()):
         raise IonexError(f"{args.recipe}: {exc}") from None
 
 
+def _log_limits(args):
+    """The plausible temperatures of a furnace log from --log-range and --max-rate."""
+    from .io.furnace_log import LogLimits
+
+    low, sep, high = args.log_range.partition("..")
+    if not sep:
+        raise IonexError(f"--log-range: found {args.log_range!r}; expected two temperatures joined by '..', "
+                         'e.g. "-50 degC..1500 degC"')
+    return LogLimits(_quantity(low.strip(), "temperature", "--log-range (lower)"),
+                     _quantity(high.strip(), "temperature", "--log-range (upper)"),
+                     _quantity(args.max_rate, "temperature_rate", "--max-rate"))
+
+
 def _monitor(args) -> int:
-    from .dashboard.follow import MonitorLoop
+    from .dashboard.follow import MonitorLoop, check_poll
     from .io.furnace_log import EVENT_KINDS, WarningSummary
     from .io.recipe import load_recipe
 
     plan_warnings: list = []
     recipe = load_recipe(args.recipe, lenient_logs=True, warnings=plan_warnings)  # the monitor is lenient
     out = _output_dir(args.output)
-    gap = _quantity(args.gap_limit, "time", "--gap-limit")
-    poll = _quantity(args.poll, "time", "--poll")
-    idle = _quantity(args.exit_after_idle, "time", "--exit-after-idle") if args.exit_after_idle else math.inf
-    write_every = _quantity(args.write_every, "time", "--write-every")
+    # the result files are checked now; they are written later, again and again, as one set
+    from .io.output_set import MONITOR_STATE
+
+    outputs = _output_set(args, "monitor", out, [args.recipe, args.temperature_log],
+                          ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]))
+    with outputs.locked():  # a killed monitor's temporaries, its checkpoint's too
+        outputs.remove_stale_temporaries(MONITOR_STATE)
+    gap = _time_option(args.gap_limit, "--gap-limit")
+    poll = check_poll(_quantity(args.poll, "time", "--poll"))
+    limits = _log_limits(args)
+    idle = _time_option(args.exit_after_idle, "--exit-after-idle") if args.exit_after_idle else math.inf
+    write_every = _time_option(args.write_every, "--write-every", 1.0, " (each write redraws the figures)")
     page = holder = None
     if args.serve:
         from .dashboard.server import LivePage, StateHolder
@@ -511,6 +643,9 @@ def _monitor(args) -> int:
         holder = StateHolder()
         page = LivePage(holder, args.host, args.port).start()
         print(f"live page: {page.url}  (JSON: {page.url}state.json)", flush=True)
+        if page.exposed:  # said even with -q: it is about who can read the process
+            print(f"warning: --host {args.host}: the live page is reachable from the network, by anyone who can "
+                  "reach this machine (127.0.0.1 keeps it local)", file=sys.stderr, flush=True)
 
     def warn(text):
         # called for the first warning of each kind and for every drop-out and gap; the
@@ -528,10 +663,20 @@ def _monitor(args) -> int:
         if not args.quiet and args.follow:
             print(_monitor_line(data), flush=True)
 
+    def notice(text):
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    if args.resume and args.restart:
+        raise IonexError("--resume and --restart: found both; expected at most one (continue the checkpoint, or "
+                         "move it aside and start over)")
     try:
         loop = MonitorLoop(recipe, args.temperature_log, out, gap_limit=gap, publish=show, on_warning=warn,
                            tracker=ProgressBar(enabled=not args.quiet), write_every=write_every,
-                           plots=not args.no_plot)
+                           plots=not args.no_plot, force=args.force, limits=limits, on_notice=notice,
+                           resume=args.resume, restart=args.restart)
+    except IonexError:
+        raise
     except ValueError as exc:
         raise IonexError(f"{args.recipe}: {exc}") from None
     if loop.resumed and not args.quiet:
@@ -581,14 +726,27 @@ def _monitor_line(d) -> str:
 def _furnace_demo(args) -> int:
     from .io.furnace_demo import write_demo_log
 
-    speed = math.inf if args.instant else float(args.speed)
-    if not speed > 0:
-        raise IonexError(f"--speed: found {args.speed!r}; expected a factor > 0")
+    if args.instant and args.speed is not None:
+        raise IonexError(f"--speed {args.speed}: found with --instant, which writes the log at once; expected one of "
+                         "the two")
+    text = "3600" if args.speed is None else args.speed
+    try:
+        speed = math.inf if args.instant else float(text)
+    except ValueError:
+        speed = math.nan
+    if not (speed > 0 and speed != math.inf or args.instant):
+        raise IonexError(f"--speed: found {text!r}; expected a finite factor > 0, e.g. 3600")
     duration = _quantity(args.duration, "time", "--duration")
     interval = _quantity(args.interval, "time", "--interval")
     setpoint = _quantity(args.setpoint, "temperature", "--setpoint")
-    if not (duration > 0 and 0 < interval < duration):
-        raise IonexError("--duration and --interval must be > 0 with the interval shorter than the duration")
+    if not duration > 0:
+        raise IonexError(f"--duration: found {args.duration!r}; expected a time > 0")
+    if not 0 < interval < duration:
+        raise IonexError(f"--interval: found {args.interval!r}; expected a time > 0 and shorter than --duration "
+                         f"({args.duration})")
+    if not setpoint > 0:
+        raise IonexError(f"--setpoint: found {args.setpoint!r}, below absolute zero; expected a bath temperature, "
+                         'e.g. "400 degC"')
     if not args.quiet:
         pace = "at once" if math.isinf(speed) else f"{speed:g}× faster than real time"
         print(f"writing {args.log} {pace}: {duration / 3600:.4g} h every {interval:g} s", flush=True)
@@ -616,8 +774,11 @@ def _fit(args) -> int:
     if args.serial and (args.scheduler or args.workers is not None):
         raise IonexError("--serial runs without a cluster; drop --scheduler and --workers")
     if args.workers is not None and (args.workers < 1 or args.scheduler):
-        raise IonexError("--workers sets the size of the local cluster: a number ≥ 1, without --scheduler")
+        raise IonexError(f"--workers: found {args.workers}{' with --scheduler' if args.scheduler else ''}; expected "
+                         "the size of the local cluster, a number ≥ 1, without --scheduler")
     out = _output_dir(args.output)
+    outputs = _output_set(args, "fit", out, [args.fit_file, *setup.files, *setup.recipes],
+                          ["fit_report.txt", "fit.json", "fitted_recipe.toml"] + ([] if args.no_plot else ["fit.png"]))
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -648,7 +809,8 @@ def _fit(args) -> int:
         if bar is not None:
             bar.close()
     try:
-        written = write_fit_outputs(setup, result, out, plot=not args.no_plot)
+        with outputs:
+            written = write_fit_outputs(setup, result, out, plot=not args.no_plot)
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -679,6 +841,8 @@ def _sweep(args) -> int:
         raise IonexError(f"--workers: found {args.workers}; expected at least 1")
     spec = load_sweep(args.sweep)
     out = _output_dir(args.output)
+    outputs = _output_set(args, "sweep", out, [args.sweep, spec.recipe_path],
+                          ["sweep.nc", "sweep.csv"] + ([] if args.no_plot else ["sweep.png"]))
     n = spec.sweep.n_runs
     from tqdm import tqdm
 
@@ -699,7 +863,8 @@ def _sweep(args) -> int:
     if failed == n:
         raise IonexError(f"{args.sweep}: all {n} runs failed; the first: {ds['error'].values.ravel()[0]}")
     try:
-        written = write_sweep_outputs(ds, out, spec, plot=not args.no_plot)
+        with outputs:
+            written = write_sweep_outputs(ds, out, spec, plot=not args.no_plot)
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if failed:
@@ -722,15 +887,18 @@ def _arrhenius(args) -> int:
     from .units import registry
 
     data = read_arrhenius_table(args.table)
+    out = _output_dir(args.output)
+    outputs = _output_set(args, "arrhenius", out, [args.table],
+                          ["arrhenius.json"] + ([] if args.no_plot else ["arrhenius.png"]))
     try:
         fit = fit_arrhenius(data.temperature, data.coefficient, data.coefficient_err, method=args.method)
     except ValueError as exc:
         raise IonexError(f"{args.table}: {exc}") from None
-    out = _output_dir(args.output)
     try:
-        written = [write_arrhenius_json(fit, out / "arrhenius.json", source=args.table)]
-        if not args.no_plot:
-            written.append(plot_arrhenius(fit, data, out / "arrhenius.png"))
+        with outputs:
+            written = [write_arrhenius_json(fit, out / "arrhenius.json", source=args.table)]
+            if not args.no_plot:
+                written.append(plot_arrhenius(fit, data, out / "arrhenius.png"))
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -748,6 +916,17 @@ def _arrhenius(args) -> int:
         print(f"  reduced χ² = {fit.reduced_chi2:.3g}")
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _initial_fraction(args) -> float:
+    """--initial-fraction: a site fraction, under the rule of every fraction column."""
+    from .io.tables import FRACTION_RANGE
+
+    value = args.initial_fraction
+    if not (math.isfinite(value) and FRACTION_RANGE[0] <= value <= FRACTION_RANGE[1]):
+        raise IonexError(f"--initial-fraction: found {value!r}; expected the site fraction of the incoming ion before "
+                         "the exchange, in [0, 1] (percent? divide by 100)")
+    return value
 
 
 def _matano(args) -> int:
@@ -772,16 +951,20 @@ def _matano(args) -> int:
         if not (math.isfinite(lam) and lam >= 0):
             raise IonexError(f"--smoothing: found {args.smoothing!r}; expected gcv, none or a number λ ≥ 0")
     profile = read_fraction_profile(args.profile, column=args.column, time=time)
+    out = _output_dir(args.output)
+    outputs = _output_set(args, "matano", out, [args.profile],
+                          ["interdiffusion.csv", "matano.csv"] + ([] if args.no_plot else ["matano.png"]))
     analyse = boltzmann_matano if args.method == "matano" else sauer_freise
     try:
-        est = analyse(profile.depth, profile.fraction, time, initial_fraction=args.initial_fraction, smoothing=lam)
+        est = analyse(profile.depth, profile.fraction, time, initial_fraction=_initial_fraction(args),
+                      smoothing=lam)
     except ValueError as exc:
         raise IonexError(f"{args.profile}: {exc}") from None
-    out = _output_dir(args.output)
     try:
-        written = write_interdiffusion_tables(est, out, profile.column)
-        if not args.no_plot:
-            written.append(plot_interdiffusion(est, profile, out / "matano.png"))
+        with outputs:
+            written = write_interdiffusion_tables(est, out, profile.column)
+            if not args.no_plot:
+                written.append(plot_interdiffusion(est, profile, out / "matano.png"))
     except ValueError as exc:
         raise IonexError(f"{args.profile}: {exc}") from None
     except OSError as exc:
@@ -801,15 +984,43 @@ def _matano(args) -> int:
         print("wrote " + ", ".join(str(p) for p in written) + f"  ({written[0].name}: [model] interdiffusion_table)")
     table, _, _ = est.table_points()
     amp = est.top_fraction - est.initial_fraction
-    if table[0] - est.initial_fraction > EXTRAPOLATE_ENDS * amp or min(est.top_fraction, 1.0) - table[-1] > EXTRAPOLATE_ENDS * amp:
+    short = (table[0] - est.initial_fraction > EXTRAPOLATE_ENDS * amp
+             or min(est.top_fraction, 1.0) - table[-1] > EXTRAPOLATE_ENDS * amp)
+    if short and not args.quiet:
         print(f"warning: the recipe table covers {table[0]:.3g} … {table[-1]:.3g} of {est.initial_fraction:.3g} … "
               f"{est.top_fraction:.3g}; a recipe holds D̃ constant beyond (noise or sampling cut the reliable range)",
               file=sys.stderr)
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error of ionex (the
+    usage is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(2, f"ionex: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+def _add_log_limit_options(p) -> None:
+    p.add_argument("--log-range", default="-50 degC..1500 degC", help="plausible temperatures of --temperature-log; "
+                   'a sample outside is a fault of the logger ("-50 degC..1500 degC")')
+    p.add_argument("--max-rate", default="50 K/min", help="fastest plausible change of the logged temperature "
+                   '(plus 5 K of noise) between two samples ("50 K/min")')
+
+
+def _port(text: str) -> int:
+    """--port: a TCP port number, 0 for any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"found {text!r}; expected a port number 0–65535 (0: any free port)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ionex", description="Simulate and measure ion exchange in glass.")
+    parser = _Parser(prog="ionex", description="Simulate and measure ion exchange in glass.")
     parser.add_argument("--version", action="version", version=f"ionex {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a recipe and write profiles.csv, result.nc and profiles.png")
@@ -820,10 +1031,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sims", help="a ToF-SIMS depth profile (CSV) to overlay on an NPP run's plot")
     run.add_argument("--crater-depth", help='crater depth of the SIMS profile with unit, e.g. "120 nm"')
     run.add_argument("--temperature-log", help="run the recipe's bath step over this furnace log, as the monitor does")
-    run.add_argument("--gap-limit", default="10 min", help='with --temperature-log: warn about longer gaps ("10 min")')
+    run.add_argument("--gap-limit", help='with --temperature-log: warn about longer gaps (default "10 min")')
     run.add_argument("--lenient", action="store_true", help="skip bad lines of temperature logs (--temperature-log "
                      "and a recipe's log = \"…\") with a warning, as the monitor does; default: the first bad line "
                      "is an error")
+    _add_log_limit_options(run)
     run.set_defaults(handler=_run)
 
     modes = sub.add_parser("modes", help="guided TE/TM modes of an index profile; writes modes.csv")
@@ -861,7 +1073,11 @@ def build_parser() -> argparse.ArgumentParser:
             inv.add_argument("--substrate-index", type=float, help="the substrate index the modes see (default: "
                              "fitted per polarisation)")
         else:
-            inv.set_defaults(method="iwkb", family="auto", index_sigma=None, substrate_index=None)
+            inv.set_defaults(method="iwkb")
+            # accepted only to be refused with the reason (inverse WKB has no family, weights or substrate)
+            inv.add_argument("--family", default="auto", help=argparse.SUPPRESS)
+            inv.add_argument("--index-sigma", type=float, help=argparse.SUPPRESS)
+            inv.add_argument("--substrate-index", type=float, help=argparse.SUPPRESS)
         inv.add_argument("--wavelength", help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: '
                          "the preset's)")
         inv.add_argument("--material", help="preset (BK7) for C∥, C⊥: with TE and TM lists, also writes stress.csv")
@@ -902,13 +1118,18 @@ def build_parser() -> argparse.ArgumentParser:
     mon.add_argument("--follow", action="store_true", help="keep watching the log (Ctrl-C stops)")
     mon.add_argument("--serve", action="store_true", help="serve the live page and /state.json")
     mon.add_argument("--host", default="127.0.0.1", help="address of the live page (default 127.0.0.1)")
-    mon.add_argument("--port", type=int, default=8765, help="port of the live page (0: any free port)")
-    mon.add_argument("--poll", default="1 s", help='how often to look at the log ("1 s")')
+    mon.add_argument("--port", type=_port, default=8765, help="port of the live page (0: any free port)")
+    mon.add_argument("--poll", default="1 s", help='how often to look at the log ("1 s"; 0.05 s to 1 h)')
     mon.add_argument("--gap-limit", default="10 min", help='warn about gaps in the log longer than this ("10 min")')
     mon.add_argument("--exit-after-idle", help='with --follow: stop after this long without new data ("1 h")')
     mon.add_argument("--write-every", default="30 s", help="with --follow: write the result files at most this "
                      'often ("30 s"; ~0.5 s each time for the plots); always after the catch-up and at the end')
     mon.add_argument("--no-plot", action="store_true", help="skip profiles.png and stress_index.png")
+    mon.add_argument("--resume", action="store_true", help="continue from the checkpoint in -o even if the log is not "
+                     "the one it followed (e.g. the old log was rotated while the monitor was stopped)")
+    mon.add_argument("--restart", action="store_true", help="move the checkpoint in -o aside "
+                     "(monitor_checkpoint.npz.old-<UTC time>) and start over from the log")
+    _add_log_limit_options(mon)
     mon.add_argument("-q", "--quiet", action="store_true")
     mon.set_defaults(handler=_monitor)
 
@@ -917,7 +1138,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--setpoint", default="400 degC", help='bath set point ("400 degC")')
     demo.add_argument("--duration", default="24 h", help='process length ("24 h")')
     demo.add_argument("--interval", default="10 s", help='time between log lines ("10 s")')
-    demo.add_argument("--speed", default="3600", help="how many times faster than real time (default 3600)")
+    demo.add_argument("--speed", help="how many times faster than real time (default 3600)")
     demo.add_argument("--instant", action="store_true", help="write the whole log at once")
     demo.add_argument("--seed", type=int, default=1, help="seed of the sensor noise")
     demo.add_argument("-q", "--quiet", action="store_true")
@@ -964,13 +1185,42 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--no-plot", action="store_true", help="skip matano.png")
     mat.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     mat.set_defaults(handler=_matano)
+    for command in sub.choices.values():
+        if any(a.dest == "output" for a in command._actions):
+            command.add_argument("--force", action="store_true", help="replace files in the output directory that "
+                                 "ionex did not write (or that were changed since); never the command's inputs")
     return parser
+
+
+def _warning_channel(quiet: bool):
+    """Python warnings raised by the libraries during a command: one ``warning:`` line on
+    stderr each, like the command's own warnings, and none with -q."""
+    import warnings
+    from contextlib import contextmanager
+
+    @contextmanager
+    def channel():
+        with warnings.catch_warnings():
+            if quiet:
+                warnings.simplefilter("ignore")
+            else:
+                def show(message, category, filename, lineno, file=None, line=None):
+                    print(f"warning: {message}", file=sys.stderr)
+
+                warnings.showwarning = show
+            yield
+
+    return channel()
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    import shlex
+
+    args.invocation = "ionex " + " ".join(shlex.quote(str(a)) for a in (sys.argv[1:] if argv is None else argv))
     try:
-        code = args.handler(args)
+        with _warning_channel(getattr(args, "quiet", False)):
+            code = args.handler(args)
         sys.stdout.flush()  # inside the try: a closed pipe is met here, not at interpreter exit
         return code
     except IonexError as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Grid", "graded_grid", "uniform_grid"]
+__all__ = ["Grid", "graded_cell_count", "graded_grid", "uniform_grid"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +56,22 @@ def uniform_grid(length: float, n_cells: int) -> Grid:
     return Grid(np.linspace(0.0, length, n_cells + 1))
 
 
+def graded_cell_count(
+    length: float,
+    diffusion_length: float,
+    cells_per_efold: float = 43.0,
+    surface_scale: float = 0.12,
+) -> int:
+    """The number of cells graded_grid makes for these arguments (same units), found
+    without building the mesh, so that callers can refuse a mesh too large to allocate."""
+    values = (length, diffusion_length, cells_per_efold, surface_scale)
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError("graded_grid needs finite length, diffusion_length, cells_per_efold, surface_scale > 0, got "
+                         + ", ".join(f"{v:g}" for v in values))
+    a = math.log1p(length / (surface_scale * diffusion_length))
+    return max(int(math.ceil(cells_per_efold * a)), 8)
+
+
 def graded_grid(
     length: float,
     diffusion_length: float,
@@ -77,10 +93,8 @@ def graded_grid(
             for a 12·L_D slab).
         surface_scale: x₀/L_D, the depth below which the mesh stops refining.
     """
-    if not (length > 0 and diffusion_length > 0 and cells_per_efold > 0 and surface_scale > 0):
-        raise ValueError("graded_grid needs length, diffusion_length, cells_per_efold, surface_scale > 0")
+    n = graded_cell_count(length, diffusion_length, cells_per_efold, surface_scale)
     a = math.log1p(length / (surface_scale * diffusion_length))
-    n = max(int(math.ceil(cells_per_efold * a)), 8)
     xi = np.linspace(0.0, 1.0, n + 1)
     faces = length * np.expm1(a * xi) / math.expm1(a)
     faces[-1] = length

@@ -25,6 +25,7 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
     "length": ("[length]", "m", '"0.7 mm"'),
     "time": ("[time]", "s", '"8 h"'),
     "temperature": ("[temperature]", "K", '"420 degC"'),
+    "temperature_rate": ("[temperature] / [time]", "K/s", '"50 K/min"'),
     "diffusivity": ("[length] ** 2 / [time]", "m**2/s", '"1e-15 m^2/s"'),
     "molar_energy": ("[mass] * [length] ** 2 / [time] ** 2 / [substance]", "J/mol", '"110 kJ/mol"'),
     "concentration": ("[substance] / [length] ** 3", "mol/m**3", '"10.9 mol/L"'),
@@ -70,13 +71,8 @@ def to_si(value, kind: str, what: str) -> float:
     if not isinstance(value, str):
         raise UnitError(f"{what}: found {type(value).__name__} {value!r}; expected {_expected(kind, example)}")
     ureg = registry()
-    text = value.strip()
-    try:
-        q = ureg.Quantity(text)
-    except Exception as exc:  # pint raises several unrelated types for bad strings
-        raise UnitError(f"{what}: cannot read {value!r} as a quantity ({exc}); expected {_expected(kind, example)}") from None
-    if not isinstance(q, ureg.Quantity):  # a plain number in a string, e.g. "3"
-        q = ureg.Quantity(float(q), "")
+    magnitude, unit = _split(value, what, _expected(kind, example))
+    q = ureg.Quantity(magnitude, unit)
     if kind == "angle":
         # an angle must say deg or rad: a bare number would be ambiguous
         if q.unitless:
@@ -107,9 +103,10 @@ def to_si(value, kind: str, what: str) -> float:
     return _finite(float(q.to(si_unit).magnitude), what)
 
 
-def _finite(x: float, what: str) -> float:
+def _finite(x: float, what: str, written=None) -> float:
     if not math.isfinite(x):
-        raise UnitError(f"{what}: found a non-finite value {x!r}; expected a finite number")
+        found = f"{written!r}, " if written is not None and str(written) != repr(x) else ""
+        raise UnitError(f"{what}: found {found}a non-finite value {x!r}; expected a finite number")
     return x
 
 
@@ -155,6 +152,61 @@ def format_quantity(value_si: float, si_unit: str, display_unit: str, digits: in
 
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+# The unit part of a value, token by token. pint evaluates the numbers in a unit string
+# with Python integers ("10**10**10" takes minutes), so a unit may hold numbers only as
+# the 1 of "1/Pa" and as small exponents: "m^2", "cm^-3", "m**2", "m²".
+_UNIT_TOKEN = re.compile(
+    r"\s*(?:(?P<exp>(?:\^|\*\*)\s*[-+]?\d{1,2}(?:\.\d{1,3})?(?![\d.]))"
+    r"|(?P<sup>[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"
+    r"|(?P<name>(?:(?![⁰¹²³⁴⁵⁶⁷⁸⁹])[^\W\d]|[°%])+)"
+    r"|(?P<one>1(?![\d.]))"
+    r"|(?P<op>[*/()·]))"
+)
+_MAX_UNIT_CHARS = 80
+
+
+def _safe_unit(unit: str) -> bool:
+    """Whether ``unit`` is names, operators, a leading 1 and small exponents only."""
+    if len(unit) > _MAX_UNIT_CHARS:
+        return False
+    pos, previous = 0, None
+    while pos < len(unit):
+        m = _UNIT_TOKEN.match(unit, pos)
+        if not m or m.end() == pos:
+            return False
+        kind = m.lastgroup
+        token = m.group(kind)
+        if kind == "name" and any(ch.isdigit() for ch in token):
+            return False
+        # an exponent raises a unit name, never a number, a bracket or another exponent
+        if kind in ("exp", "sup") and previous != "name":
+            return False
+        if kind == "one" and previous not in (None, "("):
+            return False
+        previous = token if token in "()" and kind == "op" else kind
+        pos = m.end()
+    return True
+
+
+def _split(value: str, what: str, expected: str) -> tuple[float, str]:
+    """(magnitude, unit text) of a string value, the unit checked by pint without letting
+    it evaluate arithmetic. Raises UnitError naming ``what``, the value and ``expected``."""
+    m = _NUMBER.match(value)
+    if not m:
+        if re.match(r"^\s*[-+]?(nan|inf)", value, re.IGNORECASE):
+            raise UnitError(f"{what}: found {value!r}, a non-finite value; expected {expected}")
+        raise UnitError(f"{what}: cannot read {value!r} as a quantity; expected {expected}")
+    unit = m.group(2)
+    if unit and not _safe_unit(unit):
+        raise UnitError(f"{what}: cannot read the unit {unit!r} of {value!r}; expected {expected}, with unit "
+                        f"names and small whole exponents only (m^2, cm^-3), at most {_MAX_UNIT_CHARS} characters")
+    if unit:
+        try:
+            # the root-unit factor overflows for units such as km^99 km^99: fail here, once
+            registry().Quantity(1.0, unit).to_root_units()
+        except Exception as exc:  # pint raises several unrelated types for bad strings
+            raise UnitError(f"{what}: cannot read the unit {unit!r} of {value!r} ({exc}); expected {expected}") from None
+    return _finite(float(m.group(1)), what, value), unit
 
 
 def split_quantity(value, what: str) -> tuple[float, str]:
@@ -168,16 +220,7 @@ def split_quantity(value, what: str) -> tuple[float, str]:
         raise UnitError(f"{what}: found {value!r}; expected a number or a string with a unit")
     if isinstance(value, (int, float)):
         return _finite(float(value), what), ""
-    m = _NUMBER.match(value)
-    if not m:
-        raise UnitError(f"{what}: found {value!r}; expected a number followed by a unit, e.g. \"1e-15 m^2/s\"")
-    unit = m.group(2)
-    if unit:
-        try:
-            registry().Unit(unit)
-        except Exception as exc:  # pint raises several unrelated types for bad strings
-            raise UnitError(f"{what}: cannot read the unit {unit!r} of {value!r} ({exc})") from None
-    return _finite(float(m.group(1)), what), unit
+    return _split(value, what, 'a number followed by a unit, e.g. "1e-15 m^2/s"')
 
 
 def in_unit(value, unit: str, what: str) -> float:

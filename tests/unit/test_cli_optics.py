@@ -78,7 +78,8 @@ def test_a_guide_below_cut_off_has_zero_modes_and_says_why(tmp_path, capsys):
 @pytest.mark.parametrize(
     "content, args, words",
     [
-        ("depth_um,n_TE\n0,0.9\n10,0.8\n20,0.8\n", [], ["lies below the cover index"]),
+        ("depth_um,n_TE\n0,1.3\n10,1.2\n20,1.2\n", ["--cover", "1.33"], ["--cover: found 1.33",
+                                                                         "below 1.3", "lie below the cover index"]),
         ("depth_um,n\n0,1.5137\n10,1.5137\n", [], ["never rises above the substrate"]),
         ("depth_um,n\n0,1.524\n5,1.52\n10,1.516\n", [], ["has not reached its substrate", "substrate index"]),
         ("depth_um,n\n0,1.524\n10,1.5137\n20,1.5137\n30,1.53\n", [], ["rises again", "not the mirror image"]),

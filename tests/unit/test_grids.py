@@ -122,3 +122,17 @@ def test_grid_arrays_are_read_only():
     for arr in (g.faces, g.centres, g.volumes, g.spacing):
         with pytest.raises(ValueError):
             arr[0] = 5.0
+
+
+@pytest.mark.parametrize("length, l_d, q", [(12e-6, 1e-6, 60.0), (1e-3, 1e-9, 10.0), (5e-6, 5e-6, 1000.0)])
+def test_the_cell_count_is_known_before_the_mesh_is_built(length, l_d, q):
+    from ionex.grids import graded_cell_count
+
+    assert graded_cell_count(length, l_d, q) == graded_grid(length, l_d, q).n_cells
+
+
+def test_a_zero_diffusion_length_is_refused_with_the_values():
+    from ionex.grids import graded_cell_count
+
+    with pytest.raises(ValueError, match=r"got 1e-05, 0, 60, 0.12"):
+        graded_cell_count(1e-5, 0.0, 60.0)

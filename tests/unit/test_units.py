@@ -51,3 +51,39 @@ def test_errors_suggest_the_unit_the_user_meant(value, kind, words):
         to_si(value, kind, "field")
     for w in words:
         assert w in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "value, kind, si",
+    [("420 degC", "temperature", 693.15), ("1e-15 m^2/s", "diffusivity", 1e-15), ("10.9 mol/L", "concentration", 10900.0),
+     ("3 cm^3/mol", "molar_volume", 3e-6), ("-3.3e-12 1/Pa", "inverse_pressure", -3.3e-12),
+     ("0.16 eV", "energy", 0.16 * 1.602176634e-19), ("1.4e28 m^-3", "number_density", 1.4e28),
+     ("70.0963 deg", "angle", 1.2234112284657013), ("0.5", "dimensionless", 0.5), (0.5, "dimensionless", 0.5),
+     ("1 m**2/s", "diffusivity", 1.0), ("1 m² s⁻¹", "diffusivity", 1.0), ("8h", "time", 28800.0)],
+)
+def test_the_documented_forms_of_a_quantity_read(value, kind, si):
+    from ionex.units import to_si
+
+    assert to_si(value, kind, "field") == pytest.approx(si, rel=1e-12)
+
+
+@pytest.mark.parametrize("value", ["10**10**10 m^2/s", "9**9**9 m^2/s", "1 m^99^99^99", "1 10**10**10",
+                                   "1 ((((km^99)^99)^99)^99)", "1 km^99 km^99 km^99 km^99 km^99 km^99"])
+def test_a_power_in_the_unit_is_refused_at_once_not_evaluated(value):
+    import time
+
+    from ionex.units import to_si
+
+    started = time.perf_counter()
+    with pytest.raises(UnitError) as info:
+        to_si(value, "diffusivity", "ions.K.D")
+    assert time.perf_counter() - started < 0.5
+    message = str(info.value)
+    assert message.startswith("ions.K.D: ") and repr(value) in message and "expected" in message, message
+
+
+def test_a_non_finite_value_is_named_as_written():
+    from ionex.units import to_si
+
+    with pytest.raises(UnitError, match=r"found '1e400 h', a non-finite value inf; expected a finite number"):
+        to_si("1e400 h", "time", "duration")

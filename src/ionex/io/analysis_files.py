@@ -13,9 +13,10 @@ import numpy as np
 
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
+from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE
 from ..process.analysis import MIN_PROFILE_POINTS, ArrheniusFit, InterdiffusionEstimate
 from ..units import registry
-from .tables import _check_width, _number, _open_table
+from .tables import _check_width, _fraction, _number, _open_table, is_fraction_column
 from .writers import atomic_path
 
 __all__ = [
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 _TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
-_FRACTION_RANGE = (-0.1, 1.1)  # measured site fractions: [0, 1] plus room for noise
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,15 @@ def read_arrhenius_table(path) -> ArrheniusData:
         t = _number(raw_t, where, tcol) + _TEMPERATURE_COLUMNS[tcol]
         if t <= 0:
             raise RecipeError(f"{where}: {tcol} = {raw_t!r} is at or below absolute zero ({t:.6g} K); expected T > 0 K")
+        if not TEMPERATURE_RANGE[0] <= t <= TEMPERATURE_RANGE[1]:
+            raise RecipeError(f"{where}: {tcol} = {raw_t!r} ({t:.6g} K) is not a temperature of diffusion in glass; "
+                              f"expected {TEMPERATURE_RANGE[0]:g} K to {TEMPERATURE_RANGE[1]:g} K")
         d = _number(fields[i_d], where, "D_m2_s")
         if d <= 0:
             raise RecipeError(f"{where}: D_m2_s = {fields[i_d].strip()!r}; expected a diffusion coefficient > 0 m^2/s")
+        if not DIFFUSION_RANGE[0] <= d <= DIFFUSION_RANGE[1]:
+            raise RecipeError(f"{where}: D_m2_s = {fields[i_d].strip()!r} is not a diffusion coefficient in a solid; "
+                              f"expected {DIFFUSION_RANGE[0]:g} to {DIFFUSION_RANGE[1]:g} m^2/s (check the unit)")
         temps.append(t)
         coefs.append(d)
         if i_e is not None:
@@ -129,10 +135,11 @@ def read_fraction_profile(path, *, column: str | None = None, time: float | None
             raise RecipeError(f"{where_header}: no column {column!r}; the header has {','.join(header)!r}")
         fcol = column
     else:
-        fcols = [h for h in header if h == "frac" or h.startswith("frac_")]
+        fcols = [h for h in header if is_fraction_column(h)]
         if len(fcols) != 1:
-            found = f"several ({', '.join(fcols)}); choose one (--column)" if fcols else "none"
-            raise RecipeError(f"{where_header}: expected one fraction column, frac or frac_<Ion>; found {found}")
+            found = f"several ({', '.join(fcols)}); choose one (--column)" if fcols else f"none in {','.join(header)!r}"
+            raise RecipeError(f"{where_header}: expected one fraction column, frac or frac_<Ion> (e.g. frac_K); "
+                              f"found {found}")
         fcol = fcols[0]
     dcol = depth_cols[0]
     scale = 1.0 if dcol == "depth_m" else 1e-6
@@ -156,12 +163,7 @@ def read_fraction_profile(path, *, column: str | None = None, time: float | None
                 f"{where}: {dcol} = {fields[i_x].strip()!r} does not increase (previous {depth[-1] / scale:.6g}); "
                 "expected depths increasing from the surface, one profile"
             )
-        f = _number(fields[i_f], where, fcol)
-        if not (_FRACTION_RANGE[0] <= f <= _FRACTION_RANGE[1]):
-            raise RecipeError(
-                f"{where}: {fcol} = {fields[i_f].strip()!r} is not a site fraction; expected a value in [0, 1] "
-                "(noise to ±0.1 is accepted; percent must be divided by 100)"
-            )
+        f = _fraction(fields[i_f], where, fcol)
         depth.append(x)
         frac.append(f)
     if i_t is not None and not depth:

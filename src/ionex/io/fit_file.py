@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +52,7 @@ from ..process.fitting import (
 )
 from ..process.recipe import Recipe
 from ..units import UnitError, registry, split_quantity
-from .recipe import _Reader, read_user_file
+from .recipe import _Reader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument
 from .tables import _TIME_COLUMNS, _check_width, _depth_column, _number, _open_table, read_mode_list
 
@@ -185,10 +184,7 @@ def load_fit(path) -> FitSetup:
     path = Path(path)
     text = read_user_file(path, "fit")
     r = _FitReader(text, path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
+    doc = parse_toml(text, path)
     r.table(doc, (), _TOP, {"recipe", "parameter", "dataset"})
     title = doc.get("title", path.stem)
     if not isinstance(title, str):
@@ -217,6 +213,7 @@ def load_fit(path) -> FitSetup:
         if names.count(n) > 1:
             r.fail(("dataset", k, "name"), f"found the name {n!r} twice; expected a distinct name per dataset")
     start_recipe = RecipeBuilder(main, tuple(units.items()))(start)
+    _check_bounds(r, params, units, main, start)
     return FitSetup(path, title, main, params, units, tuple(datasets), tuple(files), tuple(recipes), options, start_recipe)
 
 
@@ -282,11 +279,25 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
             key = "min" if lo < 0 else ("value" if "value" in spec else "log")
             r.fail(f + (key,), f"log = true needs a positive start value and bounds ≥ 0 (in SI); found start "
                                f"{shown(value)}, min {shown(lo)}")
-        if log and lo == 0:
-            lo = -math.inf  # log10(0): unbounded below in the scaled variable
         params.append(FitParameter(path, value, lo, hi, log))
         units[path] = unit
     return tuple(params), units
+
+
+def _check_bounds(r: _FitReader, params, units: dict, main: RecipeDocument, start: dict) -> None:
+    """The fit may take each parameter to its bounds: the recipe must accept it there (a bath
+    fraction of 3, a D of 0 are refused now, not in the middle of the fit)."""
+    build = RecipeBuilder(main, tuple(units.items()))
+    for i, p in enumerate(params):
+        for key, bound in (("min", p.min), ("max", p.max)):
+            if not math.isfinite(bound) or (p.log and bound <= 0.0):  # log10 never reaches 0
+                continue
+            try:
+                build({**start, p.name: bound})
+            except RecipeError as exc:
+                reason = str(exc).split(": ", 1)[-1] if str(exc).startswith(str(main.path)) else str(exc)
+                r.fail(("parameter", i, key), f"found {key} = {_shown(units[p.name])(bound)}, where the recipe does not "
+                                              f"load ({reason}); expected a bound the recipe accepts")
 
 
 def _shown(unit: FieldUnit):

@@ -23,9 +23,26 @@ from ..errors import RecipeError
 from .furnace_log import LogPosition, WarningSummary
 from .writers import atomic_path
 
-__all__ = ["save_checkpoint", "load_checkpoint", "snapshot_to_json", "write_json_atomic", "recipe_fingerprint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "snapshot_to_json", "write_json_atomic", "recipe_fingerprint",
+           "DamagedCheckpoint", "move_aside"]
 
 CHECKPOINT_VERSION = 2  # 2: warnings aggregated, output profiles; 1 (the last 200 warning texts) is still read
+
+
+class DamagedCheckpoint(RecipeError):
+    """A checkpoint that cannot be used: unreadable, torn or edited (the message says how)."""
+
+
+def move_aside(path, why: str) -> Path:
+    """Rename ``path`` to ``<name>.<why>-<UTC time>`` (kept for a post-mortem, never
+    deleted); returns the new path."""
+    from datetime import datetime, timezone
+
+    path = Path(path)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.name}.{why}-{stamp}")
+    os.replace(path, target)
+    return target
 
 
 def recipe_fingerprint(text: str) -> str:
@@ -49,7 +66,8 @@ def save_checkpoint(path, state: dict, position: LogPosition, warnings, fingerpr
     list of texts) to ``path`` atomically."""
     path = Path(path)
     meta = {"version": CHECKPOINT_VERSION, "position": position.to_dict(), "warnings": _summary(warnings).to_list(),
-            "fingerprint": fingerprint, "reached_at": state["reached_at"], "n_cells": state["n_cells"]}
+            "fingerprint": fingerprint, "reached_at": state["reached_at"], "n_cells": state["n_cells"],
+            "n_samples": int(state.get("n_samples", np.size(state["sample_times"])))}
     n = int(state["n_cells"])
 
     def write(fh):
@@ -62,37 +80,107 @@ def save_checkpoint(path, state: dict, position: LogPosition, warnings, fingerpr
     _replace_atomically(path, write)
 
 
+def _read(path: Path):
+    """The arrays and the metadata of a checkpoint, however it is damaged: a
+    DamagedCheckpoint saying what is wrong."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except EOFError:
+        raise DamagedCheckpoint(f"{path}: the monitor checkpoint is empty") from None
+    except Exception as exc:  # noqa: BLE001 - zip, zlib, npy-format and I/O faults all mean the same here
+        size = path.stat().st_size if path.exists() else 0
+        raise DamagedCheckpoint(f"{path}: the monitor checkpoint ({size} bytes) is not a readable .npz archive "
+                                f"({type(exc).__name__}: {exc})") from None
+    missing = [k for k in ("meta", "frac", "sample_times", "sample_temperatures") if k not in arrays]
+    if missing:
+        raise DamagedCheckpoint(f"{path}: the monitor checkpoint lacks {', '.join(missing)}")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise DamagedCheckpoint(f"{path}: the checkpoint's meta is not valid JSON ({exc})") from None
+    return arrays, meta
+
+
+def _check(path: Path, arrays: dict, meta: dict) -> None:
+    """Is the checkpoint consistent with itself? A DamagedCheckpoint naming the first field
+    that is not (found, expected)."""
+    def bad(what):
+        raise DamagedCheckpoint(f"{path}: {what}")
+
+    if not isinstance(meta["reached_at"], (int, float)) or isinstance(meta["reached_at"], bool):
+        bad(f"the checkpoint's reached_at is {meta['reached_at']!r}; expected a time in s (or NaN)")
+    n = meta["n_cells"]
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        bad(f"the checkpoint's n_cells is {n!r}; expected a positive whole number")
+    frac = arrays["frac"]
+    if frac.shape != (n,):
+        bad(f"the checkpoint's frac has shape {frac.shape}; its n_cells says {n} cells")
+    t, T = arrays["sample_times"], arrays["sample_temperatures"]
+    if t.ndim != 1 or T.shape != t.shape:
+        bad(f"the checkpoint has {t.size} sample times and {T.size} sample temperatures; expected as many of each")
+    for name, x in (("frac", frac), ("sample_times", t), ("sample_temperatures", T)):
+        if x.dtype.kind != "f" or not np.all(np.isfinite(x)):
+            bad(f"the checkpoint's {name} holds non-finite or non-float values")
+    if np.any(np.diff(t) <= 0):
+        bad("the checkpoint's sample times do not increase")
+    taken = meta.get("n_samples", t.size)
+    if not isinstance(taken, int) or isinstance(taken, bool) or taken < t.size:
+        bad(f"the checkpoint's n_samples is {taken!r}; expected a whole number ≥ the {t.size} samples it holds")
+    if t.size and np.any(T <= 0):
+        bad("the checkpoint's sample temperatures are not all above 0 K")
+    if "output_times" in arrays:
+        ot, os_ = arrays["output_times"], arrays.get("output_states")
+        if os_ is None or os_.ndim != 2 or os_.shape != (ot.size, n):
+            shape = None if os_ is None else os_.shape
+            bad(f"the checkpoint's output_states has shape {shape}; expected ({ot.size}, {n}) for "
+                f"{ot.size} output times on {n} cells")
+    if not isinstance(meta["position"], dict) or not isinstance(meta["warnings"], list):
+        bad("the checkpoint's position or warnings are not what ionex writes")
+    try:
+        LogPosition.from_dict(meta["position"])
+    except TypeError as exc:
+        bad(f"the checkpoint's log position is unreadable ({exc})")
+
+
 def load_checkpoint(path, fingerprint: str):
     """(state, position, warnings as a WarningSummary) from ``path``, or None when there is
     no checkpoint.
 
     Raises:
-        RecipeError: the checkpoint is unreadable or belongs to another recipe.
+        DamagedCheckpoint: the checkpoint is unreadable, torn or inconsistent (the message
+            says what is wrong).
+        RecipeError: it is of another version or belongs to another recipe.
     """
     path = Path(path)
     if not path.exists():
         return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            state = {"frac": z["frac"].copy(), "sample_times": z["sample_times"].copy(),
-                     "sample_temperatures": z["sample_temperatures"].copy(), "reached_at": meta["reached_at"],
-                     "n_cells": meta["n_cells"]}
-            if "output_times" in z.files:
-                state["output_times"] = z["output_times"].copy()
-                state["output_states"] = z["output_states"].copy()
-    except (OSError, ValueError, KeyError) as exc:
-        raise RecipeError(f"{path}: cannot read the monitor checkpoint ({exc}); delete it to start over") from None
+    arrays, meta = _read(path)
+    for key in ("version", "fingerprint", "reached_at", "n_cells", "position", "warnings"):
+        if key not in meta:
+            raise DamagedCheckpoint(f"{path}: the checkpoint's meta lacks {key!r}")
     if meta.get("version") not in (1, CHECKPOINT_VERSION):
         raise RecipeError(f"{path}: checkpoint version {meta.get('version')!r}; expected {CHECKPOINT_VERSION}")
     if meta.get("fingerprint") != fingerprint:
         raise RecipeError(f"{path}: this checkpoint was written for a different recipe; use another output "
-                          "directory or delete the checkpoint to start over")
+                          "directory, or --restart to move the checkpoint aside and start over")
+    _check(path, arrays, meta)
+    state = {"frac": arrays["frac"].copy(), "sample_times": arrays["sample_times"].copy(),
+             "sample_temperatures": arrays["sample_temperatures"].copy(), "reached_at": float(meta["reached_at"]),
+             "n_cells": meta["n_cells"], "n_samples": meta.get("n_samples")}
+    if "output_times" in arrays:
+        state["output_times"] = arrays["output_times"].copy()
+        state["output_states"] = arrays["output_states"].copy()
     saved = list(meta["warnings"])
-    if all(isinstance(w, str) for w in saved):  # version 1: the texts
-        warnings = WarningSummary.from_texts(saved)
-    else:
-        warnings = WarningSummary(saved)
+    try:
+        if all(isinstance(w, str) for w in saved):  # version 1: the texts
+            warnings = WarningSummary.from_texts(saved)
+        else:
+            warnings = WarningSummary(saved)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise DamagedCheckpoint(f"{path}: the checkpoint's warnings are unreadable ({exc})") from None
     return state, LogPosition.from_dict(meta["position"]), warnings
 
 

@@ -4,8 +4,12 @@ expected); the format is documented in the README ("Nernst–Planck–Poisson re
 
 from __future__ import annotations
 
+import re
+
+from ..errors import RecipeError
 from ..physics.site_energy import FallOff, SiteEnergyDiffusion, SiteEnergyDistribution
-from ..process.experiments import BathStep, CaitStep, ExperimentRecipe, FieldStep, Sample, Species
+from ..process.experiments import (BathStep, CaitStep, ExperimentRecipe, FieldStep, Sample, Species, check_numerics,
+                                  planned_end)
 
 __all__ = ["read_experiment_recipe"]
 
@@ -63,16 +67,20 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
     if not isinstance(raw_steps, list) or not raw_steps:
         r.fail(("step",), "expected one or more [[step]] tables")
     steps = tuple(_step(r, s, k, specs, sample) for k, s in enumerate(raw_steps))
-    outputs = tuple(
-        r.quantity(v, "time", ("output", "times"))
-        for v in r.table(doc.get("output", {}), ("output",), {"times"}).get("times", [])
-    )
+    outputs = _output_times(r, doc.get("output", {}), steps)
     numerics = {}
     for key, value in r.table(doc.get("numerics", {}), ("numerics",), set(_NUMERICS)).items():
-        v = r.quantity(value, _NUMERICS[key], ("numerics", key))
-        if not v > 0:
-            r.fail(("numerics", key), f"found {value!r}; expected a value > 0")
-        numerics[key] = v
+        numerics[key] = r.quantity(value, _NUMERICS[key], ("numerics", key))
+        try:
+            check_numerics(sample, {key: numerics[key]})
+        except ValueError as exc:
+            # the rule is check_numerics'; the value is shown as written
+            message = str(exc).removeprefix(f"{key}: ").removeprefix("numerics: ")
+            r.fail(("numerics", key), re.sub(r"^found [^;]*;", f"found {value!r};", message))
+    try:
+        check_numerics(sample, numerics)
+    except ValueError as exc:
+        r.fail(("numerics",), str(exc).removeprefix("numerics: "))
     try:
         return ExperimentRecipe(
             sample=sample, species=tuple(species), steps=steps, output_times=outputs, numerics=numerics,
@@ -80,6 +88,25 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
         )
     except ValueError as exc:
         r.fail((), str(exc))
+
+
+def _output_times(r, raw, steps) -> tuple:
+    """The [output] times (s), each within the process: 0 to the sum of the step durations,
+    a CAIT that stops at a charge counted at its longest run (as ExperimentRecipe checks)."""
+    f = ("output", "times")
+    values = r.table(raw, ("output",), {"times"}).get("times", [])
+    if not isinstance(values, list):
+        r.fail(f, f"found {values!r}; expected a list of times")
+    end = planned_end(steps)
+    times = []
+    for v in values:
+        t = r.quantity(v, "time", f)
+        if not 0 <= t <= end * (1 + 1e-12):
+            longest = (", a CAIT that stops at its charge counted at its longest run"
+                       if any(isinstance(s, CaitStep) and s.charge is not None for s in steps) else "")
+            r.fail(f, f"found {v!r}; expected a time within the process (0 to {end / 3600:.6g} h{longest})")
+        times.append(t)
+    return tuple(times)
 
 
 def _sample(r, raw) -> Sample:
@@ -93,6 +120,8 @@ def _sample(r, raw) -> Sample:
             relative_permittivity=r.number(raw["relative_permittivity"], f + ("relative_permittivity",)),
             temperature=r.quantity(raw["temperature"], "temperature", f + ("temperature",)),
         )
+    except RecipeError:  # already names the file, line and field
+        raise
     except ValueError as exc:
         r.fail(f, str(exc))
 
@@ -116,8 +145,11 @@ def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
             sed = SiteEnergyDistribution(
                 r.quantity(spec["sed_width"], "energy", f + ("sed_width",)), spec.get("sed_convention", "sigma")
             )
+        except RecipeError:  # already names the file, line and field
+            raise
         except ValueError as exc:
-            r.fail(f + ("sed_width",), str(exc))
+            key = "sed_convention" if "sed_convention" in spec and "convention" in str(exc) else "sed_width"
+            r.fail(f + (key,), str(exc))
     elif "sed_convention" in spec:
         r.fail(f + ("sed_convention",), "a convention needs sed_width")
     if "fall_off" in spec:
@@ -128,6 +160,8 @@ def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
                 relative_width=r.number(spec.get("fall_off_width", 0.1), f + ("fall_off_width",)),
                 form=spec.get("fall_off_form", "smooth"),
             )
+        except RecipeError:  # already names the file, line and field
+            raise
         except ValueError as exc:
             r.fail(f + ("fall_off",), str(exc))
     reference = (
@@ -144,6 +178,8 @@ def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
         if key == "D_bulk":
             return SiteEnergyDiffusion.at_temperature(d, temperature or sample.temperature, e_act, **kw)
         return SiteEnergyDiffusion(prefactor=d, activation_energy=e_act, **kw)
+    except RecipeError:  # already names the file, line and field
+        raise
     except ValueError as exc:
         r.fail(f, str(exc))
 
@@ -211,7 +247,8 @@ def _step(r, raw, k: int, specs: dict, sample: Sample):
             if key not in raw:
                 r.fail(f + (key,), "missing (a cait step needs ion, source_potential, aperture_distance, beam_current)")
         if raw["ion"] not in specs:
-            r.fail(f + ("ion",), f"found {raw['ion']!r}; the recipe declares {', '.join(specs)}")
+            r.fail(f + ("ion",), f"found {raw['ion']!r}; expected one of the species the recipe declares: "
+                                 f"{', '.join(specs)}")
         if ("charge" in raw) == ("duration" in raw):
             r.fail(f, "a cait step stops at a delivered charge or after a duration: give exactly one of charge, duration")
         extra = {}
@@ -227,5 +264,7 @@ def _step(r, raw, k: int, specs: dict, sample: Sample):
             **extra,
             **common,
         )
+    except RecipeError:  # already names the file, line and field
+        raise
     except ValueError as exc:
         r.fail(f, str(exc))

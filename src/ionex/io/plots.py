@@ -13,6 +13,9 @@ from .writers import atomic_path
 __all__ = ["profiles_figure", "stress_index_figure", "plot_profiles", "plot_stress_and_index", "plot_experiment"]
 
 
+MAX_LABELLED_TIMES = 12  # legend entries of profiles.png that fit its height
+
+
 def _new_figure(figsize, pyplot: bool):
     """A constrained-layout Figure: managed by pyplot (shown by plt.show() and in notebooks)
     or free-standing (for files: no backend, no global state)."""
@@ -50,16 +53,20 @@ def profiles_figure(result: Result, *, pyplot: bool = False):
     filled = np.any(result.frac_incoming[:, front] > 1e-3, axis=0)
     reach = result.depth[front][filled].max() if filled.any() else result.depth[front][-1]
     x_max = ureg.Quantity(min(1.3 * reach, half), "m").to("um").magnitude
+    # a legend entry for every one of many times would not fit the figure: label at most
+    # MAX_LABELLED_TIMES of them, evenly spread (the colour runs with time)
+    labelled = set(np.round(np.linspace(0, len(hours) - 1, min(len(hours), MAX_LABELLED_TIMES))).astype(int))
     for i, (h, prof) in enumerate(zip(hours, result.frac_incoming)):
         step = result.recipe.steps[int(result.step_index[i])].name
-        ax.plot(depth_um, prof, color=cmap(i / max(len(hours) - 1, 1)), label=f"{h:.4g} h ({step})")
+        ax.plot(depth_um, prof, color=cmap(i / max(len(hours) - 1, 1)),
+                label=f"{h:.4g} h ({step})" if i in labelled else None)
     ax.set_xlim(0, x_max)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("depth below the surface (µm)")
     ax.set_ylabel(f"site fraction of {result.incoming_ion}⁺")
     ax.set_title(result.recipe.name)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, title="time")
+    ax.legend(fontsize=8, title="time" if len(labelled) == len(hours) else f"time ({len(labelled)} of {len(hours)})")
     return fig
 
 

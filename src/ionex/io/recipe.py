@@ -24,7 +24,7 @@ from ..process.temperature import TemperatureProgram
 from ..units import UnitError, to_si
 from .tables import read_temperature_log, read_interdiffusion_table
 
-__all__ = ["load_recipe", "parse_recipe"]
+__all__ = ["load_recipe", "parse_recipe", "parse_toml", "read_user_file"]
 
 _TOP = {"name", "glass", "ions", "model", "step", "output", "numerics", "stress", "optics", "target"}
 # [target]: one quantity the process monitor predicts the time of, and the kind of its value
@@ -63,16 +63,86 @@ _OUTPUT = {"times"}
 _NUMERICS = {"rtol", "atol", "cells_per_efold", "domain_lengths"}
 
 
+# Deepest nesting of arrays and tables a user file may have: the recipe formats need 6
+# (a temperature program inside a step); deeper input is a mistake or an attack on the
+# recursive code that walks a document.
+MAX_TOML_DEPTH = 32
+
+
 def read_user_file(path, what: str) -> str:
-    """The UTF-8 text of a user's ``what`` file ("recipe", "fit", …), or a RecipeError
-    naming it and saying why it cannot be read."""
+    """The UTF-8 text of a user's ``what`` file ("recipe", "fit", …), without a leading
+    byte-order mark, or a RecipeError naming it and saying why it cannot be read."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such {what} file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"{path}: cannot read the {what} file ({exc})") from None
+
+
+def parse_toml(text: str, path) -> dict:
+    """The TOML document of ``text`` (a leading byte-order mark is ignored), or a
+    RecipeError naming ``path`` (and the line, where known) for invalid TOML or arrays and
+    tables nested deeper than MAX_TOML_DEPTH."""
+    text = text.removeprefix("\ufeff")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"{path}: not valid TOML: {exc}; expected TOML syntax (key = value, text in quotes, "
+                          "[section] headers)") from None
+    except RecursionError:
+        doc = None
+    where = _too_deep(doc) if doc is not None else ()
+    if doc is None or where:
+        line = _deep_line(text)
+        at = f"{path}, line {line}" if line else f"{path}"
+        if where:
+            field = f"{_dotted(where[:3])}{'…' if len(where) > 3 else ''}: "
+        else:
+            key = re.match(r"\s*([^=\[{]+?)\s*=", text.splitlines()[line - 1]) if line else None
+            field = f"{key.group(1)}: " if key else ""
+        raise RecipeError(f"{at}: {field}found arrays or tables nested more than {MAX_TOML_DEPTH} levels deep; "
+                          f"expected at most {MAX_TOML_DEPTH} levels")
+    return doc
+
+
+def _too_deep(doc: dict) -> tuple:
+    """The path of the first value nested deeper than MAX_TOML_DEPTH, or () (iterative: the
+    document may be too deep for recursion)."""
+    stack = [(doc, ())]
+    while stack:
+        node, where = stack.pop()
+        if len(where) > MAX_TOML_DEPTH:
+            return where
+        if isinstance(node, dict):
+            stack.extend((v, where + (k,)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, where + (i,)) for i, v in enumerate(node))
+    return ()
+
+
+def _deep_line(text: str) -> int | None:
+    """Best-effort 1-based line where the brackets of ``text`` (outside simple strings)
+    open more than MAX_TOML_DEPTH deep."""
+    depth, quote = 0, None
+    for n, line in enumerate(text.splitlines(), 1):
+        for ch in line:
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch in "[{":
+                depth += 1
+                if depth > MAX_TOML_DEPTH:
+                    return n
+            elif ch in "]}":
+                depth = max(depth - 1, 0)
+        if quote == "'":
+            quote = None
+    return None
 
 
 def load_recipe(path, *, lenient_logs: bool = False, warnings: list | None = None):
@@ -94,7 +164,7 @@ def parse_recipe(text: str, path="<recipe>", *, lenient_logs: bool = False, warn
 
 class _Reader:
     def __init__(self, text: str, path: Path, *, lenient_logs: bool = False, warnings: list | None = None):
-        self.text = text
+        self.text = text = text.removeprefix("\ufeff")
         self.path = path
         self.lines = text.splitlines()
         self.lenient_logs = lenient_logs
@@ -130,10 +200,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ parts
     def recipe(self) -> Recipe:
-        try:
-            doc = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            raise RecipeError(f"{self.path}: not valid TOML: {exc}") from None
+        doc = parse_toml(self.text, self.path)
         model = doc.get("model", {})
         kind = model.get("kind", "interdiffusion") if isinstance(model, dict) else "interdiffusion"
         if kind == "nernst-planck-poisson":
@@ -263,6 +330,8 @@ class _Reader:
                             else None
                         ),
                     )
+                except RecipeError:  # already names the file, line and field
+                    raise
                 except ValueError as exc:
                     self.fail(g, str(exc))
             else:
@@ -374,9 +443,12 @@ class _Reader:
             times.append(self.quantity(pair[0], "time", g))
             temps.append(self.quantity(pair[1], "temperature", g))
         if not times or times[0] != 0.0:
-            self.fail(f + ("program",), "expected the first point at time 0")
-        if any(b <= a for a, b in zip(times, times[1:])):
-            self.fail(f + ("program",), "expected strictly increasing times")
+            found = f"found the first point at {pts[0][0]!r}; " if times else "found no points; "
+            self.fail(f + ("program",), found + "expected the first point at time 0")
+        for i, (a, b) in enumerate(zip(times, times[1:])):
+            if b <= a:
+                self.fail(f + ("program", i + 1), f"found {pts[i + 1][0]!r} after {pts[i][0]!r}; "
+                          "expected strictly increasing times")
         if any(T <= 0 for T in temps):
             self.fail(f + ("program",), "expected temperatures above absolute zero")
         return TemperatureProgram(tuple(times), tuple(temps), source="program"), (times[-1] if len(times) > 1 else None)
@@ -518,10 +590,11 @@ class _Reader:
         raw = self.table(raw, f, _NUMERICS)
         kw = {}
         for key, value in raw.items():
-            v = self.number(value, f + (key,))
-            if v <= 0:
-                self.fail(f + (key,), f"found {value!r}; expected a number > 0")
-            kw[key] = v
+            kw[key] = self.number(value, f + (key,))
+            try:
+                Numerics(**{key: kw[key]})
+            except ValueError as exc:
+                self.fail(f + (key,), str(exc).removeprefix(f"{key}: "))
         return Numerics(**kw)
 
     def resolve(self, value, f) -> Path:

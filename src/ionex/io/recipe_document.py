@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Mapping
 from copy import deepcopy
 from pathlib import Path
@@ -25,7 +24,7 @@ import tomli_w
 
 from ..errors import RecipeError
 from ..units import UnitError, split_quantity
-from .recipe import parse_recipe, read_user_file
+from .recipe import parse_recipe, parse_toml, read_user_file
 
 __all__ = ["RecipeDocument", "parse_path"]
 
@@ -79,10 +78,7 @@ class RecipeDocument:
 
     def __init__(self, text: str, path="<recipe>"):
         self.path = Path(path)
-        try:
-            self.document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise RecipeError(f"{self.path}: not valid TOML ({exc})") from None
+        self.document = parse_toml(text, self.path)
         self.text = text
 
     @classmethod

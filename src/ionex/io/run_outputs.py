@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..process.result import Result
+from .output_set import writing
 from .plots import plot_profiles, plot_stress_and_index, profiles_figure, stress_index_figure
 from .writers import write_modes_csv, write_netcdf, write_profiles_csv
 
@@ -24,13 +25,24 @@ def _has_stress_or_index(result: Result) -> bool:
     return p is not None and (p.stress is not None or p.n0 is not None)
 
 
-def write_run_outputs(result: Result, directory, *, plot: bool = True) -> list[Path]:
+def write_run_outputs(result: Result, directory, *, plot: bool = True, command: str = "run",
+                      force: bool = False) -> list[Path]:
     """Write what ``ionex run`` writes for ``result`` into ``directory`` (created if
-    missing), each file atomically: profiles.csv, result.nc, modes.csv (with guided modes),
+    missing) as one output set (io.output_set: staged, renamed, then recorded in the
+    manifest as ``command``'s): profiles.csv, result.nc, modes.csv (with guided modes),
     profiles.png and stress_index.png (with [stress] or [optics]; both skipped when
-    ``plot`` is false). Returns the paths in that order."""
+    ``plot`` is false). Returns the paths in that order.
+
+    Raises:
+        IonexError: a file of those names that ionex did not write is there (and not ``force``).
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    with writing(directory, command, force=force):
+        return _write(result, directory, plot)
+
+
+def _write(result: Result, directory: Path, plot: bool) -> list[Path]:
     written = [write_profiles_csv(result, directory / "profiles.csv"), write_netcdf(result, directory / "result.nc")]
     props = result.properties
     if props is not None and props.modes is not None:

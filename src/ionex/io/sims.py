@@ -14,6 +14,7 @@ File format (CSV, UTF-8)::
 * one column per isotope, named mass number + element symbol (``7Li``, ``85Rb``, ``133Cs``),
   optionally prefixed ``counts_`` (``counts_7Li``); counts are non-negative numbers
   (Poisson-corrected counts need not be integers);
+* at least one count somewhere (a file of zeros is an export without data);
 * blank lines are skipped. Errors are RecipeError naming the file and line, what was found
   and what was expected.
 
@@ -71,7 +72,8 @@ class SimsProfile:
     source: str
 
 
-def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object] | None = None) -> SimsProfile:
+def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object] | None = None,
+                      elements=None) -> SimsProfile:
     """Read a ToF-SIMS depth profile and normalise it (Gunawan et al. (2026) eq. 1; format in the module docstring).
 
     Args:
@@ -81,6 +83,7 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
             Every isotope column of the file must belong to one species, and a species must
             find all its isotopes or none (a species with none is left out: Cs before the
             2nd CAIT). None: group the isotope columns by element (7Li, 6Li → "Li").
+        elements: the element symbols the profile may hold (a recipe's species), or None for any.
     Returns: a SimsProfile.
     """
     path = Path(path)
@@ -115,6 +118,15 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
         isotopes[isotope] = index
     if not isotopes:
         raise RecipeError(f"{where_header}: header {','.join(header)!r} has no isotope column; expected e.g. 6Li,7Li,85Rb")
+    if elements is not None:
+        allowed = set(elements)
+        foreign = [header[i] for iso, i in isotopes.items() if _ISOTOPE.match(iso).group(2) not in allowed]
+        if foreign:
+            element = _ISOTOPE.match(foreign[0]).group(2)
+            raise RecipeError(
+                f"{where_header}: column {foreign[0]} is an isotope of {element}, which is not a species of the recipe; "
+                f"expected isotopes of {', '.join(sorted(allowed))} only"
+            )
     groups = _group(isotopes, species, where_header)
 
     i_time = header.index(time_cols[0])
@@ -145,6 +157,9 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
     summed = {s: np.sum([count_arrays[i] for i in isos], axis=0) for s, isos in groups.items()}
     total = np.sum(list(summed.values()), axis=0)
     valid = total > 0
+    if not valid.any():
+        raise RecipeError(f"{path}: every count of every isotope is zero; expected a depth profile with counts "
+                          "(an export without data?)")
     fractions = {}
     for s, value in summed.items():
         frac = np.full(total.shape, np.nan)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -36,9 +35,9 @@ import tomli_w
 
 from ..errors import RecipeError
 from ..process.recipe import Recipe
-from ..process.sweep import Sweep, SweepMetrics, grid_points, sample_points
+from ..process.sweep import MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_points
 from ..units import UnitError, in_unit
-from .recipe import _Reader, read_user_file
+from .recipe import _Reader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .writers import atomic_path, write_netcdf_dataset
 
@@ -51,7 +50,6 @@ _RANGE = {"start", "stop", "num", "scale"}
 _DESIGN = {"kind", "samples", "seed"}
 _METRICS = {"depth_at", "times", "profiles", "profile_points"}
 _KINDS = ("grid", "random", "latin-hypercube")
-MAX_RUNS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -94,10 +92,7 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     """Parse sweep TOML ``text``; ``path`` names it and resolves the recipe path."""
     path = Path(path)
     r = _Reader(text, path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
+    doc = parse_toml(text, path)
     r.table(doc, (), _TOP, {"recipe", "parameter"})
     original, document, recipe_path, base = _recipe(r, doc["recipe"])
 
@@ -130,14 +125,19 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
         scales.append(bounds[2] if bounds else None)
         choices.append(None if bounds else values)
     # bad values fail here, not on the workers: every parameter at both ends of its values
+    # (the process lengths there bound the longest run: durations add up)
+    longest = base.total_time
     for i, name in enumerate(names):
         ends = (min(axes[i]), max(axes[i])) if axes[i] is not None else (lows[i], highs[i])
+        extension = 0.0
         for v in ends:
             try:
-                build_recipe(document, {name: v})
+                built = build_recipe(document, {name: v})
             except RecipeError as exc:
                 r.fail(("parameter", i), f"{name} = {v:g} {units[i]}".rstrip() + " makes an invalid recipe: "
                        f"{_unlocated(str(exc))}")
+            extension = max(extension, built.total_time - base.total_time)
+        longest += extension
 
     if grid:
         n_runs = math.prod(len(a) for a in axes)
@@ -155,6 +155,10 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
         design_attrs = {"design_kind": kind, "design_samples": samples, "design_seed": seed}
 
     metrics, labels = _metrics(r, doc.get("metrics", {}))
+    for t, label in zip(metrics.times, labels):
+        if t > longest * (1 + 1e-12):
+            r.fail(("metrics", "times"), f"found {label!r}; expected a time within the process of some run "
+                   f"(0 to {longest / 3600:.6g} h, the longest)")
     attrs = {
         "sweep_file": str(path),
         "sweep_text": text,
@@ -241,6 +245,9 @@ def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, e
             r.fail(g, f"start and stop are both {start:g}; expected a range to draw from")
         return name, unit, None, (min(start, stop), max(start, stop), scale)
     num = _integer(r, rng["num"], g + ("num",), 1)
+    if num > MAX_RUNS:
+        # refused before the values are allocated: no grid may have more runs than this
+        r.fail(g + ("num",), f"found {num}; expected at most {MAX_RUNS} (the most runs a sweep may have)")
     if num > 1 and start == stop:
         r.fail(g, f"start and stop are both {start:g}; expected different ends for num = {num}")
     values = list(np.geomspace(start, stop, num) if scale == "log" else np.linspace(start, stop, num))
@@ -435,9 +442,9 @@ def parameter_words(path: str, recipe_text: str = "") -> str:
 def _is_bath(recipe_text: str, n: int) -> bool:
     """Whether step n (1-based) of the recipe text holds a bath (not an anneal)."""
     try:
-        steps = tomllib.loads(recipe_text).get("step", [])
+        steps = parse_toml(recipe_text, "<recipe>").get("step", [])
         bath = steps[n - 1].get("bath", "none")
-    except (tomllib.TOMLDecodeError, IndexError, AttributeError, TypeError):
+    except (RecipeError, IndexError, AttributeError, TypeError):
         return False
     return bath != "none"
 

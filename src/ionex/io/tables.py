@@ -4,7 +4,10 @@ interdiffusion coefficients. Errors name the file and line, what was found and e
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,30 +31,56 @@ DEPTH_COLUMNS = {"depth_m": 1.0, "depth_um": 1e-6, "depth_nm": 1e-9}  # column �
 _TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
 
 
-def _rows(path: Path):
-    """Yield (line number, fields) of the non-blank, non-comment lines of a CSV file."""
+MAX_TABLE_BYTES = 50_000_000  # ~1.5 million rows of three numbers; larger tables are refused, not read for minutes
+
+
+def _read_text(path: Path) -> str:
+    """The text of a CSV table, refused beyond MAX_TABLE_BYTES before it is read."""
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            text = fh.read()
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read the file ({exc.strerror})") from None
+    if size > MAX_TABLE_BYTES:
+        raise RecipeError(f"{path}: the file has {size / 1e6:.3g} MB; expected a table of at most "
+                          f"{MAX_TABLE_BYTES / 1e6:.3g} MB (keep every n-th row: a profile needs no more than "
+                          "a few thousand points)")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: spreadsheets start with a byte-order mark
+            return fh.read()
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"{path}: cannot read the file ({exc})") from None
+
+
+def _rows(path: Path, text: str | None = None):
+    """Yield (line number, fields) of the non-blank, non-comment lines of a CSV file (of
+    ``text`` when it was read already)."""
+    if text is None:
+        text = _read_text(path)
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        yield number, next(csv.reader([line]))
+        # the csv module only for quoted fields: a plain split is several times faster
+        yield number, (next(csv.reader([line])) if '"' in line else line.split(","))
 
 
-def _open_table(path: Path, expected: str):
+def _open_table(path: Path, expected: str, text: str | None = None):
     """(header line number, stripped header fields, iterator over the data rows)."""
-    rows = _rows(path)
+    rows = _rows(path, text)
     try:
         header_line, header = next(rows)
     except StopIteration:
         raise RecipeError(f"{path}: the file is empty; expected {expected}") from None
     return header_line, [h.strip() for h in header], rows
+
+
+def read_header(path) -> list[str]:
+    """The stripped header fields of a CSV table (the first line that is not a comment)."""
+    return _open_table(Path(path), "a header line and data lines")[1]
 
 
 def _check_width(fields: list, header: list, where: str) -> None:
@@ -88,7 +117,7 @@ def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
     """
     path = Path(path)
     header_line, header, rows = _open_table(path, "a header frac,D_m2_s and data lines")
-    fcols = [h for h in header if h == "frac" or h.startswith("frac_")]
+    fcols = [h for h in header if is_fraction_column(h)]
     if len(fcols) != 1 or "D_m2_s" not in header:
         raise RecipeError(f"{path}, line {header_line}: header {','.join(header)!r}; expected columns frac and D_m2_s")
     i_f, i_d = header.index(fcols[0]), header.index("D_m2_s")
@@ -96,7 +125,7 @@ def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
     for number, fields in rows:
         _check_width(fields, header, f"{path}, line {number}")
         where = f"{path}, line {number}"
-        fr.append(_number(fields[i_f], where, fcols[0]))
+        fr.append(_fraction(fields[i_f], where, fcols[0]))
         co.append(_number(fields[i_d], where, "D_m2_s"))
     if len(fr) < 2:
         raise RecipeError(f"{path}: expected at least two rows of (frac, D_m2_s)")
@@ -104,13 +133,55 @@ def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
     return [fr[i] for i in order], [co[i] for i in order]
 
 
+FRACTION_RANGE = (-0.1, 1.1)  # measured site fractions: [0, 1] plus room for noise
+INDEX_RANGE = (1.0, 5.0)  # refractive indices of glass and its modes: above vacuum, below any glass
+INDEX_COLUMNS = ("n", "n_0", "n_TE", "n_TM", "effective_index")
+MAX_DEPTH = 1.0  # m: no plate is a metre thick; larger depths are a unit mistake
+
+
+def is_fraction_column(name: str) -> bool:
+    """True for a site-fraction column: ``frac`` or ``frac_<Ion>``."""
+    return name == "frac" or name.startswith("frac_")
+
+
 def _number(text: str, where: str, column: str) -> float:
+    """The finite number in a cell of ``column``. Wherever a table holds one, a site fraction
+    (``frac``, ``frac_<Ion>``) must lie in FRACTION_RANGE and a refractive index
+    (INDEX_COLUMNS) in INDEX_RANGE."""
     try:
         value = float(text)
     except ValueError:
         raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a number; expected a number") from None
     if not math.isfinite(value):
         raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a finite number; expected a number")
+    if is_fraction_column(column):
+        _check_fraction(value, text, where, column)
+    elif column in INDEX_COLUMNS and not INDEX_RANGE[0] <= value < INDEX_RANGE[1]:
+        raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a refractive index of glass; expected a number "
+                          f"≥ {INDEX_RANGE[0]:g} and below {INDEX_RANGE[1]:g}")
+    return value
+
+
+def _depth(text: str, where: str, column: str, scale: float) -> float:
+    """A depth cell of ``column`` in m (``scale`` m per unit): ≥ 0 and below MAX_DEPTH."""
+    value = _number(text, where, column) * scale
+    if not 0.0 <= value < MAX_DEPTH:
+        raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a depth in the glass; expected a depth ≥ 0 "
+                          f"and below {MAX_DEPTH:g} m (check the unit of the column)")
+    return value
+
+
+def _fraction(text: str, where: str, column: str) -> float:
+    """The site fraction in a cell of ``column`` (whatever its name), within FRACTION_RANGE."""
+    return _check_fraction(_number(text, where, column), text, where, column)
+
+
+def _check_fraction(value: float, text: str, where: str, column: str) -> float:
+    if not FRACTION_RANGE[0] <= value <= FRACTION_RANGE[1]:
+        raise RecipeError(
+            f"{where}: {column} = {text.strip()!r} is not a site fraction (outside [{FRACTION_RANGE[0]:g}, "
+            f"{FRACTION_RANGE[1]:g}]); expected a value in [0, 1], noise to ±0.1 accepted (percent? divide by 100)"
+        )
     return value
 
 
@@ -152,6 +223,71 @@ def _depth_column(header: list, path: Path, line: int) -> tuple[int, float, str]
     return header.index(found[0]), DEPTH_COLUMNS[found[0]], found[0]
 
 
+def _choose_time(path: Path, times: tuple, time: float | None) -> float | None:
+    """The time (s) of ``times`` (a file's, in file order; empty without a time column)
+    that ``time`` asks for; the last when None."""
+    if times:
+        if time is None:
+            return times[-1]
+        match = [t for t in times if abs(t - time) <= 1e-9 * max(abs(time), 1.0) + 1e-6]
+        if not match:
+            listed = ", ".join(f"{t / 3600:.6g}" for t in times)
+            raise RecipeError(f"{path}: no profile at {time / 3600:.6g} h; the file holds the times {listed} h")
+        return match[0]
+    if time is not None:
+        raise RecipeError(f"{path}: the file has no time column ({', '.join(_TIME_COLUMNS)}), so a time (--time) cannot "
+                          "be chosen; expected no --time for a file of one profile")
+    return None
+
+
+def _index_profile_at_once(path, text, header_line, header, time, index_cols, index_column, frac_col, scale):
+    """read_index_profile of an all-numeric table by numpy's parser (large tables in a
+    fraction of the time), or None when any cell or row breaks a rule: then the reader goes
+    line by line and names the first fault."""
+    try:
+        with warnings.catch_warnings():  # a header without data lines: the line-by-line reader says so
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.loadtxt(io.StringIO(text), delimiter=",", comments="#", skiprows=header_line, ndmin=2)
+    except ValueError:
+        return None
+    if values.shape[0] == 0 or values.shape[1] != len(header) or not np.isfinite(values).all():
+        return None
+    column = {name: values[:, k] for k, name in enumerate(header)}
+    for name, v in column.items():
+        if is_fraction_column(name) and not ((v >= FRACTION_RANGE[0]) & (v <= FRACTION_RANGE[1])).all():
+            return None
+        if name in INDEX_COLUMNS and not ((v >= INDEX_RANGE[0]) & (v < INDEX_RANGE[1])).all():
+            return None
+    i_x, _, x_name = _depth_column(header, path, header_line)
+    depth = column[x_name] * scale
+    if not ((depth >= 0) & (depth < MAX_DEPTH)).all():
+        return None
+    time_cols = [h for h in header if h in _TIME_COLUMNS]
+    times: tuple = ()
+    rows = np.ones(depth.size, dtype=bool)
+    if time_cols:
+        t = column[time_cols[0]] * _TIME_COLUMNS[time_cols[0]]
+        _, first = np.unique(t, return_index=True)
+        times = tuple(float(t[k]) for k in np.sort(first))
+    chosen = _choose_time(path, times, time)
+    if time_cols:
+        rows = t == chosen
+    x = depth[rows]
+    if x.size < 2 or np.any(np.diff(x) <= 0):
+        return None
+    profiles = {pol: (x, column[name][rows]) for pol, name in index_cols.items()}
+    return IndexProfileTable(
+        path=path,
+        profiles=profiles,
+        fraction=(x, column[frac_col][rows]) if frac_col else None,
+        fraction_column=frac_col,
+        stress=column["stress_Pa"][rows] if "stress_Pa" in column else None,
+        time=chosen,
+        times=times,
+        index_column=index_column,
+    )
+
+
 def read_index_profile(path, *, time: float | None = None, column: str | None = None) -> IndexProfileTable:
     """Read an index profile: the `profiles.csv` of `ionex run` (one time of several, with
     n_TE/n_TM or a fraction column), the `profile.csv` of `ionex invert` (rows per
@@ -166,7 +302,8 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
     is the incoming ion in `ionex run`'s files). Depths must increase within a profile.
     """
     path = Path(path)
-    header_line, header, rows = _open_table(path, "a header such as depth_um,n_TE,n_TM and data lines")
+    text = _read_text(path)
+    header_line, header, rows = _open_table(path, "a header such as depth_um,n_TE,n_TM and data lines", text)
     where_header = f"{path}, line {header_line}"
     i_x, scale, _ = _depth_column(header, path, header_line)
     time_cols = [h for h in header if h in _TIME_COLUMNS]
@@ -187,7 +324,7 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
         index_cols, index_column = {"TE": name, "TM": name}, name
     else:
         index_cols, index_column = {}, None
-    fractions = [h for h in header if h.startswith("frac_") or h == "frac"]
+    fractions = [h for h in header if is_fraction_column(h)]
     if column is not None:
         if column not in fractions:
             raise RecipeError(f"{where_header}: no fraction column {column!r}; the header has {', '.join(fractions) or 'none'}")
@@ -199,12 +336,16 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
         )
     frac_col = fractions[0] if fractions else None
     i_stress = header.index("stress_Pa") if "stress_Pa" in header else None
+    if not long_format:
+        fast = _index_profile_at_once(path, text, header_line, header, time, index_cols, index_column, frac_col, scale)
+        if fast is not None:
+            return fast
     blocks: dict = {}  # time → rows of (line, depth, {pol: n}, frac, stress)
     for number, fields in rows:
         where = f"{path}, line {number}"
         _check_width(fields, header, where)
         t = _number(fields[i_t], where, time_cols[0]) * t_scale if i_t is not None else None
-        x = _number(fields[i_x], where, header[i_x]) * scale
+        x = _depth(fields[i_x], where, header[i_x], scale)
         if long_format:
             pol = fields[header.index("polarisation")].strip()
             if pol not in ("TE", "TM"):
@@ -212,24 +353,13 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
             values = {pol: _number(fields[header.index("n")], where, "n")}
         else:
             values = {pol: _number(fields[header.index(name)], where, name) for pol, name in index_cols.items()}
-        f = _number(fields[header.index(frac_col)], where, frac_col) if frac_col else None
+        f = _fraction(fields[header.index(frac_col)], where, frac_col) if frac_col else None
         sig = _number(fields[i_stress], where, "stress_Pa") if i_stress is not None else None
         blocks.setdefault(t, []).append((number, x, values, f, sig))
     if not blocks:
         raise RecipeError(f"{path}: the file has a header but no data lines")
     times = tuple(t for t in blocks if t is not None)
-    chosen = None
-    if times:
-        if time is None:
-            chosen = times[-1]
-        else:
-            match = [t for t in times if abs(t - time) <= 1e-9 * max(abs(time), 1.0) + 1e-6]
-            if not match:
-                listed = ", ".join(f"{t / 3600:.6g}" for t in times)
-                raise RecipeError(f"{path}: no profile at {time / 3600:.6g} h; the file holds the times {listed} h")
-            chosen = match[0]
-    elif time is not None:
-        raise RecipeError(f"{path}: the file has no time column ({', '.join(_TIME_COLUMNS)}), so a time cannot be chosen")
+    chosen = _choose_time(path, times, time)
     block = blocks[chosen]
     series: dict = {}
     for number, x, values, f, sig in block:
@@ -318,9 +448,6 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
                 raise RecipeError(f"{where}: {exc}") from None
         else:
             value = _number(fields[header.index("effective_index")], where, "effective_index")
-            if not 1.0 < value < 5.0:  # a guided mode lies above a cover index ≥ 1; no glass reaches 5
-                raise RecipeError(f"{where}: effective_index = {value!r} is not the index of a guided mode in glass; "
-                                  "expected a number between 1 and 5")
         if int(order) in got.setdefault(pol, {}):
             if "polarisation" not in header:
                 raise RecipeError(

@@ -1,7 +1,9 @@
 """Write a Result: long-format CSV of profiles and a self-describing netCDF file.
 
 Files are written to a temporary name beside the target and renamed into place, so an
-interrupted run never leaves a half-written file or destroys the previous one.
+interrupted run never leaves a half-written file or destroys the previous one. Inside an
+OutputSet (io.output_set) the renames wait for the set's commit, which records the files in
+the folder's manifest.
 """
 
 from __future__ import annotations
@@ -14,15 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..process.result import Result
+from .output_set import file_mode, staging_for
 
 __all__ = ["atomic_path", "write_profiles_csv", "write_modes_csv", "write_netcdf", "write_netcdf_dataset", "write_experiment_csvs"]
-
-
-def _file_mode() -> int:
-    """The permissions a plain open() would give a new file: 0o666 less the process umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 @contextmanager
@@ -30,13 +26,19 @@ def atomic_path(target):
     """Yield a temporary path next to ``target``; on success rename it onto ``target``.
 
     The file gets the permissions the user's umask gives any new file (mkstemp's private
-    0600 would hide results from colleagues on a shared drive)."""
+    0600 would hide results from colleagues on a shared drive). Inside an OutputSet of
+    the target's folder the rename waits for the set's commit."""
     target = Path(target)
+    outputs = staging_for(target)
+    if outputs is not None:
+        with outputs.temporary(target) as tmp:
+            yield tmp
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, _file_mode())
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

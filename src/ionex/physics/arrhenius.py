@@ -9,6 +9,12 @@ import numpy as np
 
 from ..constants import GAS_CONSTANT
 
+# physical ranges of measured diffusion data: D of ions in solids lies far inside (self-
+# diffusion in liquids is ~1e-9 m²/s); beyond them a value is a unit or typing mistake, and
+# exp() of the fit would overflow
+DIFFUSION_RANGE = (1e-40, 1.0)  # m²/s
+TEMPERATURE_RANGE = (100.0, 3000.0)  # K: every glass is molten above 3000 K
+
 
 @dataclass(frozen=True)
 class ArrheniusLaw:

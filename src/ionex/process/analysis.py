@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import GAS_CONSTANT
-from ..physics.arrhenius import ArrheniusLaw, arrhenius
+from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE, ArrheniusLaw, arrhenius
 from ..physics.interdiffusion import TabulatedInterdiffusion
 from ..physics.stress import kohlrausch_factor
 
@@ -65,6 +65,13 @@ def _positive(a: np.ndarray, name: str, unit: str) -> None:
     if bad.size:
         i = int(bad[0])
         raise ValueError(f"{name}[{i}] = {a[i]!r} {unit}; expected a value > 0")
+
+
+def _within(a: np.ndarray, bounds: tuple, name: str, unit: str) -> None:
+    bad = np.nonzero((a < bounds[0]) | (a > bounds[1]))[0]
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] = {float(a[i])!r} {unit}; expected a value in [{bounds[0]:g}, {bounds[1]:g}] {unit}")
 
 
 # --------------------------------------------------------------------------- Arrhenius
@@ -159,6 +166,8 @@ def fit_arrhenius(temperature, coefficient, coefficient_err=None, *, method: str
         )
     _positive(t, "temperature", "K")
     _positive(d, "D", "m^2/s")
+    _within(t, TEMPERATURE_RANGE, "temperature", "K")
+    _within(d, DIFFUSION_RANGE, "D", "m^2/s")
     if s is not None:
         _positive(s, "D_err", "m^2/s")
     x = 1.0 / t
@@ -611,6 +620,9 @@ def _interdiffusion_from_profile(
     if bad.size:
         i = int(bad[0]) + 1
         raise ValueError(f"depth[{i}] = {x[i]!r} m does not increase; expected depths increasing from the surface")
+    if np.ptp(y) == 0:
+        raise ValueError(f"every fraction is {float(y[0])!r}; expected a profile that changes with depth (no exchange is "
+                         "visible)")
     if smoothing is not None and not (math.isfinite(smoothing) and smoothing >= 0):
         raise ValueError(f"smoothing λ = {smoothing!r}; expected None (automatic) or a number ≥ 0")
     if not (0 <= end_margin < 0.5 and max_relative_error > 0 and n_points >= 2 and n_bootstrap >= 0):

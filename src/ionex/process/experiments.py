@@ -64,7 +64,10 @@ __all__ = [
     "Sample",
     "Species",
     "StepEnd",
+    "check_numerics",
     "experiment_grid",
+    "mesh_cell_count",
+    "planned_end",
     "run_experiments",
     "run_recipe",
 ]
@@ -440,16 +443,91 @@ class ExperimentResult:
 # --------------------------------------------------------------------------- mesh
 
 
+# Sane ranges of the numerics of run_experiments. Tolerances: looser than 0.1 leaves the
+# step control's error estimate meaningless, tighter than 1e-10 (rtol) or 1e-14 (atol, on
+# fractions ≤ 1) asks for less than the round-off. Mesh: a cell growth factor above 1.5
+# loses the second-order accuracy of the non-uniform mesh; cells below 0.1 pm resolve
+# nothing physical (the space-charge layer is ~0.03 nm); a cell wider than a tenth of the
+# sample leaves fewer than ten cells in it.
+NPP_TOLERANCES = {
+    "rtol": (1e-10, 0.1, "a relative tolerance"),
+    "atol": (1e-14, 0.01, "an absolute tolerance on the fractions"),
+    "cait_atol": (1e-14, 0.01, "an absolute tolerance on the fractions"),
+}
+MAX_GROWTH = 1.5
+MIN_CELL = 1e-13  # m
+CELLS_ACROSS = 10  # the finest and zone cells: at most thickness / CELLS_ACROSS
+MAX_NPP_CELLS = 50_000
+_MESH_DEFAULTS = {"finest_cell": 1e-11, "zone_cell": 0.5e-9, "zone_depth": 250e-9, "growth": 1.1}
+
+
+def _real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def mesh_cell_count(thickness: float, *, finest_cell: float = 1e-11, zone_cell: float = 0.5e-9,
+                    zone_depth: float = 250e-9, growth: float = 1.1) -> int:
+    """The number of cells experiment_grid makes (within one or two), from the arithmetic of
+    the geometric series, without building the mesh (m throughout). Raises ValueError,
+    "name: found …; expected …", for a value outside its range."""
+    widest = thickness / CELLS_ACROSS
+    for name, value in (("finest_cell", finest_cell), ("zone_cell", zone_cell)):
+        if not (_real(value) and MIN_CELL <= value <= widest):
+            raise ValueError(f"{name}: found {value:g} m; expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
+                             f"(at most 1/{CELLS_ACROSS} of the sample thickness)" if _real(value) else
+                             f"{name}: found {value!r}; expected a cell width in m")
+    if not (_real(zone_depth) and 0 < zone_depth):
+        raise ValueError(f"zone_depth: found {zone_depth!r}; expected a depth > 0 m")
+    if not (_real(growth) and 1.0 < growth <= MAX_GROWTH):
+        shown = f"{growth:g}" if _real(growth) else repr(growth)
+        raise ValueError(f"growth: found {shown}; expected a cell growth factor within (1, {MAX_GROWTH:g}]")
+    first = min(finest_cell, zone_cell)
+    ln_g = math.log(growth)
+    n_grow = math.ceil(math.log(zone_cell / first) / ln_g)
+    x_grow = min(thickness, first * math.expm1(n_grow * ln_g) / (growth - 1.0))
+    zone_end = min(thickness, max(x_grow, zone_depth))
+    n_zone = math.ceil((zone_end - x_grow) / zone_cell)
+    n_bulk = math.ceil(math.log1p((thickness - zone_end) * (growth - 1.0) / zone_cell) / ln_g)
+    return n_grow + n_zone + n_bulk + 1
+
+
+def _check_tolerances(numerics: Mapping) -> None:
+    for name, (low, high, meaning) in NPP_TOLERANCES.items():
+        if name in numerics:
+            v = numerics[name]
+            if not (_real(v) and low <= v <= high):
+                shown = f"{v:g}" if _real(v) else repr(v)
+                raise ValueError(f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]")
+
+
+def check_numerics(sample: Sample, numerics: Mapping) -> None:
+    """Check the numerics settings of run_experiments (NPP_TOLERANCES, the mesh of
+    experiment_grid and its size, at most MAX_NPP_CELLS) before anything is allocated.
+
+    Raises:
+        ValueError, "name: found …; expected …" (name "numerics" for the mesh size).
+    """
+    unknown = set(numerics) - set(NPP_TOLERANCES) - set(_MESH_DEFAULTS)
+    if unknown:
+        raise ValueError(f"numerics: found {', '.join(sorted(unknown))}; expected keys among "
+                         f"{', '.join(list(_MESH_DEFAULTS) + list(NPP_TOLERANCES))}")
+    _check_tolerances(numerics)
+    mesh = {**_MESH_DEFAULTS, **{k: v for k, v in numerics.items() if k in _MESH_DEFAULTS}}
+    n = mesh_cell_count(sample.thickness, **mesh)
+    if n > MAX_NPP_CELLS:
+        raise ValueError(f"numerics: the mesh would need about {n} cells (more than {MAX_NPP_CELLS}); "
+                         "expected a coarser mesh: raise zone_cell, finest_cell or growth, or lower zone_depth")
+
+
 def experiment_grid(sample: Sample, *, finest_cell: float = 1e-11, zone_cell: float = 0.5e-9,
                     zone_depth: float = 250e-9, growth: float = 1.1) -> Grid:
     """Mesh for CAIT-scale experiments: cells grow by ``growth`` from ``finest_cell`` at the
     front (resolving the ~0.03 nm space-charge layer) up to ``zone_cell``, stay at
     ``zone_cell`` down to ``zone_depth`` (the exchange zone with its sharp fronts), then grow
-    by ``growth`` again through the bulk to the back face (m throughout)."""
-    _positive(finest_cell, "finest_cell", "m")
-    _positive(zone_cell, "zone_cell", "m")
-    if not growth > 1.0:
-        raise ValueError(f"growth must be > 1, got {growth!r}")
+    by ``growth`` again through the bulk to the back face (m throughout). The settings are
+    checked (check_numerics) before the mesh is built."""
+    check_numerics(sample, {"finest_cell": finest_cell, "zone_cell": zone_cell, "zone_depth": zone_depth,
+                            "growth": growth})
     return npp.geometric_grid(sample.thickness, min(finest_cell, zone_cell), growth, coarsest=zone_cell,
                               cap_depth=zone_depth)
 
@@ -593,6 +671,7 @@ def run_experiments(
     species = tuple(species)
     steps = tuple(steps)
     names = _validate(species, steps)
+    _check_tolerances({"rtol": rtol, "atol": atol, "cait_atol": cait_atol})
     N = len(species)
     n0 = sample.background_density
     if grid is None:
@@ -741,6 +820,11 @@ def run_experiments(
         "wall_time_s": _time.perf_counter() - started,
         "step_wall_times_s": [e.solver["wall_time_s"] for e in ends],
     }
+    # a CAIT that stops at its charge may end the sequence before a requested time
+    unreached = wanted[wanted > t0 * (1 + 1e-12)]
+    if unreached.size:
+        diagnostics["warning"] = (f"the sequence ended at {t0 / 3600:.6g} h, before the output time(s) "
+                                  + ", ".join(f"{t / 3600:.6g} h" for t in unreached) + "; no profile is kept there")
     return ExperimentResult(
         species=tuple(names),
         depth=np.asarray(grid.centres, float).copy(),
@@ -787,6 +871,17 @@ class ExperimentRecipe:
     def __post_init__(self):
         if not self.steps:
             raise ValueError("a recipe needs at least one step")
+        check_numerics(self.sample, self.numerics)
+        end = planned_end(self.steps)
+        for t in self.output_times:
+            if not (_real(t) and 0.0 <= t <= end * (1 + 1e-12)):
+                raise ValueError(f"output time {t!r} s lies outside the process (0 … {end} s)")
+
+
+def planned_end(steps) -> float:
+    """The latest end of a sequence of steps (s): the sum of their durations, a CAIT that
+    stops at a charge counted at its longest run (CaitStep.planned_duration)."""
+    return float(sum(s.planned_duration if isinstance(s, CaitStep) else s.duration for s in steps))
 
 
 def run_recipe(recipe: ExperimentRecipe, *, tracker: Tracker | None = None) -> ExperimentResult:

@@ -28,6 +28,13 @@ Rules (documented for users in the README):
   not when the monitor noticed.
 * The recipe's ``[output] times`` that the log has passed are kept (profiles at exactly
   those times), as ``ionex run --temperature-log`` keeps them.
+* Memory and work stay bounded however long the log: each advance solves only its own
+  samples (from the last one before it), and the temperature history kept — for the
+  stress relaxation's clock, the live page and the state — is the last RECENT samples in
+  full and at most THINNED evenly spread older ones (with the hottest and coldest), once
+  it exceeds HISTORY samples. The relaxation clock samples at most 2000 points of any
+  history anyway (TemperatureProgram.sample), so this changes no result of a log shorter
+  than HISTORY samples and, beyond, CS only by the noise those quadratures average over.
 * The state (profile, samples, time, outputs) is plain arrays: :meth:`state` and
   :meth:`from_state` let an interface checkpoint it; a resumed monitor continues bit for
   bit as it would have (the solver is deterministic).
@@ -54,6 +61,9 @@ __all__ = ["Target", "TargetPrediction", "MonitorSnapshot", "ProcessMonitor", "s
 
 TIME_RTOL = 1e-4  # a crossing time is found to this fraction of the process time (36 s at 100 h)
 COARSE = 24  # most metric evaluations of the first pass over a run's solver steps
+HISTORY = 20000  # samples of temperature history kept in full; beyond, the older ones are thinned
+RECENT = 5000  # the latest samples, always kept in full
+THINNED = 10000  # older samples kept when thinning (evenly spread, plus the first, hottest and coldest)
 
 @dataclass(frozen=True)
 class TargetPrediction:
@@ -81,11 +91,11 @@ class MonitorSnapshot:
 
     Attributes:
         time: s since the first sample.  temperature: last measured T (K).
-        n_samples: samples used.  depth, frac: composition profile.
+        n_samples: samples taken.  depth, frac: composition profile.
         stress: σ (Pa) or None.  n_te, n_tm: index profiles or None.
         compressive_stress, depth_of_layer: CS (Pa) and DOL (m) (NaN without [stress]).
         mode_counts: {"TE": n, "TM": n} or None.  prediction: TargetPrediction or None.
-        sample_times, sample_temperatures: the whole temperature history (s, K).
+        sample_times, sample_temperatures: the temperature history kept (s, K; see HISTORY).
     """
 
     time: float
@@ -232,8 +242,9 @@ class ProcessMonitor:
         self.target = target if target is not None else recipe.target
         self.grid = process_grid(recipe)
         self.frac = np.zeros(self.grid.n_cells)
-        self.sample_times = np.zeros(0)
-        self.sample_temperatures = np.zeros(0)
+        self.sample_times = np.zeros(0)  # the history kept (see HISTORY): log times (s)
+        self.sample_temperatures = np.zeros(0)  # and temperatures (K)
+        self.n_samples = 0  # samples taken in all
         self.reached_at = math.nan
         self.output_times = np.zeros(0)  # the recipe's output times passed so far (s)
         self.output_states = np.zeros((0, self.grid.n_cells))  # χ per cell at each of them
@@ -251,19 +262,23 @@ class ProcessMonitor:
         return {"frac": self.frac.copy(), "sample_times": self.sample_times.copy(),
                 "sample_temperatures": self.sample_temperatures.copy(), "reached_at": float(self.reached_at),
                 "n_cells": int(self.grid.n_cells), "output_times": self.output_times.copy(),
-                "output_states": self.output_states.copy()}
+                "output_states": self.output_states.copy(), "n_samples": int(self.n_samples)}
 
     @classmethod
     def from_state(cls, recipe: Recipe, state: dict, *, target: Target | None = None) -> ProcessMonitor:
         """A monitor continuing from :meth:`state` (the recipe must be the same plan)."""
         m = cls(recipe, target=target)
         frac = np.asarray(state["frac"], float)
-        if frac.shape != (m.grid.n_cells,) or int(state.get("n_cells", -1)) != m.grid.n_cells:
-            raise ValueError(f"the saved state has {frac.size} cells but this recipe's mesh has {m.grid.n_cells}: "
-                             "it was saved for a different recipe")
+        saved_cells = int(state.get("n_cells", frac.size))
+        if frac.shape != (saved_cells,):
+            raise ValueError(f"the saved state holds {frac.size} cell values but says it has {saved_cells} cells")
+        if saved_cells != m.grid.n_cells:
+            raise ValueError(f"the saved state is on a mesh of {saved_cells} cells; this recipe's mesh has "
+                             f"{m.grid.n_cells}: it was saved for a different recipe or ionex version")
         m.frac = frac.copy()
         m.sample_times = np.asarray(state["sample_times"], float).copy()
         m.sample_temperatures = np.asarray(state["sample_temperatures"], float).copy()
+        m.n_samples = int(state.get("n_samples") or m.sample_times.size)
         m.reached_at = float(state.get("reached_at", math.nan))
         m.output_times = np.asarray(state.get("output_times", np.zeros(0)), float).copy()
         m.output_states = np.asarray(state.get("output_states", np.zeros((0, m.grid.n_cells))), float).reshape(
@@ -322,12 +337,26 @@ class ProcessMonitor:
         self.frac = frac
         self.sample_times = np.concatenate([self.sample_times, t])
         self.sample_temperatures = np.concatenate([self.sample_temperatures, T])
+        self.n_samples += int(t.size)
         self.output_times = np.asarray(out_times, float)
         self.output_states = np.asarray(out_states, float).reshape(-1, self.grid.n_cells)
         self._snapshot = None
         if watch and seg_t.size >= 2:
             self._date_crossing(seg_t - origin, seg_T, start_state, history)
+        self._thin_history()
         return int(t.size)
+
+    def _thin_history(self) -> None:
+        """Bound the history kept (HISTORY, RECENT, THINNED in the module docstring)."""
+        n = self.sample_times.size
+        if n <= HISTORY:
+            return
+        old = n - RECENT
+        T_old = self.sample_temperatures[:old]
+        keep = np.unique(np.concatenate([np.linspace(0, old - 1, THINNED).round().astype(int),
+                                         [0, int(np.argmin(T_old)), int(np.argmax(T_old))], np.arange(old, n)]))
+        self.sample_times = self.sample_times[keep]
+        self.sample_temperatures = self.sample_temperatures[keep]
 
     # ------------------------------------------------------------------ the target's metric
     def _watching(self) -> bool:
@@ -425,7 +454,7 @@ class ProcessMonitor:
         states = np.vstack([self.output_states[keep], self.frac[None, :]])
         recipe = replace(recipe, output_times=tuple(self.output_times.tolist()))
         result = self._result_for(recipe, times, states)
-        result.diagnostics = {"cells": self.grid.n_cells, "samples": int(self.sample_times.size)}
+        result.diagnostics = {"cells": self.grid.n_cells, "samples": int(self.n_samples)}
         if recipe.stress is not None or recipe.optics is not None:
             result.properties = compute_properties(result)
         return result
@@ -504,7 +533,7 @@ class ProcessMonitor:
         self._snapshot = MonitorSnapshot(
             time=self.time,
             temperature=T,
-            n_samples=int(self.sample_times.size),
+            n_samples=int(self.n_samples),
             depth=result.depth,
             frac=result.frac_incoming[0],
             stress=None if props is None or props.stress is None else props.stress[0],

@@ -13,7 +13,7 @@ from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw
 from .temperature import TemperatureProgram
 
-__all__ = ["Glass", "Step", "Numerics", "StressOptions", "OpticsOptions", "Target", "TARGET_KINDS", "Recipe"]
+__all__ = ["Glass", "Step", "Numerics", "NUMERICS_RANGES", "StressOptions", "OpticsOptions", "Target", "TARGET_KINDS", "Recipe"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,13 @@ class Numerics:
         cells_per_efold: mesh resolution q (see ionex.grids.graded_grid); the mesh
             refines toward the face down to the slow diffusion length √(∫ min D̃ dt).
         domain_lengths: depth of a semi-infinite slab's domain in diffusion lengths.
+
+    Each lies in NUMERICS_RANGES: looser tolerances than 0.1 leave the error estimate of
+    the step control meaningless, tighter than ~1e-10 (rtol) or 1e-14 (atol, χ ≤ 1) ask
+    for less than the round-off of the solve; below 10 cells per e-fold neighbouring
+    cells differ by more than e^(1/10) ≈ 1.105 and the profile is off by percents, above
+    1000 the mesh only costs time; a slab shallower than 6 diffusion lengths cuts the
+    profile (erfc(3) ≈ 2e-5 at its end), one deeper than 1000 only adds cells.
     """
 
     rtol: float = 1e-3
@@ -93,10 +100,20 @@ class Numerics:
     domain_lengths: float = 12.0
 
     def __post_init__(self):
-        for name in ("rtol", "atol", "cells_per_efold", "domain_lengths"):
+        for name, (low, high, meaning) in NUMERICS_RANGES.items():
             v = getattr(self, name)
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be > 0, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and low <= v <= high):
+                shown = f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
+                raise ValueError(f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]")
+
+
+# name → (lowest, highest, what it is): the sane range of each Numerics value (its docstring)
+NUMERICS_RANGES = {
+    "rtol": (1e-10, 0.1, "a relative tolerance"),
+    "atol": (1e-14, 0.01, "an absolute tolerance on the site fraction"),
+    "cells_per_efold": (10.0, 1000.0, "a number of cells per e-fold of depth"),
+    "domain_lengths": (6.0, 1000.0, "a slab depth in diffusion lengths"),
+}
 
 
 @dataclass(frozen=True)
@@ -213,17 +230,39 @@ class Recipe:
         if self.incoming_ion == self.glass.host_ion:
             raise ValueError(f"the incoming ion and the host ion are both {self.incoming_ion!r}")
         for k, step in enumerate(self.steps):
+            label = f"step {k + 1}" + (f" ({step.name})" if step.name and step.name != f"step {k + 1}" else "")
             # the activity model must stay well-posed at every temperature of the process
-            for T in np.unique(step.temperature.sample(step.duration, n=17)[1]):
+            temperatures = np.unique(step.temperature.sample(step.duration, n=17)[1])
+            for T in temperatures:
                 try:
                     self.model.polynomial_factor(float(T)) if self.model.form in ("A", "B") else None
                 except ValueError as exc:
-                    label = f"step {k + 1}" + (f" ({step.name})" if step.name and step.name != f"step {k + 1}" else "")
                     raise ValueError(f"{label}: {exc}") from None
+            # Arrhenius laws (Q ≥ 0) rise with T: D̃ is smallest at the coldest point, largest at the hottest
+            for T in {float(temperatures[0]), float(temperatures[-1])}:
+                self._check_diffusion(T, label)
         total = self.total_time
         for t in self.output_times:
             if not (0.0 <= t <= total * (1 + 1e-12)):
                 raise ValueError(f"output time {t!r} s lies outside the process (0 … {total} s)")
+
+    def _check_diffusion(self, T: float, label: str) -> None:
+        """D̃ at T (K) must be finite and > 0 for every χ: at a few kelvin an Arrhenius
+        factor exp(−Q/RT) underflows to 0 (or D_A·D_B does), and nothing diffuses."""
+        with np.errstate(all="ignore"):
+            low = self.model.min_coefficient(T)
+            high = self.model.max_coefficient(T)
+        if math.isfinite(low) and math.isfinite(high) and low > 0:
+            return
+        m = self.model
+        ions = ""
+        if m.incoming is not None and m.host is not None:
+            ions = (f" (D_{self.incoming_ion} = {float(m.incoming(T)):.3g} m²/s, "
+                    f"D_{self.glass.host_ion} = {float(m.host(T)):.3g} m²/s)")
+        shown = f"{low:.3g} m²/s" if math.isfinite(low) else "undefined (0/0)"
+        raise ValueError(f"{label}: at {T:.6g} K the interdiffusion coefficient D̃ is {shown}{ions}; "
+                         "expected a temperature at which D̃ is finite and > 0 (the Arrhenius factor "
+                         "exp(−Q/RT) underflows at a few kelvin)")
 
     @property
     def total_time(self) -> float:

@@ -7,7 +7,7 @@ import time as _time
 
 import numpy as np
 
-from ..grids import Grid, graded_grid
+from ..grids import Grid, graded_cell_count, graded_grid
 from ..physics.interdiffusion import InterdiffusionModel, kirchhoff_law
 from ..solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
 from ..solvers.trackers import Tracker, TrackerGroup
@@ -51,13 +51,16 @@ def process_grid(recipe: Recipe) -> Grid:
         length = recipe.numerics.domain_lengths * l_max
     else:
         length = g.thickness / 2.0 if g.faces == "both" else g.thickness
-    grid = graded_grid(length, min(l_min, length), cells_per_efold=recipe.numerics.cells_per_efold)
-    if grid.n_cells > MAX_CELLS:
+    q = recipe.numerics.cells_per_efold
+    # counted before the mesh is built: a mesh too large to run is too large to allocate
+    n = graded_cell_count(length, min(l_min, length), cells_per_efold=q)
+    if n > MAX_CELLS:
+        lower = "numerics.cells_per_efold" + (" or numerics.domain_lengths" if g.thickness is None else "")
         raise ValueError(
-            f"the requested resolution needs {grid.n_cells} cells (more than {MAX_CELLS}); "
-            "lower numerics.cells_per_efold"
+            f"the requested resolution needs {n} cells (more than {MAX_CELLS}): {q:g} cells per e-fold over a "
+            f"{length:.3g} m domain refined to {min(l_min, length):.3g} m; lower {lower}"
         )
-    return grid
+    return graded_grid(length, min(l_min, length), cells_per_efold=q)
 
 
 def step_output_times(wanted, t0: float, t1: float, first: bool) -> tuple[int, np.ndarray]:

@@ -37,11 +37,12 @@ from .properties import front_profile
 from .recipe import Recipe
 from .result import STRESS_METRICS
 
-__all__ = ["SweepMetrics", "Sweep", "grid_points", "sample_points", "chunk_slices", "run_sweep", "variable_name"]
+__all__ = ["MAX_RUNS", "SweepMetrics", "Sweep", "grid_points", "sample_points", "chunk_slices", "run_sweep", "variable_name"]
 
 # stress metrics kept per run: attribute of StressMetrics → (units, long name), as in result.nc
 _STRESS = STRESS_METRICS
 MAX_CHUNK = 16  # runs per task at most: ~0.2 s of work, so the scheduler's ~ms per task is noise
+MAX_RUNS = 1_000_000  # runs a sweep may have: counted before any array of points is allocated
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,14 @@ class Sweep:
 
 
 def grid_points(axes: Sequence) -> np.ndarray:
-    """Full-factorial points of the given axes, shape (Π len, n_axes), last axis fastest."""
+    """Full-factorial points of the given axes, shape (Π len, n_axes), last axis fastest.
+
+    Raises:
+        ValueError when the product has more than MAX_RUNS points (before allocating it).
+    """
+    n_runs = math.prod(len(a) for a in axes)
+    if n_runs > MAX_RUNS:
+        raise ValueError(f"the grid has {n_runs} runs; expected at most {MAX_RUNS}")
     axes = [np.asarray(a, dtype=float) for a in axes]
     mesh = np.meshgrid(*axes, indexing="ij")
     return np.stack([m.ravel() for m in mesh], axis=1)
@@ -160,8 +168,8 @@ def sample_points(lows, highs, scales, samples: int, seed: int, kind: str = "ran
         shape (samples, n_parameters).
     """
     n = len(lows)
-    if samples < 1:
-        raise ValueError(f"samples must be ≥ 1, got {samples}")
+    if not 1 <= samples <= MAX_RUNS:
+        raise ValueError(f"samples: found {samples}; expected a number of runs within [1, {MAX_RUNS}]")
     if kind == "random":
         u = np.random.default_rng(seed).random((samples, n))
     elif kind == "latin-hypercube":

@@ -100,31 +100,34 @@ def test_a_restart_resumes_from_the_checkpoint(tmp_path):
 
 
 def test_a_checkpoint_in_the_middle_of_a_catch_up_resumes_without_new_warnings(tmp_path, monkeypatch):
-    """Catch-up checkpoints after each chunk of process time; a kill right after one must
-    resume from that state, re-reading the log quietly up to its last sample."""
+    """A catch-up reads the log block by block and checkpoints after each with the exact
+    byte offset; a kill right after one must resume from that state, reading on from there
+    with no warning repeated."""
     import ionex.dashboard.follow as follow
 
-    monkeypatch.setattr(follow, "CHUNK", 3600.0)
+    monkeypatch.setattr(follow, "BLOCK", 400)
     r = plan()
     log = tmp_path / "f.csv"
     write(log, faulty_lines(clean_lines())[:200])
     saved = []
     loop = MonitorLoop(r, log, tmp_path / "out")
-    real = loop._checkpoint_partial
+    real = loop._checkpoint
 
-    def spy(last):
-        real(last)
+    def spy():
+        real()
         saved.append((tmp_path / "out" / CHECKPOINT).read_bytes())
 
-    loop._checkpoint_partial = spy
+    loop._checkpoint = spy
     loop.run()
-    assert len(saved) >= 2
-    (tmp_path / "out" / CHECKPOINT).write_bytes(saved[1])  # as if killed after the 2nd chunk
+    assert len(saved) >= 3
+    (tmp_path / "out" / CHECKPOINT).write_bytes(saved[0])  # as if killed after the 1st block
     again = MonitorLoop(r, log, tmp_path / "out")
+    assert 0 < again.monitor.n_samples < loop.monitor.n_samples
     n_before = again.warnings.total
     again.run()
     np.testing.assert_array_equal(again.monitor.sample_times, loop.monitor.sample_times)
-    assert again.warnings.total == n_before == loop.warnings.total
+    assert again.warnings.total == loop.warnings.total and n_before < loop.warnings.total
+    assert [e["first"] for e in again.warnings.entries] == [e["first"] for e in loop.warnings.entries]
     assert np.max(np.abs(again.monitor.frac - loop.monitor.frac)) < 5e-5
 
 
@@ -162,3 +165,36 @@ def test_bad_input_is_a_clear_message(tmp_path, capsys):
     assert main(["monitor", str(EXAMPLE), "--temperature-log", str(log), "-o", str(tmp_path / "o3"), "-q",
                  "--poll", "1"]) == 2
     assert "--poll" in capsys.readouterr().err
+
+
+def test_a_big_log_is_caught_up_block_by_block_with_a_bounded_history(tmp_path, monkeypatch):
+    """A 2.5-MB log (150 000 samples, one a second) is read block by block, each block
+    advanced and checkpointed; the history kept stays bounded, the checkpoint small, and
+    the result is the one run over every sample. A poll then reads only the new bytes."""
+    import ionex.dashboard.follow as follow
+    from ionex.process.monitor import HISTORY, simulate_logged_process
+
+    monkeypatch.setattr(follow, "BLOCK", 512 * 1024)
+    n = 150_000
+    t = np.arange(float(n))
+    T = np.round(400.0 + 2.0 * np.sin(t / 2e4) + 0.3 * np.random.default_rng(5).standard_normal(n), 3)
+    log = tmp_path / "big.csv"
+    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)), encoding="utf-8")
+    r = plan(hours=45.0)
+    loop = MonitorLoop(r, log, tmp_path / "out", plots=False)
+    reads = []
+    real = loop.reader.read
+    loop.reader.read = lambda **kw: reads.append((loop.reader.position.offset, kw.get("max_bytes"))) or real(**kw)
+    loop.run()
+    assert len(reads) >= 5 and all(b == 512 * 1024 for _, b in reads)
+    assert loop.monitor.n_samples == n and loop.monitor.sample_times.size <= HISTORY
+    assert (tmp_path / "out" / CHECKPOINT).stat().st_size < 1e6
+    assert json.loads((tmp_path / "out" / "state.json").read_text())["n_samples"] == n
+    whole = simulate_logged_process(r, t, T + 273.15)
+    assert np.max(np.abs(whole.frac_incoming[-1, : loop.monitor.frac.size] - loop.monitor.frac)) < 5e-5
+    size = log.stat().st_size
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write("".join(f"{n + k},400.000\n" for k in range(10)))
+    reads.clear()
+    assert loop.step() == 10
+    assert reads == [(size, 512 * 1024)] and loop.reader.position.offset == log.stat().st_size

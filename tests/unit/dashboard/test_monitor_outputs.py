@@ -86,10 +86,10 @@ def test_a_flood_of_repeats_hides_no_drop_out_or_gap(tmp_path, capsys):
 
 def test_a_catch_up_shows_its_progress(tmp_path, capsys, monkeypatch):
     """ionex.cli.ProgressBar, as `ionex run` uses it: in a log (not a terminal) one line per
-    tenth of the catch-up — here without its 1-s delay, and over 6 chunks of 1 h."""
+    tenth of the catch-up — here without its 1-s delay, and over blocks of ~1 h of log."""
     import ionex.dashboard.follow as follow
 
-    monkeypatch.setattr(follow, "CHUNK", 3600.0)
+    monkeypatch.setattr(follow, "BLOCK", 900)
     monkeypatch.setattr(cli, "ProgressBar", functools.partial(cli.ProgressBar, delay=0.0))
     t, T = samples()
     log = tmp_path / "f.csv"
@@ -151,7 +151,7 @@ def test_result_files_are_written_at_most_every_write_every_and_always_at_the_en
                 fh.write(lines(*span))
             return False
 
-        loop.run(follow=True, poll=0.01, should_stop=should_stop)
+        loop.run(follow=True, poll=0.05, should_stop=should_stop)
         # after the catch-up, at most every `every` s (never, or each of the 4 updates), at the end
         assert len(writes) == expected and writes[0] == 3540.0 and writes[-1] == 10740.0
         with xr.open_dataset(loop.out / "result.nc") as ds:
@@ -175,7 +175,7 @@ def test_the_result_files_are_written_when_the_monitor_is_interrupted(tmp_path):
         return False
 
     with pytest.raises(KeyboardInterrupt):
-        loop.run(follow=True, poll=0.01, should_stop=should_stop)
+        loop.run(follow=True, poll=0.05, should_stop=should_stop)
     assert json.loads((loop.out / "state.json").read_text())["status"] == "stopped"
     with xr.open_dataset(loop.out / "result.nc") as ds:
         assert ds["time"].values[-1] == 7200.0

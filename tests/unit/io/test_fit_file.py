@@ -270,3 +270,35 @@ def test_surface_stress_after_the_process_is_refused(tmp_path):
     (tmp_path / "fit.toml").write_text(fit)
     with pytest.raises(RecipeError, match=r"line 6: dataset\[1\]\.file: s\.csv: time 3 h lies after the end of the process \(2 h"):
         load_fit(tmp_path / "fit.toml")
+
+
+def test_a_fit_file_with_a_byte_order_mark_reads(tmp_path):
+    path = setup(tmp_path, "\ufeff" + FIT)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert load_fit(path) is not None
+
+
+def test_a_deeply_nested_fit_file_is_one_error_line(tmp_path, capsys):
+    from ionex.cli import main
+
+    path = setup(tmp_path, FIT + "x = " + "[" * 500 + "]" * 500 + "\n")
+    rc = main(["fit", str(path), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "fit.toml, line " in err and "x: found arrays or tables nested more than 32 levels deep" in err, err
+
+
+@pytest.mark.parametrize("old, new, key, found", [
+    ('max = "440 degC"', 'max = "440 degC"\n[[parameter]]\npath = "step[1].bath.K"\nmin = 0.5\nmax = 3.0', "max", "3"),
+    ('min = "400 degC"', 'min = "-300 degC"', "min", "-300 degC"),
+])
+def test_a_bound_the_recipe_refuses_is_an_error_before_the_fit(tmp_path, old, new, key, found):
+    with pytest.raises(RecipeError, match=rf"fit\.toml, line \d+: parameter\[\d\]\.{key}: found {key} = {found}, "
+                                          r"where the recipe does not load \(.+\); expected a bound the recipe accepts"):
+        load_fit(setup(tmp_path, FIT.replace(old, new)))
+
+
+def test_log_with_min_zero_means_unbounded_below(tmp_path):
+    setup_ = load_fit(setup(tmp_path, FIT.replace('min = "1e-17 m^2/s"', 'min = "0 m^2/s"')))
+    d = setup_.parameters[0]
+    assert d.log and d.min == 0.0 and d.to_scaled(d.min) == -math.inf

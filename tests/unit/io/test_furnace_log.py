@@ -163,3 +163,63 @@ def test_warnings_are_counted_by_kind_and_every_drop_out_and_gap_is_kept(tmp_pat
     old = WarningSummary.from_texts([str(w) for w in warnings])
     assert [(e["kind"], e["count"]) for e in old.entries] == [(e["kind"], e["count"]) for e in summary.entries[:4]] + \
         [(DROP_OUT, 1), (DROP_OUT, 1), (DROP_OUT, 1)]  # plain texts cannot tell one drop-out from three
+
+
+def faulty_big_log(path, n=30000, seed=3):
+    """n samples a second apart with every kind of fault sprinkled in (and a gap)."""
+    rng = np.random.default_rng(seed)
+    rows = [f"{k},{400 + 0.3 * x:.3f}" for k, x in enumerate(rng.standard_normal(n))]
+    for k, bad in zip(rng.choice(n, 12, replace=False), ["", "nan,nan", "5,400", "x,400", "7,", "1e400,400",
+                                                       "8,1e6", "9,400,1", '"10",400', "# note", "11,470", "12,-300"]):
+        rows[int(k)] = bad
+    rows[20000:20700] = []  # a gap of 700 s
+    path.write_text("time_s,temperature_C\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_blocks_of_clean_lines_read_as_line_by_line(tmp_path, monkeypatch):
+    """The vectorised reading of clean blocks gives the same samples and warnings as the
+    line-by-line rules, read at once or in small blocks of bytes."""
+    log = tmp_path / "f.csv"
+    faulty_big_log(log)
+    fast = FurnaceLogReader(log)
+    t, T, w = fast.read()
+    slow = FurnaceLogReader(log)
+    monkeypatch.setattr(slow, "_clean_block", lambda *a: None)
+    t2, T2, w2 = slow.read()
+    np.testing.assert_array_equal(t, t2)
+    np.testing.assert_array_equal(T, T2)
+    assert list(w) == list(w2) and len(w) >= 11 and t.size > 29000
+    blocks = FurnaceLogReader(log)
+    parts, warned, reads = [], [], 0
+    while True:
+        a, b, ww = blocks.read(max_bytes=5000)
+        parts.append(a)
+        warned += ww
+        reads += 1
+        if not blocks.more:
+            break
+    assert reads > 50
+    np.testing.assert_array_equal(np.concatenate(parts), t)
+    assert warned == list(w)
+    assert blocks.position.offset == log.stat().st_size
+
+
+def test_implausible_temperatures_are_rejected_by_range_and_rate(tmp_path):
+    from ionex.io.furnace_log import IMPLAUSIBLE, LogLimits
+
+    log = tmp_path / "f.csv"
+    write(log, "time_s,temperature_C\n0,400\n10,400.5\n20,1e6\n30,-60\n40,470\n50,401\n60,401.5\n", "w")
+    t, T, w = FurnaceLogReader(log).read()
+    np.testing.assert_array_equal(t, [0, 10, 50, 60])  # 401 at 50 s: 0.5 K in 40 s from the last one taken
+    assert [x.kind for x in w] == [IMPLAUSIBLE] * 3 and [x.line for x in w] == [4, 5, 6]
+    assert "temperature_C = '1e6' is not a plausible furnace temperature; expected -50 degC..1500 degC " \
+           "(--log-range); sample rejected" in w[0]
+    assert "a change of +69.5 K in 30 s" in w[2] and "expected at most 50 K/min + 5 K (--max-rate)" in w[2]
+    wide = FurnaceLogReader(log, limits=LogLimits(100.0, 2e6, 1e6))
+    assert wide.read()[0].size == 7
+    with pytest.raises(RecipeError, match=r"line 4: temperature_C = '1e6' is not a plausible furnace temperature"):
+        FurnaceLogReader(log, strict=True).read()
+    with pytest.raises(RecipeError, match="expected finite temperatures at or above 0 K with the lower first"):
+        LogLimits(500.0, 400.0)
+    with pytest.raises(RecipeError, match="expected a rate > 0"):
+        LogLimits(max_rate=0.0)

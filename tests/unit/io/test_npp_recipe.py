@@ -38,7 +38,7 @@ def test_double_cait_example_parses_to_si():
     "old, new, field, words",
     [
         ('kind = "nernst-planck-poisson"', 'kind = "npp"', "model.kind", ['"nernst-planck-poisson"']),
-        ('ion = "Rb"', 'ion = "K"', "step[1].ion", ["declares Li, Rb, Cs"]),
+        ('ion = "Rb"', 'ion = "K"', "step[1].ion", ["declares: Li, Rb, Cs"]),
         ('charge = "2.52 mC"', 'charge = "2.52 mA"', "step[1].charge", ["unit of charge"]),
         ('initial_fraction = 1.0', 'initial_fraction = 0.5', "species", ["add up to 0.5"]),
         ('D = "3.1e-23 m^2/s"', 'D = "-3.1e-23 m^2/s"', "species.Cs.D", ["> 0"]),
@@ -106,3 +106,60 @@ def test_bad_field_step_drive(drive, field, words):
         parse_recipe(FIELD.replace("DRIVE", drive), "f.toml")
     msg = str(info.value)
     assert msg.startswith("f.toml") and f"{field}: " in msg and words in msg, msg
+
+
+# --- numerics, output times and messages, in-process through the CLI -------------------
+
+from ionex.cli import main  # noqa: E402
+
+ZONE = 'zone_cell = "1 nm"'
+
+
+def _run(tmp_path, capsys, text):
+    path = tmp_path / "cait.toml"
+    path.write_text(text, encoding="utf-8")
+    rc = main(["run", str(path), "-o", str(tmp_path / "out"), "-q", "--no-plot"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("ionex: error: ") and err.count("cait.toml") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("growth = 0.5", ["numerics.growth: found 0.5; expected a cell growth factor within (1, 1.5]"]),
+    ("growth = 1.0", ["numerics.growth: found 1.0; expected a cell growth factor within (1, 1.5]"]),
+    ('finest_cell = "1 km"', ["numerics.finest_cell: found '1 km'; expected a cell width within [1e-13, 0.0002325] m"]),
+    ("rtol = 5", ["numerics.rtol: found 5; expected a relative tolerance within [1e-10, 0.1]"]),
+    ('zone_depth = "1 m"', ["numerics.zone_depth: the mesh would need about", "(more than 50000)", "lower zone_depth"]),
+])
+def test_npp_numerics_outside_their_range_are_refused(tmp_path, capsys, extra, words):
+    err = _run(tmp_path, capsys, TEXT.replace(ZONE, f"{ZONE}\n{extra}", 1))
+    for w in words:
+        assert w in err, err
+
+
+@pytest.mark.parametrize("times, words", [
+    ('["-1 s"]', "found '-1 s'; expected a time within the process (0 to 3333.33 h, a CAIT that stops at its charge"),
+    ('["5000 h"]', "found '5000 h'; expected a time within the process"),
+])
+def test_npp_output_times_outside_the_process_are_refused(tmp_path, capsys, times, words):
+    err = _run(tmp_path, capsys, TEXT + f"\n[output]\ntimes = {times}\n")
+    assert "output.times: " + words in err, err
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("relative_permittivity = 8", 'relative_permittivity = "8 F/m"', "sample.relative_permittivity: found '8 F/m'"),
+    ("fall_off = 0.10", 'fall_off = "x"', "fall_off: cannot read 'x'"),
+])
+def test_npp_errors_name_their_location_once(tmp_path, capsys, old, new, words):
+    assert TEXT.count(old) >= 1
+    err = _run(tmp_path, capsys, TEXT.replace(old, new, 1))
+    assert words in err, err
+
+
+def test_the_recipe_dataclass_checks_numerics_and_output_times():
+    r = load_recipe(EXAMPLE)
+    with pytest.raises(ValueError, match=r"growth: found 2; expected a cell growth factor within \(1, 1.5\]"):
+        ExperimentRecipe(r.sample, r.species, r.steps, numerics={"growth": 2.0})
+    with pytest.raises(ValueError, match="output time -1.0 s lies outside the process"):
+        ExperimentRecipe(r.sample, r.species, r.steps, output_times=(-1.0,))

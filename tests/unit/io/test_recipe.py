@@ -142,3 +142,98 @@ def test_missing_sections_and_toml_syntax():
 def test_missing_file():
     with pytest.raises(RecipeError, match="no such recipe file"):
         load_recipe("/nonexistent/recipe.toml")
+
+
+# --- inputs that must be refused with one line, in-process through the CLI -------------
+
+from pathlib import Path  # noqa: E402
+
+from ionex.cli import main  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+def _run(tmp_path, capsys, text: str, name: str = "recipe.toml") -> tuple[int, str]:
+    """Exit code and the stderr of ``ionex run`` on ``text`` written to tmp_path/name."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    rc = main(["run", str(path), "-o", str(tmp_path / "out"), "-q", "--no-plot"])
+    return rc, capsys.readouterr().err.strip()
+
+
+def _example(name: str, old: str = "", new: str = "") -> str:
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    if old:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def _one_error_line(rc: int, err: str, *needles: str):
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("ionex: error: ") and "recipe.toml" in err, err
+    for n in needles:
+        assert n in err, (n, err)
+
+
+def test_a_deeply_nested_array_is_one_error_line(tmp_path, capsys):
+    text = _example("soda_lime_k_na.toml") + "\nx = " + "[" * 500 + "1" + "]" * 500 + "\n"
+    rc, err = _run(tmp_path, capsys, text)
+    _one_error_line(rc, err, "line ", "x: found arrays or tables nested more than 32 levels deep",
+                    "expected at most 32 levels")
+
+
+def test_deep_tables_are_refused_with_their_path(tmp_path, capsys):
+    rc, err = _run(tmp_path, capsys, _example("soda_lime_k_na.toml") + "\n[" + ".".join(["a"] * 40) + "]\n")
+    _one_error_line(rc, err, "a.a.a…: found arrays or tables nested more than 32", "expected at most 32")
+
+
+def test_a_byte_order_mark_is_accepted():
+    text = "\ufeff" + _example("soda_lime_k_na.toml")
+    assert parse_recipe(text, "bom.toml").name == parse_recipe(text[1:], "bom.toml").name
+
+
+def test_a_byte_order_mark_in_the_file_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + _example("soda_lime_k_na.toml").encode())
+    assert load_recipe(path).glass.host_ion == "Na"
+
+
+def test_a_power_in_a_unit_is_refused_with_field_and_value(tmp_path, capsys):
+    rc, err = _run(tmp_path, capsys, _example("soda_lime_k_na.toml", 'D = "1e-15 m^2/s"', 'D = "10**10**10 m^2/s"'))
+    _one_error_line(rc, err, "ions.K.D", "10**10**10", "expected", "small whole exponents")
+
+
+@pytest.mark.parametrize("line, key, found, expected", [
+    ("cells_per_efold = 0.1", "cells_per_efold", "found 0.1", "within [10, 1000]"),
+    ("cells_per_efold = 1e7", "cells_per_efold", "found 1e+07", "within [10, 1000]"),
+    ("rtol = 1e6", "rtol", "found 1e+06", "within [1e-10, 0.1]"),
+    ("atol = 0.5", "atol", "found 0.5", "within [1e-14, 0.01]"),
+    ("domain_lengths = 1e-6", "domain_lengths", "found 1e-06", "within [6, 1000]"),
+])
+def test_numerics_outside_their_range_are_refused_with_the_range(tmp_path, capsys, line, key, found, expected):
+    rc, err = _run(tmp_path, capsys, _example("soda_lime_k_na.toml") + f"\n[numerics]\n{line}\n")
+    _one_error_line(rc, err, f"numerics.{key}: {found}; expected", expected)
+
+
+@pytest.mark.parametrize("temperature, shown", [("20 K", "at 20 K"), ("1 K", "at 1 K"), ("0.01 K", "at 0.01 K")])
+def test_a_diffusion_coefficient_that_underflows_names_step_and_temperature(tmp_path, capsys, temperature, shown):
+    text = _example("two_step_post_anneal.toml", 'temperature = "450 degC"', f'temperature = "{temperature}"')
+    rc, err = _run(tmp_path, capsys, text)
+    _one_error_line(rc, err, "step 1 (mixed bath)", shown, "D_K = ", "expected a temperature at which D̃ is finite and > 0")
+
+
+def test_a_program_through_one_kelvin_names_the_step(tmp_path, capsys):
+    text = _example("two_step_post_anneal.toml", '[["0 h", "400 degC"], ["0.5 h", "350 degC"], ["2 h", "350 degC"]]',
+                    '[["0 h", "1 K"], ["1 h", "2000 degC"], ["2 h", "1 K"]]')
+    rc, err = _run(tmp_path, capsys, text)
+    _one_error_line(rc, err, "step 3 (anneal): at 1 K", "D̃ is undefined", "expected a temperature")
+
+
+def test_a_location_is_named_once(tmp_path, capsys):
+    text = _example("soda_lime_k_na.toml", "stress_coupling = 0.0",
+                    'stress_coupling = { youngs_modulus = "72 m", poisson_ratio = 0.22, '
+                    'molar_volume_difference = "3 cm^3/mol" }')
+    rc, err = _run(tmp_path, capsys, text)
+    _one_error_line(rc, err, "model.stress_coupling.youngs_modulus: found '72 m'")
+    assert err.count("recipe.toml") == 1, err

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ionex.cli import main
+from ionex.io.output_set import MANIFEST, check_output_set
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -37,9 +38,11 @@ def run_and_result(tmp_path_factory):
 def test_result_save_writes_what_ionex_run_writes(run_and_result):
     tmp, result = run_and_result
     written = result.save(tmp / "saved")
-    names = sorted(p.name for p in (tmp / "run").iterdir())
+    names = sorted(p.name for p in (tmp / "run").iterdir() if p.name != MANIFEST)
     assert names == ["modes.csv", "profiles.csv", "profiles.png", "result.nc", "stress_index.png"]
-    assert sorted(p.name for p in written) == names == sorted(p.name for p in (tmp / "saved").iterdir())
+    assert sorted(p.name for p in written) == names == sorted(p.name for p in (tmp / "saved").iterdir()
+                                                              if p.name != MANIFEST)
+    assert check_output_set(tmp / "saved") == [] and (tmp / "saved" / MANIFEST).exists()
     for name in names:
         assert (tmp / "saved" / name).read_bytes() == (tmp / "run" / name).read_bytes(), name
     assert [p.name for p in result.save(tmp / "bare", plot=False)] == ["profiles.csv", "result.nc", "modes.csv"]

@@ -119,3 +119,15 @@ def test_bad_input_names_file_line_found_and_expected(tmp_path, content, kwargs,
 def test_missing_file(tmp_path):
     with pytest.raises(RecipeError, match="no such file"):
         read_sims_profile(tmp_path / "nope.csv", crater_depth=1e-7)
+
+
+def test_all_zero_counts_and_isotopes_of_other_elements_are_refused(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("time_s,7Li,85Rb\n0,0,0\n1,0,0\n")
+    with pytest.raises(RecipeError, match="s.csv: every count of every isotope is zero; expected a depth profile"):
+        read_sims_profile(p, crater_depth=3e-7)
+    p.write_text("time_s,7Li,107Ag\n0,1,2\n1,3,4\n")
+    assert set(read_sims_profile(p, crater_depth=3e-7).species) == {"Li", "Ag"}
+    with pytest.raises(RecipeError, match="s.csv, line 1: column 107Ag is an isotope of Ag, which is not a species "
+                                          "of the recipe; expected isotopes of Cs, Li only"):
+        read_sims_profile(p, crater_depth=3e-7, elements=("Li", "Cs"))

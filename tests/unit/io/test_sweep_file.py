@@ -300,3 +300,44 @@ def test_units_as_printed():
     from ionex.io.sweep_file import unit_text
 
     assert [unit_text(u) for u in ("degC", "m^2/s", "um", "1", "kJ/mol")] == ["°C", "m²/s", "µm", "", "kJ/mol"]
+
+
+# --- refused before anything is allocated or run, in-process through the CLI -----------
+
+def _sweep_error(folder, capsys, text) -> str:
+    from ionex.cli import main
+
+    path = folder / "sweep.toml"
+    path.write_text(text, encoding="utf-8")
+    rc = main(["sweep", str(path), "-o", str(folder / "out"), "--serial"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("ionex: error: ") and err.count("sweep.toml") == 1, err
+    return err
+
+
+def test_a_huge_range_is_refused_before_its_values_exist(folder, capsys):
+    err = _sweep_error(folder, capsys, GOOD.replace("num = 4", "num = 1000000000"))
+    assert "parameter[2].range.num: found 1000000000; expected at most 1000000" in err, err
+
+
+def test_metric_times_after_every_run_are_refused(folder, capsys):
+    text = GOOD.replace("profiles = true", 'times = ["1 h", "100 h"]')
+    err = _sweep_error(folder, capsys, text)
+    assert "metrics.times: found '100 h'; expected a time within the process of some run (0 to 16 h" in err, err
+
+
+def test_metric_times_within_the_longest_run_are_kept(folder):
+    spec = load(folder, GOOD.replace("profiles = true", 'times = ["1 h", "16 h"]'))
+    assert spec.sweep.metrics.times == (3600.0, 57600.0)
+
+
+def test_a_deeply_nested_sweep_file_is_one_error_line(folder, capsys):
+    err = _sweep_error(folder, capsys, GOOD + "x = " + "[" * 500 + "]" * 500 + "\n")
+    assert "x: found arrays or tables nested more than 32 levels deep; expected at most 32 levels" in err, err
+
+
+def test_a_sweep_file_with_a_byte_order_mark_reads(folder):
+    path = folder / "sweep.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert load_sweep(path).sweep.n_runs == 12

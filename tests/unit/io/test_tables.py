@@ -209,5 +209,72 @@ def test_an_effective_index_that_no_guide_has(tmp_path, value):
 
     p = tmp_path / "m.csv"
     p.write_text(f"polarisation,order,effective_index\nTE,0,1.522\nTE,1,{value}\n")
-    with pytest.raises(RecipeError, match="line 3: effective_index .* not the index of a guided mode"):
+    with pytest.raises(RecipeError, match=f"line 3: effective_index = '{value}' is not a refractive index of glass; "
+                                          "expected a number ≥ 1 and below 5"):
         read_mode_list(p)
+
+
+@pytest.mark.parametrize("text", [
+    RUN_PROFILES,
+    "depth_um,n_TE,n_TM\n# a comment\n0,1.523,1.524\n\n5,1.518,1.519\n40,1.5137,1.5137\n",
+    "depth_um,frac_Na,frac_K\n0,0.1,0.9\n1,0.5,0.5\n3,0.9,0.1\n",
+])
+@pytest.mark.parametrize("time", [None, 3600.0])
+def test_numpy_parser_and_the_line_by_line_reader_agree(tmp_path, monkeypatch, text, time):
+    """All-numeric tables are parsed by numpy at once (large tables in a fraction of the
+    time); the result is the line-by-line reader's, errors included."""
+    import ionex.io.tables as tables
+
+    p = tmp_path / "t.csv"
+    p.write_text(text)
+
+    def read():
+        try:
+            return tables.read_index_profile(p, time=time)
+        except RecipeError as exc:
+            return str(exc)
+
+    fast = read()
+    monkeypatch.setattr(tables, "_index_profile_at_once", lambda *args: None)
+    slow = read()
+    if isinstance(slow, str):
+        assert fast == slow
+        return
+    for name in ("path", "fraction_column", "time", "times", "index_column"):
+        assert getattr(fast, name) == getattr(slow, name), name
+    assert fast.profiles.keys() == slow.profiles.keys()
+    for pol, (x, n) in slow.profiles.items():
+        np.testing.assert_array_equal(fast.profiles[pol][0], x)
+        np.testing.assert_array_equal(fast.profiles[pol][1], n)
+    for name in ("fraction", "stress"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None) == (b is None)
+        if b is not None:
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("frac_K,D_m2_s\n0,1e-15\n50,1e-14\n", ["d.csv, line 3", "frac_K = '50'", "percent? divide by 100"]),
+    ("depth_um,n,frac_K\n0,1.52,0.9\n1,1.51,-0.5\n", ["d.csv, line 3", "frac_K = '-0.5'", "outside [-0.1, 1.1]"]),
+    ("depth_um,n\n0,1.52\n1,0.5\n", ["d.csv, line 3", "n = '0.5'", "expected a number ≥ 1 and below 5"]),
+    ("depth_um,n\n0,1.52\n-1,1.51\n", ["d.csv, line 3", "depth_um = '-1'", "expected a depth ≥ 0"]),
+])
+def test_fractions_indices_and_depths_out_of_range(tmp_path, text, words):
+    """The rules of a fraction, index or depth column hold in every table that has one."""
+    from ionex.io.tables import read_index_profile
+
+    p = tmp_path / "d.csv"
+    p.write_text(text)
+    reader = read_interdiffusion_table if text.startswith("frac_K,D") else read_index_profile
+    with pytest.raises(RecipeError) as info:
+        reader(p)
+    for w in words:
+        assert w in str(info.value), str(info.value)
+
+
+def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_header(tmp_path):
+    from ionex.io.tables import read_index_profile
+
+    p = tmp_path / "n.csv"
+    p.write_bytes("depth_um,n\n0,1.52\n10,1.51\n".encode("utf-8-sig"))
+    assert read_index_profile(p).index_column == "n"

@@ -177,3 +177,36 @@ def test_charge_target_never_reached_passes_the_solver_error_through():
     with pytest.raises(SolverError, match=r"step 1 \(cait, weak\): the back-electrode charge reached only .*"
                                           r"capped by the source potential"):
         run_experiments(CAIT_SAMPLE, cait_species(), [step], **CAIT_MESH)
+
+
+@pytest.mark.parametrize("mesh", [{}, CAIT_MESH, {"growth": 1.3}, {"finest_cell": 1e-9, "zone_cell": 1e-9},
+                                  {"zone_depth": 1e-6}])
+def test_the_mesh_size_is_known_before_the_mesh_is_built(mesh):
+    from ionex.process.experiments import mesh_cell_count
+
+    for sample in (THIN, CAIT_SAMPLE):
+        counted = mesh_cell_count(sample.thickness, **mesh)
+        assert 0 <= counted - experiment_grid(sample, **mesh).n_cells <= 3
+
+
+@pytest.mark.parametrize("numerics, words", [
+    ({"growth": 1.0}, "growth: found 1; expected a cell growth factor within (1, 1.5]"),
+    ({"growth": 0.5}, "growth: found 0.5"),
+    ({"finest_cell": 1e3}, "finest_cell: found 1000 m; expected a cell width within [1e-13, 2e-07] m"),
+    ({"zone_cell": 0.0}, "zone_cell: found 0 m"),
+    ({"rtol": 1e6}, "rtol: found 1e+06; expected a relative tolerance within [1e-10, 0.1]"),
+    ({"cait_atol": -1.0}, "cait_atol: found -1"),
+    ({"zone_depth": 1.0, "zone_cell": 1e-12}, "numerics: the mesh would need about"),
+    ({"cell_count": 3}, "numerics: found cell_count; expected keys among"),
+])
+def test_npp_numerics_are_checked_before_anything_is_allocated(numerics, words):
+    from ionex.process.experiments import check_numerics
+
+    with pytest.raises(ValueError) as info:
+        check_numerics(THIN, numerics)
+    assert words in str(info.value)
+
+
+def test_run_experiments_checks_its_tolerances():
+    with pytest.raises(ValueError, match=r"atol: found 1; expected an absolute tolerance"):
+        run_experiments(THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 10.0)], grid=BATH_GRID, atol=1.0)

@@ -96,3 +96,16 @@ def test_numerics_tolerance_is_honoured():
     loose = simulate(recipe([Step(8 * HOUR, T420, 1.0)], numerics=Numerics(rtol=3e-2, atol=1e-3)))
     tight = simulate(recipe([Step(8 * HOUR, T420, 1.0)], numerics=Numerics(rtol=3e-4, atol=1e-5)))
     assert tight.diagnostics["time_steps"] > loose.diagnostics["time_steps"]
+
+
+def test_a_mesh_too_large_is_refused_before_it_is_built(monkeypatch):
+    import ionex.process.simulate as sim
+
+    def never(*args, **kwargs):
+        raise AssertionError("the mesh was built")
+
+    monkeypatch.setattr(sim, "MAX_CELLS", 100)
+    monkeypatch.setattr(sim, "graded_grid", never)
+    with pytest.raises(ValueError, match=r"needs \d+ cells \(more than 100\).*lower numerics.cells_per_efold or "
+                                         r"numerics.domain_lengths"):
+        process_grid(recipe([Step(HOUR, T420, 1.0)], numerics=Numerics(cells_per_efold=1000.0)))

@@ -213,3 +213,13 @@ def test_stress_and_optics_metrics_appear_with_their_sections():
 def test_variable_names_are_netcdf_friendly():
     assert variable_name("step[2].bath.K") == "step_2_bath_K"
     assert variable_name("ions.K.D") == "ions_K_D"
+
+
+def test_counts_are_checked_before_points_are_allocated():
+    from ionex.process.sweep import MAX_RUNS
+
+    # ranges have a length but no array: a product of 1e10 would need 160 GB
+    with pytest.raises(ValueError, match=f"the grid has 10000000000 runs; expected at most {MAX_RUNS}"):
+        grid_points([range(100_000), range(100_000)])
+    with pytest.raises(ValueError, match=rf"samples: found 1000000000; expected a number of runs within \[1, {MAX_RUNS}\]"):
+        sample_points([0.0], [1.0], ["linear"], 10**9, 0)
