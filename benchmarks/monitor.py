@@ -38,6 +38,7 @@ from _common import machine_info, time_call  # noqa: E402
 
 from ionex.dashboard.follow import MonitorLoop  # noqa: E402
 from ionex.io.furnace_demo import demo_temperatures  # noqa: E402
+from ionex.io.furnace_log import read_log_file  # noqa: E402
 from ionex.io.recipe import load_recipe  # noqa: E402
 from ionex.process.monitor import simulate_logged_process  # noqa: E402
 
@@ -63,13 +64,14 @@ def main():
         return loop, data
 
     (loop, data), t_monitor = time_call(catch_up, repeats=3)
-    batch, t_batch = time_call(lambda: simulate_logged_process(recipe, loop.monitor.sample_times,
-                                                               loop.monitor.sample_temperatures), repeats=3)
+    # every sample of the log, as the monitor took them (it keeps only a thinned history)
+    t_log, T_log, _ = read_log_file(log, lenient=True)
+    batch, t_batch = time_call(lambda: simulate_logged_process(recipe, t_log, T_log), repeats=3)
     cells = loop.monitor.grid.n_cells
     diff_monitor = float(np.max(np.abs(loop.monitor.frac - batch.frac_incoming[-1, :cells])))
     # the accuracy reference: the same run at 10⁴× tighter tolerances
     tight = replace(recipe, numerics=replace(recipe.numerics, rtol=1e-7, atol=1e-9))
-    ref = simulate_logged_process(tight, loop.monitor.sample_times, loop.monitor.sample_temperatures)
+    ref = simulate_logged_process(tight, t_log, T_log)
     ref_final = ref.frac_incoming[-1, :cells]
     err_batch = float(np.max(np.abs(batch.frac_incoming[-1, :cells] - ref_final)))
     err_monitor = float(np.max(np.abs(loop.monitor.frac - ref_final)))
