@@ -541,6 +541,7 @@ def log_cases():
         "words": (LOG.replace("0.25,400.2", "0.25,hot"), ("hot",)),
         "nan": (LOG.replace("0.25,400.2", "0.25,nan"), ("nan",)),
         "time-overflow": (LOG.replace("0.25,400.2", "1e306,400.2"), ("1e306",)),
+        "time-absurd": (LOG.replace("time_h", "time_s").replace("\n0.25,400.2", "\n1e300,400.2"), ("1e300",)),
         "time-backwards": (LOG.replace("0.5,400.4", "0.1,400.4"), ("0.1",)),
         "time-repeated": (LOG.replace("0.5,400.4", "0.25,400.4"), ("0.25",)),
         "million-degrees": (LOG.replace("0.25,400.2", "0.25,1e6"), ("1e6",)),

@@ -57,6 +57,7 @@ __all__ = ["LogPosition", "FurnaceLogReader", "DEFAULT_GAP_LIMIT", "LogWarning",
 
 DEFAULT_GAP_LIMIT = 600.0  # s: a furnace logger writes every few seconds to a minute
 _FAST_BLOCK = 4096  # lines checked at once (vectorised); a block with a fault is read line by line
+MAX_LOG_TIME = 1e5 * 3600.0  # s: 100 000 h (11 years); a later time is a logger fault, not a process
 NOISE = 5.0  # K: a step between two samples that is always plausible (thermocouple noise, quantisation)
 
 # kinds of warning (a fault class each); the two that lose real data are kept as events
@@ -493,7 +494,7 @@ class FurnaceLogReader:
         except ValueError:
             return None
         lim = self.limits
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T)) and np.all(T > 0)
+        if not (np.all(np.abs(t) <= MAX_LOG_TIME) and np.all(np.isfinite(T)) and np.all(T > 0)
                 and np.all((T >= lim.minimum) & (T <= lim.maximum))):
             return None
         tt = t if last is None else np.concatenate([[last], t])
@@ -522,7 +523,7 @@ class FurnaceLogReader:
                           f"{column} = {text!r} overflows ({value:.6g} × {scale:g} s is not "
                           "a finite time); expected a finite time")
                 return None
-            return seconds
+            return self._within_span(seconds, f"{column} = {text!r}", where, line, warnings)
         try:
             stamp = datetime.fromisoformat(text)
         except ValueError:
@@ -534,7 +535,15 @@ class FurnaceLogReader:
         if (stamp.tzinfo is None) != (origin.tzinfo is None):
             self._bad(warnings, BAD_TIME, where, line, f"timestamp {text!r} mixes time-zone-aware and naive times")
             return None
-        return (stamp - origin).total_seconds()
+        return self._within_span((stamp - origin).total_seconds(), f"timestamp {text!r}", where, line, warnings)
+
+    def _within_span(self, seconds: float, shown: str, where: str, line: int, warnings: list) -> float | None:
+        """A time within ±MAX_LOG_TIME (a finite but absurd stamp would stretch the process)."""
+        if abs(seconds) <= MAX_LOG_TIME:
+            return seconds
+        self._bad(warnings, BAD_TIME, where, line, f"{shown} is {seconds / 3600:.3g} h; expected a log time within "
+                                                   f"±{MAX_LOG_TIME / 3600:.0f} h")
+        return None
 
 
 def read_log_file(path, *, lenient: bool = False, gap_limit: float = math.inf, limits: LogLimits | None = None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -223,3 +224,19 @@ def test_implausible_temperatures_are_rejected_by_range_and_rate(tmp_path):
         LogLimits(500.0, 400.0)
     with pytest.raises(RecipeError, match="expected a rate > 0"):
         LogLimits(max_rate=0.0)
+
+
+@pytest.mark.parametrize("stamp, shown", [("1e306", "time_s = '1e306'"), ("-4e9", "time_s = '-4e9'")])
+def test_a_finite_but_absurd_time_is_a_bad_time_not_a_stretch_of_process(tmp_path, stamp, shown):
+    """Within a vectorised block or line by line alike, a time beyond ±100 000 h is refused
+    (strict) or skipped (lenient): taken as data it would add centuries of process."""
+    from ionex.io.furnace_log import BAD_TIME, read_log_file
+
+    log = tmp_path / "f.csv"
+    clean = "".join(f"{10 * i},{400 + 0.1 * (i % 3)}\n" for i in range(5000))
+    write(log, "time_s,temperature_C\n" + clean + f"{stamp},400\n" + "50000,400\n", "w")
+    with pytest.raises(RecipeError, match=rf"f.csv, line 5002: {re.escape(shown)} is .* h; expected a log time "
+                                          r"within ±100000 h"):
+        read_log_file(log)
+    t, T, w = read_log_file(log, lenient=True)
+    assert t[-1] == 50000.0 and t.size == 5001 and [x.kind for x in w] == [BAD_TIME]
