@@ -133,12 +133,13 @@ class Result:
         Raises ValueError for another name, or "stress_index" without stress or optics."""
         return _outputs().result_figure(self, figure)
 
-    def save(self, directory, *, plot: bool = True) -> list:
+    def save(self, directory, *, plot: bool = True, force: bool = False) -> list:
         """Write the files ``ionex run`` writes into ``directory`` (created if missing):
         profiles.csv, result.nc, modes.csv (with guided modes), profiles.png and
-        stress_index.png (with [stress] or [optics]; no figures when ``plot`` is false).
-        Returns their paths."""
-        return _outputs().write_run_outputs(self, directory, plot=plot)
+        stress_index.png (with [stress] or [optics]; no figures when ``plot`` is false),
+        recorded in the folder's manifest as ``ionex run`` does. A file of those names that
+        ionex did not write raises IonexError unless ``force``. Returns their paths."""
+        return _outputs().write_run_outputs(self, directory, plot=plot, force=force)
 
     def to_dataset(self):
         """An xarray.Dataset with dimensions (time, depth), variables frac_<Ion>, SI units
