@@ -129,7 +129,7 @@ def _run(args) -> int:
     _check_run_flags(args)
     # temperature logs (a recipe's log = "…", --temperature-log): strict, or --lenient
     log_warnings: list = []
-    recipe = load_recipe(args.recipe, lenient_logs=args.lenient, warnings=log_warnings)
+    recipe = load_recipe(args.recipe, lenient_logs=args.lenient, warnings=log_warnings, log_limits=_log_limits(args))
     if args.lenient and not args.temperature_log and not _reads_a_log(recipe):
         raise IonexError(f"--lenient applies only to temperature logs (--temperature-log or a recipe's log = \"…\"); "
                          f"{args.recipe} reads none")
@@ -1002,7 +1002,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_log_limit_options(p) -> None:
-    p.add_argument("--log-range", default="-50 degC..1500 degC", help="plausible temperatures of --temperature-log; "
+    p.add_argument("--log-range", default="-50 degC..1500 degC", help="plausible temperatures of temperature logs "
+                   "(--temperature-log, a recipe's log = \"…\"); "
                    'a sample outside is a fault of the logger ("-50 degC..1500 degC")')
     p.add_argument("--max-rate", default="50 K/min", help="fastest plausible change of the logged temperature "
                    '(plus 5 K of noise) between two samples ("50 K/min")')

@@ -69,3 +69,14 @@ def test_run_with_a_temperature_log_keeps_the_output_times_within_it(tmp_path, c
     assert "ends at 6 h; the [output] times after it (8 h) are left out" in err
     with xr.open_dataset(tmp_path / "o" / "result.nc") as ds:
         np.testing.assert_allclose(ds["time"].values, [7200.0, 14400.0, 21600.0])
+
+
+def test_a_recipes_own_log_takes_the_plausibility_limits_of_the_command_line(tmp_path, capsys):
+    """--log-range and --max-rate apply to every log `ionex run` reads, a recipe's log = "…"
+    too: 1600 °C is a fault by default and data when the range admits it."""
+    _, logged = recipes(tmp_path)
+    (tmp_path / "bad.csv").write_text("time_h,temperature_C\n0,1590\n1,1600\n2,1600\n", encoding="utf-8")
+    assert main(["run", str(logged), "-o", str(tmp_path / "a"), "--no-plot"]) == 2
+    assert "line 2: temperature_C = '1590' is not a plausible furnace temperature" in capsys.readouterr().err
+    assert main(["run", str(logged), "-o", str(tmp_path / "b"), "--no-plot", "-q",
+                 "--log-range", "0 degC..1700 degC"]) == 0

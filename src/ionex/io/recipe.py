@@ -145,30 +145,36 @@ def _deep_line(text: str) -> int | None:
     return None
 
 
-def load_recipe(path, *, lenient_logs: bool = False, warnings: list | None = None):
+def load_recipe(path, *, lenient_logs: bool = False, warnings: list | None = None, log_limits=None):
     """Read the recipe file at ``path`` (TOML): a Recipe (binary interdiffusion) or, with
     ``[model] kind = "nernst-planck-poisson"``, an ExperimentRecipe. Raises RecipeError
     with a clear message.
 
     A temperature ``log = "file.csv"`` is read strictly (a bad line is an error naming the
     file and line) unless ``lenient_logs``: then bad lines are skipped and a warning for
-    each is appended to ``warnings`` (see :func:`ionex.io.tables.read_temperature_log`)."""
-    return parse_recipe(read_user_file(path, "recipe"), Path(path), lenient_logs=lenient_logs, warnings=warnings)
+    each is appended to ``warnings`` (see :func:`ionex.io.tables.read_temperature_log`).
+    ``log_limits`` (a furnace_log.LogLimits) sets its plausible temperatures (default:
+    −50…1500 °C, 50 K/min)."""
+    return parse_recipe(read_user_file(path, "recipe"), Path(path), lenient_logs=lenient_logs, warnings=warnings,
+                        log_limits=log_limits)
 
 
-def parse_recipe(text: str, path="<recipe>", *, lenient_logs: bool = False, warnings: list | None = None) -> Recipe:
+def parse_recipe(text: str, path="<recipe>", *, lenient_logs: bool = False, warnings: list | None = None,
+                 log_limits=None) -> Recipe:
     """Parse recipe TOML ``text``; ``path`` names it in messages and resolves relative
     files; ``lenient_logs`` and ``warnings`` as in :func:`load_recipe`."""
-    return _Reader(text, Path(path), lenient_logs=lenient_logs, warnings=warnings).recipe()
+    return _Reader(text, Path(path), lenient_logs=lenient_logs, warnings=warnings, log_limits=log_limits).recipe()
 
 
 class _Reader:
-    def __init__(self, text: str, path: Path, *, lenient_logs: bool = False, warnings: list | None = None):
+    def __init__(self, text: str, path: Path, *, lenient_logs: bool = False, warnings: list | None = None,
+                 log_limits=None):
         self.text = text = text.removeprefix("\ufeff")
         self.path = path
         self.lines = text.splitlines()
         self.lenient_logs = lenient_logs
         self.log_warnings = warnings
+        self.log_limits = log_limits  # plausible logged temperatures (furnace_log.LogLimits; None: the defaults)
 
     # ------------------------------------------------------------------ errors
     def fail(self, field: tuple, message: str):
@@ -432,7 +438,8 @@ class _Reader:
             self.fail(f, "expected exactly one of program = [[time, temperature], ...] or log = \"file.csv\"")
         if "log" in raw:
             path = self.resolve(raw["log"], f + ("log",))
-            program = read_temperature_log(path, lenient=self.lenient_logs, warnings=self.log_warnings)
+            program = read_temperature_log(path, lenient=self.lenient_logs, warnings=self.log_warnings,
+                                           limits=self.log_limits)
             return program, program.end
         pts = _as_list(raw["program"], self, f + ("program",))
         times, temps = [], []

@@ -89,7 +89,7 @@ def _check_width(fields: list, header: list, where: str) -> None:
 
 
 def read_temperature_log(path, *, lenient: bool = False, warnings: list | None = None,
-                         gap_limit: float = math.inf) -> TemperatureProgram:
+                         gap_limit: float = math.inf, limits=None) -> TemperatureProgram:
     """Read a finished furnace log: a header naming a time column (``time_s``,
     ``time_min``, ``time_h`` or ISO-8601 ``timestamp``) and a temperature column
     (``temperature_C`` or ``temperature_K``); other columns are ignored.
@@ -104,7 +104,7 @@ def read_temperature_log(path, *, lenient: bool = False, warnings: list | None =
     """
     from .furnace_log import read_log_file
 
-    times, temps, found = read_log_file(path, lenient=lenient, gap_limit=gap_limit)
+    times, temps, found = read_log_file(path, lenient=lenient, gap_limit=gap_limit, limits=limits)
     if warnings is not None:
         warnings.extend(found)
     return TemperatureProgram(tuple(float(t) for t in times), tuple(float(T) for T in temps), source=str(path))

@@ -31,7 +31,7 @@ class Prism:
     """A coupling prism.
 
     Attributes:
-        index: n_p of the prism glass at the measuring wavelength (dimensionless, > 1).
+        index: n_p of the prism glass at the measuring wavelength (dimensionless, 1 < n_p < 5).
         angle: refracting angle δ between the entrance face and the base, in rad (0 < δ < π/2).
     """
 
@@ -39,8 +39,8 @@ class Prism:
     angle: float
 
     def __post_init__(self):
-        if not (math.isfinite(self.index) and self.index > 1.0):
-            raise ValueError(f"prism index n_p must be a finite number > 1, got {self.index!r}")
+        if not (math.isfinite(self.index) and 1.0 < self.index < 5.0):
+            raise ValueError(f"prism index n_p must be a refractive index above 1 and below 5, got {self.index!r}")
         if not (math.isfinite(self.angle) and 0.0 < self.angle < math.pi / 2):
             raise ValueError(f"prism angle δ must lie in (0, π/2) rad, got {self.angle!r} rad")
 

@@ -343,8 +343,11 @@ def _substeps(xi: np.ndarray, n: np.ndarray) -> np.ndarray:
     """
     h = np.diff(xi)
     dq = np.abs(n[1:] ** 2 - n[:-1] ** 2)
-    s = np.ceil((h**3 * dq**2 / _MAGNUS_TOL) ** 0.25)
-    return np.maximum(s, 1.0).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = np.ceil((h**3 * dq**2 / _MAGNUS_TOL) ** 0.25)
+    # an absurd profile (depths of 1e300 m) overflows here: counted as too much work, not cast to a negative int
+    s = np.where(np.isfinite(s), s, float(_MAX_STEPS) + 1.0)
+    return np.maximum(np.minimum(s, float(_MAX_STEPS) + 1.0), 1.0).astype(np.int64)
 
 
 def _checked_work(substeps: np.ndarray, xi: np.ndarray) -> np.ndarray:

@@ -109,3 +109,9 @@ def test_narrow_prism_range_is_bounded_on_both_sides():
 def test_prism_validates_itself(index, angle, field):
     with pytest.raises(ValueError, match=field):
         Prism(index, angle)
+
+
+@pytest.mark.parametrize("index", [1.0, 5.0, 1e6, math.nan])
+def test_a_prism_index_outside_the_range_of_glasses_is_refused(index):
+    with pytest.raises(ValueError, match="prism index n_p must be a refractive index above 1 and below 5"):
+        Prism(index, math.radians(60.0))

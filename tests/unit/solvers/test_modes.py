@@ -415,3 +415,12 @@ def test_count_modes_is_the_count_of_solve_modes(pol):
     assert min(counts) == 0 and max(counts) >= 9 and 1 in counts
     with pytest.raises(ValueError, match="below the cover index"):
         modes_module.count_modes([0.0, 1e-6], [1.2, 1.1], WAVELENGTH, cover_index=1.33, polarisation=pol)
+
+
+@pytest.mark.parametrize("depth_scale", [1e150, 1e300])
+def test_an_absurd_profile_is_refused_as_too_much_work_not_cast_to_negative_steps(depth_scale):
+    """Depths of 1e300 m overflow the substep count: it must read as too much work (the
+    readers refuse such tables first; the solver must not rely on them)."""
+    x = np.array([0.0, 1.0, 2.0]) * depth_scale
+    with pytest.raises(ValueError, match=r"integration steps \(more than \d+\)"):
+        solve_modes(x, np.array([1.52, 1.51, 1.50]), 677e-9)
