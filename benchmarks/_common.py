@@ -140,7 +140,9 @@ def reference_si_variables(eta_max=1.2e-6, tol=1e-10) -> tuple[float, float]:
 
     eta = np.linspace(0.0, eta_max, 2001)
     width = math.sqrt(3e-15)
-    guess = np.vstack([erfc(eta / (2 * width)), -width * np.exp(-((eta / width) ** 2) / 4) / math.sqrt(math.pi)])
+    guess = np.vstack(
+        [erfc(eta / (2 * width)), -width * np.exp(-((eta / width) ** 2) / 4) / math.sqrt(math.pi)]
+    )
     sol = solve_bvp(
         lambda e, y: np.vstack([y[1] / coefficient(y[0]), -(e / 2) * y[1] / coefficient(y[0])]),
         lambda a, b: np.array([a[0] - 1.0, b[0]]),
@@ -172,7 +174,15 @@ def reference_shooting(s_max=12.0) -> float:
         return [dy1, -0.5 * s * dy1]
 
     def shoot(slope, dense=False):
-        return solve_ivp(rhs, (0.0, s_max), [1.0, slope], method="DOP853", rtol=1e-13, atol=1e-15, dense_output=dense)
+        return solve_ivp(
+            rhs,
+            (0.0, s_max),
+            [1.0, slope],
+            method="DOP853",
+            rtol=1e-13,
+            atol=1e-15,
+            dense_output=dense,
+        )
 
     slope = brentq(lambda g: shoot(g).y[0, -1], -2.0, -0.05, xtol=1e-15, rtol=1e-15)
     sol = shoot(slope, dense=True)
@@ -207,7 +217,11 @@ def run_ionex_simulate(recipe) -> Outcome:
     return Outcome(
         depth_at_level(res.depth, res.frac_incoming[-1]),
         int(d["cells"]),
-        {"steps": d["time_steps"], "rejected": d["rejected_steps"], "newton": d["newton_iterations"]},
+        {
+            "steps": d["time_steps"],
+            "rejected": d["rejected_steps"],
+            "newton": d["newton_iterations"],
+        },
     )
 
 
@@ -228,7 +242,9 @@ def run_ionex_solver(
     from ionex.physics.interdiffusion import InterdiffusionModel, kirchhoff_law
     from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
 
-    model = InterdiffusionModel(incoming=ArrheniusLaw.constant(d_incoming), host=ArrheniusLaw.constant(d_host))
+    model = InterdiffusionModel(
+        incoming=ArrheniusLaw.constant(d_incoming), host=ArrheniusLaw.constant(d_host)
+    )
     law = kirchhoff_law(model, 700.0)  # temperature is irrelevant for constant D
     l_d = math.sqrt(max(d_incoming, d_host) * duration)
     l_slow = math.sqrt(min(d_incoming, d_host) * duration)
@@ -288,12 +304,21 @@ def run_solve_ivp(n_cells, rtol, atol, length_factor=3.0, boundary="surface") ->
     ones = np.ones(n_cells)
     sparsity = diags([ones[1:], ones, ones[1:]], [-1, 0, 1], format="csc")
     sol = solve_ivp(
-        rhs, (0.0, DURATION), np.zeros(n_cells), method="BDF", rtol=rtol, atol=atol, jac_sparsity=sparsity, t_eval=[DURATION]
+        rhs,
+        (0.0, DURATION),
+        np.zeros(n_cells),
+        method="BDF",
+        rtol=rtol,
+        atol=atol,
+        jac_sparsity=sparsity,
+        t_eval=[DURATION],
     )
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed: {sol.message}")
     return Outcome(
-        depth_at_level(centres, sol.y[:, -1]), n_cells, {"nfev": int(sol.nfev), "njev": int(sol.njev), "nlu": int(sol.nlu)}
+        depth_at_level(centres, sol.y[:, -1]),
+        n_cells,
+        {"nfev": int(sol.nfev), "njev": int(sol.njev), "nlu": int(sol.nlu)},
     )
 
 
@@ -331,7 +356,11 @@ def run_fipy(n_cells, steps, sweeps=2, length_factor=3.0, spacing_power=1.0) -> 
         phi.updateOld()
         for _ in range(sweeps):
             eq.sweep(var=phi, dt=dt, solver=solver)
-    return Outcome(depth_at_level(mesh.cellCenters.value[0], np.array(phi.value)), n_cells, {"steps": steps, "sweeps": sweeps})
+    return Outcome(
+        depth_at_level(mesh.cellCenters.value[0], np.array(phi.value)),
+        n_cells,
+        {"steps": steps, "sweeps": sweeps},
+    )
 
 
 def run_fipy_twin(n_cells, steps, sweeps=2, length_factor=3.0, spacing_power=1.0) -> Outcome:
@@ -400,7 +429,9 @@ def time_call(fn, repeats, warmup=1):
         out = fn()
         times.append(time.perf_counter() - t0)
     arr = np.array(times)
-    return out, Timing(float(arr.min()), float(np.median(arr)), float(arr.max()), repeats, [float(t) for t in arr])
+    return out, Timing(
+        float(arr.min()), float(np.median(arr)), float(arr.max()), repeats, [float(t) for t in arr]
+    )
 
 
 def machine_info() -> dict:
@@ -446,10 +477,16 @@ def source_state() -> dict:
     out = {}
     try:
         out["git_head"] = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "src"], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout
         out["src_modified_since_head"] = bool(status.strip())
     except (OSError, subprocess.SubprocessError):

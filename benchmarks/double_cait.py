@@ -37,8 +37,16 @@ BEAM_CURRENT = 20e-9  # A [estimate, docs/physics.md §2.5]
 ZONE_NM = 40.0  # the first-CAIT zone: composition after the 2nd CAIT is averaged over 0–40 nm
 
 
-def double_cait(beam_current=BEAM_CURRENT, params=None, *, convention="sigma", use_text_rb=False, decades=2.0,
-                form="smooth", **mesh):
+def double_cait(
+    beam_current=BEAM_CURRENT,
+    params=None,
+    *,
+    convention="sigma",
+    use_text_rb=False,
+    decades=2.0,
+    form="smooth",
+    **mesh,
+):
     """Run the Double-CAIT; returns the ExperimentResult."""
     from ionex.physics.site_energy import DOUBLE_CAIT_LI3B7O12
     from ionex.process.experiments import CaitStep, Sample, Species, run_experiments
@@ -46,13 +54,32 @@ def double_cait(beam_current=BEAM_CURRENT, params=None, *, convention="sigma", u
     p = params or DOUBLE_CAIT_LI3B7O12
     law = {"convention": convention, "decades": decades, "form": form}
     sample = Sample(p.thickness, p.area, p.bulk_density, p.relative_permittivity, p.temperature)
-    species = [Species("Li", 1, p.lithium(1, **law), 1.0),
-               Species("Rb", 1, p.rubidium(1, use_text_value=use_text_rb, **law), 0.0),
-               Species("Cs", 1, p.caesium(), 0.0)]
+    species = [
+        Species("Li", 1, p.lithium(1, **law), 1.0),
+        Species("Rb", 1, p.rubidium(1, use_text_value=use_text_rb, **law), 0.0),
+        Species("Cs", 1, p.caesium(), 0.0),
+    ]
     steps = [
-        CaitStep("Rb", p.source_potential, p.aperture_distance, beam_current, charge=p.charge_first, name="Rb+ CAIT"),
-        CaitStep("Cs", p.source_potential, p.aperture_distance, beam_current, charge=p.charge_second, name="Cs+ CAIT",
-                 diffusion={"Li": p.lithium(2, **law), "Rb": p.rubidium(2, use_text_value=use_text_rb, **law)}),
+        CaitStep(
+            "Rb",
+            p.source_potential,
+            p.aperture_distance,
+            beam_current,
+            charge=p.charge_first,
+            name="Rb+ CAIT",
+        ),
+        CaitStep(
+            "Cs",
+            p.source_potential,
+            p.aperture_distance,
+            beam_current,
+            charge=p.charge_second,
+            name="Cs+ CAIT",
+            diffusion={
+                "Li": p.lithium(2, **law),
+                "Rb": p.rubidium(2, use_text_value=use_text_rb, **law),
+            },
+        ),
     ]
     return run_experiments(sample, species, steps, **mesh)
 
@@ -92,7 +119,9 @@ def paper_features(result) -> dict:
         "cait1_li_mean_0_30nm": _mean(x, w, li1, 0, 30e-9),
         "cait1_rb_mean_0_30nm": _mean(x, w, rb1, 0, 30e-9),
         "cait1_rb_half_depth_nm": _crossing(x, rb1, 0.5) * 1e9,
-        "cait1_li_replaced_90pct_to_nm": _crossing(x, 1 - li1, 0.9 - 1e-3) * 1e9 if li1[0] <= 0.1 + 1e-3 else 0.0,
+        "cait1_li_replaced_90pct_to_nm": _crossing(x, 1 - li1, 0.9 - 1e-3) * 1e9
+        if li1[0] <= 0.1 + 1e-3
+        else 0.0,
         "cait2_li_half_depth_nm": _crossing(x, 1 - li2, 0.5) * 1e9,
         "cait2_li_below_10pct_to_nm": _crossing(x, -li2, -0.1) * 1e9,
         "cait2_zone_cs_mean": _mean(x, w, cs2, 0, ZONE_NM * 1e-9),
@@ -115,8 +144,11 @@ PAPER = {
     "cait1_li_mean_0_30nm": "≈ 0.07–0.10 (Li remaining, trapped)",
     "cait1_rb_half_depth_nm": "≈ 40 nm zone",
     "cait2_li_half_depth_nm": "Li replaced to ≈ 100 nm",
-    "cait2_zone_cs_mean": "≈ 0.57", "cait2_zone_rb_mean": "≈ 0.40", "cait2_zone_li_mean": "≈ 0.03",
-    "cait2_rb_minus_cs_front_nm": "≈ 15 nm", "cait2_rb_max": "local maximum (≈ 0.57 in the paper's text)",
+    "cait2_zone_cs_mean": "≈ 0.57",
+    "cait2_zone_rb_mean": "≈ 0.40",
+    "cait2_zone_li_mean": "≈ 0.03",
+    "cait2_rb_minus_cs_front_nm": "≈ 15 nm",
+    "cait2_rb_max": "local maximum (≈ 0.57 in the paper's text)",
 }
 
 
@@ -125,16 +157,26 @@ def _timed(label, fn):
     res = fn()
     wall = time.perf_counter() - t0
     st = [e.solver["wall_time_s"] for e in res.step_ends]
-    print(f"{label}: total {wall:.2f} s, CAIT 1 {st[0]:.2f} s, CAIT 2 {st[1]:.2f} s, {res.diagnostics['cells']} cells",
-          file=sys.stderr)
-    return res, {"label": label, "cells": res.diagnostics["cells"], "total_s": wall, "cait1_s": st[0], "cait2_s": st[1],
-                 "steps": [dict(e.solver) for e in res.step_ends],
-                 "pass_target": all(s < TARGET_S for s in st)}
+    print(
+        f"{label}: total {wall:.2f} s, CAIT 1 {st[0]:.2f} s, CAIT 2 {st[1]:.2f} s, {res.diagnostics['cells']} cells",
+        file=sys.stderr,
+    )
+    return res, {
+        "label": label,
+        "cells": res.diagnostics["cells"],
+        "total_s": wall,
+        "cait1_s": st[0],
+        "cait2_s": st[1],
+        "steps": [dict(e.solver) for e in res.step_ends],
+        "pass_target": all(s < TARGET_S for s in st),
+    }
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sensitivity", action="store_true", help="also run the unconfirmed-parameter table")
+    ap.add_argument(
+        "--sensitivity", action="store_true", help="also run the unconfirmed-parameter table"
+    )
     args = ap.parse_args(argv)
     from ionex.physics.site_energy import DOUBLE_CAIT_LI3B7O12 as P
 
@@ -167,9 +209,18 @@ def main(argv=None):
                 feats[name] = {"error": str(err)}
                 print(f"{name}: {err}", file=sys.stderr)
 
-    keys = ["cait1_li_mean_0_30nm", "cait1_rb_half_depth_nm", "cait2_li_half_depth_nm", "cait2_zone_cs_mean",
-            "cait2_zone_rb_mean", "cait2_zone_li_mean", "cait2_cs_front_nm", "cait2_rb_front_nm",
-            "cait2_rb_minus_cs_front_nm", "cait2_rb_max"]
+    keys = [
+        "cait1_li_mean_0_30nm",
+        "cait1_rb_half_depth_nm",
+        "cait2_li_half_depth_nm",
+        "cait2_zone_cs_mean",
+        "cait2_zone_rb_mean",
+        "cait2_zone_li_mean",
+        "cait2_cs_front_nm",
+        "cait2_rb_front_nm",
+        "cait2_rb_minus_cs_front_nm",
+        "cait2_rb_max",
+    ]
     print("| case | " + " | ".join(keys) + " |")
     print("|---|" + "---:|" * len(keys))
     print("| paper | " + " | ".join(PAPER.get(k, "") for k in keys) + " |")
@@ -182,13 +233,20 @@ def main(argv=None):
     print("| run | cells | CAIT 1 (s) | CAIT 2 (s) | total (s) | < 5 s per CAIT |")
     print("|---|---:|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['label']} | {r['cells']} | {r['cait1_s']:.2f} | {r['cait2_s']:.2f} | {r['total_s']:.2f} | "
-              f"{'PASS' if r['pass_target'] else 'FAIL'} |")
+        print(
+            f"| {r['label']} | {r['cells']} | {r['cait1_s']:.2f} | {r['cait2_s']:.2f} | {r['total_s']:.2f} | "
+            f"{'PASS' if r['pass_target'] else 'FAIL'} |"
+        )
     meta = {**C.machine_info(), "beam_current_A": BEAM_CURRENT}
     out = HERE / "results" / "double_cait.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"meta": meta, "timings": rows, "features": feats, "paper": PAPER}, indent=2,
-                              default=float))
+    out.write_text(
+        json.dumps(
+            {"meta": meta, "timings": rows, "features": feats, "paper": PAPER},
+            indent=2,
+            default=float,
+        )
+    )
     print(f"\nwritten {out.relative_to(HERE.parent)}", file=sys.stderr)
 
 

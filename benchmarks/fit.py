@@ -86,7 +86,8 @@ def make_setup(directory: Path):
     clean = predict(truth, [probe], rtol=1e-5, atol=1e-7)[0].values
     noisy = clean + SIGMA * np.random.default_rng(1).standard_normal(DEPTH.size)
     (directory / "k_profile.csv").write_text(
-        "depth_um,frac_K\n" + "".join(f"{x * 1e6:.4f},{y:.6f}\n" for x, y in zip(DEPTH, noisy)))
+        "depth_um,frac_K\n" + "".join(f"{x * 1e6:.4f},{y:.6f}\n" for x, y in zip(DEPTH, noisy))
+    )
     (directory / "fit.toml").write_text(FIT_TOML)
     return load_fit(directory / "fit.toml")
 
@@ -130,13 +131,31 @@ def noise_table(setup) -> list[dict]:
                     continue  # only the D of the slower ion sets the mesh
                 hs = np.linspace(-1e-2, 1e-2, 41)
                 grid = process_grid(fd.builder(TRUE)) if mesh == "fixed" else None
-                f = np.array([predict(fd.builder({**TRUE, name: TRUE[name] * (1 + h)}), [fd.data], rtol=rtol,
-                                      atol=rtol / 100, grid=grid)[0].values for h in hs])
+                f = np.array(
+                    [
+                        predict(
+                            fd.builder({**TRUE, name: TRUE[name] * (1 + h)}),
+                            [fd.data],
+                            rtol=rtol,
+                            atol=rtol / 100,
+                            grid=grid,
+                        )[0].values
+                        for h in hs
+                    ]
+                )
                 v = np.vander(hs, 5)
                 coef, *_ = np.linalg.lstsq(v, f, rcond=None)
                 res = f - v @ coef
-                rows.append({"parameter": name, "rtol": rtol, "mesh": mesh, "rms": float(np.sqrt(np.mean(res**2))),
-                             "max": float(np.abs(res).max()), "slope_max": float(np.abs(coef[-2]).max())})
+                rows.append(
+                    {
+                        "parameter": name,
+                        "rtol": rtol,
+                        "mesh": mesh,
+                        "rms": float(np.sqrt(np.mean(res**2))),
+                        "max": float(np.abs(res).max()),
+                        "slope_max": float(np.abs(coef[-2]).max()),
+                    }
+                )
     return rows
 
 
@@ -150,8 +169,15 @@ def jacobian_errors(setup) -> list[dict]:
 
     def evaluator(**kw):
         opts = FitOptions(**kw)
-        return _Evaluator(params, setup.datasets, [_Forward(fd.builder, (fd.data,), opts.rtol, opts.atol)],
-                          [(0, 0)], opts, None, None)
+        return _Evaluator(
+            params,
+            setup.datasets,
+            [_Forward(fd.builder, (fd.data,), opts.rtol, opts.atol)],
+            [(0, 0)],
+            opts,
+            None,
+            None,
+        )
 
     u = np.array([p.to_scaled(TRUE[p.name]) for p in params])
     ref = evaluator(rtol=1e-7, atol=1e-9, fd_scheme="central", fd_step=1e-3).jacobian(u)
@@ -160,7 +186,9 @@ def jacobian_errors(setup) -> list[dict]:
         for h in (1e-4, 1e-3, 1e-2):
             jac = evaluator(fd_scheme=scheme, fd_step=h).jacobian(u)
             err = np.linalg.norm(jac - ref, axis=0) / np.linalg.norm(ref, axis=0)
-            rows.append({"scheme": scheme, "h": h, **{p.name: float(e) for p, e in zip(params, err)}})
+            rows.append(
+                {"scheme": scheme, "h": h, **{p.name: float(e) for p, e in zip(params, err)}}
+            )
     return rows
 
 
@@ -188,7 +216,14 @@ def arrhenius_valley() -> list[dict]:
     and central differences from D0 = 5e-7 m²/s, Q = 115 kJ/mol."""
     from ionex.io.fit_file import FieldUnit, RecipeBuilder
     from ionex.io.recipe_document import RecipeDocument
-    from ionex.process.fitting import FitDataset, FitOptions, FitParameter, ProfileData, fit, predict
+    from ionex.process.fitting import (
+        FitDataset,
+        FitOptions,
+        FitParameter,
+        ProfileData,
+        fit,
+        predict,
+    )
 
     doc = RecipeDocument(ARRHENIUS, "arrhenius.toml")
     paths = ["ions.K.D0", "ions.K.Q"]
@@ -198,42 +233,85 @@ def arrhenius_valley() -> list[dict]:
     sets = []
     for celsius in (380.0, 460.0):
         b = RecipeBuilder(doc, units, (("step[1].temperature", celsius),))
-        clean = predict(b({"ions.K.D0": 1.945e-7, "ions.K.Q": 110e3}), [ProfileData(depth, 0 * depth, SIGMA)],
-                        rtol=1e-5, atol=1e-7)[0].values
-        sets.append(FitDataset(ProfileData(depth, clean + SIGMA * rng.standard_normal(depth.size), SIGMA), b))
+        clean = predict(
+            b({"ions.K.D0": 1.945e-7, "ions.K.Q": 110e3}),
+            [ProfileData(depth, 0 * depth, SIGMA)],
+            rtol=1e-5,
+            atol=1e-7,
+        )[0].values
+        sets.append(
+            FitDataset(
+                ProfileData(depth, clean + SIGMA * rng.standard_normal(depth.size), SIGMA), b
+            )
+        )
     rows = []
     for scheme in ("forward", "central"):
-        params = [FitParameter("ions.K.D0", 5e-7, 1e-10, 1e-3, log=True), FitParameter("ions.K.Q", 115e3, 50e3, 200e3)]
+        params = [
+            FitParameter("ions.K.D0", 5e-7, 1e-10, 1e-3, log=True),
+            FitParameter("ions.K.Q", 115e3, 50e3, 200e3),
+        ]
         res = fit(params, sets, options=FitOptions(fd_scheme=scheme))
-        rows.append({"scheme": scheme, "chisqr": res.chisqr, "Q_J_mol": res.values["ions.K.Q"],
-                     "Q_stderr_J_mol": res.stderr["ions.K.Q"], "D0_m2_s": res.values["ions.K.D0"],
-                     "D0_stderr_m2_s": res.stderr["ions.K.D0"], "forward_runs": res.n_forward_runs})
+        rows.append(
+            {
+                "scheme": scheme,
+                "chisqr": res.chisqr,
+                "Q_J_mol": res.values["ions.K.Q"],
+                "Q_stderr_J_mol": res.stderr["ions.K.Q"],
+                "D0_m2_s": res.values["ions.K.D0"],
+                "D0_stderr_m2_s": res.stderr["ions.K.D0"],
+                "forward_runs": res.n_forward_runs,
+            }
+        )
     return rows
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3, help="timed fits per row (default 3)")
-    ap.add_argument("--skip-noise", action="store_true", help="skip the noise, Jacobian and valley tables")
+    ap.add_argument(
+        "--skip-noise", action="store_true", help="skip the noise, Jacobian and valley tables"
+    )
     ap.add_argument("--json", default=str(HERE / "results" / "fit.json"))
     args = ap.parse_args()
     meta = C.machine_info()
-    out: dict = {"meta": meta, "problem": {"example": EXAMPLE.name, "true": TRUE, "depths": DEPTH.size, "sigma": SIGMA,
-                                           "seed": 1, "target_s": TARGET_S}}
+    out: dict = {
+        "meta": meta,
+        "problem": {
+            "example": EXAMPLE.name,
+            "true": TRUE,
+            "depths": DEPTH.size,
+            "sigma": SIGMA,
+            "seed": 1,
+            "target_s": TARGET_S,
+        },
+    }
     with tempfile.TemporaryDirectory() as tmp:
         setup = make_setup(Path(tmp))
         print("timing the baseline forward run …", file=sys.stderr)
         base = baseline(setup, repeats=20)
         print("timing serial fits …", file=sys.stderr)
         res, serial = timed_fits(setup, args.repeats)
-        fitted = {n: {"value": res.values[n], "stderr": res.stderr[n],
-                      "z": (res.values[n] - TRUE[n]) / res.stderr[n]} for n in res.names}
+        fitted = {
+            n: {
+                "value": res.values[n],
+                "stderr": res.stderr[n],
+                "z": (res.values[n] - TRUE[n]) / res.stderr[n],
+            }
+            for n in res.names
+        }
         out["baseline"] = {"what": "one forward run at the fit tolerances", **base.as_dict()}
-        out["serial"] = {**serial.as_dict(), "forward_runs": res.n_forward_runs, "nfev": res.nfev,
-                         "jacobians": res.n_jacobians, "redchi": res.redchi, "success": res.success,
-                         "fit_over_baseline": serial.median / base.median,
-                         "fit_over_runs_times_baseline": serial.median / (res.n_forward_runs * base.median),
-                         "fitted": fitted, "pass_target": serial.median < TARGET_S}
+        out["serial"] = {
+            **serial.as_dict(),
+            "forward_runs": res.n_forward_runs,
+            "nfev": res.nfev,
+            "jacobians": res.n_jacobians,
+            "redchi": res.redchi,
+            "success": res.success,
+            "fit_over_baseline": serial.median / base.median,
+            "fit_over_runs_times_baseline": serial.median / (res.n_forward_runs * base.median),
+            "fitted": fitted,
+            "pass_target": serial.median < TARGET_S,
+        }
         print("starting a 2-worker local cluster …", file=sys.stderr)
         from ionex.process.cluster import open_client
 
@@ -245,10 +323,16 @@ def main():
             first_s = time.perf_counter() - t1
             cres, cluster = timed_fits(setup, args.repeats, client)
         same = all(cres.values[n] == res.values[n] for n in res.names)
-        out["cluster"] = {**cluster.as_dict(), "workers": 2, "cluster_start_s": started,
-                          "first_fits_with_warmup_s": first_s, "forward_runs": cres.n_forward_runs,
-                          "over_serial": cluster.median / serial.median, "same_values_as_serial": same,
-                          "first_fit_forward_runs": first.n_forward_runs}
+        out["cluster"] = {
+            **cluster.as_dict(),
+            "workers": 2,
+            "cluster_start_s": started,
+            "first_fits_with_warmup_s": first_s,
+            "forward_runs": cres.n_forward_runs,
+            "over_serial": cluster.median / serial.median,
+            "same_values_as_serial": same,
+            "first_fit_forward_runs": first.n_forward_runs,
+        }
         if not args.skip_noise:
             print("measuring the forward model's noise …", file=sys.stderr)
             out["noise"] = noise_table(setup)
@@ -261,27 +345,46 @@ def main():
     print(f"three-parameter fit to one profile ({DEPTH.size} points), {EXAMPLE.name}\n")
     print("| row | best (s) | median (s) | forward runs | ratio | notes |")
     print("|---|---:|---:|---:|---:|---|")
-    print(f"| baseline: one forward run | {base.best:.4f} | {base.median:.4f} | 1 | 1 | rtol {setup.options.rtol:g} |")
-    print(f"| fit, serial | {serial.best:.3f} | {serial.median:.3f} | {s['forward_runs']} | "
-          f"{s['fit_over_baseline']:.0f}× baseline | {s['nfev']} evaluations, {s['jacobians']} Jacobians; "
-          f"fit/(runs × baseline) = {s['fit_over_runs_times_baseline']:.2f}; < {TARGET_S:g} s: "
-          f"{'PASS' if s['pass_target'] else 'FAIL'} |")
-    print(f"| fit, 2-worker local cluster | {cluster.best:.3f} | {cluster.median:.3f} | {c['forward_runs']} | "
-          f"{c['over_serial']:.2f}× serial | cluster start {c['cluster_start_s']:.1f} s, first fit {c['first_fits_with_warmup_s']:.1f} s; "
-          f"same values as serial: {same} |")
-    print("\nfitted (± stderr; z = (fit − true)/stderr): " + ", ".join(
-        f"{n} = {v['value']:.5g} ± {v['stderr']:.2g} (z = {v['z']:+.2f})" for n, v in fitted.items()))
+    print(
+        f"| baseline: one forward run | {base.best:.4f} | {base.median:.4f} | 1 | 1 | rtol {setup.options.rtol:g} |"
+    )
+    print(
+        f"| fit, serial | {serial.best:.3f} | {serial.median:.3f} | {s['forward_runs']} | "
+        f"{s['fit_over_baseline']:.0f}× baseline | {s['nfev']} evaluations, {s['jacobians']} Jacobians; "
+        f"fit/(runs × baseline) = {s['fit_over_runs_times_baseline']:.2f}; < {TARGET_S:g} s: "
+        f"{'PASS' if s['pass_target'] else 'FAIL'} |"
+    )
+    print(
+        f"| fit, 2-worker local cluster | {cluster.best:.3f} | {cluster.median:.3f} | {c['forward_runs']} | "
+        f"{c['over_serial']:.2f}× serial | cluster start {c['cluster_start_s']:.1f} s, first fit {c['first_fits_with_warmup_s']:.1f} s; "
+        f"same values as serial: {same} |"
+    )
+    print(
+        "\nfitted (± stderr; z = (fit − true)/stderr): "
+        + ", ".join(
+            f"{n} = {v['value']:.5g} ± {v['stderr']:.2g} (z = {v['z']:+.2f})"
+            for n, v in fitted.items()
+        )
+    )
     if "noise" in out:
         print("\n| parameter | rtol | mesh | noise rms | noise max |\n|---|---:|---|---:|---:|")
         for r in out["noise"]:
-            print(f"| {r['parameter']} | {r['rtol']:g} | {r['mesh']} | {r['rms']:.1e} | {r['max']:.1e} |")
+            print(
+                f"| {r['parameter']} | {r['rtol']:g} | {r['mesh']} | {r['rms']:.1e} | {r['max']:.1e} |"
+            )
         print("\n| scheme | h | " + " | ".join(TRUE) + " |\n|---|---:|" + "---:|" * len(TRUE))
         for r in out["jacobian_errors"]:
-            print(f"| {r['scheme']} | {r['h']:g} | " + " | ".join(f"{r[n]:.1e}" for n in TRUE) + " |")
-        print("\n| Arrhenius valley | χ² | Q (kJ/mol) | σ_Q | D0 (m²/s) | forward runs |\n|---|---:|---:|---:|---:|---:|")
+            print(
+                f"| {r['scheme']} | {r['h']:g} | " + " | ".join(f"{r[n]:.1e}" for n in TRUE) + " |"
+            )
+        print(
+            "\n| Arrhenius valley | χ² | Q (kJ/mol) | σ_Q | D0 (m²/s) | forward runs |\n|---|---:|---:|---:|---:|---:|"
+        )
         for r in out["arrhenius_valley"]:
-            print(f"| {r['scheme']} | {r['chisqr']:.4f} | {r['Q_J_mol'] / 1e3:.3f} | {r['Q_stderr_J_mol'] / 1e3:.3f} | "
-                  f"{r['D0_m2_s']:.4g} | {r['forward_runs']} |")
+            print(
+                f"| {r['scheme']} | {r['chisqr']:.4f} | {r['Q_J_mol'] / 1e3:.3f} | {r['Q_stderr_J_mol'] / 1e3:.3f} | "
+                f"{r['D0_m2_s']:.4g} | {r['forward_runs']} |"
+            )
     path = Path(args.json)
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=2, default=float))

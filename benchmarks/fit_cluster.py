@@ -58,9 +58,13 @@ def setup_with_mesh(directory: Path, cells_per_efold: int | None):
     if cells_per_efold is None:
         return load_fit(FIT)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "recipe.toml").write_text(RECIPE.read_text() + f"\n[numerics]\ncells_per_efold = {cells_per_efold}\n")
+    (directory / "recipe.toml").write_text(
+        RECIPE.read_text() + f"\n[numerics]\ncells_per_efold = {cells_per_efold}\n"
+    )
     text = FIT.read_text().replace('recipe = "soda_lime_k_na.toml"', 'recipe = "recipe.toml"')
-    text = text.replace('file = "data/k_profile_soda_lime_420C_8h.csv"', f'file = "{DATA.as_posix()}"')
+    text = text.replace(
+        'file = "data/k_profile_soda_lime_420C_8h.csv"', f'file = "{DATA.as_posix()}"'
+    )
     (directory / "fit.toml").write_text(text)
     return load_fit(directory / "fit.toml")
 
@@ -107,8 +111,14 @@ def start_costs(setup, t_run: float, workers: int, repeats: int) -> dict:
         t2 = time.perf_counter()
         cm.__exit__(None, None, None)
         t3 = time.perf_counter()
-        rows.append({"start": t1 - t0, "first_batch_extra": t2 - t1 - t_run, "close": t3 - t2,
-                     "total": (t1 - t0) + (t2 - t1 - t_run) + (t3 - t2)})
+        rows.append(
+            {
+                "start": t1 - t0,
+                "first_batch_extra": t2 - t1 - t_run,
+                "close": t3 - t2,
+                "total": (t1 - t0) + (t2 - t1 - t_run) + (t3 - t2),
+            }
+        )
     return {k: statistics.median(r[k] for r in rows) for k in rows[0]} | {"repeats": rows}
 
 
@@ -123,9 +133,18 @@ def dispatch_costs(setup, t_run: float, workers: int, sizes, repeats: int) -> li
         for n in sizes:
             items = forward_items(setup, n)
             batch = C.time_call(lambda: run_many(client, _forward, items), repeats, warmup=1)[1]
-            empty = C.time_call(lambda: run_many(client, noop, list(range(n))), repeats, warmup=1)[1]
-            out.append({"runs": n, "batch_median_s": batch.median, "batch_min_s": batch.best,
-                        "dispatch_s": batch.median - math.ceil(n / workers) * t_run, "noop_batch_s": empty.median})
+            empty = C.time_call(lambda: run_many(client, noop, list(range(n))), repeats, warmup=1)[
+                1
+            ]
+            out.append(
+                {
+                    "runs": n,
+                    "batch_median_s": batch.median,
+                    "batch_min_s": batch.best,
+                    "dispatch_s": batch.median - math.ceil(n / workers) * t_run,
+                    "noop_batch_s": empty.median,
+                }
+            )
     return out
 
 
@@ -135,7 +154,9 @@ def whole_fits(meshes, auto: bool) -> list[dict]:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        fit(*(lambda s: (s.parameters, s.datasets))(setup_with_mesh(Path(tmp), None)))  # imports lmfit: untimed
+        fit(
+            *(lambda s: (s.parameters, s.datasets))(setup_with_mesh(Path(tmp), None))
+        )  # imports lmfit: untimed
         for q in meshes:
             setup = setup_with_mesh(Path(tmp) / f"q{q}", q)
             t = run_time(setup, 5)
@@ -152,12 +173,17 @@ def whole_fits(meshes, auto: bool) -> list[dict]:
             if auto:
                 t0 = time.perf_counter()
                 with AutoCluster() as chooser:
-                    res3 = fit(setup.parameters, setup.datasets, options=setup.options, client=chooser)
+                    res3 = fit(
+                        setup.parameters, setup.datasets, options=setup.options, client=chooser
+                    )
                 row["auto_s"] = time.perf_counter() - t0
                 row["auto_choice"] = res3.execution
                 assert res3.values == res.values, "the automatic choice changed the fit"
-            log(f"  cells_per_efold {q}: run {t.median * 1e3:.0f} ms, serial {row['serial_s']:.2f} s, "
-                f"cluster {row['cluster_s']:.2f} s" + (f", auto {row['auto_s']:.2f} s" if auto else ""))
+            log(
+                f"  cells_per_efold {q}: run {t.median * 1e3:.0f} ms, serial {row['serial_s']:.2f} s, "
+                f"cluster {row['cluster_s']:.2f} s"
+                + (f", auto {row['auto_s']:.2f} s" if auto else "")
+            )
             rows.append(row)
     return rows
 
@@ -178,26 +204,43 @@ def main(argv=None) -> int:
     for w in (1, 2):
         log(f"local cluster of {w} worker(s): start, first batch, close (3 times) ...")
         starts[w] = start_costs(setup, t.median, w, 3)
-        log(f"  S = {starts[w]['total']:.2f} s (start {starts[w]['start']:.2f}, first batch +"
-            f"{starts[w]['first_batch_extra']:.2f}, close {starts[w]['close']:.2f})")
+        log(
+            f"  S = {starts[w]['total']:.2f} s (start {starts[w]['start']:.2f}, first batch +"
+            f"{starts[w]['first_batch_extra']:.2f}, close {starts[w]['close']:.2f})"
+        )
     log("dispatch of a batch on a warm 2-worker cluster ...")
     dispatch = dispatch_costs(setup, t.median, 2, (1, 2, 4, 6, 8), 15)
     for row in dispatch:
-        log(f"  n = {row['runs']}: batch {row['batch_median_s'] * 1e3:.0f} ms, d = {row['dispatch_s'] * 1e3:.0f} ms, "
-            f"no-op {row['noop_batch_s'] * 1e3:.0f} ms")
+        log(
+            f"  n = {row['runs']}: batch {row['batch_median_s'] * 1e3:.0f} ms, d = {row['dispatch_s'] * 1e3:.0f} ms, "
+            f"no-op {row['noop_batch_s'] * 1e3:.0f} ms"
+        )
     S = starts[2]["total"]
     ns = [r["runs"] for r in dispatch]
     delta = sum(n * r["dispatch_s"] for n, r in zip(ns, dispatch)) / sum(n * n for n in ns)
-    out = {"machine": info, "run_s": t.median, "start": {str(k): v for k, v in starts.items()}, "dispatch": dispatch,
-           "model": {"S_s": S, "delta_s_per_run": delta},
-           "constants_in_ionex": {"start_s": cluster.LOCAL_START_S, "dispatch_per_run_s": cluster.DISPATCH_PER_RUN_S}}
+    out = {
+        "machine": info,
+        "run_s": t.median,
+        "start": {str(k): v for k, v in starts.items()},
+        "dispatch": dispatch,
+        "model": {"S_s": S, "delta_s_per_run": delta},
+        "constants_in_ionex": {
+            "start_s": cluster.LOCAL_START_S,
+            "dispatch_per_run_s": cluster.DISPATCH_PER_RUN_S,
+        },
+    }
     # break-even run time for a fit of N Jacobians with n runs each on W = 2 workers
     table = []
     for params in (1, 2, 3, 4, 6):
         n = 2 * params
         gain = n - math.ceil(n / 2)
-        table.append({"parameters": params, "runs_per_jacobian": n,
-                      **{f"t_star_N{N}_s": (S / N + n * delta) / gain for N in (1, 5, 10, 20)}})
+        table.append(
+            {
+                "parameters": params,
+                "runs_per_jacobian": n,
+                **{f"t_star_N{N}_s": (S / N + n * delta) / gain for N in (1, 5, 10, 20)},
+            }
+        )
     out["break_even"] = table
     if not args.quick:
         log("whole fits of the example, serial / 2-worker cluster / automatic ...")
@@ -206,27 +249,46 @@ def main(argv=None) -> int:
     Path(args.json).write_text(json.dumps(out, indent=1))
 
     print(f"forward run of the fit example: {t.median * 1e3:.1f} ms\n")
-    print("| local cluster | start | first batch beyond its runs | close | S (total) |\n|---|---:|---:|---:|---:|")
+    print(
+        "| local cluster | start | first batch beyond its runs | close | S (total) |\n|---|---:|---:|---:|---:|"
+    )
     for w, s in starts.items():
-        print(f"| {w} worker(s) | {s['start']:.2f} s | {s['first_batch_extra']:.2f} s | {s['close']:.2f} s | "
-              f"**{s['total']:.2f} s** |")
-    print("\n| runs in the batch | batch on 2 warm workers | d = batch − ⌈n/2⌉·t | no-op batch |\n|---:|---:|---:|---:|")
+        print(
+            f"| {w} worker(s) | {s['start']:.2f} s | {s['first_batch_extra']:.2f} s | {s['close']:.2f} s | "
+            f"**{s['total']:.2f} s** |"
+        )
+    print(
+        "\n| runs in the batch | batch on 2 warm workers | d = batch − ⌈n/2⌉·t | no-op batch |\n|---:|---:|---:|---:|"
+    )
     for r in dispatch:
-        print(f"| {r['runs']} | {r['batch_median_s'] * 1e3:.0f} ms | {r['dispatch_s'] * 1e3:.0f} ms | "
-              f"{r['noop_batch_s'] * 1e3:.0f} ms |")
-    print(f"\nδ = {delta * 1e3:.1f} ms per run (ionex uses S = {cluster.LOCAL_START_S} s, "
-          f"δ = {cluster.DISPATCH_PER_RUN_S * 1e3:.0f} ms)\n")
+        print(
+            f"| {r['runs']} | {r['batch_median_s'] * 1e3:.0f} ms | {r['dispatch_s'] * 1e3:.0f} ms | "
+            f"{r['noop_batch_s'] * 1e3:.0f} ms |"
+        )
+    print(
+        f"\nδ = {delta * 1e3:.1f} ms per run (ionex uses S = {cluster.LOCAL_START_S} s, "
+        f"δ = {cluster.DISPATCH_PER_RUN_S * 1e3:.0f} ms)\n"
+    )
     print("Break-even run time t* = (S/N + n·δ)/(n − ⌈n/2⌉) on 2 workers, N Jacobians:\n")
-    print("| parameters | runs per Jacobian | N = 1 | N = 5 | N = 10 | N = 20 |\n|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| parameters | runs per Jacobian | N = 1 | N = 5 | N = 10 | N = 20 |\n|---:|---:|---:|---:|---:|---:|"
+    )
     for r in table:
-        print(f"| {r['parameters']} | {r['runs_per_jacobian']} | " + " | ".join(
-            f"{r[f't_star_N{N}_s']:.2f} s" for N in (1, 5, 10, 20)) + " |")
+        print(
+            f"| {r['parameters']} | {r['runs_per_jacobian']} | "
+            + " | ".join(f"{r[f't_star_N{N}_s']:.2f} s" for N in (1, 5, 10, 20))
+            + " |"
+        )
     if "fits" in out:
-        print("\n| cells per e-fold | forward run | serial | 2-worker cluster (start + close included) | cluster / serial | automatic | chosen |")
+        print(
+            "\n| cells per e-fold | forward run | serial | 2-worker cluster (start + close included) | cluster / serial | automatic | chosen |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---|")
         for r in out["fits"]:
-            print(f"| {r['cells_per_efold']} | {r['run_s'] * 1e3:.0f} ms | {r['serial_s']:.2f} s | {r['cluster_s']:.2f} s | "
-                  f"{r['cluster_s'] / r['serial_s']:.2f} | {r['auto_s']:.2f} s | {r['auto_choice']} |")
+            print(
+                f"| {r['cells_per_efold']} | {r['run_s'] * 1e3:.0f} ms | {r['serial_s']:.2f} s | {r['cluster_s']:.2f} s | "
+                f"{r['cluster_s'] / r['serial_s']:.2f} | {r['auto_s']:.2f} s | {r['auto_choice']} |"
+            )
     return 0
 
 

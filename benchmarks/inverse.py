@@ -48,7 +48,18 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE.parent / "tests" / "validation"))
 import _common as C  # noqa: E402
-from _inversion_truths import EO, INDEX_TARGET, SHAPES, STRESS_TARGET, WAVELENGTH, bk7_plate_truth, figures, noisy, truth, z_scores  # noqa: E402
+from _inversion_truths import (  # noqa: E402
+    EO,
+    INDEX_TARGET,
+    SHAPES,
+    STRESS_TARGET,
+    WAVELENGTH,
+    bk7_plate_truth,
+    figures,
+    noisy,
+    truth,
+    z_scores,
+)
 
 SIGMA_N = 2e-5
 
@@ -77,7 +88,9 @@ def noise_free(t, method, repeats):
     from ionex.process.inversion import invert_modes
 
     try:
-        result, timing = C.time_call(lambda: invert_modes(t.modes, WAVELENGTH, elasto_optic=EO, method=method), repeats)
+        result, timing = C.time_call(
+            lambda: invert_modes(t.modes, WAVELENGTH, elasto_optic=EO, method=method), repeats
+        )
     except ValueError as err:
         return {"refused": str(err)}
     row = figures(result, t)
@@ -85,7 +98,9 @@ def noise_free(t, method, repeats):
     row["family"] = None if result.family is None else result.family.name
     row["mode_solves"] = result.mode_solves
     row["meets_targets"] = bool(
-        row["index_TE"] < INDEX_TARGET and row["index_TM"] < INDEX_TARGET and row["stress"] < STRESS_TARGET
+        row["index_TE"] < INDEX_TARGET
+        and row["index_TM"] < INDEX_TARGET
+        and row["stress"] < STRESS_TARGET
     )
     return row
 
@@ -116,23 +131,39 @@ def noisy_runs(t, method, seeds):
             z_s.append(z["stress"])
             fams[r.family.name] = fams.get(r.family.name, 0) + 1
             warned += bool(r.warnings)
-    out = {"seeds": seeds, "failed": len(failed), "failures": failed[:3], "unordered_lists_skipped": unordered}
+    out = {
+        "seeds": seeds,
+        "failed": len(failed),
+        "failures": failed[:3],
+        "unordered_lists_skipped": unordered,
+    }
     if errs:
         e = np.array(errs)
-        out.update({
-            "index_TE_median": float(np.median(e[:, 0])), "index_TE_p90": float(np.percentile(e[:, 0], 90)),
-            "index_TM_median": float(np.median(e[:, 1])), "index_TM_p90": float(np.percentile(e[:, 1], 90)),
-            "stress_median": float(np.median(e[:, 2])), "stress_p90": float(np.percentile(e[:, 2], 90)),
-            "time_median_s": float(np.median(times)),
-        })
+        out.update(
+            {
+                "index_TE_median": float(np.median(e[:, 0])),
+                "index_TE_p90": float(np.percentile(e[:, 0], 90)),
+                "index_TM_median": float(np.median(e[:, 1])),
+                "index_TM_p90": float(np.percentile(e[:, 1], 90)),
+                "stress_median": float(np.median(e[:, 2])),
+                "stress_p90": float(np.percentile(e[:, 2], 90)),
+                "time_median_s": float(np.median(times)),
+            }
+        )
     if z_n:
         zn, zs = np.abs(np.concatenate(z_n)), np.abs(np.concatenate(z_s))
-        out.update({
-            "coverage_index_1sigma": float(np.mean(zn < 1)), "coverage_index_2sigma": float(np.mean(zn < 2)),
-            "coverage_stress_1sigma": float(np.mean(zs < 1)), "coverage_stress_2sigma": float(np.mean(zs < 2)),
-            "max_abs_z_index": float(zn.max()), "max_abs_z_stress": float(zs.max()),
-            "families": fams, "with_warnings": warned,
-        })
+        out.update(
+            {
+                "coverage_index_1sigma": float(np.mean(zn < 1)),
+                "coverage_index_2sigma": float(np.mean(zn < 2)),
+                "coverage_stress_1sigma": float(np.mean(zs < 1)),
+                "coverage_stress_2sigma": float(np.mean(zs < 2)),
+                "max_abs_z_index": float(zn.max()),
+                "max_abs_z_stress": float(zs.max()),
+                "families": fams,
+                "with_warnings": warned,
+            }
+        )
     return out
 
 
@@ -154,8 +185,12 @@ def refused(r):
 def main(argv=None):
     from ionex.process.inversion import Method
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=50, help="noisy seeds per shape and method (default 50)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--seeds", type=int, default=50, help="noisy seeds per shape and method (default 50)"
+    )
     ap.add_argument("--repeats", type=int, default=3, help="timed noise-free repeats (default 3)")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "inverse.json")
     args = ap.parse_args(argv)
@@ -182,8 +217,12 @@ def main(argv=None):
     half = stats.norm.ppf(0.995) * math.sqrt(p * (1 - p) / args.seeds)
     band = (p - half, p + half)
 
-    print(f"## Mode inversion, noise-free (BK7, 677 nm; targets |Δn| < {INDEX_TARGET:g}, |Δσ| < {STRESS_TARGET / 1e6:g} MPa)\n")
-    print("| shape | modes TE/TM | method | family | max |Δn| TE | max |Δn| TM | max |Δσ| (MPa) | σ points | targets | time (s) | × solve_modes | mode solves |")
+    print(
+        f"## Mode inversion, noise-free (BK7, 677 nm; targets |Δn| < {INDEX_TARGET:g}, |Δσ| < {STRESS_TARGET / 1e6:g} MPa)\n"
+    )
+    print(
+        "| shape | modes TE/TM | method | family | max |Δn| TE | max |Δn| TM | max |Δσ| (MPa) | σ points | targets | time (s) | × solve_modes | mode solves |"
+    )
     print("|---|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|")
     for name, row in rows.items():
         for m in ("model", "iwkb"):
@@ -192,13 +231,19 @@ def main(argv=None):
             if "refused" in r:
                 print(f"| {name} | {mc} | {m} | — | refused | | | | miss | | | |")
                 continue
-            print(f"| {name} | {mc} | {m} | {r['family'] or '—'} | {r['index_TE']:.2g} | {r['index_TM']:.2g} | "
-                  f"{r['stress'] / 1e6:.3g} | {r['stress_points']} | {'meet' if r['meets_targets'] else 'miss'} | "
-                  f"{r['median_s']:.3g} | {r['over_one_solve']:.0f} | {r['mode_solves']} |")
+            print(
+                f"| {name} | {mc} | {m} | {r['family'] or '—'} | {r['index_TE']:.2g} | {r['index_TM']:.2g} | "
+                f"{r['stress'] / 1e6:.3g} | {r['stress_points']} | {'meet' if r['meets_targets'] else 'miss'} | "
+                f"{r['median_s']:.3g} | {r['over_one_solve']:.0f} | {r['mode_solves']} |"
+            )
     print(f"\n## With noise: {args.seeds} seeds per shape, σ_N = 2e-5, index_sigma = 2e-5\n")
-    print(f"Coverage of the stated 1σ (nominal 68.3 %, 99 % interval for {args.seeds} trials "
-          f"{100 * band[0]:.0f}–{100 * band[1]:.0f} %) and 2σ (95.4 %); errors median / 90th percentile.\n")
-    print("| shape | method | n within 1σ / 2σ | σ within 1σ / 2σ | max |Δn| TE | max |Δn| TM | max |Δσ| (MPa) | families | refused | time (s) |")
+    print(
+        f"Coverage of the stated 1σ (nominal 68.3 %, 99 % interval for {args.seeds} trials "
+        f"{100 * band[0]:.0f}–{100 * band[1]:.0f} %) and 2σ (95.4 %); errors median / 90th percentile.\n"
+    )
+    print(
+        "| shape | method | n within 1σ / 2σ | σ within 1σ / 2σ | max |Δn| TE | max |Δn| TM | max |Δσ| (MPa) | families | refused | time (s) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|")
     for name, row in rows.items():
         for m in ("model", "iwkb"):
@@ -206,13 +251,29 @@ def main(argv=None):
             if "index_TE_median" not in r:
                 print(f"| {name} | {m} | | | | | | | {refused(r)} | |")
                 continue
-            cov_n = f"{100 * r['coverage_index_1sigma']:.0f} / {100 * r['coverage_index_2sigma']:.0f} %" if m == "model" else "—"
-            cov_s = f"{100 * r['coverage_stress_1sigma']:.0f} / {100 * r['coverage_stress_2sigma']:.0f} %" if m == "model" else "—"
-            fams = ", ".join(f"{k} {v}" for k, v in sorted(r.get("families", {}).items(), key=lambda kv: -kv[1])) or "—"
-            print(f"| {name} | {m} | {cov_n} | {cov_s} | {r['index_TE_median']:.2g} / {r['index_TE_p90']:.2g} | "
-                  f"{r['index_TM_median']:.2g} / {r['index_TM_p90']:.2g} | "
-                  f"{r['stress_median'] / 1e6:.3g} / {r['stress_p90'] / 1e6:.3g} | {fams} | {refused(r)} | "
-                  f"{r['time_median_s']:.3g} |")
+            cov_n = (
+                f"{100 * r['coverage_index_1sigma']:.0f} / {100 * r['coverage_index_2sigma']:.0f} %"
+                if m == "model"
+                else "—"
+            )
+            cov_s = (
+                f"{100 * r['coverage_stress_1sigma']:.0f} / {100 * r['coverage_stress_2sigma']:.0f} %"
+                if m == "model"
+                else "—"
+            )
+            fams = (
+                ", ".join(
+                    f"{k} {v}"
+                    for k, v in sorted(r.get("families", {}).items(), key=lambda kv: -kv[1])
+                )
+                or "—"
+            )
+            print(
+                f"| {name} | {m} | {cov_n} | {cov_s} | {r['index_TE_median']:.2g} / {r['index_TE_p90']:.2g} | "
+                f"{r['index_TM_median']:.2g} / {r['index_TM_p90']:.2g} | "
+                f"{r['stress_median'] / 1e6:.3g} / {r['stress_p90'] / 1e6:.3g} | {fams} | {refused(r)} | "
+                f"{r['time_median_s']:.3g} |"
+            )
     print("\n## Shared shape assumed, not true: σ ∝ u^1.2 while n_0 ∝ u (noise-free)\n")
     print("| shape | method | family | max |Δn| TE | max |Δn| TM | max |Δσ| (MPa) |")
     print("|---|---|---|---:|---:|---:|")
@@ -222,12 +283,20 @@ def main(argv=None):
             if "refused" in r:
                 print(f"| {name} | {m} | refused | | | |")
                 continue
-            print(f"| {name} | {m} | {r['family'] or '—'} | {r['index_TE']:.2g} | {r['index_TM']:.2g} | {r['stress'] / 1e6:.3g} |")
+            print(
+                f"| {name} | {m} | {r['family'] or '—'} | {r['index_TE']:.2g} | {r['index_TM']:.2g} | {r['stress'] / 1e6:.3g} |"
+            )
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "problem": {"wavelength_m": WAVELENGTH, "index_sigma": SIGMA_N, "index_target": INDEX_TARGET,
-                    "stress_target_Pa": STRESS_TARGET, "seeds": args.seeds, "repeats": args.repeats},
+        "problem": {
+            "wavelength_m": WAVELENGTH,
+            "index_sigma": SIGMA_N,
+            "index_target": INDEX_TARGET,
+            "stress_target_Pa": STRESS_TARGET,
+            "seeds": args.seeds,
+            "repeats": args.repeats,
+        },
         "coverage_1sigma_99pct_interval": band,
         "rows": rows,
         "shared_shape_mismatch": mismatch,

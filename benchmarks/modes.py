@@ -73,7 +73,9 @@ def solve_fd(points=POINTS, cover=1e-6):
     # TE: E'' + k0² n² E = k0² N² E
     d = (-2.0 / h**2 + K0**2 * eps) / K0**2
     o = np.full(x.size - 1, 1.0 / (h * K0) ** 2)
-    out["TE"] = np.sort(np.sqrt(eigh_tridiagonal(d, o, select="v", select_range=(lo, hi), eigvals_only=True)))[::-1]
+    out["TE"] = np.sort(
+        np.sqrt(eigh_tridiagonal(d, o, select="v", select_range=(lo, hi), eigvals_only=True))
+    )[::-1]
     # TM: (H'/n²)' + k0² H = k0² N² H/n², symmetrised with diag(n/k0)
     face = 2.0 / (eps[1:] + eps[:-1])
     main = np.full(x.size, K0**2)
@@ -81,8 +83,17 @@ def solve_fd(points=POINTS, cover=1e-6):
     main[:-1] -= face / h**2
     main[[0, -1]] -= 1.0 / (eps[[0, -1]] * h**2)
     s = np.sqrt(eps) / K0
-    out["TM"] = np.sort(np.sqrt(eigh_tridiagonal(main * s * s, face / h**2 * s[1:] * s[:-1], select="v",
-                                                 select_range=(lo, hi), eigvals_only=True)))[::-1]
+    out["TM"] = np.sort(
+        np.sqrt(
+            eigh_tridiagonal(
+                main * s * s,
+                face / h**2 * s[1:] * s[:-1],
+                select="v",
+                select_range=(lo, hi),
+                eigvals_only=True,
+            )
+        )
+    )[::-1]
     return out
 
 
@@ -96,7 +107,9 @@ def max_error(found, reference):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repeats", type=int, default=30, help="timed repeats per row (default 30)")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "modes.json")
     args = ap.parse_args(argv)
@@ -122,39 +135,72 @@ def main(argv=None):
         return rows[-1]
 
     ionex_row = row("ionex solve_modes (TE+TM)", lambda: solve_ionex(), args.repeats, POINTS)
-    row("ionex solve_modes (TE+TM), fields=True", lambda: solve_ionex(fields=True), max(5, args.repeats // 3), POINTS)
-    fd_row = row("finite differences, eigh_tridiagonal (TE+TM)", lambda: solve_fd(), args.repeats, POINTS)
+    row(
+        "ionex solve_modes (TE+TM), fields=True",
+        lambda: solve_ionex(fields=True),
+        max(5, args.repeats // 3),
+        POINTS,
+    )
+    fd_row = row(
+        "finite differences, eigh_tridiagonal (TE+TM)", lambda: solve_fd(), args.repeats, POINTS
+    )
     for factor in (4, 16):
         p = factor * (POINTS - 1) + 1
-        row(f"finite differences, {factor}x finer spacing", lambda p=p: solve_fd(p), max(3, args.repeats // (2 * factor)), p)
+        row(
+            f"finite differences, {factor}x finer spacing",
+            lambda p=p: solve_fd(p),
+            max(3, args.repeats // (2 * factor)),
+            p,
+        )
 
     ratio = fd_row["best_s"] / ionex_row["best_s"]
     passed = ionex_row["best_s"] * 1e3 < TARGET_MS
     # equal accuracy: the cheapest FD row within a factor 3 of the ionex error
-    close = [r for r in rows if r["method"].startswith("finite") and r["max_abs_error"] <= 3 * ionex_row["max_abs_error"]]
+    close = [
+        r
+        for r in rows
+        if r["method"].startswith("finite") and r["max_abs_error"] <= 3 * ionex_row["max_abs_error"]
+    ]
     equal = min(close, key=lambda r: r["best_s"]) if close else None
     equal_ratio = equal["best_s"] / ionex_row["best_s"] if equal else None
-    print(f"## solve_modes benchmark ({POINTS}-point erfc profile, λ = {WAVELENGTH * 1e9:.0f} nm)\n")
-    print(f"n(x) = {N_SUBSTRATE} + {DELTA_N}·erfc(x/{WIDTH * 1e6:.0f} µm) on [0, {DEPTH * 1e6:.0f} µm], air cover: "
-          f"{counts['TE']} TE + {counts['TM']} TM modes.\n")
+    print(
+        f"## solve_modes benchmark ({POINTS}-point erfc profile, λ = {WAVELENGTH * 1e9:.0f} nm)\n"
+    )
+    print(
+        f"n(x) = {N_SUBSTRATE} + {DELTA_N}·erfc(x/{WIDTH * 1e6:.0f} µm) on [0, {DEPTH * 1e6:.0f} µm], air cover: "
+        f"{counts['TE']} TE + {counts['TM']} TM modes.\n"
+    )
     print("| method | points | max abs error in N | best time (N) | median | × ionex |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['method']} | {r['points']} | {r['max_abs_error']:.1e} | {C.fmt_time(r['best_s'])} ({r['repeats']}) | "
-              f"{C.fmt_time(r['median_s'])} | {r['best_s'] / ionex_row['best_s']:.2f} |")
+        print(
+            f"| {r['method']} | {r['points']} | {r['max_abs_error']:.1e} | {C.fmt_time(r['best_s'])} ({r['repeats']}) | "
+            f"{C.fmt_time(r['median_s'])} | {r['best_s'] / ionex_row['best_s']:.2f} |"
+        )
     print(f"\nFirst call (numba load/compile) {C.fmt_time(compile_s)}, not in the times.")
-    print(f"Target: all modes of a {POINTS}-point profile in < {TARGET_MS:.0f} ms: "
-          f"{'PASS' if passed else 'FAIL'} ({ionex_row['best_s'] * 1e3:.1f} ms); "
-          f"baseline / ionex = {ratio:.2f} at equal points.")
+    print(
+        f"Target: all modes of a {POINTS}-point profile in < {TARGET_MS:.0f} ms: "
+        f"{'PASS' if passed else 'FAIL'} ({ionex_row['best_s'] * 1e3:.1f} ms); "
+        f"baseline / ionex = {ratio:.2f} at equal points."
+    )
     if equal:
-        print(f"Equal accuracy (FD within 3× of the ionex error {ionex_row['max_abs_error']:.1e}): FD needs "
-              f"{equal['points']} points ({equal['max_abs_error']:.1e}) and {equal_ratio:.1f}× the time.")
+        print(
+            f"Equal accuracy (FD within 3× of the ionex error {ionex_row['max_abs_error']:.1e}): FD needs "
+            f"{equal['points']} points ({equal['max_abs_error']:.1e}) and {equal_ratio:.1f}× the time."
+        )
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "problem": {"wavelength_m": WAVELENGTH, "substrate_index": N_SUBSTRATE, "delta_n": DELTA_N,
-                    "erfc_width_m": WIDTH, "depth_m": DEPTH, "points": POINTS, "cover_index": COVER,
-                    "modes": counts},
+        "problem": {
+            "wavelength_m": WAVELENGTH,
+            "substrate_index": N_SUBSTRATE,
+            "delta_n": DELTA_N,
+            "erfc_width_m": WIDTH,
+            "depth_m": DEPTH,
+            "points": POINTS,
+            "cover_index": COVER,
+            "modes": counts,
+        },
         "reference": {pol: reference[pol].tolist() for pol in ("TE", "TM")},
         "rows": rows,
         "ratio_baseline_over_ionex": ratio,

@@ -52,8 +52,10 @@ def main():
     t, T, _ = demo_temperatures(HOURS * 3600.0, EVERY, 673.15, seed=1)
     work = Path(tempfile.mkdtemp(prefix="ionex-monitor-bench-"))
     log = work / "furnace.csv"
-    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.1f},{b - 273.15:.3f}\n" for a, b in zip(t, T)),
-                   encoding="utf-8")
+    log.write_text(
+        "time_s,temperature_C\n" + "".join(f"{a:.1f},{b - 273.15:.3f}\n" for a, b in zip(t, T)),
+        encoding="utf-8",
+    )
     n = t.size
 
     def catch_up():
@@ -97,10 +99,16 @@ def main():
         return law
 
     def stage_sampling():
-        return solve_nonlinear_diffusion(loop.monitor.grid, sampled_law(recipe.model, program),
-                                         np.zeros(cells), batch.recipe.steps[0].duration,
-                                         front=FaceCondition(1.0), back=FaceCondition(None),
-                                         rtol=recipe.numerics.rtol, atol=recipe.numerics.atol)
+        return solve_nonlinear_diffusion(
+            loop.monitor.grid,
+            sampled_law(recipe.model, program),
+            np.zeros(cells),
+            batch.recipe.steps[0].duration,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            rtol=recipe.numerics.rtol,
+            atol=recipe.numerics.atol,
+        )
 
     staged, t_staged = time_call(stage_sampling, repeats=1)
     diff_staged = float(np.max(np.abs(staged.final - ref_final)))
@@ -109,9 +117,15 @@ def main():
     m = 2000
 
     def per_sample():
-        return solve_nonlinear_diffusion(loop.monitor.grid, sampled_law(recipe.model, program),
-                                         np.zeros(cells), float(t[m - 1]), front=FaceCondition(1.0),
-                                         back=FaceCondition(None), fixed_step=EVERY)
+        return solve_nonlinear_diffusion(
+            loop.monitor.grid,
+            sampled_law(recipe.model, program),
+            np.zeros(cells),
+            float(t[m - 1]),
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            fixed_step=EVERY,
+        )
 
     _, t_per = time_call(per_sample, repeats=1)
     t_per_full = t_per.best * (n - 1) / (m - 1)
@@ -129,22 +143,34 @@ def main():
         "stage_sampling_error_vs_tight_reference": diff_staged,
         "per_sample_stepping_s_extrapolated": t_per_full,
         "ratio_per_sample_to_monitor": t_per_full / t_monitor.best,
-        "final": {k: data[k] for k in ("time_h", "compressive_stress_MPa", "depth_of_layer_um", "modes")},
+        "final": {
+            k: data[k] for k in ("time_h", "compressive_stress_MPa", "depth_of_layer_um", "modes")
+        },
         "warnings": data["n_warnings"],
         "machine": machine_info(),
     }
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "monitor.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
-    print(f"# Monitor catch-up: {HOURS:.0f} h log every {EVERY:.0f} s ({n} samples, {cells} cells)\n")
+    print(
+        f"# Monitor catch-up: {HOURS:.0f} h log every {EVERY:.0f} s ({n} samples, {cells} cells)\n"
+    )
     print("| row | time (s) | ratio to batch | max |Δχ| vs tight reference |")
     print("|---|---|---|---|")
-    print(f"| monitor catch-up (read, advance in 24-h checkpointed chunks, predict) | {t_monitor.best:.2f} | "
-          f"{t_monitor.best / t_batch.best:.2f} | {err_monitor:.1e} (vs batch {diff_monitor:.1e}) |")
-    print(f"| batch run, same samples and mesh (baseline) | {t_batch.best:.2f} | 1 | {err_batch:.1e} |")
-    print(f"| stage sampling of D(T(t)), no reduced clock | {t_staged.best:.2f} | {t_staged.best / t_batch.best:.2f} | "
-          f"{diff_staged:.1e} |")
-    print(f"| one step per sample (eq. 11), extrapolated | {t_per_full:.1f} | {t_per_full / t_batch.best:.0f} | — |")
+    print(
+        f"| monitor catch-up (read, advance in 24-h checkpointed chunks, predict) | {t_monitor.best:.2f} | "
+        f"{t_monitor.best / t_batch.best:.2f} | {err_monitor:.1e} (vs batch {diff_monitor:.1e}) |"
+    )
+    print(
+        f"| batch run, same samples and mesh (baseline) | {t_batch.best:.2f} | 1 | {err_batch:.1e} |"
+    )
+    print(
+        f"| stage sampling of D(T(t)), no reduced clock | {t_staged.best:.2f} | {t_staged.best / t_batch.best:.2f} | "
+        f"{diff_staged:.1e} |"
+    )
+    print(
+        f"| one step per sample (eq. 11), extrapolated | {t_per_full:.1f} | {t_per_full / t_batch.best:.0f} | — |"
+    )
 
 
 if __name__ == "__main__":

@@ -57,23 +57,51 @@ def main():
         lines = write_log(log, args.mb)
         hours = lines / 3600.0
         plan = work / "plan.toml"
-        plan.write_text(RECIPE.read_text(encoding="utf-8").replace('duration = "100 h"', f'duration = "{hours:.0f} h"'),
-                        encoding="utf-8")
+        plan.write_text(
+            RECIPE.read_text(encoding="utf-8").replace(
+                'duration = "100 h"', f'duration = "{hours:.0f} h"'
+            ),
+            encoding="utf-8",
+        )
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ionex.cli", "monitor", str(plan), "--temperature-log", str(log),
-                        "-o", str(work / "out"), "--no-plot", "-q"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ionex.cli",
+                "monitor",
+                str(plan),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(work / "out"),
+                "--no-plot",
+                "-q",
+            ],
+            check=True,
+        )
         wall = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0  # kB on Linux
         state = json.loads((work / "out" / "state.json").read_text(encoding="utf-8"))
-        results = {"log_MB": log.stat().st_size / 1e6, "lines": lines, "process_hours": hours,
-                   "wall_s": wall, "peak_rss_MB": peak_mb,
-                   "checkpoint_MB": (work / "out" / "monitor_checkpoint.npz").stat().st_size / 1e6,
-                   "n_samples": state["n_samples"], "machine": machine_info()}
+        results = {
+            "log_MB": log.stat().st_size / 1e6,
+            "lines": lines,
+            "process_hours": hours,
+            "wall_s": wall,
+            "peak_rss_MB": peak_mb,
+            "checkpoint_MB": (work / "out" / "monitor_checkpoint.npz").stat().st_size / 1e6,
+            "n_samples": state["n_samples"],
+            "machine": machine_info(),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "monitor_big_log.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    print(f"# Monitor catch-up over a {results['log_MB']:.0f} MB log ({lines} samples, {hours:.0f} h)\n")
+    (HERE / "results" / "monitor_big_log.json").write_text(
+        json.dumps(results, indent=1), encoding="utf-8"
+    )
+    print(
+        f"# Monitor catch-up over a {results['log_MB']:.0f} MB log ({lines} samples, {hours:.0f} h)\n"
+    )
     print("| wall time (s) | peak memory (MB) | checkpoint (MB) |")
     print("|---|---|---|")
     print(f"| {wall:.1f} | {peak_mb:.0f} | {results['checkpoint_MB']:.2f} |")

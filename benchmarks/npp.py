@@ -61,16 +61,43 @@ def electroneutral_case():
     init[1] = N0
 
     def run():
-        return solve_npp(grid, [Species("A", d_a), Species("B", d_b)], medium, init, t_end,
-                         front=Bath((chi_s, 1 - chi_s)), back=ClosedFace(), rtol=1e-4, atol=1e-7)
+        return solve_npp(
+            grid,
+            [Species("A", d_a), Species("B", d_b)],
+            medium,
+            init,
+            t_end,
+            front=Bath((chi_s, 1 - chi_s)),
+            back=ClosedFace(),
+            rtol=1e-4,
+            atol=1e-7,
+        )
 
     best, median, sol = best_of(run, 3)
-    law = kirchhoff_law(InterdiffusionModel(incoming=ArrheniusLaw.constant(d_a), host=ArrheniusLaw.constant(d_b)), T)
-    ref = solve_nonlinear_diffusion(grid, lambda t: law, np.zeros(grid.n_cells), t_end, front=FaceCondition(chi_s),
-                                    back=FaceCondition(None), rtol=1e-6, atol=1e-9)
+    law = kirchhoff_law(
+        InterdiffusionModel(incoming=ArrheniusLaw.constant(d_a), host=ArrheniusLaw.constant(d_b)), T
+    )
+    ref = solve_nonlinear_diffusion(
+        grid,
+        lambda t: law,
+        np.zeros(grid.n_cells),
+        t_end,
+        front=FaceCondition(chi_s),
+        back=FaceCondition(None),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     err = float(np.max(np.abs(sol.final_densities[0] / N0 - ref.final)))
-    return {"name": "electroneutral limit (D_A/D_B = 0.1, 1 h)", "cells": grid.n_cells, "best_s": best, "median_s": median,
-                "steps": sol.n_steps, "rejected": sol.n_rejected, "newton": sol.n_newton, "max_fraction_error": err}
+    return {
+        "name": "electroneutral limit (D_A/D_B = 0.1, 1 h)",
+        "cells": grid.n_cells,
+        "best_s": best,
+        "median_s": median,
+        "steps": sol.n_steps,
+        "rejected": sol.n_rejected,
+        "newton": sol.n_newton,
+        "max_fraction_error": err,
+    }
 
 
 def cait_case():
@@ -87,21 +114,40 @@ def cait_case():
     grid = geometric_grid(THICKNESS, 1e-11, 1.1)
     init = np.zeros((2, grid.n_cells))
     init[1] = N0
-    beam = IonBeam(species=0, current_density=2 * 8.5e-9 / AREA, source_potential=15.0, aperture_distance=8e-3)
+    beam = IonBeam(
+        species=0, current_density=2 * 8.5e-9 / AREA, source_potential=15.0, aperture_distance=8e-3
+    )
 
     def run():
-        return solve_npp(grid, [Species("Rb", D_RB), Species("Li", D_LI)], medium, init, 30 * 86400.0,
-                         front=beam, back=Electrode(0.0), stop_at_charge=CHARGE / AREA)
+        return solve_npp(
+            grid,
+            [Species("Rb", D_RB), Species("Li", D_LI)],
+            medium,
+            init,
+            30 * 86400.0,
+            front=beam,
+            back=Electrode(0.0),
+            stop_at_charge=CHARGE / AREA,
+        )
 
     best, median, sol = best_of(run, 3)
     x = grid.centres
     rb = sol.final_densities[0] / N0
     half = float(x[np.nonzero(rb < 0.5)[0][0]])
-    return {"name": "CAIT Rb⁺ → Li₃B₇O₁₂, 2.52 mC", "cells": grid.n_cells, "best_s": best, "median_s": median,
-                "steps": sol.n_steps, "rejected": sol.n_rejected, "newton": sol.n_newton, "duration_h": sol.end_time / 3600,
-                "surface_potential_V": float(sol.history["surface_potential"][-1]),
-                "final_current_nA": float(sol.history["current"][-1] * AREA * 1e9),
-                "rb_half_depth_nm": half * 1e9, "pass_target": best < TARGET_S}
+    return {
+        "name": "CAIT Rb⁺ → Li₃B₇O₁₂, 2.52 mC",
+        "cells": grid.n_cells,
+        "best_s": best,
+        "median_s": median,
+        "steps": sol.n_steps,
+        "rejected": sol.n_rejected,
+        "newton": sol.n_newton,
+        "duration_h": sol.end_time / 3600,
+        "surface_potential_V": float(sol.history["surface_potential"][-1]),
+        "final_current_nA": float(sol.history["current"][-1] * AREA * 1e9),
+        "rb_half_depth_nm": half * 1e9,
+        "pass_target": best < TARGET_S,
+    }
 
 
 def main():
@@ -110,12 +156,17 @@ def main():
     print("| case | cells | best (s) | median (s) | steps (rej.) | Newton its | notes |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        notes = (f"max |Δχ| vs interdiffusion engine {r['max_fraction_error']:.1e}" if "max_fraction_error" in r else
-                 f"{r['duration_h']:.1f} h, φ_s = {r['surface_potential_V']:.3f} V, I = {r['final_current_nA']:.2f} nA, "
-                 f"Rb half depth {r['rb_half_depth_nm']:.1f} nm, < {TARGET_S:.0f} s: "
-                 f"{'PASS' if r['pass_target'] else 'FAIL'}")
-        print(f"| {r['name']} | {r['cells']} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['steps']} ({r['rejected']}) "
-              f"| {r['newton']} | {notes} |")
+        notes = (
+            f"max |Δχ| vs interdiffusion engine {r['max_fraction_error']:.1e}"
+            if "max_fraction_error" in r
+            else f"{r['duration_h']:.1f} h, φ_s = {r['surface_potential_V']:.3f} V, I = {r['final_current_nA']:.2f} nA, "
+            f"Rb half depth {r['rb_half_depth_nm']:.1f} nm, < {TARGET_S:.0f} s: "
+            f"{'PASS' if r['pass_target'] else 'FAIL'}"
+        )
+        print(
+            f"| {r['name']} | {r['cells']} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['steps']} ({r['rejected']}) "
+            f"| {r['newton']} | {notes} |"
+        )
     out = HERE / "results" / "npp.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=float))

@@ -50,7 +50,9 @@ def recipe_for(d_incoming, d_host):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repeats", type=int, default=7, help="timed repeats per run (default 7)")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "scaling.json")
     args = ap.parse_args(argv)
@@ -75,9 +77,16 @@ def main(argv=None):
             spatial = C.relative_error(run(q, **TIGHT).depth, ref.depth)
             err = C.relative_error(out.depth, ref.depth)
             return {
-                "cells_per_efold": q, "rtol": rtol, "atol": atol, "cells": out.cells,
-                "error": err, "spatial_error": spatial, "time_error": err - spatial,
-                "reaches_1e-4": C.reaches_target(err, spatial), "timing": t.as_dict(), "work": out.work,
+                "cells_per_efold": q,
+                "rtol": rtol,
+                "atol": atol,
+                "cells": out.cells,
+                "error": err,
+                "spatial_error": spatial,
+                "time_error": err - spatial,
+                "reaches_1e-4": C.reaches_target(err, spatial),
+                "timing": t.as_dict(),
+                "work": out.work,
             }
 
         import ionex
@@ -92,16 +101,25 @@ def main(argv=None):
         err = C.relative_error(out.depth, ref.depth)
         spatial = C.relative_error(run(q_sim, **TIGHT).depth, ref.depth)
         sim = {
-            "cells_per_efold": q_sim, "rtol": recipe.numerics.rtol, "atol": recipe.numerics.atol, "cells": out.cells,
-            "error": err, "spatial_error": spatial, "time_error": err - spatial,
-            "reaches_1e-4": C.reaches_target(err, spatial), "timing": t.as_dict(), "work": out.work,
+            "cells_per_efold": q_sim,
+            "rtol": recipe.numerics.rtol,
+            "atol": recipe.numerics.atol,
+            "cells": out.cells,
+            "error": err,
+            "spatial_error": spatial,
+            "time_error": err - spatial,
+            "reaches_1e-4": C.reaches_target(err, spatial),
+            "timing": t.as_dict(),
+            "work": out.work,
             "ionex_version": ionex.__version__,
         }
 
         needed = None
         spatial_cache = {}
         for q in Q_LADDER:
-            spatial = spatial_cache.setdefault(q, C.relative_error(run(q, **TIGHT).depth, ref.depth))
+            spatial = spatial_cache.setdefault(
+                q, C.relative_error(run(q, **TIGHT).depth, ref.depth)
+            )
             if abs(spatial) >= C.TARGET:
                 continue
             for rtol in RTOL_LADDER:
@@ -111,47 +129,75 @@ def main(argv=None):
                     break
             if needed is not None:
                 break
-        rows.append({
-            "ratio_DA_DB": ratio, "d_incoming": d_in, "d_host": d_host,
-            "diffusion_length_m": C.diffusion_length(d_in, d_host),
-            "reference_depth_m": ref.depth, "reference_s_max_16_relative_change": (ref16 - ref.depth) / ref.depth,
-            "default_q60": default, "simulate_default": sim, "first_reaching_1e-4": needed,
-        })
-        log(f"ratio {ratio:g}: default error {default['error']:+.2e} ({C.fmt_time(default['timing']['best_s'])}), "
+        rows.append(
+            {
+                "ratio_DA_DB": ratio,
+                "d_incoming": d_in,
+                "d_host": d_host,
+                "diffusion_length_m": C.diffusion_length(d_in, d_host),
+                "reference_depth_m": ref.depth,
+                "reference_s_max_16_relative_change": (ref16 - ref.depth) / ref.depth,
+                "default_q60": default,
+                "simulate_default": sim,
+                "first_reaching_1e-4": needed,
+            }
+        )
+        log(
+            f"ratio {ratio:g}: default error {default['error']:+.2e} ({C.fmt_time(default['timing']['best_s'])}), "
             f"simulate q={q_sim:.0f} error {sim['error']:+.2e}, "
-            + (f"1e-4 needs q={needed['cells_per_efold']:g}, rtol={needed['rtol']:g}" if needed else "1e-4 not reached"))
+            + (
+                f"1e-4 needs q={needed['cells_per_efold']:g}, rtol={needed['rtol']:g}"
+                if needed
+                else "1e-4 not reached"
+            )
+        )
 
     machine = C.machine_info()
     src = machine["ionex_source"]
     lines = []
     p = lines.append
     p("# ionex default vs mobility ratio D_A/D_B\n")
-    p(f"Standard case with D_B = {d_host:g} m²/s and D_A = ratio·D_B; semi-infinite slab, χ_s = 1, 8 h. "
-      "Error: relative error of the depth of χ = 0.5 against solve_bvp (spatial part: same grid at rtol 1e-7). "
-      f"Times: best of {args.repeats}. ionex source: git {src.get('git_head', '?')[:10]}"
-      f"{' + uncommitted changes' if src.get('src_modified_since_head') else ''} (src hash {src['src_sha256']}).\n")
-    p("| D_A/D_B | ref. depth | default q=60: cells | error (spatial / time) | time | steps | simulate: q → cells | error | time | first (coarsest q, loosest rtol) reaching 1e-4 | error | time |")
+    p(
+        f"Standard case with D_B = {d_host:g} m²/s and D_A = ratio·D_B; semi-infinite slab, χ_s = 1, 8 h. "
+        "Error: relative error of the depth of χ = 0.5 against solve_bvp (spatial part: same grid at rtol 1e-7). "
+        f"Times: best of {args.repeats}. ionex source: git {src.get('git_head', '?')[:10]}"
+        f"{' + uncommitted changes' if src.get('src_modified_since_head') else ''} (src hash {src['src_sha256']}).\n"
+    )
+    p(
+        "| D_A/D_B | ref. depth | default q=60: cells | error (spatial / time) | time | steps | simulate: q → cells | error | time | first (coarsest q, loosest rtol) reaching 1e-4 | error | time |"
+    )
     p("|---:|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|")
     for r in rows:
         d, s, n = r["default_q60"], r["simulate_default"], r["first_reaching_1e-4"]
         mark = "" if d["reaches_1e-4"] else " ✗"
         smark = "" if s["reaches_1e-4"] else " ✗"
-        p(f"| {r['ratio_DA_DB']:g} | {r['reference_depth_m'] * 1e6:.4f} µm | {d['cells']} | "
-          f"{d['error']:+.2e}{mark} ({d['spatial_error']:+.1e} / {d['time_error']:+.1e}) | "
-          f"{C.fmt_time(d['timing']['best_s'])} | {d['work']['steps']} | "
-          f"{s['cells_per_efold']:.0f} → {s['cells']} | {s['error']:+.2e}{smark} | {C.fmt_time(s['timing']['best_s'])} | "
-          + (f"q={n['cells_per_efold']:g}, rtol={n['rtol']:g} ({n['cells']} cells) | {n['error']:+.2e} | {C.fmt_time(n['timing']['best_s'])} |"
-             if n else "not within the ladder | – | – |"))
+        p(
+            f"| {r['ratio_DA_DB']:g} | {r['reference_depth_m'] * 1e6:.4f} µm | {d['cells']} | "
+            f"{d['error']:+.2e}{mark} ({d['spatial_error']:+.1e} / {d['time_error']:+.1e}) | "
+            f"{C.fmt_time(d['timing']['best_s'])} | {d['work']['steps']} | "
+            f"{s['cells_per_efold']:.0f} → {s['cells']} | {s['error']:+.2e}{smark} | {C.fmt_time(s['timing']['best_s'])} | "
+            + (
+                f"q={n['cells_per_efold']:g}, rtol={n['rtol']:g} ({n['cells']} cells) | {n['error']:+.2e} | {C.fmt_time(n['timing']['best_s'])} |"
+                if n
+                else "not within the ladder | – | – |"
+            )
+        )
     p("\n✗: misses 1e-4 (total, spatial or time part ≥ 1e-4).")
     fails = [r["ratio_DA_DB"] for r in rows if not r["default_q60"]["reaches_1e-4"]]
     sim_fails = [r["ratio_DA_DB"] for r in rows if not r["simulate_default"]["reaches_1e-4"]]
-    p(f"\nDefault (q=60, rtol 1e-3, atol 1e-5) misses 1e-4 at D_A/D_B = {', '.join(f'{x:g}' for x in fails) or 'none'}; "
-      f"simulate's default misses it at {', '.join(f'{x:g}' for x in sim_fails) or 'none'}.")
+    p(
+        f"\nDefault (q=60, rtol 1e-3, atol 1e-5) misses 1e-4 at D_A/D_B = {', '.join(f'{x:g}' for x in fails) or 'none'}; "
+        f"simulate's default misses it at {', '.join(f'{x:g}' for x in sim_fails) or 'none'}."
+    )
     total = time.perf_counter() - started
     p(f"\n(wall time {total:.0f} s)")
     print("\n".join(lines))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "rows": rows, "wall_time_s": total}, indent=1, default=float))
+    args.json.write_text(
+        json.dumps(
+            {"machine": machine, "rows": rows, "wall_time_s": total}, indent=1, default=float
+        )
+    )
     log(f"wrote {args.json}")
     return 0
 

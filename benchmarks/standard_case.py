@@ -43,15 +43,34 @@ CHOSEN = {
     # ionex: cheapest (cells_per_efold, rtol, atol) on the default 12·L_D graded mesh
     "ionex_tuned": {"cells_per_efold": 25.0, "rtol": 3e-3, "atol": 1e-3},
     # solve_ivp(BDF), uniform cells on 3·L_D, D̃(χ_s) on the exchanged face
-    "ivp_surface": {"n_cells": 80, "rtol": 1e-2, "atol": 1e-4, "length_factor": 3.0, "boundary": "surface"},
+    "ivp_surface": {
+        "n_cells": 80,
+        "rtol": 1e-2,
+        "atol": 1e-4,
+        "length_factor": 3.0,
+        "boundary": "surface",
+    },
     # solve_ivp(BDF), uniform cells on 3·L_D, D̃((χ_s + χ_1)/2) on the exchanged face
-    "ivp_mean": {"n_cells": 560, "rtol": 3e-3, "atol": 1e-6, "length_factor": 3.0, "boundary": "mean"},
+    "ivp_mean": {
+        "n_cells": 560,
+        "rtol": 3e-3,
+        "atol": 1e-6,
+        "length_factor": 3.0,
+        "boundary": "mean",
+    },
     # solve_ivp(BDF), uniform cells on ionex's own 12·L_D domain, D̃(χ_s) on the face
-    "ivp_surface_12": {"n_cells": 320, "rtol": 3e-3, "atol": 1e-4, "length_factor": 12.0, "boundary": "surface"},
+    "ivp_surface_12": {
+        "n_cells": 320,
+        "rtol": 3e-3,
+        "atol": 1e-4,
+        "length_factor": 12.0,
+        "boundary": "surface",
+    },
     # FiPy: backward Euler, uniform steps, Picard sweeps per step, uniform cells on 3·L_D
     # (found with the numpy twin; FiPy itself agrees with the twin to 3e-14)
     "fipy": {"n_cells": 80, "steps": 3000, "sweeps": 2, "length_factor": 3.0, "spacing_power": 1.0},
 }
+
 
 def _defaults() -> dict:
     from ionex.process.recipe import Numerics
@@ -68,7 +87,9 @@ TIGHT_IVP = {"rtol": 1e-9, "atol": 1e-11}  # for the spatial error of a uniform 
 # searches (only with --sweep)
 
 SWEEP_TOLS_IONEX = [(r, a) for r in (2e-2, 1e-2, 5e-3, 3e-3, 1e-3) for a in (1e-3, 1e-4, 1e-5)]
-SWEEP_TOLS_IVP = [(r, a) for r in (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5) for a in (1e-4, 1e-6, 1e-8)]
+SWEEP_TOLS_IVP = [
+    (r, a) for r in (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5) for a in (1e-4, 1e-6, 1e-8)
+]
 
 
 def _best_of(fn, n=3):
@@ -84,8 +105,18 @@ def sweep_ionex(ref, log):
             out = C.run_ionex_solver(q, rtol, atol)
             err = C.relative_error(out.depth, ref)
             t = _best_of(lambda: C.run_ionex_solver(q, rtol, atol))
-            rows.append({"cells_per_efold": q, "cells": out.cells, "rtol": rtol, "atol": atol, "error": err,
-                         "spatial_error": spatial, "reaches": C.reaches_target(err, spatial), "time_s": t})
+            rows.append(
+                {
+                    "cells_per_efold": q,
+                    "cells": out.cells,
+                    "rtol": rtol,
+                    "atol": atol,
+                    "error": err,
+                    "spatial_error": spatial,
+                    "reaches": C.reaches_target(err, spatial),
+                    "time_s": t,
+                }
+            )
         log(f"  ionex q={q:g} ({out.cells} cells): spatial error {spatial:+.2e}")
     return rows
 
@@ -93,13 +124,27 @@ def sweep_ionex(ref, log):
 def sweep_ivp(ref, boundary, length_factor, cells, log):
     rows = []
     for n in cells:
-        spatial = C.relative_error(C.run_solve_ivp(n, length_factor=length_factor, boundary=boundary, **TIGHT_IVP).depth, ref)
+        spatial = C.relative_error(
+            C.run_solve_ivp(n, length_factor=length_factor, boundary=boundary, **TIGHT_IVP).depth,
+            ref,
+        )
         for rtol, atol in SWEEP_TOLS_IVP:
             out = C.run_solve_ivp(n, rtol, atol, length_factor, boundary)
             err = C.relative_error(out.depth, ref)
             t = _best_of(lambda: C.run_solve_ivp(n, rtol, atol, length_factor, boundary))
-            rows.append({"n_cells": n, "rtol": rtol, "atol": atol, "length_factor": length_factor, "boundary": boundary,
-                         "error": err, "spatial_error": spatial, "reaches": C.reaches_target(err, spatial), "time_s": t})
+            rows.append(
+                {
+                    "n_cells": n,
+                    "rtol": rtol,
+                    "atol": atol,
+                    "length_factor": length_factor,
+                    "boundary": boundary,
+                    "error": err,
+                    "spatial_error": spatial,
+                    "reaches": C.reaches_target(err, spatial),
+                    "time_s": t,
+                }
+            )
         log(f"  solve_ivp {boundary} {length_factor:g}·L_D n={n}: spatial error {spatial:+.2e}")
     return rows
 
@@ -110,14 +155,26 @@ def sweep_fipy(ref, log):
     cell count (Python overhead per sweep), so that is the cost minimised."""
     rows = []
     for n in (80, 160, 240):
-        spatial = C.relative_error(C.run_solve_ivp(n, length_factor=3.0, boundary="surface", **TIGHT_IVP).depth, ref)
+        spatial = C.relative_error(
+            C.run_solve_ivp(n, length_factor=3.0, boundary="surface", **TIGHT_IVP).depth, ref
+        )
         for p in (1.0, 2.0):
             for sweeps in (1, 2, 3):
                 for steps in (1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000):
                     err = C.relative_error(C.run_fipy_twin(n, steps, sweeps, 3.0, p).depth, ref)
-                    rows.append({"n_cells": n, "steps": steps, "sweeps": sweeps, "spacing_power": p, "length_factor": 3.0,
-                                 "error": err, "spatial_error": spatial, "reaches": C.reaches_target(err, spatial),
-                                 "cost_sweeps": steps * sweeps})
+                    rows.append(
+                        {
+                            "n_cells": n,
+                            "steps": steps,
+                            "sweeps": sweeps,
+                            "spacing_power": p,
+                            "length_factor": 3.0,
+                            "error": err,
+                            "spatial_error": spatial,
+                            "reaches": C.reaches_target(err, spatial),
+                            "cost_sweeps": steps * sweeps,
+                        }
+                    )
         log(f"  FiPy twin n={n}: spatial error {spatial:+.2e}")
     return rows
 
@@ -142,7 +199,9 @@ def run_sweep(ref, log):
     def smallest_grid(rows, key):
         # the smallest grid from which on every finer grid resolves 1e-4 spatially
         sizes = sorted({r[key] for r in rows})
-        good = [s for s in sizes if all(abs(r["spatial_error"]) < C.TARGET for r in rows if r[key] >= s)]
+        good = [
+            s for s in sizes if all(abs(r["spatial_error"]) < C.TARGET for r in rows if r[key] >= s)
+        ]
         return good[0] if good else None
 
     best = {
@@ -175,12 +234,23 @@ def run_sweep(ref, log):
         log("sweep: confirming the FiPy twin with FiPy itself on the chosen setting")
         twin = C.run_fipy_twin(**chosen["fipy"]).depth
         real = C.run_fipy(**chosen["fipy"]).depth
-        fipy_check = {"twin_depth_m": twin, "fipy_depth_m": real, "relative_difference": (real - twin) / twin}
-        log(f"  FiPy {real:.15e} m, twin {twin:.15e} m, relative difference {(real - twin) / twin:+.1e}")
+        fipy_check = {
+            "twin_depth_m": twin,
+            "fipy_depth_m": real,
+            "relative_difference": (real - twin) / twin,
+        }
+        log(
+            f"  FiPy {real:.15e} m, twin {twin:.15e} m, relative difference {(real - twin) / twin:+.1e}"
+        )
     log(f"sweep done in {time.perf_counter() - started:.0f} s")
     return {
-        "rows": {"ionex": ionex_rows, "ivp_surface_3LD": ivp_s, "ivp_mean_3LD": ivp_m, "ivp_surface_12LD": ivp_12,
-                 "fipy_twin": fipy_rows},
+        "rows": {
+            "ionex": ionex_rows,
+            "ivp_surface_3LD": ivp_s,
+            "ivp_mean_3LD": ivp_m,
+            "ivp_surface_12LD": ivp_12,
+            "fipy_twin": fipy_rows,
+        },
         "fastest_reaching": best,
         "smallest_grid_reaching": smallest,
         "chosen": chosen,
@@ -213,10 +283,18 @@ def settings_text(d: dict) -> str:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sweep", action="store_true", help="re-run the searches and benchmark their choices")
-    ap.add_argument("--repeats", type=int, default=30, help="timed repeats of the fast methods (default 30)")
-    ap.add_argument("--fipy-repeats", type=int, default=2, help="timed repeats of the FiPy run (default 2)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sweep", action="store_true", help="re-run the searches and benchmark their choices"
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=30, help="timed repeats of the fast methods (default 30)"
+    )
+    ap.add_argument(
+        "--fipy-repeats", type=int, default=2, help="timed repeats of the FiPy run (default 2)"
+    )
     ap.add_argument("--skip-fipy", action="store_true", help="leave FiPy out (for a quick look)")
     ap.add_argument("--json", type=Path, default=RESULTS / "standard_case.json")
     args = ap.parse_args(argv)
@@ -233,7 +311,9 @@ def main(argv=None):
     ref_checks = {s: C.reference_depth(s_max=s).depth for s in (10.0, 16.0)}
     shoot = C.reference_shooting()
     si_loose, si_tight = C.reference_si_variables()
-    ref_spread = max(abs(v - ref.depth) for v in (*ref_checks.values(), shoot, si_tight)) / ref.depth
+    ref_spread = (
+        max(abs(v - ref.depth) for v in (*ref_checks.values(), shoot, si_tight)) / ref.depth
+    )
     reference = {
         "depth_m": ref.depth,
         "eta_m_per_sqrt_s": ref.eta,
@@ -255,7 +335,9 @@ def main(argv=None):
     if args.sweep:
         sweep = run_sweep(ref.depth, log)
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "standard_case_sweep.json").write_text(json.dumps(sweep, indent=1, default=float))
+        (RESULTS / "standard_case_sweep.json").write_text(
+            json.dumps(sweep, indent=1, default=float)
+        )
         for k, v in sweep["chosen"].items():
             if v != CHOSEN.get(k):
                 log(f"  note: the sweep chose {k} = {v} (CHOSEN in this file has {CHOSEN.get(k)})")
@@ -267,12 +349,23 @@ def main(argv=None):
     def record(key, label, family, cells, settings, outcome, spatial_depth, timing, note=""):
         err = C.relative_error(outcome.depth, ref.depth)
         spatial = C.relative_error(spatial_depth, ref.depth)
-        rows.append({
-            "key": key, "method": label, "family": family, "cells": cells, "settings": settings,
-            "depth_m": outcome.depth, "error": err, "spatial_error": spatial, "time_error": err - spatial,
-            "reaches_1e-4": C.reaches_target(err, spatial), "timing": timing.as_dict(), "work": outcome.work,
-            "note": note,
-        })
+        rows.append(
+            {
+                "key": key,
+                "method": label,
+                "family": family,
+                "cells": cells,
+                "settings": settings,
+                "depth_m": outcome.depth,
+                "error": err,
+                "spatial_error": spatial,
+                "time_error": err - spatial,
+                "reaches_1e-4": C.reaches_target(err, spatial),
+                "timing": timing.as_dict(),
+                "work": outcome.work,
+                "note": note,
+            }
+        )
         log(f"  {label}: error {err:+.2e} (spatial {spatial:+.2e}), best {C.fmt_time(timing.best)}")
 
     n_fast = args.repeats
@@ -291,41 +384,84 @@ def main(argv=None):
     spatial_default = C.run_ionex_solver(DEFAULT["cells_per_efold"], **TIGHT_IONEX).depth
     if have_simulate:
         out, t = C.time_call(lambda: C.run_ionex_simulate(recipe), n_fast, warmup=2)
-        record("ionex_default", "ionex default (`ionex.simulate`, standard_case.toml)", "ionex", out.cells,
-               "q=60, rtol=0.003, atol=0.0001, graded, 12·L_D (defaults)", out, spatial_default, t,
-               f"load_recipe (not timed in the row) took {load_seconds * 1e3:.0f} ms, pint import included")
+        record(
+            "ionex_default",
+            "ionex default (`ionex.simulate`, standard_case.toml)",
+            "ionex",
+            out.cells,
+            "q=60, rtol=0.003, atol=0.0001, graded, 12·L_D (defaults)",
+            out,
+            spatial_default,
+            t,
+            f"load_recipe (not timed in the row) took {load_seconds * 1e3:.0f} ms, pint import included",
+        )
     out, t = C.time_call(lambda: C.run_ionex_solver(**DEFAULT), n_fast, warmup=2)
-    record("ionex_solver", "ionex solver only (same defaults)", "ionex", out.cells,
-           "q=60, rtol=0.003, atol=0.0001, graded, 12·L_D", out, spatial_default, t)
+    record(
+        "ionex_solver",
+        "ionex solver only (same defaults)",
+        "ionex",
+        out.cells,
+        "q=60, rtol=0.003, atol=0.0001, graded, 12·L_D",
+        out,
+        spatial_default,
+        t,
+    )
     ct = chosen["ionex_tuned"]
     spatial = C.run_ionex_solver(ct["cells_per_efold"], **TIGHT_IONEX).depth
     out, t = C.time_call(lambda: C.run_ionex_solver(**ct), n_fast, warmup=2)
-    record("ionex_tuned", "ionex solver, cheapest setting reaching 1e-4", "ionex", out.cells,
-           settings_text(ct) + ", graded, 12·L_D", out, spatial, t)
+    record(
+        "ionex_tuned",
+        "ionex solver, cheapest setting reaching 1e-4",
+        "ionex",
+        out.cells,
+        settings_text(ct) + ", graded, 12·L_D",
+        out,
+        spatial,
+        t,
+    )
 
     for key, label, repeats in (
         ("ivp_surface", "solve_ivp BDF, surface face D̃(χ_s)", n_fast),
         ("ivp_mean", "solve_ivp BDF, surface face D̃(mean χ)", max(5, n_fast // 3)),
-        ("ivp_surface_12", "solve_ivp BDF, surface face D̃(χ_s), ionex's 12·L_D domain", max(5, n_fast // 2)),
+        (
+            "ivp_surface_12",
+            "solve_ivp BDF, surface face D̃(χ_s), ionex's 12·L_D domain",
+            max(5, n_fast // 2),
+        ),
     ):
         c = chosen[key]
         log(label)
-        spatial = C.run_solve_ivp(c["n_cells"], length_factor=c["length_factor"], boundary=c["boundary"], **TIGHT_IVP).depth
+        spatial = C.run_solve_ivp(
+            c["n_cells"], length_factor=c["length_factor"], boundary=c["boundary"], **TIGHT_IVP
+        ).depth
         out, t = C.time_call(lambda: C.run_solve_ivp(**c), repeats, warmup=1)
         record(key, label, "solve_ivp", out.cells, settings_text(c), out, spatial, t)
 
     if not args.skip_fipy:
         c = chosen["fipy"]
-        log(f"FiPy: {c['steps']} steps × {c['sweeps']} sweeps, {args.fipy_repeats} timed runs (~30 s each)")
+        log(
+            f"FiPy: {c['steps']} steps × {c['sweeps']} sweeps, {args.fipy_repeats} timed runs (~30 s each)"
+        )
         import fipy  # noqa: F401  (import cost not timed)
 
         C.run_fipy(c["n_cells"], 10, c["sweeps"], c["length_factor"])  # warm-up
         # FiPy's scheme is the semi-discretisation of run_solve_ivp(boundary="surface"):
         # its spatial error is that of the same grid integrated tightly in time
-        spatial = C.run_solve_ivp(c["n_cells"], length_factor=c["length_factor"], boundary="surface", **TIGHT_IVP).depth
+        spatial = C.run_solve_ivp(
+            c["n_cells"], length_factor=c["length_factor"], boundary="surface", **TIGHT_IVP
+        ).depth
         out, t = C.time_call(lambda: C.run_fipy(**c), args.fipy_repeats, warmup=0)
-        record("fipy", "FiPy, implicit (backward Euler) + sweeps", "fipy", out.cells, settings_text(c), out, spatial, t,
-               "LinearLUSolver(tolerance=1e-10); FiPy's default tolerance stalls at small steps")
+        record(
+            "fipy",
+            "FiPy, implicit (backward Euler) + sweeps",
+            "fipy",
+            out.cells,
+            settings_text(c),
+            out,
+            spatial,
+            t,
+            "LinearLUSolver(tolerance=1e-10); FiPy's default tolerance stalls at small steps",
+        )
 
     # ---- report
     by = {r["key"]: r for r in rows}
@@ -337,42 +473,58 @@ def main(argv=None):
     lines = []
     p = lines.append
     p("# ionex standard-case benchmark\n")
-    p(f"K+/Na+ Nernst–Planck interdiffusion, D_A = {C.D_INCOMING:g}, D_B = {C.D_HOST:g} m²/s, semi-infinite slab, "
-      f"χ_s = 1, t = 8 h. Metric: relative error of the depth of χ = 0.5.\n")
-    p(f"Reference depth (solve_bvp, scaled Boltzmann ODE, tol 1e-10): **{ref.depth:.15e} m**; "
-      f"independent checks (s_max 10/16, DOP853 shooting, SI-variable BVP) agree to {ref_spread:.1e}. "
-      f"The earlier reference value {C.ISSUE_REFERENCE:.15e} m differs by {reference['issue_value_relative_difference']:+.1e} "
-      f"(relative): it is reproduced exactly ({si_loose:.15e} m) by the SI-variable BVP when χ = 0.5 is located with "
-      "brentq's default *absolute* xtol = 2e-12 on η ≈ 6.4e-8 m/√s; with a tight xtol that BVP gives the value above.\n")
-    p(f"Machine: {machine['cpu_count']} cores, Python {machine['python']}, numpy {machine['numpy']}, "
-      f"scipy {machine['scipy']}, FiPy {machine.get('fipy')}; load average at start "
-      f"{', '.join(f'{x:.2f}' for x in machine.get('load_average_at_start', ()))}. ionex source: "
-      f"git {machine['ionex_source'].get('git_head', '?')[:10]}"
-      f"{' + uncommitted changes' if machine['ionex_source'].get('src_modified_since_head') else ''} "
-      f"(src hash {machine['ionex_source']['src_sha256']}).\n")
+    p(
+        f"K+/Na+ Nernst–Planck interdiffusion, D_A = {C.D_INCOMING:g}, D_B = {C.D_HOST:g} m²/s, semi-infinite slab, "
+        f"χ_s = 1, t = 8 h. Metric: relative error of the depth of χ = 0.5.\n"
+    )
+    p(
+        f"Reference depth (solve_bvp, scaled Boltzmann ODE, tol 1e-10): **{ref.depth:.15e} m**; "
+        f"independent checks (s_max 10/16, DOP853 shooting, SI-variable BVP) agree to {ref_spread:.1e}. "
+        f"The earlier reference value {C.ISSUE_REFERENCE:.15e} m differs by {reference['issue_value_relative_difference']:+.1e} "
+        f"(relative): it is reproduced exactly ({si_loose:.15e} m) by the SI-variable BVP when χ = 0.5 is located with "
+        "brentq's default *absolute* xtol = 2e-12 on η ≈ 6.4e-8 m/√s; with a tight xtol that BVP gives the value above.\n"
+    )
+    p(
+        f"Machine: {machine['cpu_count']} cores, Python {machine['python']}, numpy {machine['numpy']}, "
+        f"scipy {machine['scipy']}, FiPy {machine.get('fipy')}; load average at start "
+        f"{', '.join(f'{x:.2f}' for x in machine.get('load_average_at_start', ()))}. ionex source: "
+        f"git {machine['ionex_source'].get('git_head', '?')[:10]}"
+        f"{' + uncommitted changes' if machine['ionex_source'].get('src_modified_since_head') else ''} "
+        f"(src hash {machine['ionex_source']['src_sha256']}).\n"
+    )
     p("## All methods\n")
-    p("| method | cells | settings | error | spatial / time part | reaches 1e-4 | best time | N | median (spread) | × ionex default |")
+    p(
+        "| method | cells | settings | error | spatial / time part | reaches 1e-4 | best time | N | median (spread) | × ionex default |"
+    )
     p("|---|---:|---|---:|---|:-:|---:|---:|---|---:|")
     for r in rows:
         tm = r["timing"]
-        p(f"| {r['method']} | {r['cells']} | {r['settings']} | {r['error']:+.2e} | "
-          f"{r['spatial_error']:+.1e} / {r['time_error']:+.1e} | {'yes' if r['reaches_1e-4'] else 'no'} | "
-          f"{C.fmt_time(tm['best_s'])} | {tm['repeats']} | {C.fmt_time(tm['median_s'])} (+{100 * tm['spread_median_over_best']:.0f}%) | "
-          f"{r['ratio_to_ionex_default']:.2f} |")
+        p(
+            f"| {r['method']} | {r['cells']} | {r['settings']} | {r['error']:+.2e} | "
+            f"{r['spatial_error']:+.1e} / {r['time_error']:+.1e} | {'yes' if r['reaches_1e-4'] else 'no'} | "
+            f"{C.fmt_time(tm['best_s'])} | {tm['repeats']} | {C.fmt_time(tm['median_s'])} (+{100 * tm['spread_median_over_best']:.0f}%) | "
+            f"{r['ratio_to_ionex_default']:.2f} |"
+        )
     p("")
-    p("Spatial part: the same grid integrated with a tight time tolerance; time part: the difference. "
-      "Ratios use best times (> 1: slower than the ionex default).\n")
+    p(
+        "Spatial part: the same grid integrated with a tight time tolerance; time part: the difference. "
+        "Ratios use best times (> 1: slower than the ionex default).\n"
+    )
 
     p("## Equal accuracy: time to reach 1e-4\n")
     p("| method | cells | time to 1e-4 | × ionex default | × cheapest ionex |")
     p("|---|---:|---:|---:|---:|")
-    t_tuned = by["ionex_tuned"]["timing"]["best_s"] if by["ionex_tuned"]["reaches_1e-4"] else math.nan
+    t_tuned = (
+        by["ionex_tuned"]["timing"]["best_s"] if by["ionex_tuned"]["reaches_1e-4"] else math.nan
+    )
     for r in rows:
         if r["key"] == "ionex_solver":
             continue
         if r["reaches_1e-4"]:
             tb = r["timing"]["best_s"]
-            p(f"| {r['method']} | {r['cells']} | {C.fmt_time(tb)} | {tb / t_ionex:.2f} | {tb / t_tuned:.2f} |")
+            p(
+                f"| {r['method']} | {r['cells']} | {C.fmt_time(tb)} | {tb / t_ionex:.2f} | {tb / t_tuned:.2f} |"
+            )
         else:
             p(f"| {r['method']} | {r['cells']} | not reached ({r['error']:+.1e}) | – | – |")
     p("")
@@ -383,8 +535,11 @@ def main(argv=None):
     def target(name, passed, detail):
         targets.append({"target": name, "pass": bool(passed), "detail": detail})
 
-    target("ionex default reaches 1e-4", base["reaches_1e-4"],
-           f"error {base['error']:+.2e} (spatial {base['spatial_error']:+.1e}, time {base['time_error']:+.1e})")
+    target(
+        "ionex default reaches 1e-4",
+        base["reaches_1e-4"],
+        f"error {base['error']:+.2e} (spatial {base['spatial_error']:+.1e}, time {base['time_error']:+.1e})",
+    )
     ivp = [r for r in rows if r["family"] == "solve_ivp" and r["reaches_1e-4"]]
     tuned = [r for r in rows if r["family"] == "ionex" and r["reaches_1e-4"]]
     if ivp and tuned:
@@ -393,21 +548,35 @@ def main(argv=None):
         cheapest = min(tuned, key=lambda r: r["timing"]["best_s"])
         t_cheap = cheapest["timing"]["best_s"]
         speedup = fastest["timing"]["best_s"] / t_cheap
-        others = "; ".join(f"{r['method']}: {r['timing']['best_s'] / t_cheap:.1f}×" for r in ivp if r is not fastest)
-        target("≥ 5× faster than the solve_ivp baseline at equal accuracy", speedup >= 5.0,
-               f"time to reach 1e-4: fastest solve_ivp ({fastest['method']}, {fastest['cells']} cells) "
-               f"{C.fmt_time(fastest['timing']['best_s'])} vs ionex ({cheapest['method']}) {C.fmt_time(t_cheap)}: "
-               f"{speedup:.1f}×" + (f"; other solve_ivp variants: {others}" if others else "")
-               + f". The ionex default (tighter, for accuracy across D ratios) takes {C.fmt_time(t_ionex)}, "
-               f"{fastest['timing']['best_s'] / t_ionex:.2f}× faster than that fastest solve_ivp")
+        others = "; ".join(
+            f"{r['method']}: {r['timing']['best_s'] / t_cheap:.1f}×"
+            for r in ivp
+            if r is not fastest
+        )
+        target(
+            "≥ 5× faster than the solve_ivp baseline at equal accuracy",
+            speedup >= 5.0,
+            f"time to reach 1e-4: fastest solve_ivp ({fastest['method']}, {fastest['cells']} cells) "
+            f"{C.fmt_time(fastest['timing']['best_s'])} vs ionex ({cheapest['method']}) {C.fmt_time(t_cheap)}: "
+            f"{speedup:.1f}×"
+            + (f"; other solve_ivp variants: {others}" if others else "")
+            + f". The ionex default (tighter, for accuracy across D ratios) takes {C.fmt_time(t_ionex)}, "
+            f"{fastest['timing']['best_s'] / t_ionex:.2f}× faster than that fastest solve_ivp",
+        )
     if "fipy" in by:
         f = by["fipy"]
         sp = f["timing"]["best_s"] / t_ionex
-        target("≥ 100× faster than FiPy", sp >= 100.0 and f["reaches_1e-4"],
-               f"FiPy {C.fmt_time(f['timing']['best_s'])} at error {f['error']:+.1e} = {sp:.0f}× the ionex default"
-               + ("" if f["reaches_1e-4"] else " (FiPy did not reach 1e-4)"))
-    target("a single ionex standard run under 20 ms", t_ionex < 0.020,
-           f"best {C.fmt_time(t_ionex)}, median {C.fmt_time(base['timing']['median_s'])} of {base['timing']['repeats']}")
+        target(
+            "≥ 100× faster than FiPy",
+            sp >= 100.0 and f["reaches_1e-4"],
+            f"FiPy {C.fmt_time(f['timing']['best_s'])} at error {f['error']:+.1e} = {sp:.0f}× the ionex default"
+            + ("" if f["reaches_1e-4"] else " (FiPy did not reach 1e-4)"),
+        )
+    target(
+        "a single ionex standard run under 20 ms",
+        t_ionex < 0.020,
+        f"best {C.fmt_time(t_ionex)}, median {C.fmt_time(base['timing']['median_s'])} of {base['timing']['repeats']}",
+    )
     p("## Targets\n")
     for tg in targets:
         p(f"- **{'PASS' if tg['pass'] else 'FAIL'}** — {tg['target']}: {tg['detail']}")
@@ -416,18 +585,29 @@ def main(argv=None):
     print("\n".join(lines))
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({
-        "problem": {"d_incoming_m2_s": C.D_INCOMING, "d_host_m2_s": C.D_HOST, "duration_s": C.DURATION,
-                    "level": C.LEVEL, "target_relative_error": C.TARGET,
-                    "diffusion_length_m": C.diffusion_length()},
-        "reference": reference,
-        "machine": machine,
-        "settings": chosen,
-        "rows": rows,
-        "targets": targets,
-        "sweep_run": sweep is not None,
-        "wall_time_s": total,
-    }, indent=1, default=float))
+    args.json.write_text(
+        json.dumps(
+            {
+                "problem": {
+                    "d_incoming_m2_s": C.D_INCOMING,
+                    "d_host_m2_s": C.D_HOST,
+                    "duration_s": C.DURATION,
+                    "level": C.LEVEL,
+                    "target_relative_error": C.TARGET,
+                    "diffusion_length_m": C.diffusion_length(),
+                },
+                "reference": reference,
+                "machine": machine,
+                "settings": chosen,
+                "rows": rows,
+                "targets": targets,
+                "sweep_run": sweep is not None,
+                "wall_time_s": total,
+            },
+            indent=1,
+            default=float,
+        )
+    )
     log(f"wrote {args.json}")
     return 0
 

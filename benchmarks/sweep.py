@@ -63,8 +63,12 @@ def parallel_capacity(n: int = 10_000_000) -> float:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int, default=3, help="rounds over all modes, best kept (default 3)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="rounds over all modes, best kept (default 3)"
+    )
     ap.add_argument("--json", type=Path, default=HERE / "results" / "sweep.json")
     args = ap.parse_args(argv)
 
@@ -107,15 +111,27 @@ def main(argv=None):
                         reference = ds
                     xr.testing.assert_identical(ds, reference)  # raises if any mode differs
                     best[workers, batched] = min(dt, best.get((workers, batched), dt))
-                    log(f"  round {rnd + 1}: {workers or 'no'} worker(s), {'batched' if batched else 'one by one':<10} "
-                        f"{dt:7.2f} s  {n / dt:7.1f} runs/s")
+                    log(
+                        f"  round {rnd + 1}: {workers or 'no'} worker(s), {'batched' if batched else 'one by one':<10} "
+                        f"{dt:7.2f} s  {n / dt:7.1f} runs/s"
+                    )
     for (workers, batched), dt in best.items():
-        rows.append({"where": "this process" if workers == 0 else f"LocalCluster, {workers} worker(s)",
-                     "workers": workers, "batched": batched, "runs": n, "best_s": dt, "runs_per_s": n / dt,
-                     "failed_runs": int(reference.attrs["failed_runs"])})
+        rows.append(
+            {
+                "where": "this process" if workers == 0 else f"LocalCluster, {workers} worker(s)",
+                "workers": workers,
+                "batched": batched,
+                "runs": n,
+                "best_s": dt,
+                "runs_per_s": n / dt,
+                "failed_runs": int(reference.attrs["failed_runs"]),
+            }
+        )
 
     def rate(workers, batched):
-        return next(r["runs_per_s"] for r in rows if r["workers"] == workers and r["batched"] == batched)
+        return next(
+            r["runs_per_s"] for r in rows if r["workers"] == workers and r["batched"] == batched
+        )
 
     ratios = {
         "two_vs_one_worker_one_by_one": rate(2, False) / rate(1, False),
@@ -137,8 +153,12 @@ def main(argv=None):
     t0 = time.perf_counter()
     simulate_batch(recipes, batched=True)
     t_batch = (time.perf_counter() - t0) / len(sub)
-    split = {"build_recipe_ms": 1e3 * t_build, "simulate_one_by_one_ms": 1e3 * t_one,
-             "simulate_batched_ms": 1e3 * t_batch, "cells": int(one[0].diagnostics["cells"])}
+    split = {
+        "build_recipe_ms": 1e3 * t_build,
+        "simulate_one_by_one_ms": 1e3 * t_one,
+        "simulate_batched_ms": 1e3 * t_batch,
+        "cells": int(one[0].diagnostics["cells"]),
+    }
 
     # a shared step would take, per task, at least max(steps) attempts for every run
     steps = reference["time_steps"].values
@@ -146,35 +166,63 @@ def main(argv=None):
     for s in chunk_slices(n):
         own += steps[s].sum()
         shared += (s.stop - s.start) * steps[s].max()
-    step_stats = {"steps_per_run_min": float(steps.min()), "steps_per_run_max": float(steps.max()),
-                  "sum_own_steps": own, "shared_step_lower_bound": shared, "shared_over_own": shared / own}
+    step_stats = {
+        "steps_per_run_min": float(steps.min()),
+        "steps_per_run_max": float(steps.max()),
+        "sum_own_steps": own,
+        "shared_step_lower_bound": shared,
+        "shared_over_own": shared / own,
+    }
 
     capacity.append(parallel_capacity())
     total = time.perf_counter() - started
     print(report(rows, ratios, split, step_stats, machine, n, capacity))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "sweep_file": str(SWEEP.relative_to(HERE.parent)),
-                                     "rows": rows, "ratios": ratios, "cost_per_run": split, "shared_step": step_stats,
-                                     "cores_available_before_after": capacity,
-                                     "identical_datasets": True, "wall_time_s": total}, indent=1, default=float))
+    args.json.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "sweep_file": str(SWEEP.relative_to(HERE.parent)),
+                "rows": rows,
+                "ratios": ratios,
+                "cost_per_run": split,
+                "shared_step": step_stats,
+                "cores_available_before_after": capacity,
+                "identical_datasets": True,
+                "wall_time_s": total,
+            },
+            indent=1,
+            default=float,
+        )
+    )
     log(f"wrote {args.json} ({total:.0f} s)")
 
 
 def report(rows, ratios, split, steps, machine, n, capacity) -> str:
-    lines = [f"## Sweep throughput ({n} runs of the soda-lime example, {machine['cpu_count']} cores)", "",
-             f"Cores available to two busy processes: {capacity[0]:.2f} before, {capacity[1]:.2f} after "
-             f"(load average at start {machine.get('load_average_at_start')}).", "",
-             "| where | runs | time (s) | runs/s |", "|---|---|---|---|"]
+    lines = [
+        f"## Sweep throughput ({n} runs of the soda-lime example, {machine['cpu_count']} cores)",
+        "",
+        f"Cores available to two busy processes: {capacity[0]:.2f} before, {capacity[1]:.2f} after "
+        f"(load average at start {machine.get('load_average_at_start')}).",
+        "",
+        "| where | runs | time (s) | runs/s |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['where']}, {'batched' if r['batched'] else 'one by one'} | {r['runs']} | "
-                     f"{r['best_s']:.2f} | {r['runs_per_s']:.1f} |")
+        lines.append(
+            f"| {r['where']}, {'batched' if r['batched'] else 'one by one'} | {r['runs']} | "
+            f"{r['best_s']:.2f} | {r['runs_per_s']:.1f} |"
+        )
     lines += ["", "| ratio | value |", "|---|---|"]
     lines += [f"| {k.replace('_', ' ')} | {v:.2f} |" for k, v in ratios.items()]
-    lines += ["", f"Per run ({split['cells']} cells): recipe build {split['build_recipe_ms']:.2f} ms, simulate one by "
-              f"one {split['simulate_one_by_one_ms']:.2f} ms, batched {split['simulate_batched_ms']:.2f} ms.",
-              f"Steps per run {steps['steps_per_run_min']:.0f}–{steps['steps_per_run_max']:.0f}; a shared step would "
-              f"need ≥ {steps['shared_over_own']:.2f}× the step attempts of per-run steps.",
-              "All modes gave identical Datasets."]
+    lines += [
+        "",
+        f"Per run ({split['cells']} cells): recipe build {split['build_recipe_ms']:.2f} ms, simulate one by "
+        f"one {split['simulate_one_by_one_ms']:.2f} ms, batched {split['simulate_batched_ms']:.2f} ms.",
+        f"Steps per run {steps['steps_per_run_min']:.0f}–{steps['steps_per_run_max']:.0f}; a shared step would "
+        f"need ≥ {steps['shared_over_own']:.2f}× the step attempts of per-run steps.",
+        "All modes gave identical Datasets.",
+    ]
     return "\n".join(lines)
 
 

@@ -28,10 +28,14 @@ __all__ = [
 
 def erfc_profile(x, t, diffusion_coefficient, surface_fraction=1.0):
     """χ = χ_s erfc(x / (2√(D t))) of a semi-infinite slab with constant D (docs/physics.md §1.6)."""
-    return surface_fraction * erfc(np.asarray(x, dtype=float) / (2.0 * math.sqrt(diffusion_coefficient * t)))
+    return surface_fraction * erfc(
+        np.asarray(x, dtype=float) / (2.0 * math.sqrt(diffusion_coefficient * t))
+    )
 
 
-def fourier_plate_profile(x, t, diffusion_coefficient, thickness, surface_fraction=1.0, rel_tail=1e-16):
+def fourier_plate_profile(
+    x, t, diffusion_coefficient, thickness, surface_fraction=1.0, rel_tail=1e-16
+):
     """Plate of thickness L exchanged on both faces, constant D (docs/physics.md §1.6):
 
     χ/χ_s = 1 − (4/π) Σ_k (2k+1)⁻¹ exp(−(2k+1)²π²Dt/L²) sin((2k+1)πx/L).
@@ -117,7 +121,9 @@ def similarity_solution(coefficient, surface_fraction, d_ref, xi_max=12.0, tol=1
     if not sol.success:
         raise RuntimeError(f"similarity BVP did not converge: {sol.message}")
     profile = lambda s: sol.sol(s)  # noqa: E731
-    return SimilaritySolution(d_ref=d_ref, xi_max=xi_max, profile=profile, max_residual=float(np.max(sol.rms_residuals)))
+    return SimilaritySolution(
+        d_ref=d_ref, xi_max=xi_max, profile=profile, max_residual=float(np.max(sol.rms_residuals))
+    )
 
 
 def depth_of_level(centres, fractions, level, surface_fraction=None):
@@ -139,4 +145,10 @@ def depth_of_level(centres, fractions, level, surface_fraction=None):
     lo = max(i - 3, 0)
     hi = min(i + 3, x.size)
     interp = PchipInterpolator(x[lo:hi], y[lo:hi])
-    return brentq(lambda s: float(interp(s)) - level, x[i - 1], x[i], xtol=1e-18 * max(x[i], 1e-300), rtol=1e-15)
+    return brentq(
+        lambda s: float(interp(s)) - level,
+        x[i - 1],
+        x[i],
+        xtol=1e-18 * max(x[i], 1e-300),
+        rtol=1e-15,
+    )

@@ -32,7 +32,9 @@ def test_the_readme_shows_a_runnable_command_for_every_ionex_command():
     from ionex.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert shown == set(sub.choices), f"commands without a README example: {set(sub.choices) - shown}"
+    assert shown == set(sub.choices), (
+        f"commands without a README example: {set(sub.choices) - shown}"
+    )
 
 
 def test_every_readme_command_runs_as_written(tmp_path, monkeypatch, capsys):

@@ -40,14 +40,18 @@ SEED = 20261203
 def bk7_files(rng) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         assert main(["run", str(EXAMPLES / "bk7_k_na_91h.toml"), "-o", tmp, "-q", "--no-plot"]) == 0
-        modes = np.genfromtxt(Path(tmp) / "modes.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
+        modes = np.genfromtxt(
+            Path(tmp) / "modes.csv", delimiter=",", names=True, dtype=None, encoding="utf-8"
+        )
         data = np.genfromtxt(Path(tmp) / "profiles.csv", delimiter=",", names=True)
     psk3 = prism("PSK-3")
     coupler = Prism(psk3.index, psk3.angle)
     rows = []
     for pol, order, n_eff in zip(modes["polarisation"], modes["order"], modes["effective_index"]):
         noisy = n_eff + 2e-5 * rng.standard_normal()
-        rows.append(f"{pol},{order},{noisy:.6f},{math.degrees(synchronous_angle(noisy, coupler)):.4f}")
+        rows.append(
+            f"{pol},{order},{noisy:.6f},{math.degrees(synchronous_angle(noisy, coupler)):.4f}"
+        )
     (HERE / "bk7_modes_677nm.csv").write_text(
         "# SYNTHETIC prism-coupler reading of the BK7 example (91 h at 413.1 °C, 677 nm, PSK-3 prism):\n"
         "# the modes of examples/bk7_k_na_91h.toml with Gaussian noise 2e-5 on each index\n"
@@ -99,7 +103,9 @@ def erfc_modes_file() -> None:
 
 
 def sims_file() -> None:
-    shutil.copyfile(EXAMPLES.parent / "tests" / "data" / "sims_second_cait.csv", HERE / "sims_double_cait.csv")
+    shutil.copyfile(
+        EXAMPLES.parent / "tests" / "data" / "sims_second_cait.csv", HERE / "sims_double_cait.csv"
+    )
 
 
 if __name__ == "__main__":

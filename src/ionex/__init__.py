@@ -11,7 +11,15 @@ from .errors import IonexError, RecipeError, SolverError
 
 from ._version import __version__
 
-__all__ = ["load_recipe", "simulate", "Result", "IonexError", "RecipeError", "SolverError", "__version__"]
+__all__ = [
+    "load_recipe",
+    "simulate",
+    "Result",
+    "IonexError",
+    "RecipeError",
+    "SolverError",
+    "__version__",
+]
 
 
 def __getattr__(name):

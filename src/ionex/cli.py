@@ -44,11 +44,21 @@ class ProgressBar:
         from tqdm import tqdm
 
         if math.isfinite(total_time):
-            self.bar = tqdm(total=round(total_time / 3600.0, 6), unit="h", delay=self.delay, file=stream,
-                            bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} h process time [{elapsed}<{remaining}]")
+            self.bar = tqdm(
+                total=round(total_time / 3600.0, 6),
+                unit="h",
+                delay=self.delay,
+                file=stream,
+                bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} h process time [{elapsed}<{remaining}]",
+            )
         else:  # the run ends on a condition (a delivered charge), not at a known time
-            self.bar = tqdm(total=None, unit="h", delay=self.delay, file=stream,
-                            bar_format="{n:.4g} h process time [{elapsed}]")
+            self.bar = tqdm(
+                total=None,
+                unit="h",
+                delay=self.delay,
+                file=stream,
+                bar_format="{n:.4g} h process time [{elapsed}]",
+            )
 
     def handle(self, time: float, state) -> None:
         if not self.enabled:
@@ -67,11 +77,19 @@ class ProgressBar:
             tenths = math.floor(10.0 * min(time / self.total, 1.0))
             if tenths > self.logged:
                 self.logged = tenths
-                print(f"progress: {10 * tenths:.0f} % ({hours:.4g} of {self.total / 3600:.4g} h process time, "
-                      f"{elapsed:.0f} s)", file=self.stream, flush=True)
+                print(
+                    f"progress: {10 * tenths:.0f} % ({hours:.4g} of {self.total / 3600:.4g} h process time, "
+                    f"{elapsed:.0f} s)",
+                    file=self.stream,
+                    flush=True,
+                )
         elif elapsed - self.logged >= self.LOG_EVERY:
             self.logged = elapsed
-            print(f"progress: {hours:.4g} h process time ({elapsed:.0f} s)", file=self.stream, flush=True)
+            print(
+                f"progress: {hours:.4g} h process time ({elapsed:.0f} s)",
+                file=self.stream,
+                flush=True,
+            )
 
     def finalize(self) -> None:
         if self.bar is not None:
@@ -96,11 +114,16 @@ def _format_summary(result) -> str:
             return "—" if math.isnan(x) else f"{ureg.Quantity(x, 'm').to('um').magnitude:.4g}"
 
         step = f"{row['step']}: {row['step_name']}"[:18]
-        lines.append(f"{h:>10.4g}  {step:<18} {row['uptake_mol_m2']:>16.5g}  {um(d5):>20}  {um(d1):>20}")
+        lines.append(
+            f"{h:>10.4g}  {step:<18} {row['uptake_mol_m2']:>16.5g}  {um(d5):>20}  {um(d1):>20}"
+        )
     rows = result.summary()
     if "CS_Pa" in rows[0]:
-        lines += ["", f"{'time':>10}  {'CS':>9}  {'DOC':>9}  {'CT':>9}  {'DOL':>9}  {'knee depth':>10}  {'CS_knee':>9}",
-                  f"{'(h)':>10}  {'(MPa)':>9}  {'(µm)':>9}  {'(MPa)':>9}  {'(µm)':>9}  {'(µm)':>10}  {'(MPa)':>9}"]
+        lines += [
+            "",
+            f"{'time':>10}  {'CS':>9}  {'DOC':>9}  {'CT':>9}  {'DOL':>9}  {'knee depth':>10}  {'CS_knee':>9}",
+            f"{'(h)':>10}  {'(MPa)':>9}  {'(µm)':>9}  {'(MPa)':>9}  {'(µm)':>9}  {'(µm)':>10}  {'(MPa)':>9}",
+        ]
         for row in rows:
             h = ureg.Quantity(row["time_s"], "s").to("h").magnitude
 
@@ -110,13 +133,23 @@ def _format_summary(result) -> str:
             def um(x):
                 return "—" if math.isnan(x) else f"{ureg.Quantity(x, 'm').to('um').magnitude:.4g}"
 
-            lines.append(f"{h:>10.4g}  {mpa(row['CS_Pa']):>9}  {um(row['DOC_m']):>9}  {mpa(row['CT_Pa']):>9}  "
-                         f"{um(row['DOL_m']):>9}  {um(row['knee_depth_m']):>10}  {mpa(row['CS_knee_Pa']):>9}")
-        lines.append("CS, CS_knee: compression at the surface and at the knee (> 0); CT: central tension (> 0); "
-                     "knee —: none")
+            lines.append(
+                f"{h:>10.4g}  {mpa(row['CS_Pa']):>9}  {um(row['DOC_m']):>9}  {mpa(row['CT_Pa']):>9}  "
+                f"{um(row['DOL_m']):>9}  {um(row['knee_depth_m']):>10}  {mpa(row['CS_knee_Pa']):>9}"
+            )
+        lines.append(
+            "CS, CS_knee: compression at the surface and at the knee (> 0); CT: central tension (> 0); "
+            "knee —: none"
+        )
     if "modes_TE" in rows[0]:
-        lines += ["", "guided modes (TE/TM) at " + ", ".join(
-            f"{ureg.Quantity(r['time_s'], 's').to('h').magnitude:.4g} h: {r['modes_TE']}/{r['modes_TM']}" for r in rows)]
+        lines += [
+            "",
+            "guided modes (TE/TM) at "
+            + ", ".join(
+                f"{ureg.Quantity(r['time_s'], 's').to('h').magnitude:.4g} h: {r['modes_TE']}/{r['modes_TM']}"
+                for r in rows
+            ),
+        ]
     return "\n".join(lines)
 
 
@@ -129,14 +162,23 @@ def _run(args) -> int:
     _check_run_flags(args)
     # temperature logs (a recipe's log = "…", --temperature-log): strict, or --lenient
     log_warnings: list = []
-    recipe = load_recipe(args.recipe, lenient_logs=args.lenient, warnings=log_warnings, log_limits=_log_limits(args))
+    recipe = load_recipe(
+        args.recipe, lenient_logs=args.lenient, warnings=log_warnings, log_limits=_log_limits(args)
+    )
     if args.lenient and not args.temperature_log and not _reads_a_log(recipe):
-        raise IonexError(f"--lenient applies only to temperature logs (--temperature-log or a recipe's log = \"…\"); "
-                         f"{args.recipe} reads none")
+        raise IonexError(
+            f'--lenient applies only to temperature logs (--temperature-log or a recipe\'s log = "…"); '
+            f"{args.recipe} reads none"
+        )
     sims = _run_sims(recipe, args)
     out = _output_dir(args.output)
-    outputs = _output_set(args, "run", out, [args.recipe, args.temperature_log, args.sims],
-                          ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]))
+    outputs = _output_set(
+        args,
+        "run",
+        out,
+        [args.recipe, args.temperature_log, args.sims],
+        ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]),
+    )
     summary = WarningSummary()
     if args.temperature_log:
         result = _run_logged(recipe, args, summary, log_warnings)
@@ -159,11 +201,15 @@ def _run(args) -> int:
     if not args.quiet:
         d = result.diagnostics
         ran = result.recipe  # with --temperature-log: as long as the log, not the plan
-        print(f"{recipe.name}: {recipe.incoming_ion}+ replacing {recipe.glass.host_ion}+, "
-              f"Form {recipe.model.form}, {len(ran.steps)} step(s), {ran.total_time / 3600:.4g} h")
+        print(
+            f"{recipe.name}: {recipe.incoming_ion}+ replacing {recipe.glass.host_ion}+, "
+            f"Form {recipe.model.form}, {len(ran.steps)} step(s), {ran.total_time / 3600:.4g} h"
+        )
         print(_format_summary(result))
-        print(f"solver: {d['cells']} cells, {d['time_steps']} steps ({d['rejected_steps']} rejected), "
-              f"{d['wall_time_s'] * 1e3:.0f} ms")
+        print(
+            f"solver: {d['cells']} cells, {d['time_steps']} steps ({d['rejected_steps']} rejected), "
+            f"{d['wall_time_s'] * 1e3:.0f} ms"
+        )
         if "warning" in d:
             print(f"warning: {d['warning']}", file=sys.stderr)
         print("wrote " + ", ".join(str(p) for p in written))
@@ -173,17 +219,24 @@ def _run(args) -> int:
 def _check_run_flags(args) -> None:
     """Refuse `ionex run` flags that do not apply to the others given (before any work)."""
     if args.crater_depth and not args.sims:
-        raise IonexError(f"--crater-depth applies only with --sims (the crater of that ToF-SIMS profile); "
-                         f"found --crater-depth {args.crater_depth!r} without --sims")
+        raise IonexError(
+            f"--crater-depth applies only with --sims (the crater of that ToF-SIMS profile); "
+            f"found --crater-depth {args.crater_depth!r} without --sims"
+        )
     if args.gap_limit is not None and not args.temperature_log:
-        raise IonexError(f"--gap-limit applies only with --temperature-log (gaps in that log); found --gap-limit "
-                         f"{args.gap_limit!r} without --temperature-log")
+        raise IonexError(
+            f"--gap-limit applies only with --temperature-log (gaps in that log); found --gap-limit "
+            f"{args.gap_limit!r} without --temperature-log"
+        )
 
 
 def _reads_a_log(recipe) -> bool:
     """Whether a step of ``recipe`` takes its temperature from a log file."""
-    return any(getattr(getattr(step, "temperature", None), "source", "program") not in ("program", "constant")
-               for step in getattr(recipe, "steps", ()))
+    return any(
+        getattr(getattr(step, "temperature", None), "source", "program")
+        not in ("program", "constant")
+        for step in getattr(recipe, "steps", ())
+    )
 
 
 def _run_sims(recipe, args):
@@ -193,18 +246,24 @@ def _run_sims(recipe, args):
     if not args.sims:
         return None
     if not isinstance(recipe, ExperimentRecipe):
-        raise IonexError(f"--sims applies only to Nernst–Planck–Poisson recipes ([model] kind = "
-                         f"\"nernst-planck-poisson\", whose plot it overlays); this recipe ({args.recipe}) is a binary "
-                         "interdiffusion recipe")
+        raise IonexError(
+            f"--sims applies only to Nernst–Planck–Poisson recipes ([model] kind = "
+            f'"nernst-planck-poisson", whose plot it overlays); this recipe ({args.recipe}) is a binary '
+            "interdiffusion recipe"
+        )
     if not args.crater_depth:
-        raise IonexError("--sims needs --crater-depth (the measured crater depth, e.g. \"120 nm\")")
+        raise IonexError('--sims needs --crater-depth (the measured crater depth, e.g. "120 nm")')
     crater = _quantity(args.crater_depth, "length", "--crater-depth")
     if not crater > 0:
-        raise IonexError(f"--crater-depth: found {args.crater_depth!r}; expected the measured crater depth > 0, "
-                         "e.g. \"120 nm\"")
+        raise IonexError(
+            f"--crater-depth: found {args.crater_depth!r}; expected the measured crater depth > 0, "
+            'e.g. "120 nm"'
+        )
     from .io.sims import read_sims_profile
 
-    return read_sims_profile(args.sims, crater_depth=crater, elements=[sp.name for sp in recipe.species])
+    return read_sims_profile(
+        args.sims, crater_depth=crater, elements=[sp.name for sp in recipe.species]
+    )
 
 
 def _time_option(text, option: str, minimum: float = 0.0, why: str = "") -> float:
@@ -269,8 +328,13 @@ def _output_set(args, command: str, out: Path, inputs, names):
             text = read_warning(path)
             if text:
                 print(f"warning: {text}", file=sys.stderr)
-    outputs = OutputSet(out, command, inputs=inputs, force=args.force,
-                        invocation=getattr(args, "invocation", f"ionex {command}"))
+    outputs = OutputSet(
+        out,
+        command,
+        inputs=inputs,
+        force=args.force,
+        invocation=getattr(args, "invocation", f"ionex {command}"),
+    )
     outputs.check(names)
     return outputs
 
@@ -279,7 +343,9 @@ def _wavelength(text: str) -> float:
     """--wavelength: a vacuum wavelength in m, > 0."""
     value = _quantity(text, "length", "--wavelength")
     if not value > 0:
-        raise IonexError(f"--wavelength: found {text!r}; expected a vacuum wavelength > 0, e.g. \"677 nm\"")
+        raise IonexError(
+            f'--wavelength: found {text!r}; expected a vacuum wavelength > 0, e.g. "677 nm"'
+        )
     return value
 
 
@@ -288,8 +354,10 @@ def _index_option(flag: str, value: float, what: str) -> float:
     from .io.tables import INDEX_RANGE
 
     if not (math.isfinite(value) and INDEX_RANGE[0] <= value < INDEX_RANGE[1]):
-        raise IonexError(f"{flag}: found {value!r}; expected {what}, a number ≥ {INDEX_RANGE[0]:g} and below "
-                         f"{INDEX_RANGE[1]:g}")
+        raise IonexError(
+            f"{flag}: found {value!r}; expected {what}, a number ≥ {INDEX_RANGE[0]:g} and below "
+            f"{INDEX_RANGE[1]:g}"
+        )
     return value
 
 
@@ -298,7 +366,9 @@ def _cover_index(args, limit: float | None = None, reason: str = "") -> float:
     guide's highest index, or its lowest mode index: ``reason`` says which)."""
     value = _index_option("--cover", args.cover, "the refractive index of the cover (1.0 = air)")
     if limit is not None and not value < limit:
-        raise IonexError(f"--cover: found {value!r}; expected a cover index below {limit:.6g}: {reason}")
+        raise IonexError(
+            f"--cover: found {value!r}; expected a cover index below {limit:.6g}: {reason}"
+        )
     return value
 
 
@@ -313,26 +383,44 @@ def _modes(args) -> int:
     time = _quantity(args.time, "time", "--time") if args.time else None
     table = read_index_profile(args.profile, time=time, column=args.column)
     if args.column and table.profiles:
-        raise IonexError(f"--column applies only to a fraction turned into an index with --material; {table.path} "
-                         f"holds the index ({table.index_column}), so --column {args.column!r} would be ignored")
+        raise IonexError(
+            f"--column applies only to a fraction turned into an index with --material; {table.path} "
+            f"holds the index ({table.index_column}), so --column {args.column!r} would be ignored"
+        )
     outputs = _output_set(args, "modes", _output_dir(args.output), [args.profile], ["modes.csv"])
     profiles, wavelength, notes = _index_profiles(table, args)
-    cover = _cover_index(args, max(float(n.max()) for _, n in profiles.values()),
-                         f"the highest index of {args.profile}, which would lie below the cover index everywhere")
+    cover = _cover_index(
+        args,
+        max(float(n.max()) for _, n in profiles.values()),
+        f"the highest index of {args.profile}, which would lie below the cover index everywhere",
+    )
     if table.times and len(table.times) > 1:
-        notes.insert(0, f"{table.path.name} holds {len(table.times)} times; the profile at {table.time / 3600:.6g} h is "
-                        "solved" + ("" if args.time else " (the last; choose with --time)"))
+        notes.insert(
+            0,
+            f"{table.path.name} holds {len(table.times)} times; the profile at {table.time / 3600:.6g} h is "
+            "solved" + ("" if args.time else " (the last; choose with --time)"),
+        )
     substrate = None
     if args.substrate_index is not None:
-        substrate = _index_option("--substrate-index", args.substrate_index, "the refractive index of the substrate")
+        substrate = _index_option(
+            "--substrate-index", args.substrate_index, "the refractive index of the substrate"
+        )
         if not substrate > cover:
-            raise IonexError(f"--substrate-index: found {substrate!r}; expected an index above the cover's ({cover:g})")
+            raise IonexError(
+                f"--substrate-index: found {substrate!r}; expected an index above the cover's ({cover:g})"
+            )
     found, guides = {}, {}
     for pol, (depth, index) in profiles.items():
         try:
             guides[pol] = guide = front_guide(depth, index, substrate_index=substrate)
-            found[pol] = solve_modes(guide.depth, guide.index, wavelength, cover_index=cover, polarisations=(pol,),
-                                     substrate_index=guide.substrate_index)
+            found[pol] = solve_modes(
+                guide.depth,
+                guide.index,
+                wavelength,
+                cover_index=cover,
+                polarisations=(pol,),
+                substrate_index=guide.substrate_index,
+            )
         except ValueError as exc:
             raise IonexError(f"{args.profile}: {pol}: {exc}") from None
         notes += [n for n in guide.notes if n not in notes]
@@ -352,7 +440,9 @@ def _modes(args) -> int:
             if n_eff.size:
                 print(f"{pol}: {n_eff.size} guided modes: " + ", ".join(f"{n:.6f}" for n in n_eff))
             else:
-                print(f"{pol}: 0 guided modes — {why_no_modes(guides[pol], wavelength, pol, cover)}")
+                print(
+                    f"{pol}: 0 guided modes — {why_no_modes(guides[pol], wavelength, pol, cover)}"
+                )
         print(f"wrote {path}")
     return 0
 
@@ -366,14 +456,20 @@ def _index_profiles(table, args):
     notes = []
     if table.profiles:
         if args.material:
-            raise IonexError(f"--material: {table.path} already holds the index ({table.index_column}); "
-                             "--material only turns a fraction column into an index")
+            raise IonexError(
+                f"--material: {table.path} already holds the index ({table.index_column}); "
+                "--material only turns a fraction column into an index"
+            )
         if not args.wavelength:
-            raise IonexError("--wavelength is required (the vacuum wavelength of the index profile, e.g. \"677 nm\")")
+            raise IonexError(
+                '--wavelength is required (the vacuum wavelength of the index profile, e.g. "677 nm")'
+            )
         return dict(table.profiles), _wavelength(args.wavelength), notes
     if not args.material:
-        raise IonexError(f"{table.path}: the file holds the fraction {table.fraction_column} but no index; give "
-                         "--material (a preset with n_b, Δn_0 and the elasto-optic constants) to make one")
+        raise IonexError(
+            f"{table.path}: the file holds the fraction {table.fraction_column} but no index; give "
+            "--material (a preset with n_b, Δn_0 and the elasto-optic constants) to make one"
+        )
     try:
         m = materials.material(args.material)
     except ValueError as exc:
@@ -382,13 +478,17 @@ def _index_profiles(table, args):
     if args.wavelength:
         given = _wavelength(args.wavelength)
         if abs(given - m.wavelength) > 1e-9 * m.wavelength:
-            raise IonexError(f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its index at "
-                             f"{m.wavelength * 1e9:.6g} nm (omit --wavelength, or give an index profile)")
+            raise IonexError(
+                f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its index at "
+                f"{m.wavelength * 1e9:.6g} nm (omit --wavelength, or give an index profile)"
+            )
     depth, frac = table.fraction
     n0 = stress_free_index(frac, m.base_index, m.index_change)
     if table.stress is None:
-        notes.append(f"no stress_Pa column: TE and TM see the stress-free index n_b + Δn_0·{table.fraction_column} "
-                     f"of {m.name}")
+        notes.append(
+            f"no stress_Pa column: TE and TM see the stress-free index n_b + Δn_0·{table.fraction_column} "
+            f"of {m.name}"
+        )
         return {"TE": (depth, n0), "TM": (depth, n0)}, wavelength, notes
     n_te, n_tm = stressed_indices(n0, table.stress, ElastoOptic(m.c_parallel, m.c_perp))
     notes.append(f"n_TE, n_TM from {table.fraction_column} and stress_Pa with the {m.name} preset")
@@ -408,54 +508,90 @@ def _invert(args) -> int:
     prism = _prism_from_args(args)
     wavelength, eo = _invert_optics(args)
     if prism is not None and "effective_index" in read_header(args.modes):
-        raise IonexError(f"--prism applies only to a list of synchronous angles (synchronous_angle_deg); {args.modes} "
-                         "holds effective_index, so the prism would be ignored")
+        raise IonexError(
+            f"--prism applies only to a list of synchronous angles (synchronous_angle_deg); {args.modes} "
+            "holds effective_index, so the prism would be ignored"
+        )
     modes = read_mode_list(args.modes, prism, polarisation=args.polarisation)
     if eo is not None and not args.material and len(modes) < 2:
-        raise IonexError(f"--c-parallel/--c-perp give the stress from the TE and TM modes together; {args.modes} "
-                         f"gives {', '.join(modes)} modes only" + (f" (--polarisation {args.polarisation})"
-                                                                   if args.polarisation else "")
-                         + ", so they would be ignored")
-    cover = _cover_index(args, min(float(n.min()) for n in modes.values()),
-                         f"the lowest effective index of {args.modes} (a guided mode lies above the cover)")
+        raise IonexError(
+            f"--c-parallel/--c-perp give the stress from the TE and TM modes together; {args.modes} "
+            f"gives {', '.join(modes)} modes only"
+            + (f" (--polarisation {args.polarisation})" if args.polarisation else "")
+            + ", so they would be ignored"
+        )
+    cover = _cover_index(
+        args,
+        min(float(n.min()) for n in modes.values()),
+        f"the lowest effective index of {args.modes} (a guided mode lies above the cover)",
+    )
     out = _output_dir(args.output)
-    outputs = _output_set(args, "invert", out, [args.modes],
-                          ["profile.csv", "inversion.json"] + ([] if args.no_plot else ["inversion.png"]))
+    outputs = _output_set(
+        args,
+        "invert",
+        out,
+        [args.modes],
+        ["profile.csv", "inversion.json"] + ([] if args.no_plot else ["inversion.png"]),
+    )
     options = {}
     if method is inversion.Method.MODEL:
         if args.surface_index is not None:
-            raise IonexError("--surface-index: only inverse WKB extrapolates a surface index (--method iwkb); the "
-                             "model method fits the whole profile")
+            raise IonexError(
+                "--surface-index: only inverse WKB extrapolates a surface index (--method iwkb); the "
+                "model method fits the whole profile"
+            )
         if args.family != "auto" and args.family not in inversion.FAMILIES:
-            raise IonexError(f"--family: found {args.family!r}; expected auto or one of {', '.join(inversion.FAMILIES)}")
-        options["family"] = inversion.AUTO if args.family == "auto" else inversion.FAMILIES[args.family]
+            raise IonexError(
+                f"--family: found {args.family!r}; expected auto or one of {', '.join(inversion.FAMILIES)}"
+            )
+        options["family"] = (
+            inversion.AUTO if args.family == "auto" else inversion.FAMILIES[args.family]
+        )
         if args.index_sigma is not None:
             if not (math.isfinite(args.index_sigma) and args.index_sigma > 0):
-                raise IonexError(f"--index-sigma: found {args.index_sigma!r}; expected the standard deviation of "
-                                 "each measured index, a number > 0 (e.g. 2e-5)")
+                raise IonexError(
+                    f"--index-sigma: found {args.index_sigma!r}; expected the standard deviation of "
+                    "each measured index, a number > 0 (e.g. 2e-5)"
+                )
             options["index_sigma"] = args.index_sigma
         if args.substrate_index is not None:
-            options["substrate_index"] = _index_option("--substrate-index", args.substrate_index,
-                                                       "the refractive index of the substrate")
+            options["substrate_index"] = _index_option(
+                "--substrate-index", args.substrate_index, "the refractive index of the substrate"
+            )
             if not options["substrate_index"] > cover:
-                raise IonexError(f"--substrate-index: found {args.substrate_index!r}; expected an index above the "
-                                 f"cover's ({cover:g})")
+                raise IonexError(
+                    f"--substrate-index: found {args.substrate_index!r}; expected an index above the "
+                    f"cover's ({cover:g})"
+                )
     else:
-        for flag, value in (("--family", args.family != "auto"), ("--index-sigma", args.index_sigma is not None),
-                            ("--substrate-index", args.substrate_index is not None)):
+        for flag, value in (
+            ("--family", args.family != "auto"),
+            ("--index-sigma", args.index_sigma is not None),
+            ("--substrate-index", args.substrate_index is not None),
+        ):
             if value:
-                raise IonexError(f"{flag}: only the model method uses it (--method model); inverse WKB has no "
-                                 "profile family, weights or substrate")
+                raise IonexError(
+                    f"{flag}: only the model method uses it (--method model); inverse WKB has no "
+                    "profile family, weights or substrate"
+                )
         surface = args.surface_index or "chiang"
         if surface not in ("chiang", "smooth"):
             try:
                 surface = float(surface)
             except ValueError:
-                raise IonexError(f"--surface-index: found {surface!r}; expected chiang, smooth or a number") from None
+                raise IonexError(
+                    f"--surface-index: found {surface!r}; expected chiang, smooth or a number"
+                ) from None
         options["surface_index"] = surface
     try:
-        inv = inversion.invert_modes(modes, wavelength, method=method, cover_index=cover,
-                                     elasto_optic=ElastoOptic(*eo) if eo else None, **options)
+        inv = inversion.invert_modes(
+            modes,
+            wavelength,
+            method=method,
+            cover_index=cover,
+            elasto_optic=ElastoOptic(*eo) if eo else None,
+            **options,
+        )
     except ValueError as exc:
         raise IonexError(f"{args.modes}: {exc}") from None
     try:
@@ -488,20 +624,29 @@ def _invert_optics(args):
     if args.wavelength:
         wavelength = _wavelength(args.wavelength)
         if m is not None and abs(wavelength - m.wavelength) > 1e-9 * m.wavelength:
-            raise IonexError(f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its elasto-optic "
-                             f"constants at {m.wavelength * 1e9:.6g} nm (omit --wavelength, or give --c-parallel and "
-                             "--c-perp for your wavelength)")
+            raise IonexError(
+                f"--wavelength: found {args.wavelength!r}; the {m.name} preset holds its elasto-optic "
+                f"constants at {m.wavelength * 1e9:.6g} nm (omit --wavelength, or give --c-parallel and "
+                "--c-perp for your wavelength)"
+            )
     elif m is not None:
         wavelength = m.wavelength
     else:
-        raise IonexError("--wavelength is required (the vacuum wavelength of the measurement, e.g. \"677 nm\"), "
-                         "unless --material gives it")
+        raise IonexError(
+            '--wavelength is required (the vacuum wavelength of the measurement, e.g. "677 nm"), '
+            "unless --material gives it"
+        )
     if m is not None:
         return wavelength, (m.c_parallel, m.c_perp)
     if args.c_parallel is None and args.c_perp is None:
         return wavelength, None
-    given = {flag: _quantity(text, "inverse_pressure", flag)  # each checked first: its own fault is named
-             for flag, text in (("--c-parallel", args.c_parallel), ("--c-perp", args.c_perp)) if text is not None}
+    given = {
+        flag: _quantity(
+            text, "inverse_pressure", flag
+        )  # each checked first: its own fault is named
+        for flag, text in (("--c-parallel", args.c_parallel), ("--c-perp", args.c_perp))
+        if text is not None
+    }
     if len(given) < 2:
         raise IonexError("--c-parallel and --c-perp go together: give both (or --material)")
     return wavelength, (given["--c-parallel"], given["--c-perp"])
@@ -514,20 +659,37 @@ def _inversion_summary(inv, source) -> str:
     counts = ", ".join(f"{p.effective_indices.size} {pol}" for pol, p in inv.profiles.items())
     lines = [f"{source}: {counts} modes at {inv.wavelength * 1e9:.6g} nm"]
     if inv.method is Method.MODEL:
-        sigma = {"index_sigma": "the given index σ", "reduced_chi2": "the scatter of the fit (no --index-sigma)"}
-        lines.append(f"model: {inv.family.name} profile, χ²_red = {inv.reduced_chi2:.3g}; uncertainties from "
-                     f"{sigma.get(inv.uncertainty, inv.uncertainty)}")
+        sigma = {
+            "index_sigma": "the given index σ",
+            "reduced_chi2": "the scatter of the fit (no --index-sigma)",
+        }
+        lines.append(
+            f"model: {inv.family.name} profile, χ²_red = {inv.reduced_chi2:.3g}; uncertainties from "
+            f"{sigma.get(inv.uncertainty, inv.uncertainty)}"
+        )
         if len(inv.candidates) > 1:
-            lines.append("  families tried (AICc, best first): " + ", ".join(
-                f"{c.family} {c.criterion:.4g}" for c in inv.candidates if math.isfinite(c.criterion)))
+            lines.append(
+                "  families tried (AICc, best first): "
+                + ", ".join(
+                    f"{c.family} {c.criterion:.4g}"
+                    for c in inv.candidates
+                    if math.isfinite(c.criterion)
+                )
+            )
         for name in inv.parameter_names:
             v, e = inv.parameters[name], inv.parameter_stderr[name]
-            lines.append(f"  {name:<16} {v:.6g} ± {e:.2g}" if math.isfinite(e) else f"  {name:<16} {v:.6g}")
+            lines.append(
+                f"  {name:<16} {v:.6g} ± {e:.2g}" if math.isfinite(e) else f"  {name:<16} {v:.6g}"
+            )
     else:
-        lines.append("inverse WKB (White–Heidrich, exact cover phase; surface index by "
-                     "extrapolation): no uncertainties")
+        lines.append(
+            "inverse WKB (White–Heidrich, exact cover phase; surface index by "
+            "extrapolation): no uncertainties"
+        )
     for pol, p in inv.profiles.items():
-        lines.append(f"{pol}: surface index {p.surface_index:.6f}, the modes cover {p.covered_depth * 1e6:.3g} µm")
+        lines.append(
+            f"{pol}: surface index {p.surface_index:.6f}, the modes cover {p.covered_depth * 1e6:.3g} µm"
+        )
     if inv.stress is not None:
         s0 = float(inv.stress_at(0.0))
         where = "at the surface" if inv.method is Method.MODEL else "extrapolated to the surface"
@@ -558,8 +720,12 @@ def _write_experiment(result, out: Path, args, outputs, sims=None) -> int:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
         recipe = result.recipe
-        print(f"{recipe.name}: Nernst–Planck–Poisson, {len(result.steps)} step(s), species {', '.join(result.species)}")
-        print(f"{'step':<24} {'end (h)':>9} {'charge (mC)':>12} {'φ surface (V)':>14}  depth where a native fraction is 0.5 (nm)")
+        print(
+            f"{recipe.name}: Nernst–Planck–Poisson, {len(result.steps)} step(s), species {', '.join(result.species)}"
+        )
+        print(
+            f"{'step':<24} {'end (h)':>9} {'charge (mC)':>12} {'φ surface (V)':>14}  depth where a native fraction is 0.5 (nm)"
+        )
         for end in result.step_ends:
             k = int(np.argmin(np.abs(np.asarray(result.times) - end.end_time)))
             depths = []
@@ -568,7 +734,9 @@ def _write_experiment(result, out: Path, args, outputs, sims=None) -> int:
                 if frac[-1] > 0.5 and frac[0] < 0.5:  # a native species depleted at the surface
                     i = int(np.nonzero(frac >= 0.5)[0][0])
                     depths.append(f"{name} {result.depth[i] * 1e9:.1f}")
-            print(f"{end.name[:24]:<24} {end.end_time / 3600:>9.4g} {end.back_charge * 1e3:>12.4g} {end.surface_potential:>14.4g}  {', '.join(depths) or '—'}")
+            print(
+                f"{end.name[:24]:<24} {end.end_time / 3600:>9.4g} {end.back_charge * 1e3:>12.4g} {end.surface_potential:>14.4g}  {', '.join(depths) or '—'}"
+            )
         print("wrote " + ", ".join(str(p) for p in written))
     if "warning" in result.diagnostics:
         print(f"warning: {result.diagnostics['warning']}", file=sys.stderr)
@@ -583,9 +751,12 @@ def _run_logged(recipe, args, summary, earlier=()):
     from .io.furnace_log import read_log_file
     from .process.monitor import simulate_logged_process
 
-    times, temps, warnings = read_log_file(args.temperature_log, lenient=args.lenient,
-                                           gap_limit=_time_option(args.gap_limit or "10 min", "--gap-limit"),
-                                           limits=_log_limits(args))
+    times, temps, warnings = read_log_file(
+        args.temperature_log,
+        lenient=args.lenient,
+        gap_limit=_time_option(args.gap_limit or "10 min", "--gap-limit"),
+        limits=_log_limits(args),
+    )
     late = [t for t in recipe.output_times if t > times[-1] * (1 + 1e-12)]
     if not args.quiet:  # the first of each kind, each drop-out and gap, then how many more
         for w in summary.extend([*earlier, *warnings]):
@@ -593,12 +764,19 @@ def _run_logged(recipe, args, summary, earlier=()):
         for line in summary.repeated():
             print(f"warning: {line}", file=sys.stderr)
         if late:
-            print(f"warning: {args.temperature_log} ends at {times[-1] / 3600:.6g} h; the [output] times after it "
-                  f"({', '.join(f'{t / 3600:.6g}' for t in late)} h) are left out", file=sys.stderr)
+            print(
+                f"warning: {args.temperature_log} ends at {times[-1] / 3600:.6g} h; the [output] times after it "
+                f"({', '.join(f'{t / 3600:.6g}' for t in late)} h) are left out",
+                file=sys.stderr,
+            )
     if times.size < 2:
-        raise IonexError(f"{args.temperature_log}: found {times.size} usable sample(s); expected at least 2")
+        raise IonexError(
+            f"{args.temperature_log}: found {times.size} usable sample(s); expected at least 2"
+        )
     try:
-        return simulate_logged_process(recipe, times, temps, tracker=ProgressBar(enabled=not args.quiet))
+        return simulate_logged_process(
+            recipe, times, temps, tracker=ProgressBar(enabled=not args.quiet)
+        )
     except ValueError as exc:
         raise IonexError(f"{args.recipe}: {exc}") from None
 
@@ -609,11 +787,15 @@ def _log_limits(args):
 
     low, sep, high = args.log_range.partition("..")
     if not sep:
-        raise IonexError(f"--log-range: found {args.log_range!r}; expected two temperatures joined by '..', "
-                         'e.g. "-50 degC..1500 degC"')
-    return LogLimits(_quantity(low.strip(), "temperature", "--log-range (lower)"),
-                     _quantity(high.strip(), "temperature", "--log-range (upper)"),
-                     _quantity(args.max_rate, "temperature_rate", "--max-rate"))
+        raise IonexError(
+            f"--log-range: found {args.log_range!r}; expected two temperatures joined by '..', "
+            'e.g. "-50 degC..1500 degC"'
+        )
+    return LogLimits(
+        _quantity(low.strip(), "temperature", "--log-range (lower)"),
+        _quantity(high.strip(), "temperature", "--log-range (upper)"),
+        _quantity(args.max_rate, "temperature_rate", "--max-rate"),
+    )
 
 
 def _monitor(args) -> int:
@@ -622,20 +804,33 @@ def _monitor(args) -> int:
     from .io.recipe import load_recipe
 
     plan_warnings: list = []
-    recipe = load_recipe(args.recipe, lenient_logs=True, warnings=plan_warnings)  # the monitor is lenient
+    recipe = load_recipe(
+        args.recipe, lenient_logs=True, warnings=plan_warnings
+    )  # the monitor is lenient
     out = _output_dir(args.output)
     # the result files are checked now; they are written later, again and again, as one set
     from .io.output_set import MONITOR_STATE
 
-    outputs = _output_set(args, "monitor", out, [args.recipe, args.temperature_log],
-                          ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]))
+    outputs = _output_set(
+        args,
+        "monitor",
+        out,
+        [args.recipe, args.temperature_log],
+        ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]),
+    )
     with outputs.locked():  # a killed monitor's temporaries, its checkpoint's too
         outputs.remove_stale_temporaries(MONITOR_STATE)
     gap = _time_option(args.gap_limit, "--gap-limit")
     poll = check_poll(_quantity(args.poll, "time", "--poll"))
     limits = _log_limits(args)
-    idle = _time_option(args.exit_after_idle, "--exit-after-idle") if args.exit_after_idle else math.inf
-    write_every = _time_option(args.write_every, "--write-every", 1.0, " (each write redraws the figures)")
+    idle = (
+        _time_option(args.exit_after_idle, "--exit-after-idle")
+        if args.exit_after_idle
+        else math.inf
+    )
+    write_every = _time_option(
+        args.write_every, "--write-every", 1.0, " (each write redraws the figures)"
+    )
     page = holder = None
     if args.serve:
         from .dashboard.server import LivePage, StateHolder
@@ -644,14 +839,22 @@ def _monitor(args) -> int:
         page = LivePage(holder, args.host, args.port).start()
         print(f"live page: {page.url}  (JSON: {page.url}state.json)", flush=True)
         if page.exposed:  # said even with -q: it is about who can read the process
-            print(f"warning: --host {args.host}: the live page is reachable from the network, by anyone who can "
-                  "reach this machine (127.0.0.1 keeps it local)", file=sys.stderr, flush=True)
+            print(
+                f"warning: --host {args.host}: the live page is reachable from the network, by anyone who can "
+                "reach this machine (127.0.0.1 keeps it local)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def warn(text):
         # called for the first warning of each kind and for every drop-out and gap; the
         # repeats are counted (state.json, the page, and the summary printed at the end)
         if not args.quiet:
-            more = "" if getattr(text, "kind", None) in EVENT_KINDS else " (repeats of this kind are counted)"
+            more = (
+                ""
+                if getattr(text, "kind", None) in EVENT_KINDS
+                else " (repeats of this kind are counted)"
+            )
             print(f"warning: {text}{more}", file=sys.stderr, flush=True)
 
     for w in WarningSummary().extend(plan_warnings):  # a plan with a log = "…" (lenient too)
@@ -668,25 +871,45 @@ def _monitor(args) -> int:
             print(text, file=sys.stderr, flush=True)
 
     if args.resume and args.restart:
-        raise IonexError("--resume and --restart: found both; expected at most one (continue the checkpoint, or "
-                         "move it aside and start over)")
+        raise IonexError(
+            "--resume and --restart: found both; expected at most one (continue the checkpoint, or "
+            "move it aside and start over)"
+        )
     try:
-        loop = MonitorLoop(recipe, args.temperature_log, out, gap_limit=gap, publish=show, on_warning=warn,
-                           tracker=ProgressBar(enabled=not args.quiet), write_every=write_every,
-                           plots=not args.no_plot, force=args.force, limits=limits, on_notice=notice,
-                           resume=args.resume, restart=args.restart)
+        loop = MonitorLoop(
+            recipe,
+            args.temperature_log,
+            out,
+            gap_limit=gap,
+            publish=show,
+            on_warning=warn,
+            tracker=ProgressBar(enabled=not args.quiet),
+            write_every=write_every,
+            plots=not args.no_plot,
+            force=args.force,
+            limits=limits,
+            on_notice=notice,
+            resume=args.resume,
+            restart=args.restart,
+        )
     except IonexError:
         raise
     except ValueError as exc:
         raise IonexError(f"{args.recipe}: {exc}") from None
     if loop.resumed and not args.quiet:
-        print(f"resuming from {out / 'monitor_checkpoint.npz'} at {loop.monitor.time / 3600:.4g} h", flush=True)
+        print(
+            f"resuming from {out / 'monitor_checkpoint.npz'} at {loop.monitor.time / 3600:.4g} h",
+            flush=True,
+        )
     try:
         data = loop.run(follow=args.follow, poll=poll, stop_after_idle=idle)
     except KeyboardInterrupt:
         data = None
         if not args.quiet:
-            print("stopped; the checkpoint and the result files hold everything processed", file=sys.stderr)
+            print(
+                "stopped; the checkpoint and the result files hold everything processed",
+                file=sys.stderr,
+            )
     finally:
         if page is not None:
             page.stop()
@@ -705,10 +928,15 @@ def _monitor_line(d) -> str:
     def f(x, fmt):
         return "–" if x is None else format(x, fmt)
 
-    parts = [f"t = {f(d.get('time_h'), '.4g')} h", f"T = {f(d.get('temperature_C'), '.2f')} °C",
-             f"{d.get('n_samples', 0)} samples"]
+    parts = [
+        f"t = {f(d.get('time_h'), '.4g')} h",
+        f"T = {f(d.get('temperature_C'), '.2f')} °C",
+        f"{d.get('n_samples', 0)} samples",
+    ]
     if d.get("compressive_stress_MPa") is not None:
-        parts.append(f"CS = {d['compressive_stress_MPa']:.1f} MPa, DOL = {f(d.get('depth_of_layer_um'), '.2f')} µm")
+        parts.append(
+            f"CS = {d['compressive_stress_MPa']:.1f} MPa, DOL = {f(d.get('depth_of_layer_um'), '.2f')} µm"
+        )
     if d.get("modes"):
         parts.append(f"modes TE/TM = {d['modes']['TE']}/{d['modes']['TM']}")
     p = d.get("prediction")
@@ -717,7 +945,9 @@ def _monitor_line(d) -> str:
         if p["reached"]:
             parts.append(f"{target} reached at {p['time_h']:.4g} h")
         elif p["time_h"] is None:
-            parts.append(f"{target} not within {p['horizon_h']:.4g} h at {p['assumed_temperature_C']:.1f} °C")
+            parts.append(
+                f"{target} not within {p['horizon_h']:.4g} h at {p['assumed_temperature_C']:.1f} °C"
+            )
         else:
             parts.append(f"{target} at {p['time_h']:.4g} h (in {p['remaining_h']:.3g} h)")
     return "; ".join(parts)
@@ -727,8 +957,10 @@ def _furnace_demo(args) -> int:
     from .io.furnace_demo import write_demo_log
 
     if args.instant and args.speed is not None:
-        raise IonexError(f"--speed {args.speed}: found with --instant, which writes the log at once; expected one of "
-                         "the two")
+        raise IonexError(
+            f"--speed {args.speed}: found with --instant, which writes the log at once; expected one of "
+            "the two"
+        )
     text = "3600" if args.speed is None else args.speed
     try:
         speed = math.inf if args.instant else float(text)
@@ -742,17 +974,30 @@ def _furnace_demo(args) -> int:
     if not duration > 0:
         raise IonexError(f"--duration: found {args.duration!r}; expected a time > 0")
     if not 0 < interval < duration:
-        raise IonexError(f"--interval: found {args.interval!r}; expected a time > 0 and shorter than --duration "
-                         f"({args.duration})")
+        raise IonexError(
+            f"--interval: found {args.interval!r}; expected a time > 0 and shorter than --duration "
+            f"({args.duration})"
+        )
     if not setpoint > 0:
-        raise IonexError(f"--setpoint: found {args.setpoint!r}, below absolute zero; expected a bath temperature, "
-                         'e.g. "400 degC"')
+        raise IonexError(
+            f"--setpoint: found {args.setpoint!r}, below absolute zero; expected a bath temperature, "
+            'e.g. "400 degC"'
+        )
     if not args.quiet:
         pace = "at once" if math.isinf(speed) else f"{speed:g}× faster than real time"
-        print(f"writing {args.log} {pace}: {duration / 3600:.4g} h every {interval:g} s", flush=True)
+        print(
+            f"writing {args.log} {pace}: {duration / 3600:.4g} h every {interval:g} s", flush=True
+        )
     try:
-        n = write_demo_log(args.log, duration=duration, interval=interval, setpoint=setpoint, speed=speed,
-                           seed=args.seed, echo=None if args.quiet else (lambda s: print(s, flush=True)))
+        n = write_demo_log(
+            args.log,
+            duration=duration,
+            interval=interval,
+            setpoint=setpoint,
+            speed=speed,
+            seed=args.seed,
+            echo=None if args.quiet else (lambda s: print(s, flush=True)),
+        )
     except OSError as exc:
         raise IonexError(f"{args.log}: cannot write the log ({exc.strerror})") from None
     if not args.quiet:
@@ -774,17 +1019,30 @@ def _fit(args) -> int:
     if args.serial and (args.scheduler or args.workers is not None):
         raise IonexError("--serial runs without a cluster; drop --scheduler and --workers")
     if args.workers is not None and (args.workers < 1 or args.scheduler):
-        raise IonexError(f"--workers: found {args.workers}{' with --scheduler' if args.scheduler else ''}; expected "
-                         "the size of the local cluster, a number ≥ 1, without --scheduler")
+        raise IonexError(
+            f"--workers: found {args.workers}{' with --scheduler' if args.scheduler else ''}; expected "
+            "the size of the local cluster, a number ≥ 1, without --scheduler"
+        )
     out = _output_dir(args.output)
-    outputs = _output_set(args, "fit", out, [args.fit_file, *setup.files, *setup.recipes],
-                          ["fit_report.txt", "fit.json", "fitted_recipe.toml"] + ([] if args.no_plot else ["fit.png"]))
+    outputs = _output_set(
+        args,
+        "fit",
+        out,
+        [args.fit_file, *setup.files, *setup.recipes],
+        ["fit_report.txt", "fit.json", "fitted_recipe.toml"]
+        + ([] if args.no_plot else ["fit.png"]),
+    )
     bar = None
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=None, unit="run", delay=1.0, file=sys.stderr,
-                   bar_format="fit: {n} forward runs [{elapsed}, {rate_fmt}]{postfix}")
+        bar = tqdm(
+            total=None,
+            unit="run",
+            delay=1.0,
+            file=sys.stderr,
+            bar_format="fit: {n} forward runs [{elapsed}, {rate_fmt}]{postfix}",
+        )
 
     def progress(runs: int, chisqr: float) -> None:
         if bar is not None:
@@ -802,7 +1060,13 @@ def _fit(args) -> int:
         else:
             cluster = AutoCluster()
         with cluster as client:
-            result = fit(setup.parameters, setup.datasets, options=setup.options, client=client, progress=progress)
+            result = fit(
+                setup.parameters,
+                setup.datasets,
+                options=setup.options,
+                client=client,
+                progress=progress,
+            )
     except ClusterError as exc:
         raise IonexError(str(exc)) from None
     finally:
@@ -814,8 +1078,10 @@ def _fit(args) -> int:
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
-        print(f"{setup.title}: {len(setup.datasets)} dataset(s), {result.n_params} parameter(s), "
-              f"recipe {setup.document.path}")
+        print(
+            f"{setup.title}: {len(setup.datasets)} dataset(s), {result.n_params} parameter(s), "
+            f"recipe {setup.document.path}"
+        )
         print(format_summary(setup, result))
         for w in result.warnings:
             print(f"warning: {w}", file=sys.stderr)
@@ -836,23 +1102,38 @@ def _sweep(args) -> int:
     if args.serial and (args.scheduler or args.workers is not None):
         raise IonexError("--serial runs without a cluster; drop --scheduler and --workers")
     if args.scheduler and args.workers is not None:
-        raise IonexError("--workers sizes the local cluster; with --scheduler the scheduler's workers run the sweep")
+        raise IonexError(
+            "--workers sizes the local cluster; with --scheduler the scheduler's workers run the sweep"
+        )
     if args.workers is not None and args.workers < 1:
         raise IonexError(f"--workers: found {args.workers}; expected at least 1")
     spec = load_sweep(args.sweep)
     out = _output_dir(args.output)
-    outputs = _output_set(args, "sweep", out, [args.sweep, spec.recipe_path],
-                          ["sweep.nc", "sweep.csv"] + ([] if args.no_plot else ["sweep.png"]))
+    outputs = _output_set(
+        args,
+        "sweep",
+        out,
+        [args.sweep, spec.recipe_path],
+        ["sweep.nc", "sweep.csv"] + ([] if args.no_plot else ["sweep.png"]),
+    )
     n = spec.sweep.n_runs
     from tqdm import tqdm
 
     bar = tqdm(total=n, unit="run", delay=1.0, file=sys.stderr, disable=args.quiet)
     try:
-        with (nullcontext(None) if args.serial else open_client(args.scheduler, n_workers=args.workers)) as client:
+        with (
+            nullcontext(None)
+            if args.serial
+            else open_client(args.scheduler, n_workers=args.workers)
+        ) as client:
             workers = 1 if client is None else len(client.scheduler_info().get("workers", {}))
             started = time.perf_counter()  # the runs, not the cluster's start and stop
-            ds = run_sweep(spec.sweep, client, batched=not args.unbatched,
-                           progress=lambda done, total: bar.update(done - bar.n))
+            ds = run_sweep(
+                spec.sweep,
+                client,
+                batched=not args.unbatched,
+                progress=lambda done, total: bar.update(done - bar.n),
+            )
             elapsed = time.perf_counter() - started
             bar.close()
     except ClusterError as exc:
@@ -861,7 +1142,9 @@ def _sweep(args) -> int:
         bar.close()
     failed = int(ds.attrs["failed_runs"])
     if failed == n:
-        raise IonexError(f"{args.sweep}: all {n} runs failed; the first: {ds['error'].values.ravel()[0]}")
+        raise IonexError(
+            f"{args.sweep}: all {n} runs failed; the first: {ds['error'].values.ravel()[0]}"
+        )
     try:
         with outputs:
             written = write_sweep_outputs(ds, out, spec, plot=not args.no_plot)
@@ -869,13 +1152,20 @@ def _sweep(args) -> int:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if failed:
         first = next(e for e in ds["error"].values.ravel() if e)
-        print(f"warning: {failed} of {n} runs failed (NaN in their metrics, message in 'error'); the first: {first}",
-              file=sys.stderr)
+        print(
+            f"warning: {failed} of {n} runs failed (NaN in their metrics, message in 'error'); the first: {first}",
+            file=sys.stderr,
+        )
     if not args.quiet:
-        where = ("serially in this process (no dask)" if args.serial else
-                 f"on {workers} worker(s) of {args.scheduler or 'a local dask cluster'}")
-        print(f"{n} runs of {spec.recipe_path.name} ({', '.join(spec.sweep.names)}) in {elapsed:.3g} s {where}, "
-              f"{'each run simulated alone' if args.unbatched else 'batched'}: {n / elapsed:.3g} runs/s")
+        where = (
+            "serially in this process (no dask)"
+            if args.serial
+            else f"on {workers} worker(s) of {args.scheduler or 'a local dask cluster'}"
+        )
+        print(
+            f"{n} runs of {spec.recipe_path.name} ({', '.join(spec.sweep.names)}) in {elapsed:.3g} s {where}, "
+            f"{'each run simulated alone' if args.unbatched else 'batched'}: {n / elapsed:.3g} runs/s"
+        )
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -888,10 +1178,17 @@ def _arrhenius(args) -> int:
 
     data = read_arrhenius_table(args.table)
     out = _output_dir(args.output)
-    outputs = _output_set(args, "arrhenius", out, [args.table],
-                          ["arrhenius.json"] + ([] if args.no_plot else ["arrhenius.png"]))
+    outputs = _output_set(
+        args,
+        "arrhenius",
+        out,
+        [args.table],
+        ["arrhenius.json"] + ([] if args.no_plot else ["arrhenius.png"]),
+    )
     try:
-        fit = fit_arrhenius(data.temperature, data.coefficient, data.coefficient_err, method=args.method)
+        fit = fit_arrhenius(
+            data.temperature, data.coefficient, data.coefficient_err, method=args.method
+        )
     except ValueError as exc:
         raise IonexError(f"{args.table}: {exc}") from None
     try:
@@ -904,15 +1201,25 @@ def _arrhenius(args) -> int:
     if not args.quiet:
         ureg = registry()
         kj = lambda v: ureg.Quantity(v, "J/mol").to("kJ/mol").magnitude  # noqa: E731
-        how = "errors from D_err_m2_s" if fit.absolute_errors else "no D_err_m2_s: errors from the scatter"
+        how = (
+            "errors from D_err_m2_s"
+            if fit.absolute_errors
+            else "no D_err_m2_s: errors from the scatter"
+        )
         method = "weighted nonlinear" if fit.method == "weighted" else "linearised ln D vs 1/T"
         t_ref_c = ureg.Quantity(fit.reference_temperature, "K").to("degC").magnitude
         print(f"Arrhenius fit of {args.table} ({method}, {fit.n_points} points, {how}):")
-        print(f"  Q  = {kj(fit.activation_energy):.5g} ± {kj(fit.activation_energy_stderr):.2g} kJ/mol")
-        print(f"  D0 = {fit.prefactor:.4g} ± {fit.prefactor_stderr:.2g} m²/s  (σ of ln D0 = {fit.ln_prefactor_stderr:.3g}; "
-              f"corr(ln D0, Q) = {fit.correlation:.4f})")
-        print(f"  D at {t_ref_c:.4g} °C = {fit.reference_coefficient:.4g} m²/s ± {100 * fit.reference_ln_stderr:.2g} % "
-              f"(uncorrelated with Q)")
+        print(
+            f"  Q  = {kj(fit.activation_energy):.5g} ± {kj(fit.activation_energy_stderr):.2g} kJ/mol"
+        )
+        print(
+            f"  D0 = {fit.prefactor:.4g} ± {fit.prefactor_stderr:.2g} m²/s  (σ of ln D0 = {fit.ln_prefactor_stderr:.3g}; "
+            f"corr(ln D0, Q) = {fit.correlation:.4f})"
+        )
+        print(
+            f"  D at {t_ref_c:.4g} °C = {fit.reference_coefficient:.4g} m²/s ± {100 * fit.reference_ln_stderr:.2g} % "
+            f"(uncorrelated with Q)"
+        )
         print(f"  reduced χ² = {fit.reduced_chi2:.3g}")
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
@@ -924,20 +1231,28 @@ def _initial_fraction(args) -> float:
 
     value = args.initial_fraction
     if not (math.isfinite(value) and FRACTION_RANGE[0] <= value <= FRACTION_RANGE[1]):
-        raise IonexError(f"--initial-fraction: found {value!r}; expected the site fraction of the incoming ion before "
-                         "the exchange, in [0, 1] (percent? divide by 100)")
+        raise IonexError(
+            f"--initial-fraction: found {value!r}; expected the site fraction of the incoming ion before "
+            "the exchange, in [0, 1] (percent? divide by 100)"
+        )
     return value
 
 
 def _matano(args) -> int:
     """``ionex matano PROFILE.csv --time T -o DIR``: D̃(χ) by Boltzmann–Matano or Sauer–Freise;
     interdiffusion.csv (a recipe table), matano.csv, matano.png."""
-    from .io.analysis_files import plot_interdiffusion, read_fraction_profile, write_interdiffusion_tables
+    from .io.analysis_files import (
+        plot_interdiffusion,
+        read_fraction_profile,
+        write_interdiffusion_tables,
+    )
     from .process.analysis import EXTRAPOLATE_ENDS, boltzmann_matano, sauer_freise
 
     time = _quantity(args.time, "time", "--time")
     if time <= 0:
-        raise IonexError(f"--time: found {args.time!r}; expected the exchange duration > 0, e.g. \"8 h\"")
+        raise IonexError(
+            f'--time: found {args.time!r}; expected the exchange duration > 0, e.g. "8 h"'
+        )
     smoothing = args.smoothing.strip().lower()
     if smoothing == "gcv":
         lam = None
@@ -949,15 +1264,27 @@ def _matano(args) -> int:
         except ValueError:
             lam = -1.0
         if not (math.isfinite(lam) and lam >= 0):
-            raise IonexError(f"--smoothing: found {args.smoothing!r}; expected gcv, none or a number λ ≥ 0")
+            raise IonexError(
+                f"--smoothing: found {args.smoothing!r}; expected gcv, none or a number λ ≥ 0"
+            )
     profile = read_fraction_profile(args.profile, column=args.column, time=time)
     out = _output_dir(args.output)
-    outputs = _output_set(args, "matano", out, [args.profile],
-                          ["interdiffusion.csv", "matano.csv"] + ([] if args.no_plot else ["matano.png"]))
+    outputs = _output_set(
+        args,
+        "matano",
+        out,
+        [args.profile],
+        ["interdiffusion.csv", "matano.csv"] + ([] if args.no_plot else ["matano.png"]),
+    )
     analyse = boltzmann_matano if args.method == "matano" else sauer_freise
     try:
-        est = analyse(profile.depth, profile.fraction, time, initial_fraction=_initial_fraction(args),
-                      smoothing=lam)
+        est = analyse(
+            profile.depth,
+            profile.fraction,
+            time,
+            initial_fraction=_initial_fraction(args),
+            smoothing=lam,
+        )
     except ValueError as exc:
         raise IonexError(f"{args.profile}: {exc}") from None
     try:
@@ -972,24 +1299,38 @@ def _matano(args) -> int:
     if not args.quiet:
         lo, hi = est.reliable_range
         col = profile.column
-        print(f"{est.method} of {args.profile} ({col}, {profile.depth.size} points), t = {args.time}")
-        print(f"smoothing λ = {est.smoothing:.3g} ({'GCV' if lam is None else 'given'}), noise ≈ {est.noise:.2g} in {col}; "
-              f"reliable for {col} = {lo:.3g} … {hi:.3g}")
+        print(
+            f"{est.method} of {args.profile} ({col}, {profile.depth.size} points), t = {args.time}"
+        )
+        print(
+            f"smoothing λ = {est.smoothing:.3g} ({'GCV' if lam is None else 'given'}), noise ≈ {est.noise:.2g} in {col}; "
+            f"reliable for {col} = {lo:.3g} … {hi:.3g}"
+        )
         print(f"{col:>10}  {'D̃ (m²/s)':>11}  {'± (m²/s)':>9}")
         for k in range(est.fraction.size):
             q = (est.fraction[k] - est.initial_fraction) / (est.top_fraction - est.initial_fraction)
             if abs(q * 10 - round(q * 10)) < 1e-6:  # every tenth of the exchange
                 flag = "" if est.reliable[k] else "  (unreliable)"
-                print(f"{est.fraction[k]:>10.3g}  {est.coefficient[k]:>11.4g}  {est.coefficient_stderr[k]:>9.2g}{flag}")
-        print("wrote " + ", ".join(str(p) for p in written) + f"  ({written[0].name}: [model] interdiffusion_table)")
+                print(
+                    f"{est.fraction[k]:>10.3g}  {est.coefficient[k]:>11.4g}  {est.coefficient_stderr[k]:>9.2g}{flag}"
+                )
+        print(
+            "wrote "
+            + ", ".join(str(p) for p in written)
+            + f"  ({written[0].name}: [model] interdiffusion_table)"
+        )
     table, _, _ = est.table_points()
     amp = est.top_fraction - est.initial_fraction
-    short = (table[0] - est.initial_fraction > EXTRAPOLATE_ENDS * amp
-             or min(est.top_fraction, 1.0) - table[-1] > EXTRAPOLATE_ENDS * amp)
+    short = (
+        table[0] - est.initial_fraction > EXTRAPOLATE_ENDS * amp
+        or min(est.top_fraction, 1.0) - table[-1] > EXTRAPOLATE_ENDS * amp
+    )
     if short and not args.quiet:
-        print(f"warning: the recipe table covers {table[0]:.3g} … {table[-1]:.3g} of {est.initial_fraction:.3g} … "
-              f"{est.top_fraction:.3g}; a recipe holds D̃ constant beyond (noise or sampling cut the reliable range)",
-              file=sys.stderr)
+        print(
+            f"warning: the recipe table covers {table[0]:.3g} … {table[-1]:.3g} of {est.initial_fraction:.3g} … "
+            f"{est.top_fraction:.3g}; a recipe holds D̃ constant beyond (noise or sampling cut the reliable range)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -1002,11 +1343,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_log_limit_options(p) -> None:
-    p.add_argument("--log-range", default="-50 degC..1500 degC", help="plausible temperatures of temperature logs "
-                   "(--temperature-log, a recipe's log = \"…\"); "
-                   'a sample outside is a fault of the logger ("-50 degC..1500 degC")')
-    p.add_argument("--max-rate", default="50 K/min", help="fastest plausible change of the logged temperature "
-                   '(plus 5 K of noise) between two samples ("50 K/min")')
+    p.add_argument(
+        "--log-range",
+        default="-50 degC..1500 degC",
+        help="plausible temperatures of temperature logs "
+        '(--temperature-log, a recipe\'s log = "…"); '
+        'a sample outside is a fault of the logger ("-50 degC..1500 degC")',
+    )
+    p.add_argument(
+        "--max-rate",
+        default="50 K/min",
+        help="fastest plausible change of the logged temperature "
+        '(plus 5 K of noise) between two samples ("50 K/min")',
+    )
 
 
 def _port(text: str) -> int:
@@ -1016,7 +1365,9 @@ def _port(text: str) -> int:
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"found {text!r}; expected a port number 0–65535 (0: any free port)")
+        raise argparse.ArgumentTypeError(
+            f"found {text!r}; expected a port number 0–65535 (0: any free port)"
+        )
     return port
 
 
@@ -1024,31 +1375,62 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ionex", description="Simulate and measure ion exchange in glass.")
     parser.add_argument("--version", action="version", version=f"ionex {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="simulate a recipe and write profiles.csv, result.nc and profiles.png")
+    run = sub.add_parser(
+        "run", help="simulate a recipe and write profiles.csv, result.nc and profiles.png"
+    )
     run.add_argument("recipe", help="recipe file (TOML)")
     run.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--no-plot", action="store_true", help="skip profiles.png")
-    run.add_argument("--sims", help="a ToF-SIMS depth profile (CSV) to overlay on an NPP run's plot")
-    run.add_argument("--crater-depth", help='crater depth of the SIMS profile with unit, e.g. "120 nm"')
-    run.add_argument("--temperature-log", help="run the recipe's bath step over this furnace log, as the monitor does")
-    run.add_argument("--gap-limit", help='with --temperature-log: warn about longer gaps (default "10 min")')
-    run.add_argument("--lenient", action="store_true", help="skip bad lines of temperature logs (--temperature-log "
-                     "and a recipe's log = \"…\") with a warning, as the monitor does; default: the first bad line "
-                     "is an error")
+    run.add_argument(
+        "--sims", help="a ToF-SIMS depth profile (CSV) to overlay on an NPP run's plot"
+    )
+    run.add_argument(
+        "--crater-depth", help='crater depth of the SIMS profile with unit, e.g. "120 nm"'
+    )
+    run.add_argument(
+        "--temperature-log",
+        help="run the recipe's bath step over this furnace log, as the monitor does",
+    )
+    run.add_argument(
+        "--gap-limit", help='with --temperature-log: warn about longer gaps (default "10 min")'
+    )
+    run.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip bad lines of temperature logs (--temperature-log "
+        'and a recipe\'s log = "…") with a warning, as the monitor does; default: the first bad line '
+        "is an error",
+    )
     _add_log_limit_options(run)
     run.set_defaults(handler=_run)
 
     modes = sub.add_parser("modes", help="guided TE/TM modes of an index profile; writes modes.csv")
-    modes.add_argument("profile", help="CSV: profiles.csv of `ionex run`, profile.csv of `ionex invert`, or a table "
-                       "with depth_m|depth_um|depth_nm and n, n_TE/n_TM (or frac_<Ion> with --material)")
-    modes.add_argument("--wavelength", help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: '
-                       "the preset's)")
-    modes.add_argument("--time", help='which profile of a file holding several times, e.g. "91 h" (default: the last)')
-    modes.add_argument("--material", help="preset (BK7) turning a fraction column (and stress_Pa) into n_TE/n_TM")
-    modes.add_argument("--column", help="the fraction column when the file has several (default: the first)")
-    modes.add_argument("--substrate-index", type=float, help="index beyond the deepest point (default: the index "
-                       "there, where the profile must have flattened)")
+    modes.add_argument(
+        "profile",
+        help="CSV: profiles.csv of `ionex run`, profile.csv of `ionex invert`, or a table "
+        "with depth_m|depth_um|depth_nm and n, n_TE/n_TM (or frac_<Ion> with --material)",
+    )
+    modes.add_argument(
+        "--wavelength",
+        help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: the preset\'s)',
+    )
+    modes.add_argument(
+        "--time",
+        help='which profile of a file holding several times, e.g. "91 h" (default: the last)',
+    )
+    modes.add_argument(
+        "--material", help="preset (BK7) turning a fraction column (and stress_Pa) into n_TE/n_TM"
+    )
+    modes.add_argument(
+        "--column", help="the fraction column when the file has several (default: the first)"
+    )
+    modes.add_argument(
+        "--substrate-index",
+        type=float,
+        help="index beyond the deepest point (default: the index "
+        "there, where the profile must have flattened)",
+    )
     modes.add_argument("--cover", type=float, default=1.0, help="cover index (default 1.0, air)")
     _add_prism_options(modes)
     modes.add_argument("-o", "--output", required=True, help="output directory")
@@ -1057,36 +1439,70 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in ("invert", "iwkb"):
         alias = name == "iwkb"
-        inv = sub.add_parser(name, help="index profile from mode indices by inverse WKB (= invert --method iwkb)"
-                             if alias else "index profiles and stress from mode indices: a profile model fitted "
-                             "through the exact mode solver (default) or inverse WKB; writes profile.csv, stress.csv, "
-                             "inversion.json and inversion.png")
-        inv.add_argument("modes", help="CSV with polarisation, order, effective_index (or synchronous_angle_deg "
-                         "with a prism)")
+        inv = sub.add_parser(
+            name,
+            help="index profile from mode indices by inverse WKB (= invert --method iwkb)"
+            if alias
+            else "index profiles and stress from mode indices: a profile model fitted "
+            "through the exact mode solver (default) or inverse WKB; writes profile.csv, stress.csv, "
+            "inversion.json and inversion.png",
+        )
+        inv.add_argument(
+            "modes",
+            help="CSV with polarisation, order, effective_index (or synchronous_angle_deg "
+            "with a prism)",
+        )
         if not alias:
-            inv.add_argument("--method", choices=("model", "iwkb"), default="model",
-                             help="model: a monotone profile family fitted to the modes through the exact mode "
-                             "solver, with uncertainties (default); iwkb: inverse WKB")
-            inv.add_argument("--family", default="auto", help="the profile family of the model: auto (default, "
-                             "chosen by AICc) or one family by name (an unknown name lists them)")
-            inv.add_argument("--index-sigma", type=float, help="standard deviation of each measured index (e.g. "
-                             "2e-5); without it the uncertainties come from the scatter of the fit")
-            inv.add_argument("--substrate-index", type=float, help="the substrate index the modes see (default: "
-                             "fitted per polarisation)")
+            inv.add_argument(
+                "--method",
+                choices=("model", "iwkb"),
+                default="model",
+                help="model: a monotone profile family fitted to the modes through the exact mode "
+                "solver, with uncertainties (default); iwkb: inverse WKB",
+            )
+            inv.add_argument(
+                "--family",
+                default="auto",
+                help="the profile family of the model: auto (default, "
+                "chosen by AICc) or one family by name (an unknown name lists them)",
+            )
+            inv.add_argument(
+                "--index-sigma",
+                type=float,
+                help="standard deviation of each measured index (e.g. "
+                "2e-5); without it the uncertainties come from the scatter of the fit",
+            )
+            inv.add_argument(
+                "--substrate-index",
+                type=float,
+                help="the substrate index the modes see (default: fitted per polarisation)",
+            )
         else:
             inv.set_defaults(method="iwkb")
             # accepted only to be refused with the reason (inverse WKB has no family, weights or substrate)
             inv.add_argument("--family", default="auto", help=argparse.SUPPRESS)
             inv.add_argument("--index-sigma", type=float, help=argparse.SUPPRESS)
             inv.add_argument("--substrate-index", type=float, help=argparse.SUPPRESS)
-        inv.add_argument("--wavelength", help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: '
-                         "the preset's)")
-        inv.add_argument("--material", help="preset (BK7) for C∥, C⊥: with TE and TM lists, also writes stress.csv")
+        inv.add_argument(
+            "--wavelength",
+            help='vacuum wavelength with unit, e.g. "677 nm" (default with --material: '
+            "the preset's)",
+        )
+        inv.add_argument(
+            "--material",
+            help="preset (BK7) for C∥, C⊥: with TE and TM lists, also writes stress.csv",
+        )
         inv.add_argument("--c-parallel", help='C∥ with unit, e.g. "-0.5e-12 1/Pa"')
         inv.add_argument("--c-perp", help='C⊥ with unit, e.g. "-3.3e-12 1/Pa"')
-        inv.add_argument("--polarisation", choices=("TE", "TM"), help="of a list without a polarisation column; "
-                         "or the one polarisation to use from a list with both")
-        inv.add_argument("--surface-index", help="inverse WKB only: chiang (default), smooth, or a value")
+        inv.add_argument(
+            "--polarisation",
+            choices=("TE", "TM"),
+            help="of a list without a polarisation column; "
+            "or the one polarisation to use from a list with both",
+        )
+        inv.add_argument(
+            "--surface-index", help="inverse WKB only: chiang (default), smooth, or a value"
+        )
         inv.add_argument("--cover", type=float, default=1.0, help="cover index (default 1.0, air)")
         _add_prism_options(inv)
         inv.add_argument("-o", "--output", required=True, help="output directory")
@@ -1094,47 +1510,102 @@ def build_parser() -> argparse.ArgumentParser:
         inv.add_argument("-q", "--quiet", action="store_true")
         inv.set_defaults(handler=_invert)
 
-    fitp = sub.add_parser("fit", help="fit recipe parameters to measured datasets (profiles, index profiles, modes, "
-                          "surface stress); writes fit_report.txt, fit.json, fit.png, fitted_recipe.toml")
-    fitp.add_argument("fit_file", help="fit file (TOML): recipe, [[parameter]] and [[dataset]] tables")
+    fitp = sub.add_parser(
+        "fit",
+        help="fit recipe parameters to measured datasets (profiles, index profiles, modes, "
+        "surface stress); writes fit_report.txt, fit.json, fit.png, fitted_recipe.toml",
+    )
+    fitp.add_argument(
+        "fit_file", help="fit file (TOML): recipe, [[parameter]] and [[dataset]] tables"
+    )
     fitp.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
-    fitp.add_argument("--scheduler", help="run the forward runs on the dask scheduler at this address "
-                      "(tcp://host:8786). Default (none of --scheduler, --workers, --serial): serially in this "
-                      "process, switching to a local dask cluster only once it pays for itself; the report says "
-                      "which was chosen")
-    fitp.add_argument("--workers", type=int, help="run the forward runs on a local dask cluster of this many workers "
-                      "from the start, however small the fit")
-    fitp.add_argument("--serial", action="store_true", help="no dask: every forward run in this process, one after "
-                      "another (as sweep --serial)")
+    fitp.add_argument(
+        "--scheduler",
+        help="run the forward runs on the dask scheduler at this address "
+        "(tcp://host:8786). Default (none of --scheduler, --workers, --serial): serially in this "
+        "process, switching to a local dask cluster only once it pays for itself; the report says "
+        "which was chosen",
+    )
+    fitp.add_argument(
+        "--workers",
+        type=int,
+        help="run the forward runs on a local dask cluster of this many workers "
+        "from the start, however small the fit",
+    )
+    fitp.add_argument(
+        "--serial",
+        action="store_true",
+        help="no dask: every forward run in this process, one after another (as sweep --serial)",
+    )
     fitp.add_argument("--no-plot", action="store_true", help="skip fit.png")
     fitp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     fitp.set_defaults(handler=_fit)
 
-    mon = sub.add_parser("monitor", help="follow a running furnace's temperature log and predict the result live")
-    mon.add_argument("recipe", help="recipe with one bath step (the plan) and optionally a [target]")
-    mon.add_argument("--temperature-log", required=True, help="CSV log: time_s|time_min|time_h|timestamp, "
-                     "temperature_C|temperature_K")
-    mon.add_argument("-o", "--output", required=True, help="output directory: state.json, the checkpoint and the "
-                     "files of ionex run (profiles.csv, result.nc, modes.csv, profiles.png, stress_index.png)")
+    mon = sub.add_parser(
+        "monitor", help="follow a running furnace's temperature log and predict the result live"
+    )
+    mon.add_argument(
+        "recipe", help="recipe with one bath step (the plan) and optionally a [target]"
+    )
+    mon.add_argument(
+        "--temperature-log",
+        required=True,
+        help="CSV log: time_s|time_min|time_h|timestamp, temperature_C|temperature_K",
+    )
+    mon.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output directory: state.json, the checkpoint and the "
+        "files of ionex run (profiles.csv, result.nc, modes.csv, profiles.png, stress_index.png)",
+    )
     mon.add_argument("--follow", action="store_true", help="keep watching the log (Ctrl-C stops)")
     mon.add_argument("--serve", action="store_true", help="serve the live page and /state.json")
-    mon.add_argument("--host", default="127.0.0.1", help="address of the live page (default 127.0.0.1)")
-    mon.add_argument("--port", type=_port, default=8765, help="port of the live page (0: any free port)")
-    mon.add_argument("--poll", default="1 s", help='how often to look at the log ("1 s"; 0.05 s to 1 h)')
-    mon.add_argument("--gap-limit", default="10 min", help='warn about gaps in the log longer than this ("10 min")')
-    mon.add_argument("--exit-after-idle", help='with --follow: stop after this long without new data ("1 h")')
-    mon.add_argument("--write-every", default="30 s", help="with --follow: write the result files at most this "
-                     'often ("30 s"; ~0.5 s each time for the plots); always after the catch-up and at the end')
-    mon.add_argument("--no-plot", action="store_true", help="skip profiles.png and stress_index.png")
-    mon.add_argument("--resume", action="store_true", help="continue from the checkpoint in -o even if the log is not "
-                     "the one it followed (e.g. the old log was rotated while the monitor was stopped)")
-    mon.add_argument("--restart", action="store_true", help="move the checkpoint in -o aside "
-                     "(monitor_checkpoint.npz.old-<UTC time>) and start over from the log")
+    mon.add_argument(
+        "--host", default="127.0.0.1", help="address of the live page (default 127.0.0.1)"
+    )
+    mon.add_argument(
+        "--port", type=_port, default=8765, help="port of the live page (0: any free port)"
+    )
+    mon.add_argument(
+        "--poll", default="1 s", help='how often to look at the log ("1 s"; 0.05 s to 1 h)'
+    )
+    mon.add_argument(
+        "--gap-limit",
+        default="10 min",
+        help='warn about gaps in the log longer than this ("10 min")',
+    )
+    mon.add_argument(
+        "--exit-after-idle", help='with --follow: stop after this long without new data ("1 h")'
+    )
+    mon.add_argument(
+        "--write-every",
+        default="30 s",
+        help="with --follow: write the result files at most this "
+        'often ("30 s"; ~0.5 s each time for the plots); always after the catch-up and at the end',
+    )
+    mon.add_argument(
+        "--no-plot", action="store_true", help="skip profiles.png and stress_index.png"
+    )
+    mon.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in -o even if the log is not "
+        "the one it followed (e.g. the old log was rotated while the monitor was stopped)",
+    )
+    mon.add_argument(
+        "--restart",
+        action="store_true",
+        help="move the checkpoint in -o aside "
+        "(monitor_checkpoint.npz.old-<UTC time>) and start over from the log",
+    )
     _add_log_limit_options(mon)
     mon.add_argument("-q", "--quiet", action="store_true")
     mon.set_defaults(handler=_monitor)
 
-    demo = sub.add_parser("furnace-demo", help="write a realistic furnace log in (accelerated) real time")
+    demo = sub.add_parser(
+        "furnace-demo", help="write a realistic furnace log in (accelerated) real time"
+    )
     demo.add_argument("log", help="the log file to write (replaced)")
     demo.add_argument("--setpoint", default="400 degC", help='bath set point ("400 degC")')
     demo.add_argument("--duration", default="24 h", help='process length ("24 h")')
@@ -1145,51 +1616,101 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-q", "--quiet", action="store_true")
     demo.set_defaults(handler=_furnace_demo)
 
-    sweep = sub.add_parser("sweep", help="run a recipe over a grid or sample of parameters on dask.distributed; "
-                           "writes sweep.nc, sweep.csv and sweep.png")
-    sweep.add_argument("sweep", help="sweep file (TOML): the recipe, [[parameter]] tables, [design], [metrics]")
-    sweep.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
-    sweep.add_argument("--scheduler", help="address of a running dask scheduler (tcp://host:8786); "
-                       "default: a local dask cluster")
-    sweep.add_argument("--workers", type=int, help="workers of the local dask cluster (default: one per core)")
-    sweep.add_argument("--serial", action="store_true", help="no dask: every run in this process, one chunk after "
-                       "another (as fit --serial; same results)")
-    sweep.add_argument("--unbatched", action="store_true", help="simulate each run alone instead of several in one "
-                       "compiled loop (batched, the default); wherever the runs go — the cluster or, with --serial, "
-                       "this process. Same results; for comparison")
-    sweep.add_argument("--one-by-one", dest="unbatched", action="store_true", help=argparse.SUPPRESS)  # old name
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a recipe over a grid or sample of parameters on dask.distributed; "
+        "writes sweep.nc, sweep.csv and sweep.png",
+    )
+    sweep.add_argument(
+        "sweep", help="sweep file (TOML): the recipe, [[parameter]] tables, [design], [metrics]"
+    )
+    sweep.add_argument(
+        "-o", "--output", required=True, help="output directory (created if missing)"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        help="address of a running dask scheduler (tcp://host:8786); default: a local dask cluster",
+    )
+    sweep.add_argument(
+        "--workers", type=int, help="workers of the local dask cluster (default: one per core)"
+    )
+    sweep.add_argument(
+        "--serial",
+        action="store_true",
+        help="no dask: every run in this process, one chunk after "
+        "another (as fit --serial; same results)",
+    )
+    sweep.add_argument(
+        "--unbatched",
+        action="store_true",
+        help="simulate each run alone instead of several in one "
+        "compiled loop (batched, the default); wherever the runs go — the cluster or, with --serial, "
+        "this process. Same results; for comparison",
+    )
+    sweep.add_argument(
+        "--one-by-one", dest="unbatched", action="store_true", help=argparse.SUPPRESS
+    )  # old name
     sweep.add_argument("--no-plot", action="store_true", help="skip sweep.png")
     sweep.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     sweep.set_defaults(handler=_sweep)
 
-    arr = sub.add_parser("arrhenius", help="fit D(T) = D0·exp(−Q/RT) to a table; writes arrhenius.json and arrhenius.png")
-    arr.add_argument("table", help="CSV with temperature_C or temperature_K, D_m2_s and optionally D_err_m2_s")
+    arr = sub.add_parser(
+        "arrhenius",
+        help="fit D(T) = D0·exp(−Q/RT) to a table; writes arrhenius.json and arrhenius.png",
+    )
+    arr.add_argument(
+        "table", help="CSV with temperature_C or temperature_K, D_m2_s and optionally D_err_m2_s"
+    )
     arr.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
-    arr.add_argument("--method", choices=("weighted", "linear"), default="weighted",
-                     help="weighted: nonlinear least squares on D (default); linear: ln D against 1/T")
+    arr.add_argument(
+        "--method",
+        choices=("weighted", "linear"),
+        default="weighted",
+        help="weighted: nonlinear least squares on D (default); linear: ln D against 1/T",
+    )
     arr.add_argument("--no-plot", action="store_true", help="skip arrhenius.png")
     arr.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     arr.set_defaults(handler=_arrhenius)
 
-    mat = sub.add_parser("matano", help="D̃(χ) from one measured exchange profile (Boltzmann–Matano); writes "
-                         "interdiffusion.csv (a recipe table), matano.csv and matano.png")
-    mat.add_argument("profile", help="CSV with depth_m or depth_um and a fraction column (frac or frac_<Ion>)")
+    mat = sub.add_parser(
+        "matano",
+        help="D̃(χ) from one measured exchange profile (Boltzmann–Matano); writes "
+        "interdiffusion.csv (a recipe table), matano.csv and matano.png",
+    )
+    mat.add_argument(
+        "profile", help="CSV with depth_m or depth_um and a fraction column (frac or frac_<Ion>)"
+    )
     mat.add_argument("--time", required=True, help='duration of the exchange with unit, e.g. "8 h"')
     mat.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
-    mat.add_argument("--method", choices=("matano", "sauer-freise"), default="matano",
-                     help="Boltzmann–Matano (default) or Sauer–Freise (the same integral by parts here)")
+    mat.add_argument(
+        "--method",
+        choices=("matano", "sauer-freise"),
+        default="matano",
+        help="Boltzmann–Matano (default) or Sauer–Freise (the same integral by parts here)",
+    )
     mat.add_argument("--column", help="the fraction column when the file has several, e.g. frac_K")
-    mat.add_argument("--smoothing", default="gcv",
-                     help="gcv (default: chosen by cross-validation), none (interpolate noise-free data) or λ")
-    mat.add_argument("--initial-fraction", type=float, default=0.0,
-                     help="uniform fraction of the incoming ion before the exchange (default 0)")
+    mat.add_argument(
+        "--smoothing",
+        default="gcv",
+        help="gcv (default: chosen by cross-validation), none (interpolate noise-free data) or λ",
+    )
+    mat.add_argument(
+        "--initial-fraction",
+        type=float,
+        default=0.0,
+        help="uniform fraction of the incoming ion before the exchange (default 0)",
+    )
     mat.add_argument("--no-plot", action="store_true", help="skip matano.png")
     mat.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     mat.set_defaults(handler=_matano)
     for command in sub.choices.values():
         if any(a.dest == "output" for a in command._actions):
-            command.add_argument("--force", action="store_true", help="replace files in the output directory that "
-                                 "ionex did not write (or that were changed since); never the command's inputs")
+            command.add_argument(
+                "--force",
+                action="store_true",
+                help="replace files in the output directory that "
+                "ionex did not write (or that were changed since); never the command's inputs",
+            )
     return parser
 
 
@@ -1205,6 +1726,7 @@ def _warning_channel(quiet: bool):
             if quiet:
                 warnings.simplefilter("ignore")
             else:
+
                 def show(message, category, filename, lineno, file=None, line=None):
                     print(f"warning: {message}", file=sys.stderr)
 
@@ -1218,7 +1740,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     import shlex
 
-    args.invocation = "ionex " + " ".join(shlex.quote(str(a)) for a in (sys.argv[1:] if argv is None else argv))
+    args.invocation = "ionex " + " ".join(
+        shlex.quote(str(a)) for a in (sys.argv[1:] if argv is None else argv)
+    )
     try:
         with _warning_channel(getattr(args, "quiet", False)):
             code = args.handler(args)

@@ -24,9 +24,13 @@ class Grid:
     faces: np.ndarray
 
     def __post_init__(self):
-        f = np.array(self.faces, dtype=float)  # a private copy: freezing it must not touch the caller
+        f = np.array(
+            self.faces, dtype=float
+        )  # a private copy: freezing it must not touch the caller
         if f.ndim != 1 or f.size < 3 or f[0] != 0.0 or np.any(np.diff(f) <= 0):
-            raise ValueError("grid faces must start at 0 and increase strictly (at least two cells)")
+            raise ValueError(
+                "grid faces must start at 0 and increase strictly (at least two cells)"
+            )
         f.setflags(write=False)
         object.__setattr__(self, "faces", f)
         centres = 0.5 * (f[1:] + f[:-1])
@@ -66,8 +70,10 @@ def graded_cell_count(
     without building the mesh, so that callers can refuse a mesh too large to allocate."""
     values = (length, diffusion_length, cells_per_efold, surface_scale)
     if not all(math.isfinite(v) and v > 0 for v in values):
-        raise ValueError("graded_grid needs finite length, diffusion_length, cells_per_efold, surface_scale > 0, got "
-                         + ", ".join(f"{v:g}" for v in values))
+        raise ValueError(
+            "graded_grid needs finite length, diffusion_length, cells_per_efold, surface_scale > 0, got "
+            + ", ".join(f"{v:g}" for v in values)
+        )
     a = math.log1p(length / (surface_scale * diffusion_length))
     return max(int(math.ceil(cells_per_efold * a)), 8)
 

@@ -13,7 +13,15 @@ from functools import lru_cache
 
 import pint
 
-__all__ = ["UnitError", "DIMENSIONS", "to_si", "format_quantity", "registry", "split_quantity", "in_unit"]
+__all__ = [
+    "UnitError",
+    "DIMENSIONS",
+    "to_si",
+    "format_quantity",
+    "registry",
+    "split_quantity",
+    "in_unit",
+]
 
 
 class UnitError(ValueError):
@@ -67,32 +75,42 @@ def to_si(value, kind: str, what: str) -> float:
     if isinstance(value, (int, float)):
         if kind == "dimensionless":
             return _finite(float(value), what)
-        raise UnitError(f"{what}: found the bare number {value!r} with no unit; expected {_with_units(value, kind)}")
+        raise UnitError(
+            f"{what}: found the bare number {value!r} with no unit; expected {_with_units(value, kind)}"
+        )
     if not isinstance(value, str):
-        raise UnitError(f"{what}: found {type(value).__name__} {value!r}; expected {_expected(kind, example)}")
+        raise UnitError(
+            f"{what}: found {type(value).__name__} {value!r}; expected {_expected(kind, example)}"
+        )
     ureg = registry()
     magnitude, unit = _split(value, what, _expected(kind, example))
     q = ureg.Quantity(magnitude, unit)
     if kind == "angle":
         # an angle must say deg or rad: a bare number would be ambiguous
         if q.unitless:
-            raise UnitError(f"{what}: found {value!r} with no unit; expected {_with_units(q.magnitude, kind)}")
+            raise UnitError(
+                f"{what}: found {value!r} with no unit; expected {_with_units(q.magnitude, kind)}"
+            )
         if not q.dimensionless:
             raise UnitError(f"{what}: found {value!r}; expected {_expected(kind, example)}")
         return _finite(float(q.to("radian").magnitude), what)
     if kind == "dimensionless":
         if not q.dimensionless:
-            raise UnitError(f"{what}: found {value!r} with dimension {q.dimensionality}; expected a plain number")
+            raise UnitError(
+                f"{what}: found {value!r} with dimension {q.dimensionality}; expected a plain number"
+            )
         return _finite(float(q.to("").magnitude), what)
     if q.unitless:
-        raise UnitError(f"{what}: found {value!r} with no unit; expected {_with_units(q.magnitude, kind)}")
+        raise UnitError(
+            f"{what}: found {value!r} with no unit; expected {_with_units(q.magnitude, kind)}"
+        )
     if q.dimensionality != ureg.get_dimensionality(dim):
         hint = ""
         misread = {ureg.Unit("coulomb"): ("coulomb", "degC"), ureg.Unit("farad"): ("farad", "degF")}
         if kind == "temperature" and q.units in misread:
             # "420 C" is 420 coulomb to pint: a temperature in °C is written degC
             name, scale = misread[q.units]
-            hint = f" (C and F are the {name} there; a temperature is written \"{q.magnitude:g} {scale}\")"
+            hint = f' (C and F are the {name} there; a temperature is written "{q.magnitude:g} {scale}")'
             hint = hint.replace("C and F are the", "C is the" if name == "coulomb" else "F is the")
         raise UnitError(
             f"{what}: found {value!r}, a quantity of dimension {q.dimensionality}{hint}; expected {_expected(kind, example)}"
@@ -198,14 +216,18 @@ def _split(value: str, what: str, expected: str) -> tuple[float, str]:
         raise UnitError(f"{what}: cannot read {value!r} as a quantity; expected {expected}")
     unit = m.group(2)
     if unit and not _safe_unit(unit):
-        raise UnitError(f"{what}: cannot read the unit {unit!r} of {value!r}; expected {expected}, with unit "
-                        f"names and small whole exponents only (m^2, cm^-3), at most {_MAX_UNIT_CHARS} characters")
+        raise UnitError(
+            f"{what}: cannot read the unit {unit!r} of {value!r}; expected {expected}, with unit "
+            f"names and small whole exponents only (m^2, cm^-3), at most {_MAX_UNIT_CHARS} characters"
+        )
     if unit:
         try:
             # the root-unit factor overflows for units such as km^99 km^99: fail here, once
             registry().Quantity(1.0, unit).to_root_units()
         except Exception as exc:  # pint raises several unrelated types for bad strings
-            raise UnitError(f"{what}: cannot read the unit {unit!r} of {value!r} ({exc}); expected {expected}") from None
+            raise UnitError(
+                f"{what}: cannot read the unit {unit!r} of {value!r} ({exc}); expected {expected}"
+            ) from None
     return _finite(float(m.group(1)), what, value), unit
 
 
@@ -237,4 +259,6 @@ def in_unit(value, unit: str, what: str) -> float:
     try:
         return _finite(float(ureg.Quantity(magnitude, given or "").to(unit or "").magnitude), what)
     except pint.DimensionalityError:
-        raise UnitError(f"{what}: found {value!r}; expected a value in units of {unit or 'a plain number'}") from None
+        raise UnitError(
+            f"{what}: found {value!r}; expected a value in units of {unit or 'a plain number'}"
+        ) from None

@@ -21,7 +21,9 @@ HANG_LIMIT = 30  # s: an input that keeps ionex busy longer is a hang
 # a message says what was expected, in one of these ways
 EXPECTATION = re.compile(
     r"expect|must|should|only|at most|at least|between|range|one of|allowed|limit|requires|needs|give |"
-    r"use |not a |no |cannot|missing|unknown|is not|are not|none|too |required|choose from|invalid|unrecognized", re.IGNORECASE)
+    r"use |not a |no |cannot|missing|unknown|is not|are not|none|too |required|choose from|invalid|unrecognized",
+    re.IGNORECASE,
+)
 
 
 class Hang(Exception):
@@ -47,8 +49,18 @@ def _materialise(case, folder: Path) -> list[str]:
 
 def test_the_corpus_covers_every_command_and_file_type():
     commands = {c.argv[0] for c in CASES}
-    assert {"run", "modes", "invert", "iwkb", "fit", "monitor", "furnace-demo", "sweep", "arrhenius",
-            "matano"} <= commands
+    assert {
+        "run",
+        "modes",
+        "invert",
+        "iwkb",
+        "fit",
+        "monitor",
+        "furnace-demo",
+        "sweep",
+        "arrhenius",
+        "matano",
+    } <= commands
     assert len(CASES) >= 300
 
 

@@ -36,15 +36,20 @@ def variants(folder: Path) -> list[Path]:
     paths = []
     for h in HOURS:
         path = folder / f"bath_{h}h.toml"
-        path.write_text(text.replace('duration = "8 h"', f'duration = "{h} h"').replace('"8 h"]', f'"{h} h"]'),
-                        encoding="utf-8")
+        path.write_text(
+            text.replace('duration = "8 h"', f'duration = "{h} h"').replace('"8 h"]', f'"{h} h"]'),
+            encoding="utf-8",
+        )
         paths.append(path)
     return paths
 
 
 def start(recipe: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ionex", "run", str(recipe), "-o", str(out), "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ionex", "run", str(recipe), "-o", str(out), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def sha256(path: Path) -> str:
@@ -93,12 +98,16 @@ def verdict(out: Path) -> str:
     for name in present | set(recorded):
         if name in named:
             continue
-        assert name in present and sha256(out / name) == recorded[name]["sha256"], f"{out / name}: an undetected mix"
+        assert name in present and sha256(out / name) == recorded[name]["sha256"], (
+            f"{out / name}: an undetected mix"
+        )
     if named:
         return "mix, named"
     assert present == set(recorded) == FILES
     hours = float(doc["sets"]["run"]["command"].split("bath_")[1].split("h.toml")[0])
-    assert abs(last_time_h(out / "profiles.csv") - hours) < 1e-9, "the recorded set is not the run it names"
+    assert abs(last_time_h(out / "profiles.csv") - hours) < 1e-9, (
+        "the recorded set is not the run it names"
+    )
     return "recorded set, a commit pending" if "pending" in doc["sets"]["run"] else "recorded set"
 
 
@@ -113,8 +122,11 @@ def test_twenty_kills_of_ionex_run_leave_a_recorded_set_or_a_named_mix(tmp_path)
     began = time.monotonic()
     recipes = variants(tmp_path)
     rng = np.random.default_rng(20261204)
-    fractions = rng.permutation(np.concatenate([rng.uniform(0.05, 0.8, KILLS - KILLS // 3),
-                                                rng.uniform(0.8, 1.0, KILLS // 3)]))
+    fractions = rng.permutation(
+        np.concatenate(
+            [rng.uniform(0.05, 0.8, KILLS - KILLS // 3), rng.uniform(0.8, 1.0, KILLS // 3)]
+        )
+    )
     assert np.count_nonzero(fractions >= 0.8) >= KILLS // 3
     folders = [tmp_path / "a", tmp_path / "b"]
 
@@ -162,4 +174,6 @@ def test_twenty_kills_of_ionex_run_leave_a_recorded_set_or_a_named_mix(tmp_path)
         raise failures[0]
     assert len(outcomes) == KILLS
     kinds = {kind: sum(1 for _, k in outcomes if k == kind) for _, kind in outcomes}
-    print(f"\nruns of {np.round(first, 2)} s at first, {np.round(durations[2:], 2)} s later; {KILLS} kills in {time.monotonic() - began:.1f} s: {kinds}")
+    print(
+        f"\nruns of {np.round(first, 2)} s at first, {np.round(durations[2:], 2)} s later; {KILLS} kills in {time.monotonic() - began:.1f} s: {kinds}"
+    )

@@ -27,15 +27,26 @@ def lines(t0, t1, every=60.0):
 @pytest.fixture()
 def browser():
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail("Debian's chromium and chromium-driver are needed: run tools/install-browser (CI does)")
+        pytest.fail(
+            "Debian's chromium and chromium-driver are needed: run tools/install-browser (CI does)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-quic", "--window-size=1200,900"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1200,900",
+    ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     yield driver
@@ -75,7 +86,10 @@ def check_charts(driver):
     end = time.monotonic() + 30
     while True:
         charts = {c["id"]: c for c in driver.execute_script(CHARTS_JS)}
-        if all(charts[k]["x"] for k in ("chart_temperature", "chart_frac", "chart_stress", "chart_index")):
+        if all(
+            charts[k]["x"]
+            for k in ("chart_temperature", "chart_frac", "chart_stress", "chart_index")
+        ):
             break
         assert time.monotonic() < end, f"charts not drawn: {charts}"
         time.sleep(0.2)
@@ -83,12 +97,20 @@ def check_charts(driver):
         for axis in ("x", "y"):
             ticks = chart[axis]
             assert len(ticks) >= 3, (chart["id"], axis, ticks)
-            assert all(re.fullmatch(r"−?\d+(\.\d+)?", t) for t in ticks), (chart["id"], ticks)  # no 5.642e-10
+            assert all(re.fullmatch(r"−?\d+(\.\d+)?", t) for t in ticks), (
+                chart["id"],
+                ticks,
+            )  # no 5.642e-10
             values = np.array([float(t.replace("−", "-")) for t in ticks])
-            assert np.allclose(np.diff(values), values[1] - values[0]) and values[1] > values[0], (chart["id"], ticks)
+            assert np.allclose(np.diff(values), values[1] - values[0]) and values[1] > values[0], (
+                chart["id"],
+                ticks,
+            )
         assert chart["outside"] == [], (chart["id"], chart["outside"])
-    assert (charts["chart_temperature"]["xlabel"], charts["chart_temperature"]["ylabel"]) == \
-        ("time since the first sample (h)", "bath temperature (°C)")
+    assert (charts["chart_temperature"]["xlabel"], charts["chart_temperature"]["ylabel"]) == (
+        "time since the first sample (h)",
+        "bath temperature (°C)",
+    )
     for key in ("chart_frac", "chart_stress", "chart_index"):
         assert charts[key]["xlabel"] == "depth below the surface (µm)"
     assert charts["chart_frac"]["ylabel"] == "site fraction of K⁺"
@@ -99,13 +121,33 @@ def check_charts(driver):
 
 def test_the_page_follows_the_log(tmp_path, browser):
     recipe = tmp_path / "plan.toml"
-    recipe.write_text(EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "6 h"'), encoding="utf-8")
+    recipe.write_text(
+        EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "6 h"'), encoding="utf-8"
+    )
     log = tmp_path / "furnace.csv"
     log.write_text("time_s,temperature_C\n" + lines(0.0, 3600.0 + 1.0), encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ionex.cli", "monitor", str(recipe), "--temperature-log", str(log), "-o",
-         str(tmp_path / "out"), "--follow", "--serve", "--port", "0", "--poll", "0.2 s"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "ionex.cli",
+            "monitor",
+            str(recipe),
+            "--temperature-log",
+            str(log),
+            "-o",
+            str(tmp_path / "out"),
+            "--follow",
+            "--serve",
+            "--port",
+            "0",
+            "--poll",
+            "0.2 s",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         url = None
         for _ in range(200):
@@ -131,7 +173,9 @@ def test_the_page_follows_the_log(tmp_path, browser):
         assert dol_after > dol_before * 1.3  # √3 ≈ 1.7 for diffusion
         assert float(browser.find_element("id", "cs").text) != cs_before
         assert int(browser.find_element("id", "n_samples").text) == 181
-        assert "10 TE modes" in browser.find_element("id", "prediction").text  # words, not the key modes_TE
+        assert (
+            "10 TE modes" in browser.find_element("id", "prediction").text
+        )  # words, not the key modes_TE
         # a fault shows up as a warning on the page
         with open(log, "a", encoding="utf-8") as fh:
             fh.write("10860.0,hot\n" + lines(10860.0, 11000.0))

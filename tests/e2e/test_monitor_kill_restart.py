@@ -23,15 +23,33 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "monitor_bk7.toml"
 
 
 def monitor(recipe, log, out):
-    return subprocess.Popen([sys.executable, "-m", "ionex.cli", "monitor", str(recipe), "--temperature-log", str(log),
-                             "-o", str(out), "--follow", "--poll", "0.05 s", "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ionex.cli",
+            "monitor",
+            str(recipe),
+            "--temperature-log",
+            str(log),
+            "-o",
+            str(out),
+            "--follow",
+            "--poll",
+            "0.05 s",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_killed_twice_and_restarted_equals_the_batch_run(tmp_path):
     rng = np.random.default_rng(2026)
     recipe = tmp_path / "plan.toml"
-    recipe.write_text(EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "8 h"'), encoding="utf-8")
+    recipe.write_text(
+        EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "8 h"'), encoding="utf-8"
+    )
     # the recording: 8 h every 20 s with noise, a drift and a 15-min drop-out (a 940 s gap)
     t = np.arange(0.0, 8 * 3600.0 + 1.0, 20.0)
     T = 400.0 + 0.4 * np.sin(t / 5000.0) + 0.25 * rng.standard_normal(t.size)
@@ -94,8 +112,21 @@ def test_killed_twice_and_restarted_equals_the_batch_run(tmp_path):
     assert any(w["kind"] == "gap" and "gap of 940 s" in w["first"] for w in state["warnings"])
 
     # the batch reference on the recorded (complete) log
-    assert main(["run", str(recipe), "--temperature-log", str(full), "-o", str(tmp_path / "batch"), "-q",
-                 "--no-plot"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(recipe),
+                "--temperature-log",
+                str(full),
+                "-o",
+                str(tmp_path / "batch"),
+                "-q",
+                "--no-plot",
+            ]
+        )
+        == 0
+    )
     with xr.open_dataset(tmp_path / "batch" / "result.nc") as ds:
         batch = ds["frac_K"].values[-1]
     with np.load(out / "monitor_checkpoint.npz") as z:

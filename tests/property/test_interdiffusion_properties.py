@@ -33,7 +33,11 @@ D_B = 1e-14
 RTOL, ATOL = 3e-3, 1e-4
 
 SETTINGS = settings(
-    max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
 )
 
 log_ratios = st.floats(min_value=-4.0, max_value=4.0, allow_nan=False)
@@ -44,7 +48,9 @@ margules = st.sampled_from([0.0, 0.0, 0.8, 1.5])  # W/RT; ideal drawn twice as o
 
 def make_model(log_ratio, w_over_rt):
     return InterdiffusionModel(
-        ArrheniusLaw.constant(D_B * 10**log_ratio), ArrheniusLaw.constant(D_B), margules_energy=w_over_rt * R * T
+        ArrheniusLaw.constant(D_B * 10**log_ratio),
+        ArrheniusLaw.constant(D_B),
+        margules_energy=w_over_rt * R * T,
     )
 
 
@@ -60,8 +66,15 @@ def test_bath_bounded_monotone_and_sqrt_t_uptake(log_ratio, chi_s, log_t, w_over
     g = graded_grid(12 * math.sqrt(d_max * t2), math.sqrt(d_min * t1), 30)
     law = kirchhoff_law(model, T)
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, np.zeros(g.n_cells), t2, front=FaceCondition(chi_s), back=FaceCondition(None),
-        output_times=[t1, t2], rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: law,
+        np.zeros(g.n_cells),
+        t2,
+        front=FaceCondition(chi_s),
+        back=FaceCondition(None),
+        output_times=[t1, t2],
+        rtol=RTOL,
+        atol=ATOL,
     )
     states = sol.states
     assert np.all(states >= -ATOL) and np.all(states <= chi_s + ATOL)
@@ -98,8 +111,15 @@ def test_anneal_of_monotone_profile(log_ratio, w_over_rt, seed, log_t):
     duration = 10**log_t * length**2 / model.min_coefficient(T)  # 1e-3 … 1 slow diffusion times
     law = kirchhoff_law(model, T)
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, start, duration, front=FaceCondition(None), back=FaceCondition(None),
-        output_times=[duration / 10, duration], rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: law,
+        start,
+        duration,
+        front=FaceCondition(None),
+        back=FaceCondition(None),
+        output_times=[duration / 10, duration],
+        rtol=RTOL,
+        atol=ATOL,
     )
     states = sol.states
     assert np.all(np.diff(states, axis=1) <= ATOL)

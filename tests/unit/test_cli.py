@@ -66,10 +66,16 @@ def test_failed_run_keeps_previous_outputs(tmp_path):
 @pytest.mark.parametrize(
     "edit, words",
     [
-        (('duration = "8 h"', 'durration = "8 h"'), ["line 13", "step[1].durration", "unknown key"]),
+        (
+            ('duration = "8 h"', 'durration = "8 h"'),
+            ["line 13", "step[1].durration", "unknown key"],
+        ),
         (('duration = "8 h"', "duration = 8"), ["line 13", "step[1].duration", "no unit"]),
         (('D = "1e-15 m^2/s"', 'D = "0 m^2/s"'), ["line 7", "ions.K.D", "> 0"]),
-        (('temperature = "420 degC"', 'temperature = { log = "missing.csv" }'), ["missing.csv", "no such file"]),
+        (
+            ('temperature = "420 degC"', 'temperature = { log = "missing.csv" }'),
+            ["missing.csv", "no such file"],
+        ),
     ],
 )
 def test_bad_input_exits_nonzero_with_one_message(tmp_path, edit, words):
@@ -129,7 +135,9 @@ def test_progress_in_a_log_is_a_line_per_tenth_not_a_redraw_per_step():
     bar.finalize()
     lines = log.getvalue().splitlines()
     assert len(lines) == 10 and "\r" not in log.getvalue()
-    assert lines[0].startswith("progress: 10 % (9.1") and lines[-1].startswith("progress: 100 % (91 of 91 h")
+    assert lines[0].startswith("progress: 10 % (9.1") and lines[-1].startswith(
+        "progress: 100 % (91 of 91 h"
+    )
     open_ended = io.StringIO()
     bar = ProgressBar(delay=0.0, stream=open_ended)
     bar.initialize(math.inf)
@@ -141,20 +149,55 @@ def test_progress_in_a_log_is_a_line_per_tenth_not_a_redraw_per_step():
 def _profile_csv(path, n_surface=1.525, base=1.5137, width_um=8.0, points=400):
     depth = np.linspace(0.0, 6 * width_um, points)
     n = base + (n_surface - base) * np.exp(-((depth / width_um) ** 2))
-    path.write_text("depth_um,n_TE,n_TM\n" + "".join(f"{x:.8g},{v:.10f},{v + 5e-4 * np.exp(-(x / width_um) ** 2):.10f}\n" for x, v in zip(depth, n)))
+    path.write_text(
+        "depth_um,n_TE,n_TM\n"
+        + "".join(
+            f"{x:.8g},{v:.10f},{v + 5e-4 * np.exp(-((x / width_um) ** 2)):.10f}\n"
+            for x, v in zip(depth, n)
+        )
+    )
     return path
 
 
 def test_modes_then_iwkb_chain(tmp_path, capsys):
     prof = _profile_csv(tmp_path / "profile.csv")
-    assert main(["modes", str(prof), "--wavelength", "677 nm", "--prism", "PSK-3", "-o", str(tmp_path / "m")]) == 0
+    assert (
+        main(
+            [
+                "modes",
+                str(prof),
+                "--wavelength",
+                "677 nm",
+                "--prism",
+                "PSK-3",
+                "-o",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 0
+    )
     rows = (tmp_path / "m" / "modes.csv").read_text().splitlines()
     assert rows[0] == "polarisation,order,effective_index,synchronous_angle_deg"
     te = [float(r.split(",")[2]) for r in rows[1:] if r.startswith("TE")]
     assert len(te) >= 3 and all(a > b for a, b in zip(te, te[1:]))
-    assert main(["iwkb", str(tmp_path / "m" / "modes.csv"), "--wavelength", "677 nm", "--material", "BK7",
-                 "-o", str(tmp_path / "r")]) == 0
-    rec = np.genfromtxt(tmp_path / "r" / "profile.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert (
+        main(
+            [
+                "iwkb",
+                str(tmp_path / "m" / "modes.csv"),
+                "--wavelength",
+                "677 nm",
+                "--material",
+                "BK7",
+                "-o",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 0
+    )
+    rec = np.genfromtxt(
+        tmp_path / "r" / "profile.csv", delimiter=",", names=True, dtype=None, encoding="utf-8"
+    )
     te_rows = rec[rec["polarisation"] == "TE"]
     # the reconstructed TE surface index lies near the true 1.525 (Chiang: a few % of Δn)
     assert te_rows["n"][0] == pytest.approx(1.525, abs=0.1 * (1.525 - 1.5137))
@@ -164,7 +207,11 @@ def test_modes_then_iwkb_chain(tmp_path, capsys):
 @pytest.mark.parametrize(
     "command, content, words",
     [
-        ("iwkb", "polarisation,order,effective_index\nTE,0,1.518\nTE,1,1.520\n", ["not below mode 0"]),
+        (
+            "iwkb",
+            "polarisation,order,effective_index\nTE,0,1.518\nTE,1,1.520\n",
+            ["not below mode 0"],
+        ),
         ("iwkb", "order,effective_index\n0,1.52\n", ["polarisation"]),
         ("iwkb", "polarisation,order,synchronous_angle_deg\nTE,0,89.0\n", ["line 2"]),
     ],
@@ -173,8 +220,22 @@ def test_modes_and_iwkb_bad_input(tmp_path, command, content, words):
     data = tmp_path / "data.csv"
     data.write_text(content)
     extra = ["--prism", "PSK-3"] if "synchronous" in content else []
-    proc = subprocess.run([sys.executable, "-m", "ionex.cli", command, str(data), "--wavelength", "677 nm", *extra,
-                           "-o", str(tmp_path / "o")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ionex.cli",
+            command,
+            str(data),
+            "--wavelength",
+            "677 nm",
+            *extra,
+            "-o",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     line = proc.stderr.strip()
@@ -208,7 +269,16 @@ def test_npp_run_with_sims_overlay(tmp_path, capsys):
     recipe = tmp_path / "bath.toml"
     recipe.write_text(NPP_BATH)
     sims = Path(__file__).resolve().parents[1] / "data" / "sims_first_cait.csv"
-    args = ["run", str(recipe), "-o", str(tmp_path / "o"), "--sims", str(sims), "--crater-depth", "120 nm"]
+    args = [
+        "run",
+        str(recipe),
+        "-o",
+        str(tmp_path / "o"),
+        "--sims",
+        str(sims),
+        "--crater-depth",
+        "120 nm",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Nernst–Planck–Poisson" in out and "species Li, Rb" in out
@@ -219,17 +289,41 @@ def test_npp_run_with_sims_overlay(tmp_path, capsys):
 
 
 def test_python_dash_m_ionex_is_the_ionex_command(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "ionex", "--version"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ionex", "--version"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("ionex ")
-    bad = subprocess.run([sys.executable, "-m", "ionex", "modes", str(tmp_path / "missing.csv"), "--wavelength",
-                          "677 nm", "-o", str(tmp_path)], capture_output=True, text=True)
-    assert bad.returncode == 2 and bad.stderr.startswith("ionex: error: ") and "no such file" in bad.stderr
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ionex",
+            "modes",
+            str(tmp_path / "missing.csv"),
+            "--wavelength",
+            "677 nm",
+            "-o",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        bad.returncode == 2
+        and bad.stderr.startswith("ionex: error: ")
+        and "no such file" in bad.stderr
+    )
 
 
 def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
     """`ionex arrhenius … | true`: the reader is gone before ionex writes; it stops quietly."""
     table = Path(__file__).resolve().parents[2] / "examples" / "data" / "arrhenius_k_soda_lime.csv"
-    proc = subprocess.run(f"{sys.executable} -m ionex arrhenius {table} -o {tmp_path} --no-plot | true",
-                          shell=True, capture_output=True, text=True, executable="/bin/bash")
+    proc = subprocess.run(
+        f"{sys.executable} -m ionex arrhenius {table} -o {tmp_path} --no-plot | true",
+        shell=True,
+        capture_output=True,
+        text=True,
+        executable="/bin/bash",
+    )
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
     assert (tmp_path / "arrhenius.json").exists()  # the work was done and written

@@ -66,8 +66,10 @@ def files(tmp_path_factory):
     depth = np.linspace(0.2e-6, 8e-6, 30)
     x, chi = front_profile(result, -1)
     noisy = np.interp(depth, x, chi) + 0.01 * np.random.default_rng(5).standard_normal(depth.size)
-    (tmp / "k.csv").write_text("# synthetic EPMA profile\ndepth_um,frac_K\n"
-                               + "".join(f"{a * 1e6:.4f},{b:.5f}\n" for a, b in zip(depth, noisy)))
+    (tmp / "k.csv").write_text(
+        "# synthetic EPMA profile\ndepth_um,frac_K\n"
+        + "".join(f"{a * 1e6:.4f},{b:.5f}\n" for a, b in zip(depth, noisy))
+    )
     (tmp / "fit.toml").write_text(FIT)
     return tmp
 
@@ -87,7 +89,10 @@ def test_fit_on_a_local_cluster_writes_outputs_and_matches_the_serial_fit(files,
     assert (d["path"], d["unit"], s["unit"]) == ("ions.K.D", "m^2/s", "")
     assert d["start"] == pytest.approx(3e-15)  # the recipe's value
     # one seeded draw: the truth within 3 standard errors
-    assert abs(d["value"] - TRUE_D) < 3 * d["stderr"] and abs(s["value"] - TRUE_SURFACE) < 3 * s["stderr"]
+    assert (
+        abs(d["value"] - TRUE_D) < 3 * d["stderr"]
+        and abs(s["value"] - TRUE_SURFACE) < 3 * s["stderr"]
+    )
     assert -1 < js["correlations"]["ions.K.D"]["step[1].bath.K"] < 1
     # the fitted recipe re-parses and holds the fitted values in the fields' units
     text = (out / "fitted_recipe.toml").read_text()
@@ -96,7 +101,9 @@ def test_fit_on_a_local_cluster_writes_outputs_and_matches_the_serial_fit(files,
     assert fitted.model.incoming(693.15) == pytest.approx(d["value"], rel=1e-7)
     assert fitted.steps[0].surface_fraction == pytest.approx(s["value"], rel=1e-7)
     # the serial path gives the same numbers (each forward run is a pure function)
-    assert main(["fit", str(files / "fit.toml"), "-o", str(files / "serial"), "--serial", "-q"]) == 0
+    assert (
+        main(["fit", str(files / "fit.toml"), "-o", str(files / "serial"), "--serial", "-q"]) == 0
+    )
     serial = json.loads((files / "serial" / "fit.json").read_text())
     for a, b in zip(js["parameters"], serial["parameters"]):
         assert a["value"] == b["value"] and a["stderr"] == b["stderr"]
@@ -107,12 +114,17 @@ def test_bad_fit_file_exits_2_with_one_line(files, capsys):
     bad.write_text(FIT.replace('path = "ions.K.D"', 'path = "ions.K.Q"'))
     assert main(["fit", str(bad), "-o", str(files / "bad_out"), "--serial"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"ionex: error: {bad}, line 5: parameter[1].path: 'ions.K.Q' is not a field of this recipe")
+    assert err.startswith(
+        f"ionex: error: {bad}, line 5: parameter[1].path: 'ions.K.Q' is not a field of this recipe"
+    )
     assert "Traceback" not in err and not (files / "bad_out").exists()
 
 
 def test_serial_and_cluster_options_conflict(files, capsys):
-    assert main(["fit", str(files / "fit.toml"), "-o", str(files / "x"), "--serial", "--workers", "2"]) == 2
+    assert (
+        main(["fit", str(files / "fit.toml"), "-o", str(files / "x"), "--serial", "--workers", "2"])
+        == 2
+    )
     assert "--serial runs without a cluster" in capsys.readouterr().err
 
 
@@ -128,12 +140,17 @@ def test_a_small_fit_runs_serially_by_itself_and_says_so(files, capsys, monkeypa
     monkeypatch.setattr(cluster, "open_client", no_cluster)
     assert main(["fit", str(files / "fit.toml"), "-o", str(files / "auto")]) == 0
     printed = capsys.readouterr().out
-    assert "forward runs: serial in this process, chosen automatically: a forward run takes" in printed
+    assert (
+        "forward runs: serial in this process, chosen automatically: a forward run takes" in printed
+    )
     js = json.loads((files / "auto" / "fit.json").read_text())
     assert js["execution"].startswith("serial in this process, chosen automatically")
     report = (files / "auto" / "fit_report.txt").read_text()
     assert "    forward runs ran   = serial in this process, chosen automatically" in report
-    assert main(["fit", str(files / "fit.toml"), "-o", str(files / "serial_too"), "--serial", "-q"]) == 0
+    assert (
+        main(["fit", str(files / "fit.toml"), "-o", str(files / "serial_too"), "--serial", "-q"])
+        == 0
+    )
     serial = json.loads((files / "serial_too" / "fit.json").read_text())
     assert serial["execution"] == "serial in this process"
     for a, b in zip(js["parameters"], serial["parameters"]):

@@ -101,7 +101,14 @@ def test_graded_grid_minimum_cells():
 
 @pytest.mark.parametrize(
     "args",
-    [(0.0, 1e-6, 43), (-1e-6, 1e-6, 43), (1e-5, 0.0, 43), (1e-5, 1e-6, 0), (1e-5, 1e-6, -5), (1e-5, 1e-6, 43, 0.0)],
+    [
+        (0.0, 1e-6, 43),
+        (-1e-6, 1e-6, 43),
+        (1e-5, 0.0, 43),
+        (1e-5, 1e-6, 0),
+        (1e-5, 1e-6, -5),
+        (1e-5, 1e-6, 43, 0.0),
+    ],
 )
 def test_graded_grid_rejects_bad_arguments(args):
     with pytest.raises(ValueError):
@@ -124,7 +131,9 @@ def test_grid_arrays_are_read_only():
             arr[0] = 5.0
 
 
-@pytest.mark.parametrize("length, l_d, q", [(12e-6, 1e-6, 60.0), (1e-3, 1e-9, 10.0), (5e-6, 5e-6, 1000.0)])
+@pytest.mark.parametrize(
+    "length, l_d, q", [(12e-6, 1e-6, 60.0), (1e-3, 1e-9, 10.0), (5e-6, 5e-6, 1000.0)]
+)
 def test_the_cell_count_is_known_before_the_mesh_is_built(length, l_d, q):
     from ionex.grids import graded_cell_count
 

@@ -8,16 +8,28 @@ from ionex.units import UnitError, in_unit, split_quantity
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("1e-15 m^2/s", (1e-15, "m^2/s")), ("420 degC", (420.0, "degC")), (" -3.3e-12 1/Pa ", (-3.3e-12, "1/Pa")),
-     (0.5, (0.5, "")), (3, (3.0, "")), (".5 h", (0.5, "h"))],
+    [
+        ("1e-15 m^2/s", (1e-15, "m^2/s")),
+        ("420 degC", (420.0, "degC")),
+        (" -3.3e-12 1/Pa ", (-3.3e-12, "1/Pa")),
+        (0.5, (0.5, "")),
+        (3, (3.0, "")),
+        (".5 h", (0.5, "h")),
+    ],
 )
 def test_split_quantity(value, expected):
     assert split_quantity(value, "x") == expected
 
 
-@pytest.mark.parametrize("value, words", [("fast", "expected a number followed by a unit"),
-                                          ("3 blorps", "cannot read the unit"),
-                                          (True, "expected a number or a string"), (float("nan"), "non-finite")])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("fast", "expected a number followed by a unit"),
+        ("3 blorps", "cannot read the unit"),
+        (True, "expected a number or a string"),
+        (float("nan"), "non-finite"),
+    ],
+)
 def test_split_quantity_rejects(value, words):
     with pytest.raises(UnitError, match=words):
         split_quantity(value, "step[1].duration")
@@ -29,15 +41,17 @@ def test_in_unit_converts_and_checks_dimensions():
     assert in_unit("1 um^2/h", "m^2/s", "b") == pytest.approx(1e-12 / 3600)
     assert in_unit("2 h", "h", "b") == 2.0  # same unit: the magnitude as written
     assert in_unit(0.25, "", "b") == 0.25
-    with pytest.raises(UnitError, match="parameter.min: found '3 s'; expected a value in units of m"):
+    with pytest.raises(
+        UnitError, match="parameter.min: found '3 s'; expected a value in units of m"
+    ):
         in_unit("3 s", "m", "parameter.min")
 
 
 @pytest.mark.parametrize(
     "value, kind, words",
     [
-        ("420 C", "temperature", ['C is the coulomb', '"420 degC"']),
-        ("80 F", "temperature", ['F is the farad', '"80 degF"']),
+        ("420 C", "temperature", ["C is the coulomb", '"420 degC"']),
+        ("80 F", "temperature", ["F is the farad", '"80 degF"']),
         ("677", "length", ['a length with its unit, e.g. "677 nm", "677 um" or "677 mm"']),
         (677, "length", ["bare number 677", '"677 nm"']),
         ("8", "time", ['"8 h"']),
@@ -55,11 +69,21 @@ def test_errors_suggest_the_unit_the_user_meant(value, kind, words):
 
 @pytest.mark.parametrize(
     "value, kind, si",
-    [("420 degC", "temperature", 693.15), ("1e-15 m^2/s", "diffusivity", 1e-15), ("10.9 mol/L", "concentration", 10900.0),
-     ("3 cm^3/mol", "molar_volume", 3e-6), ("-3.3e-12 1/Pa", "inverse_pressure", -3.3e-12),
-     ("0.16 eV", "energy", 0.16 * 1.602176634e-19), ("1.4e28 m^-3", "number_density", 1.4e28),
-     ("70.0963 deg", "angle", 1.2234112284657013), ("0.5", "dimensionless", 0.5), (0.5, "dimensionless", 0.5),
-     ("1 m**2/s", "diffusivity", 1.0), ("1 m² s⁻¹", "diffusivity", 1.0), ("8h", "time", 28800.0)],
+    [
+        ("420 degC", "temperature", 693.15),
+        ("1e-15 m^2/s", "diffusivity", 1e-15),
+        ("10.9 mol/L", "concentration", 10900.0),
+        ("3 cm^3/mol", "molar_volume", 3e-6),
+        ("-3.3e-12 1/Pa", "inverse_pressure", -3.3e-12),
+        ("0.16 eV", "energy", 0.16 * 1.602176634e-19),
+        ("1.4e28 m^-3", "number_density", 1.4e28),
+        ("70.0963 deg", "angle", 1.2234112284657013),
+        ("0.5", "dimensionless", 0.5),
+        (0.5, "dimensionless", 0.5),
+        ("1 m**2/s", "diffusivity", 1.0),
+        ("1 m² s⁻¹", "diffusivity", 1.0),
+        ("8h", "time", 28800.0),
+    ],
 )
 def test_the_documented_forms_of_a_quantity_read(value, kind, si):
     from ionex.units import to_si
@@ -67,8 +91,17 @@ def test_the_documented_forms_of_a_quantity_read(value, kind, si):
     assert to_si(value, kind, "field") == pytest.approx(si, rel=1e-12)
 
 
-@pytest.mark.parametrize("value", ["10**10**10 m^2/s", "9**9**9 m^2/s", "1 m^99^99^99", "1 10**10**10",
-                                   "1 ((((km^99)^99)^99)^99)", "1 km^99 km^99 km^99 km^99 km^99 km^99"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10**10**10 m^2/s",
+        "9**9**9 m^2/s",
+        "1 m^99^99^99",
+        "1 10**10**10",
+        "1 ((((km^99)^99)^99)^99)",
+        "1 km^99 km^99 km^99 km^99 km^99 km^99",
+    ],
+)
 def test_a_power_in_the_unit_is_refused_at_once_not_evaluated(value):
     import time
 
@@ -79,11 +112,15 @@ def test_a_power_in_the_unit_is_refused_at_once_not_evaluated(value):
         to_si(value, "diffusivity", "ions.K.D")
     assert time.perf_counter() - started < 0.5
     message = str(info.value)
-    assert message.startswith("ions.K.D: ") and repr(value) in message and "expected" in message, message
+    assert message.startswith("ions.K.D: ") and repr(value) in message and "expected" in message, (
+        message
+    )
 
 
 def test_a_non_finite_value_is_named_as_written():
     from ionex.units import to_si
 
-    with pytest.raises(UnitError, match=r"found '1e400 h', a non-finite value inf; expected a finite number"):
+    with pytest.raises(
+        UnitError, match=r"found '1e400 h', a non-finite value inf; expected a finite number"
+    ):
         to_si("1e400 h", "time", "duration")

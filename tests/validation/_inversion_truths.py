@@ -74,15 +74,21 @@ def _finish(name, n_te, n_tm, stress, extent, substrate) -> Truth:
     x = np.linspace(0.0, extent, 4001)
     modes = {}
     for pol, f, n_s in (("TE", n_te, substrate[0]), ("TM", n_tm, substrate[1])):
-        modes[pol] = solve_modes(x, f(x), WAVELENGTH, polarisations=(pol,), substrate_index=n_s).effective_indices(pol)
+        modes[pol] = solve_modes(
+            x, f(x), WAVELENGTH, polarisations=(pol,), substrate_index=n_s
+        ).effective_indices(pol)
     tps = np.array([_turning_point(n_tm, N, extent) for N in modes["TM"]])
-    covered = {pol: _turning_point(f, modes[pol][-1], extent) for pol, f in (("TE", n_te), ("TM", n_tm))}
+    covered = {
+        pol: _turning_point(f, modes[pol][-1], extent) for pol, f in (("TE", n_te), ("TM", n_tm))
+    }
     return Truth(name, n_te, n_tm, stress, extent, modes, tps, covered)
 
 
 def _similarity_shape(ratio, half_depth):
     """u(x) of one Helfferich–Plesset step from the collocation reference, half-depth given (m)."""
-    ref = similarity_solution(lambda c: 1.0 / (1.0 - (1.0 - ratio) * np.asarray(c)), 1.0, 1.0, xi_max=14.0, tol=1e-10)
+    ref = similarity_solution(
+        lambda c: 1.0 / (1.0 - (1.0 - ratio) * np.asarray(c)), 1.0, 1.0, xi_max=14.0, tol=1e-10
+    )
     scale = half_depth / ref.depth_of(0.5, 1.0)
     xi_max = ref.xi_max
 
@@ -185,7 +191,9 @@ def truth(name: str, stress_power: float = 1.0) -> Truth:
     else:
         raise KeyError(name)
     shape = None if stress_power == 1.0 else (lambda x: np.asarray(u(x)) ** stress_power)
-    return make_truth(name if stress_power == 1.0 else f"{name}, σ ∝ u^{stress_power:g}", u, extent, shape)
+    return make_truth(
+        name if stress_power == 1.0 else f"{name}, σ ∝ u^{stress_power:g}", u, extent, shape
+    )
 
 
 @lru_cache(maxsize=None)
@@ -202,10 +210,13 @@ def bk7_plate_truth() -> Truth:
     n_tm = lambda x: np.interp(x, d, tm)  # noqa: E731
     stress = lambda x: (n_te(x) - n_tm(x)) / EO.stress_optic  # noqa: E731
     modes = {
-        pol: solve_modes(d, n, WAVELENGTH, polarisations=(pol,)).effective_indices(pol) for pol, n in (("TE", te), ("TM", tm))
+        pol: solve_modes(d, n, WAVELENGTH, polarisations=(pol,)).effective_indices(pol)
+        for pol, n in (("TE", te), ("TM", tm))
     }
     tps = np.array([_turning_point(n_tm, N, d[-1]) for N in modes["TM"]])
-    covered = {pol: _turning_point(f, modes[pol][-1], d[-1]) for pol, f in (("TE", n_te), ("TM", n_tm))}
+    covered = {
+        pol: _turning_point(f, modes[pol][-1], d[-1]) for pol, f in (("TE", n_te), ("TM", n_tm))
+    }
     return Truth("BK7 plate, 91 h", n_te, n_tm, stress, float(d[-1]), modes, tps, covered)
 
 
@@ -227,7 +238,9 @@ def figures(result, t: Truth) -> dict:
         out[f"index_{pol}"] = float(np.max(np.abs(n[ok] - t.index(pol)(x[ok]))))
         out[f"coverage_{pol}"] = float(x[ok][-1] / t.covered[pol])
     if result.method.value == "model":
-        out["stress"] = float(np.max(np.abs(result.stress_at(t.tm_turning_points) - t.stress(t.tm_turning_points))))
+        out["stress"] = float(
+            np.max(np.abs(result.stress_at(t.tm_turning_points) - t.stress(t.tm_turning_points)))
+        )
         out["stress_points"] = int(t.tm_turning_points.size)
     else:
         xs, s = result.stress.depth, result.stress.stress
@@ -263,6 +276,18 @@ def z_scores(result, t: Truth) -> dict:
 
 
 __all__ = [
-    "WAVELENGTH", "N_B", "EO", "SHAPES", "INDEX_TARGET", "STRESS_TARGET", "Truth", "truth", "bk7_plate_truth",
-    "make_truth", "figures", "noisy", "sample_depths", "z_scores",
+    "WAVELENGTH",
+    "N_B",
+    "EO",
+    "SHAPES",
+    "INDEX_TARGET",
+    "STRESS_TARGET",
+    "Truth",
+    "truth",
+    "bk7_plate_truth",
+    "make_truth",
+    "figures",
+    "noisy",
+    "sample_depths",
+    "z_scores",
 ]

@@ -49,8 +49,12 @@ def arrhenius_truths():
         "Q": (lambda f: f.activation_energy - Q, lambda f: f.activation_energy_stderr),
         "ln D0": (lambda f: np.log(f.prefactor / D0), lambda f: f.ln_prefactor_stderr),
         # the decorrelated parameter: ln D at the fit's own reference temperature
-        "ln D(T_ref)": (lambda f: np.log(f.reference_coefficient) - (np.log(D0) - Q / (R * f.reference_temperature)),
-                        lambda f: f.reference_ln_stderr),
+        "ln D(T_ref)": (
+            lambda f: (
+                np.log(f.reference_coefficient) - (np.log(D0) - Q / (R * f.reference_temperature))
+            ),
+            lambda f: f.reference_ln_stderr,
+        ),
     }
 
 
@@ -58,6 +62,7 @@ def test_linear_fit_coverage_with_lognormal_noise():
     """ln D_i = ln D_true + N(0, 0.05²), σ_i = 0.05·D_i given: the linear fit is exact
     weighted least squares of a Gaussian linear model, p = 0.6827 exactly (measured: Q 0.668,
     ln D0 0.658, ln D(T_ref) 0.695)."""
+
     def data(rng):
         d = D * np.exp(REL * rng.standard_normal(T.size))
         return T, d, REL * d
@@ -72,6 +77,7 @@ def test_weighted_fit_coverage_with_gaussian_noise_on_d():
     """D_i = D_true + N(0, σ_i²), σ_i = 0.05·D_true known: the nonlinear fit on D; with 5 %
     noise the model is linear enough over ±1σ that p = 0.6827 (measured: Q 0.668, ln D0 0.655,
     ln D(T_ref) 0.698)."""
+
     def data(rng):
         return T, D + REL * D * rng.standard_normal(T.size), REL * D
 
@@ -86,6 +92,7 @@ def test_coverage_without_errors_follows_student_t(method):
     """No D_err: the scatter estimates the error (χ²_red scaling), so the standardised error
     follows Student's t with n − 2 = 6 degrees of freedom: p = P(|t_6| ≤ 1) = 0.644 (measured
     0.59–0.68 over the three parameters; 0.650 for Q over 5000 seeds, = scipy's linregress)."""
+
     def data(rng):
         return T, D * np.exp(REL * rng.standard_normal(T.size)), None
 
@@ -108,6 +115,7 @@ def test_stretched_exponential_coverage():
     """σ_i = σ(0, t_i) + N(0, (30 MPa)²) with the error given: every free parameter's
     standard error covers the truth at p = 0.6827 (measured: σ_0 0.715, τ 0.688, β 0.643;
     at 5 MPa 0.720, 0.695, 0.640)."""
+
     def data(rng):
         return TIMES, SIGMA + NOISE * rng.standard_normal(TIMES.size), np.full(TIMES.size, NOISE)
 

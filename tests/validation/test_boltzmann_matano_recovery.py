@@ -56,8 +56,17 @@ def _measured_profile(d_host):
     length = math.sqrt(model.max_coefficient(T) * T_EXCHANGE)
     grid = graded_grid(12 * length, length, 60)
     law = kirchhoff_law(model, T)
-    sol = solve_nonlinear_diffusion(grid, lambda t: law, np.zeros(grid.n_cells), T_EXCHANGE, front=FaceCondition(1.0),
-                                    back=FaceCondition(None), output_times=[T_EXCHANGE], rtol=1e-4, atol=1e-6)
+    sol = solve_nonlinear_diffusion(
+        grid,
+        lambda t: law,
+        np.zeros(grid.n_cells),
+        T_EXCHANGE,
+        front=FaceCondition(1.0),
+        back=FaceCondition(None),
+        output_times=[T_EXCHANGE],
+        rtol=1e-4,
+        atol=1e-6,
+    )
     x = np.concatenate([[0.0], grid.centres])
     chi = np.concatenate([[1.0], sol.final])
     depth = np.linspace(0.0, x[np.argmax(chi < 1e-4)], 100)
@@ -132,7 +141,9 @@ def test_bootstrap_errors_and_reliable_points(profiles):
         est = sauer_freise(depth, y, T_EXCHANGE, n_bootstrap=100)
         ok = est.reliable
         assert np.count_nonzero(ok) >= 40  # of 49: the mask cuts the ends, not the body
-        z = np.abs(relative_error(est, model)[ok]) / (est.coefficient_stderr[ok] / est.coefficient[ok])
+        z = np.abs(relative_error(est, model)[ok]) / (
+            est.coefficient_stderr[ok] / est.coefficient[ok]
+        )
         within1.append(np.mean(z <= 1))
         within2.append(np.mean(z <= 2))
     assert np.mean(within2) >= 0.8, np.mean(within2)
@@ -165,7 +176,9 @@ def _resimulate(est, directory, depth):
     recipe = ionex.load_recipe(directory / "r.toml")
     assert recipe.model.form == "tabulated"
     res = ionex.simulate(recipe)
-    return np.interp(depth, np.concatenate([[0.0], res.depth]), np.concatenate([[1.0], res.frac_incoming[-1]]))
+    return np.interp(
+        depth, np.concatenate([[0.0], res.depth]), np.concatenate([[1.0], res.frac_incoming[-1]])
+    )
 
 
 def test_round_trip_through_a_recipe_noise_free(profiles, tmp_path):

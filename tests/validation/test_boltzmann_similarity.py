@@ -22,7 +22,11 @@ from scipy.special import erfcinv
 
 from ionex.grids import graded_grid
 from ionex.physics.arrhenius import ArrheniusLaw
-from ionex.physics.interdiffusion import InterdiffusionModel, interdiffusion_coefficient, kirchhoff_law
+from ionex.physics.interdiffusion import (
+    InterdiffusionModel,
+    interdiffusion_coefficient,
+    kirchhoff_law,
+)
 from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
 
 R = 8.314462618
@@ -39,8 +43,15 @@ def solve_and_reference(model, chi_s, q, rtol=RTOL, atol=ATOL):
     g = graded_grid(12 * l_d, l_d, q)
     law = kirchhoff_law(model, T)
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, np.zeros(g.n_cells), T_END,
-        front=FaceCondition(chi_s), back=FaceCondition(None), output_times=[T_END], rtol=rtol, atol=atol,
+        g,
+        lambda t: law,
+        np.zeros(g.n_cells),
+        T_END,
+        front=FaceCondition(chi_s),
+        back=FaceCondition(None),
+        output_times=[T_END],
+        rtol=rtol,
+        atol=atol,
     )
     x_ref = ref.depth_of(0.5 * chi_s, T_END)
     depth_error = (depth_of_level(g.centres, sol.final, 0.5 * chi_s, chi_s) - x_ref) / x_ref
@@ -61,8 +72,12 @@ def test_similarity_reference_reproduces_erfc(chi_s):
     d = 2e-14
     ref = similarity_solution(lambda c: np.full_like(np.asarray(c, dtype=float), d), chi_s, d)
     x = np.linspace(0, 10 * math.sqrt(d * T_END), 500)
-    np.testing.assert_allclose(ref.fraction(x, T_END), erfc_profile(x, T_END, d, chi_s), atol=1e-8 * chi_s, rtol=0)
-    assert ref.depth_of(0.5 * chi_s, T_END) == pytest.approx(2 * erfcinv(0.5) * math.sqrt(d * T_END), rel=1e-8)
+    np.testing.assert_allclose(
+        ref.fraction(x, T_END), erfc_profile(x, T_END, d, chi_s), atol=1e-8 * chi_s, rtol=0
+    )
+    assert ref.depth_of(0.5 * chi_s, T_END) == pytest.approx(
+        2 * erfcinv(0.5) * math.sqrt(d * T_END), rel=1e-8
+    )
 
 
 def test_similarity_reference_steep_case_is_stable():

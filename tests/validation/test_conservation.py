@@ -39,8 +39,12 @@ MODELS = {
     "margules": InterdiffusionModel(
         ArrheniusLaw.constant(1e-15), ArrheniusLaw.constant(1e-14), margules_energy=1.8 * R * T
     ),
-    "form_b": InterdiffusionModel(ArrheniusLaw.constant(1e-15), ArrheniusLaw.constant(1e-14), stress_coupling=2.0),
-    "form_c": InterdiffusionModel(ArrheniusLaw.constant(1e-16), ArrheniusLaw.constant(1e-14), cross_ratio=0.7),
+    "form_b": InterdiffusionModel(
+        ArrheniusLaw.constant(1e-15), ArrheniusLaw.constant(1e-14), stress_coupling=2.0
+    ),
+    "form_c": InterdiffusionModel(
+        ArrheniusLaw.constant(1e-16), ArrheniusLaw.constant(1e-14), cross_ratio=0.7
+    ),
     "tabulated": InterdiffusionModel(
         table=TabulatedInterdiffusion((0.0, 0.3, 0.6, 1.0), (2e-16, 1e-15, 8e-15, 1e-14))
     ),
@@ -60,8 +64,15 @@ def test_bath_inventory_equals_inflow(name, chi_s):
     law = kirchhoff_law(model, T)
     times = np.array([60.0, 600.0, 3600.0, T_END])
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, np.zeros(g.n_cells), T_END,
-        front=FaceCondition(chi_s), back=FaceCondition(None), output_times=times, rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: law,
+        np.zeros(g.n_cells),
+        T_END,
+        front=FaceCondition(chi_s),
+        back=FaceCondition(None),
+        output_times=times,
+        rtol=RTOL,
+        atol=ATOL,
     )
     inventory = sol.states @ g.volumes
     assert np.all(inventory > 0)
@@ -80,8 +91,15 @@ def test_bath_inventory_with_nonzero_start():
     x = g.centres / g.length
     start = 0.6 * np.exp(-((x / 0.05) ** 2))
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, start, T_END, front=FaceCondition(0.9), back=FaceCondition(None),
-        output_times=[600.0, T_END], rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: law,
+        start,
+        T_END,
+        front=FaceCondition(0.9),
+        back=FaceCondition(None),
+        output_times=[600.0, T_END],
+        rtol=RTOL,
+        atol=ATOL,
     )
     gained = sol.states @ g.volumes - start @ g.volumes
     np.testing.assert_allclose(sol.inflow[:, 0], gained, rtol=1e-10)
@@ -94,15 +112,24 @@ def test_out_diffusion_into_empty_bath():
     law = kirchhoff_law(model, T)
     start = np.full(g.n_cells, 0.8)
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, start, T_END, front=FaceCondition(0.0), back=FaceCondition(None),
-        output_times=[T_END], rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: law,
+        start,
+        T_END,
+        front=FaceCondition(0.0),
+        back=FaceCondition(None),
+        output_times=[T_END],
+        rtol=RTOL,
+        atol=ATOL,
     )
     change = sol.final @ g.volumes - start @ g.volumes
     assert change < 0
     np.testing.assert_allclose(sol.inflow[-1, 0], change, rtol=1e-10)
 
 
-@pytest.mark.parametrize("name", ["ratio_1e-4", "ratio_1", "ratio_1e4", "margules", "form_c", "tabulated"])
+@pytest.mark.parametrize(
+    "name", ["ratio_1e-4", "ratio_1", "ratio_1e4", "margules", "form_c", "tabulated"]
+)
 def test_anneal_conserves_inventory(name):
     """Both faces closed, a non-trivial start (an exchanged profile with a bump): the
     inventory is constant to 1e-12 at every output time, and a long anneal tends to the
@@ -112,14 +139,27 @@ def test_anneal_conserves_inventory(name):
     law = kirchhoff_law(model, T)
     x = g.centres / g.length
     rng = np.random.default_rng(20240611)
-    start = np.clip(0.9 * np.exp(-x / 0.05) + 0.3 * np.exp(-(((x - 0.3) / 0.05) ** 2)) + 0.02 * rng.random(x.size), 0, 1)
+    start = np.clip(
+        0.9 * np.exp(-x / 0.05)
+        + 0.3 * np.exp(-(((x - 0.3) / 0.05) ** 2))
+        + 0.02 * rng.random(x.size),
+        0,
+        1,
+    )
     total = start @ g.volumes
     d_min = model.min_coefficient(T)
     long = 3.0 * g.length**2 / d_min  # ≫ L²/(π² D_min): the slowest mode has decayed by e^{-30}
     times = np.array([1.0, 600.0, T_END, long])
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, start, long, front=FaceCondition(None), back=FaceCondition(None),
-        output_times=times, rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: law,
+        start,
+        long,
+        front=FaceCondition(None),
+        back=FaceCondition(None),
+        output_times=times,
+        rtol=RTOL,
+        atol=ATOL,
     )
     np.testing.assert_allclose(sol.states @ g.volumes, total, rtol=1e-12, atol=0)
     assert np.all(sol.inflow == 0.0)
@@ -142,10 +182,22 @@ def test_bath_on_back_face_only():
     law = kirchhoff_law(model, T)
     kw = dict(output_times=[3600.0, T_END], rtol=RTOL, atol=ATOL)
     back = solve_nonlinear_diffusion(
-        g, lambda t: law, np.zeros(g.n_cells), T_END, front=FaceCondition(None), back=FaceCondition(0.8), **kw
+        g,
+        lambda t: law,
+        np.zeros(g.n_cells),
+        T_END,
+        front=FaceCondition(None),
+        back=FaceCondition(0.8),
+        **kw,
     )
     front = solve_nonlinear_diffusion(
-        g, lambda t: law, np.zeros(g.n_cells), T_END, front=FaceCondition(0.8), back=FaceCondition(None), **kw
+        g,
+        lambda t: law,
+        np.zeros(g.n_cells),
+        T_END,
+        front=FaceCondition(0.8),
+        back=FaceCondition(None),
+        **kw,
     )
     assert np.all(np.isfinite(back.states))
     inventory = back.states @ g.volumes

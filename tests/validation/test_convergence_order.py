@@ -23,7 +23,11 @@ from _references import similarity_solution
 
 from ionex.grids import graded_grid
 from ionex.physics.arrhenius import ArrheniusLaw
-from ionex.physics.interdiffusion import InterdiffusionModel, interdiffusion_coefficient, kirchhoff_law
+from ionex.physics.interdiffusion import (
+    InterdiffusionModel,
+    interdiffusion_coefficient,
+    kirchhoff_law,
+)
 from ionex.solvers.diffusion import ORDER, FaceCondition, solve_nonlinear_diffusion
 
 R = 8.314462618
@@ -36,7 +40,9 @@ def fitted_order(steps, errors):
     return float(slope)
 
 
-@pytest.mark.parametrize("d_a, d_b", [(1e-15, 1e-14), (1e-14, 1e-15)], ids=["ratio_0.1", "ratio_10"])
+@pytest.mark.parametrize(
+    "d_a, d_b", [(1e-15, 1e-14), (1e-14, 1e-15)], ids=["ratio_0.1", "ratio_10"]
+)
 def test_spatial_order_against_similarity(d_a, d_b):
     """Measured fitted slopes: 1.99 (ratio 0.1; errors 9.9e-4 … 4.0e-6; pairs 1.98–2.00)
     and 1.98 (ratio 10; 8.4e-5 … 3.5e-7; pairs 1.97–1.99). Assert ≥ 1.8 for the fit and
@@ -54,8 +60,14 @@ def test_spatial_order_against_similarity(d_a, d_b):
     for q in qs:
         g = graded_grid(12 * l_d, l_d, q)
         sol = solve_nonlinear_diffusion(
-            g, lambda t: law, np.zeros(g.n_cells), t_end,
-            front=FaceCondition(1.0), back=FaceCondition(None), rtol=1e-7, atol=1e-9,
+            g,
+            lambda t: law,
+            np.zeros(g.n_cells),
+            t_end,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            rtol=1e-7,
+            atol=1e-9,
         )
         errors.append(np.max(np.abs(sol.final - ref.fraction(g.centres, t_end))))
     errors = np.array(errors)
@@ -76,8 +88,15 @@ def _time_study(model):
 
     def run(n):
         sol = solve_nonlinear_diffusion(
-            g, lambda t: law, start, duration, front=FaceCondition(1.0), back=FaceCondition(None),
-            fixed_step=duration / n, rtol=1e-10, atol=1e-12,  # tight: Newton converged far below the errors
+            g,
+            lambda t: law,
+            start,
+            duration,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            fixed_step=duration / n,
+            rtol=1e-10,
+            atol=1e-12,  # tight: Newton converged far below the errors
         )
         assert sol.n_steps == n and sol.n_rejected == 0
         return sol.final

@@ -44,11 +44,29 @@ BEAM = 20e-9  # A
 @pytest.fixture(scope="module")
 def run():
     sample = Sample(P.thickness, P.area, P.bulk_density, P.relative_permittivity, P.temperature)
-    species = [Species("Li", 1, P.lithium(1), 1.0), Species("Rb", 1, P.rubidium(1), 0.0), Species("Cs", 1, P.caesium(), 0.0)]
+    species = [
+        Species("Li", 1, P.lithium(1), 1.0),
+        Species("Rb", 1, P.rubidium(1), 0.0),
+        Species("Cs", 1, P.caesium(), 0.0),
+    ]
     steps = [
-        CaitStep("Rb", P.source_potential, P.aperture_distance, BEAM, charge=P.charge_first, name="Rb+ CAIT"),
-        CaitStep("Cs", P.source_potential, P.aperture_distance, BEAM, charge=P.charge_second, name="Cs+ CAIT",
-                 diffusion={"Li": P.lithium(2), "Rb": P.rubidium(2)}),
+        CaitStep(
+            "Rb",
+            P.source_potential,
+            P.aperture_distance,
+            BEAM,
+            charge=P.charge_first,
+            name="Rb+ CAIT",
+        ),
+        CaitStep(
+            "Cs",
+            P.source_potential,
+            P.aperture_distance,
+            BEAM,
+            charge=P.charge_second,
+            name="Cs+ CAIT",
+            diffusion={"Li": P.lithium(2), "Rb": P.rubidium(2)},
+        ),
     ]
     return run_experiments(sample, species, steps, zone_cell=1 * NM)
 

@@ -42,7 +42,12 @@ def run(q, rtol, atol):
         rtol=rtol,
         atol=atol,
     )
-    errors = np.array([np.max(np.abs(sol.states[i] - erfc_profile(g.centres, t, D, CHI_S))) for i, t in enumerate(TIMES)])
+    errors = np.array(
+        [
+            np.max(np.abs(sol.states[i] - erfc_profile(g.centres, t, D, CHI_S)))
+            for i, t in enumerate(TIMES)
+        ]
+    )
     uptake = np.array([2 * CHI_S * math.sqrt(D * t / math.pi) for t in TIMES])
     uptake_errors = np.abs(sol.inflow[:, 0] - uptake) / uptake
     return sol, errors, uptake_errors
@@ -84,8 +89,14 @@ def test_erfc_trivial_and_full_bath(chi_s):
     law = kirchhoff_law(m, T)
     g = graded_grid(12 * L_D, L_D, 60)
     sol = solve_nonlinear_diffusion(
-        g, lambda t: law, np.zeros(g.n_cells), T_MAX, front=FaceCondition(chi_s), back=FaceCondition(None),
-        rtol=3e-3, atol=1e-4,
+        g,
+        lambda t: law,
+        np.zeros(g.n_cells),
+        T_MAX,
+        front=FaceCondition(chi_s),
+        back=FaceCondition(None),
+        rtol=3e-3,
+        atol=1e-4,
     )
     if chi_s == 0.0:
         assert np.all(sol.final == 0.0)

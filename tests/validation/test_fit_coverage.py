@@ -76,18 +76,31 @@ def test_true_values_lie_within_one_standard_error_at_the_1_sigma_rate():
     z_scaled, z_unscaled = [], []
     for seed in range(SEEDS):
         noisy = clean + SIGMA * np.random.default_rng(seed).standard_normal(depth.size)
-        res = fit([FitParameter("D", 1e-15, 1e-17, 1e-13, log=True), FitParameter("surface", 0.9, 0.3, 1.0)],
-                  [FitDataset(ProfileData(depth, noisy, SIGMA), builder)], options=options)
+        res = fit(
+            [
+                FitParameter("D", 1e-15, 1e-17, 1e-13, log=True),
+                FitParameter("surface", 0.9, 0.3, 1.0),
+            ],
+            [FitDataset(ProfileData(depth, noisy, SIGMA), builder)],
+            options=options,
+        )
         assert res.success, f"seed {seed}: {res.message}"
         z = [(res.values[k] - v) / res.stderr[k] for k, v in TRUE.items()]
         z_scaled.append(z)
         z_unscaled.append(np.array(z) * np.sqrt(res.redchi))  # σ_p without the χ²_red scaling
     dof = depth.size - 2
-    for z, p in ((np.array(z_unscaled), stats.norm.cdf(1) - stats.norm.cdf(-1)),
-                 (np.array(z_scaled), stats.t.cdf(1, dof) - stats.t.cdf(-1, dof))):
+    for z, p in (
+        (np.array(z_unscaled), stats.norm.cdf(1) - stats.norm.cdf(-1)),
+        (np.array(z_scaled), stats.t.cdf(1, dof) - stats.t.cdf(-1, dof)),
+    ):
         lo, hi = stats.binom.interval(0.99, SEEDS, p)
         inside = np.mean(np.abs(z) < 1, axis=0)
         for name, fraction in zip(TRUE, inside):
-            assert lo / SEEDS <= fraction <= hi / SEEDS, (name, fraction, p, (lo / SEEDS, hi / SEEDS))
+            assert lo / SEEDS <= fraction <= hi / SEEDS, (
+                name,
+                fraction,
+                p,
+                (lo / SEEDS, hi / SEEDS),
+            )
     # and no bias: the mean of z is within 3 standard errors of the mean of 0
     assert np.all(np.abs(np.mean(z_unscaled, axis=0)) < 3 / np.sqrt(SEEDS))

@@ -49,14 +49,31 @@ def half_plate_uptake(t):
 def run_half(grid, rtol, atol):
     f = law()
     return solve_nonlinear_diffusion(
-        grid, lambda t: f, np.zeros(grid.n_cells), TIMES[-1],
-        front=FaceCondition(CHI_S), back=FaceCondition(None), output_times=TIMES, rtol=rtol, atol=atol,
+        grid,
+        lambda t: f,
+        np.zeros(grid.n_cells),
+        TIMES[-1],
+        front=FaceCondition(CHI_S),
+        back=FaceCondition(None),
+        output_times=TIMES,
+        rtol=rtol,
+        atol=atol,
     )
 
 
 def errors(grid, sol):
-    prof = np.array([np.max(np.abs(sol.states[i] - fourier_plate_profile(grid.centres, t, D, L, CHI_S))) for i, t in enumerate(TIMES)])
-    upt = np.array([abs(sol.inflow[i, 0] - half_plate_uptake(t)) / half_plate_uptake(t) for i, t in enumerate(TIMES)])
+    prof = np.array(
+        [
+            np.max(np.abs(sol.states[i] - fourier_plate_profile(grid.centres, t, D, L, CHI_S)))
+            for i, t in enumerate(TIMES)
+        ]
+    )
+    upt = np.array(
+        [
+            abs(sol.inflow[i, 0] - half_plate_uptake(t)) / half_plate_uptake(t)
+            for i, t in enumerate(TIMES)
+        ]
+    )
     return prof, upt
 
 
@@ -69,7 +86,7 @@ def test_fourier_reference_sanity():
     # at Dt/L² = 0.4 the first term dominates: e^{−9·0.4π²}/3 ≈ 1e-16 relative
     t = TIMES[-1]
     assert v[2] < CHI_S
-    one_term = CHI_S * (1 - 4 / math.pi * math.exp(-math.pi**2 * 0.4))
+    one_term = CHI_S * (1 - 4 / math.pi * math.exp(-(math.pi**2) * 0.4))
     assert abs(fourier_plate_profile(np.array([L / 2]), t, D, L, CHI_S)[0] - one_term) < 1e-6
 
 
@@ -110,14 +127,24 @@ def test_full_plate_exchanged_on_both_faces():
     g = uniform_grid(L, 100)
     f = law()
     sol = solve_nonlinear_diffusion(
-        g, lambda t: f, np.zeros(g.n_cells), TIMES[-1],
-        front=FaceCondition(CHI_S), back=FaceCondition(CHI_S), output_times=TIMES, rtol=RTOL, atol=ATOL,
+        g,
+        lambda t: f,
+        np.zeros(g.n_cells),
+        TIMES[-1],
+        front=FaceCondition(CHI_S),
+        back=FaceCondition(CHI_S),
+        output_times=TIMES,
+        rtol=RTOL,
+        atol=ATOL,
     )
     assert np.all(np.isfinite(sol.states))
     # mirror symmetry of a symmetric problem on a symmetric mesh: round-off only
     np.testing.assert_allclose(sol.states, sol.states[:, ::-1], atol=1e-10)
     for i, t in enumerate(TIMES):
-        assert np.max(np.abs(sol.states[i] - fourier_plate_profile(g.centres, t, D, L, CHI_S))) <= 3 * ATOL
+        assert (
+            np.max(np.abs(sol.states[i] - fourier_plate_profile(g.centres, t, D, L, CHI_S)))
+            <= 3 * ATOL
+        )
         uptake = g.volumes @ sol.states[i]
         assert abs(sol.inflow[i, 0] + sol.inflow[i, 1] - uptake) <= 1e-10 * uptake
         assert abs(sol.inflow[i, 0] - sol.inflow[i, 1]) <= 1e-10 * uptake

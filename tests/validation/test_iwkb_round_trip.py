@@ -46,7 +46,11 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 from scipy.special import erfc
 
-from ionex.solvers.iwkb import fit_diffusion_profile, reconstruct_profile, stress_at_tm_turning_points
+from ionex.solvers.iwkb import (
+    fit_diffusion_profile,
+    reconstruct_profile,
+    stress_at_tm_turning_points,
+)
 
 N_B = 1.5137  # BK7 at 677 nm (docs/physics.md §4.1)
 DELTA_N = 0.01
@@ -127,7 +131,9 @@ def maxwell_case(shape, width):
     modes = pytest.importorskip("ionex.solvers.modes")
     n = profile_of(shape, width)
     x = np.linspace(0.0, 8 * width, 4001)
-    return modes.solve_modes(x, n(x), WAVELENGTH, cover_index=1.0, polarisations=("TE",)).effective_indices("TE")
+    return modes.solve_modes(
+        x, n(x), WAVELENGTH, cover_index=1.0, polarisations=("TE",)
+    ).effective_indices("TE")
 
 
 def errors(recon, shape, width):
@@ -171,7 +177,9 @@ def test_error_falls_as_the_number_of_modes_grows(shape):
     counts, errs = [], []
     for width in WIDTHS[shape]:
         N = wkb_case(shape, width)
-        recon = reconstruct_profile(N, WAVELENGTH, surface_index=float(profile_of(shape, width)(0.0)))
+        recon = reconstruct_profile(
+            N, WAVELENGTH, surface_index=float(profile_of(shape, width)(0.0))
+        )
         counts.append(N.size)
         errs.append(errors(recon, shape, width)[0])
     assert errs[0] > errs[1] > errs[2]
@@ -223,7 +231,9 @@ def test_chiang_in_q_is_biased_for_a_linear_surface_slope():
     """Chiang's polynomial in q (exponent 1) cannot follow n_s − N ∝ (m + φ)^(2/3): n_s low by ≈ 0.13 Δn."""
     width = WIDTHS["erfc"][1]
     N = wkb_case("erfc", width)
-    recon = reconstruct_profile(N, WAVELENGTH, surface_index="chiang", chiang_exponent=1.0, chiang_degree=2)
+    recon = reconstruct_profile(
+        N, WAVELENGTH, surface_index="chiang", chiang_exponent=1.0, chiang_degree=2
+    )
     bias = (recon.surface_index - float(profile_of("erfc", width)(0.0))) / DELTA_N
     assert -0.16 < bias < -0.10
 
@@ -291,11 +301,18 @@ def stressed_profiles(shape, width, delta_n0=0.008):
 def stressed_modes(shape, width, source):
     te_excess, tm_excess, _ = stressed_profiles(shape, width)
     if source == "wkb":
-        return (wkb_modes(te_excess, width, "exact", "TE"), wkb_modes(tm_excess, width, "exact", "TM"))
+        return (
+            wkb_modes(te_excess, width, "exact", "TE"),
+            wkb_modes(tm_excess, width, "exact", "TM"),
+        )
     modes = pytest.importorskip("ionex.solvers.modes")
     x = np.linspace(0.0, 8 * width, 4001)
-    te = modes.solve_modes(x, N_B + te_excess(x), WAVELENGTH, polarisations=("TE",)).effective_indices("TE")
-    tm = modes.solve_modes(x, N_B + tm_excess(x), WAVELENGTH, polarisations=("TM",)).effective_indices("TM")
+    te = modes.solve_modes(
+        x, N_B + te_excess(x), WAVELENGTH, polarisations=("TE",)
+    ).effective_indices("TE")
+    tm = modes.solve_modes(
+        x, N_B + tm_excess(x), WAVELENGTH, polarisations=("TM",)
+    ).effective_indices("TM")
     return te, tm
 
 
@@ -332,7 +349,9 @@ def test_stress_pchip_and_surface_value():
     σ(0) from n_s^TE − n_s^TM: measured 22 MPa off (both surface indices are extrapolated)."""
     te, tm = stressed_modes("erfc", 20e-6, "wkb")
     _, _, sigma = stressed_profiles("erfc", 20e-6)
-    x, s = stress_at_tm_turning_points(te, tm, WAVELENGTH, C_PAR, C_PERP, interpolation="pchip", include_surface=True)
+    x, s = stress_at_tm_turning_points(
+        te, tm, WAVELENGTH, C_PAR, C_PERP, interpolation="pchip", include_surface=True
+    )
     assert x[0] == 0.0
     assert abs(s[0] - SIGMA_0) < 30e6
     err = s[1:] - sigma(x[1:])

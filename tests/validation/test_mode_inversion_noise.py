@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 from _inversion_truths import EO, SHAPES, WAVELENGTH, noisy, truth, z_scores
 
-from ionex.process.inversion import AUTO, Erfc, Exponential, Gaussian, OneStep, TwoStep, invert_modes
+from ionex.process.inversion import (
+    AUTO,
+    Erfc,
+    Exponential,
+    Gaussian,
+    OneStep,
+    TwoStep,
+    invert_modes,
+)
 
 SIGMA_N = 2e-5
 FAMILY = {
@@ -38,12 +46,27 @@ def check(r, t):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_errors_within_the_stated_uncertainties(shape, seed):
     t = truth(shape)
-    r = invert_modes(noisy(t.modes, seed, SIGMA_N), WAVELENGTH, elasto_optic=EO, index_sigma=SIGMA_N, family=FAMILY[shape])
+    r = invert_modes(
+        noisy(t.modes, seed, SIGMA_N),
+        WAVELENGTH,
+        elasto_optic=EO,
+        index_sigma=SIGMA_N,
+        family=FAMILY[shape],
+    )
     check(r, t)
 
 
 def test_auto_with_noise():
     t = truth("flat r=0.1")
-    r = invert_modes(noisy(t.modes, 21, SIGMA_N), WAVELENGTH, elasto_optic=EO, index_sigma=SIGMA_N, family=AUTO)
+    r = invert_modes(
+        noisy(t.modes, 21, SIGMA_N), WAVELENGTH, elasto_optic=EO, index_sigma=SIGMA_N, family=AUTO
+    )
     check(r, t)
-    assert {c.family for c in r.candidates} == {"erfc", "gaussian", "exponential", "one-step", "two-step", "spline"}
+    assert {c.family for c in r.candidates} == {
+        "erfc",
+        "gaussian",
+        "exponential",
+        "one-step",
+        "two-step",
+        "spline",
+    }

@@ -43,5 +43,7 @@ def test_iwkb_misses_both_targets_on_d_ratio_0_1():
 
 def test_iwkb_refuses_d_ratio_0_03():
     t = truth("flat r=0.03")
-    with pytest.raises(ValueError, match=r"IWKB, TE modes: .*not consistent with an index profile that decreases"):
+    with pytest.raises(
+        ValueError, match=r"IWKB, TE modes: .*not consistent with an index profile that decreases"
+    ):
         invert_modes(t.modes, WAVELENGTH, elasto_optic=EO, method=Method.IWKB)

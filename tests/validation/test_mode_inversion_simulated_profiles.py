@@ -17,7 +17,15 @@ its first two TM points where the truth is −336 and −328 MPa.
 from __future__ import annotations
 
 import pytest
-from _inversion_truths import EO, INDEX_TARGET, STRESS_TARGET, WAVELENGTH, bk7_plate_truth, figures, truth
+from _inversion_truths import (
+    EO,
+    INDEX_TARGET,
+    STRESS_TARGET,
+    WAVELENGTH,
+    bk7_plate_truth,
+    figures,
+    truth,
+)
 
 from ionex.process.inversion import Method, invert_modes
 

@@ -55,8 +55,16 @@ def test_closed_faces_conserve_every_species():
     x = grid.centres
     frac_a = 0.6 * (x < 1e-6)  # a step: strong diffusion potential at first
     init = np.vstack([frac_a, 1.0 - frac_a]) * N0
-    sol = solve_npp(grid, [Species("A", 1e-17), Species("B", 1e-16)], MEDIUM, init, 3600.0,
-                    front=ClosedFace(potential=0.0), back=ClosedFace(), output_times=[3600.0])
+    sol = solve_npp(
+        grid,
+        [Species("A", 1e-17), Species("B", 1e-16)],
+        MEDIUM,
+        init,
+        3600.0,
+        front=ClosedFace(potential=0.0),
+        back=ClosedFace(),
+        output_times=[3600.0],
+    )
     before, after = inventory(grid, init), inventory(grid, sol.densities[-1])
     np.testing.assert_allclose(after, before, rtol=1e-10, atol=0)
     assert np.max(np.abs(sol.densities[-1] - init)) > 0.1 * N0  # it did evolve
@@ -66,26 +74,52 @@ def test_bath_inflow_equals_inventory_change():
     grid = geometric_grid(1e-5, 1e-9, 1.15)
     init = np.zeros((2, grid.n_cells))
     init[1] = N0
-    sol = solve_npp(grid, [Species("A", 1e-17), Species("B", 1e-16)], MEDIUM, init, 3600.0,
-                    front=Bath((0.9, 0.1)), back=ClosedFace(), output_times=[600.0, 3600.0])
+    sol = solve_npp(
+        grid,
+        [Species("A", 1e-17), Species("B", 1e-16)],
+        MEDIUM,
+        init,
+        3600.0,
+        front=Bath((0.9, 0.1)),
+        back=ClosedFace(),
+        output_times=[600.0, 3600.0],
+    )
     for j in range(2):
         change = inventory(grid, sol.densities[j]) - inventory(grid, init)
-        np.testing.assert_allclose(change, sol.inflow[j], rtol=0, atol=1e-10 * np.max(np.abs(sol.inflow[j])))
+        np.testing.assert_allclose(
+            change, sol.inflow[j], rtol=0, atol=1e-10 * np.max(np.abs(sol.inflow[j]))
+        )
     assert sol.inflow[-1, 0] > 0 > sol.inflow[-1, 1]
 
 
 def test_applied_voltage_ohmic_current_and_conservation():
     grid = geometric_grid(THICKNESS, 1e-11, 1.1)
     u = 15.0
-    one = solve_npp(grid, [Species("Li", D_LI)], MEDIUM, np.full((1, grid.n_cells), N0), 3600.0,
-                    front=Bath((1.0,), potential=u), back=Electrode(0.0), output_times=[3600.0])
+    one = solve_npp(
+        grid,
+        [Species("Li", D_LI)],
+        MEDIUM,
+        np.full((1, grid.n_cells), N0),
+        3600.0,
+        front=Bath((1.0,), potential=u),
+        back=Electrode(0.0),
+        output_times=[3600.0],
+    )
     sigma = ELEMENTARY_CHARGE**2 * N0 * D_LI / (BOLTZMANN * MEDIUM.temperature)
     assert one.current[-1] == pytest.approx(sigma * u / THICKNESS, rel=1e-6)
     # field-assisted exchange: an Rb⁺ anode bath drives Rb into the Li glass
     init = np.zeros((2, grid.n_cells))
     init[1] = N0
-    sol = solve_npp(grid, [Species("Rb", D_RB), Species("Li", D_LI)], MEDIUM, init, 3600.0,
-                    front=Bath((1.0, 0.0), potential=u), back=Electrode(0.0), output_times=[3600.0])
+    sol = solve_npp(
+        grid,
+        [Species("Rb", D_RB), Species("Li", D_LI)],
+        MEDIUM,
+        init,
+        3600.0,
+        front=Bath((1.0, 0.0), potential=u),
+        back=Electrode(0.0),
+        output_times=[3600.0],
+    )
     change = inventory(grid, sol.densities[-1]) - inventory(grid, init)
     moved = np.max(np.abs(sol.inflow[-1])) + np.max(np.abs(sol.outflow[-1]))
     np.testing.assert_allclose(change, sol.inflow[-1] - sol.outflow[-1], rtol=0, atol=1e-9 * moved)
@@ -98,9 +132,19 @@ def cait():
     init = np.zeros((2, grid.n_cells))
     init[1] = N0
     target = 0.1 * 2.52e-3 / AREA  # a tenth of the paper's 2.52 mC over 28.26 mm² (C/m²)
-    beam = IonBeam(species=0, current_density=2 * 8.5e-9 / AREA, source_potential=15.0, aperture_distance=8e-3)
-    sol = solve_npp(grid, [Species("Rb", D_RB), Species("Li", D_LI)], MEDIUM, init, 30 * 86400.0,
-                    front=beam, back=Electrode(0.0), stop_at_charge=target)
+    beam = IonBeam(
+        species=0, current_density=2 * 8.5e-9 / AREA, source_potential=15.0, aperture_distance=8e-3
+    )
+    sol = solve_npp(
+        grid,
+        [Species("Rb", D_RB), Species("Li", D_LI)],
+        MEDIUM,
+        init,
+        30 * 86400.0,
+        front=beam,
+        back=Electrode(0.0),
+        stop_at_charge=target,
+    )
     return grid, init, target, sol
 
 

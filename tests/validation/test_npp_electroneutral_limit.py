@@ -38,9 +38,18 @@ CHI_S = 0.8
 def run_npp(d_a, d_b, grid, chi_s=CHI_S):
     init = np.zeros((2, grid.n_cells))
     init[1] = N0
-    return solve_npp(grid, [Species("A", d_a), Species("B", d_b)], MEDIUM, init, T_END,
-                     front=Bath((chi_s, 1.0 - chi_s)), back=ClosedFace(), output_times=[T_END],
-                     rtol=1e-4, atol=1e-7)
+    return solve_npp(
+        grid,
+        [Species("A", d_a), Species("B", d_b)],
+        MEDIUM,
+        init,
+        T_END,
+        front=Bath((chi_s, 1.0 - chi_s)),
+        back=ClosedFace(),
+        output_times=[T_END],
+        rtol=1e-4,
+        atol=1e-7,
+    )
 
 
 @pytest.mark.parametrize("ratio", [0.1, 10.0])
@@ -51,10 +60,20 @@ def test_equals_interdiffusion_engine(ratio):
     grid = graded_grid(12 * l_d, l_d, 60)
     assert grid.faces[1] > 30 * MEDIUM.debye_length  # the electroneutral limit holds on this mesh
     sol = run_npp(d_a, d_b, grid)
-    law = kirchhoff_law(InterdiffusionModel(incoming=ArrheniusLaw.constant(d_a), host=ArrheniusLaw.constant(d_b)),
-                        MEDIUM.temperature)
-    ref = solve_nonlinear_diffusion(grid, lambda t: law, np.zeros(grid.n_cells), T_END,
-                                    front=FaceCondition(CHI_S), back=FaceCondition(None), rtol=1e-6, atol=1e-9)
+    law = kirchhoff_law(
+        InterdiffusionModel(incoming=ArrheniusLaw.constant(d_a), host=ArrheniusLaw.constant(d_b)),
+        MEDIUM.temperature,
+    )
+    ref = solve_nonlinear_diffusion(
+        grid,
+        lambda t: law,
+        np.zeros(grid.n_cells),
+        T_END,
+        front=FaceCondition(CHI_S),
+        back=FaceCondition(None),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     chi_a = sol.densities[-1, 0] / N0
     chi_b = sol.densities[-1, 1] / N0
     assert np.max(np.abs(chi_a - ref.final)) < 1e-3
@@ -101,8 +120,17 @@ def test_mesh_convergence_is_second_order():
         grid = geometric_grid_(10 * l_d, 2e-9 / 2**k, 1.2 ** (1 / 2**k))
         init = np.zeros((2, grid.n_cells))
         init[1] = N0
-        s = solve_npp(grid, [Species("A", d_a), Species("B", d_b)], MEDIUM, init, T_END,
-                      front=Bath((CHI_S, 1 - CHI_S)), back=ClosedFace(), rtol=1e-5, atol=1e-8)
+        s = solve_npp(
+            grid,
+            [Species("A", d_a), Species("B", d_b)],
+            MEDIUM,
+            init,
+            T_END,
+            front=Bath((CHI_S, 1 - CHI_S)),
+            back=ClosedFace(),
+            rtol=1e-5,
+            atol=1e-8,
+        )
         uptake.append(s.final_inflow[0])
     assert _fit_order(uptake) == pytest.approx(2.0, abs=0.15)
 
@@ -124,10 +152,16 @@ def test_time_convergence_matches_declared_order():
     kw = {"front": Bath((CHI_S, 1 - CHI_S)), "back": ClosedFace()}
     start = solve_npp(grid, sp, MEDIUM, init, 600.0, rtol=1e-5, atol=1e-8, **kw).final_densities
     span = T_END - 600.0
-    ref = solve_npp(grid, sp, MEDIUM, start, span, rtol=1e-9, atol=1e-12, **kw).final_densities[0] / N0
+    ref = (
+        solve_npp(grid, sp, MEDIUM, start, span, rtol=1e-9, atol=1e-12, **kw).final_densities[0]
+        / N0
+    )
     errors = []
     for n in (4, 8, 16, 32):
-        c = solve_npp(grid, sp, MEDIUM, start, span, fixed_step=span / n, **kw).final_densities[0] / N0
+        c = (
+            solve_npp(grid, sp, MEDIUM, start, span, fixed_step=span / n, **kw).final_densities[0]
+            / N0
+        )
         errors.append(np.max(np.abs(c - ref)))
     slope = -np.polyfit(np.arange(4), np.log2(errors), 1)[0]
     assert ORDER == 3

@@ -36,7 +36,15 @@ from ionex.grids import graded_grid
 from ionex.physics.arrhenius import ArrheniusLaw
 from ionex.physics.interdiffusion import InterdiffusionModel, kirchhoff_law
 from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
-from ionex.solvers.npp import Bath, ClosedFace, Electrode, GalvanostaticBath, Medium, Species, solve_npp
+from ionex.solvers.npp import (
+    Bath,
+    ClosedFace,
+    Electrode,
+    GalvanostaticBath,
+    Medium,
+    Species,
+    solve_npp,
+)
 from ionex.solvers.npp_electroneutral import solve_electroneutral
 
 MEDIUM = Medium(background_density=1.4e28, relative_permittivity=8.0, temperature=323.15)
@@ -56,8 +64,17 @@ def _setup(ratio, q=43):
 
 
 def _reduced_thermal(species, grid, init):
-    return solve_electroneutral(grid, species, MEDIUM, init, T_END, front=Bath((CHI_S, 1 - CHI_S)),
-                                back=ClosedFace(), rtol=1e-6, atol=1e-9)
+    return solve_electroneutral(
+        grid,
+        species,
+        MEDIUM,
+        init,
+        T_END,
+        front=Bath((CHI_S, 1 - CHI_S)),
+        back=ClosedFace(),
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.parametrize("ratio", [0.1, 10.0])
@@ -65,10 +82,20 @@ def test_equals_interdiffusion_engine(ratio):
     species, grid, init, l_d = _setup(ratio)
     red = _reduced_thermal(species, grid, init)
     d_a, d_b = species[0].diffusivity.value, species[1].diffusivity.value
-    law = kirchhoff_law(InterdiffusionModel(incoming=ArrheniusLaw.constant(d_a), host=ArrheniusLaw.constant(d_b)),
-                        MEDIUM.temperature)
-    ref = solve_nonlinear_diffusion(grid, lambda t: law, np.zeros(grid.n_cells), T_END,
-                                    front=FaceCondition(CHI_S), back=FaceCondition(None), rtol=1e-6, atol=1e-9)
+    law = kirchhoff_law(
+        InterdiffusionModel(incoming=ArrheniusLaw.constant(d_a), host=ArrheniusLaw.constant(d_b)),
+        MEDIUM.temperature,
+    )
+    ref = solve_nonlinear_diffusion(
+        grid,
+        lambda t: law,
+        np.zeros(grid.n_cells),
+        T_END,
+        front=FaceCondition(CHI_S),
+        back=FaceCondition(None),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     chi = red.final_densities / N0
     assert np.max(np.abs(chi[0] - ref.final)) < 1e-4
     assert chi[0, 0] > 0.5 * CHI_S and np.sum(chi[0] * grid.volumes) > 0.1 * CHI_S * l_d
@@ -82,16 +109,34 @@ def test_thermal_exchange_matches_full_npp():
     species, grid, init, _ = _setup(0.1)
     assert grid.faces[1] > 30 * MEDIUM.debye_length
     red = _reduced_thermal(species, grid, init)
-    full = solve_npp(grid, species, MEDIUM, init, T_END, front=Bath((CHI_S, 1 - CHI_S)), back=ClosedFace(),
-                     rtol=1e-6, atol=1e-9)
+    full = solve_npp(
+        grid,
+        species,
+        MEDIUM,
+        init,
+        T_END,
+        front=Bath((CHI_S, 1 - CHI_S)),
+        back=ClosedFace(),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     assert np.max(np.abs(red.final_densities - full.final_densities)) / N0 < 1e-4
 
 
 def test_field_assisted_exchange_matches_full_npp_at_its_measured_current():
     species, grid, init, l_d = _setup(0.1, q=86)
     volts = 1.0
-    full = solve_npp(grid, species, MEDIUM, init, T_END, front=Bath((1.0, 0.0), potential=volts),
-                     back=Electrode(0.0), rtol=1e-5, atol=1e-8)
+    full = solve_npp(
+        grid,
+        species,
+        MEDIUM,
+        init,
+        T_END,
+        front=Bath((1.0, 0.0), potential=volts),
+        back=Electrode(0.0),
+        rtol=1e-5,
+        atol=1e-8,
+    )
     t_hist = np.asarray(full.history["time"])
     j_hist = np.asarray(full.history["current"])
     assert np.all(j_hist > 0)
@@ -99,8 +144,18 @@ def test_field_assisted_exchange_matches_full_npp_at_its_measured_current():
     def current(t):
         return float(np.interp(t, t_hist, j_hist))
 
-    red = solve_electroneutral(grid, species, MEDIUM, init, T_END, front=Bath((1.0, 0.0)), back=Electrode(0.0),
-                               current=current, rtol=1e-5, atol=1e-8)
+    red = solve_electroneutral(
+        grid,
+        species,
+        MEDIUM,
+        init,
+        T_END,
+        front=Bath((1.0, 0.0)),
+        back=Electrode(0.0),
+        current=current,
+        rtol=1e-5,
+        atol=1e-8,
+    )
     chi_full = full.final_densities[0] / N0
     chi_red = red.final_densities[0] / N0
     # the exchange is real: a front well inside the sample, far beyond plain diffusion
@@ -111,7 +166,9 @@ def test_field_assisted_exchange_matches_full_npp_at_its_measured_current():
     inv_red = np.sum(red.final_densities[0] * grid.volumes)
     assert inv_red == pytest.approx(inv_full, rel=2e-4)
     # the back electrode took (almost only) the host: charge = delivered current
-    assert red.outflow[1] * 1.602176634e-19 == pytest.approx(float(full.history["back_charge"][-1]), rel=1e-3)
+    assert red.outflow[1] * 1.602176634e-19 == pytest.approx(
+        float(full.history["back_charge"][-1]), rel=1e-3
+    )
     assert red.diagnostics["max_cell_peclet"] < 2.0  # central fluxes stayed monotone
     # voltage: the reduced model's bulk drop ∫E dx (1.105 V measured) matches the full
     # model's drop between its first and last cells (1.103 V), not the applied 1 V: the
@@ -126,16 +183,37 @@ def test_galvanostatic_exchange_converges_to_the_reduced_model():
     diffs, inventories = [], []
     for q in (43, 86):
         species, grid, init, l_d = _setup(0.1, q=q)
-        full = solve_npp(grid, species, MEDIUM, init, T_END, front=GalvanostaticBath((1.0, 0.0), j),
-                         back=Electrode(0.0), rtol=1e-5, atol=1e-8)
-        red = solve_electroneutral(grid, species, MEDIUM, init, T_END, front=Bath((1.0, 0.0)), back=Electrode(0.0),
-                                   current=lambda t: j, rtol=1e-5, atol=1e-8)
+        full = solve_npp(
+            grid,
+            species,
+            MEDIUM,
+            init,
+            T_END,
+            front=GalvanostaticBath((1.0, 0.0), j),
+            back=Electrode(0.0),
+            rtol=1e-5,
+            atol=1e-8,
+        )
+        red = solve_electroneutral(
+            grid,
+            species,
+            MEDIUM,
+            init,
+            T_END,
+            front=Bath((1.0, 0.0)),
+            back=Electrode(0.0),
+            current=lambda t: j,
+            rtol=1e-5,
+            atol=1e-8,
+        )
         diffs.append(float(np.max(np.abs(full.final_densities - red.final_densities))) / N0)
         inv = [float(np.sum(s.final_densities[0] * grid.volumes)) for s in (full, red)]
         inventories.append(abs(inv[1] / inv[0] - 1.0))
         # both took exactly the net charge j·t through the front (A in, some B out)
         assert float(np.sum(red.inflow)) * 1.602176634e-19 == pytest.approx(j * T_END, rel=1e-6)
-        assert float(full.final_inflow.sum()) * 1.602176634e-19 == pytest.approx(j * T_END, rel=1e-8)
+        assert float(full.final_inflow.sum()) * 1.602176634e-19 == pytest.approx(
+            j * T_END, rel=1e-8
+        )
     depth = grid.centres[np.argmin(np.abs(full.final_densities[0] / N0 - 0.5))]
     assert 1.0 * l_d < depth < 6 * l_d  # a real field-driven front
     assert diffs[0] / diffs[1] > 3.0 and inventories[0] / inventories[1] > 3.0

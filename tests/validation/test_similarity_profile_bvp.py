@@ -22,7 +22,9 @@ from ionex.solvers.similarity import helfferich_plesset_profile
 
 @pytest.mark.parametrize("ratio", [1e-3, 0.03, 0.1, 0.5, 3.0, 30.0])
 def test_profile_matches_the_collocation_reference(ratio):
-    ref = similarity_solution(lambda c: 1.0 / (1.0 - (1.0 - ratio) * np.asarray(c)), 1.0, 1.0, xi_max=14.0, tol=1e-10)
+    ref = similarity_solution(
+        lambda c: 1.0 / (1.0 - (1.0 - ratio) * np.asarray(c)), 1.0, 1.0, xi_max=14.0, tol=1e-10
+    )
     prof = helfferich_plesset_profile(ratio)
     xi = np.linspace(0.0, 0.9 * min(ref.xi_max, prof.xi[-1]), 4001)
     u_ref = ref.profile(xi)[0]

@@ -70,13 +70,20 @@ def exact_slab_indices(n_c, n_f, n_s, d, pol):
 def cutoff_thickness(n_c, n_f, n_s, m, pol):
     """d (m) at which mode m reaches N = max(n_s, n_c)."""
     lo, other = max(n_s, n_c), min(n_s, n_c)
-    phase = math.atan(_rho(pol, n_f, other) * math.sqrt((lo * lo - other * other) / (n_f * n_f - lo * lo)))
+    phase = math.atan(
+        _rho(pol, n_f, other) * math.sqrt((lo * lo - other * other) / (n_f * n_f - lo * lo))
+    )
     return (m * math.pi + phase) / (K0 * math.sqrt(n_f * n_f - lo * lo))
 
 
 def staircase(n_f, n_s, d, points, rng, depth_factor=4.0):
     """The slab as `points` profile points at random depths (film up to d, a 1e-12·d ramp)."""
-    x = np.concatenate([[0.0, d, d * (1 + 1e-12), depth_factor * d], rng.uniform(0.0, depth_factor * d, points - 4)])
+    x = np.concatenate(
+        [
+            [0.0, d, d * (1 + 1e-12), depth_factor * d],
+            rng.uniform(0.0, depth_factor * d, points - 4),
+        ]
+    )
     x = np.unique(x)
     return x, np.where(x <= d, n_f, n_s)
 
@@ -84,7 +91,12 @@ def staircase(n_f, n_s, d, points, rng, depth_factor=4.0):
 def representations(n_f, n_s, d, rng):
     """(label, depth, index, substrate_index) ways of giving the same slab."""
     yield "exact step", np.array([0.0, d]), np.array([n_f, n_f]), n_s
-    yield "ramp 1e-9 d", np.array([0.0, d, d * (1 + 1e-9), 3 * d]), np.array([n_f, n_f, n_s, n_s]), None
+    yield (
+        "ramp 1e-9 d",
+        np.array([0.0, d, d * (1 + 1e-9), 3 * d]),
+        np.array([n_f, n_f, n_s, n_s]),
+        None,
+    )
     for points in (20, 2000, 20000):
         x, n = staircase(n_f, n_s, d, points, rng)
         yield f"{points} random points", x, n, None
@@ -98,7 +110,9 @@ def test_effective_indices_match_kogelnik_dispersion_relation(name, pol):
     assert exact.size >= 1
     rng = np.random.default_rng(20260101)
     for label, x, n, sub in representations(n_f, n_s, d, rng):
-        got = solve_modes(x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,), substrate_index=sub)
+        got = solve_modes(
+            x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,), substrate_index=sub
+        )
         N = got.effective_indices(pol)
         assert N.size == exact.size, f"{label}: {N.size} modes, exact {exact.size}"
         err = np.abs(N - exact).max()
@@ -108,8 +122,15 @@ def test_effective_indices_match_kogelnik_dispersion_relation(name, pol):
 
 
 @pytest.mark.parametrize("pol", ["TE", "TM"])
-@pytest.mark.parametrize("name", ["air, K+ glass, 3 modes", "air, strong contrast (TiO2-like film), 4 modes",
-                                  "glass cover, weak contrast both sides", "cover index above the substrate's"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "air, K+ glass, 3 modes",
+        "air, strong contrast (TiO2-like film), 4 modes",
+        "glass cover, weak contrast both sides",
+        "cover index above the substrate's",
+    ],
+)
 @pytest.mark.parametrize("order", [0, 1, 4])
 def test_mode_count_is_exact_at_kogelnik_cutoff(name, pol, order):
     n_c, n_f, n_s, _ = SLABS[name]
@@ -118,7 +139,14 @@ def test_mode_count_is_exact_at_kogelnik_cutoff(name, pol, order):
     for rel, expected in ((1e-6, order + 1), (-1e-6, order)):
         d = d_cut * (1 + rel)
         assert exact_slab_indices(n_c, n_f, n_s, d, pol).size == expected  # the reference agrees
-        exact = solve_modes([0.0, d], [n_f, n_f], WAVELENGTH, cover_index=n_c, polarisations=(pol,), substrate_index=n_s)
+        exact = solve_modes(
+            [0.0, d],
+            [n_f, n_f],
+            WAVELENGTH,
+            cover_index=n_c,
+            polarisations=(pol,),
+            substrate_index=n_s,
+        )
         assert exact.count(pol) == expected, f"d = d_{order}·(1{rel:+g})"
         x, n = staircase(n_f, n_s, d, 300, rng)
         stairs = solve_modes(x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,))
@@ -134,13 +162,17 @@ def exact_slab_field(x, N, n_c, n_f, n_s, d, pol):
     gs = K0 * math.sqrt(N * N - n_s * n_s)
     r = 1.0 if pol == "TE" else (n_f / n_c) ** 2  # continuity of u'/n² at the cover
     film = lambda z: np.cos(kappa * z) + r * gc / kappa * np.sin(kappa * z)  # noqa: E731
-    return np.where(x < 0, np.exp(gc * x), np.where(x <= d, film(x), film(d) * np.exp(-gs * (x - d))))
+    return np.where(
+        x < 0, np.exp(gc * x), np.where(x <= d, film(x), film(d) * np.exp(-gs * (x - d)))
+    )
 
 
 @pytest.mark.parametrize("pol", ["TE", "TM"])
 def test_slab_fields_match_the_exact_mode_shapes(pol):
     n_c, n_f, n_s, d = SLABS["air, strong contrast (TiO2-like film), 4 modes"]
-    found_cut = solve_modes([0.0, d], [n_f, n_f], WAVELENGTH, polarisations=(pol,), substrate_index=n_s, fields=True)
+    found_cut = solve_modes(
+        [0.0, d], [n_f, n_f], WAVELENGTH, polarisations=(pol,), substrate_index=n_s, fields=True
+    )
     assert found_cut.count(pol) == 4
     for mode in found_cut.of(pol):
         N = mode.effective_index
@@ -149,7 +181,13 @@ def test_slab_fields_match_the_exact_mode_shapes(pol):
         gc, gs = K0 * math.sqrt(N * N - n_c * n_c), K0 * math.sqrt(N * N - n_s * n_s)
         z = np.linspace(0.0, d, 200001)
         f = exact_slab_field(z, N, n_c, n_f, n_s, d, pol)
-        norm = np.sum((f[1:] ** 2 + f[:-1] ** 2) / 2 * np.diff(z)) + 1 / (2 * gc) + f[-1] ** 2 / (2 * gs)
+        norm = (
+            np.sum((f[1:] ** 2 + f[:-1] ** 2) / 2 * np.diff(z))
+            + 1 / (2 * gc)
+            + f[-1] ** 2 / (2 * gs)
+        )
         expected = shape / math.sqrt(norm)
         assert mode.field[0] > 0
-        assert np.abs(mode.field - expected).max() < 1e-8 * np.abs(expected).max(), f"{pol}{mode.order}"
+        assert np.abs(mode.field - expected).max() < 1e-8 * np.abs(expected).max(), (
+            f"{pol}{mode.order}"
+        )

@@ -64,8 +64,12 @@ SAMPLED = textwrap.dedent(
 
 
 def _start(args, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", *args], stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)  # its own process group: workers' nannies included
+    return subprocess.Popen(
+        [sys.executable, "-m", *args],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # its own process group: workers' nannies included
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -90,17 +94,48 @@ def scheduler(tmp_path_factory):
     file = where / "scheduler.json"
     procs = []
     try:
-        procs.append(_start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                             "--scheduler-file", str(file)], where / "scheduler.log"))
+        procs.append(
+            _start(
+                [
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(file),
+                ],
+                where / "scheduler.log",
+            )
+        )
         deadline = time.monotonic() + 60
         while not file.exists() or not file.read_text().strip():
             if procs[0].poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the dask scheduler did not start:\n" + (where / "scheduler.log").read_text())
+                pytest.fail(
+                    "the dask scheduler did not start:\n" + (where / "scheduler.log").read_text()
+                )
             time.sleep(0.1)
         address = json.loads(file.read_text())["address"]
-        procs.append(_start(["distributed.cli.dask_worker", "--scheduler-file", str(file), "--nworkers", "2",
-                             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--death-timeout", "30s"],
-                            where / "workers.log"))
+        procs.append(
+            _start(
+                [
+                    "distributed.cli.dask_worker",
+                    "--scheduler-file",
+                    str(file),
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--death-timeout",
+                    "30s",
+                ],
+                where / "workers.log",
+            )
+        )
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
         yield address
@@ -121,23 +156,51 @@ def folder(tmp_path_factory):
 @pytest.mark.parametrize("name", ["grid.toml", "sampled.toml"])
 def test_local_cluster_remote_scheduler_and_this_process_agree(folder, scheduler, name, capsys):
     sweep = folder / name
-    local, remote, here = folder / f"{name}.local", folder / f"{name}.remote", folder / f"{name}.here"
+    local, remote, here = (
+        folder / f"{name}.local",
+        folder / f"{name}.remote",
+        folder / f"{name}.here",
+    )
     assert main(["sweep", str(sweep), "-o", str(local), "--workers", "2"]) == 0
     assert main(["sweep", str(sweep), "-o", str(remote), "--scheduler", scheduler]) == 0
     out = capsys.readouterr().out
-    assert "on 2 worker(s) of a local dask cluster" in out and f"on 2 worker(s) of {scheduler}" in out
+    assert (
+        "on 2 worker(s) of a local dask cluster" in out and f"on 2 worker(s) of {scheduler}" in out
+    )
     spec = load_sweep(sweep)
-    write_sweep_outputs(run_sweep(spec.sweep, batched=False), here, spec, plot=False)  # one by one, no dask
-    with xr.open_dataset(local / "sweep.nc") as a, xr.open_dataset(remote / "sweep.nc") as b, \
-            xr.open_dataset(here / "sweep.nc") as c:
+    write_sweep_outputs(
+        run_sweep(spec.sweep, batched=False), here, spec, plot=False
+    )  # one by one, no dask
+    with (
+        xr.open_dataset(local / "sweep.nc") as a,
+        xr.open_dataset(remote / "sweep.nc") as b,
+        xr.open_dataset(here / "sweep.nc") as c,
+    ):
         xr.testing.assert_identical(a, b)
         xr.testing.assert_identical(a, c)
         assert a.attrs["runs"] == spec.sweep.n_runs and a.attrs["failed_runs"] == 0
-    assert (local / "sweep.csv").read_bytes() == (remote / "sweep.csv").read_bytes() == (here / "sweep.csv").read_bytes()
+    assert (
+        (local / "sweep.csv").read_bytes()
+        == (remote / "sweep.csv").read_bytes()
+        == (here / "sweep.csv").read_bytes()
+    )
     assert (local / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_workers_with_a_scheduler_is_an_error(folder, capsys):
-    assert main(["sweep", str(folder / "grid.toml"), "-o", str(folder / "x"), "--scheduler", "tcp://127.0.0.1:1",
-                 "--workers", "2"]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                str(folder / "grid.toml"),
+                "-o",
+                str(folder / "x"),
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+                "--workers",
+                "2",
+            ]
+        )
+        == 2
+    )
     assert "--workers sizes the local cluster" in capsys.readouterr().err

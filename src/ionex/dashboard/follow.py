@@ -29,9 +29,23 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RecipeError
-from ..io.furnace_log import DEFAULT_GAP_LIMIT, FurnaceLogReader, LogLimits, LogPosition, LogWarning, WarningSummary
-from ..io.monitor_files import (DamagedCheckpoint, load_checkpoint, move_aside, recipe_fingerprint, save_checkpoint,
-                                snapshot_to_json, write_json_atomic)
+from ..io.furnace_log import (
+    DEFAULT_GAP_LIMIT,
+    FurnaceLogReader,
+    LogLimits,
+    LogPosition,
+    LogWarning,
+    WarningSummary,
+)
+from ..io.monitor_files import (
+    DamagedCheckpoint,
+    load_checkpoint,
+    move_aside,
+    recipe_fingerprint,
+    save_checkpoint,
+    snapshot_to_json,
+    write_json_atomic,
+)
 from ..process.monitor import ProcessMonitor
 
 __all__ = ["MonitorLoop", "WRITE_EVERY", "MIN_POLL", "MAX_POLL", "check_poll", "DAMAGED"]
@@ -39,7 +53,9 @@ __all__ = ["MonitorLoop", "WRITE_EVERY", "MIN_POLL", "MAX_POLL", "check_poll", "
 CHECKPOINT = "monitor_checkpoint.npz"
 STATE = "state.json"
 BLOCK = 8 << 20  # bytes of log read at once, then advanced through and checkpointed: ~1 s of work
-CHUNK = 24 * 3600.0  # s of process time per advance: a solver restart as often keeps it as accurate as documented
+CHUNK = (
+    24 * 3600.0
+)  # s of process time per advance: a solver restart as often keeps it as accurate as documented
 WRITE_EVERY = 30.0  # s of wall time between two writes of the result files while following
 MIN_POLL = 0.05  # s: polling faster only burns a core (a logger writes every second at most)
 MAX_POLL = 3600.0  # s: slower and a live page is not live
@@ -104,11 +120,24 @@ class MonitorLoop:
             ``resume`` or ``restart``).
     """
 
-    def __init__(self, recipe, log, out, *, gap_limit: float = DEFAULT_GAP_LIMIT,
-                 publish: Callable[[dict], None] | None = None, on_warning: Callable[[str], None] | None = None,
-                 tracker=None, write_every: float = WRITE_EVERY, plots: bool = True, force: bool = False,
-                 limits: LogLimits | None = None, on_notice: Callable[[str], None] | None = None,
-                 resume: bool = False, restart: bool = False):
+    def __init__(
+        self,
+        recipe,
+        log,
+        out,
+        *,
+        gap_limit: float = DEFAULT_GAP_LIMIT,
+        publish: Callable[[dict], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        tracker=None,
+        write_every: float = WRITE_EVERY,
+        plots: bool = True,
+        force: bool = False,
+        limits: LogLimits | None = None,
+        on_notice: Callable[[str], None] | None = None,
+        resume: bool = False,
+        restart: bool = False,
+    ):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = Path(log)
@@ -128,7 +157,9 @@ class MonitorLoop:
         path = self.out / CHECKPOINT
         if restart and path.exists():
             aside = move_aside(path, "old")
-            self._notice(f"--restart: moved the checkpoint aside to {aside}; starting over from the log")
+            self._notice(
+                f"--restart: moved the checkpoint aside to {aside}; starting over from the log"
+            )
         monitor, damaged = None, None
         try:
             saved = load_checkpoint(path, self.fingerprint)
@@ -143,13 +174,20 @@ class MonitorLoop:
         self.warnings = WarningSummary()
         if damaged is not None:
             aside = move_aside(path, "damaged")
-            self._warn([LogWarning(f"{damaged}; moved it aside to {aside.name} and starting over from the log",
-                                   DAMAGED)])
+            self._warn(
+                [
+                    LogWarning(
+                        f"{damaged}; moved it aside to {aside.name} and starting over from the log",
+                        DAMAGED,
+                    )
+                ]
+            )
         elif saved is not None and not resume and not _same_log(self.log, saved[1]):
             raise RecipeError(
                 f"{self.log}: not the log that the checkpoint {path} followed (its first lines differ); "
                 "expected the same log, growing — pass --resume to continue the old run with this log (e.g. the "
-                "old one was rotated), or --restart to move the checkpoint aside and start over")
+                "old one was rotated), or --restart to move the checkpoint aside and start over"
+            )
         if monitor is None:
             self.monitor = ProcessMonitor(recipe)
             self.reader = FurnaceLogReader(self.log, gap_limit=gap_limit, limits=limits)
@@ -172,8 +210,13 @@ class MonitorLoop:
                 self.on_warning(w)
 
     def _checkpoint(self):
-        save_checkpoint(self.out / CHECKPOINT, self.monitor.state(), self.reader.position, self.warnings,
-                        self.fingerprint)
+        save_checkpoint(
+            self.out / CHECKPOINT,
+            self.monitor.state(),
+            self.reader.position,
+            self.warnings,
+            self.fingerprint,
+        )
 
     def step(self) -> int:
         """Read what the log has, block by block (BLOCK bytes), advancing through each (in
@@ -190,7 +233,9 @@ class MonitorLoop:
                         begun = m.sample_times[-1] if m.sample_times.size else times[0]
                     progress = None
                     if tracker is not None:
-                        if not shown:  # the catch-up's length: to the log's last line, as far as it tells
+                        if (
+                            not shown
+                        ):  # the catch-up's length: to the log's last line, as far as it tells
                             end = self.reader.last_time_in_file() if self.reader.more else None
                             tracker.initialize(float(max(end or times[-1], times[-1]) - begun))
                             shown = True
@@ -198,8 +243,13 @@ class MonitorLoop:
                     while start < times.size:
                         stop = int(np.searchsorted(times, times[start] + CHUNK, side="right"))
                         if tracker is not None:
-                            progress = _Progress(tracker, float((m.sample_times[-1] if m.sample_times.size
-                                                                 else times[0]) - begun))
+                            progress = _Progress(
+                                tracker,
+                                float(
+                                    (m.sample_times[-1] if m.sample_times.size else times[0])
+                                    - begun
+                                ),
+                            )
                         m.advance(times[start:stop], temps[start:stop], tracker=progress)
                         start = stop
                     taken += int(times.size)
@@ -216,9 +266,14 @@ class MonitorLoop:
 
     def snapshot_json(self) -> dict:
         snap = self.monitor.snapshot()
-        return snapshot_to_json(snap, warnings=self.warnings, status=self.status, log=str(self.log),
-                                updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                incoming_ion=self.recipe.incoming_ion)
+        return snapshot_to_json(
+            snap,
+            warnings=self.warnings,
+            status=self.status,
+            log=str(self.log),
+            updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            incoming_ion=self.recipe.incoming_ion,
+        )
 
     def write_results(self) -> list[Path]:
         """profiles.csv, result.nc (and modes.csv, profiles.png, stress_index.png as
@@ -227,8 +282,9 @@ class MonitorLoop:
 
         if self.monitor.sample_times.size < 2:
             return []
-        written = write_run_outputs(self.monitor.result(), self.out, plot=self.plots, command="monitor",
-                                    force=self.force)
+        written = write_run_outputs(
+            self.monitor.result(), self.out, plot=self.plots, command="monitor", force=self.force
+        )
         self.written = written
         self._last_write = _time.monotonic()
         self._stale = False
@@ -245,8 +301,14 @@ class MonitorLoop:
             self.write_results()
         return data
 
-    def run(self, *, follow: bool = False, poll: float = 1.0, stop_after_idle: float = math.inf,
-            should_stop: Callable[[], bool] = lambda: False) -> dict:
+    def run(
+        self,
+        *,
+        follow: bool = False,
+        poll: float = 1.0,
+        stop_after_idle: float = math.inf,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> dict:
         """Process the log; with ``follow`` keep polling every ``poll`` s until
         ``should_stop()`` or ``stop_after_idle`` s without new data. Returns the last state.
         The result files are written after the first pass and at the end — also when
@@ -259,11 +321,20 @@ class MonitorLoop:
             n = self.monitor.n_samples
             if n < 2:  # nothing to advance over yet
                 if not follow:
-                    what = "no such file" if not self.log.exists() else \
-                        "no samples in the log" if n == 0 else "found 1 sample in the log"
-                    raise RecipeError(f"{self.log}: {what}; expected a header such as time_s,temperature_C and at "
-                                      "least 2 samples (with --follow the monitor waits for them)")
-                self._notice(f"{'no samples' if n == 0 else 'one sample'} in {self.log} yet; waiting for more")
+                    what = (
+                        "no such file"
+                        if not self.log.exists()
+                        else "no samples in the log"
+                        if n == 0
+                        else "found 1 sample in the log"
+                    )
+                    raise RecipeError(
+                        f"{self.log}: {what}; expected a header such as time_s,temperature_C and at "
+                        "least 2 samples (with --follow the monitor waits for them)"
+                    )
+                self._notice(
+                    f"{'no samples' if n == 0 else 'one sample'} in {self.log} yet; waiting for more"
+                )
             self.status = "following" if follow else "done"
             data = self.update_outputs(final=True)
             idle_since = _time.monotonic()

@@ -35,7 +35,9 @@ from importlib import resources
 
 __all__ = ["StateHolder", "LivePage", "IDLE_TIMEOUT", "MAX_CONNECTIONS", "is_loopback"]
 
-IDLE_TIMEOUT = 10.0  # s a client may stay silent (before its request, or between two of its packets)
+IDLE_TIMEOUT = (
+    10.0  # s a client may stay silent (before its request, or between two of its packets)
+)
 MAX_CONNECTIONS = 64  # open connections at once; a browser tab needs one or two
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 _WILDCARDS = {"", "0.0.0.0", "::"}
@@ -96,8 +98,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy",
-                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
+        self.send_header(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        )
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -108,8 +112,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, head: bool):
         if not self._host_ok():
-            self._send(421, b"misdirected request: this page answers only to its own host name\n",
-                       "text/plain; charset=utf-8", head)
+            self._send(
+                421,
+                b"misdirected request: this page answers only to its own host name\n",
+                "text/plain; charset=utf-8",
+                head,
+            )
             return
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
@@ -156,7 +164,9 @@ class _Server:
         self.max_connections = int(max_connections)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.socket, selectors.EVENT_READ, None)
-        self._idle: dict[socket.socket, float] = {}  # waiting for a request: socket -> when it was opened
+        self._idle: dict[
+            socket.socket, float
+        ] = {}  # waiting for a request: socket -> when it was opened
         self._busy = 0  # connections whose request is being answered
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -167,8 +177,11 @@ class _Server:
         key = f"{what}:{type(exc).__name__}"
         if key not in self._reported:
             self._reported.add(key)
-            print(f"warning: live page: {what} ({type(exc).__name__}: {exc}); still serving",
-                  file=sys.stderr, flush=True)
+            print(
+                f"warning: live page: {what} ({type(exc).__name__}: {exc}); still serving",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _close(self, conn: socket.socket) -> None:
         self._idle.pop(conn, None)
@@ -214,8 +227,10 @@ class _Server:
     def _answer_busy(conn: socket.socket) -> None:
         try:
             conn.setblocking(False)
-            conn.send(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
-                      b"Connection: close\r\n\r\n")
+            conn.send(
+                b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+                b"Connection: close\r\n\r\n"
+            )
         except OSError:
             pass
         finally:
@@ -227,7 +242,9 @@ class _Server:
         self._selector.unregister(conn)
         with self._lock:
             self._busy += 1
-        threading.Thread(target=self._serve, args=(conn, addr), name="ionex-live-page-request", daemon=True).start()
+        threading.Thread(
+            target=self._serve, args=(conn, addr), name="ionex-live-page-request", daemon=True
+        ).start()
 
     def _serve(self, conn: socket.socket, addr) -> None:
         try:
@@ -253,7 +270,9 @@ class _Server:
         while not self._stop.is_set():
             try:
                 for key, _ in self._selector.select(timeout=min(0.5, self.timeout / 4)):
-                    if key.data is None:  # the listening socket (a connection's data is its address)
+                    if (
+                        key.data is None
+                    ):  # the listening socket (a connection's data is its address)
                         self._accept()
                     else:
                         self._dispatch(key.fileobj, key.data)
@@ -286,20 +305,41 @@ class LivePage:
         max_connections: open connections at most.
     """
 
-    def __init__(self, holder: StateHolder, host: str = "127.0.0.1", port: int = 8765, *,
-                 timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS):
+    def __init__(
+        self,
+        holder: StateHolder,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        *,
+        timeout: float = IDLE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+    ):
         self.host = host
-        handler = type("Handler", (_Handler,), {"holder": holder, "page": _page(), "timeout": float(timeout),
-                                                "allowed_host": staticmethod(self.allowed_host)})
+        handler = type(
+            "Handler",
+            (_Handler,),
+            {
+                "holder": holder,
+                "page": _page(),
+                "timeout": float(timeout),
+                "allowed_host": staticmethod(self.allowed_host),
+            },
+        )
         try:
-            self.httpd = _Server((host, port), handler, timeout=timeout, max_connections=max_connections)
+            self.httpd = _Server(
+                (host, port), handler, timeout=timeout, max_connections=max_connections
+            )
         except OSError as exc:
-            raise OSError(f"cannot serve the live page on {host}:{port} ({exc.strerror or exc}); "
-                          "choose another --port") from None
+            raise OSError(
+                f"cannot serve the live page on {host}:{port} ({exc.strerror or exc}); "
+                "choose another --port"
+            ) from None
         self._names = set(_LOOPBACK_NAMES) | {host.strip("[]").lower()}
         if host in _WILDCARDS:  # served to the network: also this machine's own names
             self._names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="ionex-live-page", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, name="ionex-live-page", daemon=True
+        )
 
     @property
     def exposed(self) -> bool:

@@ -56,7 +56,9 @@ def read_arrhenius_table(path) -> ArrheniusData:
         uncertainty needs one degree of freedom beyond D0 and Q), or a single temperature.
     """
     path = Path(path)
-    header_line, header, rows = _open_table(path, "a header such as temperature_C,D_m2_s,D_err_m2_s and data lines")
+    header_line, header, rows = _open_table(
+        path, "a header such as temperature_C,D_m2_s,D_err_m2_s and data lines"
+    )
     temp_cols = [h for h in header if h in _TEMPERATURE_COLUMNS]
     if len(temp_cols) != 1 or "D_m2_s" not in header:
         raise RecipeError(
@@ -73,24 +75,36 @@ def read_arrhenius_table(path) -> ArrheniusData:
         raw_t = fields[i_t].strip()
         t = _number(raw_t, where, tcol) + _TEMPERATURE_COLUMNS[tcol]
         if t <= 0:
-            raise RecipeError(f"{where}: {tcol} = {raw_t!r} is at or below absolute zero ({t:.6g} K); expected T > 0 K")
+            raise RecipeError(
+                f"{where}: {tcol} = {raw_t!r} is at or below absolute zero ({t:.6g} K); expected T > 0 K"
+            )
         if not TEMPERATURE_RANGE[0] <= t <= TEMPERATURE_RANGE[1]:
-            raise RecipeError(f"{where}: {tcol} = {raw_t!r} ({t:.6g} K) is not a temperature of diffusion in glass; "
-                              f"expected {TEMPERATURE_RANGE[0]:g} K to {TEMPERATURE_RANGE[1]:g} K")
+            raise RecipeError(
+                f"{where}: {tcol} = {raw_t!r} ({t:.6g} K) is not a temperature of diffusion in glass; "
+                f"expected {TEMPERATURE_RANGE[0]:g} K to {TEMPERATURE_RANGE[1]:g} K"
+            )
         d = _number(fields[i_d], where, "D_m2_s")
         if d <= 0:
-            raise RecipeError(f"{where}: D_m2_s = {fields[i_d].strip()!r}; expected a diffusion coefficient > 0 m^2/s")
+            raise RecipeError(
+                f"{where}: D_m2_s = {fields[i_d].strip()!r}; expected a diffusion coefficient > 0 m^2/s"
+            )
         if not DIFFUSION_RANGE[0] <= d <= DIFFUSION_RANGE[1]:
-            raise RecipeError(f"{where}: D_m2_s = {fields[i_d].strip()!r} is not a diffusion coefficient in a solid; "
-                              f"expected {DIFFUSION_RANGE[0]:g} to {DIFFUSION_RANGE[1]:g} m^2/s (check the unit)")
+            raise RecipeError(
+                f"{where}: D_m2_s = {fields[i_d].strip()!r} is not a diffusion coefficient in a solid; "
+                f"expected {DIFFUSION_RANGE[0]:g} to {DIFFUSION_RANGE[1]:g} m^2/s (check the unit)"
+            )
         temps.append(t)
         coefs.append(d)
         if i_e is not None:
             if not fields[i_e].strip():
-                raise RecipeError(f"{where}: D_err_m2_s is empty; expected an error on every row (or no D_err_m2_s column)")
+                raise RecipeError(
+                    f"{where}: D_err_m2_s is empty; expected an error on every row (or no D_err_m2_s column)"
+                )
             e = _number(fields[i_e], where, "D_err_m2_s")
             if e <= 0:
-                raise RecipeError(f"{where}: D_err_m2_s = {fields[i_e].strip()!r}; expected a standard error > 0 m^2/s")
+                raise RecipeError(
+                    f"{where}: D_err_m2_s = {fields[i_e].strip()!r}; expected a standard error > 0 m^2/s"
+                )
             errs.append(e)
     if len(temps) < 3:
         raise RecipeError(
@@ -98,8 +112,16 @@ def read_arrhenius_table(path) -> ArrheniusData:
             "(two parameters, D0 and Q, and one degree of freedom)"
         )
     if max(temps) - min(temps) <= 1e-9 * max(temps):
-        raise RecipeError(f"{path}: every row is at {temps[0]:.6g} K; expected at least two different temperatures to determine Q")
-    return ArrheniusData(np.array(temps), np.array(coefs), np.array(errs) if i_e is not None else None, str(path), tcol)
+        raise RecipeError(
+            f"{path}: every row is at {temps[0]:.6g} K; expected at least two different temperatures to determine Q"
+        )
+    return ArrheniusData(
+        np.array(temps),
+        np.array(coefs),
+        np.array(errs) if i_e is not None else None,
+        str(path),
+        tcol,
+    )
 
 
 @dataclass(frozen=True)
@@ -113,7 +135,9 @@ class FractionProfile:
     source: str
 
 
-def read_fraction_profile(path, *, column: str | None = None, time: float | None = None) -> FractionProfile:
+def read_fraction_profile(
+    path, *, column: str | None = None, time: float | None = None
+) -> FractionProfile:
     """Read a site-fraction profile: a depth column (``depth_m`` or ``depth_um``) and a
     fraction column (``frac`` or ``frac_<Ion>``; ``column`` chooses when there are several).
     A file with a ``time_s`` column — e.g. ionex's own profiles.csv — holds several profiles:
@@ -129,17 +153,27 @@ def read_fraction_profile(path, *, column: str | None = None, time: float | None
     where_header = f"{path}, line {header_line}"
     depth_cols = [h for h in header if h in ("depth_m", "depth_um")]
     if len(depth_cols) != 1:
-        raise RecipeError(f"{where_header}: header {','.join(header)!r}; expected one depth column, depth_m or depth_um")
+        raise RecipeError(
+            f"{where_header}: header {','.join(header)!r}; expected one depth column, depth_m or depth_um"
+        )
     if column is not None:
         if column not in header:
-            raise RecipeError(f"{where_header}: no column {column!r}; the header has {','.join(header)!r}")
+            raise RecipeError(
+                f"{where_header}: no column {column!r}; the header has {','.join(header)!r}"
+            )
         fcol = column
     else:
         fcols = [h for h in header if is_fraction_column(h)]
         if len(fcols) != 1:
-            found = f"several ({', '.join(fcols)}); choose one (--column)" if fcols else f"none in {','.join(header)!r}"
-            raise RecipeError(f"{where_header}: expected one fraction column, frac or frac_<Ion> (e.g. frac_K); "
-                              f"found {found}")
+            found = (
+                f"several ({', '.join(fcols)}); choose one (--column)"
+                if fcols
+                else f"none in {','.join(header)!r}"
+            )
+            raise RecipeError(
+                f"{where_header}: expected one fraction column, frac or frac_<Ion> (e.g. frac_K); "
+                f"found {found}"
+            )
         fcol = fcols[0]
     dcol = depth_cols[0]
     scale = 1.0 if dcol == "depth_m" else 1e-6
@@ -157,7 +191,9 @@ def read_fraction_profile(path, *, column: str | None = None, time: float | None
                 continue
         x = _number(fields[i_x], where, dcol) * scale
         if x < 0:
-            raise RecipeError(f"{where}: {dcol} = {fields[i_x].strip()!r}; expected depths ≥ 0 from the exchanged surface")
+            raise RecipeError(
+                f"{where}: {dcol} = {fields[i_x].strip()!r}; expected depths ≥ 0 from the exchanged surface"
+            )
         if depth and x <= depth[-1]:
             raise RecipeError(
                 f"{where}: {dcol} = {fields[i_x].strip()!r} does not increase (previous {depth[-1] / scale:.6g}); "
@@ -169,7 +205,9 @@ def read_fraction_profile(path, *, column: str | None = None, time: float | None
     if i_t is not None and not depth:
         times = ", ".join(f"{t:.6g}" for t in dict.fromkeys(seen_times))
         asked = "no --time given" if time is None else f"none at time_s = {time:.6g}"
-        raise RecipeError(f"{path}: the file holds profiles at time_s = {times}; {asked}; expected one of these times")
+        raise RecipeError(
+            f"{path}: the file holds profiles at time_s = {times}; {asked}; expected one of these times"
+        )
     if len(depth) < MIN_PROFILE_POINTS:
         raise RecipeError(
             f"{path}: found {len(depth)} profile point(s); the Boltzmann–Matano analysis needs at least {MIN_PROFILE_POINTS}"
@@ -202,14 +240,21 @@ def write_arrhenius_json(fit: ArrheniusFit, path, *, source: str | None = None) 
         "method": fit.method,
         "n_points": fit.n_points,
         "uncertainties": (
-            "absolute, from the D_err_m2_s column" if fit.absolute_errors
+            "absolute, from the D_err_m2_s column"
+            if fit.absolute_errors
             else "no D_err_m2_s column: covariance scaled by the reduced chi-square"
         ),
         "units": {
-            "D0_m2_s": "m^2/s", "D0_m2_s_stderr": "m^2/s", "Q_J_per_mol": "J/mol", "Q_J_per_mol_stderr": "J/mol",
+            "D0_m2_s": "m^2/s",
+            "D0_m2_s_stderr": "m^2/s",
+            "Q_J_per_mol": "J/mol",
+            "Q_J_per_mol_stderr": "J/mol",
             "ln_D0_stderr": "1 (standard error of ln D0; D0 is uncertain by a factor exp(ln_D0_stderr))",
-            "correlation_lnD0_Q": "1", "reference_temperature_K": "K", "D_ref_m2_s": "m^2/s",
-            "D_ref_m2_s_stderr": "m^2/s", "reduced_chi2": "1",
+            "correlation_lnD0_Q": "1",
+            "reference_temperature_K": "K",
+            "D_ref_m2_s": "m^2/s",
+            "D_ref_m2_s_stderr": "m^2/s",
+            "reduced_chi2": "1",
         },
     }
     if source is not None:
@@ -240,16 +285,28 @@ def plot_arrhenius(fit: ArrheniusFit, data: ArrheniusData, path) -> Path:
     tt = 1000.0 / grid
     line = np.log(fit(tt))
     dx = 1.0 / tt - 1.0 / fit.reference_temperature
-    band = np.sqrt(fit.reference_ln_stderr**2 + (dx * fit.activation_energy_stderr / GAS_CONSTANT) ** 2)
+    band = np.sqrt(
+        fit.reference_ln_stderr**2 + (dx * fit.activation_energy_stderr / GAS_CONSTANT) ** 2
+    )
     q_kj = ureg.Quantity(fit.activation_energy, "J/mol").to("kJ/mol").magnitude
     dq_kj = ureg.Quantity(fit.activation_energy_stderr, "J/mol").to("kJ/mol").magnitude
-    ax.plot(grid, line, color="C3", label=f"fit ({fit.method}): Q = {q_kj:.4g} ± {dq_kj:.2g} kJ/mol, "
-                                          f"D0 = {fit.prefactor:.3g} m²/s")
+    ax.plot(
+        grid,
+        line,
+        color="C3",
+        label=f"fit ({fit.method}): Q = {q_kj:.4g} ± {dq_kj:.2g} kJ/mol, "
+        f"D0 = {fit.prefactor:.3g} m²/s",
+    )
     ax.fill_between(grid, line - band, line + band, color="C3", alpha=0.2, label="±1σ of the fit")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel("ln (D / (m²/s))")
-    top = ax.secondary_xaxis("top", functions=(lambda v: 1000.0 / np.maximum(v, 1e-9) - ZERO_CELSIUS,
-                                               lambda c: 1000.0 / (np.asarray(c) + ZERO_CELSIUS)))
+    top = ax.secondary_xaxis(
+        "top",
+        functions=(
+            lambda v: 1000.0 / np.maximum(v, 1e-9) - ZERO_CELSIUS,
+            lambda c: 1000.0 / (np.asarray(c) + ZERO_CELSIUS),
+        ),
+    )
     top.set_xlabel("temperature (°C)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -262,7 +319,9 @@ def plot_arrhenius(fit: ArrheniusFit, data: ArrheniusData, path) -> Path:
 # --------------------------------------------------------------------------- Boltzmann–Matano outputs
 
 
-def write_interdiffusion_tables(estimate: InterdiffusionEstimate, directory, column: str = "frac") -> list[Path]:
+def write_interdiffusion_tables(
+    estimate: InterdiffusionEstimate, directory, column: str = "frac"
+) -> list[Path]:
     """``interdiffusion.csv`` — ``<column>,D_m2_s``, the reliable points with extrapolated
     ends (InterdiffusionEstimate.table_points), loadable by a recipe (``[model]
     interdiffusion_table = "interdiffusion.csv"``) — and ``matano.csv``, every grid point
@@ -275,19 +334,38 @@ def write_interdiffusion_tables(estimate: InterdiffusionEstimate, directory, col
     col = column if (column == "frac" or column.startswith("frac_")) else "frac"
     fr, co, extrapolated = estimate.table_points()
     hours = registry().Quantity(estimate.time, "s").to("h").magnitude
-    head = (f"# D̃(χ) by {estimate.method} at t = {hours:.6g} h: the reliable points"
-            + (f"; rows at {col} = " + ", ".join(f"{f:.4g}" for f in fr[extrapolated])
-               + " extrapolated (ln D̃ linear through the 3 nearest)" if extrapolated.any() else "")
-            + ".\n# A recipe interpolates (PCHIP in ln D̃) and holds D̃ constant beyond the first and last row.\n")
+    head = (
+        f"# D̃(χ) by {estimate.method} at t = {hours:.6g} h: the reliable points"
+        + (
+            f"; rows at {col} = "
+            + ", ".join(f"{f:.4g}" for f in fr[extrapolated])
+            + " extrapolated (ln D̃ linear through the 3 nearest)"
+            if extrapolated.any()
+            else ""
+        )
+        + ".\n# A recipe interpolates (PCHIP in ln D̃) and holds D̃ constant beyond the first and last row.\n"
+    )
     table = directory / "interdiffusion.csv"
     with atomic_path(table) as tmp:
-        Path(tmp).write_text(head + f"{col},D_m2_s\n" + "".join(f"{f:.6f},{d:.6e}\n" for f, d in zip(fr, co)),
-                             encoding="utf-8")
+        Path(tmp).write_text(
+            head + f"{col},D_m2_s\n" + "".join(f"{f:.6f},{d:.6e}\n" for f, d in zip(fr, co)),
+            encoding="utf-8",
+        )
     full = directory / "matano.csv"
     with atomic_path(full) as tmp:
-        Path(tmp).write_text(f"{col},D_m2_s,D_m2_s_stderr,reliable\n" + "".join(
-            f"{f:.6f},{d:.6e},{s:.3e},{int(r)}\n" for f, d, s, r in zip(
-                estimate.fraction, estimate.coefficient, estimate.coefficient_stderr, estimate.reliable)), encoding="utf-8")
+        Path(tmp).write_text(
+            f"{col},D_m2_s,D_m2_s_stderr,reliable\n"
+            + "".join(
+                f"{f:.6f},{d:.6e},{s:.3e},{int(r)}\n"
+                for f, d, s, r in zip(
+                    estimate.fraction,
+                    estimate.coefficient,
+                    estimate.coefficient_stderr,
+                    estimate.reliable,
+                )
+            ),
+            encoding="utf-8",
+        )
     return [table, full]
 
 
@@ -303,8 +381,12 @@ def plot_interdiffusion(estimate: InterdiffusionEstimate, profile: FractionProfi
     um = lambda m: ureg.Quantity(np.asarray(m), "m").to("um").magnitude  # noqa: E731
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
     a.plot(um(profile.depth), profile.fraction, "o", ms=3, color="0.4", label="measured")
-    a.plot(um(estimate.smoothed_depth), estimate.smoothed_fraction, color="C3",
-           label=f"smoothing spline (λ = {estimate.smoothing:.2g})")
+    a.plot(
+        um(estimate.smoothed_depth),
+        estimate.smoothed_fraction,
+        color="C3",
+        label=f"smoothing spline (λ = {estimate.smoothing:.2g})",
+    )
     # zoom on the exchanged layer, not on a long measured bulk
     excess = estimate.smoothed_fraction - estimate.initial_fraction
     filled = excess > 0.01 * (estimate.top_fraction - estimate.initial_fraction)
@@ -315,14 +397,35 @@ def plot_interdiffusion(estimate: InterdiffusionEstimate, profile: FractionProfi
     a.grid(alpha=0.3)
     a.legend(fontsize=8)
     ok = estimate.reliable
-    b.errorbar(estimate.fraction[ok], estimate.coefficient[ok], yerr=estimate.coefficient_stderr[ok], fmt="o",
-               color="C0", capsize=2, ms=4, label="reliable")
+    b.errorbar(
+        estimate.fraction[ok],
+        estimate.coefficient[ok],
+        yerr=estimate.coefficient_stderr[ok],
+        fmt="o",
+        color="C0",
+        capsize=2,
+        ms=4,
+        label="reliable",
+    )
     shown = ~ok & np.isfinite(estimate.coefficient) & (estimate.coefficient > 0)
-    b.plot(estimate.fraction[shown], estimate.coefficient[shown], "o", mfc="none", color="C0", ms=4,
-           label="unreliable (ends, noise, sampling)")
+    b.plot(
+        estimate.fraction[shown],
+        estimate.coefficient[shown],
+        "o",
+        mfc="none",
+        color="C0",
+        ms=4,
+        label="unreliable (ends, noise, sampling)",
+    )
     try:
         fr, co, extra = estimate.table_points()
-        b.plot(fr, co, color="C3", lw=1, label="recipe table" + (" (ends extrapolated)" if extra.any() else ""))
+        b.plot(
+            fr,
+            co,
+            color="C3",
+            lw=1,
+            label="recipe table" + (" (ends extrapolated)" if extra.any() else ""),
+        )
     except ValueError:  # fewer than two reliable points: no table
         pass
     b.set_yscale("log")

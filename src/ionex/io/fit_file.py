@@ -60,7 +60,19 @@ __all__ = ["FitSetup", "FieldUnit", "RecipeBuilder", "load_fit", "quantity_text"
 
 _TOP = {"recipe", "title", "fit", "parameter", "dataset"}
 _PARAMETER = {"path", "value", "min", "max", "log"}
-_DATASET = {"kind", "file", "name", "time", "column", "sigma", "sigma_column", "weight", "set", "recipe", "polarisation"}
+_DATASET = {
+    "kind",
+    "file",
+    "name",
+    "time",
+    "column",
+    "sigma",
+    "sigma_column",
+    "weight",
+    "set",
+    "recipe",
+    "polarisation",
+}
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
 _KINDS = ("profile", "index", "modes", "surface_stress")
 _STRESS_COLUMNS = {"surface_stress_Pa": 1.0, "surface_stress_MPa": 1e6}
@@ -144,7 +156,10 @@ class _FitReader(_Reader):
     def recipe_document(self, raw, f) -> RecipeDocument:
         path = self.resolve(raw, f)
         if not path.is_file():
-            self.fail(f, f"found {raw!r}, but {path} does not exist; expected a recipe file (relative to the fit file)")
+            self.fail(
+                f,
+                f"found {raw!r}, but {path} does not exist; expected a recipe file (relative to the fit file)",
+            )
         try:
             doc = RecipeDocument.load(path)
             doc.recipe()  # the recipe as written must be valid
@@ -166,8 +181,11 @@ class _FitReader(_Reader):
             try:
                 magnitude = float(ureg.Quantity(magnitude, given).to(unit.text).magnitude)
             except Exception:  # pint's DimensionalityError and friends
-                self.fail(f, f"found {raw!r}, which is not convertible to {unit.text}; expected {expected} "
-                             f"(the unit of {what})")
+                self.fail(
+                    f,
+                    f"found {raw!r}, which is not convertible to {unit.text}; expected {expected} "
+                    f"(the unit of {what})",
+                )
         return unit.to_si(magnitude)
 
 
@@ -206,15 +224,32 @@ def load_fit(path) -> FitSetup:
     total = sum(fd.data.n_points for fd in datasets)
     if total <= len(params):
         where = ("dataset", 0, "file") if len(datasets) == 1 else ("dataset",)
-        r.fail(where, f"{total} data point(s) in all for {len(params)} fitted parameter(s); expected more points than "
-                      "parameters")
+        r.fail(
+            where,
+            f"{total} data point(s) in all for {len(params)} fitted parameter(s); expected more points than "
+            "parameters",
+        )
     names = [fd.data.name for fd in datasets]
     for k, n in enumerate(names):
         if names.count(n) > 1:
-            r.fail(("dataset", k, "name"), f"found the name {n!r} twice; expected a distinct name per dataset")
+            r.fail(
+                ("dataset", k, "name"),
+                f"found the name {n!r} twice; expected a distinct name per dataset",
+            )
     start_recipe = RecipeBuilder(main, tuple(units.items()))(start)
     _check_bounds(r, params, units, main, start)
-    return FitSetup(path, title, main, params, units, tuple(datasets), tuple(files), tuple(recipes), options, start_recipe)
+    return FitSetup(
+        path,
+        title,
+        main,
+        params,
+        units,
+        tuple(datasets),
+        tuple(files),
+        tuple(recipes),
+        options,
+        start_recipe,
+    )
 
 
 def _options(r: _FitReader, raw) -> FitOptions:
@@ -224,7 +259,10 @@ def _options(r: _FitReader, raw) -> FitOptions:
     for key, value in raw.items():
         if key == "method":
             if value not in ("leastsq", "least_squares"):
-                r.fail(f + (key,), f'found {value!r}; expected "leastsq" (Levenberg–Marquardt) or "least_squares"')
+                r.fail(
+                    f + (key,),
+                    f'found {value!r}; expected "leastsq" (Levenberg–Marquardt) or "least_squares"',
+                )
             kw[key] = value
         elif key == "scale_covar":
             if not isinstance(value, bool):
@@ -260,7 +298,11 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
         magnitude, unit_text = _field(r, main, path, f + ("path",))
         unit = FieldUnit.of(unit_text)
         what = f"{path} in {main.path.name}"
-        value = r.field_value(spec["value"], unit, f + ("value",), what) if "value" in spec else unit.to_si(magnitude)
+        value = (
+            r.field_value(spec["value"], unit, f + ("value",), what)
+            if "value" in spec
+            else unit.to_si(magnitude)
+        )
         lo = r.field_value(spec["min"], unit, f + ("min",), what) if "min" in spec else -math.inf
         hi = r.field_value(spec["max"], unit, f + ("max",), what) if "max" in spec else math.inf
         log = spec.get("log", False)
@@ -270,15 +312,23 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
             lo, hi = hi, lo
         shown = _shown(unit)
         if not lo < hi:
-            r.fail(f + ("min",), f"found min = {shown(lo)} and max = {shown(hi)}; expected min < max")
+            r.fail(
+                f + ("min",), f"found min = {shown(lo)} and max = {shown(hi)}; expected min < max"
+            )
         if not lo <= value <= hi:
             key = "value" if "value" in spec else ("min" if value < lo else "max")
-            r.fail(f + (key,), f"the start value {shown(value)}{'' if 'value' in spec else ' (from the recipe)'} lies "
-                               f"outside [{shown(lo)}, {shown(hi)}]; expected bounds that include the start value")
+            r.fail(
+                f + (key,),
+                f"the start value {shown(value)}{'' if 'value' in spec else ' (from the recipe)'} lies "
+                f"outside [{shown(lo)}, {shown(hi)}]; expected bounds that include the start value",
+            )
         if log and not (value > 0 and lo >= 0):
             key = "min" if lo < 0 else ("value" if "value" in spec else "log")
-            r.fail(f + (key,), f"log = true needs a positive start value and bounds ≥ 0 (in SI); found start "
-                               f"{shown(value)}, min {shown(lo)}")
+            r.fail(
+                f + (key,),
+                f"log = true needs a positive start value and bounds ≥ 0 (in SI); found start "
+                f"{shown(value)}, min {shown(lo)}",
+            )
         params.append(FitParameter(path, value, lo, hi, log))
         units[path] = unit
     return tuple(params), units
@@ -295,9 +345,14 @@ def _check_bounds(r: _FitReader, params, units: dict, main: RecipeDocument, star
             try:
                 build({**start, p.name: bound})
             except RecipeError as exc:
-                reason = str(exc).split(": ", 1)[-1] if str(exc).startswith(str(main.path)) else str(exc)
-                r.fail(("parameter", i, key), f"found {key} = {_shown(units[p.name])(bound)}, where the recipe does not "
-                                              f"load ({reason}); expected a bound the recipe accepts")
+                reason = (
+                    str(exc).split(": ", 1)[-1] if str(exc).startswith(str(main.path)) else str(exc)
+                )
+                r.fail(
+                    ("parameter", i, key),
+                    f"found {key} = {_shown(units[p.name])(bound)}, where the recipe does not "
+                    f"load ({reason}); expected a bound the recipe accepts",
+                )
 
 
 def _shown(unit: FieldUnit):
@@ -328,7 +383,10 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
         r.fail(f + ("kind",), f"found {kind!r}{did}; expected one of: {', '.join(_KINDS)}")
     file = r.resolve(raw["file"], f + ("file",))
     if not file.is_file():
-        r.fail(f + ("file",), f"found {raw['file']!r}, but {file} does not exist; expected a data file (relative to the fit file)")
+        r.fail(
+            f + ("file",),
+            f"found {raw['file']!r}, but {file} does not exist; expected a data file (relative to the fit file)",
+        )
     # the dataset's recipe and overrides → its builder (shared by datasets that agree)
     doc, recipe_path = main, main.path
     if "recipe" in raw:
@@ -340,14 +398,19 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
     overrides = []
     sets = raw.get("set", {})
     if not isinstance(sets, dict):
-        r.fail(f + ("set",), f'found {sets!r}; expected a table such as {{ "step[1].temperature" = "420 degC" }}')
+        r.fail(
+            f + ("set",),
+            f'found {sets!r}; expected a table such as {{ "step[1].temperature" = "420 degC" }}',
+        )
     for key, value in sets.items():
         g = f + ("set", key)
         if key in units:
             r.fail(g, f"{key!r} is a fitted parameter; a dataset cannot also set it")
         magnitude, unit_text = _field(r, doc, key, g)
         unit = FieldUnit.of(unit_text)
-        overrides.append((key, unit.from_si(r.field_value(value, unit, g, f"{key} in {doc.path.name}"))))
+        overrides.append(
+            (key, unit.from_si(r.field_value(value, unit, g, f"{key} in {doc.path.name}")))
+        )
     bkey = (str(recipe_path), tuple(sorted(overrides)))
     if bkey not in builders:
         builders[bkey] = RecipeBuilder(doc, tuple(units.items()), tuple(sorted(overrides)))
@@ -355,7 +418,10 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
     try:
         recipe = builder(start)
     except RecipeError as exc:
-        r.fail(f + ("set",) if overrides else f, f"the dataset's recipe at the start values is invalid: {exc}")
+        r.fail(
+            f + ("set",) if overrides else f,
+            f"the dataset's recipe at the start values is invalid: {exc}",
+        )
     binary = isinstance(recipe, Recipe)
 
     name = raw.get("name", file.stem)
@@ -367,41 +433,73 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
     time = None
     if "time" in raw:
         if kind == "surface_stress":
-            r.fail(f + ("time",), "a surface_stress dataset takes its times from the file; remove time")
+            r.fail(
+                f + ("time",), "a surface_stress dataset takes its times from the file; remove time"
+            )
         time = r.quantity(raw["time"], "time", f + ("time",))
         if time < 0:
-            r.fail(f + ("time",), f"found {raw['time']!r}; expected a time ≥ 0 from the start of the process")
+            r.fail(
+                f + ("time",),
+                f"found {raw['time']!r}; expected a time ≥ 0 from the start of the process",
+            )
         if binary and time > recipe.total_time * (1 + 1e-12):
-            r.fail(f + ("time",), f"found {raw['time']!r}; expected a time within the process (0 to "
-                                  f"{recipe.total_time / 3600:.6g} h at the start values)")
+            r.fail(
+                f + ("time",),
+                f"found {raw['time']!r}; expected a time within the process (0 to "
+                f"{recipe.total_time / 3600:.6g} h at the start values)",
+            )
     sigma = None
     if "sigma" in raw:
-        sigma = (r.quantity(raw["sigma"], "pressure", f + ("sigma",)) if kind == "surface_stress"
-                 else r.number(raw["sigma"], f + ("sigma",)))
+        sigma = (
+            r.quantity(raw["sigma"], "pressure", f + ("sigma",))
+            if kind == "surface_stress"
+            else r.number(raw["sigma"], f + ("sigma",))
+        )
         if not sigma > 0:
             r.fail(f + ("sigma",), f"found {raw['sigma']!r}; expected an uncertainty > 0")
     for key in ("column", "sigma_column", "polarisation"):
         if key in raw and not isinstance(raw[key], str):
             r.fail(f + (key,), f"found {raw[key]!r}; expected a string")
     if kind == "modes" and "column" in raw:
-        r.fail(f + ("column",), "a modes dataset reads polarisation, order and effective_index; use polarisation "
-                                '= "TE", "TM" or "both" to choose')
+        r.fail(
+            f + ("column",),
+            "a modes dataset reads polarisation, order and effective_index; use polarisation "
+            '= "TE", "TM" or "both" to choose',
+        )
     if kind != "modes" and "polarisation" in raw:
-        r.fail(f + ("polarisation",), 'only a modes dataset takes polarisation (an index dataset names its column: '
-                                      'n_TE, n_TM or n)')
+        r.fail(
+            f + ("polarisation",),
+            "only a modes dataset takes polarisation (an index dataset names its column: "
+            "n_TE, n_TM or n)",
+        )
     if binary and kind in ("index", "modes") and recipe.optics is None:
-        r.fail(f + ("kind",), f"{'an' if kind == 'index' else 'a'} {kind} dataset needs an [optics] section in the recipe "
-                              f"{recipe_path.name}")
+        r.fail(
+            f + ("kind",),
+            f"{'an' if kind == 'index' else 'a'} {kind} dataset needs an [optics] section in the recipe "
+            f"{recipe_path.name}",
+        )
     if binary and kind == "surface_stress" and recipe.stress is None:
-        r.fail(f + ("kind",), f"a surface_stress dataset needs a [stress] section in the recipe {recipe_path.name}")
+        r.fail(
+            f + ("kind",),
+            f"a surface_stress dataset needs a [stress] section in the recipe {recipe_path.name}",
+        )
     if not binary and kind != "profile":
-        r.fail(f + ("kind",), f"a Nernst–Planck–Poisson recipe can be fitted to profile datasets only, not {kind}")
+        r.fail(
+            f + ("kind",),
+            f"a Nernst–Planck–Poisson recipe can be fitted to profile datasets only, not {kind}",
+        )
 
     def need_sigma(column_sigma):
         if column_sigma is not None and sigma is not None:
-            r.fail(f + ("sigma",), f"{file.name} has a sigma column and the fit file gives sigma too; expected one of them")
+            r.fail(
+                f + ("sigma",),
+                f"{file.name} has a sigma column and the fit file gives sigma too; expected one of them",
+            )
         if column_sigma is None and sigma is None:
-            r.fail(f, f"no uncertainty for {file.name}: expected sigma = … (a number) or a sigma column in the file")
+            r.fail(
+                f,
+                f"no uncertainty for {file.name}: expected sigma = … (a number) or a sigma column in the file",
+            )
         return column_sigma if column_sigma is not None else sigma
 
     try:
@@ -409,21 +507,59 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
             default = f"frac_{recipe.incoming_ion}" if binary else None
             column = raw.get("column", default)
             if column is None:
-                r.fail(f + ("column",), "missing; name the measured species column, e.g. column = \"frac_Cs\"")
-            ions = (recipe.incoming_ion, recipe.glass.host_ion) if binary else tuple(s.name for s in recipe.species)
+                r.fail(
+                    f + ("column",),
+                    'missing; name the measured species column, e.g. column = "frac_Cs"',
+                )
+            ions = (
+                (recipe.incoming_ion, recipe.glass.host_ion)
+                if binary
+                else tuple(s.name for s in recipe.species)
+            )
             if not column.startswith("frac_") or column[5:] not in ions:
-                r.fail(f + ("column",), f"found {column!r}; expected one of {', '.join('frac_' + i for i in ions)}")
+                r.fail(
+                    f + ("column",),
+                    f"found {column!r}; expected one of {', '.join('frac_' + i for i in ions)}",
+                )
             depth, values, col_sigma = _read_profile(file, column, raw.get("sigma_column"))
-            if binary and recipe.glass.thickness is not None and depth.max() > recipe.glass.thickness:
-                r.fail(f + ("file",), f"{file.name}: depth {depth.max() * 1e6:.6g} µm lies beyond the plate "
-                                      f"({recipe.glass.thickness * 1e6:.6g} µm)")
-            data = ProfileData(depth, values, need_sigma(col_sigma), time=time, ion=column[5:], name=name, weight=weight)
+            if (
+                binary
+                and recipe.glass.thickness is not None
+                and depth.max() > recipe.glass.thickness
+            ):
+                r.fail(
+                    f + ("file",),
+                    f"{file.name}: depth {depth.max() * 1e6:.6g} µm lies beyond the plate "
+                    f"({recipe.glass.thickness * 1e6:.6g} µm)",
+                )
+            data = ProfileData(
+                depth,
+                values,
+                need_sigma(col_sigma),
+                time=time,
+                ion=column[5:],
+                name=name,
+                weight=weight,
+            )
         elif kind == "index":
-            depth, values, col_sigma, pol = _read_index(file, raw.get("column"), raw.get("sigma_column"))
-            data = IndexData(depth, values, need_sigma(col_sigma), polarisation=pol, time=time, name=name, weight=weight)
+            depth, values, col_sigma, pol = _read_index(
+                file, raw.get("column"), raw.get("sigma_column")
+            )
+            data = IndexData(
+                depth,
+                values,
+                need_sigma(col_sigma),
+                polarisation=pol,
+                time=time,
+                name=name,
+                weight=weight,
+            )
         elif kind == "modes":
             if "sigma_column" in raw:
-                r.fail(f + ("sigma_column",), "a mode list has no sigma column; give sigma = … in the fit file")
+                r.fail(
+                    f + ("sigma_column",),
+                    "a mode list has no sigma column; give sigma = … in the fit file",
+                )
             which = raw.get("polarisation", "both")
             if which not in ("TE", "TM", "both"):
                 r.fail(f + ("polarisation",), f'found {which!r}; expected "TE", "TM" or "both"')
@@ -441,20 +577,33 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
                     values += modes[pol].tolist()
             if not values:
                 r.fail(f + ("polarisation",), f"{file.name} lists no {which} modes")
-            data = ModesData(tuple(pols), np.array(orders), np.array(values), need_sigma(None), time=time, name=name,
-                             weight=weight)
+            data = ModesData(
+                tuple(pols),
+                np.array(orders),
+                np.array(values),
+                need_sigma(None),
+                time=time,
+                name=name,
+                weight=weight,
+            )
         else:
             times, values, col_sigma = _read_stress(file, raw.get("sigma_column"))
             if binary and times.max() > recipe.total_time * (1 + 1e-12):
-                r.fail(f + ("file",), f"{file.name}: time {times.max() / 3600:.6g} h lies after the end of the process "
-                                      f"({recipe.total_time / 3600:.6g} h at the start values)")
+                r.fail(
+                    f + ("file",),
+                    f"{file.name}: time {times.max() / 3600:.6g} h lies after the end of the process "
+                    f"({recipe.total_time / 3600:.6g} h at the start values)",
+                )
             data = SurfaceStressData(times, values, need_sigma(col_sigma), name=name, weight=weight)
     except ValueError as exc:
         if isinstance(exc, RecipeError):
             raise
         r.fail(f, str(exc))
     if data.n_points < MIN_POINTS:
-        r.fail(f + ("file",), f"{file.name} has {data.n_points} data point(s); expected at least {MIN_POINTS}")
+        r.fail(
+            f + ("file",),
+            f"{file.name} has {data.n_points} data point(s); expected at least {MIN_POINTS}",
+        )
     return FitDataset(data, builder), file, recipe_path
 
 
@@ -465,7 +614,9 @@ def _column(header: list, name: str, path: Path, line: int, expected: str) -> in
     if name not in header:
         hint = difflib.get_close_matches(name, header, n=1)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise RecipeError(f"{path}, line {line}: no column {name!r}{did} in the header {','.join(header)!r}; expected {expected}")
+        raise RecipeError(
+            f"{path}, line {line}: no column {name!r}{did} in the header {','.join(header)!r}; expected {expected}"
+        )
     return header.index(name)
 
 
@@ -475,7 +626,9 @@ def _sigma_index(header, sigma_column, path, line):
     return header.index("sigma") if "sigma" in header else None
 
 
-def _read_table(path: Path, columns: list, names: list, scales: list, filter_col=None, filter_value=None):
+def _read_table(
+    path: Path, columns: list, names: list, scales: list, filter_col=None, filter_value=None
+):
     """Rows of the chosen columns as arrays (SI via ``scales``); line numbers in errors."""
     header_line, header, rows = _open_table(path, "a header line and data lines")
     out = [[] for _ in columns]
@@ -491,58 +644,90 @@ def _read_table(path: Path, columns: list, names: list, scales: list, filter_col
 
 
 def _read_profile(path: Path, column: str, sigma_column):
-    header_line, header, _ = _open_table(path, "a header such as depth_um,frac_K,sigma and data lines")
+    header_line, header, _ = _open_table(
+        path, "a header such as depth_um,frac_K,sigma and data lines"
+    )
     i_x, scale, x_name = _depth_column(header, path, header_line)
     i_y = _column(header, column, path, header_line, "the fraction column of the dataset")
     i_s = _sigma_index(header, sigma_column, path, header_line)
     sigma_name = header[i_s] if i_s is not None else ""
-    depth, values, sigma = _read_table(path, [i_x, i_y, i_s], [x_name, column, sigma_name], [scale, 1.0, 1.0])
+    depth, values, sigma = _read_table(
+        path, [i_x, i_y, i_s], [x_name, column, sigma_name], [scale, 1.0, 1.0]
+    )
     if depth.size and depth.min() < 0:
-        raise RecipeError(f"{path}: depth {depth.min() / scale:g} < 0; expected depths below the exchanged face (≥ 0)")
+        raise RecipeError(
+            f"{path}: depth {depth.min() / scale:g} < 0; expected depths below the exchanged face (≥ 0)"
+        )
     return depth, values, sigma
 
 
 def _read_index(path: Path, column, sigma_column):
-    header_line, header, _ = _open_table(path, "a header such as polarisation,depth_m,n (ionex iwkb) or depth_um,n_TE")
+    header_line, header, _ = _open_table(
+        path, "a header such as polarisation,depth_m,n (ionex iwkb) or depth_um,n_TE"
+    )
     names = {"n_TE": "TE", "n_TM": "TM", "n": "none", "n_0": "none"}
     if "polarisation" in header:  # `ionex iwkb` writes polarisation,depth_m,n
         column = column or "n_TE"
         if column not in ("n_TE", "n_TM"):
-            raise RecipeError(f"{path}, line {header_line}: column {column!r}; expected n_TE or n_TM for an iwkb profile "
-                              "(it lists rows of polarisation TE and TM)")
+            raise RecipeError(
+                f"{path}, line {header_line}: column {column!r}; expected n_TE or n_TM for an iwkb profile "
+                "(it lists rows of polarisation TE and TM)"
+            )
         pol = names[column]
         i_x, scale, x_name = _depth_column(header, path, header_line)
-        i_n = _column(header, "n", path, header_line, "polarisation,depth_m,n as `ionex iwkb` writes it")
+        i_n = _column(
+            header, "n", path, header_line, "polarisation,depth_m,n as `ionex iwkb` writes it"
+        )
         i_s = _sigma_index(header, sigma_column, path, header_line)
-        depth, values, sigma = _read_table(path, [i_x, i_n, i_s], [x_name, "n", "sigma"], [scale, 1.0, 1.0],
-                                           header.index("polarisation"), pol)
+        depth, values, sigma = _read_table(
+            path,
+            [i_x, i_n, i_s],
+            [x_name, "n", "sigma"],
+            [scale, 1.0, 1.0],
+            header.index("polarisation"),
+            pol,
+        )
         if depth.size == 0:
             raise RecipeError(f"{path}: no rows of polarisation {pol}; expected the {pol} profile")
         return depth, values, sigma, pol
     if column is None:
         column = next((c for c in ("n_TE", "n", "n_TM", "n_0") if c in header), "n_TE")
     if column not in names:
-        raise RecipeError(f"{path}: column {column!r}; expected n_TE, n_TM or n (the stress-free index)")
+        raise RecipeError(
+            f"{path}: column {column!r}; expected n_TE, n_TM or n (the stress-free index)"
+        )
     i_x, scale, x_name = _depth_column(header, path, header_line)
     i_n = _column(header, column, path, header_line, "an index column n_TE, n_TM or n")
     i_s = _sigma_index(header, sigma_column, path, header_line)
-    depth, values, sigma = _read_table(path, [i_x, i_n, i_s], [x_name, column, "sigma"], [scale, 1.0, 1.0])
+    depth, values, sigma = _read_table(
+        path, [i_x, i_n, i_s], [x_name, column, "sigma"], [scale, 1.0, 1.0]
+    )
     return depth, values, sigma, names[column]
 
 
 def _read_stress(path: Path, sigma_column):
-    header_line, header, _ = _open_table(path, "a header such as time_h,surface_stress_MPa,sigma and data lines")
+    header_line, header, _ = _open_table(
+        path, "a header such as time_h,surface_stress_MPa,sigma and data lines"
+    )
     times = [h for h in header if h in _TIME_COLUMNS]
     stresses = [h for h in header if h in _STRESS_COLUMNS]
     if len(times) != 1 or len(stresses) != 1:
-        raise RecipeError(f"{path}, line {header_line}: header {','.join(header)!r}; expected one time column "
-                          f"({', '.join(_TIME_COLUMNS)}) and one of {', '.join(_STRESS_COLUMNS)}")
+        raise RecipeError(
+            f"{path}, line {header_line}: header {','.join(header)!r}; expected one time column "
+            f"({', '.join(_TIME_COLUMNS)}) and one of {', '.join(_STRESS_COLUMNS)}"
+        )
     i_s = _sigma_index(header, sigma_column, path, header_line)
     unit = _STRESS_COLUMNS[stresses[0]]
-    t, s, sig = _read_table(path, [header.index(times[0]), header.index(stresses[0]), i_s],
-                            [times[0], stresses[0], "sigma"], [_TIME_COLUMNS[times[0]], unit, unit])
+    t, s, sig = _read_table(
+        path,
+        [header.index(times[0]), header.index(stresses[0]), i_s],
+        [times[0], stresses[0], "sigma"],
+        [_TIME_COLUMNS[times[0]], unit, unit],
+    )
     if t.size and t.min() < 0:
-        raise RecipeError(f"{path}: time {t.min():g} s < 0; expected times from the start of the process")
+        raise RecipeError(
+            f"{path}: time {t.min():g} s < 0; expected times from the start of the process"
+        )
     return t, s, sig
 
 
@@ -550,4 +735,3 @@ def quantity_text(value_si: float, unit: FieldUnit, digits: int = 6) -> str:
     """An SI value written in the field's unit, e.g. "1.0234e-15 m^2/s"."""
     v = unit.from_si(value_si)
     return f"{v:.{digits}g} {unit.text}".strip()
-

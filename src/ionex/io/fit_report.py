@@ -14,9 +14,21 @@ from .._version import __version__
 from .fit_file import FitSetup, quantity_text
 from .writers import atomic_path
 
-__all__ = ["format_report", "format_summary", "fit_json", "fitted_recipe_text", "plot_fit", "write_fit_outputs"]
+__all__ = [
+    "format_report",
+    "format_summary",
+    "fit_json",
+    "fitted_recipe_text",
+    "plot_fit",
+    "write_fit_outputs",
+]
 
-_KIND_LABEL = {"profile": "profile", "index": "index profile", "modes": "mode indices", "surface_stress": "surface stress"}
+_KIND_LABEL = {
+    "profile": "profile",
+    "index": "index profile",
+    "modes": "mode indices",
+    "surface_stress": "surface stress",
+}
 
 
 def _now() -> datetime:
@@ -67,8 +79,12 @@ def format_report(setup: FitSetup, result, created: datetime | None = None) -> s
         f"    converged          = {result.success}  ({result.message})",
         f"    wall time          = {result.wall_time:.3g} s",
         f"    forward runs ran   = {result.execution}",
-        "    uncertainties      = " + ("scaled by the reduced chi-square (lmfit's default)" if result.scale_covar
-                                      else "from the given sigmas alone (scale_covar = false)"),
+        "    uncertainties      = "
+        + (
+            "scaled by the reduced chi-square (lmfit's default)"
+            if result.scale_covar
+            else "from the given sigmas alone (scale_covar = false)"
+        ),
         "[[Variables]]",
     ]
     width = max(len(n) for n in result.names)
@@ -76,9 +92,11 @@ def format_report(setup: FitSetup, result, created: datetime | None = None) -> s
         unit = setup.units[p.name]
         rel = _relative(result, p.name)
         rel_text = f" ({100 * rel:.2f}%)" if rel is not None else ""
-        lines.append(f"    {p.name + ':':<{width + 1}} {quantity_text(result.values[p.name], unit, 8)} +/- "
-                     f"{_err_text(setup, result, p.name)}{rel_text} (init = {quantity_text(p.value, unit)})"
-                     f"{_bound_text(setup, p)}")
+        lines.append(
+            f"    {p.name + ':':<{width + 1}} {quantity_text(result.values[p.name], unit, 8)} +/- "
+            f"{_err_text(setup, result, p.name)}{rel_text} (init = {quantity_text(p.value, unit)})"
+            f"{_bound_text(setup, p)}"
+        )
     pairs = []
     n = len(result.names)
     for i in range(n):
@@ -93,10 +111,16 @@ def format_report(setup: FitSetup, result, created: datetime | None = None) -> s
     for fd, f, recipe in zip(result.datasets, setup.files, setup.recipes):
         d = fd.data
         t = getattr(d, "time", None)
-        when = f", t = {t / 3600:.6g} h" if t is not None else (", end of process" if d.kind != "surface_stress" else "")
+        when = (
+            f", t = {t / 3600:.6g} h"
+            if t is not None
+            else (", end of process" if d.kind != "surface_stress" else "")
+        )
         rms = math.sqrt(fd.chisqr / d.n_points / d.weight)
-        lines.append(f"    {d.name}: {_KIND_LABEL[d.kind]} from {Path(f).name} ({d.n_points} points{when}, weight "
-                     f"{d.weight:g}, recipe {Path(recipe).name}): chi-square {fd.chisqr:.5g}, rms (model − data)/σ {rms:.3g}")
+        lines.append(
+            f"    {d.name}: {_KIND_LABEL[d.kind]} from {Path(f).name} ({d.n_points} points{when}, weight "
+            f"{d.weight:g}, recipe {Path(recipe).name}): chi-square {fd.chisqr:.5g}, rms (model − data)/σ {rms:.3g}"
+        )
     lines.append("[[Warnings]]")
     lines += [f"    {w}" for w in result.warnings] or ["    none"]
     return "\n".join(lines) + "\n"
@@ -109,17 +133,28 @@ def format_summary(setup: FitSetup, result) -> str:
     for p in result.parameters:
         unit = setup.units[p.name]
         s = result.stderr[p.name]
-        rows.append((p.name, f"{unit.from_si(result.values[p.name]):.6g}", "—" if s is None else f"{abs(unit.factor) * s:.3g}",
-                     unit.label(), quantity_text(p.value, unit, 4)))
+        rows.append(
+            (
+                p.name,
+                f"{unit.from_si(result.values[p.name]):.6g}",
+                "—" if s is None else f"{abs(unit.factor) * s:.3g}",
+                unit.label(),
+                quantity_text(p.value, unit, 4),
+            )
+        )
     w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
 
     def line(cells):
-        return "  ".join(c.rjust(w[i]) if i in (1, 2) else c.ljust(w[i]) for i, c in enumerate(cells)).rstrip()
+        return "  ".join(
+            c.rjust(w[i]) if i in (1, 2) else c.ljust(w[i]) for i, c in enumerate(cells)
+        ).rstrip()
 
     out = [line(head)] + [line(r) for r in rows]
-    out.append(f"reduced chi-square {result.redchi:.4g} ({result.n_data} data, {result.n_params} parameters), "
-               f"{result.n_forward_runs} forward runs, {result.wall_time:.3g} s"
-               + ("" if result.success else f" — NOT CONVERGED: {result.message}"))
+    out.append(
+        f"reduced chi-square {result.redchi:.4g} ({result.n_data} data, {result.n_params} parameters), "
+        f"{result.n_forward_runs} forward runs, {result.wall_time:.3g} s"
+        + ("" if result.success else f" — NOT CONVERGED: {result.message}")
+    )
     out.append(f"forward runs: {result.execution}")
     return "\n".join(out)
 
@@ -139,26 +174,45 @@ def fit_json(setup: FitSetup, result, created: datetime | None = None) -> dict:
     for p in result.parameters:
         unit = setup.units[p.name]
         s = result.stderr[p.name]
-        params.append({
-            "path": p.name,
-            "unit": unit.text,
-            "value": unit.from_si(result.values[p.name]),
-            "stderr": None if s is None else abs(unit.factor) * s,
-            "relative_stderr": _relative(result, p.name),
-            "start": unit.from_si(p.value),
-            "min": _clean(unit.from_si(p.min)) if math.isfinite(p.min) else None,
-            "max": _clean(unit.from_si(p.max)) if math.isfinite(p.max) else None,
-            "log": p.log,
-            "value_si": result.values[p.name],
-            "stderr_si": s,
-        })
-    corr = {a: {b: _clean(float(result.correlations[i, j])) for j, b in enumerate(result.names) if j != i}
-            for i, a in enumerate(result.names)}
+        params.append(
+            {
+                "path": p.name,
+                "unit": unit.text,
+                "value": unit.from_si(result.values[p.name]),
+                "stderr": None if s is None else abs(unit.factor) * s,
+                "relative_stderr": _relative(result, p.name),
+                "start": unit.from_si(p.value),
+                "min": _clean(unit.from_si(p.min)) if math.isfinite(p.min) else None,
+                "max": _clean(unit.from_si(p.max)) if math.isfinite(p.max) else None,
+                "log": p.log,
+                "value_si": result.values[p.name],
+                "stderr_si": s,
+            }
+        )
+    corr = {
+        a: {
+            b: _clean(float(result.correlations[i, j]))
+            for j, b in enumerate(result.names)
+            if j != i
+        }
+        for i, a in enumerate(result.names)
+    }
     sets = []
     for fd, f, recipe in zip(result.datasets, setup.files, setup.recipes):
         d = fd.data
-        sets.append({"name": d.name, "kind": d.kind, "file": str(f), "recipe": str(recipe), "n_points": d.n_points,
-                     "weight": d.weight, "time_s": getattr(d, "time", None), "chisqr": fd.chisqr, "notes": list(fd.notes)})
+        sets.append(
+            {
+                "name": d.name,
+                "kind": d.kind,
+                "file": str(f),
+                "recipe": str(recipe),
+                "n_points": d.n_points,
+                "weight": d.weight,
+                "time_s": getattr(d, "time", None),
+                "chisqr": fd.chisqr,
+                "notes": list(fd.notes),
+            }
+        )
     o = setup.options
     return {
         "title": setup.title,
@@ -179,8 +233,14 @@ def fit_json(setup: FitSetup, result, created: datetime | None = None) -> dict:
         "wall_time_s": result.wall_time,
         "execution": result.execution,
         "scale_covar": result.scale_covar,
-        "options": {"rtol": o.rtol, "atol": o.atol, "fd_step": o.fd_step, "max_nfev": o.max_nfev, "ftol": o.ftol,
-                    "xtol": o.xtol},
+        "options": {
+            "rtol": o.rtol,
+            "atol": o.atol,
+            "fd_step": o.fd_step,
+            "max_nfev": o.max_nfev,
+            "ftol": o.ftol,
+            "xtol": o.xtol,
+        },
         "parameters": params,
         "correlations": corr,
         "datasets": sets,
@@ -200,15 +260,20 @@ def fitted_recipe_text(setup: FitSetup, result, created: datetime | None = None)
     header = [
         f"Fitted by ionex {__version__} (ionex fit) on {created.isoformat()}",
         f"from the fit file {setup.path} applied to the recipe {setup.document.path}",
-        "datasets: " + "; ".join(f"{fd.data.name} ({fd.data.kind}, {Path(f).name}, {fd.data.n_points} points)"
-                                 for fd, f in zip(result.datasets, setup.files)),
+        "datasets: "
+        + "; ".join(
+            f"{fd.data.name} ({fd.data.kind}, {Path(f).name}, {fd.data.n_points} points)"
+            for fd, f in zip(result.datasets, setup.files)
+        ),
         f"reduced chi-square {result.redchi:.4g} ({result.n_data} data, {result.n_params} parameters); "
         f"converged: {result.success}",
         "fitted values (± 1σ standard error):",
     ]
     for p in result.parameters:
-        header.append(f"  {p.name} = {quantity_text(result.values[p.name], setup.units[p.name], 8)} ± "
-                      f"{_err_text(setup, result, p.name)}")
+        header.append(
+            f"  {p.name} = {quantity_text(result.values[p.name], setup.units[p.name], 8)} ± "
+            f"{_err_text(setup, result, p.name)}"
+        )
     header += [f"warning: {w}" for w in result.warnings]
     header.append("(the comments of the original recipe are not kept)")
     return doc.to_toml("\n".join(header) + "\n")
@@ -248,15 +313,26 @@ def _draw(top, bottom, fd, setup) -> None:
         top.errorbar(x, d.observed, yerr=d.sigma, fmt="o", ms=3, lw=0.8, color="C0", label="data")
         if fd.curve is not None:
             top.plot(fd.curve[0] * 1e6, fd.curve[1], color="C3", lw=1.4, label="model")
-        top.set_ylabel(f"site fraction of {d.ion}⁺" if d.kind == "profile"
-                       else {"TE": "n_TE", "TM": "n_TM", "none": "n₀"}[d.polarisation])
+        top.set_ylabel(
+            f"site fraction of {d.ion}⁺"
+            if d.kind == "profile"
+            else {"TE": "n_TE", "TM": "n_TM", "none": "n₀"}[d.polarisation]
+        )
         bottom.set_xlabel("depth below the surface (µm)")
     elif d.kind == "modes":
         x = d.order.astype(float)
         for pol, colour in (("TE", "C0"), ("TM", "C2")):
             mine = np.array([p == pol for p in d.polarisation])
             if mine.any():
-                top.errorbar(x[mine], d.observed[mine], yerr=d.sigma[mine], fmt="o", ms=4, color=colour, label=f"{pol} data")
+                top.errorbar(
+                    x[mine],
+                    d.observed[mine],
+                    yerr=d.sigma[mine],
+                    fmt="o",
+                    ms=4,
+                    color=colour,
+                    label=f"{pol} data",
+                )
             if fd.curve is not None and pol in fd.curve:
                 orders, n_eff = fd.curve[pol]
                 top.plot(orders, n_eff, "x--", color=colour, lw=0.8, label=f"{pol} model")
@@ -264,7 +340,9 @@ def _draw(top, bottom, fd, setup) -> None:
         bottom.set_xlabel("mode order m")
     else:
         x = d.times / 3600.0
-        top.errorbar(x, d.observed / 1e6, yerr=d.sigma / 1e6, fmt="o", ms=3, color="C0", label="data")
+        top.errorbar(
+            x, d.observed / 1e6, yerr=d.sigma / 1e6, fmt="o", ms=3, color="C0", label="data"
+        )
         if fd.curve is not None:
             top.plot(fd.curve[0] / 3600.0, fd.curve[1] / 1e6, color="C3", lw=1.4, label="model")
         top.set_ylabel("surface stress σ(0, t) (MPa)")
@@ -283,9 +361,14 @@ def write_fit_outputs(setup: FitSetup, result, directory, *, plot: bool = True) 
     directory = Path(directory)
     created = _now()
     written = []
-    for name, text in (("fit_report.txt", format_report(setup, result, created)),
-                       ("fit.json", json.dumps(fit_json(setup, result, created), indent=2, allow_nan=False) + "\n"),
-                       ("fitted_recipe.toml", fitted_recipe_text(setup, result, created))):
+    for name, text in (
+        ("fit_report.txt", format_report(setup, result, created)),
+        (
+            "fit.json",
+            json.dumps(fit_json(setup, result, created), indent=2, allow_nan=False) + "\n",
+        ),
+        ("fitted_recipe.toml", fitted_recipe_text(setup, result, created)),
+    ):
         with atomic_path(directory / name) as tmp:
             tmp.write_text(text, encoding="utf-8")
         written.append(directory / name)

@@ -19,8 +19,15 @@ from ..constants import ZERO_CELSIUS
 __all__ = ["demo_temperatures", "write_demo_log"]
 
 
-def demo_temperatures(duration: float, interval: float, setpoint: float, *, ramp_to: float | None = None,
-                      noise: float = 0.3, seed: int = 1):
+def demo_temperatures(
+    duration: float,
+    interval: float,
+    setpoint: float,
+    *,
+    ramp_to: float | None = None,
+    noise: float = 0.3,
+    seed: int = 1,
+):
     """Times (s) and temperatures (K) of the demo process, with the drop-out removed.
 
     The plan: hold ``setpoint`` (K) for the first 60 % of ``duration`` (s), ramp linearly to
@@ -37,12 +44,24 @@ def demo_temperatures(duration: float, interval: float, setpoint: float, *, ramp
     return t[~gap], T[~gap], t[gap]
 
 
-def write_demo_log(path, *, duration: float, interval: float, setpoint: float, speed: float = 3600.0,
-                   ramp_to: float | None = None, noise: float = 0.3, seed: int = 1,
-                   sleep: Callable[[float], None] = _time.sleep, echo: Callable[[str], None] | None = None) -> int:
+def write_demo_log(
+    path,
+    *,
+    duration: float,
+    interval: float,
+    setpoint: float,
+    speed: float = 3600.0,
+    ramp_to: float | None = None,
+    noise: float = 0.3,
+    seed: int = 1,
+    sleep: Callable[[float], None] = _time.sleep,
+    echo: Callable[[str], None] | None = None,
+) -> int:
     """Write the demo log to ``path`` line by line, ``speed`` times faster than real time
     (``speed`` = inf writes it at once). Returns the number of lines written."""
-    t, T, gap = demo_temperatures(duration, interval, setpoint, ramp_to=ramp_to, noise=noise, seed=seed)
+    t, T, gap = demo_temperatures(
+        duration, interval, setpoint, ramp_to=ramp_to, noise=noise, seed=seed
+    )
     path = Path(path)
     lines = 0
     with open(path, "w", encoding="utf-8") as fh:
@@ -56,7 +75,9 @@ def write_demo_log(path, *, duration: float, interval: float, setpoint: float, s
                 fh.write(f"{gap[-1]:.1f},nan\n")  # the sensor comes back with one bad reading
             fh.write(f"{tk:.1f},{Tk - ZERO_CELSIUS:.3f}\n")
             if k % 997 == 500:
-                fh.write(f"{tk:.1f},{Tk - ZERO_CELSIUS:.3f}\n")  # the logger repeats a line now and then
+                fh.write(
+                    f"{tk:.1f},{Tk - ZERO_CELSIUS:.3f}\n"
+                )  # the logger repeats a line now and then
             fh.flush()
             last = tk
             lines += 1

@@ -52,13 +52,29 @@ from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
 from .tables import _TEMPERATURE_COLUMNS, _TIME_COLUMNS
 
-__all__ = ["LogPosition", "FurnaceLogReader", "DEFAULT_GAP_LIMIT", "LogWarning", "WarningSummary", "read_log_file",
-           "DROP_OUT", "GAP", "EVENT_KINDS", "LogLimits", "IMPLAUSIBLE", "NOISE"]
+__all__ = [
+    "LogPosition",
+    "FurnaceLogReader",
+    "DEFAULT_GAP_LIMIT",
+    "LogWarning",
+    "WarningSummary",
+    "read_log_file",
+    "DROP_OUT",
+    "GAP",
+    "EVENT_KINDS",
+    "LogLimits",
+    "IMPLAUSIBLE",
+    "NOISE",
+]
 
 DEFAULT_GAP_LIMIT = 600.0  # s: a furnace logger writes every few seconds to a minute
 _FAST_BLOCK = 4096  # lines checked at once (vectorised); a block with a fault is read line by line
-MAX_LOG_TIME = 1e5 * 3600.0  # s: 100 000 h (11 years); a later time is a logger fault, not a process
-NOISE = 5.0  # K: a step between two samples that is always plausible (thermocouple noise, quantisation)
+MAX_LOG_TIME = (
+    1e5 * 3600.0
+)  # s: 100 000 h (11 years); a later time is a logger fault, not a process
+NOISE = (
+    5.0  # K: a step between two samples that is always plausible (thermocouple noise, quantisation)
+)
 
 # kinds of warning (a fault class each); the two that lose real data are kept as events
 MISSING = "log file missing"
@@ -94,11 +110,22 @@ class LogWarning(str):
 
 # what identifies the kind of a plain warning text (a checkpoint written before kinds), in
 # the order tried: the message of one kind may quote a line that holds another's words
-_TEXT_KINDS = (("does not exist", MISSING), ("not UTF-8", NOT_TEXT), (" fields (", FIELDS),
-               ("sensor drop-out", DROP_OUT), ("duplicate time stamp", DUPLICATE), ("out-of-order", OUT_OF_ORDER),
-               ("gap of", GAP), ("replaced (rotated)", ROTATED), ("truncated", TRUNCATED),
-               ("absolute zero", BELOW_ZERO), ("time '", BAD_TIME), ("timestamp '", BAD_TIME),
-               ("is not a number", NOT_A_NUMBER), ("plausible", IMPLAUSIBLE))
+_TEXT_KINDS = (
+    ("does not exist", MISSING),
+    ("not UTF-8", NOT_TEXT),
+    (" fields (", FIELDS),
+    ("sensor drop-out", DROP_OUT),
+    ("duplicate time stamp", DUPLICATE),
+    ("out-of-order", OUT_OF_ORDER),
+    ("gap of", GAP),
+    ("replaced (rotated)", ROTATED),
+    ("truncated", TRUNCATED),
+    ("absolute zero", BELOW_ZERO),
+    ("time '", BAD_TIME),
+    ("timestamp '", BAD_TIME),
+    ("is not a number", NOT_A_NUMBER),
+    ("plausible", IMPLAUSIBLE),
+)
 
 
 def _kind_of_text(text: str) -> str:
@@ -139,14 +166,23 @@ class WarningSummary:
         text = str(warning)
         if kind == DROP_OUT and self._drop is not None:
             after = getattr(warning, "after", None)
-            if after is not None and self._drop.get("after") == after:  # no sample taken since: the same drop-out
+            if (
+                after is not None and self._drop.get("after") == after
+            ):  # no sample taken since: the same drop-out
                 self._drop.update(count=self._drop["count"] + 1, last=text, last_line=line)
                 return False
         if kind not in EVENT_KINDS and kind in self._kinds:
             entry = self._kinds[kind]
             entry.update(count=entry["count"] + 1, last=text, last_line=line)
             return False
-        entry = {"kind": kind, "count": 1, "first": text, "last": text, "first_line": line, "last_line": line}
+        entry = {
+            "kind": kind,
+            "count": 1,
+            "first": text,
+            "last": text,
+            "first_line": line,
+            "last_line": line,
+        }
         if kind == DROP_OUT:
             entry["after"] = getattr(warning, "after", None)
             self._drop = entry
@@ -161,8 +197,14 @@ class WarningSummary:
 
     def to_list(self) -> list[dict]:
         """JSON-ready entries: kind, count, first, last, first_line, last_line."""
-        return [{k: e.get(k) for k in ("kind", "count", "first", "last", "first_line", "last_line", "after")
-                 if k != "after" or e.get("after") is not None} for e in self.entries]
+        return [
+            {
+                k: e.get(k)
+                for k in ("kind", "count", "first", "last", "first_line", "last_line", "after")
+                if k != "after" or e.get("after") is not None
+            }
+            for e in self.entries
+        ]
 
     @classmethod
     def from_texts(cls, texts) -> WarningSummary:
@@ -182,9 +224,16 @@ class WarningSummary:
         out = []
         for e in self.entries:
             if e["count"] > 1:
-                span = (f" (lines {e['first_line']} to {e['last_line']})"
-                        if e.get("first_line") is not None and e.get("last_line") is not None else "")
-                many = f"{e['count']} lines in one" if e["kind"] in EVENT_KINDS else f"{e['count']} in all"
+                span = (
+                    f" (lines {e['first_line']} to {e['last_line']})"
+                    if e.get("first_line") is not None and e.get("last_line") is not None
+                    else ""
+                )
+                many = (
+                    f"{e['count']} lines in one"
+                    if e["kind"] in EVENT_KINDS
+                    else f"{e['count']} in all"
+                )
                 out.append(f"{e['kind']}: {many}{span}; the last: {e['last']}")
         return out
 
@@ -207,12 +256,20 @@ class LogLimits:
     max_rate: float = 50.0 / 60.0
 
     def __post_init__(self):
-        if not (math.isfinite(self.minimum) and math.isfinite(self.maximum) and 0 <= self.minimum < self.maximum):
-            raise RecipeError(f"log range: found {_celsius(self.minimum)}..{_celsius(self.maximum)}; expected "
-                              "finite temperatures at or above 0 K with the lower first, e.g. \"-50 degC..1500 degC\"")
+        if not (
+            math.isfinite(self.minimum)
+            and math.isfinite(self.maximum)
+            and 0 <= self.minimum < self.maximum
+        ):
+            raise RecipeError(
+                f"log range: found {_celsius(self.minimum)}..{_celsius(self.maximum)}; expected "
+                'finite temperatures at or above 0 K with the lower first, e.g. "-50 degC..1500 degC"'
+            )
         if not self.max_rate > 0:
-            raise RecipeError(f"maximum rate of change: found {self.max_rate * 60:.6g} K/min; expected a rate > 0, "
-                              "e.g. \"50 K/min\"")
+            raise RecipeError(
+                f"maximum rate of change: found {self.max_rate * 60:.6g} K/min; expected a rate > 0, "
+                'e.g. "50 K/min"'
+            )
 
     def describe(self) -> str:
         return f"{_celsius(self.minimum)}..{_celsius(self.maximum)}, at most {self.max_rate * 60:.6g} K/min"
@@ -233,9 +290,15 @@ class LogPosition:
     header: list = field(default_factory=list)
     origin: str | None = None
     last_time: float | None = None
-    skip_until: float | None = None  # re-reading: samples up to here were taken before (quietly skipped)
-    head: str = ""  # hex of the file's first bytes (up to 256, complete lines): a rewrite changes them
-    last_temperature: float | None = None  # of the last sample taken (K): the rate of change is judged from it
+    skip_until: float | None = (
+        None  # re-reading: samples up to here were taken before (quietly skipped)
+    )
+    head: str = (
+        ""  # hex of the file's first bytes (up to 256, complete lines): a rewrite changes them
+    )
+    last_temperature: float | None = (
+        None  # of the last sample taken (K): the rate of change is judged from it
+    )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -258,8 +321,14 @@ class FurnaceLogReader:
         limits: the plausible temperatures (LogLimits; the defaults when None).
     """
 
-    def __init__(self, path, position: LogPosition | None = None, gap_limit: float = DEFAULT_GAP_LIMIT,
-                 strict: bool = False, limits: LogLimits | None = None):
+    def __init__(
+        self,
+        path,
+        position: LogPosition | None = None,
+        gap_limit: float = DEFAULT_GAP_LIMIT,
+        strict: bool = False,
+        limits: LogLimits | None = None,
+    ):
         self.path = Path(path)
         self.position = position if position is not None else LogPosition()
         if not gap_limit > 0:
@@ -275,19 +344,36 @@ class FurnaceLogReader:
         if len(time_cols) != 1 or len(temp_cols) != 1:
             raise RecipeError(
                 f"{where}: header {','.join(header)!r} must name exactly one time column (time_s, time_min, "
-                "time_h or timestamp) and one temperature column (temperature_C or temperature_K)")
-        return header.index(time_cols[0]), header.index(temp_cols[0]), _TIME_COLUMNS.get(time_cols[0]), \
-            _TEMPERATURE_COLUMNS[temp_cols[0]]
+                "time_h or timestamp) and one temperature column (temperature_C or temperature_K)"
+            )
+        return (
+            header.index(time_cols[0]),
+            header.index(temp_cols[0]),
+            _TIME_COLUMNS.get(time_cols[0]),
+            _TEMPERATURE_COLUMNS[temp_cols[0]],
+        )
 
-    def _bad(self, warnings: list, kind: str, where: str, line: int, message: str, skipped: str = "line skipped",
-             after: float | None = None) -> None:
+    def _bad(
+        self,
+        warnings: list,
+        kind: str,
+        where: str,
+        line: int,
+        message: str,
+        skipped: str = "line skipped",
+        after: float | None = None,
+    ) -> None:
         """A bad line: an error when strict, else a warning and the line is skipped."""
         if self.strict:
-            raise RecipeError(f"{where}: {message} (ionex run --lenient skips bad lines with a warning; the "
-                              "monitor always does)")
+            raise RecipeError(
+                f"{where}: {message} (ionex run --lenient skips bad lines with a warning; the "
+                "monitor always does)"
+            )
         warnings.append(LogWarning(f"{where}: {message}; {skipped}", kind, line, after))
 
-    def read(self, final: bool = False, max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def read(
+        self, final: bool = False, max_bytes: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """New samples since the last call: (log times s, temperatures K, warnings).
 
         Args:
@@ -309,25 +395,44 @@ class FurnaceLogReader:
             if self.strict:
                 raise RecipeError(f"{self.path}: no such file") from None
             if not self._missing_warned:
-                warnings.append(LogWarning(f"{self.path}: the log file does not exist (yet); waiting for it", MISSING))
+                warnings.append(
+                    LogWarning(
+                        f"{self.path}: the log file does not exist (yet); waiting for it", MISSING
+                    )
+                )
                 self._missing_warned = True
             return np.zeros(0), np.zeros(0), warnings
         self._missing_warned = False
-        if stat.S_ISDIR(st.st_mode):  # not a passing state of a live log: say so at once, lenient or not
+        if stat.S_ISDIR(
+            st.st_mode
+        ):  # not a passing state of a live log: say so at once, lenient or not
             raise RecipeError(f"{self.path}: is a directory; expected a temperature log file (CSV)")
         try:
             fh = open(self.path, "rb")
         except OSError as exc:
-            raise RecipeError(f"{self.path}: cannot read the temperature log ({exc.strerror or exc})") from None
+            raise RecipeError(
+                f"{self.path}: cannot read the temperature log ({exc.strerror or exc})"
+            ) from None
         with fh:
             head_now = fh.read(len(pos.head) // 2).hex() if pos.head else ""
-            if pos.inode >= 0 and ((st.st_dev, st.st_ino) != (pos.device, pos.inode) or st.st_size < pos.offset
-                                   or head_now != pos.head):
+            if pos.inode >= 0 and (
+                (st.st_dev, st.st_ino) != (pos.device, pos.inode)
+                or st.st_size < pos.offset
+                or head_now != pos.head
+            ):
                 rotated = (st.st_dev, st.st_ino) != (pos.device, pos.inode)
                 what = "replaced (rotated)" if rotated else "truncated"
-                after = "" if pos.last_time is None else f", taking only samples after t = {pos.last_time:.10g} s"
-                warnings.append(LogWarning(f"{self.path}: the log was {what}; reading it again from the start{after}",
-                                           ROTATED if rotated else TRUNCATED))
+                after = (
+                    ""
+                    if pos.last_time is None
+                    else f", taking only samples after t = {pos.last_time:.10g} s"
+                )
+                warnings.append(
+                    LogWarning(
+                        f"{self.path}: the log was {what}; reading it again from the start{after}",
+                        ROTATED if rotated else TRUNCATED,
+                    )
+                )
                 pos.offset, pos.line, pos.header, pos.head = 0, 0, [], ""
                 pos.skip_until = pos.last_time
             pos.device, pos.inode = st.st_dev, st.st_ino
@@ -349,7 +454,11 @@ class FurnaceLogReader:
         else:
             end = data.rfind(b"\n")
             if end < 0:
-                return np.zeros(0), np.zeros(0), warnings  # nothing complete yet (a writer mid-line)
+                return (
+                    np.zeros(0),
+                    np.zeros(0),
+                    warnings,
+                )  # nothing complete yet (a writer mid-line)
             chunk = data[: end + 1]
             lines = chunk.split(b"\n")[:-1]
         times: list[float] = []
@@ -362,11 +471,20 @@ class FurnaceLogReader:
         while k + 1 < len(lines):
             k += 1
             raw = lines[k]
-            if (k >= fast_from and columns is not None and columns[2] is not None and pos.skip_until is None
-                    and len(lines) - k >= 64):
-                block = lines[k: k + _FAST_BLOCK]
-                clean = self._clean_block(block, columns, times[-1] if times else pos.last_time,
-                                          temps[-1] if temps else pos.last_temperature)
+            if (
+                k >= fast_from
+                and columns is not None
+                and columns[2] is not None
+                and pos.skip_until is None
+                and len(lines) - k >= 64
+            ):
+                block = lines[k : k + _FAST_BLOCK]
+                clean = self._clean_block(
+                    block,
+                    columns,
+                    times[-1] if times else pos.last_time,
+                    temps[-1] if temps else pos.last_temperature,
+                )
                 if clean is not None:
                     times.extend(clean[0].tolist())
                     temps.extend(clean[1].tolist())
@@ -392,26 +510,50 @@ class FurnaceLogReader:
                 continue
             it, iT, scale, offset = columns
             if len(fields) != len(pos.header):
-                self._bad(warnings, FIELDS, where, line_no,
-                          f"found {len(fields)} fields ({line!r}); expected {len(pos.header)} as in the header")
+                self._bad(
+                    warnings,
+                    FIELDS,
+                    where,
+                    line_no,
+                    f"found {len(fields)} fields ({line!r}); expected {len(pos.header)} as in the header",
+                )
                 continue
             t = self._time(fields[it], scale, where, line_no, warnings, pos.header[it])
             if t is None:
                 continue
             try:
-                T = float(fields[iT] or "nan") + offset  # an empty field is a missing reading: a drop-out
+                T = (
+                    float(fields[iT] or "nan") + offset
+                )  # an empty field is a missing reading: a drop-out
             except ValueError:
-                self._bad(warnings, NOT_A_NUMBER, where, line_no, f"{pos.header[iT]} = {fields[iT]!r} is not a number")
+                self._bad(
+                    warnings,
+                    NOT_A_NUMBER,
+                    where,
+                    line_no,
+                    f"{pos.header[iT]} = {fields[iT]!r} is not a number",
+                )
                 continue
             if not (math.isfinite(t) and math.isfinite(T)):
-                self._bad(warnings, DROP_OUT, where, line_no,
-                          f"sensor drop-out ({line!r}): a value is missing or not a finite number",
-                          "line skipped, the temperature is interpolated across the gap", after=last)
+                self._bad(
+                    warnings,
+                    DROP_OUT,
+                    where,
+                    line_no,
+                    f"sensor drop-out ({line!r}): a value is missing or not a finite number",
+                    "line skipped, the temperature is interpolated across the gap",
+                    after=last,
+                )
                 continue
             if T <= 0:
-                self._bad(warnings, BELOW_ZERO, where, line_no,
-                          f"{pos.header[iT]} = {fields[iT]!r} is at or below absolute zero; expected a temperature "
-                          "above 0 K")
+                self._bad(
+                    warnings,
+                    BELOW_ZERO,
+                    where,
+                    line_no,
+                    f"{pos.header[iT]} = {fields[iT]!r} is at or below absolute zero; expected a temperature "
+                    "above 0 K",
+                )
                 continue
             if pos.skip_until is not None:
                 if t <= pos.skip_until:
@@ -420,28 +562,54 @@ class FurnaceLogReader:
                 warnings = found
             if last is not None and t <= last:
                 kind = DUPLICATE if t == last else OUT_OF_ORDER
-                self._bad(warnings, kind, where, line_no,
-                          f"{kind} {fields[it]!r}: the time does not increase (last sample taken at {last:.10g} s); "
-                          "expected a later time")
+                self._bad(
+                    warnings,
+                    kind,
+                    where,
+                    line_no,
+                    f"{kind} {fields[it]!r}: the time does not increase (last sample taken at {last:.10g} s); "
+                    "expected a later time",
+                )
                 continue
             lim = self.limits
             if not lim.minimum <= T <= lim.maximum:
-                self._bad(warnings, IMPLAUSIBLE, where, line_no,
-                          f"{pos.header[iT]} = {fields[iT]!r} is not a plausible furnace temperature; expected "
-                          f"{_celsius(lim.minimum)}..{_celsius(lim.maximum)} (--log-range)", "sample rejected")
+                self._bad(
+                    warnings,
+                    IMPLAUSIBLE,
+                    where,
+                    line_no,
+                    f"{pos.header[iT]} = {fields[iT]!r} is not a plausible furnace temperature; expected "
+                    f"{_celsius(lim.minimum)}..{_celsius(lim.maximum)} (--log-range)",
+                    "sample rejected",
+                )
                 continue
             last_T = temps[-1] if temps else pos.last_temperature
-            if last is not None and last_T is not None and abs(T - last_T) > lim.max_rate * (t - last) + NOISE:
-                self._bad(warnings, IMPLAUSIBLE, where, line_no,
-                          f"{pos.header[iT]} = {fields[iT]!r} is not plausible: a change of {T - last_T:+.6g} K in "
-                          f"{t - last:.6g} s since the last sample taken "
-                          f"({(T - last_T) / (t - last) * 60:+.6g} K/min); expected at most "
-                          f"{lim.max_rate * 60:.6g} K/min + {NOISE:g} K (--max-rate)", "sample rejected")
+            if (
+                last is not None
+                and last_T is not None
+                and abs(T - last_T) > lim.max_rate * (t - last) + NOISE
+            ):
+                self._bad(
+                    warnings,
+                    IMPLAUSIBLE,
+                    where,
+                    line_no,
+                    f"{pos.header[iT]} = {fields[iT]!r} is not plausible: a change of {T - last_T:+.6g} K in "
+                    f"{t - last:.6g} s since the last sample taken "
+                    f"({(T - last_T) / (t - last) * 60:+.6g} K/min); expected at most "
+                    f"{lim.max_rate * 60:.6g} K/min + {NOISE:g} K (--max-rate)",
+                    "sample rejected",
+                )
                 continue
             if last is not None and t - last > self.gap_limit:
-                warnings.append(LogWarning(
-                    f"{where}: gap of {t - last:.6g} s in the log (limit {self.gap_limit:.6g} s); the temperature is "
-                    "interpolated linearly across it", GAP, line_no))
+                warnings.append(
+                    LogWarning(
+                        f"{where}: gap of {t - last:.6g} s in the log (limit {self.gap_limit:.6g} s); the temperature is "
+                        "interpolated linearly across it",
+                        GAP,
+                        line_no,
+                    )
+                )
             times.append(t)
             temps.append(T)
         pos.offset += len(chunk)
@@ -485,7 +653,9 @@ class FurnaceLogReader:
         if seps.size != len(lines) * ncols:
             return None
         seps = seps.reshape(len(lines), ncols)
-        if np.any(seps[:, :-1] != 44) or np.any(seps[:, -1] != 10):  # a line with the wrong number of fields
+        if np.any(seps[:, :-1] != 44) or np.any(
+            seps[:, -1] != 10
+        ):  # a line with the wrong number of fields
             return None
         fields = blob.replace(b"\n", b",").split(b",")
         try:
@@ -494,8 +664,12 @@ class FurnaceLogReader:
         except ValueError:
             return None
         lim = self.limits
-        if not (np.all(np.abs(t) <= MAX_LOG_TIME) and np.all(np.isfinite(T)) and np.all(T > 0)
-                and np.all((T >= lim.minimum) & (T <= lim.maximum))):
+        if not (
+            np.all(np.abs(t) <= MAX_LOG_TIME)
+            and np.all(np.isfinite(T))
+            and np.all(T > 0)
+            and np.all((T >= lim.minimum) & (T <= lim.maximum))
+        ):
             return None
         tt = t if last is None else np.concatenate([[last], t])
         dt = np.diff(tt)
@@ -504,12 +678,14 @@ class FurnaceLogReader:
         if last is not None and last_T is not None:
             dT = np.diff(np.concatenate([[last_T], T]))
         else:  # the first sample has nothing to be compared with
-            dT, dt = np.diff(T), dt[-(T.size - 1):] if T.size > 1 else dt[:0]
+            dT, dt = np.diff(T), dt[-(T.size - 1) :] if T.size > 1 else dt[:0]
         if np.any(np.abs(dT) > lim.max_rate * dt + NOISE):
             return None
         return t, T
 
-    def _time(self, text: str, scale, where: str, line: int, warnings: list, column: str = "time") -> float | None:
+    def _time(
+        self, text: str, scale, where: str, line: int, warnings: list, column: str = "time"
+    ) -> float | None:
         pos = self.position
         if scale is not None:
             try:
@@ -518,35 +694,68 @@ class FurnaceLogReader:
                 self._bad(warnings, BAD_TIME, where, line, f"time {text!r} is not a number")
                 return None
             seconds = value * scale
-            if math.isinf(seconds) and "inf" not in text.lower():  # a number too large, not a written inf
-                self._bad(warnings, BAD_TIME, where, line,
-                          f"{column} = {text!r} overflows ({value:.6g} × {scale:g} s is not "
-                          "a finite time); expected a finite time")
+            if (
+                math.isinf(seconds) and "inf" not in text.lower()
+            ):  # a number too large, not a written inf
+                self._bad(
+                    warnings,
+                    BAD_TIME,
+                    where,
+                    line,
+                    f"{column} = {text!r} overflows ({value:.6g} × {scale:g} s is not "
+                    "a finite time); expected a finite time",
+                )
                 return None
             return self._within_span(seconds, f"{column} = {text!r}", where, line, warnings)
         try:
             stamp = datetime.fromisoformat(text)
         except ValueError:
-            self._bad(warnings, BAD_TIME, where, line, f"timestamp {text!r} is not ISO 8601 (e.g. 2024-05-01T08:30:00)")
+            self._bad(
+                warnings,
+                BAD_TIME,
+                where,
+                line,
+                f"timestamp {text!r} is not ISO 8601 (e.g. 2024-05-01T08:30:00)",
+            )
             return None
         if pos.origin is None:
             pos.origin = stamp.isoformat()
         origin = datetime.fromisoformat(pos.origin)
         if (stamp.tzinfo is None) != (origin.tzinfo is None):
-            self._bad(warnings, BAD_TIME, where, line, f"timestamp {text!r} mixes time-zone-aware and naive times")
+            self._bad(
+                warnings,
+                BAD_TIME,
+                where,
+                line,
+                f"timestamp {text!r} mixes time-zone-aware and naive times",
+            )
             return None
-        return self._within_span((stamp - origin).total_seconds(), f"timestamp {text!r}", where, line, warnings)
+        return self._within_span(
+            (stamp - origin).total_seconds(), f"timestamp {text!r}", where, line, warnings
+        )
 
-    def _within_span(self, seconds: float, shown: str, where: str, line: int, warnings: list) -> float | None:
+    def _within_span(
+        self, seconds: float, shown: str, where: str, line: int, warnings: list
+    ) -> float | None:
         """A time within ±MAX_LOG_TIME (a finite but absurd stamp would stretch the process)."""
-        if abs(seconds) <= MAX_LOG_TIME:
+        if (
+            not abs(seconds) > MAX_LOG_TIME
+        ):  # NaN passes: a missing time is a drop-out, reported as one
             return seconds
-        self._bad(warnings, BAD_TIME, where, line, f"{shown} is {seconds / 3600:.3g} h; expected a log time within "
-                                                   f"±{MAX_LOG_TIME / 3600:.0f} h")
+        self._bad(
+            warnings,
+            BAD_TIME,
+            where,
+            line,
+            f"{shown} is {seconds / 3600:.3g} h; expected a log time within "
+            f"±{MAX_LOG_TIME / 3600:.0f} h",
+        )
         return None
 
 
-def read_log_file(path, *, lenient: bool = False, gap_limit: float = math.inf, limits: LogLimits | None = None):
+def read_log_file(
+    path, *, lenient: bool = False, gap_limit: float = math.inf, limits: LogLimits | None = None
+):
     """A finished log read at once: (times from the first sample s, temperatures K,
     warnings). Strict (the default) stops at the first bad line with a RecipeError naming
     the file and line; lenient skips it with a warning. Either way a gap longer than
@@ -567,8 +776,12 @@ def read_log_file(path, *, lenient: bool = False, gap_limit: float = math.inf, l
     except OSError as exc:
         raise RecipeError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     if not reader.position.header:
-        raise RecipeError(f"{path}: the file is empty; expected a header such as time_h,temperature_C and data lines")
+        raise RecipeError(
+            f"{path}: the file is empty; expected a header such as time_h,temperature_C and data lines"
+        )
     if times.size == 0:
-        raise RecipeError(f"{path}: the temperature log has a header but no data lines"
-                          + (f" ({len(warnings)} skipped)" if warnings else ""))
+        raise RecipeError(
+            f"{path}: the temperature log has a header but no data lines"
+            + (f" ({len(warnings)} skipped)" if warnings else "")
+        )
     return times - times[0], temps, warnings

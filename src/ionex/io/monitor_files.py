@@ -23,10 +23,19 @@ from ..errors import RecipeError
 from .furnace_log import LogPosition, WarningSummary
 from .writers import atomic_path
 
-__all__ = ["save_checkpoint", "load_checkpoint", "snapshot_to_json", "write_json_atomic", "recipe_fingerprint",
-           "DamagedCheckpoint", "move_aside"]
+__all__ = [
+    "save_checkpoint",
+    "load_checkpoint",
+    "snapshot_to_json",
+    "write_json_atomic",
+    "recipe_fingerprint",
+    "DamagedCheckpoint",
+    "move_aside",
+]
 
-CHECKPOINT_VERSION = 2  # 2: warnings aggregated, output profiles; 1 (the last 200 warning texts) is still read
+CHECKPOINT_VERSION = (
+    2  # 2: warnings aggregated, output profiles; 1 (the last 200 warning texts) is still read
+)
 
 
 class DamagedCheckpoint(RecipeError):
@@ -65,17 +74,29 @@ def save_checkpoint(path, state: dict, position: LogPosition, warnings, fingerpr
     """Write the monitor state, the log position and the warnings (a WarningSummary, or a
     list of texts) to ``path`` atomically."""
     path = Path(path)
-    meta = {"version": CHECKPOINT_VERSION, "position": position.to_dict(), "warnings": _summary(warnings).to_list(),
-            "fingerprint": fingerprint, "reached_at": state["reached_at"], "n_cells": state["n_cells"],
-            "n_samples": int(state.get("n_samples", np.size(state["sample_times"])))}
+    meta = {
+        "version": CHECKPOINT_VERSION,
+        "position": position.to_dict(),
+        "warnings": _summary(warnings).to_list(),
+        "fingerprint": fingerprint,
+        "reached_at": state["reached_at"],
+        "n_cells": state["n_cells"],
+        "n_samples": int(state.get("n_samples", np.size(state["sample_times"]))),
+    }
     n = int(state["n_cells"])
 
     def write(fh):
-        np.savez(fh, frac=state["frac"], sample_times=state["sample_times"],
-                 sample_temperatures=state["sample_temperatures"],
-                 output_times=np.asarray(state.get("output_times", np.zeros(0)), float),
-                 output_states=np.asarray(state.get("output_states", np.zeros((0, n))), float).reshape(-1, n),
-                 meta=np.array(json.dumps(meta)))
+        np.savez(
+            fh,
+            frac=state["frac"],
+            sample_times=state["sample_times"],
+            sample_temperatures=state["sample_temperatures"],
+            output_times=np.asarray(state.get("output_times", np.zeros(0)), float),
+            output_states=np.asarray(state.get("output_states", np.zeros((0, n))), float).reshape(
+                -1, n
+            ),
+            meta=np.array(json.dumps(meta)),
+        )
 
     _replace_atomically(path, write)
 
@@ -90,9 +111,13 @@ def _read(path: Path):
         raise DamagedCheckpoint(f"{path}: the monitor checkpoint is empty") from None
     except Exception as exc:  # noqa: BLE001 - zip, zlib, npy-format and I/O faults all mean the same here
         size = path.stat().st_size if path.exists() else 0
-        raise DamagedCheckpoint(f"{path}: the monitor checkpoint ({size} bytes) is not a readable .npz archive "
-                                f"({type(exc).__name__}: {exc})") from None
-    missing = [k for k in ("meta", "frac", "sample_times", "sample_temperatures") if k not in arrays]
+        raise DamagedCheckpoint(
+            f"{path}: the monitor checkpoint ({size} bytes) is not a readable .npz archive "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    missing = [
+        k for k in ("meta", "frac", "sample_times", "sample_temperatures") if k not in arrays
+    ]
     if missing:
         raise DamagedCheckpoint(f"{path}: the monitor checkpoint lacks {', '.join(missing)}")
     try:
@@ -100,13 +125,16 @@ def _read(path: Path):
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
-        raise DamagedCheckpoint(f"{path}: the checkpoint's meta is not valid JSON ({exc})") from None
+        raise DamagedCheckpoint(
+            f"{path}: the checkpoint's meta is not valid JSON ({exc})"
+        ) from None
     return arrays, meta
 
 
 def _check(path: Path, arrays: dict, meta: dict) -> None:
     """Is the checkpoint consistent with itself? A DamagedCheckpoint naming the first field
     that is not (found, expected)."""
+
     def bad(what):
         raise DamagedCheckpoint(f"{path}: {what}")
 
@@ -120,7 +148,9 @@ def _check(path: Path, arrays: dict, meta: dict) -> None:
         bad(f"the checkpoint's frac has shape {frac.shape}; its n_cells says {n} cells")
     t, T = arrays["sample_times"], arrays["sample_temperatures"]
     if t.ndim != 1 or T.shape != t.shape:
-        bad(f"the checkpoint has {t.size} sample times and {T.size} sample temperatures; expected as many of each")
+        bad(
+            f"the checkpoint has {t.size} sample times and {T.size} sample temperatures; expected as many of each"
+        )
     for name, x in (("frac", frac), ("sample_times", t), ("sample_temperatures", T)):
         if x.dtype.kind != "f" or not np.all(np.isfinite(x)):
             bad(f"the checkpoint's {name} holds non-finite or non-float values")
@@ -128,15 +158,19 @@ def _check(path: Path, arrays: dict, meta: dict) -> None:
         bad("the checkpoint's sample times do not increase")
     taken = meta.get("n_samples", t.size)
     if not isinstance(taken, int) or isinstance(taken, bool) or taken < t.size:
-        bad(f"the checkpoint's n_samples is {taken!r}; expected a whole number ≥ the {t.size} samples it holds")
+        bad(
+            f"the checkpoint's n_samples is {taken!r}; expected a whole number ≥ the {t.size} samples it holds"
+        )
     if t.size and np.any(T <= 0):
         bad("the checkpoint's sample temperatures are not all above 0 K")
     if "output_times" in arrays:
         ot, os_ = arrays["output_times"], arrays.get("output_states")
         if os_ is None or os_.ndim != 2 or os_.shape != (ot.size, n):
             shape = None if os_ is None else os_.shape
-            bad(f"the checkpoint's output_states has shape {shape}; expected ({ot.size}, {n}) for "
-                f"{ot.size} output times on {n} cells")
+            bad(
+                f"the checkpoint's output_states has shape {shape}; expected ({ot.size}, {n}) for "
+                f"{ot.size} output times on {n} cells"
+            )
     if not isinstance(meta["position"], dict) or not isinstance(meta["warnings"], list):
         bad("the checkpoint's position or warnings are not what ionex writes")
     try:
@@ -162,14 +196,23 @@ def load_checkpoint(path, fingerprint: str):
         if key not in meta:
             raise DamagedCheckpoint(f"{path}: the checkpoint's meta lacks {key!r}")
     if meta.get("version") not in (1, CHECKPOINT_VERSION):
-        raise RecipeError(f"{path}: checkpoint version {meta.get('version')!r}; expected {CHECKPOINT_VERSION}")
+        raise RecipeError(
+            f"{path}: checkpoint version {meta.get('version')!r}; expected {CHECKPOINT_VERSION}"
+        )
     if meta.get("fingerprint") != fingerprint:
-        raise RecipeError(f"{path}: this checkpoint was written for a different recipe; use another output "
-                          "directory, or --restart to move the checkpoint aside and start over")
+        raise RecipeError(
+            f"{path}: this checkpoint was written for a different recipe; use another output "
+            "directory, or --restart to move the checkpoint aside and start over"
+        )
     _check(path, arrays, meta)
-    state = {"frac": arrays["frac"].copy(), "sample_times": arrays["sample_times"].copy(),
-             "sample_temperatures": arrays["sample_temperatures"].copy(), "reached_at": float(meta["reached_at"]),
-             "n_cells": meta["n_cells"], "n_samples": meta.get("n_samples")}
+    state = {
+        "frac": arrays["frac"].copy(),
+        "sample_times": arrays["sample_times"].copy(),
+        "sample_temperatures": arrays["sample_temperatures"].copy(),
+        "reached_at": float(meta["reached_at"]),
+        "n_cells": meta["n_cells"],
+        "n_samples": meta.get("n_samples"),
+    }
     if "output_times" in arrays:
         state["output_times"] = arrays["output_times"].copy()
         state["output_states"] = arrays["output_states"].copy()
@@ -180,7 +223,9 @@ def load_checkpoint(path, fingerprint: str):
         else:
             warnings = WarningSummary(saved)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise DamagedCheckpoint(f"{path}: the checkpoint's warnings are unreadable ({exc})") from None
+        raise DamagedCheckpoint(
+            f"{path}: the checkpoint's warnings are unreadable ({exc})"
+        ) from None
     return state, LogPosition.from_dict(meta["position"]), warnings
 
 
@@ -195,8 +240,17 @@ def _thin(x: np.ndarray, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, x.size - 1, limit).round().astype(int))
 
 
-def snapshot_to_json(snap, *, warnings, status: str, log: str, updated: str,
-                     profile_points: int = 300, history_points: int = 1500, incoming_ion: str | None = None) -> dict:
+def snapshot_to_json(
+    snap,
+    *,
+    warnings,
+    status: str,
+    log: str,
+    updated: str,
+    profile_points: int = 300,
+    history_points: int = 1500,
+    incoming_ion: str | None = None,
+) -> dict:
     """The monitor's latest prediction as JSON-ready data, units in the keys.
 
     ``warnings`` (a WarningSummary, or a list of texts) becomes ``warnings``: one entry per
@@ -224,11 +278,20 @@ def snapshot_to_json(snap, *, warnings, status: str, log: str, updated: str,
     pred = None
     if snap.prediction is not None:
         p = snap.prediction
-        unit = {"depth_of_layer": ("um", 1e6), "compressive_stress": ("MPa", 1e-6)}.get(p.target.kind, ("", 1.0))
-        pred = {"target": p.target.kind, "unit": unit[0], "value": p.target.value * unit[1],
-                "current": _finite(p.current * unit[1]), "reached": p.reached,
-                "time_h": _finite(p.time / 3600.0), "remaining_h": _finite((p.time - snap.time) / 3600.0),
-                "horizon_h": p.horizon / 3600.0, "assumed_temperature_C": p.assumed_temperature - ZERO_CELSIUS}
+        unit = {"depth_of_layer": ("um", 1e6), "compressive_stress": ("MPa", 1e-6)}.get(
+            p.target.kind, ("", 1.0)
+        )
+        pred = {
+            "target": p.target.kind,
+            "unit": unit[0],
+            "value": p.target.value * unit[1],
+            "current": _finite(p.current * unit[1]),
+            "reached": p.reached,
+            "time_h": _finite(p.time / 3600.0),
+            "remaining_h": _finite((p.time - snap.time) / 3600.0),
+            "horizon_h": p.horizon / 3600.0,
+            "assumed_temperature_C": p.assumed_temperature - ZERO_CELSIUS,
+        }
     return {
         "status": status,
         "log": log,
@@ -243,8 +306,10 @@ def snapshot_to_json(snap, *, warnings, status: str, log: str, updated: str,
         "prediction": pred,
         "warnings": summary.to_list(),
         "n_warnings": summary.total,
-        "history": {"time_h": (np.asarray(snap.sample_times)[hk] / 3600.0).tolist(),
-                    "temperature_C": (np.asarray(snap.sample_temperatures)[hk] - ZERO_CELSIUS).tolist()},
+        "history": {
+            "time_h": (np.asarray(snap.sample_times)[hk] / 3600.0).tolist(),
+            "temperature_C": (np.asarray(snap.sample_temperatures)[hk] - ZERO_CELSIUS).tolist(),
+        },
         "profiles": profiles,
     }
 

@@ -40,15 +40,32 @@ from pathlib import Path
 from .._version import __version__
 from ..errors import IonexError
 
-__all__ = ["MANIFEST", "COMMAND_FILES", "OutputSet", "Mismatch", "check_output_set", "read_warning",
-           "stale_temporaries", "writing", "file_mode", "MONITOR_STATE"]
+__all__ = [
+    "MANIFEST",
+    "COMMAND_FILES",
+    "OutputSet",
+    "Mismatch",
+    "check_output_set",
+    "read_warning",
+    "stale_temporaries",
+    "writing",
+    "file_mode",
+    "MONITOR_STATE",
+]
 
 MANIFEST = ".ionex-manifest.json"
 FORMAT = 1
 
 # the files each command may write; temporaries of these names are ionex's to remove
 COMMAND_FILES = {
-    "run": ("profiles.csv", "current.csv", "result.nc", "modes.csv", "profiles.png", "stress_index.png"),
+    "run": (
+        "profiles.csv",
+        "current.csv",
+        "result.nc",
+        "modes.csv",
+        "profiles.png",
+        "stress_index.png",
+    ),
     "monitor": ("profiles.csv", "result.nc", "modes.csv", "profiles.png", "stress_index.png"),
     "modes": ("modes.csv",),
     "invert": ("profile.csv", "stress.csv", "inversion.json", "inversion.png"),
@@ -112,13 +129,15 @@ def _read_manifest(directory: Path) -> dict:
     try:
         doc = json.loads(text)
         if not isinstance(doc, dict) or not isinstance(doc.get("sets"), dict):
-            raise ValueError("no \"sets\" table")
+            raise ValueError('no "sets" table')
         for name, s in doc["sets"].items():
             if not isinstance(s, dict) or not isinstance(s.get("files", {}), dict):
                 raise ValueError(f"set {name!r} is not a table of files")
     except ValueError as exc:
-        raise IonexError(f"{path}: found an unreadable output manifest ({exc}); expected the JSON ionex writes "
-                         "(delete it and rerun with --force to start a new one)") from None
+        raise IonexError(
+            f"{path}: found an unreadable output manifest ({exc}); expected the JSON ionex writes "
+            "(delete it and rerun with --force to start a new one)"
+        ) from None
     return doc
 
 
@@ -201,7 +220,9 @@ class OutputSet:
     replace files ionex did not write; invocation — the command line recorded in the
     manifest."""
 
-    def __init__(self, directory, command: str, *, inputs=(), force: bool = False, invocation: str = ""):
+    def __init__(
+        self, directory, command: str, *, inputs=(), force: bool = False, invocation: str = ""
+    ):
         self.directory = Path(directory)
         self.command = command
         self.inputs = [Path(p) for p in inputs if p is not None]
@@ -216,8 +237,10 @@ class OutputSet:
         target = self.directory / name
         for source in self.inputs:
             if _same_file(source, target):
-                return (f"{target}: is an input of `ionex {self.command}` ({source}) and would be overwritten by its "
-                        f"output {name}; write the output elsewhere (-o)")
+                return (
+                    f"{target}: is an input of `ionex {self.command}` ({source}) and would be overwritten by its "
+                    f"output {name}; write the output elsewhere (-o)"
+                )
         if not foreign or self.force or not (target.exists() or target.is_symlink()):
             return None
         if target.is_dir():
@@ -226,8 +249,10 @@ class OutputSet:
             return None
         recorded = any(name in s.get("files", {}) for s in doc["sets"].values())
         what = "changed since ionex wrote it" if recorded else "not written by ionex"
-        return (f"{target}: found a file {what}; expected none or ionex's own {name} — write elsewhere "
-                f"(-o another folder) or replace it with --force")
+        return (
+            f"{target}: found a file {what}; expected none or ionex's own {name} — write elsewhere "
+            f"(-o another folder) or replace it with --force"
+        )
 
     def check(self, names) -> None:
         """Refuse (IonexError naming the file) before any work when an input of the command
@@ -327,7 +352,11 @@ class OutputSet:
             del self._staged[name]
         for name, old in previous.items():  # the previous set's files this one lacks, if unchanged
             path = self.directory / name
-            if name not in new and _matches(path, old) and not any(_same_file(p, path) for p in self.inputs):
+            if (
+                name not in new
+                and _matches(path, old)
+                and not any(_same_file(p, path) for p in self.inputs)
+            ):
                 path.unlink(missing_ok=True)
         for command in list(sets):
             if command != self.command:  # a file now belongs to the command that wrote it last
@@ -336,8 +365,12 @@ class OutputSet:
                         sets[command].get(key, {}).pop(name, None)
                 if not sets[command].get("files") and not sets[command].get("pending"):
                     del sets[command]
-        sets[self.command] = {"command": self.invocation, "ionex": __version__,
-                              "written": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": new}
+        sets[self.command] = {
+            "command": self.invocation,
+            "ionex": __version__,
+            "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": new,
+        }
         doc["format"] = FORMAT
         _write_manifest(self.directory, doc)
 
@@ -406,8 +439,10 @@ def check_output_set(directory, names=None) -> list[Mismatch]:
             elif not path.exists():
                 problem = f"missing; the manifest lists it in the set of `ionex {command}`"
             else:
-                problem = (f"size or checksum differs from the manifest (set of `ionex {command}`): changed since "
-                           "ionex wrote it, or an interrupted run")
+                problem = (
+                    f"size or checksum differs from the manifest (set of `ionex {command}`): changed since "
+                    "ionex wrote it, or an interrupted run"
+                )
             found.append(Mismatch(path, command, problem))
     return found
 

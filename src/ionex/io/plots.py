@@ -10,7 +10,13 @@ from ..process.result import Result
 from ..units import registry
 from .writers import atomic_path
 
-__all__ = ["profiles_figure", "stress_index_figure", "plot_profiles", "plot_stress_and_index", "plot_experiment"]
+__all__ = [
+    "profiles_figure",
+    "stress_index_figure",
+    "plot_profiles",
+    "plot_stress_and_index",
+    "plot_experiment",
+]
 
 
 MAX_LABELLED_TIMES = 12  # legend entries of profiles.png that fit its height
@@ -55,18 +61,27 @@ def profiles_figure(result: Result, *, pyplot: bool = False):
     x_max = ureg.Quantity(min(1.3 * reach, half), "m").to("um").magnitude
     # a legend entry for every one of many times would not fit the figure: label at most
     # MAX_LABELLED_TIMES of them, evenly spread (the colour runs with time)
-    labelled = set(np.round(np.linspace(0, len(hours) - 1, min(len(hours), MAX_LABELLED_TIMES))).astype(int))
+    labelled = set(
+        np.round(np.linspace(0, len(hours) - 1, min(len(hours), MAX_LABELLED_TIMES))).astype(int)
+    )
     for i, (h, prof) in enumerate(zip(hours, result.frac_incoming)):
         step = result.recipe.steps[int(result.step_index[i])].name
-        ax.plot(depth_um, prof, color=cmap(i / max(len(hours) - 1, 1)),
-                label=f"{h:.4g} h ({step})" if i in labelled else None)
+        ax.plot(
+            depth_um,
+            prof,
+            color=cmap(i / max(len(hours) - 1, 1)),
+            label=f"{h:.4g} h ({step})" if i in labelled else None,
+        )
     ax.set_xlim(0, x_max)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("depth below the surface (µm)")
     ax.set_ylabel(f"site fraction of {result.incoming_ion}⁺")
     ax.set_title(result.recipe.name)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, title="time" if len(labelled) == len(hours) else f"time ({len(labelled)} of {len(hours)})")
+    ax.legend(
+        fontsize=8,
+        title="time" if len(labelled) == len(hours) else f"time ({len(labelled)} of {len(hours)})",
+    )
     return fig
 
 
@@ -84,7 +99,9 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
     ureg = registry()
     p = result.properties
     if p is None or (p.stress is None and p.n0 is None):
-        raise ValueError("no stress or index profiles in this result: the recipe has neither [stress] nor [optics]")
+        raise ValueError(
+            "no stress or index profiles in this result: the recipe has neither [stress] nor [optics]"
+        )
     k = result.times.size - 1
     depth, frac = front_profile(result, k)
     keep = slice(1, depth.size)  # the cells (the surface point is added below)
@@ -101,30 +118,55 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
         ax.plot(um, ureg.Quantity(p.stress[k][: um.size], "Pa").to("MPa").magnitude, color="C3")
         ax.axhline(0.0, color="0.5", lw=0.8)
         if m.depth_of_compression == m.depth_of_compression:  # not NaN
-            ax.axvline(ureg.Quantity(m.depth_of_compression, "m").to("um").magnitude, color="0.5", ls=":", label="DOC")
+            ax.axvline(
+                ureg.Quantity(m.depth_of_compression, "m").to("um").magnitude,
+                color="0.5",
+                ls=":",
+                label="DOC",
+            )
         if m.knee_depth == m.knee_depth:  # a knee (NaN: the profile has none)
             cs_knee = ureg.Quantity(m.knee_compressive_stress, "Pa").to("MPa").magnitude
-            ax.plot([ureg.Quantity(m.knee_depth, "m").to("um").magnitude], [-cs_knee], "o", color="k", ms=5,
-                    label=f"knee: CS_knee = {cs_knee:.0f} MPa")
+            ax.plot(
+                [ureg.Quantity(m.knee_depth, "m").to("um").magnitude],
+                [-cs_knee],
+                "o",
+                color="k",
+                ms=5,
+                label=f"knee: CS_knee = {cs_knee:.0f} MPa",
+            )
         ax.set_xlim(0, x_max)
         ax.set_xlabel("depth below the surface (µm)")
         ax.set_ylabel("in-plane stress σ (MPa, compression < 0)")
-        ax.set_title(f"stress after {hours:.4g} h: CS = {ureg.Quantity(m.compressive_stress, 'Pa').to('MPa').magnitude:.0f} MPa")
+        ax.set_title(
+            f"stress after {hours:.4g} h: CS = {ureg.Quantity(m.compressive_stress, 'Pa').to('MPa').magnitude:.0f} MPa"
+        )
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     if p.n0 is not None:
         ax = axes.pop(0)
-        for arr, label, color in ((p.n_te, "n_TE", "C0"), (p.n_tm, "n_TM", "C1"), (p.n0, "n_0", "0.4")):
+        for arr, label, color in (
+            (p.n_te, "n_TE", "C0"),
+            (p.n_tm, "n_TM", "C1"),
+            (p.n0, "n_0", "0.4"),
+        ):
             ax.plot(um, arr[k][: um.size], color=color, label=label)
         if p.modes is not None:
             for pol, color, ls in (("TE", "C0", "--"), ("TM", "C1", ":")):
                 for j, n_eff in enumerate(p.modes[pol].effective_indices(pol)):
-                    ax.axhline(n_eff, color=color, ls=ls, lw=0.7, label=f"{pol} modes" if j == 0 else None)
+                    ax.axhline(
+                        n_eff, color=color, ls=ls, lw=0.7, label=f"{pol} modes" if j == 0 else None
+                    )
         ax.set_xlim(0, x_max)
         ax.set_xlabel("depth below the surface (µm)")
-        ax.set_ylabel(f"refractive index at {ureg.Quantity(result.recipe.optics.wavelength, 'm').to('nm').magnitude:.0f} nm")
-        counts = "" if p.mode_counts is None else f": {p.mode_counts['TE'][k]} TE, {p.mode_counts['TM'][k]} TM modes"
+        ax.set_ylabel(
+            f"refractive index at {ureg.Quantity(result.recipe.optics.wavelength, 'm').to('nm').magnitude:.0f} nm"
+        )
+        counts = (
+            ""
+            if p.mode_counts is None
+            else f": {p.mode_counts['TE'][k]} TE, {p.mode_counts['TM'][k]} TM modes"
+        )
         ax.set_title(f"index profiles{counts}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -147,7 +189,10 @@ def plot_experiment(result, path, sims=None) -> Path:
 
     ureg = registry()
     nm = ureg.Quantity(result.depth, "m").to("nm").magnitude
-    ends = [int(np.nonzero(np.asarray(result.step) == k)[0][-1]) for k in sorted(set(np.asarray(result.step).tolist()))]
+    ends = [
+        int(np.nonzero(np.asarray(result.step) == k)[0][-1])
+        for k in sorted(set(np.asarray(result.step).tolist()))
+    ]
     # zoom on the exchanged zone: as deep as any species differs from its bulk value by 1e-3
     reach = 0.0
     for name in result.species:
@@ -161,13 +206,27 @@ def plot_experiment(result, path, sims=None) -> Path:
     for j, k in enumerate(ends):
         label = getattr(result.steps[j], "name", "") or f"step {j + 1}"
         for i, name in enumerate(result.species):
-            a.plot(nm, result.fraction(name)[k], color=f"C{i}", ls=styles[j % 4], label=f"{name} after {label}")
+            a.plot(
+                nm,
+                result.fraction(name)[k],
+                color=f"C{i}",
+                ls=styles[j % 4],
+                label=f"{name} after {label}",
+            )
         b.plot(nm, result.potential[k], color="0.2", ls=styles[j % 4], label=f"after {label}")
     if sims is not None:
         s_nm = ureg.Quantity(sims.depth, "m").to("nm").magnitude
         for i, name in enumerate(result.species):
             if name in sims.fractions:
-                a.plot(s_nm, sims.fractions[name], "o", ms=3, color=f"C{i}", alpha=0.6, label=f"{name} ToF-SIMS")
+                a.plot(
+                    s_nm,
+                    sims.fractions[name],
+                    "o",
+                    ms=3,
+                    color=f"C{i}",
+                    alpha=0.6,
+                    label=f"{name} ToF-SIMS",
+                )
     a.set_xlim(0, x_max)
     a.set_ylim(-0.02, 1.02)
     a.set_xlabel("depth below the surface (nm)")

@@ -15,7 +15,11 @@ from pathlib import Path
 
 from ..errors import RecipeError
 from ..physics.arrhenius import ArrheniusLaw
-from ..physics.interdiffusion import InterdiffusionModel, StressCouplingMaterial, TabulatedInterdiffusion
+from ..physics.interdiffusion import (
+    InterdiffusionModel,
+    StressCouplingMaterial,
+    TabulatedInterdiffusion,
+)
 from ..physics import materials
 from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw, dilation_coefficient
@@ -26,10 +30,25 @@ from .tables import read_temperature_log, read_interdiffusion_table
 
 __all__ = ["load_recipe", "parse_recipe", "parse_toml", "read_user_file"]
 
-_TOP = {"name", "glass", "ions", "model", "step", "output", "numerics", "stress", "optics", "target"}
+_TOP = {
+    "name",
+    "glass",
+    "ions",
+    "model",
+    "step",
+    "output",
+    "numerics",
+    "stress",
+    "optics",
+    "target",
+}
 # [target]: one quantity the process monitor predicts the time of, and the kind of its value
-_TARGET = {"depth_of_layer": "length", "compressive_stress": "pressure", "modes_TE": "dimensionless",
-           "modes_TM": "dimensionless"}
+_TARGET = {
+    "depth_of_layer": "length",
+    "compressive_stress": "pressure",
+    "modes_TE": "dimensionless",
+    "modes_TM": "dimensionless",
+}
 _STRESS_SECTION = {
     "material",
     "youngs_modulus",
@@ -43,7 +62,16 @@ _STRESS_SECTION = {
     "tau_reference_temperature",
     "relaxation_clock",
 }
-_OPTICS = {"material", "wavelength", "base_index", "index_change", "c_parallel", "c_perp", "cover_index", "prism"}
+_OPTICS = {
+    "material",
+    "wavelength",
+    "base_index",
+    "index_change",
+    "c_parallel",
+    "c_perp",
+    "cover_index",
+    "prism",
+}
 _PRISM = {"index", "angle"}
 _GLASS = {"host_ion", "total_mobile", "thickness", "faces"}
 _ION = {"D", "D0", "Q"}
@@ -89,8 +117,10 @@ def parse_toml(text: str, path) -> dict:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(f"{path}: not valid TOML: {exc}; expected TOML syntax (key = value, text in quotes, "
-                          "[section] headers)") from None
+        raise RecipeError(
+            f"{path}: not valid TOML: {exc}; expected TOML syntax (key = value, text in quotes, "
+            "[section] headers)"
+        ) from None
     except RecursionError:
         doc = None
     where = _too_deep(doc) if doc is not None else ()
@@ -102,8 +132,10 @@ def parse_toml(text: str, path) -> dict:
         else:
             key = re.match(r"\s*([^=\[{]+?)\s*=", text.splitlines()[line - 1]) if line else None
             field = f"{key.group(1)}: " if key else ""
-        raise RecipeError(f"{at}: {field}found arrays or tables nested more than {MAX_TOML_DEPTH} levels deep; "
-                          f"expected at most {MAX_TOML_DEPTH} levels")
+        raise RecipeError(
+            f"{at}: {field}found arrays or tables nested more than {MAX_TOML_DEPTH} levels deep; "
+            f"expected at most {MAX_TOML_DEPTH} levels"
+        )
     return doc
 
 
@@ -155,26 +187,48 @@ def load_recipe(path, *, lenient_logs: bool = False, warnings: list | None = Non
     each is appended to ``warnings`` (see :func:`ionex.io.tables.read_temperature_log`).
     ``log_limits`` (a furnace_log.LogLimits) sets its plausible temperatures (default:
     −50…1500 °C, 50 K/min)."""
-    return parse_recipe(read_user_file(path, "recipe"), Path(path), lenient_logs=lenient_logs, warnings=warnings,
-                        log_limits=log_limits)
+    return parse_recipe(
+        read_user_file(path, "recipe"),
+        Path(path),
+        lenient_logs=lenient_logs,
+        warnings=warnings,
+        log_limits=log_limits,
+    )
 
 
-def parse_recipe(text: str, path="<recipe>", *, lenient_logs: bool = False, warnings: list | None = None,
-                 log_limits=None) -> Recipe:
+def parse_recipe(
+    text: str,
+    path="<recipe>",
+    *,
+    lenient_logs: bool = False,
+    warnings: list | None = None,
+    log_limits=None,
+) -> Recipe:
     """Parse recipe TOML ``text``; ``path`` names it in messages and resolves relative
     files; ``lenient_logs`` and ``warnings`` as in :func:`load_recipe`."""
-    return _Reader(text, Path(path), lenient_logs=lenient_logs, warnings=warnings, log_limits=log_limits).recipe()
+    return _Reader(
+        text, Path(path), lenient_logs=lenient_logs, warnings=warnings, log_limits=log_limits
+    ).recipe()
 
 
 class _Reader:
-    def __init__(self, text: str, path: Path, *, lenient_logs: bool = False, warnings: list | None = None,
-                 log_limits=None):
+    def __init__(
+        self,
+        text: str,
+        path: Path,
+        *,
+        lenient_logs: bool = False,
+        warnings: list | None = None,
+        log_limits=None,
+    ):
         self.text = text = text.removeprefix("\ufeff")
         self.path = path
         self.lines = text.splitlines()
         self.lenient_logs = lenient_logs
         self.log_warnings = warnings
-        self.log_limits = log_limits  # plausible logged temperatures (furnace_log.LogLimits; None: the defaults)
+        self.log_limits = (
+            log_limits  # plausible logged temperatures (furnace_log.LogLimits; None: the defaults)
+        )
 
     # ------------------------------------------------------------------ errors
     def fail(self, field: tuple, message: str):
@@ -198,7 +252,10 @@ class _Reader:
             if key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 did = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.fail(field + (key,), f"unknown key{did}; expected one of: {', '.join(sorted(allowed))}")
+                self.fail(
+                    field + (key,),
+                    f"unknown key{did}; expected one of: {', '.join(sorted(allowed))}",
+                )
         for key in sorted(required):
             if key not in value:
                 self.fail(field + (key,), "missing (required)")
@@ -214,7 +271,10 @@ class _Reader:
 
             return read_experiment_recipe(self, doc)
         if kind != "interdiffusion":
-            self.fail(("model", "kind"), f'found {kind!r}; expected "interdiffusion" (default) or "nernst-planck-poisson"')
+            self.fail(
+                ("model", "kind"),
+                f'found {kind!r}; expected "interdiffusion" (default) or "nernst-planck-poisson"',
+            )
         self.table(doc, (), _TOP, {"glass", "ions", "step"})
         name = doc.get("name", self.path.stem)
         if not isinstance(name, str):
@@ -222,7 +282,9 @@ class _Reader:
         glass = self.glass(doc["glass"])
         ions = self.ions(doc["ions"], glass.host_ion)
         incoming = next(i for i in ions if i != glass.host_ion)
-        model = self.model(doc.get("model", {}), ions[incoming], ions[glass.host_ion], glass.total_mobile)
+        model = self.model(
+            doc.get("model", {}), ions[incoming], ions[glass.host_ion], glass.total_mobile
+        )
         steps = doc["step"]
         if not isinstance(steps, list) or not steps:
             self.fail(("step",), "expected one or more [[step]] tables")
@@ -261,17 +323,25 @@ class _Reader:
             self.fail(f + ("host_ion",), f'found {host!r}; expected an element symbol such as "Na"')
         c_t = self.quantity(raw["total_mobile"], "concentration", f + ("total_mobile",))
         if c_t <= 0:
-            self.fail(f + ("total_mobile",), f"found {raw['total_mobile']!r}; expected a concentration > 0")
+            self.fail(
+                f + ("total_mobile",),
+                f"found {raw['total_mobile']!r}; expected a concentration > 0",
+            )
         thickness = None
         if "thickness" in raw:
             thickness = self.quantity(raw["thickness"], "length", f + ("thickness",))
             if thickness <= 0:
-                self.fail(f + ("thickness",), f"found {raw['thickness']!r}; expected a thickness > 0")
+                self.fail(
+                    f + ("thickness",), f"found {raw['thickness']!r}; expected a thickness > 0"
+                )
         faces = raw.get("faces", "both" if thickness is not None else "front")
         if faces not in ("front", "both"):
             self.fail(f + ("faces",), f'found {faces!r}; expected "front" or "both"')
         if faces == "both" and thickness is None:
-            self.fail(f + ("faces",), 'found "both" but no thickness; a semi-infinite slab has one face (give thickness)')
+            self.fail(
+                f + ("faces",),
+                'found "both" but no thickness; a semi-infinite slab has one face (give thickness)',
+            )
         return Glass(host_ion=host, total_mobile=c_t, thickness=thickness, faces=faces)
 
     def ions(self, raw, host: str) -> dict:
@@ -281,7 +351,10 @@ class _Reader:
         if host not in raw:
             self.fail(f, f"no [ions.{host}] for the host ion {host!r}")
         if len(raw) != 2:
-            self.fail(f, f"found {len(raw)} ions ({', '.join(raw)}); binary interdiffusion needs exactly two: the host and one incoming ion")
+            self.fail(
+                f,
+                f"found {len(raw)} ions ({', '.join(raw)}); binary interdiffusion needs exactly two: the host and one incoming ion",
+            )
         laws = {}
         for sym, spec in raw.items():
             g = f + (sym,)
@@ -293,7 +366,9 @@ class _Reader:
             if "D" in spec:
                 d = self.quantity(spec["D"], "diffusivity", g + ("D",))
                 if d <= 0:
-                    self.fail(g + ("D",), f"found {spec['D']!r}; expected a diffusion coefficient > 0")
+                    self.fail(
+                        g + ("D",), f"found {spec['D']!r}; expected a diffusion coefficient > 0"
+                    )
                 laws[sym] = ArrheniusLaw.constant(d)
             elif "D0" in spec and "Q" in spec:
                 d0 = self.quantity(spec["D0"], "diffusivity", g + ("D0",))
@@ -301,7 +376,9 @@ class _Reader:
                     self.fail(g + ("D0",), f"found {spec['D0']!r}; expected a prefactor > 0")
                 q = self.quantity(spec["Q"], "molar_energy", g + ("Q",))
                 if q < 0:
-                    self.fail(g + ("Q",), f"found {spec['Q']!r}; expected an activation energy >= 0")
+                    self.fail(
+                        g + ("Q",), f"found {spec['Q']!r}; expected an activation energy >= 0"
+                    )
                 laws[sym] = ArrheniusLaw(d0, q)
             else:
                 self.fail(g, 'missing D (e.g. D = "1e-15 m^2/s"), or D0 and Q for an Arrhenius law')
@@ -317,21 +394,31 @@ class _Reader:
                 self.fail(f + ("thermodynamic_factor",), f"found {n!r}; expected n > 0 (1 = ideal)")
             kw["thermodynamic_factor"] = n
         if "margules_W" in raw:
-            kw["margules_energy"] = self.quantity(raw["margules_W"], "molar_energy", f + ("margules_W",))
+            kw["margules_energy"] = self.quantity(
+                raw["margules_W"], "molar_energy", f + ("margules_W",)
+            )
         if "stress_coupling" in raw:
             sc = raw["stress_coupling"]
             g = f + ("stress_coupling",)
             if isinstance(sc, dict):
-                sc = self.table(sc, g, _STRESS, {"youngs_modulus", "poisson_ratio", "molar_volume_difference"})
+                sc = self.table(
+                    sc, g, _STRESS, {"youngs_modulus", "poisson_ratio", "molar_volume_difference"}
+                )
                 try:
                     kw["stress_coupling"] = StressCouplingMaterial(
-                        youngs_modulus=self.quantity(sc["youngs_modulus"], "pressure", g + ("youngs_modulus",)),
+                        youngs_modulus=self.quantity(
+                            sc["youngs_modulus"], "pressure", g + ("youngs_modulus",)
+                        ),
                         poisson_ratio=self.number(sc["poisson_ratio"], g + ("poisson_ratio",)),
                         molar_volume_difference=self.quantity(
-                            sc["molar_volume_difference"], "molar_volume", g + ("molar_volume_difference",)
+                            sc["molar_volume_difference"],
+                            "molar_volume",
+                            g + ("molar_volume_difference",),
                         ),
                         host_molar_volume=(
-                            self.quantity(sc["host_molar_volume"], "molar_volume", g + ("host_molar_volume",))
+                            self.quantity(
+                                sc["host_molar_volume"], "molar_volume", g + ("host_molar_volume",)
+                            )
                             if "host_molar_volume" in sc
                             else None
                         ),
@@ -343,12 +430,19 @@ class _Reader:
             else:
                 k = self.number(sc, g)
                 if k < 0:
-                    self.fail(g, f"found {k!r}; expected K_AB >= 0 (it is proportional to (Omega_A - Omega_B)^2)")
+                    self.fail(
+                        g,
+                        f"found {k!r}; expected K_AB >= 0 (it is proportional to (Omega_A - Omega_B)^2)",
+                    )
                 kw["stress_coupling"] = k
         if "onsager_cross_ratio" in raw:
-            kw["cross_ratio"] = self.number(raw["onsager_cross_ratio"], f + ("onsager_cross_ratio",))
+            kw["cross_ratio"] = self.number(
+                raw["onsager_cross_ratio"], f + ("onsager_cross_ratio",)
+            )
         if "interdiffusion_table" in raw:
-            kw["table"] = self.interdiffusion_table(raw["interdiffusion_table"], f + ("interdiffusion_table",))
+            kw["table"] = self.interdiffusion_table(
+                raw["interdiffusion_table"], f + ("interdiffusion_table",)
+            )
         try:
             return InterdiffusionModel(**kw)
         except ValueError as exc:
@@ -364,15 +458,24 @@ class _Reader:
             fr, co = read_interdiffusion_table(self.resolve(raw["file"], f + ("file",)))
         else:
             if "fractions" not in raw or "coefficients" not in raw:
-                self.fail(f, "expected file = \"table.csv\" or both fractions and coefficients")
-            fr = [self.number(v, f + ("fractions",)) for v in _as_list(raw["fractions"], self, f + ("fractions",))]
+                self.fail(f, 'expected file = "table.csv" or both fractions and coefficients')
+            fr = [
+                self.number(v, f + ("fractions",))
+                for v in _as_list(raw["fractions"], self, f + ("fractions",))
+            ]
             co = [
                 self.quantity(v, "diffusivity", f + ("coefficients",))
                 for v in _as_list(raw["coefficients"], self, f + ("coefficients",))
             ]
-        q = self.quantity(raw["activation_energy"], "molar_energy", f + ("activation_energy",)) if "activation_energy" in raw else 0.0
+        q = (
+            self.quantity(raw["activation_energy"], "molar_energy", f + ("activation_energy",))
+            if "activation_energy" in raw
+            else 0.0
+        )
         t_ref = (
-            self.quantity(raw["reference_temperature"], "temperature", f + ("reference_temperature",))
+            self.quantity(
+                raw["reference_temperature"], "temperature", f + ("reference_temperature",)
+            )
             if "reference_temperature" in raw
             else None
         )
@@ -402,28 +505,45 @@ class _Reader:
         elif implied is not None:
             duration = implied
         else:
-            self.fail(f + ("duration",), 'missing; expected e.g. duration = "8 h" (only a program or log implies its own)')
+            self.fail(
+                f + ("duration",),
+                'missing; expected e.g. duration = "8 h" (only a program or log implies its own)',
+            )
         if duration <= 0:
-            self.fail(f + ("duration",), "the temperature program has zero length; expected a duration > 0")
+            self.fail(
+                f + ("duration",),
+                "the temperature program has zero length; expected a duration > 0",
+            )
         return Step(duration=duration, temperature=program, surface_fraction=fraction, name=name)
 
     def bath(self, raw, f, incoming: str, host: str):
         if isinstance(raw, str):
             if raw.strip().lower() == "none":
                 return None
-            self.fail(f, f'found {raw!r}; expected a table such as {{ {incoming} = 1.0 }} or "none" for an anneal')
+            self.fail(
+                f,
+                f'found {raw!r}; expected a table such as {{ {incoming} = 1.0 }} or "none" for an anneal',
+            )
         if not isinstance(raw, dict) or not raw:
-            self.fail(f, f'found {raw!r}; expected a table such as {{ {incoming} = 1.0 }} or "none" for an anneal')
+            self.fail(
+                f,
+                f'found {raw!r}; expected a table such as {{ {incoming} = 1.0 }} or "none" for an anneal',
+            )
         fracs = {}
         for ion, v in raw.items():
             if ion not in (incoming, host):
                 self.fail(f + (ion,), f"unknown ion; this recipe exchanges {incoming} for {host}")
             x = self.number(v, f + (ion,))
             if not 0.0 <= x <= 1.0:
-                self.fail(f + (ion,), f"found {v!r}; expected a surface site fraction within [0, 1]")
+                self.fail(
+                    f + (ion,), f"found {v!r}; expected a surface site fraction within [0, 1]"
+                )
             fracs[ion] = x
         if len(fracs) == 2 and abs(fracs[incoming] + fracs[host] - 1.0) > 1e-9:
-            self.fail(f, f"the fractions of {incoming} and {host} add up to {fracs[incoming] + fracs[host]:g}; expected 1")
+            self.fail(
+                f,
+                f"the fractions of {incoming} and {host} add up to {fracs[incoming] + fracs[host]:g}; expected 1",
+            )
         return fracs[incoming] if incoming in fracs else 1.0 - fracs[host]
 
     def temperature(self, raw, f):
@@ -435,18 +555,25 @@ class _Reader:
             return TemperatureProgram.constant(T), None
         raw = self.table(raw, f, _TEMPERATURE)
         if len(raw) != 1:
-            self.fail(f, "expected exactly one of program = [[time, temperature], ...] or log = \"file.csv\"")
+            self.fail(
+                f,
+                'expected exactly one of program = [[time, temperature], ...] or log = "file.csv"',
+            )
         if "log" in raw:
             path = self.resolve(raw["log"], f + ("log",))
-            program = read_temperature_log(path, lenient=self.lenient_logs, warnings=self.log_warnings,
-                                           limits=self.log_limits)
+            program = read_temperature_log(
+                path, lenient=self.lenient_logs, warnings=self.log_warnings, limits=self.log_limits
+            )
             return program, program.end
         pts = _as_list(raw["program"], self, f + ("program",))
         times, temps = [], []
         for i, pair in enumerate(pts):
             g = f + ("program", i)
             if not (isinstance(pair, list) and len(pair) == 2):
-                self.fail(g, f'found {pair!r}; expected a pair ["time", "temperature"] such as ["2 h", "420 degC"]')
+                self.fail(
+                    g,
+                    f'found {pair!r}; expected a pair ["time", "temperature"] such as ["2 h", "420 degC"]',
+                )
             times.append(self.quantity(pair[0], "time", g))
             temps.append(self.quantity(pair[1], "temperature", g))
         if not times or times[0] != 0.0:
@@ -454,11 +581,16 @@ class _Reader:
             self.fail(f + ("program",), found + "expected the first point at time 0")
         for i, (a, b) in enumerate(zip(times, times[1:])):
             if b <= a:
-                self.fail(f + ("program", i + 1), f"found {pts[i + 1][0]!r} after {pts[i][0]!r}; "
-                          "expected strictly increasing times")
+                self.fail(
+                    f + ("program", i + 1),
+                    f"found {pts[i + 1][0]!r} after {pts[i][0]!r}; "
+                    "expected strictly increasing times",
+                )
         if any(T <= 0 for T in temps):
             self.fail(f + ("program",), "expected temperatures above absolute zero")
-        return TemperatureProgram(tuple(times), tuple(temps), source="program"), (times[-1] if len(times) > 1 else None)
+        return TemperatureProgram(tuple(times), tuple(temps), source="program"), (
+            times[-1] if len(times) > 1 else None
+        )
 
     def outputs(self, raw, total: float) -> tuple:
         f = ("output",)
@@ -467,7 +599,10 @@ class _Reader:
         for i, v in enumerate(_as_list(raw.get("times", []), self, f + ("times",))):
             t = self.quantity(v, "time", f + ("times",))
             if not 0 <= t <= total * (1 + 1e-12):
-                self.fail(f + ("times",), f"found {v!r}; expected a time within the process (0 to {total / 3600:.6g} h)")
+                self.fail(
+                    f + ("times",),
+                    f"found {v!r}; expected a time within the process (0 to {total / 3600:.6g} h)",
+                )
             times.append(t)
         return tuple(times)
 
@@ -483,14 +618,26 @@ class _Reader:
         f = ("stress",)
         raw = self.table(raw, f, _STRESS_SECTION)
         preset = self.preset(raw, f)
-        e = self.quantity(raw["youngs_modulus"], "pressure", f + ("youngs_modulus",)) if "youngs_modulus" in raw else None
-        nu = self.number(raw["poisson_ratio"], f + ("poisson_ratio",)) if "poisson_ratio" in raw else None
+        e = (
+            self.quantity(raw["youngs_modulus"], "pressure", f + ("youngs_modulus",))
+            if "youngs_modulus" in raw
+            else None
+        )
+        nu = (
+            self.number(raw["poisson_ratio"], f + ("poisson_ratio",))
+            if "poisson_ratio" in raw
+            else None
+        )
         if "dilation" in raw and "molar_volume_difference" in raw:
-            self.fail(f, "give either dilation (B) or molar_volume_difference (B = Ω_AB·C_T/3), not both")
+            self.fail(
+                f, "give either dilation (B) or molar_volume_difference (B = Ω_AB·C_T/3), not both"
+            )
         if "dilation" in raw:
             b = self.number(raw["dilation"], f + ("dilation",))
         elif "molar_volume_difference" in raw:
-            omega = self.quantity(raw["molar_volume_difference"], "molar_volume", f + ("molar_volume_difference",))
+            omega = self.quantity(
+                raw["molar_volume_difference"], "molar_volume", f + ("molar_volume_difference",)
+            )
             b = dilation_coefficient(omega, glass.total_mobile)
         else:
             b = None
@@ -500,28 +647,48 @@ class _Reader:
             b = preset.dilation if b is None else b
         for key, value in (("youngs_modulus", e), ("poisson_ratio", nu), ("dilation", b)):
             if value is None:
-                self.fail(f + (key,), "missing; give it (or dilation via molar_volume_difference) or a material preset")
+                self.fail(
+                    f + (key,),
+                    "missing; give it (or dilation via molar_volume_difference) or a material preset",
+                )
         try:
             elastic = ElasticGlass(e, nu, b)
         except ValueError as exc:
             self.fail(f, str(exc))
         relaxation = raw.get("relaxation", "none")
         if relaxation not in ("none", "kww", "hereditary"):
-            self.fail(f + ("relaxation",), f'found {relaxation!r}; expected "none", "kww" or "hereditary"')
+            self.fail(
+                f + ("relaxation",), f'found {relaxation!r}; expected "none", "kww" or "hereditary"'
+            )
         law = None
         if relaxation != "none":
             if "tau" not in raw:
-                self.fail(f + ("tau",), f'missing; relaxation "{relaxation}" needs a relaxation time, e.g. tau = "300 h"')
+                self.fail(
+                    f + ("tau",),
+                    f'missing; relaxation "{relaxation}" needs a relaxation time, e.g. tau = "300 h"',
+                )
             tau = self.quantity(raw["tau"], "time", f + ("tau",))
             beta = self.number(raw.get("beta", 0.6), f + ("beta",))
-            q = self.quantity(raw["tau_activation_energy"], "molar_energy", f + ("tau_activation_energy",)) if "tau_activation_energy" in raw else 0.0
+            q = (
+                self.quantity(
+                    raw["tau_activation_energy"], "molar_energy", f + ("tau_activation_energy",)
+                )
+                if "tau_activation_energy" in raw
+                else 0.0
+            )
             t_ref = (
-                self.quantity(raw["tau_reference_temperature"], "temperature", f + ("tau_reference_temperature",))
+                self.quantity(
+                    raw["tau_reference_temperature"],
+                    "temperature",
+                    f + ("tau_reference_temperature",),
+                )
                 if "tau_reference_temperature" in raw
                 else None
             )
             try:
-                law = RelaxationLaw(tau=tau, beta=beta, activation_energy=q, reference_temperature=t_ref)
+                law = RelaxationLaw(
+                    tau=tau, beta=beta, activation_energy=q, reference_temperature=t_ref
+                )
             except ValueError as exc:
                 self.fail(f, str(exc))
         clock = raw.get("relaxation_clock", "total")
@@ -534,13 +701,16 @@ class _Reader:
         raw = self.table(raw, f, set(_TARGET))
         if len(raw) != 1:
             self.fail(f, f"found {len(raw)} targets; expected exactly one of {', '.join(_TARGET)}")
-        (kind, value), = raw.items()
+        ((kind, value),) = raw.items()
         x = self.quantity(value, _TARGET[kind], f + (kind,))
         if kind.startswith("modes") and (x != int(x) or x < 1):
             self.fail(f + (kind,), f"found {value!r}; expected a whole number of modes ≥ 1")
         if not x > 0:
-            self.fail(f + (kind,), f"found {value!r}; expected a value > 0"
-                      + (" (CS is positive in compression)" if kind == "compressive_stress" else ""))
+            self.fail(
+                f + (kind,),
+                f"found {value!r}; expected a value > 0"
+                + (" (CS is positive in compression)" if kind == "compressive_stress" else ""),
+            )
         return Target(kind, x)
 
     def optics(self, raw) -> OpticsOptions:
@@ -556,9 +726,16 @@ class _Reader:
             return fallback
 
         wavelength = value("wavelength", "length", preset and preset.wavelength)
-        if preset is not None and "wavelength" in raw and abs(wavelength - preset.wavelength) > 1e-12:
-            self.fail(f + ("wavelength",), f"the {preset.name} preset holds values at {preset.wavelength * 1e9:g} nm; "
-                      "give base_index, index_change, c_parallel and c_perp for another wavelength, or drop material")
+        if (
+            preset is not None
+            and "wavelength" in raw
+            and abs(wavelength - preset.wavelength) > 1e-12
+        ):
+            self.fail(
+                f + ("wavelength",),
+                f"the {preset.name} preset holds values at {preset.wavelength * 1e9:g} nm; "
+                "give base_index, index_change, c_parallel and c_perp for another wavelength, or drop material",
+            )
         n_b = value("base_index", "dimensionless", preset and preset.base_index)
         dn = value("index_change", "dimensionless", preset and preset.index_change)
         eo = None
@@ -586,8 +763,13 @@ class _Reader:
                 prism_angle = self.quantity(pr["angle"], "angle", g + ("angle",))
         try:
             return OpticsOptions(
-                wavelength=wavelength, base_index=n_b, index_change=dn, elasto_optic=eo,
-                cover_index=cover, prism_index=prism_index, prism_angle=prism_angle,
+                wavelength=wavelength,
+                base_index=n_b,
+                index_change=dn,
+                elasto_optic=eo,
+                cover_index=cover,
+                prism_index=prism_index,
+                prism_angle=prism_angle,
             )
         except ValueError as exc:
             self.fail(f, str(exc))
@@ -643,10 +825,14 @@ def _line_of(lines: list[str], field: tuple) -> int | None:
                 current = m.group(1)
                 seen[current] = seen.get(current, -1) + 1
                 name = ".".join(keys[:depth])
-                if (current == name or current.startswith(name + ".")) and (index is None or seen[current] == index):
+                if (current == name or current.startswith(name + ".")) and (
+                    index is None or seen[current] == index
+                ):
                     return i + 1
                 continue
             if current == table and (index is None or seen.get(current, 0) == index):
-                if re.match(rf"^\s*{re.escape(key)}\s*=", line) or re.match(rf'^\s*"{re.escape(key)}"\s*=', line):
+                if re.match(rf"^\s*{re.escape(key)}\s*=", line) or re.match(
+                    rf'^\s*"{re.escape(key)}"\s*=', line
+                ):
                     return i + 1
     return None

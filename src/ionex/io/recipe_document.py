@@ -38,12 +38,16 @@ def parse_path(path: str) -> tuple:
         ValueError for a malformed path.
     """
     if not isinstance(path, str) or not path.strip():
-        raise ValueError(f"found {path!r}; expected a field path such as \"ions.K.D\" or \"step[1].duration\"")
+        raise ValueError(
+            f'found {path!r}; expected a field path such as "ions.K.D" or "step[1].duration"'
+        )
     out: list = []
     for part in path.strip().split("."):
         m = _PART.match(part)
         if not m or (m.group(2) is not None and int(m.group(2)) < 1):
-            raise ValueError(f"found {path!r}; expected dotted keys with 1-based indices, e.g. \"step[1].duration\"")
+            raise ValueError(
+                f'found {path!r}; expected dotted keys with 1-based indices, e.g. "step[1].duration"'
+            )
         out.append(m.group(1))
         if m.group(2) is not None:
             out.append(int(m.group(2)) - 1)
@@ -98,13 +102,16 @@ class RecipeDocument:
         node = self.document
         for i, p in enumerate(parts):
             ok = (isinstance(p, int) and isinstance(node, list) and p < len(node)) or (
-                isinstance(p, str) and isinstance(node, dict) and p in node)
+                isinstance(p, str) and isinstance(node, dict) and p in node
+            )
             if not ok:
                 known = self.numeric_paths()
                 hint = difflib.get_close_matches(path, known, n=3)
                 did = f" (did you mean {', '.join(hint)}?)" if hint else ""
-                raise RecipeError(f"{self.path}: {path!r} is not a field of this recipe{did}; its numeric fields are: "
-                                  f"{', '.join(known)}")
+                raise RecipeError(
+                    f"{self.path}: {path!r} is not a field of this recipe{did}; its numeric fields are: "
+                    f"{', '.join(known)}"
+                )
             node = node[p]
         return parts, node
 
@@ -118,8 +125,10 @@ class RecipeDocument:
         try:
             return split_quantity(raw, path)
         except UnitError:
-            raise RecipeError(f"{self.path}: {path}: found {raw!r}; expected a number or a quantity "
-                              "(only numeric fields can be varied)") from None
+            raise RecipeError(
+                f"{self.path}: {path}: found {raw!r}; expected a number or a quantity "
+                "(only numeric fields can be varied)"
+            ) from None
 
     # ------------------------------------------------------------------ editing
     def with_values(self, values: Mapping[str, float]) -> RecipeDocument:

@@ -17,7 +17,10 @@ from .writers import write_modes_csv, write_netcdf, write_profiles_csv
 __all__ = ["FIGURES", "write_run_outputs", "result_figure"]
 
 # the figures of a Result: name → (file, figure maker)
-FIGURES = {"profiles": ("profiles.png", profiles_figure), "stress_index": ("stress_index.png", stress_index_figure)}
+FIGURES = {
+    "profiles": ("profiles.png", profiles_figure),
+    "stress_index": ("stress_index.png", stress_index_figure),
+}
 
 
 def _has_stress_or_index(result: Result) -> bool:
@@ -25,8 +28,9 @@ def _has_stress_or_index(result: Result) -> bool:
     return p is not None and (p.stress is not None or p.n0 is not None)
 
 
-def write_run_outputs(result: Result, directory, *, plot: bool = True, command: str = "run",
-                      force: bool = False) -> list[Path]:
+def write_run_outputs(
+    result: Result, directory, *, plot: bool = True, command: str = "run", force: bool = False
+) -> list[Path]:
     """Write what ``ionex run`` writes for ``result`` into ``directory`` (created if
     missing) as one output set (io.output_set: staged, renamed, then recorded in the
     manifest as ``command``'s): profiles.csv, result.nc, modes.csv (with guided modes),
@@ -43,7 +47,10 @@ def write_run_outputs(result: Result, directory, *, plot: bool = True, command: 
 
 
 def _write(result: Result, directory: Path, plot: bool) -> list[Path]:
-    written = [write_profiles_csv(result, directory / "profiles.csv"), write_netcdf(result, directory / "result.nc")]
+    written = [
+        write_profiles_csv(result, directory / "profiles.csv"),
+        write_netcdf(result, directory / "result.nc"),
+    ]
     props = result.properties
     if props is not None and props.modes is not None:
         from ..physics.prism import Prism

@@ -43,7 +43,9 @@ from .tables import _number, _rows
 
 __all__ = ["PAPER_001_SPECIES", "TIME_COLUMNS", "SimsProfile", "read_sims_profile"]
 
-PAPER_001_SPECIES = MappingProxyType({"Li": ("6Li", "7Li"), "Rb": ("85Rb", "87Rb"), "Cs": ("133Cs",)})
+PAPER_001_SPECIES = MappingProxyType(
+    {"Li": ("6Li", "7Li"), "Rb": ("85Rb", "87Rb"), "Cs": ("133Cs",)}
+)
 TIME_COLUMNS = ("sputter_time_s", "time_s")
 _ISOTOPE = re.compile(r"^(?:counts_)?(\d{1,3})([A-Z][a-z]?)$")
 
@@ -72,8 +74,9 @@ class SimsProfile:
     source: str
 
 
-def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object] | None = None,
-                      elements=None) -> SimsProfile:
+def read_sims_profile(
+    path, *, crater_depth: float, species: Mapping[str, object] | None = None, elements=None
+) -> SimsProfile:
     """Read a ToF-SIMS depth profile and normalise it (Gunawan et al. (2026) eq. 1; format in the module docstring).
 
     Args:
@@ -87,13 +90,19 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
     Returns: a SimsProfile.
     """
     path = Path(path)
-    if not (isinstance(crater_depth, numbers.Real) and math.isfinite(crater_depth) and crater_depth > 0):
-        raise RecipeError(f"{path}: crater_depth = {crater_depth!r}; expected a positive depth in m")
+    if not (
+        isinstance(crater_depth, numbers.Real) and math.isfinite(crater_depth) and crater_depth > 0
+    ):
+        raise RecipeError(
+            f"{path}: crater_depth = {crater_depth!r}; expected a positive depth in m"
+        )
     rows = _rows(path)
     try:
         header_line, header = next(rows)
     except StopIteration:
-        raise RecipeError(f"{path}: the file is empty; expected a header such as sputter_time_s,6Li,7Li,85Rb,87Rb") from None
+        raise RecipeError(
+            f"{path}: the file is empty; expected a header such as sputter_time_s,6Li,7Li,85Rb,87Rb"
+        ) from None
     header = [h.strip() for h in header]
     where_header = f"{path}, line {header_line}"
     time_cols = [h for h in header if h in TIME_COLUMNS]
@@ -114,13 +123,19 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
             )
         isotope = match.group(1) + match.group(2)
         if isotope in isotopes:
-            raise RecipeError(f"{where_header}: isotope {isotope} appears in two columns; expected one column per isotope")
+            raise RecipeError(
+                f"{where_header}: isotope {isotope} appears in two columns; expected one column per isotope"
+            )
         isotopes[isotope] = index
     if not isotopes:
-        raise RecipeError(f"{where_header}: header {','.join(header)!r} has no isotope column; expected e.g. 6Li,7Li,85Rb")
+        raise RecipeError(
+            f"{where_header}: header {','.join(header)!r} has no isotope column; expected e.g. 6Li,7Li,85Rb"
+        )
     if elements is not None:
         allowed = set(elements)
-        foreign = [header[i] for iso, i in isotopes.items() if _ISOTOPE.match(iso).group(2) not in allowed]
+        foreign = [
+            header[i] for iso, i in isotopes.items() if _ISOTOPE.match(iso).group(2) not in allowed
+        ]
         if foreign:
             element = _ISOTOPE.match(foreign[0]).group(2)
             raise RecipeError(
@@ -134,10 +149,14 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
     for number, fields in rows:
         where = f"{path}, line {number}"
         if len(fields) != len(header):
-            raise RecipeError(f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header")
+            raise RecipeError(
+                f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header"
+            )
         t = _number(fields[i_time], where, time_cols[0])
         if t < 0:
-            raise RecipeError(f"{where}: {time_cols[0]} = {fields[i_time].strip()!r} is negative; expected seconds ≥ 0")
+            raise RecipeError(
+                f"{where}: {time_cols[0]} = {fields[i_time].strip()!r} is negative; expected seconds ≥ 0"
+            )
         if times and t <= times[-1]:
             raise RecipeError(
                 f"{where}: {time_cols[0]} = {fields[i_time].strip()!r} does not increase "
@@ -147,10 +166,14 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
         for iso, index in isotopes.items():
             value = _number(fields[index], where, header[index])
             if value < 0:
-                raise RecipeError(f"{where}: {header[index]} = {fields[index].strip()!r} is negative; expected counts ≥ 0")
+                raise RecipeError(
+                    f"{where}: {header[index]} = {fields[index].strip()!r} is negative; expected counts ≥ 0"
+                )
             counts[iso].append(value)
     if len(times) < 2:
-        raise RecipeError(f"{path}: found {len(times)} data line(s); expected at least two rows of a depth profile")
+        raise RecipeError(
+            f"{path}: found {len(times)} data line(s); expected at least two rows of a depth profile"
+        )
 
     time = _frozen(times)
     count_arrays = {iso: _frozen(v) for iso, v in counts.items()}
@@ -158,8 +181,10 @@ def read_sims_profile(path, *, crater_depth: float, species: Mapping[str, object
     total = np.sum(list(summed.values()), axis=0)
     valid = total > 0
     if not valid.any():
-        raise RecipeError(f"{path}: every count of every isotope is zero; expected a depth profile with counts "
-                          "(an export without data?)")
+        raise RecipeError(
+            f"{path}: every count of every isotope is zero; expected a depth profile with counts "
+            "(an export without data?)"
+        )
     fractions = {}
     for s, value in summed.items():
         frac = np.full(total.shape, np.nan)
@@ -191,10 +216,14 @@ def _group(isotopes: Mapping[str, int], species, where: str) -> dict:
         for w in wanted:
             match = _ISOTOPE.match(str(w).strip())
             if match is None:
-                raise RecipeError(f"{where}: species {name!r} lists {w!r}; expected isotope names like 7Li or 133Cs")
+                raise RecipeError(
+                    f"{where}: species {name!r} lists {w!r}; expected isotope names like 7Li or 133Cs"
+                )
             iso = match.group(1) + match.group(2)
             if iso in owner:
-                raise RecipeError(f"{where}: isotope {iso} is given to both {owner[iso]!r} and {name!r}; expected one species per isotope")
+                raise RecipeError(
+                    f"{where}: isotope {iso} is given to both {owner[iso]!r} and {name!r}; expected one species per isotope"
+                )
             owner[iso] = name
             normalised.append(iso)
         present = [i for i in normalised if i in isotopes]
@@ -210,10 +239,14 @@ def _group(isotopes: Mapping[str, int], species, where: str) -> dict:
     if stray:
         raise RecipeError(
             f"{where}: isotope column(s) {', '.join(stray)} match no species; expected only the isotopes of "
-            + "; ".join(f"{n}: {', '.join([w] if isinstance(w, str) else w)}" for n, w in species.items())
+            + "; ".join(
+                f"{n}: {', '.join([w] if isinstance(w, str) else w)}" for n, w in species.items()
+            )
         )
     if not groups:
-        raise RecipeError(f"{where}: none of the species {', '.join(species)} has a column in the file")
+        raise RecipeError(
+            f"{where}: none of the species {', '.join(species)} has a column in the file"
+        )
     return groups
 
 

@@ -41,8 +41,18 @@ from .recipe import _Reader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .writers import atomic_path, write_netcdf_dataset
 
-__all__ = ["SweepFile", "load_sweep", "parse_sweep", "build_recipe", "write_sweep_outputs", "write_sweep_csv", "plot_sweep",
-           "sweep_figure", "parameter_words", "unit_text"]
+__all__ = [
+    "SweepFile",
+    "load_sweep",
+    "parse_sweep",
+    "build_recipe",
+    "write_sweep_outputs",
+    "write_sweep_csv",
+    "plot_sweep",
+    "sweep_figure",
+    "parameter_words",
+    "unit_text",
+]
 
 _TOP = {"recipe", "parameter", "design", "metrics"}
 _PARAMETER = {"path", "values", "range"}
@@ -104,10 +114,16 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     if grid:
         for key in ("samples", "seed"):
             if key in design:
-                r.fail(("design", key), 'only random and latin-hypercube designs take it; a grid runs every combination')
+                r.fail(
+                    ("design", key),
+                    "only random and latin-hypercube designs take it; a grid runs every combination",
+                )
     else:
         if "samples" not in design:
-            r.fail(("design", "samples"), f'missing; a {kind} design needs the number of runs, e.g. samples = 1000')
+            r.fail(
+                ("design", "samples"),
+                f"missing; a {kind} design needs the number of runs, e.g. samples = 1000",
+            )
         samples = _integer(r, design["samples"], ("design", "samples"), 1)
         seed = _integer(r, design.get("seed", 0), ("design", "seed"), 0)
 
@@ -134,8 +150,11 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
             try:
                 built = build_recipe(document, {name: v})
             except RecipeError as exc:
-                r.fail(("parameter", i), f"{name} = {v:g} {units[i]}".rstrip() + " makes an invalid recipe: "
-                       f"{_unlocated(str(exc))}")
+                r.fail(
+                    ("parameter", i),
+                    f"{name} = {v:g} {units[i]}".rstrip() + " makes an invalid recipe: "
+                    f"{_unlocated(str(exc))}",
+                )
             extension = max(extension, built.total_time - base.total_time)
         longest += extension
 
@@ -148,17 +167,26 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     else:
         if samples > MAX_RUNS:
             r.fail(("design", "samples"), f"found {samples}; expected at most {MAX_RUNS}")
-        points = sample_points([lo if lo is not None else 0.0 for lo in lows],
-                               [hi if hi is not None else 0.0 for hi in highs],
-                               [s or "linear" for s in scales], samples, seed, kind, choices)
+        points = sample_points(
+            [lo if lo is not None else 0.0 for lo in lows],
+            [hi if hi is not None else 0.0 for hi in highs],
+            [s or "linear" for s in scales],
+            samples,
+            seed,
+            kind,
+            choices,
+        )
         grid_axes = None
         design_attrs = {"design_kind": kind, "design_samples": samples, "design_seed": seed}
 
     metrics, labels = _metrics(r, doc.get("metrics", {}))
     for t, label in zip(metrics.times, labels):
         if t > longest * (1 + 1e-12):
-            r.fail(("metrics", "times"), f"found {label!r}; expected a time within the process of some run "
-                   f"(0 to {longest / 3600:.6g} h, the longest)")
+            r.fail(
+                ("metrics", "times"),
+                f"found {label!r}; expected a time within the process of some run "
+                f"(0 to {longest / 3600:.6g} h, the longest)",
+            )
     attrs = {
         "sweep_file": str(path),
         "sweep_text": text,
@@ -166,7 +194,15 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
         "recipe": base.source_text,
         **design_attrs,
     }
-    sweep = Sweep(partial(build_recipe, document), tuple(names), tuple(units), points, grid_axes, metrics, attrs)
+    sweep = Sweep(
+        partial(build_recipe, document),
+        tuple(names),
+        tuple(units),
+        points,
+        grid_axes,
+        metrics,
+        attrs,
+    )
     return SweepFile(path, recipe_path, sweep, labels)
 
 
@@ -174,7 +210,10 @@ def _recipe(r: _Reader, value):
     """(the recipe document, the same without [output], its path, the recipe as written)."""
     f = ("recipe",)
     if not isinstance(value, str) or not value.strip():
-        r.fail(f, f'found {value!r}; expected the recipe file, e.g. recipe = "soda_lime_k_na.toml" (relative to the sweep file)')
+        r.fail(
+            f,
+            f'found {value!r}; expected the recipe file, e.g. recipe = "soda_lime_k_na.toml" (relative to the sweep file)',
+        )
     recipe_path = Path(value)
     if not recipe_path.is_absolute():
         recipe_path = r.path.parent / recipe_path
@@ -184,7 +223,10 @@ def _recipe(r: _Reader, value):
     except RecipeError as exc:
         r.fail(f, str(exc))
     if not isinstance(base, Recipe):
-        r.fail(f, f"{recipe_path} is a Nernst–Planck–Poisson recipe; sweeps run binary interdiffusion recipes")
+        r.fail(
+            f,
+            f"{recipe_path} is a Nernst–Planck–Poisson recipe; sweeps run binary interdiffusion recipes",
+        )
     original = document
     if "output" in document.document:
         # a sweep takes its metrics at [metrics] times: the recipe's output times would
@@ -207,7 +249,10 @@ def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, e
     if name in earlier:
         r.fail(f + ("path",), f"{name!r} is already varied by parameter[{earlier.index(name) + 1}]")
     if parts[0] == "output":
-        r.fail(f + ("path",), "output times are not varied; give [metrics] times = [...] for the times to report")
+        r.fail(
+            f + ("path",),
+            "output times are not varied; give [metrics] times = [...] for the times to report",
+        )
     try:
         _, unit = document.value(name)
     except RecipeError as exc:
@@ -219,12 +264,19 @@ def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, e
         try:
             return in_unit(value, unit, "value")
         except UnitError as exc:
-            r.fail(field, str(exc).removeprefix("value: ") + f" (the recipe writes {name} in {unit or 'plain numbers'})")
+            r.fail(
+                field,
+                str(exc).removeprefix("value: ")
+                + f" (the recipe writes {name} in {unit or 'plain numbers'})",
+            )
 
     if "values" in spec:
         raw = spec["values"]
         if not isinstance(raw, list) or not raw:
-            r.fail(f + ("values",), f"found {raw!r}; expected a non-empty list such as [\"1e-15 m^2/s\", \"2e-15 m^2/s\"]")
+            r.fail(
+                f + ("values",),
+                f'found {raw!r}; expected a non-empty list such as ["1e-15 m^2/s", "2e-15 m^2/s"]',
+            )
         values = [convert(v, f + ("values",)) for v in raw]
         if len(set(values)) != len(values):
             r.fail(f + ("values",), "values repeat; expected each value once")
@@ -237,20 +289,31 @@ def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, e
     if scale not in ("linear", "log"):
         r.fail(g + ("scale",), f'found {scale!r}; expected "linear" or "log"')
     if scale == "log" and not (start > 0 and stop > 0):
-        r.fail(g, f"a log range needs start and stop > 0 (in {unit or 'plain numbers'}); found {start:g} to {stop:g}")
+        r.fail(
+            g,
+            f"a log range needs start and stop > 0 (in {unit or 'plain numbers'}); found {start:g} to {stop:g}",
+        )
     if not grid:
         if "num" in rng:
-            r.fail(g + ("num",), "only a grid takes num; a random design draws its samples between start and stop")
+            r.fail(
+                g + ("num",),
+                "only a grid takes num; a random design draws its samples between start and stop",
+            )
         if start == stop:
             r.fail(g, f"start and stop are both {start:g}; expected a range to draw from")
         return name, unit, None, (min(start, stop), max(start, stop), scale)
     num = _integer(r, rng["num"], g + ("num",), 1)
     if num > MAX_RUNS:
         # refused before the values are allocated: no grid may have more runs than this
-        r.fail(g + ("num",), f"found {num}; expected at most {MAX_RUNS} (the most runs a sweep may have)")
+        r.fail(
+            g + ("num",),
+            f"found {num}; expected at most {MAX_RUNS} (the most runs a sweep may have)",
+        )
     if num > 1 and start == stop:
         r.fail(g, f"start and stop are both {start:g}; expected different ends for num = {num}")
-    values = list(np.geomspace(start, stop, num) if scale == "log" else np.linspace(start, stop, num))
+    values = list(
+        np.geomspace(start, stop, num) if scale == "log" else np.linspace(start, stop, num)
+    )
     return name, unit, [float(v) for v in values], None
 
 
@@ -265,14 +328,18 @@ def _metrics(r: _Reader, raw):
     raw = r.table(raw, f, _METRICS)
     levels = raw.get("depth_at", [0.5, 0.1])
     if not isinstance(levels, list) or not levels:
-        r.fail(f + ("depth_at",), f"found {levels!r}; expected a list of fractions such as [0.5, 0.1]")
+        r.fail(
+            f + ("depth_at",), f"found {levels!r}; expected a list of fractions such as [0.5, 0.1]"
+        )
     levels = [r.number(v, f + ("depth_at",)) for v in levels]
     for v in levels:
         if not 0.0 < v <= 1.0:
             r.fail(f + ("depth_at",), f"found {v!r}; expected site fractions in (0, 1]")
     times_raw = raw.get("times", [])
     if not isinstance(times_raw, list):
-        r.fail(f + ("times",), f'found {times_raw!r}; expected a list of times such as ["4 h", "8 h"]')
+        r.fail(
+            f + ("times",), f'found {times_raw!r}; expected a list of times such as ["4 h", "8 h"]'
+        )
     times = [r.quantity(v, "time", f + ("times",)) for v in times_raw]
     if any(t < 0 for t in times) or any(b <= a for a, b in zip(times, times[1:])):
         r.fail(f + ("times",), "expected times ≥ 0 in increasing order")
@@ -290,13 +357,17 @@ def _metrics(r: _Reader, raw):
 # ----------------------------------------------------------------------------- outputs
 
 
-def write_sweep_outputs(ds, directory, spec: SweepFile | None = None, *, plot: bool = True) -> list[Path]:
+def write_sweep_outputs(
+    ds, directory, spec: SweepFile | None = None, *, plot: bool = True
+) -> list[Path]:
     """sweep.nc (the Dataset), sweep.csv (one row per run) and sweep.png (a panel per metric
     against the first parameter) in ``directory``, each written atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    written = [write_netcdf_dataset(ds, directory / "sweep.nc"),
-               write_sweep_csv(ds, directory / "sweep.csv", spec.time_labels if spec else ())]
+    written = [
+        write_netcdf_dataset(ds, directory / "sweep.nc"),
+        write_sweep_csv(ds, directory / "sweep.csv", spec.time_labels if spec else ()),
+    ]
     if plot:
         written.append(plot_sweep(ds, directory / "sweep.png"))
     return written
@@ -319,15 +390,23 @@ def write_sweep_csv(ds, path, time_labels=()) -> Path:
     """One row per run: the parameters (header "path (unit)"), then every metric (header
     name_unit, with " @ time" per metric time), then the error message."""
     run_dims = [d for d in ds.dims if d not in ("time", "depth")]
-    flat = ds.stack(_run=run_dims) if len(run_dims) > 1 or run_dims != ["run"] else ds.rename({"run": "_run"})
+    flat = (
+        ds.stack(_run=run_dims)
+        if len(run_dims) > 1 or run_dims != ["run"]
+        else ds.rename({"run": "_run"})
+    )
     if "_run" not in flat.dims:
         flat = flat.expand_dims("_run")
     header, columns = [], []
     for name in _parameter_vars(ds):
         unit = ds[name].attrs.get("units", "1")
         header.append(f"{ds[name].attrs['parameter']}" + (f" ({unit})" if unit != "1" else ""))
-        columns.append([f"{v:.10g}" for v in np.broadcast_to(flat[name].values, flat.sizes["_run"])])
-    labels = list(time_labels) or ([f"{t:g} s" for t in ds["time"].values] if "time" in ds.dims else [])
+        columns.append(
+            [f"{v:.10g}" for v in np.broadcast_to(flat[name].values, flat.sizes["_run"])]
+        )
+    labels = list(time_labels) or (
+        [f"{t:g} s" for t in ds["time"].values] if "time" in ds.dims else []
+    )
     for var in _metric_vars(ds):
         suffix = _CSV_UNITS.get(ds[var].attrs.get("units", "1"), "")
         base = f"{var}_{suffix}" if suffix else var
@@ -399,8 +478,20 @@ _FIELD_WORDS = {
     ("optics", "cover_index"): "cover index",
 }
 
-_UNIT_WORDS = [("degC", "°C"), ("degF", "°F"), ("kelvin", "K"), ("um", "µm"), ("^-1", "⁻¹"), ("^2", "²"),
-               ("^3", "³"), ("**2", "²"), ("**3", "³"), (" * ", "·"), ("*", "·"), ("ohm", "Ω")]
+_UNIT_WORDS = [
+    ("degC", "°C"),
+    ("degF", "°F"),
+    ("kelvin", "K"),
+    ("um", "µm"),
+    ("^-1", "⁻¹"),
+    ("^2", "²"),
+    ("^3", "³"),
+    ("**2", "²"),
+    ("**3", "³"),
+    (" * ", "·"),
+    ("*", "·"),
+    ("ohm", "Ω"),
+]
 
 
 def unit_text(unit: str) -> str:
@@ -464,8 +555,12 @@ def _metric_panels(ds) -> list[tuple[str, str, str, float]]:
         if not np.any(np.isfinite(np.asarray(ds[var].values, dtype=float))):
             continue  # e.g. no run has a knee
         if var.startswith("depth_frac_"):
-            title, label, unit, factor = (f"depth where the {ion}⁺ fraction falls to {var.removeprefix('depth_frac_')}",
-                                          "depth", "µm", 1e6)
+            title, label, unit, factor = (
+                f"depth where the {ion}⁺ fraction falls to {var.removeprefix('depth_frac_')}",
+                "depth",
+                "µm",
+                1e6,
+            )
         elif var in _METRIC_WORDS:
             title, label, unit, factor = _METRIC_WORDS[var]
             title = title.format(A=ion)
@@ -478,7 +573,10 @@ def _metric_panels(ds) -> list[tuple[str, str, str, float]]:
 
 def _parameter_label(ds, name: str) -> str:
     attrs = ds[name].attrs
-    return _axis_label(parameter_words(attrs["parameter"], ds.attrs.get("recipe", "")), unit_text(attrs.get("units", "1")))
+    return _axis_label(
+        parameter_words(attrs["parameter"], ds.attrs.get("recipe", "")),
+        unit_text(attrs.get("units", "1")),
+    )
 
 
 def _value_text(value: float, unit: str) -> str:
@@ -502,9 +600,13 @@ def sweep_figure(ds, figure=None):
     second = params[1] if len(params) > 1 else None
     ncols = min(3, max(1, len(panels)))
     nrows = max(1, math.ceil(len(panels) / ncols))
-    fig = figure if figure is not None else Figure(figsize=(4.6 * ncols, 3.6 * nrows + 0.6), layout="constrained")
+    fig = (
+        figure
+        if figure is not None
+        else Figure(figsize=(4.6 * ncols, 3.6 * nrows + 0.6), layout="constrained")
+    )
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.remove()
     xv = np.asarray(ds[first].values, dtype=float)
     log_x = bool(np.all(xv > 0) and xv.max() / xv.min() > 10)
@@ -526,8 +628,11 @@ def sweep_figure(ds, figure=None):
             others = [d for d in y.dims if d != first]
             dim2 = others[0] if others else None
             fixed = {d: 0 for d in others[1:]}
-            held = [f"{parameter_words(ds[d].attrs['parameter'], ds.attrs.get('recipe', ''))} held at "
-                    f"{_value_text(float(ds[d].values[0]), unit_text(ds[d].attrs.get('units', '1')))}" for d in fixed]
+            held = [
+                f"{parameter_words(ds[d].attrs['parameter'], ds.attrs.get('recipe', ''))} held at "
+                f"{_value_text(float(ds[d].values[0]), unit_text(ds[d].attrs.get('units', '1')))}"
+                for d in fixed
+            ]
             y = y.isel(fixed)
             if dim2 is None:
                 ax.plot(xv, y.values * factor, "o-", ms=3)
@@ -535,8 +640,14 @@ def sweep_figure(ds, figure=None):
                 n2 = y.sizes[dim2]
                 unit2 = unit_text(ds[dim2].attrs.get("units", "1"))
                 for k in range(n2):
-                    ax.plot(xv, y.isel({dim2: k}).transpose(first).values * factor, "o-", ms=3,
-                            color=cmap(k / max(n2 - 1, 1)), label=_value_text(float(ds[dim2].values[k]), unit2))
+                    ax.plot(
+                        xv,
+                        y.isel({dim2: k}).transpose(first).values * factor,
+                        "o-",
+                        ms=3,
+                        color=cmap(k / max(n2 - 1, 1)),
+                        label=_value_text(float(ds[dim2].values[k]), unit2),
+                    )
         if log_x:
             ax.set_xscale("log")
         if var.startswith("mode_count_"):
@@ -547,13 +658,17 @@ def sweep_figure(ds, figure=None):
         ax.grid(alpha=0.3)
     if panels and second is not None:
         if scatter is not None:
-            fig.colorbar(scatter, ax=list(axes[:len(panels)]), label=_parameter_label(ds, second))
+            fig.colorbar(scatter, ax=list(axes[: len(panels)]), label=_parameter_label(ds, second))
         elif "run" not in ds.dims:
             handles, labels = axes[0].get_legend_handles_labels()
-            axes[0].legend(handles, labels, fontsize=8, title=_parameter_label(ds, second), title_fontsize=8)
+            axes[0].legend(
+                handles, labels, fontsize=8, title=_parameter_label(ds, second), title_fontsize=8
+            )
     ion, host = ds.attrs.get("incoming_ion", "A"), ds.attrs.get("host_ion", "B")
     swept = [parameter_words(ds[p].attrs["parameter"], ds.attrs.get("recipe", "")) for p in params]
-    design = f"{ds.attrs.get('runs', '')} runs" + ("" if "run" not in ds.dims else f", {ds.attrs.get('design_kind', 'sampled')} design")
+    design = f"{ds.attrs.get('runs', '')} runs" + (
+        "" if "run" not in ds.dims else f", {ds.attrs.get('design_kind', 'sampled')} design"
+    )
     listed = swept[0] if len(swept) == 1 else ", ".join(swept[:-1]) + " and " + swept[-1]
     lines = [f"{ion}⁺/{host}⁺ exchange swept over {listed} ({design})"]
     notes = [n for n in [at_time] + held if n]

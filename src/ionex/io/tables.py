@@ -43,11 +43,15 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise RecipeError(f"{path}: cannot read the file ({exc.strerror})") from None
     if size > MAX_TABLE_BYTES:
-        raise RecipeError(f"{path}: the file has {size / 1e6:.3g} MB; expected a table of at most "
-                          f"{MAX_TABLE_BYTES / 1e6:.3g} MB (keep every n-th row: a profile needs no more than "
-                          "a few thousand points)")
+        raise RecipeError(
+            f"{path}: the file has {size / 1e6:.3g} MB; expected a table of at most "
+            f"{MAX_TABLE_BYTES / 1e6:.3g} MB (keep every n-th row: a profile needs no more than "
+            "a few thousand points)"
+        )
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: spreadsheets start with a byte-order mark
+        with open(
+            path, newline="", encoding="utf-8-sig"
+        ) as fh:  # -sig: spreadsheets start with a byte-order mark
             return fh.read()
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such file") from None
@@ -85,11 +89,19 @@ def read_header(path) -> list[str]:
 
 def _check_width(fields: list, header: list, where: str) -> None:
     if len(fields) != len(header):
-        raise RecipeError(f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header")
+        raise RecipeError(
+            f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header"
+        )
 
 
-def read_temperature_log(path, *, lenient: bool = False, warnings: list | None = None,
-                         gap_limit: float = math.inf, limits=None) -> TemperatureProgram:
+def read_temperature_log(
+    path,
+    *,
+    lenient: bool = False,
+    warnings: list | None = None,
+    gap_limit: float = math.inf,
+    limits=None,
+) -> TemperatureProgram:
     """Read a finished furnace log: a header naming a time column (``time_s``,
     ``time_min``, ``time_h`` or ISO-8601 ``timestamp``) and a temperature column
     (``temperature_C`` or ``temperature_K``); other columns are ignored.
@@ -107,7 +119,9 @@ def read_temperature_log(path, *, lenient: bool = False, warnings: list | None =
     times, temps, found = read_log_file(path, lenient=lenient, gap_limit=gap_limit, limits=limits)
     if warnings is not None:
         warnings.extend(found)
-    return TemperatureProgram(tuple(float(t) for t in times), tuple(float(T) for T in temps), source=str(path))
+    return TemperatureProgram(
+        tuple(float(t) for t in times), tuple(float(T) for T in temps), source=str(path)
+    )
 
 
 def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
@@ -119,7 +133,9 @@ def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
     header_line, header, rows = _open_table(path, "a header frac,D_m2_s and data lines")
     fcols = [h for h in header if is_fraction_column(h)]
     if len(fcols) != 1 or "D_m2_s" not in header:
-        raise RecipeError(f"{path}, line {header_line}: header {','.join(header)!r}; expected columns frac and D_m2_s")
+        raise RecipeError(
+            f"{path}, line {header_line}: header {','.join(header)!r}; expected columns frac and D_m2_s"
+        )
     i_f, i_d = header.index(fcols[0]), header.index("D_m2_s")
     fr, co = [], []
     for number, fields in rows:
@@ -151,14 +167,20 @@ def _number(text: str, where: str, column: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a number; expected a number") from None
+        raise RecipeError(
+            f"{where}: {column} = {text.strip()!r} is not a number; expected a number"
+        ) from None
     if not math.isfinite(value):
-        raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a finite number; expected a number")
+        raise RecipeError(
+            f"{where}: {column} = {text.strip()!r} is not a finite number; expected a number"
+        )
     if is_fraction_column(column):
         _check_fraction(value, text, where, column)
     elif column in INDEX_COLUMNS and not INDEX_RANGE[0] <= value < INDEX_RANGE[1]:
-        raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a refractive index of glass; expected a number "
-                          f"≥ {INDEX_RANGE[0]:g} and below {INDEX_RANGE[1]:g}")
+        raise RecipeError(
+            f"{where}: {column} = {text.strip()!r} is not a refractive index of glass; expected a number "
+            f"≥ {INDEX_RANGE[0]:g} and below {INDEX_RANGE[1]:g}"
+        )
     return value
 
 
@@ -166,8 +188,10 @@ def _depth(text: str, where: str, column: str, scale: float) -> float:
     """A depth cell of ``column`` in m (``scale`` m per unit): ≥ 0 and below MAX_DEPTH."""
     value = _number(text, where, column) * scale
     if not 0.0 <= value < MAX_DEPTH:
-        raise RecipeError(f"{where}: {column} = {text.strip()!r} is not a depth in the glass; expected a depth ≥ 0 "
-                          f"and below {MAX_DEPTH:g} m (check the unit of the column)")
+        raise RecipeError(
+            f"{where}: {column} = {text.strip()!r} is not a depth in the glass; expected a depth ≥ 0 "
+            f"and below {MAX_DEPTH:g} m (check the unit of the column)"
+        )
     return value
 
 
@@ -232,29 +256,42 @@ def _choose_time(path: Path, times: tuple, time: float | None) -> float | None:
         match = [t for t in times if abs(t - time) <= 1e-9 * max(abs(time), 1.0) + 1e-6]
         if not match:
             listed = ", ".join(f"{t / 3600:.6g}" for t in times)
-            raise RecipeError(f"{path}: no profile at {time / 3600:.6g} h; the file holds the times {listed} h")
+            raise RecipeError(
+                f"{path}: no profile at {time / 3600:.6g} h; the file holds the times {listed} h"
+            )
         return match[0]
     if time is not None:
-        raise RecipeError(f"{path}: the file has no time column ({', '.join(_TIME_COLUMNS)}), so a time (--time) cannot "
-                          "be chosen; expected no --time for a file of one profile")
+        raise RecipeError(
+            f"{path}: the file has no time column ({', '.join(_TIME_COLUMNS)}), so a time (--time) cannot "
+            "be chosen; expected no --time for a file of one profile"
+        )
     return None
 
 
-def _index_profile_at_once(path, text, header_line, header, time, index_cols, index_column, frac_col, scale):
+def _index_profile_at_once(
+    path, text, header_line, header, time, index_cols, index_column, frac_col, scale
+):
     """read_index_profile of an all-numeric table by numpy's parser (large tables in a
     fraction of the time), or None when any cell or row breaks a rule: then the reader goes
     line by line and names the first fault."""
     try:
-        with warnings.catch_warnings():  # a header without data lines: the line-by-line reader says so
+        with (
+            warnings.catch_warnings()
+        ):  # a header without data lines: the line-by-line reader says so
             warnings.simplefilter("ignore", UserWarning)
-            values = np.loadtxt(io.StringIO(text), delimiter=",", comments="#", skiprows=header_line, ndmin=2)
+            values = np.loadtxt(
+                io.StringIO(text), delimiter=",", comments="#", skiprows=header_line, ndmin=2
+            )
     except ValueError:
         return None
     if values.shape[0] == 0 or values.shape[1] != len(header) or not np.isfinite(values).all():
         return None
     column = {name: values[:, k] for k, name in enumerate(header)}
     for name, v in column.items():
-        if is_fraction_column(name) and not ((v >= FRACTION_RANGE[0]) & (v <= FRACTION_RANGE[1])).all():
+        if (
+            is_fraction_column(name)
+            and not ((v >= FRACTION_RANGE[0]) & (v <= FRACTION_RANGE[1])).all()
+        ):
             return None
         if name in INDEX_COLUMNS and not ((v >= INDEX_RANGE[0]) & (v < INDEX_RANGE[1])).all():
             return None
@@ -288,7 +325,9 @@ def _index_profile_at_once(path, text, header_line, header, time, index_cols, in
     )
 
 
-def read_index_profile(path, *, time: float | None = None, column: str | None = None) -> IndexProfileTable:
+def read_index_profile(
+    path, *, time: float | None = None, column: str | None = None
+) -> IndexProfileTable:
     """Read an index profile: the `profiles.csv` of `ionex run` (one time of several, with
     n_TE/n_TM or a fraction column), the `profile.csv` of `ionex invert` (rows per
     polarisation), or a measured table.
@@ -303,18 +342,24 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
     """
     path = Path(path)
     text = _read_text(path)
-    header_line, header, rows = _open_table(path, "a header such as depth_um,n_TE,n_TM and data lines", text)
+    header_line, header, rows = _open_table(
+        path, "a header such as depth_um,n_TE,n_TM and data lines", text
+    )
     where_header = f"{path}, line {header_line}"
     i_x, scale, _ = _depth_column(header, path, header_line)
     time_cols = [h for h in header if h in _TIME_COLUMNS]
     if len(time_cols) > 1:
-        raise RecipeError(f"{where_header}: header {','.join(header)!r} names {len(time_cols)} time columns; expected one")
+        raise RecipeError(
+            f"{where_header}: header {','.join(header)!r} names {len(time_cols)} time columns; expected one"
+        )
     i_t = header.index(time_cols[0]) if time_cols else None
     t_scale = _TIME_COLUMNS[time_cols[0]] if time_cols else 1.0
     long_format = "polarisation" in header
     if long_format:
         if "n" not in header:
-            raise RecipeError(f"{where_header}: rows by polarisation need an index column n; found {','.join(header)!r}")
+            raise RecipeError(
+                f"{where_header}: rows by polarisation need an index column n; found {','.join(header)!r}"
+            )
         index_cols, index_column = {"rows": "n"}, "polarisation rows"
     elif "n_TE" in header or "n_TM" in header:
         index_cols = {pol: f"n_{pol}" for pol in ("TE", "TM") if f"n_{pol}" in header}
@@ -327,7 +372,9 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
     fractions = [h for h in header if is_fraction_column(h)]
     if column is not None:
         if column not in fractions:
-            raise RecipeError(f"{where_header}: no fraction column {column!r}; the header has {', '.join(fractions) or 'none'}")
+            raise RecipeError(
+                f"{where_header}: no fraction column {column!r}; the header has {', '.join(fractions) or 'none'}"
+            )
         fractions = [column]
     if not index_cols and not fractions:
         raise RecipeError(
@@ -337,7 +384,9 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
     frac_col = fractions[0] if fractions else None
     i_stress = header.index("stress_Pa") if "stress_Pa" in header else None
     if not long_format:
-        fast = _index_profile_at_once(path, text, header_line, header, time, index_cols, index_column, frac_col, scale)
+        fast = _index_profile_at_once(
+            path, text, header_line, header, time, index_cols, index_column, frac_col, scale
+        )
         if fast is not None:
             return fast
     blocks: dict = {}  # time → rows of (line, depth, {pol: n}, frac, stress)
@@ -352,7 +401,10 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
                 raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
             values = {pol: _number(fields[header.index("n")], where, "n")}
         else:
-            values = {pol: _number(fields[header.index(name)], where, name) for pol, name in index_cols.items()}
+            values = {
+                pol: _number(fields[header.index(name)], where, name)
+                for pol, name in index_cols.items()
+            }
         f = _fraction(fields[header.index(frac_col)], where, frac_col) if frac_col else None
         sig = _number(fields[i_stress], where, "stress_Pa") if i_stress is not None else None
         blocks.setdefault(t, []).append((number, x, values, f, sig))
@@ -378,15 +430,23 @@ def read_index_profile(path, *, time: float | None = None, column: str | None = 
         depth = [row[1] for row in block]
         for (number, x, *_), prev in zip(block[1:], depth):
             if x <= prev:
-                raise RecipeError(f"{path}, line {number}: depth {x / scale:g} does not increase; expected depths "
-                                  "increasing from the surface" + (" within each time" if times else ""))
+                raise RecipeError(
+                    f"{path}, line {number}: depth {x / scale:g} does not increase; expected depths "
+                    "increasing from the surface" + (" within each time" if times else "")
+                )
         fraction = (np.asarray(depth), np.asarray([row[3] for row in block]))
     else:
-        fraction = (np.asarray([row[1] for row in block]), np.asarray([row[3] for row in block])) if frac_col else None
+        fraction = (
+            (np.asarray([row[1] for row in block]), np.asarray([row[3] for row in block]))
+            if frac_col
+            else None
+        )
     stress = np.asarray([row[4] for row in block]) if i_stress is not None else None
     for pol, (d, _) in profiles.items():
         if d.size < 2:
-            raise RecipeError(f"{path}: the {pol} profile has {d.size} point(s); expected at least two")
+            raise RecipeError(
+                f"{path}: the {pol} profile has {d.size} point(s); expected at least two"
+            )
     if not profiles and fraction[0].size < 2:
         raise RecipeError(f"{path}: expected at least two profile points")
     return IndexProfileTable(
@@ -410,9 +470,13 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
     polarisation must fall strictly with order (a monotone profile).
     """
     path = Path(path)
-    header_line, header, rows = _open_table(path, "a header polarisation,order,effective_index and data lines")
+    header_line, header, rows = _open_table(
+        path, "a header polarisation,order,effective_index and data lines"
+    )
     if "order" not in header:
-        raise RecipeError(f"{path}, line {header_line}: header {','.join(header)!r}; expected columns polarisation, order and effective_index")
+        raise RecipeError(
+            f"{path}, line {header_line}: header {','.join(header)!r}; expected columns polarisation, order and effective_index"
+        )
     if "polarisation" not in header and polarisation is None:
         raise RecipeError(
             f"{path}, line {header_line}: no polarisation column; add one (TE or TM on every row), or name the "
@@ -430,7 +494,11 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
     for number, fields in rows:
         where = f"{path}, line {number}"
         _check_width(fields, header, where)
-        pol = fields[header.index("polarisation")].strip() if "polarisation" in header else polarisation
+        pol = (
+            fields[header.index("polarisation")].strip()
+            if "polarisation" in header
+            else polarisation
+        )
         if pol not in ("TE", "TM"):
             raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
         if "polarisation" in header and polarisation is not None and pol != polarisation:
@@ -441,7 +509,11 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
         if use_angle:
             from ..physics.prism import effective_index_from_angle
 
-            theta = math.radians(_number(fields[header.index("synchronous_angle_deg")], where, "synchronous_angle_deg"))
+            theta = math.radians(
+                _number(
+                    fields[header.index("synchronous_angle_deg")], where, "synchronous_angle_deg"
+                )
+            )
             try:
                 value = float(effective_index_from_angle(theta, prism))
             except ValueError as exc:
@@ -458,12 +530,17 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
         got[pol][int(order)] = value
         lines.setdefault(pol, {})[int(order)] = number
     if not got:
-        raise RecipeError(f"{path}: no modes listed" + (f" for polarisation {polarisation}" if polarisation else ""))
+        raise RecipeError(
+            f"{path}: no modes listed"
+            + (f" for polarisation {polarisation}" if polarisation else "")
+        )
     out = {}
     for pol, by_order in got.items():
         orders = sorted(by_order)
         if orders != list(range(len(orders))):
-            raise RecipeError(f"{path}: {pol} mode orders {orders}; expected 0, 1, 2, … without gaps")
+            raise RecipeError(
+                f"{path}: {pol} mode orders {orders}; expected 0, 1, 2, … without gaps"
+            )
         values = np.array([by_order[m] for m in orders])
         bad = np.nonzero(np.diff(values) >= 0)[0]
         if bad.size:

@@ -18,7 +18,14 @@ import numpy as np
 from ..process.result import Result
 from .output_set import file_mode, staging_for
 
-__all__ = ["atomic_path", "write_profiles_csv", "write_modes_csv", "write_netcdf", "write_netcdf_dataset", "write_experiment_csvs"]
+__all__ = [
+    "atomic_path",
+    "write_profiles_csv",
+    "write_modes_csv",
+    "write_netcdf",
+    "write_netcdf_dataset",
+    "write_experiment_csvs",
+]
 
 
 @contextmanager
@@ -65,7 +72,14 @@ def write_profiles_csv(result: Result, path) -> Path:
         columns += [p.n_te.ravel(), p.n_tm.ravel(), p.n0.ravel()]
         names += ["n_TE", "n_TM", "n_0"]
     with atomic_path(path) as tmp:
-        np.savetxt(tmp, np.column_stack(columns), delimiter=",", fmt="%.10g", header=",".join(names), comments="")
+        np.savetxt(
+            tmp,
+            np.column_stack(columns),
+            delimiter=",",
+            fmt="%.10g",
+            header=",".join(names),
+            comments="",
+        )
     return Path(path)
 
 
@@ -87,7 +101,9 @@ def write_modes_csv(modes: dict, path, prism=None) -> Path:
 
         header += ",synchronous_angle_deg"
         for pol, order, n_eff in rows:
-            lines.append(f"{pol},{order},{n_eff:.10f},{np.degrees(synchronous_angle(n_eff, prism)):.6f}")
+            lines.append(
+                f"{pol},{order},{n_eff:.10f},{np.degrees(synchronous_angle(n_eff, prism)):.6f}"
+            )
     else:
         lines = [f"{pol},{order},{n_eff:.10f}" for pol, order, n_eff in rows]
     with atomic_path(path) as tmp:
@@ -113,7 +129,11 @@ def write_experiment_csvs(result, directory) -> list[Path]:
     anode potential of a galvanostatic field step)."""
     directory = Path(directory)
     nt, nd = result.fractions.shape[0], result.depth.size
-    columns = [np.repeat(result.times, nd), np.repeat(np.asarray(result.step) + 1, nd), np.tile(result.depth, nt)]
+    columns = [
+        np.repeat(result.times, nd),
+        np.repeat(np.asarray(result.step) + 1, nd),
+        np.tile(result.depth, nt),
+    ]
     names = ["time_s", "step", "depth_m"]
     for name in result.species:
         columns.append(result.fraction(name).ravel())
@@ -121,10 +141,29 @@ def write_experiment_csvs(result, directory) -> list[Path]:
     columns.append(result.potential.ravel())
     names.append("potential_V")
     with atomic_path(directory / "profiles.csv") as tmp:
-        np.savetxt(tmp, np.column_stack(columns), delimiter=",", fmt="%.10g", header=",".join(names), comments="")
+        np.savetxt(
+            tmp,
+            np.column_stack(columns),
+            delimiter=",",
+            fmt="%.10g",
+            header=",".join(names),
+            comments="",
+        )
     table = result.current_table()
     with atomic_path(directory / "current.csv") as tmp:
-        np.savetxt(tmp, np.column_stack([table["time_s"], table["current_A"], table["charge_C"],
-                                         table["surface_potential_V"]]), delimiter=",",
-                   fmt="%.10g", header="time_s,current_A,charge_C,surface_potential_V", comments="")
+        np.savetxt(
+            tmp,
+            np.column_stack(
+                [
+                    table["time_s"],
+                    table["current_A"],
+                    table["charge_C"],
+                    table["surface_potential_V"],
+                ]
+            ),
+            delimiter=",",
+            fmt="%.10g",
+            header="time_s,current_A,charge_C,surface_potential_V",
+            comments="",
+        )
     return [directory / "profiles.csv", directory / "current.csv"]

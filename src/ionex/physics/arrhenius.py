@@ -30,7 +30,9 @@ class ArrheniusLaw:
 
     def __post_init__(self):
         if not (math.isfinite(self.prefactor) and self.prefactor > 0):
-            raise ValueError(f"prefactor D0 must be a positive number of m^2/s, got {self.prefactor!r}")
+            raise ValueError(
+                f"prefactor D0 must be a positive number of m^2/s, got {self.prefactor!r}"
+            )
         if not (math.isfinite(self.activation_energy) and self.activation_energy >= 0):
             raise ValueError(
                 f"activation_energy Q must be a non-negative number of J/mol, got {self.activation_energy!r}"
@@ -50,4 +52,7 @@ def arrhenius(temperature, prefactor: float, activation_energy: float):
     """D = D0 exp(−Q/(R T)) with T in K, D0 in m²/s, Q in J/mol; returns m²/s."""
     if activation_energy == 0.0:
         return prefactor * np.ones_like(np.asarray(temperature, dtype=float))[()]
-    return prefactor * np.exp(-activation_energy / (GAS_CONSTANT * np.asarray(temperature, dtype=float)))[()]
+    return (
+        prefactor
+        * np.exp(-activation_energy / (GAS_CONSTANT * np.asarray(temperature, dtype=float)))[()]
+    )

@@ -117,7 +117,9 @@ def onsager_cross_coefficients(frac_a, d_a, d_b, cross_ratio):
     frac_a = np.asarray(frac_a, dtype=float)
     frac_b = 1.0 - frac_a
     root = np.sqrt(d_a * d_b)
-    return cross_ratio * root * np.sqrt(frac_a / frac_b), cross_ratio * root * np.sqrt(frac_b / frac_a)
+    return cross_ratio * root * np.sqrt(frac_a / frac_b), cross_ratio * root * np.sqrt(
+        frac_b / frac_a
+    )
 
 
 def cross_term_factor(frac_a, d_a, d_b, d_ab, d_ba):
@@ -158,7 +160,9 @@ class StressCouplingMaterial:
         if not -1.0 < self.poisson_ratio < 0.5:
             raise ValueError(f"poisson_ratio must lie in (-1, 0.5), got {self.poisson_ratio!r}")
         if self.host_molar_volume is not None and not self.host_molar_volume > 0:
-            raise ValueError(f"host_molar_volume must be > 0 m^3/mol, got {self.host_molar_volume!r}")
+            raise ValueError(
+                f"host_molar_volume must be > 0 m^3/mol, got {self.host_molar_volume!r}"
+            )
 
     def coupling(self, total_mobile: float, temperature: float) -> float:
         """K_AB at C_T (mol/m³) and T (K)."""
@@ -196,18 +200,30 @@ class TabulatedInterdiffusion:
         fr = np.asarray(self.fractions, dtype=float)
         co = np.asarray(self.coefficients, dtype=float)
         if fr.ndim != 1 or fr.size < 2 or fr.size != co.size:
-            raise ValueError("a D̃(χ) table needs at least two (fraction, coefficient) pairs of equal length")
+            raise ValueError(
+                "a D̃(χ) table needs at least two (fraction, coefficient) pairs of equal length"
+            )
         if not np.all(np.isfinite(fr)) or np.any(np.diff(fr) <= 0) or fr[0] < 0 or fr[-1] > 1:
-            raise ValueError("table fractions must be finite, strictly increasing and within [0, 1]")
+            raise ValueError(
+                "table fractions must be finite, strictly increasing and within [0, 1]"
+            )
         if not np.all(np.isfinite(co)) or np.any(co <= 0):
             raise ValueError("table coefficients D̃ must be finite and > 0 m^2/s")
         if self.activation_energy < 0:
-            raise ValueError(f"activation_energy must be >= 0 J/mol, got {self.activation_energy!r}")
-        if self.activation_energy > 0 and not (self.reference_temperature and self.reference_temperature > 0):
-            raise ValueError("a temperature-scaled table (activation_energy > 0) needs reference_temperature > 0 K")
+            raise ValueError(
+                f"activation_energy must be >= 0 J/mol, got {self.activation_energy!r}"
+            )
+        if self.activation_energy > 0 and not (
+            self.reference_temperature and self.reference_temperature > 0
+        ):
+            raise ValueError(
+                "a temperature-scaled table (activation_energy > 0) needs reference_temperature > 0 K"
+            )
         from scipy.interpolate import PchipInterpolator
 
-        object.__setattr__(self, "_log_interp", PchipInterpolator(fr, np.log(co), extrapolate=False))
+        object.__setattr__(
+            self, "_log_interp", PchipInterpolator(fr, np.log(co), extrapolate=False)
+        )
 
     def __call__(self, frac_a, temperature):
         """D̃ (m²/s) at χ and T (K)."""
@@ -215,7 +231,11 @@ class TabulatedInterdiffusion:
         c = np.clip(np.asarray(frac_a, dtype=float), fr[0], fr[-1])
         d = np.exp(self._log_interp(c))
         if self.activation_energy > 0:
-            d = d * math.exp(-self.activation_energy / GAS_CONSTANT * (1 / temperature - 1 / self.reference_temperature))
+            d = d * math.exp(
+                -self.activation_energy
+                / GAS_CONSTANT
+                * (1 / temperature - 1 / self.reference_temperature)
+            )
         return d
 
 
@@ -245,11 +265,17 @@ class InterdiffusionModel:
 
     def __post_init__(self):
         if self.table is None and (self.incoming is None or self.host is None):
-            raise ValueError("an interdiffusion model needs D of both ions (incoming and host) or a D̃(χ) table")
+            raise ValueError(
+                "an interdiffusion model needs D of both ions (incoming and host) or a D̃(χ) table"
+            )
         if not (math.isfinite(self.thermodynamic_factor) and self.thermodynamic_factor > 0):
-            raise ValueError(f"thermodynamic_factor n must be > 0, got {self.thermodynamic_factor!r}")
+            raise ValueError(
+                f"thermodynamic_factor n must be > 0, got {self.thermodynamic_factor!r}"
+            )
         if not math.isfinite(self.margules_energy):
-            raise ValueError(f"margules_energy W must be finite J/mol, got {self.margules_energy!r}")
+            raise ValueError(
+                f"margules_energy W must be finite J/mol, got {self.margules_energy!r}"
+            )
         if self.thermodynamic_factor != 1.0 and self.margules_energy != 0.0:
             raise ValueError(
                 "give either a constant thermodynamic_factor (Rothmund–Kornfeld n) or a "
@@ -260,11 +286,15 @@ class InterdiffusionModel:
                 f"Onsager cross ratio rho = L_AB/sqrt(L_AA L_BB) = {self.cross_ratio!r} violates positive "
                 "entropy production (L_AA·L_BB > L_AB², i.e. |rho| < 1 is required)"
             )
-        coupled = isinstance(self.stress_coupling, StressCouplingMaterial) or self.stress_coupling != 0.0
+        coupled = (
+            isinstance(self.stress_coupling, StressCouplingMaterial) or self.stress_coupling != 0.0
+        )
         if isinstance(self.stress_coupling, (int, float)) and not (
             math.isfinite(self.stress_coupling) and self.stress_coupling >= 0
         ):
-            raise ValueError(f"stress_coupling K_AB must be >= 0 (it is ∝ Ω_AB²), got {self.stress_coupling!r}")
+            raise ValueError(
+                f"stress_coupling K_AB must be >= 0 (it is ∝ Ω_AB²), got {self.stress_coupling!r}"
+            )
         if coupled and self.cross_ratio != 0.0:
             raise ValueError(
                 "Form B (stress coupling) and Form C (Onsager cross terms) are derived separately "
@@ -275,9 +305,14 @@ class InterdiffusionModel:
         ):
             raise ValueError("computing K_AB from E, ν, Ω needs total_mobile C_T > 0 mol/m^3")
         if self.table is not None and (
-            coupled or self.cross_ratio != 0.0 or self.thermodynamic_factor != 1.0 or self.margules_energy != 0.0
+            coupled
+            or self.cross_ratio != 0.0
+            or self.thermodynamic_factor != 1.0
+            or self.margules_energy != 0.0
         ):
-            raise ValueError("a tabulated D̃(χ) already contains n, K_AB and cross terms: give no other model options")
+            raise ValueError(
+                "a tabulated D̃(χ) already contains n, K_AB and cross terms: give no other model options"
+            )
 
     @property
     def form(self) -> str:
@@ -349,7 +384,9 @@ def _form_c_factor(c, d_a, d_b, rho):
     # Ψ_cross in closed form for the Onsager-consistent ρ parameterisation:
     # Ψ = (1−ρ²)(χD_A+(1−χ)D_B)/(χD_A+(1−χ)D_B+2ρ√(D_A D_B χ(1−χ)))  (no 0/0 at χ = 0, 1).
     mobility = c * d_a + (1.0 - c) * d_b
-    return (1.0 - rho * rho) * mobility / (mobility + 2.0 * rho * np.sqrt(d_a * d_b * c * (1.0 - c)))
+    return (
+        (1.0 - rho * rho) * mobility / (mobility + 2.0 * rho * np.sqrt(d_a * d_b * c * (1.0 - c)))
+    )
 
 
 def kirchhoff_potential(frac_a, model: InterdiffusionModel, temperature: float):
@@ -380,7 +417,9 @@ def kirchhoff_law(model: InterdiffusionModel, temperature: float) -> KirchhoffLa
     temperature = float(temperature)
     if model.table is None and model.cross_ratio == 0.0:
         n0, k = model.polynomial_factor(temperature)
-        return KirchhoffLaw.rational(float(model.incoming(temperature)), float(model.host(temperature)), n0, k)
+        return KirchhoffLaw.rational(
+            float(model.incoming(temperature)), float(model.host(temperature)), n0, k
+        )
     return _tabulated_law(model, temperature)
 
 

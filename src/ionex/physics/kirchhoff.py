@@ -89,8 +89,13 @@ class KirchhoffLaw:
             params = self.params.copy()
             params[0] *= factor  # D̃ = D_A (n0 + kχ(1−χ))/(1 + aχ) is linear in D_A at fixed a
             return KirchhoffLaw(RATIONAL, params)
-        return KirchhoffLaw(self.kind, self.params, self.phi * factor, self.phi_slope * factor,
-                            self.coefficient * factor)
+        return KirchhoffLaw(
+            self.kind,
+            self.params,
+            self.phi * factor,
+            self.phi_slope * factor,
+            self.coefficient * factor,
+        )
 
     def __call__(self, frac):
         """(Φ, D̃) at the site fractions ``frac`` (any shape), in m²/s."""
@@ -98,7 +103,9 @@ class KirchhoffLaw:
         flat = c.ravel()
         phi = np.empty_like(flat)
         d = np.empty_like(flat)
-        evaluate_law(self.kind, self.params, self.phi, self.phi_slope, self.coefficient, flat, phi, d)
+        evaluate_law(
+            self.kind, self.params, self.phi, self.phi_slope, self.coefficient, flat, phi, d
+        )
         return phi.reshape(c.shape), d.reshape(c.shape)
 
 
@@ -135,7 +142,12 @@ def _table_point(c, phi, slope, coef):
     t = u - i
     t2 = t * t
     t3 = t2 * t
-    p = (2 * t3 - 3 * t2 + 1) * phi[i] + (t3 - 2 * t2 + t) * slope[i] + (-2 * t3 + 3 * t2) * phi[i + 1] + (t3 - t2) * slope[i + 1]
+    p = (
+        (2 * t3 - 3 * t2 + 1) * phi[i]
+        + (t3 - 2 * t2 + t) * slope[i]
+        + (-2 * t3 + 3 * t2) * phi[i + 1]
+        + (t3 - t2) * slope[i + 1]
+    )
     return p, (1.0 - t) * coef[i] + t * coef[i + 1]
 
 

@@ -124,8 +124,9 @@ NA2O_MOLAR_MASS = (2 * 22.98977 + 15.999) * 1e-3
 K2O_MOLAR_MASS = (2 * 39.0983 + 15.999) * 1e-3
 
 
-def oxide_cation_concentration(mass_fraction: float, density: float, oxide_molar_mass: float,
-                               cations_per_oxide: int = 2) -> float:
+def oxide_cation_concentration(
+    mass_fraction: float, density: float, oxide_molar_mass: float, cations_per_oxide: int = 2
+) -> float:
     """Concentration of the cations an oxide brings into a glass (mol/m³).
 
     c = n·w·ρ/M: one mole of M2O (M = Na, K, Li) carries n = 2 moles of M+. C_T of a
@@ -250,4 +251,6 @@ def exchange(name: str) -> ExchangePreset:
     try:
         return EXCHANGES[name]
     except KeyError:
-        raise ValueError(f"unknown exchange preset {name!r}; presets: {', '.join(EXCHANGES)}") from None
+        raise ValueError(
+            f"unknown exchange preset {name!r}; presets: {', '.join(EXCHANGES)}"
+        ) from None

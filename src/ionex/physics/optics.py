@@ -80,7 +80,9 @@ def vacuum_wavenumber(wavelength) -> float:
     return 2.0 * math.pi / lam
 
 
-def wkb_phase(effective_index, surface_index: float, cover_index: float = 1.0, polarisation: str = "TE"):
+def wkb_phase(
+    effective_index, surface_index: float, cover_index: float = 1.0, polarisation: str = "TE"
+):
     """The WKB phase constant φ of a guided mode under a cover: k0∫√(n² − N²)dx = (m + φ)π.
 
         φ = 1/4 + (1/π) arctan(ρ √((N² − n_c²)/(n_s² − N²))),   ρ = 1 (TE), (n_s/n_c)² (TM)

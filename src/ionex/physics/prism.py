@@ -40,7 +40,9 @@ class Prism:
 
     def __post_init__(self):
         if not (math.isfinite(self.index) and 1.0 < self.index < 5.0):
-            raise ValueError(f"prism index n_p must be a refractive index above 1 and below 5, got {self.index!r}")
+            raise ValueError(
+                f"prism index n_p must be a refractive index above 1 and below 5, got {self.index!r}"
+            )
         if not (math.isfinite(self.angle) and 0.0 < self.angle < math.pi / 2):
             raise ValueError(f"prism angle δ must lie in (0, π/2) rad, got {self.angle!r} rad")
 

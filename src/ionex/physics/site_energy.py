@@ -160,10 +160,14 @@ class FallOff:
 
     def __post_init__(self):
         if not (math.isfinite(self.threshold) and 0.0 < self.threshold < 1.0):
-            raise ValueError(f"fall-off threshold must be a fraction in (0, 1), got {self.threshold!r}")
+            raise ValueError(
+                f"fall-off threshold must be a fraction in (0, 1), got {self.threshold!r}"
+            )
         _check_positive(self.decades, "fall-off decades k", "decades")
         if not (math.isfinite(self.relative_width) and 0.0 < self.relative_width <= 1.0):
-            raise ValueError(f"fall-off relative_width must be in (0, 1], got {self.relative_width!r}")
+            raise ValueError(
+                f"fall-off relative_width must be in (0, 1], got {self.relative_width!r}"
+            )
         if self.form not in ("smooth", "step"):
             raise ValueError(f"fall-off form {self.form!r} is unknown; expected 'smooth' or 'step'")
 
@@ -193,7 +197,9 @@ class SiteEnergyDiffusion:
     def __post_init__(self):
         _check_positive(self.prefactor, f"{self.name or 'species'} prefactor D0", "m^2/s")
         if not (math.isfinite(self.activation_energy) and self.activation_energy >= 0):
-            raise ValueError(f"activation_energy must be a non-negative number of J, got {self.activation_energy!r}")
+            raise ValueError(
+                f"activation_energy must be a non-negative number of J, got {self.activation_energy!r}"
+            )
         _check_positive(self.reference_density, "reference_density", "m^-3")
 
     @classmethod
@@ -214,7 +220,10 @@ class SiteEnergyDiffusion:
 
     def bulk_diffusion(self, temperature):
         """D_bulk(T) = D0 exp(−E_act/(k_B T)) in m²/s; T in K (may be an array)."""
-        return self.prefactor * np.exp(-self.activation_energy / (BOLTZMANN * np.asarray(temperature, float)))[()]
+        return (
+            self.prefactor
+            * np.exp(-self.activation_energy / (BOLTZMANN * np.asarray(temperature, float)))[()]
+        )
 
 
 @dataclass(frozen=True)
@@ -252,7 +261,9 @@ class Occupation:
         new = dict(self.filled)
         for species in newly_native:
             if species not in end_fractions:
-                raise KeyError(f"no end density fraction given for the newly native species {species!r}")
+                raise KeyError(
+                    f"no end density fraction given for the newly native species {species!r}"
+                )
             new[species] = np.clip(np.asarray(end_fractions[species], float), 0.0, None)
         return Occupation(new)
 
@@ -268,7 +279,9 @@ def gaussian_sigma(width: float, convention: str = "sigma") -> float:
     try:
         return width * SED_CONVENTIONS[convention]
     except KeyError:
-        raise ValueError(f"SED convention {convention!r} is unknown; expected one of {', '.join(SED_CONVENTIONS)}") from None
+        raise ValueError(
+            f"SED convention {convention!r} is unknown; expected one of {', '.join(SED_CONVENTIONS)}"
+        ) from None
 
 
 def fermi_level_shift(remaining_fraction, sed: SiteEnergyDistribution):
@@ -309,7 +322,9 @@ def fall_off_factor(fraction, fall_off: FallOff):
     return _fall_off_and_derivative(fraction, fall_off)[0][()]
 
 
-def diffusion_coefficient_and_derivative(density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0):
+def diffusion_coefficient_and_derivative(
+    density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0
+):
     """D(f) and dD/df of a species, docs/physics.md §2.3 eq (8) [RECONSTRUCTED] with the fall-off.
 
     D = D_bulk(T) · exp(−ΔE_F(r)/(k_B T)) · F(f),  r = f/f_fill,
@@ -346,7 +361,9 @@ def diffusion_coefficient_and_derivative(density_fraction, law: SiteEnergyDiffus
             D = d_bulk * np.exp(-scale * y)
             # exp(y² − scale·y) in one exponent: exp(y²) alone may reach 1e298 near the floor.
             slope = d_bulk * scale * (math.sqrt(math.pi) / 2.0) * np.exp(y * (y - scale))
-            dD = np.divide(slope, safe_fill, out=np.zeros(np.broadcast(slope, safe_fill).shape), where=active)
+            dD = np.divide(
+                slope, safe_fill, out=np.zeros(np.broadcast(slope, safe_fill).shape), where=active
+            )
         D, dD = np.broadcast_arrays(D, dD)
     if law.fall_off is not None:
         factor, dfactor = _fall_off_and_derivative(f, law.fall_off)
@@ -354,15 +371,23 @@ def diffusion_coefficient_and_derivative(density_fraction, law: SiteEnergyDiffus
     return np.asarray(D, float)[()], np.asarray(dD, float)[()]
 
 
-def diffusion_coefficient(density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0):
+def diffusion_coefficient(
+    density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0
+):
     """D(f) = D_bulk(T) exp(−ΔE_F(f/f_fill)/(k_B T)) F(f) in m²/s (arguments as in
     diffusion_coefficient_and_derivative: f, f_fill dimensionless, T in K)."""
-    return diffusion_coefficient_and_derivative(density_fraction, law, temperature, filled_fraction)[0]
+    return diffusion_coefficient_and_derivative(
+        density_fraction, law, temperature, filled_fraction
+    )[0]
 
 
-def diffusion_coefficient_derivative(density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0):
+def diffusion_coefficient_derivative(
+    density_fraction, law: SiteEnergyDiffusion, temperature, filled_fraction=1.0
+):
     """dD/df in m²/s per unit fraction, analytic (arguments as in diffusion_coefficient_and_derivative)."""
-    return diffusion_coefficient_and_derivative(density_fraction, law, temperature, filled_fraction)[1]
+    return diffusion_coefficient_and_derivative(
+        density_fraction, law, temperature, filled_fraction
+    )[1]
 
 
 def number_density(mass_density: float, molar_mass: float, ions_per_formula_unit: float) -> float:
@@ -374,7 +399,9 @@ def number_density(mass_density: float, molar_mass: float, ions_per_formula_unit
     return ions_per_formula_unit * mass_density * AVOGADRO / molar_mass
 
 
-def equivalent_exchange_depth(charge: float, area: float, density: float, valence: int = 1) -> float:
+def equivalent_exchange_depth(
+    charge: float, area: float, density: float, valence: int = 1
+) -> float:
     """Depth that a delivered charge would exchange completely: d = Q/(z e A n) (docs/physics.md §2.5).
 
     Args: charge Q in C, area A in m², density n of the replaced ion in m⁻³, valence z.
@@ -443,38 +470,64 @@ class DoubleCaitParameters:
         """
         if convention == "fwhm":
             return SiteEnergyDistribution(fwhm_label, "fwhm")
-        return SiteEnergyDistribution(fwhm_label * self.li_sed_width / self.li_sed_fwhm_label, convention)
+        return SiteEnergyDistribution(
+            fwhm_label * self.li_sed_width / self.li_sed_fwhm_label, convention
+        )
 
-    def lithium(self, experiment: int, *, convention: str = "sigma", decades: float = 2.0,
-                relative_width: float = 0.1, form: str = "smooth") -> SiteEnergyDiffusion:
+    def lithium(
+        self,
+        experiment: int,
+        *,
+        convention: str = "sigma",
+        decades: float = 2.0,
+        relative_width: float = 0.1,
+        form: str = "smooth",
+    ) -> SiteEnergyDiffusion:
         """Li law of CAIT ``experiment`` (1 or 2): D_bulk = 5.8e-19 m²/s at 50 °C with E_act =
         0.65 eV (so D0 = 7.96e-9, the printed 7.8e-9 rounded), SED 250 meV, fall-off 10 % / 3 %."""
         threshold = {1: self.li_fall_off_first, 2: self.li_fall_off_second}[_experiment(experiment)]
         return SiteEnergyDiffusion.at_temperature(
-            self.li_bulk_diffusion, self.temperature, self.li_activation_energy,
+            self.li_bulk_diffusion,
+            self.temperature,
+            self.li_activation_energy,
             sed=self.sed(self.li_sed_fwhm_label, convention),
             fall_off=FallOff(threshold, decades, relative_width, form),
-            reference_density=self.bulk_density, name="Li",
+            reference_density=self.bulk_density,
+            name="Li",
         )
 
-    def rubidium(self, experiment: int, *, use_text_value: bool = False, convention: str = "sigma",
-                 decades: float = 2.0, relative_width: float = 0.1, form: str = "smooth") -> SiteEnergyDiffusion:
+    def rubidium(
+        self,
+        experiment: int,
+        *,
+        use_text_value: bool = False,
+        convention: str = "sigma",
+        decades: float = 2.0,
+        relative_width: float = 0.1,
+        form: str = "smooth",
+    ) -> SiteEnergyDiffusion:
         """Rb law: constant in the 1st CAIT (foreign ion); native with SED 225 meV and fall-off
         10 % n_bulk,Li in the 2nd. D_Rb = 2.67e-22 (Table 1) or, with ``use_text_value``,
         2.126e-22 m²/s (text); its temperature dependence is unknown (valid at 50 °C only)."""
         value = self.rb_diffusion_text if use_text_value else self.rb_diffusion
         if _experiment(experiment) == 1:
-            return SiteEnergyDiffusion.constant(value, reference_density=self.bulk_density, name="Rb")
+            return SiteEnergyDiffusion.constant(
+                value, reference_density=self.bulk_density, name="Rb"
+            )
         return SiteEnergyDiffusion.constant(
-            value, sed=self.sed(self.rb_sed_fwhm_label, convention),
+            value,
+            sed=self.sed(self.rb_sed_fwhm_label, convention),
             fall_off=FallOff(self.rb_fall_off, decades, relative_width, form),
-            reference_density=self.bulk_density, name="Rb",
+            reference_density=self.bulk_density,
+            name="Rb",
         )
 
     def caesium(self, diffusion: float | None = None) -> SiteEnergyDiffusion:
         """Cs law of the 2nd CAIT: constant, 3.1e-23 m²/s best fit (or ``diffusion``)."""
         return SiteEnergyDiffusion.constant(
-            self.cs_diffusion if diffusion is None else diffusion, reference_density=self.bulk_density, name="Cs"
+            self.cs_diffusion if diffusion is None else diffusion,
+            reference_density=self.bulk_density,
+            name="Cs",
         )
 
 

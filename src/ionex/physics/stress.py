@@ -137,8 +137,12 @@ class RelaxationLaw:
         if not 0.0 < self.beta <= 1.0:
             raise ValueError(f"stretching exponent beta must lie in (0, 1], got {self.beta!r}")
         if self.activation_energy < 0:
-            raise ValueError(f"activation energy must be >= 0 J/mol, got {self.activation_energy!r}")
-        if self.activation_energy > 0 and not (self.reference_temperature and self.reference_temperature > 0):
+            raise ValueError(
+                f"activation energy must be >= 0 J/mol, got {self.activation_energy!r}"
+            )
+        if self.activation_energy > 0 and not (
+            self.reference_temperature and self.reference_temperature > 0
+        ):
             raise ValueError("an Arrhenius relaxation time needs reference_temperature > 0 K")
 
     def rate(self, temperature):
@@ -146,7 +150,9 @@ class RelaxationLaw:
         T = np.asarray(temperature, dtype=float)
         if self.activation_energy == 0.0:
             return np.ones_like(T)[()]
-        return np.exp(-self.activation_energy / GAS_CONSTANT * (1.0 / T - 1.0 / self.reference_temperature))[()]
+        return np.exp(
+            -self.activation_energy / GAS_CONSTANT * (1.0 / T - 1.0 / self.reference_temperature)
+        )[()]
 
     def reduced_time(self, times, temperatures):
         """ξ(t) = ∫ τ_ref/τ(T(t')) dt' by the trapezoidal rule on the given samples (s)."""
@@ -214,7 +220,9 @@ class StressMetrics:
     knee_compressive_stress: float
 
 
-def stress_metrics(depth, stress, frac, *, surface_stress=None, symmetric_plate=False) -> StressMetrics:
+def stress_metrics(
+    depth, stress, frac, *, surface_stress=None, symmetric_plate=False
+) -> StressMetrics:
     """CS, DOC, CT, DOL and the knee of one profile (see StressMetrics).
 
     The knee. Let c(x) = −σ(x) be the compression, from the depth of its largest value down

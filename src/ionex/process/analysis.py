@@ -50,7 +50,9 @@ def _vector(values, name: str) -> np.ndarray:
     bad = np.nonzero(~np.isfinite(a))[0]
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {a[i]!r} is not a finite number; expected finite values only")
+        raise ValueError(
+            f"{name}[{i}] = {a[i]!r} is not a finite number; expected finite values only"
+        )
     return a
 
 
@@ -71,7 +73,9 @@ def _within(a: np.ndarray, bounds: tuple, name: str, unit: str) -> None:
     bad = np.nonzero((a < bounds[0]) | (a > bounds[1]))[0]
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {float(a[i])!r} {unit}; expected a value in [{bounds[0]:g}, {bounds[1]:g}] {unit}")
+        raise ValueError(
+            f"{name}[{i}] = {float(a[i])!r} {unit}; expected a value in [{bounds[0]:g}, {bounds[1]:g}] {unit}"
+        )
 
 
 # --------------------------------------------------------------------------- Arrhenius
@@ -126,7 +130,9 @@ class ArrheniusFit:
 ARRHENIUS_METHODS = ("weighted", "linear")
 
 
-def fit_arrhenius(temperature, coefficient, coefficient_err=None, *, method: str = "weighted") -> ArrheniusFit:
+def fit_arrhenius(
+    temperature, coefficient, coefficient_err=None, *, method: str = "weighted"
+) -> ArrheniusFit:
     """Fit D(T) = D0·exp(−Q/(R T)) to measured diffusion coefficients.
 
     Both methods fit y(T) = ln D_ref − (Q/R)(1/T − 1/T_ref), with 1/T_ref the mean of 1/T
@@ -172,7 +178,9 @@ def fit_arrhenius(temperature, coefficient, coefficient_err=None, *, method: str
         _positive(s, "D_err", "m^2/s")
     x = 1.0 / t
     if np.ptp(x) <= 1e-12 * np.max(x):
-        raise ValueError("all points are at one temperature; Q needs at least two different temperatures")
+        raise ValueError(
+            "all points are at one temperature; Q needs at least two different temperatures"
+        )
 
     rel = s / d if s is not None else np.ones_like(d)  # σ(ln D) to first order
     w = 1.0 / rel**2
@@ -252,7 +260,9 @@ def _arrhenius_nonlinear(t, d, s, x_ref):
     params.add("slope", value=b0)  # −Q/R in K: O(1e4), MINPACK rescales the columns
     result = lmfit.minimize(residual, params, method="leastsq", scale_covar=False, Dfun=jacobian)
     if not result.success or result.covar is None:
-        raise ValueError(f"the nonlinear Arrhenius fit did not converge ({result.message}); try method='linear'")
+        raise ValueError(
+            f"the nonlinear Arrhenius fit did not converge ({result.message}); try method='linear'"
+        )
     a = result.params["ln_reference"].value
     b = result.params["slope"].value
     c = result.covar
@@ -296,9 +306,9 @@ class RelaxationFit:
 
     def __call__(self, time):
         """σ(0, t) (Pa) of the fitted law at t ≥ 0 (s)."""
-        return self.relaxed_stress + (self.initial_stress - self.relaxed_stress) * kohlrausch_factor(
-            time, self.tau, self.beta
-        )
+        return self.relaxed_stress + (
+            self.initial_stress - self.relaxed_stress
+        ) * kohlrausch_factor(time, self.tau, self.beta)
 
 
 def fit_stretched_exponential(
@@ -341,8 +351,11 @@ def fit_stretched_exponential(
         raise ValueError(f"time[{i}] = {t[i]!r} s; expected times ≥ 0")
     if beta is not None and not (0.0 < beta <= 1.0):
         raise ValueError(f"beta = {beta!r}; expected a value in (0, 1]")
-    free = ["initial_stress", "tau"] + ([] if beta is not None else ["beta"]) + (
-        ["relaxed_stress"] if fit_relaxed_stress else [])
+    free = (
+        ["initial_stress", "tau"]
+        + ([] if beta is not None else ["beta"])
+        + (["relaxed_stress"] if fit_relaxed_stress else [])
+    )
     if t.size < len(free) + 1:
         raise ValueError(
             f"found {t.size} data point(s); fitting {', '.join(free)} with uncertainties needs at least {len(free) + 1}"
@@ -360,7 +373,9 @@ def fit_stretched_exponential(
 
     def residual(p):
         sinf = p["relaxed_stress"].value
-        model = sinf + (p["initial_stress"].value - sinf) * kohlrausch_factor(t, math.exp(p["ln_tau"].value), p["beta"].value)
+        model = sinf + (p["initial_stress"].value - sinf) * kohlrausch_factor(
+            t, math.exp(p["ln_tau"].value), p["beta"].value
+        )
         return (y - model) / sigma
 
     result = lmfit.minimize(residual, params, method="leastsq", scale_covar=s is None)
@@ -371,16 +386,24 @@ def fit_stretched_exponential(
         )
     p = result.params
     tau = math.exp(p["ln_tau"].value)
-    err = {name: (p[name].stderr or 0.0) if p[name].vary else 0.0 for name in ("initial_stress", "beta", "relaxed_stress")}
+    err = {
+        name: (p[name].stderr or 0.0) if p[name].vary else 0.0
+        for name in ("initial_stress", "beta", "relaxed_stress")
+    }
     err["tau"] = tau * (p["ln_tau"].stderr or 0.0)
     at_bound = ()
     if p["beta"].vary and (p["beta"].value > 1.0 - 1e-6 or p["beta"].value < p["beta"].min + 1e-6):
         at_bound = ("beta",)
         err["beta"] = math.nan
-    internal = {"initial_stress": "initial_stress", "tau": "ln_tau", "beta": "beta", "relaxed_stress": "relaxed_stress"}
+    internal = {
+        "initial_stress": "initial_stress",
+        "tau": "ln_tau",
+        "beta": "beta",
+        "relaxed_stress": "relaxed_stress",
+    }
     corr = {}
     for i, a in enumerate(free):
-        for b in free[i + 1:]:
+        for b in free[i + 1 :]:
             value = (p[internal[a]].correl or {}).get(internal[b], math.nan)
             corr[f"{a},{b}"] = math.nan if (a in at_bound or b in at_bound) else float(value)
     return RelaxationFit(
@@ -501,7 +524,9 @@ class InterdiffusionEstimate:
         keep = self.reliable & np.isfinite(self.coefficient) & (self.coefficient > 0)
         fr, co = self.fraction[keep], self.coefficient[keep]
         if fr.size < 2:
-            raise ValueError("fewer than two reliable D̃ points (the profile is too noisy or too coarse); no table")
+            raise ValueError(
+                "fewer than two reliable D̃ points (the profile is too noisy or too coarse); no table"
+            )
         amp = self.top_fraction - self.initial_fraction
         k = min(3, fr.size)
         lo_end = min(max(self.initial_fraction, 0.0), 1.0)
@@ -615,18 +640,28 @@ def _interdiffusion_from_profile(
             f"(a smoothed slope needs several points across the front)"
         )
     if x[0] < 0:
-        raise ValueError(f"depth[0] = {x[0]!r} m; expected depths ≥ 0 measured from the exchanged surface")
+        raise ValueError(
+            f"depth[0] = {x[0]!r} m; expected depths ≥ 0 measured from the exchanged surface"
+        )
     bad = np.nonzero(np.diff(x) <= 0)[0]
     if bad.size:
         i = int(bad[0]) + 1
-        raise ValueError(f"depth[{i}] = {x[i]!r} m does not increase; expected depths increasing from the surface")
+        raise ValueError(
+            f"depth[{i}] = {x[i]!r} m does not increase; expected depths increasing from the surface"
+        )
     if np.ptp(y) == 0:
-        raise ValueError(f"every fraction is {float(y[0])!r}; expected a profile that changes with depth (no exchange is "
-                         "visible)")
+        raise ValueError(
+            f"every fraction is {float(y[0])!r}; expected a profile that changes with depth (no exchange is "
+            "visible)"
+        )
     if smoothing is not None and not (math.isfinite(smoothing) and smoothing >= 0):
         raise ValueError(f"smoothing λ = {smoothing!r}; expected None (automatic) or a number ≥ 0")
-    if not (0 <= end_margin < 0.5 and max_relative_error > 0 and n_points >= 2 and n_bootstrap >= 0):
-        raise ValueError("end_margin must lie in [0, 0.5), max_relative_error > 0, n_points ≥ 2, n_bootstrap ≥ 0")
+    if not (
+        0 <= end_margin < 0.5 and max_relative_error > 0 and n_points >= 2 and n_bootstrap >= 0
+    ):
+        raise ValueError(
+            "end_margin must lie in [0, 0.5), max_relative_error > 0, n_points ≥ 2, n_bootstrap ≥ 0"
+        )
 
     if x.size > MAX_PROFILE_POINTS:
         # e.g. a SIMS profile of 10⁴ points: bin means keep the information at a bearable cost
@@ -690,17 +725,31 @@ def _interdiffusion_from_profile(
         slopes = boot.derivative()(zf) / span
         samples = np.empty((n_bootstrap, levels.size))
         for k in range(n_bootstrap):
-            samples[k], _ = _coefficient_at(method, xf, chis[:, k], slopes[:, k], chi_b, levels, time)
+            samples[k], _ = _coefficient_at(
+                method, xf, chis[:, k], slopes[:, k], chi_b, levels, time
+            )
         ok = np.isfinite(samples) & (samples > 0)
         failed = 1.0 - ok.mean(axis=0)
         with np.errstate(invalid="ignore"):
-            stderr = np.array([np.std(samples[ok[:, j], j], ddof=1) if ok[:, j].sum() > 2 else np.inf
-                               for j in range(levels.size)])
+            stderr = np.array(
+                [
+                    np.std(samples[ok[:, j], j], ddof=1) if ok[:, j].sum() > 2 else np.inf
+                    for j in range(levels.size)
+                ]
+            )
     q = (levels - chi_b) / amp
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = stderr / coef
-    reliable = (np.isfinite(coef) & (coef > 0) & unique & (q >= end_margin - 1e-12) & (q <= 1 - end_margin + 1e-12)
-                & (rel <= max_relative_error) & (failed <= 0.05) & _resolved(fitted, levels, amp))
+    reliable = (
+        np.isfinite(coef)
+        & (coef > 0)
+        & unique
+        & (q >= end_margin - 1e-12)
+        & (q <= 1 - end_margin + 1e-12)
+        & (rel <= max_relative_error)
+        & (failed <= 0.05)
+        & _resolved(fitted, levels, amp)
+    )
     keep = np.linspace(0, _FINE - 1, 401).astype(int)
     return InterdiffusionEstimate(
         fraction=levels,
@@ -737,14 +786,18 @@ def _coefficient_at(method, xf, chi_f, slope_f, chi_b, levels, time):
     if method == "sauer-freise":
         excess = chi_f - chi_b
         # ∫_x^{x_end} (χ − χ_b) dx by the trapezoid rule, accumulated from the deep end
-        tail = np.concatenate([np.cumsum((0.5 * (excess[1:] + excess[:-1]) * np.diff(xf))[::-1])[::-1], [0.0]])
+        tail = np.concatenate(
+            [np.cumsum((0.5 * (excess[1:] + excess[:-1]) * np.diff(xf))[::-1])[::-1], [0.0]]
+        )
         numerator = xf * excess + tail
     else:
         # x(χ): decreasing envelope (deepest depth where the profile still reaches χ);
         # ∫_{χ_b}^{χ*} x dχ by the trapezoid rule in χ, the part below χ_end as x_end·(χ_end − χ_b)
         env = np.maximum.accumulate(chi_f[::-1])[::-1]
         steps = 0.5 * (xf[1:] + xf[:-1]) * (env[:-1] - env[1:])
-        numerator = np.concatenate([np.cumsum(steps[::-1])[::-1], [0.0]]) + xf[-1] * (env[-1] - chi_b)
+        numerator = np.concatenate([np.cumsum(steps[::-1])[::-1], [0.0]]) + xf[-1] * (
+            env[-1] - chi_b
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         d = numerator / (2.0 * time * -slope_f)
     # first crossing of each level from the surface: the running minimum of the profile is
@@ -782,7 +835,9 @@ class _Smoother:
         n, m = z.size, z.size - 2
         j = np.arange(m)
         values = np.concatenate([1.0 / h[:-1], -(1.0 / h[:-1] + 1.0 / h[1:]), 1.0 / h[1:]])
-        self.q = sparse.csr_matrix((values, (np.concatenate([j, j + 1, j + 2]), np.tile(j, 3))), shape=(n, m))
+        self.q = sparse.csr_matrix(
+            (values, (np.concatenate([j, j + 1, j + 2]), np.tile(j, 3))), shape=(n, m)
+        )
         self.qtq = (self.q.T @ self.q).tocsr()
         dia = self.qtq.todia()
         # upper banded storage for solveh_banded: row 2 the diagonal, rows 1, 0 the super-diagonals
@@ -837,6 +892,10 @@ class _Smoother:
         k = int(np.argmin(scores))
         if not np.isfinite(scores[k]):
             return 0.0
-        best = minimize_scalar(score, bounds=(grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]),
-                               method="bounded", options={"xatol": 0.01})
+        best = minimize_scalar(
+            score,
+            bounds=(grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]),
+            method="bounded",
+            options={"xatol": 0.01},
+        )
         return float(10.0 ** (best.x if best.fun <= scores[k] else grid[k]))

@@ -165,8 +165,16 @@ class _Course:
     def result(self) -> Result:
         recipe = self.recipe
         # wall time: this run's share of the batches it was in
-        result = result_from_states(recipe, self.grid, self.times, self.states, self.steps_of, self.surf,
-                                    self.inflow, dict(self.work, wall_time_s=self.wall_time))
+        result = result_from_states(
+            recipe,
+            self.grid,
+            self.times,
+            self.states,
+            self.steps_of,
+            self.surf,
+            self.inflow,
+            dict(self.work, wall_time_s=self.wall_time),
+        )
         if recipe.stress is not None or recipe.optics is not None:
             result.properties = compute_properties(result)
         return result

@@ -20,8 +20,15 @@ from contextlib import contextmanager
 
 from ..errors import IonexError
 
-__all__ = ["ClusterError", "AutoCluster", "LOCAL_START_S", "DISPATCH_PER_RUN_S", "default_workers", "open_client",
-           "run_many"]
+__all__ = [
+    "ClusterError",
+    "AutoCluster",
+    "LOCAL_START_S",
+    "DISPATCH_PER_RUN_S",
+    "default_workers",
+    "open_client",
+    "run_many",
+]
 
 # What a local cluster costs, measured by benchmarks/fit_cluster.py on the 2-core development
 # machine (benchmarks/README.md, "fit_cluster.py"): S, starting a LocalCluster of 2 workers,
@@ -42,8 +49,9 @@ def default_workers() -> int:
 
 
 @contextmanager
-def open_client(scheduler: str | None = None, *, n_workers: int | None = None,
-                timeout: float = 10.0) -> Iterator:
+def open_client(
+    scheduler: str | None = None, *, n_workers: int | None = None, timeout: float = 10.0
+) -> Iterator:
     """A dask.distributed Client for the duration of the block.
 
     Args:
@@ -60,9 +68,11 @@ def open_client(scheduler: str | None = None, *, n_workers: int | None = None,
         try:
             client = Client(scheduler, timeout=f"{timeout}s")
         except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"cannot reach the dask scheduler at {scheduler!r} ({exc}); start one with "
-                               "`dask scheduler` and workers with `dask worker ADDRESS`, or omit --scheduler "
-                               "to use a local cluster") from None
+            raise ClusterError(
+                f"cannot reach the dask scheduler at {scheduler!r} ({exc}); start one with "
+                "`dask scheduler` and workers with `dask worker ADDRESS`, or omit --scheduler "
+                "to use a local cluster"
+            ) from None
         try:
             yield client
         finally:
@@ -83,9 +93,15 @@ def open_client(scheduler: str | None = None, *, n_workers: int | None = None,
     # same run 1.2× slower (0.58 s against 0.49 s in this process).
     import dask
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-                          "distributed.worker.profile.enabled": False}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    with dask.config.set(
+        {
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            "distributed.worker.profile.enabled": False,
+        }
+    ):
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
     client = Client(cluster)
     try:
         yield client
@@ -94,8 +110,14 @@ def open_client(scheduler: str | None = None, *, n_workers: int | None = None,
         cluster.close()
 
 
-def run_many(client, function: Callable, items: Sequence, *, progress: Callable[[int, int], None] | None = None,
-             pure: bool = False) -> list:
+def run_many(
+    client,
+    function: Callable,
+    items: Sequence,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    pure: bool = False,
+) -> list:
     """``[function(item) for item in items]`` on the cluster's workers, in input order.
 
     Args:
@@ -160,8 +182,14 @@ class AutoCluster:
             (default open_client; tests substitute their own).
     """
 
-    def __init__(self, n_workers: int | None = None, *, start_cost: float = LOCAL_START_S,
-                 dispatch_cost: float = DISPATCH_PER_RUN_S, opener: Callable | None = None):
+    def __init__(
+        self,
+        n_workers: int | None = None,
+        *,
+        start_cost: float = LOCAL_START_S,
+        dispatch_cost: float = DISPATCH_PER_RUN_S,
+        opener: Callable | None = None,
+    ):
         self.workers = n_workers if n_workers is not None else default_workers()
         if self.workers < 1:
             raise ValueError(f"n_workers must be ≥ 1, got {self.workers}")
@@ -202,17 +230,21 @@ class AutoCluster:
         """Which was chosen and why, in words (for the fit's report)."""
         runs, t, s = self.largest
         if self.client is not None:
-            return (f"a local dask cluster of {self.workers} workers from Jacobian batch {self.opened_at} on, chosen "
-                    f"automatically: a forward run takes {t * 1e3:.3g} ms, so a batch of {runs} runs saves "
-                    f"{s:.2g} s on {self.workers} workers, and by batch {self.opened_at} the savings reached the "
-                    f"cluster's start costs ({self.start_cost:.2g} s); single runs stay in this process")
+            return (
+                f"a local dask cluster of {self.workers} workers from Jacobian batch {self.opened_at} on, chosen "
+                f"automatically: a forward run takes {t * 1e3:.3g} ms, so a batch of {runs} runs saves "
+                f"{s:.2g} s on {self.workers} workers, and by batch {self.opened_at} the savings reached the "
+                f"cluster's start costs ({self.start_cost:.2g} s); single runs stay in this process"
+            )
         if self.workers < 2:
             return "serial in this process, chosen automatically: one core, so a cluster runs nothing in parallel"
         if runs < 2:
             return "serial in this process, chosen automatically: no batch of several forward runs to share out"
-        return (f"serial in this process, chosen automatically: a forward run takes {t * 1e3:.3g} ms, so a local "
-                f"cluster of {self.workers} workers would save {max(s, 0.0):.2g} s per batch of {runs} runs, "
-                f"{self.forgone:.2g} s in all, less than its start costs ({self.start_cost:.2g} s)")
+        return (
+            f"serial in this process, chosen automatically: a forward run takes {t * 1e3:.3g} ms, so a local "
+            f"cluster of {self.workers} workers would save {max(s, 0.0):.2g} s per batch of {runs} runs, "
+            f"{self.forgone:.2g} s in all, less than its start costs ({self.start_cost:.2g} s)"
+        )
 
     def close(self) -> None:
         if self._context is not None:

@@ -81,21 +81,32 @@ _NEGATIVE_TOL = 1e-9
 
 
 def _positive(value, name: str, unit: str) -> None:
-    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+    if not (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0 {unit}, got {value!r}")
 
 
 def _fraction_map(fractions, where: str) -> Mapping[str, float]:
     if not isinstance(fractions, Mapping):
-        raise ValueError(f"{where}: fractions must be a mapping species name → fraction, got {fractions!r}")  # noqa: TRY004 - bad input is a ValueError, as for every argument
+        raise ValueError(
+            f"{where}: fractions must be a mapping species name → fraction, got {fractions!r}"
+        )  # noqa: TRY004 - bad input is a ValueError, as for every argument
     out = {}
     for name, v in fractions.items():
         if not (isinstance(v, numbers.Real) and math.isfinite(v) and v >= 0):
-            raise ValueError(f"{where}: fraction of {name!r} must be a finite number ≥ 0, got {v!r}")
+            raise ValueError(
+                f"{where}: fraction of {name!r} must be a finite number ≥ 0, got {v!r}"
+            )
         out[str(name)] = float(v)
     total = sum(out.values())
     if abs(total - 1.0) > _SUM_TOL:
-        raise ValueError(f"{where}: fractions must sum to 1 (electroneutral surface), got {total:.12g} from {out}")
+        raise ValueError(
+            f"{where}: fractions must sum to 1 (electroneutral surface), got {total:.12g} from {out}"
+        )
     return MappingProxyType(out)
 
 
@@ -105,7 +116,9 @@ def _check_law(law, where: str):
     if isinstance(law, numbers.Real) and not isinstance(law, bool):
         _positive(law, f"{where} diffusion coefficient", "m²/s")
         return float(law)
-    raise ValueError(f"{where}: diffusion must be a float D (m²/s) or a SiteEnergyDiffusion, got {law!r}")
+    raise ValueError(
+        f"{where}: diffusion must be a float D (m²/s) or a SiteEnergyDiffusion, got {law!r}"
+    )
 
 
 def _check_overrides(diffusion, where: str):
@@ -162,13 +175,19 @@ class Species:
 
     def __post_init__(self):
         if not (isinstance(self.name, str) and self.name.isidentifier()):
-            raise ValueError(f"species name must be a non-empty identifier (it becomes frac_<name>), got {self.name!r}")
+            raise ValueError(
+                f"species name must be a non-empty identifier (it becomes frac_<name>), got {self.name!r}"
+            )
         if isinstance(self.charge, bool) or int(self.charge) != self.charge or self.charge == 0:
-            raise ValueError(f"species {self.name!r}: charge must be a non-zero integer, got {self.charge!r}")
+            raise ValueError(
+                f"species {self.name!r}: charge must be a non-zero integer, got {self.charge!r}"
+            )
         object.__setattr__(self, "diffusion", _check_law(self.diffusion, f"species {self.name!r}"))
         f = self.initial_fraction
         if not (isinstance(f, numbers.Real) and math.isfinite(f) and f >= 0):
-            raise ValueError(f"species {self.name!r}: initial_fraction must be a finite number ≥ 0, got {f!r}")
+            raise ValueError(
+                f"species {self.name!r}: initial_fraction must be a finite number ≥ 0, got {f!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -191,11 +210,17 @@ class BathStep:
     diffusion: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
-        object.__setattr__(self, "surface_fractions", _fraction_map(self.surface_fractions, f"BathStep {self.name!r}"))
+        object.__setattr__(
+            self,
+            "surface_fractions",
+            _fraction_map(self.surface_fractions, f"BathStep {self.name!r}"),
+        )
         _positive(self.duration, f"BathStep {self.name!r} duration", "s")
         if self.temperature is not None:
             _positive(self.temperature, f"BathStep {self.name!r} temperature", "K")
-        object.__setattr__(self, "diffusion", _check_overrides(self.diffusion, f"BathStep {self.name!r}"))
+        object.__setattr__(
+            self, "diffusion", _check_overrides(self.diffusion, f"BathStep {self.name!r}")
+        )
 
 
 @dataclass(frozen=True)
@@ -224,15 +249,23 @@ class FieldStep:
 
     def __post_init__(self):
         if (self.voltage is None) == (self.current is None):
-            raise ValueError(f"FieldStep {self.name!r}: give exactly one of voltage (V) and current (A)")
+            raise ValueError(
+                f"FieldStep {self.name!r}: give exactly one of voltage (V) and current (A)"
+            )
         for what, value, unit in (("voltage", self.voltage, "V"), ("current", self.current, "A")):
             if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value)):
-                raise ValueError(f"FieldStep {self.name!r}: {what} must be a finite number of {unit}, got {value!r}")
-        object.__setattr__(self, "anode_fractions", _fraction_map(self.anode_fractions, f"FieldStep {self.name!r}"))
+                raise ValueError(
+                    f"FieldStep {self.name!r}: {what} must be a finite number of {unit}, got {value!r}"
+                )
+        object.__setattr__(
+            self, "anode_fractions", _fraction_map(self.anode_fractions, f"FieldStep {self.name!r}")
+        )
         _positive(self.duration, f"FieldStep {self.name!r} duration", "s")
         if self.temperature is not None:
             _positive(self.temperature, f"FieldStep {self.name!r} temperature", "K")
-        object.__setattr__(self, "diffusion", _check_overrides(self.diffusion, f"FieldStep {self.name!r}"))
+        object.__setattr__(
+            self, "diffusion", _check_overrides(self.diffusion, f"FieldStep {self.name!r}")
+        )
 
 
 @dataclass(frozen=True)
@@ -270,7 +303,9 @@ class CaitStep:
 
     def __post_init__(self):
         where = f"CaitStep {self.name!r}"
-        if not (isinstance(self.source_potential, numbers.Real) and math.isfinite(self.source_potential)):
+        if not (
+            isinstance(self.source_potential, numbers.Real) and math.isfinite(self.source_potential)
+        ):
             raise ValueError(f"{where}: source_potential must be a finite number of V")
         _positive(self.aperture_distance, f"{where} aperture_distance", "m")
         _positive(self.beam_current, f"{where} beam_current", "A")
@@ -377,7 +412,9 @@ class ExperimentResult:
         try:
             i = self.species.index(name)
         except ValueError:
-            raise KeyError(f"no species {name!r} in this result (species: {', '.join(self.species)})") from None
+            raise KeyError(
+                f"no species {name!r} in this result (species: {', '.join(self.species)})"
+            ) from None
         return self.fractions[:, i]
 
     def inventory(self, name: str) -> np.ndarray:
@@ -403,19 +440,49 @@ class ExperimentResult:
 
         prof = ("time", "depth")
         data = {
-            f"frac_{s}": (prof, self.fractions[:, i], {"units": "1", "long_name": f"density of {s} as a fraction of n_0"})
+            f"frac_{s}": (
+                prof,
+                self.fractions[:, i],
+                {"units": "1", "long_name": f"density of {s} as a fraction of n_0"},
+            )
             for i, s in enumerate(self.species)
         }
         names = [self.step_ends[int(k)].name for k in self.step]
-        data.update({
-            "potential_V": (prof, self.potential, {"units": "V", "long_name": "electric potential"}),
-            "step": ("time", self.step.astype(np.int32) + 1, {"units": "1", "long_name": "experiment step (1-based)"}),
-            "step_name": ("time", np.array(names, dtype=object), {"long_name": "experiment step name"}),
-            "cell_width": ("depth", self.cell_width, {"units": "m"}),
-            "current_A": ("current_time", self.current, {"units": "A", "long_name": "back-electrode current"}),
-            "charge_C": ("current_time", self.charge, {"units": "C", "long_name": "cumulative back-electrode charge"}),
-            "surface_potential_V": ("current_time", self.surface_potential, {"units": "V", "long_name": "front-surface potential"}),
-        })
+        data.update(
+            {
+                "potential_V": (
+                    prof,
+                    self.potential,
+                    {"units": "V", "long_name": "electric potential"},
+                ),
+                "step": (
+                    "time",
+                    self.step.astype(np.int32) + 1,
+                    {"units": "1", "long_name": "experiment step (1-based)"},
+                ),
+                "step_name": (
+                    "time",
+                    np.array(names, dtype=object),
+                    {"long_name": "experiment step name"},
+                ),
+                "cell_width": ("depth", self.cell_width, {"units": "m"}),
+                "current_A": (
+                    "current_time",
+                    self.current,
+                    {"units": "A", "long_name": "back-electrode current"},
+                ),
+                "charge_C": (
+                    "current_time",
+                    self.charge,
+                    {"units": "C", "long_name": "cumulative back-electrode charge"},
+                ),
+                "surface_potential_V": (
+                    "current_time",
+                    self.surface_potential,
+                    {"units": "V", "long_name": "front-surface potential"},
+                ),
+            }
+        )
         s = self.sample
         attrs = {
             "title": "sequential Nernst-Planck-Poisson experiments",
@@ -427,13 +494,25 @@ class ExperimentResult:
             "background_density_m-3": s.background_density,
             "relative_permittivity": s.relative_permittivity,
             "temperature_K": s.temperature,
-            **{f"solver_{k}": v for k, v in self.diagnostics.items() if isinstance(v, (int, float, str))},
+            **{
+                f"solver_{k}": v
+                for k, v in self.diagnostics.items()
+                if isinstance(v, (int, float, str))
+            },
         }
         return xr.Dataset(
             data_vars=data,
             coords={
-                "time": ("time", self.times, {"units": "s", "long_name": "time since the start of the sequence"}),
-                "depth": ("depth", self.depth, {"units": "m", "long_name": "depth below the front surface"}),
+                "time": (
+                    "time",
+                    self.times,
+                    {"units": "s", "long_name": "time since the start of the sequence"},
+                ),
+                "depth": (
+                    "depth",
+                    self.depth,
+                    {"units": "m", "long_name": "depth below the front surface"},
+                ),
                 "current_time": ("current_time", self.current_time, {"units": "s"}),
             },
             attrs=attrs,
@@ -465,22 +544,33 @@ def _real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def mesh_cell_count(thickness: float, *, finest_cell: float = 1e-11, zone_cell: float = 0.5e-9,
-                    zone_depth: float = 250e-9, growth: float = 1.1) -> int:
+def mesh_cell_count(
+    thickness: float,
+    *,
+    finest_cell: float = 1e-11,
+    zone_cell: float = 0.5e-9,
+    zone_depth: float = 250e-9,
+    growth: float = 1.1,
+) -> int:
     """The number of cells experiment_grid makes (within one or two), from the arithmetic of
     the geometric series, without building the mesh (m throughout). Raises ValueError,
     "name: found …; expected …", for a value outside its range."""
     widest = thickness / CELLS_ACROSS
     for name, value in (("finest_cell", finest_cell), ("zone_cell", zone_cell)):
         if not (_real(value) and MIN_CELL <= value <= widest):
-            raise ValueError(f"{name}: found {value:g} m; expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
-                             f"(at most 1/{CELLS_ACROSS} of the sample thickness)" if _real(value) else
-                             f"{name}: found {value!r}; expected a cell width in m")
+            raise ValueError(
+                f"{name}: found {value:g} m; expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
+                f"(at most 1/{CELLS_ACROSS} of the sample thickness)"
+                if _real(value)
+                else f"{name}: found {value!r}; expected a cell width in m"
+            )
     if not (_real(zone_depth) and 0 < zone_depth):
         raise ValueError(f"zone_depth: found {zone_depth!r}; expected a depth > 0 m")
     if not (_real(growth) and 1.0 < growth <= MAX_GROWTH):
         shown = f"{growth:g}" if _real(growth) else repr(growth)
-        raise ValueError(f"growth: found {shown}; expected a cell growth factor within (1, {MAX_GROWTH:g}]")
+        raise ValueError(
+            f"growth: found {shown}; expected a cell growth factor within (1, {MAX_GROWTH:g}]"
+        )
     first = min(finest_cell, zone_cell)
     ln_g = math.log(growth)
     n_grow = math.ceil(math.log(zone_cell / first) / ln_g)
@@ -497,7 +587,9 @@ def _check_tolerances(numerics: Mapping) -> None:
             v = numerics[name]
             if not (_real(v) and low <= v <= high):
                 shown = f"{v:g}" if _real(v) else repr(v)
-                raise ValueError(f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]")
+                raise ValueError(
+                    f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]"
+                )
 
 
 def check_numerics(sample: Sample, numerics: Mapping) -> None:
@@ -509,27 +601,49 @@ def check_numerics(sample: Sample, numerics: Mapping) -> None:
     """
     unknown = set(numerics) - set(NPP_TOLERANCES) - set(_MESH_DEFAULTS)
     if unknown:
-        raise ValueError(f"numerics: found {', '.join(sorted(unknown))}; expected keys among "
-                         f"{', '.join(list(_MESH_DEFAULTS) + list(NPP_TOLERANCES))}")
+        raise ValueError(
+            f"numerics: found {', '.join(sorted(unknown))}; expected keys among "
+            f"{', '.join(list(_MESH_DEFAULTS) + list(NPP_TOLERANCES))}"
+        )
     _check_tolerances(numerics)
     mesh = {**_MESH_DEFAULTS, **{k: v for k, v in numerics.items() if k in _MESH_DEFAULTS}}
     n = mesh_cell_count(sample.thickness, **mesh)
     if n > MAX_NPP_CELLS:
-        raise ValueError(f"numerics: the mesh would need about {n} cells (more than {MAX_NPP_CELLS}); "
-                         "expected a coarser mesh: raise zone_cell, finest_cell or growth, or lower zone_depth")
+        raise ValueError(
+            f"numerics: the mesh would need about {n} cells (more than {MAX_NPP_CELLS}); "
+            "expected a coarser mesh: raise zone_cell, finest_cell or growth, or lower zone_depth"
+        )
 
 
-def experiment_grid(sample: Sample, *, finest_cell: float = 1e-11, zone_cell: float = 0.5e-9,
-                    zone_depth: float = 250e-9, growth: float = 1.1) -> Grid:
+def experiment_grid(
+    sample: Sample,
+    *,
+    finest_cell: float = 1e-11,
+    zone_cell: float = 0.5e-9,
+    zone_depth: float = 250e-9,
+    growth: float = 1.1,
+) -> Grid:
     """Mesh for CAIT-scale experiments: cells grow by ``growth`` from ``finest_cell`` at the
     front (resolving the ~0.03 nm space-charge layer) up to ``zone_cell``, stay at
     ``zone_cell`` down to ``zone_depth`` (the exchange zone with its sharp fronts), then grow
     by ``growth`` again through the bulk to the back face (m throughout). The settings are
     checked (check_numerics) before the mesh is built."""
-    check_numerics(sample, {"finest_cell": finest_cell, "zone_cell": zone_cell, "zone_depth": zone_depth,
-                            "growth": growth})
-    return npp.geometric_grid(sample.thickness, min(finest_cell, zone_cell), growth, coarsest=zone_cell,
-                              cap_depth=zone_depth)
+    check_numerics(
+        sample,
+        {
+            "finest_cell": finest_cell,
+            "zone_cell": zone_cell,
+            "zone_depth": zone_depth,
+            "growth": growth,
+        },
+    )
+    return npp.geometric_grid(
+        sample.thickness,
+        min(finest_cell, zone_cell),
+        growth,
+        coarsest=zone_cell,
+        cap_depth=zone_depth,
+    )
 
 
 # --------------------------------------------------------------------------- laws
@@ -539,7 +653,9 @@ class _StepLaw:
     """A SiteEnergyDiffusion as the NPP solver's callable frac ↦ (D, dD/dfrac), frac = n/n_0,
     at one temperature with the carried filled fraction (units of n_0, scalar or per cell)."""
 
-    def __init__(self, law: SiteEnergyDiffusion, temperature: float, n0: float, filled, n_cells: int):
+    def __init__(
+        self, law: SiteEnergyDiffusion, temperature: float, n0: float, filled, n_cells: int
+    ):
         self.law = law
         self.temperature = temperature
         self.scale = n0 / law.reference_density  # fraction of n_ref per fraction of n_0
@@ -559,8 +675,9 @@ class _StepLaw:
 
     def __call__(self, frac):
         frac = np.asarray(frac, float)
-        d, dd = diffusion_coefficient_and_derivative(frac * self.scale, self.law, self.temperature,
-                                                     self._fill_for(frac.shape))
+        d, dd = diffusion_coefficient_and_derivative(
+            frac * self.scale, self.law, self.temperature, self._fill_for(frac.shape)
+        )
         d = np.broadcast_to(d, frac.shape).astype(float)
         dd = np.broadcast_to(dd, frac.shape) * self.scale
         return d, dd
@@ -602,18 +719,28 @@ def _validate(species, steps):
         raise ValueError(f"species names must be unique, got {names}")
     total = sum(s.charge * s.initial_fraction for s in species)
     if abs(total - 1.0) > _SUM_TOL:
-        raise ValueError(f"Σ z·initial_fraction must be 1 (n_0 is the initial mobile charge), got {total:.12g}")
+        raise ValueError(
+            f"Σ z·initial_fraction must be 1 (n_0 is the initial mobile charge), got {total:.12g}"
+        )
     if not steps:
         raise ValueError("at least one step is needed")
     for k, step in enumerate(steps):
         kind = _step_kind(step)
         label = f"step {k + 1} ({kind}{', ' + step.name if step.name else ''})"
-        fr = step.surface_fractions if kind == "bath" else step.anode_fractions if kind == "field" else {}
+        fr = (
+            step.surface_fractions
+            if kind == "bath"
+            else step.anode_fractions
+            if kind == "field"
+            else {}
+        )
         unknown = [n for n in (*fr, *step.diffusion) if n not in names]
         if kind == "cait" and step.ion not in names:
             unknown.append(step.ion)
         if unknown:
-            raise ValueError(f"{label} names unknown species {sorted(set(unknown))}; known: {names}")
+            raise ValueError(
+                f"{label} names unknown species {sorted(set(unknown))}; known: {names}"
+            )
     return names
 
 
@@ -675,10 +802,17 @@ def run_experiments(
     N = len(species)
     n0 = sample.background_density
     if grid is None:
-        grid = experiment_grid(sample, finest_cell=finest_cell, zone_cell=zone_cell, zone_depth=zone_depth,
-                               growth=growth)
+        grid = experiment_grid(
+            sample,
+            finest_cell=finest_cell,
+            zone_cell=zone_cell,
+            zone_depth=zone_depth,
+            growth=growth,
+        )
     elif abs(grid.length - sample.thickness) > 1e-9 * sample.thickness:
-        raise ValueError(f"grid length {grid.length} m differs from the sample thickness {sample.thickness} m")
+        raise ValueError(
+            f"grid length {grid.length} m differs from the sample thickness {sample.thickness} m"
+        )
     K = grid.n_cells
     frac = np.empty((N, K))
     for i, s in enumerate(species):
@@ -691,8 +825,11 @@ def run_experiments(
             if not np.all(np.isfinite(arr)) or np.any(arr < 0):
                 raise ValueError(f"initial fractions of {name!r} must be finite and ≥ 0")
             frac[names.index(name)] = arr
-    occupation = initial_occupation if initial_occupation is not None else Occupation(
-        {s.name: float(s.initial_fraction) for s in species})
+    occupation = (
+        initial_occupation
+        if initial_occupation is not None
+        else Occupation({s.name: float(s.initial_fraction) for s in species})
+    )
     if not isinstance(occupation, Occupation):
         raise ValueError("initial_occupation must be a physics.site_energy.Occupation")  # noqa: TRY004
     wanted = np.unique(np.asarray([] if output_times is None else output_times, float))
@@ -709,8 +846,11 @@ def run_experiments(
     if tracker is not None:
         # a CAIT that stops at a delivered charge has no end time known in advance
         open_ended = any(isinstance(s, CaitStep) and s.charge is not None for s in steps)
-        tracker.initialize(math.inf if open_ended else sum(
-            s.planned_duration if isinstance(s, CaitStep) else s.duration for s in steps))
+        tracker.initialize(
+            math.inf
+            if open_ended
+            else sum(s.planned_duration if isinstance(s, CaitStep) else s.duration for s in steps)
+        )
     try:
         if wanted.size and wanted[0] == 0.0:
             out_t.append(0.0)
@@ -738,9 +878,13 @@ def run_experiments(
                 back = npp.Electrode(0.0, absorbing=True)
                 duration = step.duration
             else:
-                front = npp.IonBeam(species=names.index(step.ion), current_density=step.beam_current / sample.area,
-                                    source_potential=step.source_potential,
-                                    aperture_distance=step.aperture_distance, cutoff_width=step.cutoff_width)
+                front = npp.IonBeam(
+                    species=names.index(step.ion),
+                    current_density=step.beam_current / sample.area,
+                    source_potential=step.source_potential,
+                    aperture_distance=step.aperture_distance,
+                    cutoff_width=step.cutoff_width,
+                )
                 back = npp.Electrode(0.0, absorbing=True)
                 duration = step.planned_duration
                 if step.charge is not None:
@@ -748,10 +892,21 @@ def run_experiments(
             local = wanted[(wanted > t0) & (wanted < t0 + duration * (1 - 1e-12))] - t0
             tic = _time.perf_counter()
             try:
-                sol = npp.solve_npp(grid, solver_species, medium, frac * n0, duration, front=front, back=back,
-                                    output_times=local, rtol=rtol,
-                                    atol=cait_atol if isinstance(step, CaitStep) else atol, stop_at_charge=stop,
-                                    tracker=tracker, time_offset=t0)
+                sol = npp.solve_npp(
+                    grid,
+                    solver_species,
+                    medium,
+                    frac * n0,
+                    duration,
+                    front=front,
+                    back=back,
+                    output_times=local,
+                    rtol=rtol,
+                    atol=cait_atol if isinstance(step, CaitStep) else atol,
+                    stop_at_charge=stop,
+                    tracker=tracker,
+                    time_offset=t0,
+                )
             except SolverError as err:
                 raise SolverError(f"{label}: {err}") from err
             except ValueError as err:
@@ -770,8 +925,10 @@ def run_experiments(
             low = frac < 0.0
             if np.any(frac < -_NEGATIVE_TOL):
                 i, j = np.unravel_index(int(np.argmin(frac)), frac.shape)
-                raise SolverError(f"{label}: the density of {names[i]} ended negative ({frac[i, j]:.3g} n_0) at "
-                                  f"depth {grid.centres[j]:.3e} m; tighten rtol/atol or refine the mesh")
+                raise SolverError(
+                    f"{label}: the density of {names[i]} ended negative ({frac[i, j]:.3g} n_0) at "
+                    f"depth {grid.centres[j]:.3e} m; tighten rtol/atol or refine the mesh"
+                )
             clipped += float(-(np.where(low, frac, 0.0) @ grid.volumes).sum()) * n0
             frac = np.where(low, 0.0, frac)
             phi = sol.final_potential.copy()
@@ -791,16 +948,32 @@ def run_experiments(
             q_total += step_charge
             entered = [n for n, q in zip(names, sol.final_inflow) if q > 0]
             occupation = occupation.after({n: frac[i] for i, n in enumerate(names)}, entered)
-            ends.append(StepEnd(
-                index=k, name=step.name, kind=kind, start_time=t0, end_time=t1,
-                fractions=MappingProxyType({n: frac[i].copy() for i, n in enumerate(names)}),
-                potential=phi.copy(), occupation=occupation,
-                inflow=MappingProxyType({n: float(v) for n, v in zip(names, sol.final_inflow)}),
-                outflow=MappingProxyType({n: float(v) for n, v in zip(names, sol.final_outflow)}),
-                back_charge=step_charge, surface_potential=float(h["surface_potential"][-1]),
-                solver=MappingProxyType({"steps": sol.n_steps, "rejected": sol.n_rejected, "newton": sol.n_newton,
-                                         "wall_time_s": wall}),
-            ))
+            ends.append(
+                StepEnd(
+                    index=k,
+                    name=step.name,
+                    kind=kind,
+                    start_time=t0,
+                    end_time=t1,
+                    fractions=MappingProxyType({n: frac[i].copy() for i, n in enumerate(names)}),
+                    potential=phi.copy(),
+                    occupation=occupation,
+                    inflow=MappingProxyType({n: float(v) for n, v in zip(names, sol.final_inflow)}),
+                    outflow=MappingProxyType(
+                        {n: float(v) for n, v in zip(names, sol.final_outflow)}
+                    ),
+                    back_charge=step_charge,
+                    surface_potential=float(h["surface_potential"][-1]),
+                    solver=MappingProxyType(
+                        {
+                            "steps": sol.n_steps,
+                            "rejected": sol.n_rejected,
+                            "newton": sol.n_newton,
+                            "wall_time_s": wall,
+                        }
+                    ),
+                )
+            )
             t0 = t1
     finally:
         if tracker is not None:
@@ -809,7 +982,9 @@ def run_experiments(
     diagnostics = {
         "cells": K,
         "finest_cell_m": float(grid.volumes[0]),
-        "debye_length_m": npp.Medium(n0, sample.relative_permittivity, sample.temperature).debye_length,
+        "debye_length_m": npp.Medium(
+            n0, sample.relative_permittivity, sample.temperature
+        ).debye_length,
         "time_steps": sum(e.solver["steps"] for e in ends),
         "rejected_steps": sum(e.solver["rejected"] for e in ends),
         "newton_iterations": sum(e.solver["newton"] for e in ends),
@@ -823,8 +998,11 @@ def run_experiments(
     # a CAIT that stops at its charge may end the sequence before a requested time
     unreached = wanted[wanted > t0 * (1 + 1e-12)]
     if unreached.size:
-        diagnostics["warning"] = (f"the sequence ended at {t0 / 3600:.6g} h, before the output time(s) "
-                                  + ", ".join(f"{t / 3600:.6g} h" for t in unreached) + "; no profile is kept there")
+        diagnostics["warning"] = (
+            f"the sequence ended at {t0 / 3600:.6g} h, before the output time(s) "
+            + ", ".join(f"{t / 3600:.6g} h" for t in unreached)
+            + "; no profile is kept there"
+        )
     return ExperimentResult(
         species=tuple(names),
         depth=np.asarray(grid.centres, float).copy(),

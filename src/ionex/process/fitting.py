@@ -89,7 +89,9 @@ def _frozen(values, name: str, where: str, dtype=float) -> np.ndarray:
 def _finite(a: np.ndarray, name: str, where: str) -> None:
     bad = np.nonzero(~np.isfinite(a))[0]
     if bad.size:
-        raise ValueError(f"{where}: {name}[{int(bad[0])}] = {float(a[bad[0]])!r} is not a finite number")
+        raise ValueError(
+            f"{where}: {name}[{int(bad[0])}] = {float(a[bad[0]])!r} is not a finite number"
+        )
 
 
 class _Data:
@@ -105,18 +107,24 @@ class _Data:
         y = _frozen(getattr(self, self._values), self._values, where)
         s = np.broadcast_to(np.asarray(self.sigma, dtype=float), y.shape).copy()
         if x.size != y.size:
-            raise ValueError(f"{where}: {x.size} {self._abscissa} values but {y.size} {self._values} values")
+            raise ValueError(
+                f"{where}: {x.size} {self._abscissa} values but {y.size} {self._values} values"
+            )
         if y.size < 1:
             raise ValueError(f"{where}: no data points")
         for a, n in ((x, self._abscissa), (y, self._values), (s, "sigma")):
             _finite(a, n, where)
         if np.any(s <= 0):
-            raise ValueError(f"{where}: sigma[{int(np.argmin(s))}] = {s.min()!r}; expected uncertainties > 0")
+            raise ValueError(
+                f"{where}: sigma[{int(np.argmin(s))}] = {s.min()!r}; expected uncertainties > 0"
+            )
         if not (math.isfinite(self.weight) and self.weight > 0):
             raise ValueError(f"{where}: weight = {self.weight!r}; expected a number > 0")
         time = getattr(self, "time", None)
         if time is not None and not (math.isfinite(time) and time >= 0):
-            raise ValueError(f"{where}: time = {time!r} s; expected a time ≥ 0 from the start of the process")
+            raise ValueError(
+                f"{where}: time = {time!r} s; expected a time ≥ 0 from the start of the process"
+            )
         s.setflags(write=False)
         object.__setattr__(self, self._abscissa, x)
         object.__setattr__(self, self._values, y)
@@ -164,7 +172,9 @@ class ProfileData(_Data):
     def __post_init__(self):
         self._validate()
         if np.any(self.depth < 0):
-            raise ValueError(f"profile dataset {self.name!r}: depths must be ≥ 0 m (from the exchanged face)")
+            raise ValueError(
+                f"profile dataset {self.name!r}: depths must be ≥ 0 m (from the exchanged face)"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,10 +202,14 @@ class IndexData(_Data):
 
     def __post_init__(self):
         if self.polarisation not in ("TE", "TM", "none"):
-            raise ValueError(f'index dataset {self.name!r}: polarisation {self.polarisation!r}; expected "TE", "TM" or "none"')
+            raise ValueError(
+                f'index dataset {self.name!r}: polarisation {self.polarisation!r}; expected "TE", "TM" or "none"'
+            )
         self._validate()
         if np.any(self.depth < 0):
-            raise ValueError(f"index dataset {self.name!r}: depths must be ≥ 0 m (from the exchanged face)")
+            raise ValueError(
+                f"index dataset {self.name!r}: depths must be ≥ 0 m (from the exchanged face)"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,11 +239,15 @@ class ModesData(_Data):
         pols = tuple(str(p) for p in np.atleast_1d(self.polarisation))
         bad = [p for p in pols if p not in ("TE", "TM")]
         if bad:
-            raise ValueError(f'modes dataset {self.name!r}: polarisation {bad[0]!r}; expected "TE" or "TM"')
+            raise ValueError(
+                f'modes dataset {self.name!r}: polarisation {bad[0]!r}; expected "TE" or "TM"'
+            )
         object.__setattr__(self, "polarisation", pols)
         self._validate()
         if len(pols) != self.order.size:
-            raise ValueError(f"modes dataset {self.name!r}: {len(pols)} polarisations for {self.order.size} modes")
+            raise ValueError(
+                f"modes dataset {self.name!r}: {len(pols)} polarisations for {self.order.size} modes"
+            )
         if np.any(self.order < 0) or np.any(self.order != np.round(self.order)):
             raise ValueError(f"modes dataset {self.name!r}: mode orders must be whole numbers ≥ 0")
 
@@ -303,9 +321,13 @@ class FitParameter:
         if math.isnan(lo) or math.isnan(hi) or not lo < hi:
             raise ValueError(f"{self.name}: min = {lo!r} is not below max = {hi!r}")
         if not lo <= v <= hi:
-            raise ValueError(f"{self.name}: start value {v!r} lies outside the bounds [{lo!r}, {hi!r}]")
+            raise ValueError(
+                f"{self.name}: start value {v!r} lies outside the bounds [{lo!r}, {hi!r}]"
+            )
         if self.log and not (v > 0 and lo >= 0):
-            raise ValueError(f"{self.name}: log = true needs a positive start value and bounds ≥ 0 (found {v!r} in [{lo!r}, {hi!r}])")
+            raise ValueError(
+                f"{self.name}: log = true needs a positive start value and bounds ≥ 0 (found {v!r} in [{lo!r}, {hi!r}])"
+            )
 
     @property
     def scale(self) -> float:
@@ -431,7 +453,9 @@ def _forward(item) -> list:
     if mesh_values is not None:
         base = forward.builder(dict(mesh_values))
         grid = process_grid(base) if isinstance(base, Recipe) else None
-    return predict(recipe, forward.datasets, rtol=forward.rtol, atol=forward.atol, curves=curves, grid=grid)
+    return predict(
+        recipe, forward.datasets, rtol=forward.rtol, atol=forward.atol, curves=curves, grid=grid
+    )
 
 
 def _tightened(recipe, rtol: float | None, atol: float | None):
@@ -444,21 +468,36 @@ def _tightened(recipe, rtol: float | None, atol: float | None):
                 num[key] = min(value, num.get(key, value))
         return dataclasses.replace(recipe, numerics=num)
     n = recipe.numerics
-    return dataclasses.replace(recipe, numerics=dataclasses.replace(
-        n, rtol=min(n.rtol, rtol if rtol is not None else n.rtol), atol=min(n.atol, atol if atol is not None else n.atol)))
+    return dataclasses.replace(
+        recipe,
+        numerics=dataclasses.replace(
+            n,
+            rtol=min(n.rtol, rtol if rtol is not None else n.rtol),
+            atol=min(n.atol, atol if atol is not None else n.atol),
+        ),
+    )
 
 
 def _time_of(data, total: float, time: float | None = None) -> float:
     """The output time (s) a dataset is measured at: its own, or the end of the process."""
     t = time if time is not None else (total if data.time is None else data.time)
     if t > total * (1 + 1e-12):
-        raise FitError(f"{data.kind} dataset {data.name!r}: time {t / 3600:.6g} h lies after the end of the process "
-                       f"({total / 3600:.6g} h)")
+        raise FitError(
+            f"{data.kind} dataset {data.name!r}: time {t / 3600:.6g} h lies after the end of the process "
+            f"({total / 3600:.6g} h)"
+        )
     return min(t, total)
 
 
-def predict(recipe, datasets: Sequence[Data], *, rtol: float | None = None, atol: float | None = None,
-            curves: bool = False, grid=None) -> list[Prediction]:
+def predict(
+    recipe,
+    datasets: Sequence[Data],
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    curves: bool = False,
+    grid=None,
+) -> list[Prediction]:
     """Simulate ``recipe`` once and return the model of every dataset at its data points.
 
         profile: χ_ion(x_i, t) interpolated linearly between cell centres (the surface point
@@ -490,19 +529,27 @@ def predict(recipe, datasets: Sequence[Data], *, rtol: float | None = None, atol
             for t in d.times:
                 wanted.add(_time_of(d, total, float(t)))
             if curves:
-                wanted.update(np.linspace(0.0, min(total, 1.05 * float(d.times.max())), 61)[1:].tolist())
+                wanted.update(
+                    np.linspace(0.0, min(total, 1.05 * float(d.times.max())), 61)[1:].tolist()
+                )
         else:
             wanted.add(_time_of(d, total))
     needs_props = any(d.kind != "profile" for d in datasets)
     for d in datasets:
         if d.kind in ("index", "modes") and recipe.optics is None:
-            raise FitError(f"{d.kind} dataset {d.name!r}: the recipe has no [optics] section to compute indices")
+            raise FitError(
+                f"{d.kind} dataset {d.name!r}: the recipe has no [optics] section to compute indices"
+            )
         if d.kind == "surface_stress" and recipe.stress is None:
             raise FitError(f"surface_stress dataset {d.name!r}: the recipe has no [stress] section")
     full = dataclasses.replace(recipe, output_times=tuple(sorted(wanted)))
     # the properties (and never the modes at every output time) are computed here, once
     bare = dataclasses.replace(full, stress=None, optics=None)
-    history = History() if (needs_props and full.stress is not None and full.stress.relaxation == "hereditary") else None
+    history = (
+        History()
+        if (needs_props and full.stress is not None and full.stress.relaxation == "hereditary")
+        else None
+    )
     result = simulate(bare, tracker=history, grid=grid)
     result = dataclasses.replace(result, recipe=full)
     props = compute_properties(result, history, modes=False) if needs_props else None
@@ -511,8 +558,12 @@ def predict(recipe, datasets: Sequence[Data], *, rtol: float | None = None, atol
 
 def _index_of(result, t: float) -> int:
     k = int(np.argmin(np.abs(result.times - t)))
-    if not abs(result.times[k] - t) <= 1e-9 * max(abs(t), 1.0):  # simulate lands on requested times exactly
-        raise FitError(f"no output at {t!r} s in the simulation (outputs at {result.times.tolist()})")
+    if not abs(result.times[k] - t) <= 1e-9 * max(
+        abs(t), 1.0
+    ):  # simulate lands on requested times exactly
+        raise FitError(
+            f"no output at {t!r} s in the simulation (outputs at {result.times.tolist()})"
+        )
     return k
 
 
@@ -530,7 +581,9 @@ def _whole_profile(result, k: int, ion: str | None):
         ys = np.concatenate([ys, [y[-1] if np.isnan(s) else s]])
     if ion is not None and ion != result.incoming_ion:
         if ion != result.host_ion:
-            raise FitError(f"no ion {ion!r} in this recipe (ions: {result.incoming_ion}, {result.host_ion})")
+            raise FitError(
+                f"no ion {ion!r} in this recipe (ions: {result.incoming_ion}, {result.host_ion})"
+            )
         ys = 1.0 - ys
     return xs, ys
 
@@ -546,8 +599,10 @@ def _predict_one(d, result, props, curves: bool) -> Prediction:
         xs, ys = _whole_profile(result, k, d.ion)
         g = result.recipe.glass
         if g.thickness is not None and d.depth.max() > g.thickness * (1 + 1e-9):
-            raise FitError(f"profile dataset {d.name!r}: depth {d.depth.max() * 1e6:.6g} µm lies beyond the plate "
-                           f"({g.thickness * 1e6:.6g} µm thick)")
+            raise FitError(
+                f"profile dataset {d.name!r}: depth {d.depth.max() * 1e6:.6g} µm lies beyond the plate "
+                f"({g.thickness * 1e6:.6g} µm thick)"
+            )
         values = np.interp(d.depth, xs, ys)
         curve = None
         if curves:
@@ -593,14 +648,18 @@ def _predict_modes(d, result, props, k: int, curves: bool) -> Prediction:
         if not mine.any():
             continue
         depth, index = front_index(result, props, k, pol)
-        n_eff = solve_modes(depth, index, o.wavelength, cover_index=o.cover_index, polarisations=(pol,)).effective_indices(pol)
+        n_eff = solve_modes(
+            depth, index, o.wavelength, cover_index=o.cover_index, polarisations=(pol,)
+        ).effective_indices(pol)
         cutoff = float(index[-1])  # a mode at cut-off has N = n_substrate: a continuous penalty
         orders = d.order[mine].astype(int)
         values[mine] = [n_eff[m] if m < n_eff.size else cutoff for m in orders]
         if orders.max() >= n_eff.size:
-            notes.append(f"modes dataset {d.name!r}: the model guides {n_eff.size} {pol} mode(s) but mode "
-                         f"{int(orders.max())} was measured; each missing mode is compared with the cut-off "
-                         f"(substrate index {cutoff:.6f})")
+            notes.append(
+                f"modes dataset {d.name!r}: the model guides {n_eff.size} {pol} mode(s) but mode "
+                f"{int(orders.max())} was measured; each missing mode is compared with the cut-off "
+                f"(substrate index {cutoff:.6f})"
+            )
         curve[pol] = (np.arange(n_eff.size), n_eff)
     return Prediction(values, tuple(notes), curve if curves else None)
 
@@ -610,14 +669,18 @@ def _predict_experiment(recipe, datasets, curves: bool) -> list[Prediction]:
 
     for d in datasets:
         if d.kind != "profile":
-            raise FitError(f"{d.kind} dataset {d.name!r}: a Nernst–Planck–Poisson recipe can be fitted to profiles only")
+            raise FitError(
+                f"{d.kind} dataset {d.name!r}: a Nernst–Planck–Poisson recipe can be fitted to profiles only"
+            )
     wanted = sorted({d.time for d in datasets if d.time is not None} | set(recipe.output_times))
     result = run_recipe(dataclasses.replace(recipe, output_times=tuple(wanted)))
     out = []
     for d in datasets:
         k = result.times.size - 1 if d.time is None else _index_of(result, d.time)
         if d.ion is None:
-            raise FitError(f"profile dataset {d.name!r}: name the species measured (frac_<species>) for an NPP recipe")
+            raise FitError(
+                f"profile dataset {d.name!r}: name the species measured (frac_<species>) for an NPP recipe"
+            )
         try:
             y = result.fraction(d.ion)[k]
         except KeyError as exc:
@@ -720,7 +783,9 @@ class _Evaluator:
     (process_grid sizes the mesh from the diffusion lengths, which the parameters move).
     """
 
-    def __init__(self, parameters, datasets, forwards, order, options: FitOptions, client, progress):
+    def __init__(
+        self, parameters, datasets, forwards, order, options: FitOptions, client, progress
+    ):
         self.parameters = parameters
         self.datasets = datasets
         self.forwards = forwards
@@ -747,8 +812,15 @@ class _Evaluator:
                     todo.append(key)
         if not todo:
             return
-        items = [(self.forwards[i], tuple(self.values(u).items()), None if m is None else tuple(self.values(m).items()),
-                  False) for u, i, m in todo]
+        items = [
+            (
+                self.forwards[i],
+                tuple(self.values(u).items()),
+                None if m is None else tuple(self.values(m).items()),
+                False,
+            )
+            for u, i, m in todo
+        ]
         done0 = self.runs
 
         def tick(done, total):
@@ -814,7 +886,9 @@ class _Evaluator:
         """Predictions with model curves at u (one more forward run per recipe)."""
         items = [(f, tuple(self.values(u).items()), None, True) for f in self.forwards]
         done0 = self.runs
-        out = self._map(items, lambda done, total: self.progress and self.progress(done0 + done, self.best))
+        out = self._map(
+            items, lambda done, total: self.progress and self.progress(done0 + done, self.best)
+        )
         self.runs += len(items)
         return [out[i][j] for i, j in self.order]
 
@@ -859,7 +933,10 @@ class _Evaluator:
         self._run(requests)
         columns = []
         for j, (minus, plus) in enumerate(steps):
-            lo, hi = (self.residual(u) if d == 0.0 else self.residual(shifted(j, d), u) for d in (minus, plus))
+            lo, hi = (
+                self.residual(u) if d == 0.0 else self.residual(shifted(j, d), u)
+                for d in (minus, plus)
+            )
             columns.append((hi - lo) / (plus - minus))
         self.jacobians += 1
         return np.column_stack(columns)
@@ -887,8 +964,14 @@ def _weighted(data, model) -> np.ndarray:
     return math.sqrt(data.weight) * (np.asarray(model) - data.observed) / data.sigma
 
 
-def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, options: FitOptions = FitOptions(),
-        client=None, progress: Callable[[int, float], None] | None = None) -> FitResult:
+def fit(
+    parameters: Sequence[FitParameter],
+    datasets: Sequence[FitDataset],
+    *,
+    options: FitOptions = FitOptions(),
+    client=None,
+    progress: Callable[[int, float], None] | None = None,
+) -> FitResult:
     """Weighted least-squares fit of recipe parameters to one or several datasets.
 
         minimise χ²(p) = Σ_d w_d Σ_i ((model_di(p) − data_di)/σ_di)²  within the bounds
@@ -925,7 +1008,9 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
         raise FitError("nothing to fit to: give at least one dataset")
     n_data = sum(fd.data.n_points for fd in datasets)
     if n_data <= len(parameters):
-        raise FitError(f"{n_data} data points for {len(parameters)} free parameters; a fit needs more points than parameters")
+        raise FitError(
+            f"{n_data} data points for {len(parameters)} free parameters; a fit needs more points than parameters"
+        )
 
     # datasets sharing a builder share one forward run
     forwards, order, index = [], [], {}
@@ -938,7 +1023,9 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
         order.append((index[key], len(members[index[key]])))
         members[index[key]].append(fd)
     for group in members:
-        forwards.append(_Forward(group[0].builder, tuple(fd.data for fd in group), options.rtol, options.atol))
+        forwards.append(
+            _Forward(group[0].builder, tuple(fd.data for fd in group), options.rtol, options.atol)
+        )
     ev = _Evaluator(parameters, datasets, forwards, order, options, client, progress)
 
     lp = lmfit.Parameters()
@@ -954,9 +1041,11 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
         inset = 0.01 * ((hi - lo) if math.isfinite(hi - lo) else max(1.0, abs(u0)))
         if u0 <= lo or u0 >= hi:
             moved = min(max(u0, lo + inset), hi - inset)
-            start_notes.append(f"{p.name}: the start {p.value:.6g} lies on its bound; the fit started at "
-                               f"{p.from_scaled(moved):.6g}, just inside (on the bound the bound transform has no "
-                               "gradient)")
+            start_notes.append(
+                f"{p.name}: the start {p.value:.6g} lies on its bound; the fit started at "
+                f"{p.from_scaled(moved):.6g}, just inside (on the bound the bound transform has no "
+                "gradient)"
+            )
             u0 = moved
         lp.add(key, value=u0, min=lo, max=hi)
 
@@ -971,11 +1060,22 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
 
     mini = lmfit.Minimizer(residual, lp, nan_policy="raise", scale_covar=options.scale_covar)
     if options.method == "leastsq":
-        out = mini.leastsq(Dfun=jacobian, col_deriv=0, max_nfev=options.max_nfev, ftol=options.ftol, xtol=options.xtol,
-                           factor=options.step_bound)
+        out = mini.leastsq(
+            Dfun=jacobian,
+            col_deriv=0,
+            max_nfev=options.max_nfev,
+            ftol=options.ftol,
+            xtol=options.xtol,
+            factor=options.step_bound,
+        )
     else:
-        out = mini.least_squares(jac=jacobian, max_nfev=options.max_nfev, ftol=options.ftol, xtol=options.xtol,
-                                 x_scale="jac")
+        out = mini.least_squares(
+            jac=jacobian,
+            max_nfev=options.max_nfev,
+            ftol=options.ftol,
+            xtol=options.xtol,
+            x_scale="jac",
+        )
     u_best = np.array(u_of(out.params), dtype=float)
 
     # uncertainties from a Jacobian recomputed at the solution (MINPACK's last one may
@@ -994,7 +1094,11 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
     corr = np.full((n, n), np.nan)
     for i, (p, x) in enumerate(zip(parameters, u_best)):
         var = cov_u[i, i] if cov_u is not None else np.nan
-        s = abs(p.derivative(float(x))) * math.sqrt(var) if (np.isfinite(var) and var >= 0) else math.nan
+        s = (
+            abs(p.derivative(float(x))) * math.sqrt(var)
+            if (np.isfinite(var) and var >= 0)
+            else math.nan
+        )
         stderr[p.name] = s if math.isfinite(s) else None
     if cov_u is not None:
         d = np.sqrt(np.abs(np.diag(cov_u)))
@@ -1017,10 +1121,25 @@ def fit(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset], *, o
     if not success:
         warnings.append(f"the minimiser did not converge: {message}")
     return FitResult(
-        parameters=parameters, values=values, stderr=stderr, correlations=corr, chisqr=chisqr, redchi=redchi,
-        n_data=n_data, n_params=n, n_forward_runs=ev.runs, nfev=int(out.nfev), n_jacobians=ev.jacobians,
-        success=success, message=message, method=options.method, datasets=fits, warnings=warnings,
-        wall_time=_time.perf_counter() - started, scale_covar=options.scale_covar, minimizer_result=out,
+        parameters=parameters,
+        values=values,
+        stderr=stderr,
+        correlations=corr,
+        chisqr=chisqr,
+        redchi=redchi,
+        n_data=n_data,
+        n_params=n,
+        n_forward_runs=ev.runs,
+        nfev=int(out.nfev),
+        n_jacobians=ev.jacobians,
+        success=success,
+        message=message,
+        method=options.method,
+        datasets=fits,
+        warnings=warnings,
+        wall_time=_time.perf_counter() - started,
+        scale_covar=options.scale_covar,
+        minimizer_result=out,
         execution=_execution(client),
     )
 
@@ -1061,7 +1180,10 @@ def _covariance(jac: np.ndarray):
     s = np.linalg.svd(js, compute_uv=False)
     cond = s[0] / s[-1] if s[-1] > 0 else math.inf
     if not cond < 1e10:
-        return None, f"the Jacobian is singular (condition number {cond:.3g}): the parameters are not separately identifiable"
+        return (
+            None,
+            f"the Jacobian is singular (condition number {cond:.3g}): the parameters are not separately identifiable",
+        )
     inner = np.linalg.inv(js.T @ js) / np.outer(norms[live], norms[live])
     idx = np.nonzero(live)[0]
     cov[np.ix_(idx, idx)] = inner
@@ -1076,25 +1198,35 @@ def _identifiability(parameters, u, values, stderr, corr, jac, why) -> list[str]
         s = stderr[p.name]
         v = values[p.name]
         if norms[i] == 0:
-            out.append(f"{p.name}: changing it does not change the model at any data point (zero sensitivity); "
-                       "these datasets cannot determine it")
+            out.append(
+                f"{p.name}: changing it does not change the model at any data point (zero sensitivity); "
+                "these datasets cannot determine it"
+            )
         elif s is None:
-            out.append(f"{p.name}: no standard error could be estimated ({why or 'infinite or undefined variance'})")
+            out.append(
+                f"{p.name}: no standard error could be estimated ({why or 'infinite or undefined variance'})"
+            )
         elif v != 0 and s > abs(v):
-            out.append(f"{p.name}: standard error {s:.3g} exceeds the value {v:.3g} (relative {s / abs(v):.3g} > 1); "
-                       "the data hardly determine it")
+            out.append(
+                f"{p.name}: standard error {s:.3g} exceeds the value {v:.3g} (relative {s / abs(v):.3g} > 1); "
+                "the data hardly determine it"
+            )
         lo = p.to_scaled(p.min) if p.min > -math.inf else -math.inf
         hi = p.to_scaled(p.max) if p.max < math.inf else math.inf
         span = hi - lo if math.isfinite(hi - lo) else max(abs(u[i]), 1.0)
         for bound, side in ((lo, "lower"), (hi, "upper")):
             if math.isfinite(bound) and abs(u[i] - bound) <= 1e-4 * span:
-                out.append(f"{p.name}: at its {side} bound ({p.from_scaled(bound):.6g}); the data pull it beyond, "
-                           "and its standard error is not meaningful there")
+                out.append(
+                    f"{p.name}: at its {side} bound ({p.from_scaled(bound):.6g}); the data pull it beyond, "
+                    "and its standard error is not meaningful there"
+                )
     n = len(parameters)
     for i in range(n):
         for j in range(i + 1, n):
             c = corr[i, j]
             if np.isfinite(c) and abs(c) > 0.99:
-                out.append(f"{parameters[i].name} and {parameters[j].name}: correlation {c:+.4f} (|r| > 0.99); "
-                           "the data determine a combination of them, not each one")
+                out.append(
+                    f"{parameters[i].name} and {parameters[j].name}: correlation {c:+.4f} (|r| > 0.99); "
+                    "the data determine a combination of them, not each one"
+                )
     return out

@@ -367,7 +367,12 @@ class MonotoneSpline(ProfileFamily):
         self.knots = None
         if knots is not None:
             k = np.asarray(knots, dtype=float)
-            if k.shape != (self.values + 2,) or k[0] != 0.0 or not np.all(np.isfinite(k)) or np.any(np.diff(k) <= 0):
+            if (
+                k.shape != (self.values + 2,)
+                or k[0] != 0.0
+                or not np.all(np.isfinite(k))
+                or np.any(np.diff(k) <= 0)
+            ):
                 raise ValueError(
                     f"MonotoneSpline knots must be {self.values + 2} strictly increasing depths from 0 (m), got {knots!r}"
                 )
@@ -412,7 +417,9 @@ class MonotoneSpline(ProfileFamily):
     def starts(self, hint):
         inner = self.knots[1:-1]
         if hint.depth.size >= 2:
-            u = np.interp(inner, np.concatenate(([0.0], hint.depth)), np.concatenate(([1.0], hint.shape)))
+            u = np.interp(
+                inner, np.concatenate(([0.0], hint.depth)), np.concatenate(([1.0], hint.shape))
+            )
             u = np.minimum.accumulate(np.clip(u, 1e-3, 1.0))
         else:
             u = erfc(inner / (hint.half_depth / Erfc._half))
@@ -549,7 +556,9 @@ class ModeInversion:
         covered depth it is the family's extrapolation); IWKB's broken line up to its
         deepest point, NaN beyond."""
         if polarisation not in self.profiles:
-            raise ValueError(f"no {polarisation!r} profile in this inversion (have {', '.join(self.profiles)})")
+            raise ValueError(
+                f"no {polarisation!r} profile in this inversion (have {', '.join(self.profiles)})"
+            )
         x = np.asarray(depth, dtype=float)
         if self._model is None:
             p = self.profiles[polarisation]
@@ -565,24 +574,34 @@ class ModeInversion:
         and the turning points, standard errors NaN.
         """
         if polarisation not in self.profiles:
-            raise ValueError(f"no {polarisation!r} profile in this inversion (have {', '.join(self.profiles)})")
+            raise ValueError(
+                f"no {polarisation!r} profile in this inversion (have {', '.join(self.profiles)})"
+            )
         if self._model is None:
             p = self.profiles[polarisation]
             return p.depth, p.index, p.index_stderr
         m = self._model
         x = m.sample_depths(m.split(m.theta)[0])
-        return _frozen(x), _frozen(m.index(polarisation, x)), _frozen(m.index_stderr(polarisation, x))
+        return (
+            _frozen(x),
+            _frozen(m.index(polarisation, x)),
+            _frozen(m.index_stderr(polarisation, x)),
+        )
 
     def stress_at(self, depth) -> np.ndarray:
         """σ(x) in Pa at depths x (m): the model at any depth. IWKB: linear between its TM
         turning points and, at the surface, σ(0) = (n_TE(0) − n_TM(0))/(C∥ − C⊥) from the two
         extrapolated surface indices; NaN beyond its deepest point."""
         if self.stress is None:
-            raise ValueError("this inversion has no stress: it needs TE and TM modes and elasto-optic constants")
+            raise ValueError(
+                "this inversion has no stress: it needs TE and TM modes and elasto-optic constants"
+            )
         x = np.asarray(depth, dtype=float)
         if self._model is None:
             s = self.stress
-            top = (self.profiles["TE"].surface_index - self.profiles["TM"].surface_index) / self.elasto_optic.stress_optic
+            top = (
+                self.profiles["TE"].surface_index - self.profiles["TM"].surface_index
+            ) / self.elasto_optic.stress_optic
             d, v = np.concatenate(([0.0], s.depth)), np.concatenate(([top], s.stress))
             return np.where((x >= 0.0) & (x <= d[-1]), np.interp(x, d, v), np.nan)[()]
         return self._model.stress(x)
@@ -593,7 +612,9 @@ class ModeInversion:
 
 def _checked_modes(modes) -> dict[str, np.ndarray]:
     if not isinstance(modes, Mapping) or not modes:
-        raise ValueError(f"modes must be a mapping {{'TE': [...], 'TM': [...]}} with at least one polarisation, got {modes!r}")
+        raise ValueError(
+            f"modes must be a mapping {{'TE': [...], 'TM': [...]}} with at least one polarisation, got {modes!r}"
+        )
     for pol in modes:
         if pol not in POLARISATIONS:
             raise ValueError(f"polarisation must be 'TE' or 'TM', got {pol!r}")
@@ -606,10 +627,14 @@ def _checked_modes(modes) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             raise ValueError(f"{pol} modes must be numbers, got {modes[pol]!r}") from None
         if N.ndim != 1 or N.size == 0:
-            raise ValueError(f"{pol} modes must be a non-empty list N_0 > N_1 > …, got shape {N.shape}")
+            raise ValueError(
+                f"{pol} modes must be a non-empty list N_0 > N_1 > …, got shape {N.shape}"
+            )
         bad = np.flatnonzero(~np.isfinite(N))
         if bad.size:
-            raise ValueError(f"{pol} mode {int(bad[0])}: effective index {float(N[bad[0]])!r} is not a finite number")
+            raise ValueError(
+                f"{pol} mode {int(bad[0])}: effective index {float(N[bad[0]])!r} is not a finite number"
+            )
         rise = np.flatnonzero(np.diff(N) >= 0)
         if rise.size:
             m = int(rise[0]) + 1
@@ -671,9 +696,15 @@ def _sigmas(index_sigma, N) -> tuple[dict[str, np.ndarray], bool]:
 def _family_instance(family) -> ProfileFamily:
     if isinstance(family, ProfileFamily):
         return family
-    if isinstance(family, type) and issubclass(family, ProfileFamily) and not getattr(family, "__abstractmethods__", None):
+    if (
+        isinstance(family, type)
+        and issubclass(family, ProfileFamily)
+        and not getattr(family, "__abstractmethods__", None)
+    ):
         return family()
-    raise ValueError(f"family must be AUTO, an AutoSelect, or a ProfileFamily (class or instance), got {family!r}")
+    raise ValueError(
+        f"family must be AUTO, an AutoSelect, or a ProfileFamily (class or instance), got {family!r}"
+    )
 
 
 # --------------------------------------------------------------------------- the joint model
@@ -686,7 +717,9 @@ class _JointModel:
     otherwise (n_s relative to N_last in units of the mode span; fractions as they are).
     """
 
-    def __init__(self, family, hint, modes, sigma, weighted, substrate, wavelength, cover_index, elasto_optic):
+    def __init__(
+        self, family, hint, modes, sigma, weighted, substrate, wavelength, cover_index, elasto_optic
+    ):
         self.family = family
         self.modes = modes
         self.pols = tuple(modes)
@@ -726,7 +759,11 @@ class _JointModel:
             spacings = [float(m[-2] - m[-1]) for m in modes.values() if m.size >= 2]
             for p in self.pols:
                 N, s = modes[p], sigma[p] if weighted else np.zeros(modes[p].size)
-                spacing = float(N[-2] - N[-1]) if N.size >= 2 else max(spacings, default=0.1 * self.delta_ref)
+                spacing = (
+                    float(N[-2] - N[-1])
+                    if N.size >= 2
+                    else max(spacings, default=0.1 * self.delta_ref)
+                )
                 gap = 3.0 * spacing + 4.0 * float(np.hypot(s[-1], s[-2] if N.size >= 2 else s[-1]))
                 add(f"substrate_{p}", N[-1] - gap, N[-1], False, self.delta_ref, float(N[-1]))
         self.names = tuple(names)
@@ -740,12 +777,18 @@ class _JointModel:
     # θ internal ↔ natural
     def natural(self, theta) -> np.ndarray:
         t = np.asarray(theta, dtype=float)
-        return np.where(self.logs, self.refs * np.exp(np.where(self.logs, t, 0.0)), self.offsets + self.refs * t)
+        return np.where(
+            self.logs, self.refs * np.exp(np.where(self.logs, t, 0.0)), self.offsets + self.refs * t
+        )
 
     def internal(self, values) -> np.ndarray:
         v = np.asarray(values, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.logs, np.log(np.where(self.logs, v / self.refs, 1.0)), (v - self.offsets) / self.refs)
+            return np.where(
+                self.logs,
+                np.log(np.where(self.logs, v / self.refs, 1.0)),
+                (v - self.offsets) / self.refs,
+            )
 
     def internal_bounds(self):
         return self.internal(self.lower), self.internal(self.upper)
@@ -783,7 +826,9 @@ class _JointModel:
         return ns[pol] + delta[pol] * self.family.shape(np.asarray(depth, dtype=float), p)
 
     def stress(self, depth, theta=None) -> np.ndarray:
-        return (self.index("TE", depth, theta) - self.index("TM", depth, theta)) / self.eo.stress_optic
+        return (
+            self.index("TE", depth, theta) - self.index("TM", depth, theta)
+        ) / self.eo.stress_optic
 
     def delta_method(self, f) -> np.ndarray:
         """Standard errors of f(θ) (a vector) at the solution: √diag(g cov gᵀ), g = ∂f/∂θ."""
@@ -797,7 +842,13 @@ class _JointModel:
     def _solve(self, x, n, pol, n_s, fields):
         self.solves += 1
         return solve_modes(
-            x, n, self.wavelength, cover_index=self.cover_index, polarisations=(pol,), substrate_index=n_s, fields=fields
+            x,
+            n,
+            self.wavelength,
+            cover_index=self.cover_index,
+            polarisations=(pol,),
+            substrate_index=n_s,
+            fields=fields,
         ).of(pol)
 
     # forward model
@@ -911,7 +962,9 @@ class _JointModel:
             J = np.zeros((M, self.count))
             tail_d = D[pol][-1] if self.substrate is None else np.zeros(self.count)
             if self.substrate is None:  # beyond the last point only n_s varies
-                tail_d = np.where(np.arange(self.count) == self.shape_count + len(self.pols) + i, tail_d, 0.0)
+                tail_d = np.where(
+                    np.arange(self.count) == self.shape_count + len(self.pols) + i, tail_d, 0.0
+                )
             for m, mode in enumerate(found[:M]):
                 N = mode.effective_index
                 z, f = mode.depth, mode.field
@@ -922,12 +975,19 @@ class _JointModel:
                 gs = k0 * math.sqrt(max(N * N - ns[pol] ** 2, 0.0))
                 tail = f[-1] ** 2 / (2.0 * gs) if gs > 0 else 0.0  # ∫ field² beyond the last point
                 if pol == "TE":
-                    J[m] = (np.trapezoid((nz * f * f)[:, None] * Dz, z, axis=0) + ns[pol] * tail * tail_d) / N
+                    J[m] = (
+                        np.trapezoid((nz * f * f)[:, None] * Dz, z, axis=0)
+                        + ns[pol] * tail * tail_d
+                    ) / N
                 else:
                     df = np.gradient(f, z)
                     weight = (df * df / k0**2 + N * N * f * f) / nz**3
                     gc = k0 * math.sqrt(max(N * N - n_c * n_c, 0.0))
-                    norm = np.trapezoid(f * f / nz**2, z) + f[0] ** 2 / (2.0 * gc * n_c * n_c) + tail / ns[pol] ** 2
+                    norm = (
+                        np.trapezoid(f * f / nz**2, z)
+                        + f[0] ** 2 / (2.0 * gc * n_c * n_c)
+                        + tail / ns[pol] ** 2
+                    )
                     # in the tail H' = −γH, so H'²/k0² + N²H² = (2N² − n_s²)H²
                     top = np.trapezoid(weight[:, None] * Dz, z, axis=0)
                     top = top + tail * (2 * N * N - ns[pol] ** 2) / ns[pol] ** 3 * tail_d
@@ -950,13 +1010,17 @@ class _JointModel:
         def res(theta):
             p, delta, ns = self.split(theta)
             u = self.family.shape(x, p)
-            model = np.concatenate([ns[q] + delta[q] * u[edges[i] : edges[i + 1]] for i, q in enumerate(pols)])
+            model = np.concatenate(
+                [ns[q] + delta[q] * u[edges[i] : edges[i + 1]] for i, q in enumerate(pols)]
+            )
             return (model - target) / self.delta_ref
 
         theta0 = np.clip(start_theta, lo + 1e-9, hi - 1e-9)
         if max_nfev == 0:
             return theta0, float(np.sum(res(theta0) ** 2))
-        sol = optimize.least_squares(res, theta0, bounds=(lo, hi), xtol=1e-6, ftol=1e-8, max_nfev=max_nfev, diff_step=1e-5)
+        sol = optimize.least_squares(
+            res, theta0, bounds=(lo, hi), xtol=1e-6, ftol=1e-8, max_nfev=max_nfev, diff_step=1e-5
+        )
         return sol.x, float(np.sum(sol.fun**2))
 
     def start_theta(self, p, points) -> np.ndarray:
@@ -973,7 +1037,9 @@ class _JointModel:
 
     def _substrate_start(self, pol) -> float:
         i = self.names.index(f"substrate_{pol}")
-        return float(self.upper[i] - 0.125 * (self.upper[i] - self.lower[i]))  # ¼ spacing below N_last
+        return float(
+            self.upper[i] - 0.125 * (self.upper[i] - self.lower[i])
+        )  # ¼ spacing below N_last
 
     def covered_depth(self, pol, theta, last_index) -> float:
         """The depth (m) where n_pol equals the model's last effective index."""
@@ -984,7 +1050,14 @@ class _JointModel:
             return 0.0
         if level <= float(self.family.shape(np.array([end]), p)[0]):
             return end
-        return float(optimize.brentq(lambda s: float(self.family.shape(np.array([s]), p)[0]) - level, 0.0, end, xtol=1e-12 * end))
+        return float(
+            optimize.brentq(
+                lambda s: float(self.family.shape(np.array([s]), p)[0]) - level,
+                0.0,
+                end,
+                xtol=1e-12 * end,
+            )
+        )
 
 
 # --------------------------------------------------------------------------- fitting
@@ -1027,7 +1100,9 @@ def _refine(model: _JointModel, theta0, max_nfev: int) -> tuple[np.ndarray, bool
     lo, hi = model.internal_bounds()
     params = lmfit.Parameters()
     for k, name in enumerate(model.names):
-        params.add(name, value=float(np.clip(theta0[k], lo[k], hi[k])), min=float(lo[k]), max=float(hi[k]))
+        params.add(
+            name, value=float(np.clip(theta0[k], lo[k], hi[k])), min=float(lo[k]), max=float(hi[k])
+        )
     names = model.names
     best = [math.inf, np.asarray(theta0, dtype=float)]
 
@@ -1047,7 +1122,9 @@ def _refine(model: _JointModel, theta0, max_nfev: int) -> tuple[np.ndarray, bool
 
     mini = lmfit.Minimizer(residual, params, scale_covar=False)
     # ftol and xtol are relative; gtol is absolute on Jᵀr, hence the O(1) residual scale
-    res = mini.least_squares(jac=jac, ftol=1e-10, xtol=1e-10, gtol=1e-12, max_nfev=max_nfev, x_scale=1.0)
+    res = mini.least_squares(
+        jac=jac, ftol=1e-10, xtol=1e-10, gtol=1e-12, max_nfev=max_nfev, x_scale=1.0
+    )
     converged = bool(res.success) and not bool(getattr(res, "aborted", False))
     return best[1], converged, str(res.message), int(res.nfev)
 
@@ -1072,9 +1149,17 @@ def _run(model, theta0, budget, weighted, continued=False) -> _Fit:
         theta, ok, msg, nfev = _refine(model, theta0, budget)
         chi2 = float(np.sum(model.residuals(theta) ** 2))
     except (ValueError, SolverError, ArithmeticError) as err:
-        theta, ok, msg, nfev, chi2 = np.asarray(theta0), False, f"the forward model failed: {err}", 0, math.inf
+        theta, ok, msg, nfev, chi2 = (
+            np.asarray(theta0),
+            False,
+            f"the forward model failed: {err}",
+            0,
+            math.inf,
+        )
     aicc = _aicc(chi2, model.data_count, model.count, weighted)
-    return _Fit(model.family, model, theta, chi2, aicc, ok and math.isfinite(chi2), msg, nfev, continued)
+    return _Fit(
+        model.family, model, theta, chi2, aicc, ok and math.isfinite(chi2), msg, nfev, continued
+    )
 
 
 def _fit_family(family, hint, points, setup, budget) -> _Fit:
@@ -1196,7 +1281,9 @@ def invert_modes(
         raise ValueError(f"cover_index must be a positive finite index, got {cover_index!r}")
     for pol, v in N.items():
         if not v[-1] > n_c:
-            raise ValueError(f"{pol} mode {v.size - 1}: N = {v[-1]:.7f} is not above the cover index {n_c:.7f}")
+            raise ValueError(
+                f"{pol} mode {v.size - 1}: N = {v[-1]:.7f} is not above the cover index {n_c:.7f}"
+            )
     substrate = _per_polarisation(substrate_index, tuple(N), "substrate_index")
     if substrate:
         for pol, v in N.items():
@@ -1209,10 +1296,14 @@ def invert_modes(
         raise ValueError(f"elasto_optic must be an ElastoOptic or None, got {elasto_optic!r}")
     if method is Method.IWKB:
         if family is not AUTO:
-            raise ValueError(f"family applies to Method.MODEL only; Method.IWKB got family={family!r}")
+            raise ValueError(
+                f"family applies to Method.MODEL only; Method.IWKB got family={family!r}"
+            )
         return _invert_iwkb(N, lam, n_c, elasto_optic, _surface_rule(surface_index, tuple(N)))
     if surface_index is not None:
-        raise ValueError(f"surface_index applies to Method.IWKB only (the model fits n(0)); got {surface_index!r}")
+        raise ValueError(
+            f"surface_index applies to Method.IWKB only (the model fits n(0)); got {surface_index!r}"
+        )
     return _invert_model(N, lam, n_c, elasto_optic, index_sigma, family, substrate)
 
 
@@ -1222,7 +1313,9 @@ def _surface_rule(surface_index, pols) -> dict:
         return {p: "chiang" for p in pols}
     if isinstance(surface_index, str):
         if surface_index not in ("chiang", "smooth"):
-            raise ValueError(f"surface_index must be 'chiang', 'smooth' or a number, got {surface_index!r}")
+            raise ValueError(
+                f"surface_index must be 'chiang', 'smooth' or a number, got {surface_index!r}"
+            )
         return {p: surface_index for p in pols}
     return _per_polarisation(surface_index, pols, "surface_index")
 
@@ -1231,7 +1324,9 @@ def _invert_iwkb(N, lam, n_c, eo, surface) -> ModeInversion:
     profiles = {}
     for pol, v in N.items():
         try:
-            rec = reconstruct_profile(v, lam, surface_index=surface[pol], cover_index=n_c, polarisation=pol)
+            rec = reconstruct_profile(
+                v, lam, surface_index=surface[pol], cover_index=n_c, polarisation=pol
+            )
         except ValueError as err:
             raise ValueError(f"IWKB, {pol} modes: {err}") from None
         profiles[pol] = IndexProfile(
@@ -1263,7 +1358,9 @@ def _invert_iwkb(N, lam, n_c, eo, surface) -> ModeInversion:
         covariance=_frozen(np.empty((0, 0))),
         reduced_chi2=math.nan,
         uncertainty="none",
-        warnings=("IWKB gives no uncertainties; its profile is the broken line through the turning points",),
+        warnings=(
+            "IWKB gives no uncertainties; its profile is the broken line through the turning points",
+        ),
         candidates=(),
         mode_solves=0,
         wavelength=lam,
@@ -1295,10 +1392,19 @@ def _invert_model(N, lam, n_c, eo, index_sigma, family, substrate) -> ModeInvers
         k = fam.parameter_count + extra
         if auto and k > n - 2:
             skipped.append(
-                Candidate(fam.name, k, math.nan, math.inf, False, f"skipped: AICc needs n ≥ k + 2 = {k + 2} modes, {n} given")
+                Candidate(
+                    fam.name,
+                    k,
+                    math.nan,
+                    math.inf,
+                    False,
+                    f"skipped: AICc needs n ≥ k + 2 = {k + 2} modes, {n} given",
+                )
             )
             continue
-        fits.append(_fit_family(fam, hint, points, setup, SCREEN_EVALUATIONS if auto else FULL_EVALUATIONS))
+        fits.append(
+            _fit_family(fam, hint, points, setup, SCREEN_EVALUATIONS if auto else FULL_EVALUATIONS)
+        )
     if not fits:
         reasons = "; ".join(f"{c.family}: {c.message}" for c in skipped)
         raise ValueError(f"no family has few enough parameters for {n} modes: {reasons}")
@@ -1312,7 +1418,10 @@ def _invert_model(N, lam, n_c, eo, index_sigma, family, substrate) -> ModeInvers
         pending = [
             f
             for f in fits
-            if not f.converged and f.nfev > 0 and not f.continued and _aicc_floor(f.model, weighted) < lead
+            if not f.converged
+            and f.nfev > 0
+            and not f.continued
+            and _aicc_floor(f.model, weighted) < lead
         ]
         if not pending:
             break
@@ -1321,11 +1430,17 @@ def _invert_model(N, lam, n_c, eo, index_sigma, family, substrate) -> ModeInvers
     fits.sort(key=lambda f: f.aicc)
     unit = 1.0 if weighted else NOMINAL_SIGMA**2
     candidates = tuple(
-        [Candidate(f.family.name, f.model.count, f.chi2 * unit, f.aicc, f.converged, f.message) for f in fits] + skipped
+        [
+            Candidate(f.family.name, f.model.count, f.chi2 * unit, f.aicc, f.converged, f.message)
+            for f in fits
+        ]
+        + skipped
     )
     good = [f for f in fits if f.converged]
     if not good:
-        raise ValueError("no family converged: " + "; ".join(f"{c.family}: {c.message}" for c in candidates))
+        raise ValueError(
+            "no family converged: " + "; ".join(f"{c.family}: {c.message}" for c in candidates)
+        )
     best = good[0]
     warnings = []
     if auto and len(good) > 1 and good[1].aicc - best.aicc < _SIMILAR_AICC:
@@ -1369,7 +1484,11 @@ def _model_result(fit: _Fit, candidates, weighted, warnings, models) -> ModeInve
         cov = cov * red
         red *= NOMINAL_SIGMA**2  # reported as RSS/(n − k) in N²
     lo, hi = model.internal_bounds()
-    at = [model.names[i] for i in range(k) if min(theta[i] - lo[i], hi[i] - theta[i]) <= 1e-4 * (hi[i] - lo[i])]
+    at = [
+        model.names[i]
+        for i in range(k)
+        if min(theta[i] - lo[i], hi[i] - theta[i]) <= 1e-4 * (hi[i] - lo[i])
+    ]
     if at:
         warnings.append(
             f"parameters at a bound of family {fit.family.name}: {', '.join(at)} (their standard errors ignore the bound)"

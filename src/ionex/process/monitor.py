@@ -56,14 +56,24 @@ from .result import Result
 from .simulate import process_grid, result_from_states, simulate
 from .temperature import TemperatureProgram
 
-__all__ = ["Target", "TargetPrediction", "MonitorSnapshot", "ProcessMonitor", "simulate_logged_process",
-           "TIME_RTOL", "COARSE"]
+__all__ = [
+    "Target",
+    "TargetPrediction",
+    "MonitorSnapshot",
+    "ProcessMonitor",
+    "simulate_logged_process",
+    "TIME_RTOL",
+    "COARSE",
+]
 
 TIME_RTOL = 1e-4  # a crossing time is found to this fraction of the process time (36 s at 100 h)
 COARSE = 24  # most metric evaluations of the first pass over a run's solver steps
 HISTORY = 20000  # samples of temperature history kept in full; beyond, the older ones are thinned
 RECENT = 5000  # the latest samples, always kept in full
-THINNED = 10000  # older samples kept when thinning (evenly spread, plus the first, hottest and coldest)
+THINNED = (
+    10000  # older samples kept when thinning (evenly spread, plus the first, hottest and coldest)
+)
+
 
 @dataclass(frozen=True)
 class TargetPrediction:
@@ -116,25 +126,44 @@ class MonitorSnapshot:
 
 def _check_recipe(recipe: Recipe) -> None:
     if not isinstance(recipe, Recipe):
-        raise ValueError("the monitor follows a binary interdiffusion recipe (not a Nernst–Planck–Poisson one)")
+        raise ValueError(
+            "the monitor follows a binary interdiffusion recipe (not a Nernst–Planck–Poisson one)"
+        )
     if len(recipe.steps) != 1 or recipe.steps[0].is_anneal:
-        raise ValueError(f"the monitor follows one bath step; the recipe has {len(recipe.steps)} step(s)"
-                         + (" and its step is an anneal" if recipe.steps[0].is_anneal else "")
-                         + " — give the monitored bath as the only [[step]]")
+        raise ValueError(
+            f"the monitor follows one bath step; the recipe has {len(recipe.steps)} step(s)"
+            + (" and its step is an anneal" if recipe.steps[0].is_anneal else "")
+            + " — give the monitored bath as the only [[step]]"
+        )
     if recipe.stress is not None and recipe.stress.relaxation == "hereditary":
-        raise ValueError('the monitor supports stress relaxation "kww" (docs/physics.md §3.2) or none, '
-                         'not "hereditary" (it would need the whole state history in every checkpoint)')
+        raise ValueError(
+            'the monitor supports stress relaxation "kww" (docs/physics.md §3.2) or none, '
+            'not "hereditary" (it would need the whole state history in every checkpoint)'
+        )
 
 
-def _logged_recipe(recipe: Recipe, times, temps, *, properties: bool = True, output_times=()) -> Recipe:
+def _logged_recipe(
+    recipe: Recipe, times, temps, *, properties: bool = True, output_times=()
+) -> Recipe:
     """The recipe with its bath step following the samples (times from 0, s; T in K)."""
     step = recipe.steps[0]
     times = np.asarray(times, float)
-    program = TemperatureProgram(tuple((times - times[0]).tolist()), tuple(np.asarray(temps, float).tolist()),
-                                 source="log")
+    program = TemperatureProgram(
+        tuple((times - times[0]).tolist()), tuple(np.asarray(temps, float).tolist()), source="log"
+    )
     duration = float(times[-1] - times[0])
-    new = replace(recipe, steps=(Step(duration=duration, temperature=program, surface_fraction=step.surface_fraction,
-                                      name=step.name),), output_times=tuple(output_times))
+    new = replace(
+        recipe,
+        steps=(
+            Step(
+                duration=duration,
+                temperature=program,
+                surface_fraction=step.surface_fraction,
+                name=step.name,
+            ),
+        ),
+        output_times=tuple(output_times),
+    )
     return new if properties else replace(new, stress=None, optics=None)
 
 
@@ -158,7 +187,9 @@ def simulate_logged_process(recipe: Recipe, times, temperatures, *, tracker=None
     grid = process_grid(recipe)
     times = np.asarray(times, float)
     outs = _outputs_within(recipe, 0.0, float(times[-1] - times[0]), True)
-    return simulate(_logged_recipe(recipe, times, temperatures, output_times=outs), grid=grid, tracker=tracker)
+    return simulate(
+        _logged_recipe(recipe, times, temperatures, output_times=outs), grid=grid, tracker=tracker
+    )
 
 
 class _StepsOnly:
@@ -201,7 +232,9 @@ def _first_crossing(n: int, met) -> int | None:
     return None
 
 
-def _root_in_step(t_a: float, t_b: float, value_at, target: float, integer: bool, v_a: float, v_b: float) -> float:
+def _root_in_step(
+    t_a: float, t_b: float, value_at, target: float, integer: bool, v_a: float, v_b: float
+) -> float:
     """The time in (t_a, t_b] at which the metric reaches ``target``, given v_a < target ≤
     v_b at the ends; ``value_at(t)`` re-solves the run from t_a to t. A count (integer)
     is bisected to the first time it holds, to TIME_RTOL·t_b; a continuous metric is
@@ -255,34 +288,51 @@ class ProcessMonitor:
     @property
     def time(self) -> float:
         """Process time reached (s since the first sample)."""
-        return float(self.sample_times[-1] - self.sample_times[0]) if self.sample_times.size else 0.0
+        return (
+            float(self.sample_times[-1] - self.sample_times[0]) if self.sample_times.size else 0.0
+        )
 
     def state(self) -> dict:
         """Everything needed to resume: arrays and floats only."""
-        return {"frac": self.frac.copy(), "sample_times": self.sample_times.copy(),
-                "sample_temperatures": self.sample_temperatures.copy(), "reached_at": float(self.reached_at),
-                "n_cells": int(self.grid.n_cells), "output_times": self.output_times.copy(),
-                "output_states": self.output_states.copy(), "n_samples": int(self.n_samples)}
+        return {
+            "frac": self.frac.copy(),
+            "sample_times": self.sample_times.copy(),
+            "sample_temperatures": self.sample_temperatures.copy(),
+            "reached_at": float(self.reached_at),
+            "n_cells": int(self.grid.n_cells),
+            "output_times": self.output_times.copy(),
+            "output_states": self.output_states.copy(),
+            "n_samples": int(self.n_samples),
+        }
 
     @classmethod
-    def from_state(cls, recipe: Recipe, state: dict, *, target: Target | None = None) -> ProcessMonitor:
+    def from_state(
+        cls, recipe: Recipe, state: dict, *, target: Target | None = None
+    ) -> ProcessMonitor:
         """A monitor continuing from :meth:`state` (the recipe must be the same plan)."""
         m = cls(recipe, target=target)
         frac = np.asarray(state["frac"], float)
         saved_cells = int(state.get("n_cells", frac.size))
         if frac.shape != (saved_cells,):
-            raise ValueError(f"the saved state holds {frac.size} cell values but says it has {saved_cells} cells")
+            raise ValueError(
+                f"the saved state holds {frac.size} cell values but says it has {saved_cells} cells"
+            )
         if saved_cells != m.grid.n_cells:
-            raise ValueError(f"the saved state is on a mesh of {saved_cells} cells; this recipe's mesh has "
-                             f"{m.grid.n_cells}: it was saved for a different recipe or ionex version")
+            raise ValueError(
+                f"the saved state is on a mesh of {saved_cells} cells; this recipe's mesh has "
+                f"{m.grid.n_cells}: it was saved for a different recipe or ionex version"
+            )
         m.frac = frac.copy()
         m.sample_times = np.asarray(state["sample_times"], float).copy()
         m.sample_temperatures = np.asarray(state["sample_temperatures"], float).copy()
         m.n_samples = int(state.get("n_samples") or m.sample_times.size)
         m.reached_at = float(state.get("reached_at", math.nan))
         m.output_times = np.asarray(state.get("output_times", np.zeros(0)), float).copy()
-        m.output_states = np.asarray(state.get("output_states", np.zeros((0, m.grid.n_cells))), float).reshape(
-            -1, m.grid.n_cells).copy()
+        m.output_states = (
+            np.asarray(state.get("output_states", np.zeros((0, m.grid.n_cells))), float)
+            .reshape(-1, m.grid.n_cells)
+            .copy()
+        )
         return m
 
     # ------------------------------------------------------------------ advancing
@@ -303,7 +353,9 @@ class ProcessMonitor:
         if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T)) and np.all(T > 0)):
             raise ValueError("samples must be finite with T > 0 K")
         if np.any(np.diff(t) <= 0) or (self.sample_times.size and t[0] <= self.sample_times[-1]):
-            raise ValueError("sample times must increase strictly and follow the samples already taken")
+            raise ValueError(
+                "sample times must increase strictly and follow the samples already taken"
+            )
         first = self.sample_times.size == 0
         origin = t[0] if first else self.sample_times[0]
         if first:  # the first sample is time zero
@@ -323,9 +375,17 @@ class ProcessMonitor:
         if seg_t.size >= 2:
             rel = outs[outs > t0] - t0
             segment = _logged_recipe(self.recipe, seg_t, seg_T, properties=False, output_times=rel)
-            trackers = [tr for tr in (None if tracker is None else _StepsOnly(tracker), history) if tr is not None]
-            result = simulate(segment, initial=frac, grid=self.grid,
-                              tracker=TrackerGroup(trackers) if trackers else None)
+            trackers = [
+                tr
+                for tr in (None if tracker is None else _StepsOnly(tracker), history)
+                if tr is not None
+            ]
+            result = simulate(
+                segment,
+                initial=frac,
+                grid=self.grid,
+                tracker=TrackerGroup(trackers) if trackers else None,
+            )
             n = self.grid.n_cells
             for o in rel:
                 k = int(np.argmin(np.abs(result.times - o)))
@@ -353,8 +413,15 @@ class ProcessMonitor:
             return
         old = n - RECENT
         T_old = self.sample_temperatures[:old]
-        keep = np.unique(np.concatenate([np.linspace(0, old - 1, THINNED).round().astype(int),
-                                         [0, int(np.argmin(T_old)), int(np.argmax(T_old))], np.arange(old, n)]))
+        keep = np.unique(
+            np.concatenate(
+                [
+                    np.linspace(0, old - 1, THINNED).round().astype(int),
+                    [0, int(np.argmin(T_old)), int(np.argmax(T_old))],
+                    np.arange(old, n),
+                ]
+            )
+        )
         self.sample_times = self.sample_times[keep]
         self.sample_temperatures = self.sample_temperatures[keep]
 
@@ -364,15 +431,20 @@ class ProcessMonitor:
         if self.target is None or math.isfinite(self.reached_at):
             return False
         kind = self.target.kind
-        return (self.recipe.stress is not None) if kind in ("depth_of_layer", "compressive_stress") else \
-            (self.recipe.optics is not None)
+        return (
+            (self.recipe.stress is not None)
+            if kind in ("depth_of_layer", "compressive_stress")
+            else (self.recipe.optics is not None)
+        )
 
     def _metric(self, recipe: Recipe, times, states) -> np.ndarray:
         """The target's quantity (SI; a mode count for modes_*) at each (time, state) under
         ``recipe`` (a recipe whose temperatures cover those times: the stress relaxation
         integrates them). Only what the target needs is computed (one polarisation)."""
         kind = self.target.kind
-        result = self._result_for(recipe, np.atleast_1d(np.asarray(times, float)), np.atleast_2d(states))
+        result = self._result_for(
+            recipe, np.atleast_1d(np.asarray(times, float)), np.atleast_2d(states)
+        )
         props = compute_properties(result, modes=False)
         if kind in ("depth_of_layer", "compressive_stress"):
             return np.array([self._measure(kind, props, k) for k in range(result.times.size)])
@@ -382,10 +454,14 @@ class ProcessMonitor:
         out = []
         for k in range(result.times.size):
             depth, index = front_index(result, props, k, pol)
-            out.append(count_modes(depth, index, o.wavelength, cover_index=o.cover_index, polarisation=pol))
+            out.append(
+                count_modes(depth, index, o.wavelength, cover_index=o.cover_index, polarisation=pol)
+            )
         return np.asarray(out, float)
 
-    def _crossing(self, times, states, value_0: float | None, recipe: Recipe, rerun) -> float | None:
+    def _crossing(
+        self, times, states, value_0: float | None, recipe: Recipe, rerun
+    ) -> float | None:
         """The first time the target is met along a run: ``times`` (s, absolute) and
         ``states`` are the run's start and its solver steps; ``rerun(k, t)`` is the state at
         t re-solved from state k. None when it is not met."""
@@ -407,7 +483,15 @@ class ProcessMonitor:
         def value_at(t):
             return float(self._metric(recipe, [t], rerun(k - 1, t)[None, :])[0])
 
-        return _root_in_step(t_a, t_b, value_at, target.value, target.kind.startswith("modes"), value(k - 1), value(k))
+        return _root_in_step(
+            t_a,
+            t_b,
+            value_at,
+            target.value,
+            target.kind.startswith("modes"),
+            value(k - 1),
+            value(k),
+        )
 
     def _date_crossing(self, seg_t, seg_T, start_state, history: History) -> None:
         """Date a target crossed within the last advance (process times seg_t from 0, s)
@@ -428,7 +512,9 @@ class ProcessMonitor:
             pts = np.concatenate([[a], seg_t[inside], [t]])
             temps = np.interp(pts, seg_t, seg_T)
             piece = _logged_recipe(self.recipe, pts, temps, properties=False)
-            return simulate(piece, initial=states[k], grid=self.grid).frac_incoming[-1, : self.grid.n_cells]
+            return simulate(piece, initial=states[k], grid=self.grid).frac_incoming[
+                -1, : self.grid.n_cells
+            ]
 
         hit = self._crossing(times, states, None, end, rerun)
         self.reached_at = float(hit) if hit is not None else self.time
@@ -436,14 +522,22 @@ class ProcessMonitor:
     def _metric_now_recipe(self) -> Recipe:
         if self.sample_times.size >= 2:
             return _logged_recipe(self.recipe, self.sample_times, self.sample_temperatures)
-        T0 = self.sample_temperatures[0] if self.sample_times.size else self.recipe.steps[0].temperature(0.0)
-        step = replace(self.recipe.steps[0], duration=1e-9, temperature=TemperatureProgram.constant(float(T0)))
+        T0 = (
+            self.sample_temperatures[0]
+            if self.sample_times.size
+            else self.recipe.steps[0].temperature(0.0)
+        )
+        step = replace(
+            self.recipe.steps[0], duration=1e-9, temperature=TemperatureProgram.constant(float(T0))
+        )
         return replace(self.recipe, steps=(step,), output_times=())
 
     # ------------------------------------------------------------------ predictions
     def _result_now(self) -> Result:
         """A Result holding the present state, under the recipe of the process so far."""
-        return self._result_for(self._metric_now_recipe(), np.array([self.time]), self.frac[None, :])
+        return self._result_for(
+            self._metric_now_recipe(), np.array([self.time]), self.frac[None, :]
+        )
 
     def result(self) -> Result:
         """The monitored process as ``ionex run --temperature-log`` gives it: the profiles at
@@ -465,7 +559,9 @@ class ProcessMonitor:
         states = np.asarray(states, float)
         # the bath holds χ_s throughout, so the uptake is the inflow (conservation)
         inflow = states @ self.grid.volumes
-        return result_from_states(recipe, self.grid, times, states, np.zeros(n, int), np.full(n, chi_s), inflow)
+        return result_from_states(
+            recipe, self.grid, times, states, np.zeros(n, int), np.full(n, chi_s), inflow
+        )
 
     @staticmethod
     def _measure(kind: str, props, k: int) -> float:
@@ -503,15 +599,21 @@ class ProcessMonitor:
         # the future at T_hold: the samples so far, then the held temperature
         future = _logged_recipe(self.recipe, np.append(t_hist, end), np.append(T_hist, T_hold))
         held = History()
-        simulate(_logged_recipe(self.recipe, [now, end], [T_hold, T_hold], properties=False),
-                 initial=self.frac, grid=self.grid, tracker=held)
+        simulate(
+            _logged_recipe(self.recipe, [now, end], [T_hold, T_hold], properties=False),
+            initial=self.frac,
+            grid=self.grid,
+            tracker=held,
+        )
         times = np.concatenate([[now], now + np.asarray(held.times, float)])
         times[-1] = end
         states = [self.frac] + [np.asarray(y) for y in held.states]
 
         def rerun(k, t):
             piece = _logged_recipe(self.recipe, [times[k], t], [T_hold, T_hold], properties=False)
-            return simulate(piece, initial=states[k], grid=self.grid).frac_incoming[-1, : self.grid.n_cells]
+            return simulate(piece, initial=states[k], grid=self.grid).frac_incoming[
+                -1, : self.grid.n_cells
+            ]
 
         hit = self._crossing(times, states, current, future, rerun)
         if hit is None:
@@ -523,7 +625,11 @@ class ProcessMonitor:
         if self._snapshot is not None:
             return self._snapshot
         result = self._result_now()
-        props = compute_properties(result) if (self.recipe.stress is not None or self.recipe.optics is not None) else None
+        props = (
+            compute_properties(result)
+            if (self.recipe.stress is not None or self.recipe.optics is not None)
+            else None
+        )
         metrics = props.metrics[0] if props is not None and props.metrics else None
         prediction = None
         if self.target is not None:
@@ -541,10 +647,12 @@ class ProcessMonitor:
             n_tm=None if props is None or props.n_tm is None else props.n_tm[0],
             compressive_stress=metrics.compressive_stress if metrics else math.nan,
             depth_of_layer=metrics.depth_of_layer if metrics else math.nan,
-            mode_counts=None if props is None or props.mode_counts is None else
-            {k: int(v[0]) for k, v in props.mode_counts.items()},
+            mode_counts=None
+            if props is None or props.mode_counts is None
+            else {k: int(v[0]) for k, v in props.mode_counts.items()},
             prediction=prediction,
-            sample_times=self.sample_times - (self.sample_times[0] if self.sample_times.size else 0.0),
+            sample_times=self.sample_times
+            - (self.sample_times[0] if self.sample_times.size else 0.0),
             sample_temperatures=self.sample_temperatures.copy(),
         )
         return self._snapshot

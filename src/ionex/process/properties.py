@@ -8,10 +8,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..physics.optics import stress_free_index, stressed_indices
-from ..physics.stress import StressMetrics, balanced_stress, hereditary_stress, kohlrausch_factor, stress_metrics
+from ..physics.stress import (
+    StressMetrics,
+    balanced_stress,
+    hereditary_stress,
+    kohlrausch_factor,
+    stress_metrics,
+)
 from .recipe import Recipe
 
-__all__ = ["Properties", "History", "compute_properties", "relaxation_time_axis", "front_profile", "front_index"]
+__all__ = [
+    "Properties",
+    "History",
+    "compute_properties",
+    "relaxation_time_axis",
+    "front_profile",
+    "front_index",
+]
 
 
 @dataclass
@@ -115,7 +128,14 @@ def compute_properties(result, history: History | None = None, *, modes: bool = 
     if recipe.stress is not None:
         opts = recipe.stress
         bending = plate and g.faces == "front"
-        elastic = balanced_stress(result.depth, result.cell_width, result.frac_incoming, opts.glass, plate=plate, bending=bending)
+        elastic = balanced_stress(
+            result.depth,
+            result.cell_width,
+            result.frac_incoming,
+            opts.glass,
+            plate=plate,
+            bending=bending,
+        )
         if opts.relaxation == "kww":
             xi = relaxation_time_axis(recipe, result.times, opts.law, opts.clock)
             stress = elastic * kohlrausch_factor(xi, opts.law.tau, opts.law.beta)[:, None]
@@ -126,7 +146,8 @@ def compute_properties(result, history: History | None = None, *, modes: bool = 
         props.stress = stress
         symmetric = plate and g.faces == "both"
         props.metrics = [
-            stress_metrics(result.depth, s, c, symmetric_plate=symmetric) for s, c in zip(stress, result.frac_incoming)
+            stress_metrics(result.depth, s, c, symmetric_plate=symmetric)
+            for s, c in zip(stress, result.frac_incoming)
         ]
     if recipe.optics is not None:
         o = recipe.optics
@@ -143,13 +164,17 @@ def compute_properties(result, history: History | None = None, *, modes: bool = 
 
 def _hereditary(result, history: History, opts, plate: bool, bending: bool) -> np.ndarray:
     if history is None or not history.times:
-        raise ValueError("hereditary relaxation needs the state history of the run (simulate collects it)")
+        raise ValueError(
+            "hereditary relaxation needs the state history of the run (simulate collects it)"
+        )
     recipe = result.recipe
     t = np.asarray(history.times)
     states = np.asarray(history.states)
     if recipe.glass.thickness is not None and recipe.glass.faces == "both":
         states = np.concatenate([states, states[:, ::-1]], axis=1)
-    elastic = balanced_stress(result.depth, result.cell_width, states, opts.glass, plate=plate, bending=bending)
+    elastic = balanced_stress(
+        result.depth, result.cell_width, states, opts.glass, plate=plate, bending=bending
+    )
     xi = opts.law.reduced_time(t, temperature_at(recipe, t))
     at = np.searchsorted(t, result.times - 1e-9 * max(t[-1], 1.0))
     relaxed = hereditary_stress(xi, elastic, opts.law, at=np.minimum(at, t.size - 1))
@@ -167,7 +192,14 @@ def _modes(result, props: Properties, o):
     for k in range(result.times.size):
         for pol in ("TE", "TM"):
             depth, index = front_index(result, props, k, pol)
-            ms = solve_modes(depth, index, o.wavelength, cover_index=o.cover_index, polarisations=(pol,), fields=k == last)
+            ms = solve_modes(
+                depth,
+                index,
+                o.wavelength,
+                cover_index=o.cover_index,
+                polarisations=(pol,),
+                fields=k == last,
+            )
             counts[pol].append(ms.count(pol))
             if k == last:
                 final[pol] = ms

@@ -13,7 +13,17 @@ from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw
 from .temperature import TemperatureProgram
 
-__all__ = ["Glass", "Step", "Numerics", "NUMERICS_RANGES", "StressOptions", "OpticsOptions", "Target", "TARGET_KINDS", "Recipe"]
+__all__ = [
+    "Glass",
+    "Step",
+    "Numerics",
+    "NUMERICS_RANGES",
+    "StressOptions",
+    "OpticsOptions",
+    "Target",
+    "TARGET_KINDS",
+    "Recipe",
+]
 
 
 @dataclass(frozen=True)
@@ -36,12 +46,16 @@ class Glass:
     def __post_init__(self):
         if not (math.isfinite(self.total_mobile) and self.total_mobile > 0):
             raise ValueError(f"total_mobile must be > 0 mol/m^3, got {self.total_mobile!r}")
-        if self.thickness is not None and not (math.isfinite(self.thickness) and self.thickness > 0):
+        if self.thickness is not None and not (
+            math.isfinite(self.thickness) and self.thickness > 0
+        ):
             raise ValueError(f"thickness must be > 0 m, got {self.thickness!r}")
         if self.faces not in ("front", "both"):
             raise ValueError(f'faces must be "front" or "both", got {self.faces!r}')
         if self.faces == "both" and self.thickness is None:
-            raise ValueError('faces = "both" needs a plate thickness (a semi-infinite slab has one face)')
+            raise ValueError(
+                'faces = "both" needs a plate thickness (a semi-infinite slab has one face)'
+            )
 
 
 @dataclass(frozen=True)
@@ -102,9 +116,17 @@ class Numerics:
     def __post_init__(self):
         for name, (low, high, meaning) in NUMERICS_RANGES.items():
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and low <= v <= high):
-                shown = f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
-                raise ValueError(f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]")
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not (math.isfinite(v) and low <= v <= high)
+            ):
+                shown = (
+                    f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
+                )
+                raise ValueError(
+                    f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]"
+                )
 
 
 # name → (lowest, highest, what it is): the sane range of each Numerics value (its docstring)
@@ -136,7 +158,9 @@ class StressOptions:
 
     def __post_init__(self):
         if self.relaxation not in ("none", "kww", "hereditary"):
-            raise ValueError(f'relaxation must be "none", "kww" or "hereditary", got {self.relaxation!r}')
+            raise ValueError(
+                f'relaxation must be "none", "kww" or "hereditary", got {self.relaxation!r}'
+            )
         if self.relaxation != "none" and self.law is None:
             raise ValueError(f'relaxation "{self.relaxation}" needs a relaxation time tau')
         if self.clock not in ("total", "exchange"):
@@ -192,7 +216,9 @@ class Target:
 
     def __post_init__(self):
         if self.kind not in TARGET_KINDS:
-            raise ValueError(f"target kind {self.kind!r} unknown; expected one of {', '.join(TARGET_KINDS)}")
+            raise ValueError(
+                f"target kind {self.kind!r} unknown; expected one of {', '.join(TARGET_KINDS)}"
+            )
         if not (math.isfinite(self.value) and self.value > 0):
             raise ValueError(f"target {self.kind} must be finite and > 0, got {self.value!r}")
 
@@ -230,12 +256,17 @@ class Recipe:
         if self.incoming_ion == self.glass.host_ion:
             raise ValueError(f"the incoming ion and the host ion are both {self.incoming_ion!r}")
         for k, step in enumerate(self.steps):
-            label = f"step {k + 1}" + (f" ({step.name})" if step.name and step.name != f"step {k + 1}" else "")
+            label = f"step {k + 1}" + (
+                f" ({step.name})" if step.name and step.name != f"step {k + 1}" else ""
+            )
             # the activity model must stay well-posed at every temperature of the process
             temperatures = np.unique(step.temperature.sample(step.duration, n=17)[1])
             for T in temperatures:
                 try:
-                    self.model.polynomial_factor(float(T)) if self.model.form in ("A", "B") else None
+                    self.model.polynomial_factor(float(T)) if self.model.form in (
+                        "A",
+                        "B",
+                    ) else None
                 except ValueError as exc:
                     raise ValueError(f"{label}: {exc}") from None
             # Arrhenius laws (Q ≥ 0) rise with T: D̃ is smallest at the coldest point, largest at the hottest
@@ -257,12 +288,16 @@ class Recipe:
         m = self.model
         ions = ""
         if m.incoming is not None and m.host is not None:
-            ions = (f" (D_{self.incoming_ion} = {float(m.incoming(T)):.3g} m²/s, "
-                    f"D_{self.glass.host_ion} = {float(m.host(T)):.3g} m²/s)")
+            ions = (
+                f" (D_{self.incoming_ion} = {float(m.incoming(T)):.3g} m²/s, "
+                f"D_{self.glass.host_ion} = {float(m.host(T)):.3g} m²/s)"
+            )
         shown = f"{low:.3g} m²/s" if math.isfinite(low) else "undefined (0/0)"
-        raise ValueError(f"{label}: at {T:.6g} K the interdiffusion coefficient D̃ is {shown}{ions}; "
-                         "expected a temperature at which D̃ is finite and > 0 (the Arrhenius factor "
-                         "exp(−Q/RT) underflows at a few kelvin)")
+        raise ValueError(
+            f"{label}: at {T:.6g} K the interdiffusion coefficient D̃ is {shown}{ions}; "
+            "expected a temperature at which D̃ is finite and > 0 (the Arrhenius factor "
+            "exp(−Q/RT) underflows at a few kelvin)"
+        )
 
     @property
     def total_time(self) -> float:

@@ -25,7 +25,10 @@ STRESS_METRICS = {
     "central_tension": ("Pa", "central tension CT (positive in tension)"),
     "depth_of_layer": ("m", "depth of layer DOL (fraction at 1 % of the surface value)"),
     "knee_depth": ("m", "depth of the knee of the stress profile (NaN: no knee)"),
-    "knee_compressive_stress": ("Pa", "compressive stress at the knee CS_knee (positive in compression; NaN: no knee)"),
+    "knee_compressive_stress": (
+        "Pa",
+        "compressive stress at the knee CS_knee (positive in compression; NaN: no knee)",
+    ),
 }
 
 
@@ -74,7 +77,9 @@ class Result:
             return self.frac_incoming
         if ion == self.host_ion:
             return 1.0 - self.frac_incoming
-        raise KeyError(f"no ion {ion!r} in this result (ions: {self.incoming_ion}, {self.host_ion})")
+        raise KeyError(
+            f"no ion {ion!r} in this result (ions: {self.incoming_ion}, {self.host_ion})"
+        )
 
     def depth_at(self, level: float) -> np.ndarray:
         """Depth (m) where the incoming fraction first falls to ``level``, per output time."""
@@ -154,18 +159,58 @@ class Result:
         a, b = self.incoming_ion, self.host_ion
         ds = xr.Dataset(
             data_vars={
-                f"frac_{a}": (("time", "depth"), self.frac_incoming, {"units": "1", "long_name": f"site fraction of {a}+"}),
-                f"frac_{b}": (("time", "depth"), 1.0 - self.frac_incoming, {"units": "1", "long_name": f"site fraction of {b}+"}),
-                "uptake": ("time", self.uptake, {"units": "mol m-2", "long_name": f"{a}+ taken up per unit plate area"}),
-                "surface_inflow": ("time", self.surface_inflow, {"units": "mol m-2", "long_name": "time integral of the surface flux"}),
-                "depth_frac_0.5": ("time", self.depth_at(0.5), {"units": "m", "long_name": f"depth where frac_{a} = 0.5"}),
-                "depth_frac_0.1": ("time", self.depth_at(0.1), {"units": "m", "long_name": f"depth where frac_{a} = 0.1"}),
-                "step": ("time", self.step_index.astype(np.int32) + 1, {"units": "1", "long_name": "process step (1-based)"}),
-                "surface_fraction": ("time", self.surface_fraction, {"units": "1", "long_name": f"bath frac_{a} at the surface (NaN: anneal)"}),
-                "cell_width": ("depth", self.cell_width, {"units": "m", "long_name": "width of the cell"}),
+                f"frac_{a}": (
+                    ("time", "depth"),
+                    self.frac_incoming,
+                    {"units": "1", "long_name": f"site fraction of {a}+"},
+                ),
+                f"frac_{b}": (
+                    ("time", "depth"),
+                    1.0 - self.frac_incoming,
+                    {"units": "1", "long_name": f"site fraction of {b}+"},
+                ),
+                "uptake": (
+                    "time",
+                    self.uptake,
+                    {"units": "mol m-2", "long_name": f"{a}+ taken up per unit plate area"},
+                ),
+                "surface_inflow": (
+                    "time",
+                    self.surface_inflow,
+                    {"units": "mol m-2", "long_name": "time integral of the surface flux"},
+                ),
+                "depth_frac_0.5": (
+                    "time",
+                    self.depth_at(0.5),
+                    {"units": "m", "long_name": f"depth where frac_{a} = 0.5"},
+                ),
+                "depth_frac_0.1": (
+                    "time",
+                    self.depth_at(0.1),
+                    {"units": "m", "long_name": f"depth where frac_{a} = 0.1"},
+                ),
+                "step": (
+                    "time",
+                    self.step_index.astype(np.int32) + 1,
+                    {"units": "1", "long_name": "process step (1-based)"},
+                ),
+                "surface_fraction": (
+                    "time",
+                    self.surface_fraction,
+                    {"units": "1", "long_name": f"bath frac_{a} at the surface (NaN: anneal)"},
+                ),
+                "cell_width": (
+                    "depth",
+                    self.cell_width,
+                    {"units": "m", "long_name": "width of the cell"},
+                ),
             },
             coords={
-                "time": ("time", self.times, {"units": "s", "long_name": "time since the start of the process"}),
+                "time": (
+                    "time",
+                    self.times,
+                    {"units": "s", "long_name": "time since the start of the process"},
+                ),
                 "depth": ("depth", self.depth, _depth_attrs(self.recipe)),
             },
             attrs={
@@ -178,7 +223,11 @@ class Result:
                 "geometry": _geometry(self.recipe),
                 "recipe": self.recipe.source_text,
                 "recipe_path": self.recipe.source_path,
-                **{f"solver_{k}": v for k, v in self.diagnostics.items() if isinstance(v, (int, float, str))},
+                **{
+                    f"solver_{k}": v
+                    for k, v in self.diagnostics.items()
+                    if isinstance(v, (int, float, str))
+                },
             },
         )
         self._add_properties(ds)
@@ -190,20 +239,47 @@ class Result:
             return
         prof = ("time", "depth")
         if p.stress is not None:
-            ds["stress"] = (prof, p.stress, {"units": "Pa", "long_name": "biaxial in-plane stress, signed (compression < 0)"})
+            ds["stress"] = (
+                prof,
+                p.stress,
+                {"units": "Pa", "long_name": "biaxial in-plane stress, signed (compression < 0)"},
+            )
             for key, (unit, name) in STRESS_METRICS.items():
-                ds[key] = ("time", [getattr(m, key) for m in p.metrics], {"units": unit, "long_name": name})
+                ds[key] = (
+                    "time",
+                    [getattr(m, key) for m in p.metrics],
+                    {"units": unit, "long_name": name},
+                )
         if p.n0 is not None:
             ds["n_0"] = (prof, p.n0, {"units": "1", "long_name": "stress-free refractive index"})
-            ds["n_TE"] = (prof, p.n_te, {"units": "1", "long_name": "refractive index for TE light"})
-            ds["n_TM"] = (prof, p.n_tm, {"units": "1", "long_name": "refractive index for TM light"})
+            ds["n_TE"] = (
+                prof,
+                p.n_te,
+                {"units": "1", "long_name": "refractive index for TE light"},
+            )
+            ds["n_TM"] = (
+                prof,
+                p.n_tm,
+                {"units": "1", "long_name": "refractive index for TM light"},
+            )
         if p.mode_counts is not None:
             for pol in ("TE", "TM"):
-                ds[f"mode_count_{pol}"] = ("time", p.mode_counts[pol], {"units": "1", "long_name": f"guided {pol} modes"})
+                ds[f"mode_count_{pol}"] = (
+                    "time",
+                    p.mode_counts[pol],
+                    {"units": "1", "long_name": f"guided {pol} modes"},
+                )
                 n_eff = p.modes[pol].effective_indices(pol)
-                ds.coords[f"mode_{pol}"] = (f"mode_{pol}", np.arange(n_eff.size),
-                                            {"units": "1", "long_name": f"order of the {pol} mode"})
-                ds[f"effective_index_{pol}"] = (f"mode_{pol}", n_eff, {"units": "1", "long_name": f"{pol} mode indices at the final time"})
+                ds.coords[f"mode_{pol}"] = (
+                    f"mode_{pol}",
+                    np.arange(n_eff.size),
+                    {"units": "1", "long_name": f"order of the {pol} mode"},
+                )
+                ds[f"effective_index_{pol}"] = (
+                    f"mode_{pol}",
+                    n_eff,
+                    {"units": "1", "long_name": f"{pol} mode indices at the final time"},
+                )
 
 
 def _outputs():
@@ -218,9 +294,12 @@ def _depth_attrs(recipe: Recipe) -> dict:
     face, the back face at the plate's thickness."""
     g = recipe.glass
     if g.thickness is not None and g.faces == "both":
-        return {"units": "m", "long_name": "distance from the front face",
-                "comment": f"the plate is {g.thickness:.6g} m thick and exchanged on both faces: the depth below "
-                           "the nearer exchanged face is min(depth, thickness - depth)"}
+        return {
+            "units": "m",
+            "long_name": "distance from the front face",
+            "comment": f"the plate is {g.thickness:.6g} m thick and exchanged on both faces: the depth below "
+            "the nearer exchanged face is min(depth, thickness - depth)",
+        }
     return {"units": "m", "long_name": "depth below the exchanged surface"}
 
 

@@ -16,7 +16,13 @@ from .recipe import Recipe
 from .result import Result
 from .temperature import TemperatureProgram
 
-__all__ = ["simulate", "process_grid", "diffusion_length", "result_from_states", "step_output_times"]
+__all__ = [
+    "simulate",
+    "process_grid",
+    "diffusion_length",
+    "result_from_states",
+    "step_output_times",
+]
 
 # Most cells any run may use: beyond this a recipe's resolution request is an error.
 MAX_CELLS = 50_000
@@ -55,7 +61,9 @@ def process_grid(recipe: Recipe) -> Grid:
     # counted before the mesh is built: a mesh too large to run is too large to allocate
     n = graded_cell_count(length, min(l_min, length), cells_per_efold=q)
     if n > MAX_CELLS:
-        lower = "numerics.cells_per_efold" + (" or numerics.domain_lengths" if g.thickness is None else "")
+        lower = "numerics.cells_per_efold" + (
+            " or numerics.domain_lengths" if g.thickness is None else ""
+        )
         raise ValueError(
             f"the requested resolution needs {n} cells (more than {MAX_CELLS}): {q:g} cells per e-fold over a "
             f"{length:.3g} m domain refined to {min(l_min, length):.3g} m; lower {lower}"
@@ -104,7 +112,9 @@ class ReducedClock:
         # sub-interval j of interval i starts at a_i + (b_i − a_i)·j/n_i
         owner = np.repeat(np.arange(pieces.size), pieces)
         j = np.arange(owner.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        fine = np.concatenate([knots[owner] + (knots[owner + 1] - knots[owner]) * j / pieces[owner], knots[-1:]])
+        fine = np.concatenate(
+            [knots[owner] + (knots[owner + 1] - knots[owner]) * j / pieces[owner], knots[-1:]]
+        )
         self.t_knots = fine
         self.theta_knots = np.concatenate([[0.0], np.cumsum(self._integral(fine[:-1], fine[1:]))])
 
@@ -161,8 +171,16 @@ class _ClockedTracker:
         self.tracker.finalize()
 
 
-def result_from_states(recipe: Recipe, grid: Grid, times, states, steps_of, surface_fractions, inflow,
-                       work: dict | None = None) -> Result:
+def result_from_states(
+    recipe: Recipe,
+    grid: Grid,
+    times,
+    states,
+    steps_of,
+    surface_fractions,
+    inflow,
+    work: dict | None = None,
+) -> Result:
     """A Result from solver states on ``grid`` (χ per cell, one row per output time):
     mirrored through the mid-plane for a plate exchanged on both faces, with uptake
     C_T·faces·∫χ dx (mol/m²) and the diagnostics of ``work`` (steps, rejected, newton,
@@ -194,9 +212,15 @@ def result_from_states(recipe: Recipe, grid: Grid, times, states, steps_of, surf
             "atol": recipe.numerics.atol,
             "wall_time_s": work.get("wall_time_s", math.nan),
         }
-        if recipe.glass.thickness is None and states.size and np.max(np.abs(states[:, -1])) > 10 * recipe.numerics.atol:
-            diagnostics["warning"] = ("the profile reaches the end of the computational domain; "
-                                      "raise numerics.domain_lengths")
+        if (
+            recipe.glass.thickness is None
+            and states.size
+            and np.max(np.abs(states[:, -1])) > 10 * recipe.numerics.atol
+        ):
+            diagnostics["warning"] = (
+                "the profile reaches the end of the computational domain; "
+                "raise numerics.domain_lengths"
+            )
     return Result(
         recipe=recipe,
         times=np.asarray(times, dtype=float),
@@ -238,7 +262,9 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     grid = process_grid(recipe) if grid is None else grid
     n = grid.n_cells
     if initial is not None and np.shape(initial) != (n,):
-        raise ValueError(f"initial state has shape {np.shape(initial)}, expected ({n},) for the grid")
+        raise ValueError(
+            f"initial state has shape {np.shape(initial)}, expected ({n},) for the grid"
+        )
     y = np.zeros(n) if initial is None else np.asarray(initial, dtype=float).copy()
     ends = np.cumsum([s.duration for s in recipe.steps])
     starts = np.concatenate([[0.0], ends[:-1]])
@@ -248,7 +274,11 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     cum_inflow = 0.0
     work = {"steps": 0, "rejected": 0, "newton": 0}
     # hereditary relaxation needs every state of the run, not only the outputs
-    history = History() if recipe.stress is not None and recipe.stress.relaxation == "hereditary" else None
+    history = (
+        History()
+        if recipe.stress is not None and recipe.stress.relaxation == "hereditary"
+        else None
+    )
     tracker = TrackerGroup([tracker, history]) if history is not None else tracker
     if tracker is not None:
         tracker.initialize(recipe.total_time)

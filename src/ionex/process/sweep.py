@@ -37,7 +37,16 @@ from .properties import front_profile
 from .recipe import Recipe
 from .result import STRESS_METRICS
 
-__all__ = ["MAX_RUNS", "SweepMetrics", "Sweep", "grid_points", "sample_points", "chunk_slices", "run_sweep", "variable_name"]
+__all__ = [
+    "MAX_RUNS",
+    "SweepMetrics",
+    "Sweep",
+    "grid_points",
+    "sample_points",
+    "chunk_slices",
+    "run_sweep",
+    "variable_name",
+]
 
 # stress metrics kept per run: attribute of StressMetrics → (units, long name), as in result.nc
 _STRESS = STRESS_METRICS
@@ -117,8 +126,10 @@ class Sweep:
         bad = np.argwhere(~np.isfinite(points))
         if bad.size:
             run, col = (int(v) for v in bad[0])
-            raise ValueError(f"parameter {names[col]!r}: run {run + 1} has the value {float(points[run, col])!r}; "
-                             "expected a finite number")
+            raise ValueError(
+                f"parameter {names[col]!r}: run {run + 1} has the value {float(points[run, col])!r}; "
+                "expected a finite number"
+            )
         if self.axes is not None:
             axes = tuple(np.array(a, dtype=float) for a in self.axes)
             if len(axes) != len(names) or not np.array_equal(grid_points(axes), points):
@@ -152,7 +163,9 @@ def grid_points(axes: Sequence) -> np.ndarray:
     return np.stack([m.ravel() for m in mesh], axis=1)
 
 
-def sample_points(lows, highs, scales, samples: int, seed: int, kind: str = "random", choices=None) -> np.ndarray:
+def sample_points(
+    lows, highs, scales, samples: int, seed: int, kind: str = "random", choices=None
+) -> np.ndarray:
     """Random or Latin-hypercube points, reproducible from ``seed``.
 
     Args:
@@ -169,7 +182,9 @@ def sample_points(lows, highs, scales, samples: int, seed: int, kind: str = "ran
     """
     n = len(lows)
     if not 1 <= samples <= MAX_RUNS:
-        raise ValueError(f"samples: found {samples}; expected a number of runs within [1, {MAX_RUNS}]")
+        raise ValueError(
+            f"samples: found {samples}; expected a number of runs within [1, {MAX_RUNS}]"
+        )
     if kind == "random":
         u = np.random.default_rng(seed).random((samples, n))
     elif kind == "latin-hypercube":
@@ -232,7 +247,11 @@ def _run_chunk(task: _Task) -> list[_Record]:
     recipes: list = []
     for row in task.points:
         try:
-            recipes.append(_with_times(task.builder(dict(zip(task.names, (float(v) for v in row)))), task.metrics.times))
+            recipes.append(
+                _with_times(
+                    task.builder(dict(zip(task.names, (float(v) for v in row)))), task.metrics.times
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - recorded per run
             recipes.append(exc)
     todo = [r for r in recipes if not isinstance(r, Exception)]
@@ -256,7 +275,9 @@ def _message(exc: Exception) -> str:
 
 def _with_times(recipe, times):
     if not isinstance(recipe, Recipe):
-        raise TypeError(f"the builder returned a {type(recipe).__name__}; sweeps run binary interdiffusion recipes")
+        raise TypeError(
+            f"the builder returned a {type(recipe).__name__}; sweeps run binary interdiffusion recipes"
+        )
     total = recipe.total_time
     return replace(recipe, output_times=tuple(t for t in times if t <= total * (1 + 1e-12)))
 
@@ -299,8 +320,13 @@ def _measure(result, metrics: SweepMetrics) -> _Record:
 # ----------------------------------------------------------------------------- the sweep
 
 
-def run_sweep(sweep: Sweep, client=None, *, batched: bool = True,
-              progress: Callable[[int, int], None] | None = None):
+def run_sweep(
+    sweep: Sweep,
+    client=None,
+    *,
+    batched: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+):
     """Run every point of ``sweep`` and return the metrics as an xarray.Dataset.
 
     Args:
@@ -323,10 +349,14 @@ def run_sweep(sweep: Sweep, client=None, *, batched: bool = True,
     # bad input fails here, before any work is sent out
     first = sweep.builder(sweep.values(0))
     if not isinstance(first, Recipe):
-        raise ValueError(f"sweeps run binary interdiffusion recipes; the builder returned a {type(first).__name__}")
+        raise ValueError(
+            f"sweeps run binary interdiffusion recipes; the builder returned a {type(first).__name__}"
+        )
     _with_times(first, sweep.metrics.times)
     slices = chunk_slices(sweep.n_runs)
-    tasks = [_Task(sweep.builder, sweep.names, sweep.points[s], sweep.metrics, batched) for s in slices]
+    tasks = [
+        _Task(sweep.builder, sweep.names, sweep.points[s], sweep.metrics, batched) for s in slices
+    ]
     sizes = np.cumsum([s.stop - s.start for s in slices])
 
     def report(done: int, total: int) -> None:
@@ -370,7 +400,10 @@ def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
         return out
 
     specs = [("uptake", "mol m-2", f"{a}+ taken up per unit plate area")]
-    specs += [(f"depth_frac_{lv:g}", "m", f"depth where frac_{a} falls to {lv:g}") for lv in metrics.depth_levels]
+    specs += [
+        (f"depth_frac_{lv:g}", "m", f"depth where frac_{a} falls to {lv:g}")
+        for lv in metrics.depth_levels
+    ]
     specs += [(k, u, name) for k, (u, name) in _STRESS.items()]
     specs += [(f"mode_count_{p}", "1", f"guided {p} modes") for p in ("TE", "TM")]
     # stress and modes when the recipe asks for them (decided by the first point's recipe,
@@ -384,10 +417,21 @@ def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
             continue
         values = per_run(key, n_t).reshape(shape + (n_t,))
         vdims = dims + ("time",) if timed else dims
-        data_vars[key] = (vdims, values if timed else values[..., 0], {"units": unit, "long_name": long_name})
-    data_vars["end_time"] = (dims, per_run("end_time", 1).reshape(shape), {"units": "s", "long_name": "length of the run's process"})
-    data_vars["time_steps"] = (dims, per_run("time_steps", 1).reshape(shape),
-                               {"units": "1", "long_name": "accepted solver steps (NaN: the run failed)"})
+        data_vars[key] = (
+            vdims,
+            values if timed else values[..., 0],
+            {"units": unit, "long_name": long_name},
+        )
+    data_vars["end_time"] = (
+        dims,
+        per_run("end_time", 1).reshape(shape),
+        {"units": "s", "long_name": "length of the run's process"},
+    )
+    data_vars["time_steps"] = (
+        dims,
+        per_run("time_steps", 1).reshape(shape),
+        {"units": "1", "long_name": "accepted solver steps (NaN: the run failed)"},
+    )
     errors = np.array([rec.error for rec in records], dtype=object).reshape(shape)
     data_vars["error"] = (dims, errors, {"long_name": 'why the run failed ("" when it succeeded)'})
 
@@ -401,12 +445,23 @@ def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
     if not grid:
         coords["run"] = ("run", np.arange(1, n + 1), {"long_name": "run number (1-based)"})
     if timed:
-        coords["time"] = ("time", np.asarray(metrics.times, dtype=float), {"units": "s", "long_name": "time since the start of the process"})
+        coords["time"] = (
+            "time",
+            np.asarray(metrics.times, dtype=float),
+            {"units": "s", "long_name": "time since the start of the process"},
+        )
     if metrics.profiles:
         depth, frac = _common_profiles(records, metrics.profile_points)
-        coords["depth"] = ("depth", depth, {"units": "m", "long_name": "depth below the exchanged surface"})
-        data_vars[f"frac_{a}"] = (dims + ("depth",), frac.reshape(shape + (depth.size,)),
-                                  {"units": "1", "long_name": f"site fraction of {a}+ at the end of the process"})
+        coords["depth"] = (
+            "depth",
+            depth,
+            {"units": "m", "long_name": "depth below the exchanged surface"},
+        )
+        data_vars[f"frac_{a}"] = (
+            dims + ("depth",),
+            frac.reshape(shape + (depth.size,)),
+            {"units": "1", "long_name": f"site fraction of {a}+ at the end of the process"},
+        )
     failed = sum(1 for rec in records if rec.error)
     attrs = {
         "title": f"sweep of {first.name}",

@@ -27,7 +27,9 @@ class TemperatureProgram:
         t = np.asarray(self.times, dtype=float)
         T = np.asarray(self.temperatures, dtype=float)
         if t.ndim != 1 or t.size == 0 or t.size != T.size:
-            raise ValueError("a temperature program needs matching, non-empty lists of times and temperatures")
+            raise ValueError(
+                "a temperature program needs matching, non-empty lists of times and temperatures"
+            )
         if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T))):
             raise ValueError("temperature program values must be finite")
         if t[0] != 0.0 or np.any(np.diff(t) <= 0):
@@ -63,15 +65,23 @@ class TemperatureProgram:
         inner = self._t[(self._t > 0) & (self._t < duration)]
         return tuple(inner) if inner.size <= limit else ()
 
-    def sample(self, duration: float, n: int = 257, kink_limit: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, duration: float, n: int = 257, kink_limit: int = 2000
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Times (s) and temperatures (K) covering [0, duration], including every kink — or,
         for a dense log with more than ``kink_limit`` points, an even subset of them plus
         the hottest and coldest points (the quadratures that use this average over noise)."""
         kinks = self._t[self._t <= duration]
         if kinks.size > kink_limit:
             T = self._T[: kinks.size]
-            keep = np.unique(np.concatenate([np.linspace(0, kinks.size - 1, kink_limit).round().astype(int),
-                                             [int(np.argmin(T)), int(np.argmax(T))]]))
+            keep = np.unique(
+                np.concatenate(
+                    [
+                        np.linspace(0, kinks.size - 1, kink_limit).round().astype(int),
+                        [int(np.argmin(T)), int(np.argmax(T))],
+                    ]
+                )
+            )
             kinks = kinks[keep]
         t = np.union1d(np.linspace(0.0, duration, n), kinks)
         return t, np.asarray(self(t))

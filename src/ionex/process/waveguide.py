@@ -107,7 +107,9 @@ def front_guide(depth, index, *, substrate_index: float | None = None) -> FrontG
                 "add the surface point (depth 0)"
             )
         surface = n[0] - (n[1] - n[0]) * x[0] / (x[1] - x[0])
-        notes.append(f"the profile starts at {x[0] * 1e9:.3g} nm; it is extrapolated linearly to the surface")
+        notes.append(
+            f"the profile starts at {x[0] * 1e9:.3g} nm; it is extrapolated linearly to the surface"
+        )
         x, n = np.concatenate([[0.0], x]), np.concatenate([[surface], n])
     if substrate_index is None:
         n_s = float(n[-1])
@@ -123,7 +125,9 @@ def front_guide(depth, index, *, substrate_index: float | None = None) -> FrontG
     else:
         n_s = float(substrate_index)
         if not (math.isfinite(n_s) and n_s > 0):
-            raise ValueError(f"the substrate index must be a positive number, got {substrate_index!r}")
+            raise ValueError(
+                f"the substrate index must be a positive number, got {substrate_index!r}"
+            )
     if not n.max() > n_s:
         raise ValueError(
             f"the index never rises above the substrate (max n = {n.max():.6f}, substrate {n_s:.6f}): "
@@ -132,7 +136,9 @@ def front_guide(depth, index, *, substrate_index: float | None = None) -> FrontG
     return FrontGuide(depth=x, index=n, substrate_index=n_s, notes=tuple(notes))
 
 
-def why_no_modes(guide: FrontGuide, wavelength: float, polarisation: str, cover_index: float = 1.0) -> str:
+def why_no_modes(
+    guide: FrontGuide, wavelength: float, polarisation: str, cover_index: float = 1.0
+) -> str:
     """Why a guide with a real index rise carries no mode, in words with numbers.
 
     The guide's phase integral Q = (k0/π) ∫ √(max(n² − n_s², 0)) dx against the ≈ 3/4 the

@@ -54,6 +54,7 @@ MESSAGES = {
 # apply exactly these, so a batched run takes the very steps a run on its own takes. Each
 # rule is a plain function (called from Python) with a compiled twin (called from numba).
 
+
 def step_factor(error_norm: float) -> float:
     """Next step / this step from the error norm (1 = at tolerance), for a method whose
     embedded solution has order EMBEDDED_ORDER: 0.9·err^(−1/3), clipped to [0.2, 4]."""
@@ -123,9 +124,38 @@ def _thomas(lower, diag, upper, rhs, out, cp):
 
 
 @njit(cache=True)
-def _newton_stage(kind, params, phi_tab, slope_tab, coef_tab, chi, base, gh, vol, w_off, w_diag,
-                  inv_front, inv_back, phi_front, phi_back, has_front, has_back, weight, inventory,
-                  phi, d, res, lower, diag, upper, delta, cp, edge, edge_phi, edge_d):
+def _newton_stage(
+    kind,
+    params,
+    phi_tab,
+    slope_tab,
+    coef_tab,
+    chi,
+    base,
+    gh,
+    vol,
+    w_off,
+    w_diag,
+    inv_front,
+    inv_back,
+    phi_front,
+    phi_back,
+    has_front,
+    has_back,
+    weight,
+    inventory,
+    phi,
+    d,
+    res,
+    lower,
+    diag,
+    upper,
+    delta,
+    cp,
+    edge,
+    edge_phi,
+    edge_d,
+):
     """Solve vol·(Y − base) = gh·G(Y) for Y (in place in ``chi``).
 
     Stops when max|δ|·weight < 0.03 (the remaining Newton error is then far below the
@@ -183,9 +213,31 @@ def _newton_stage(kind, params, phi_tab, slope_tab, coef_tab, chi, base, gh, vol
 
 
 @njit(cache=True)
-def sdirk3_step(kinds, params, phi_tabs, slope_tabs, coef_tabs, y, step, vol, w_off, w_diag,
-                inv_front, inv_back, phi_fronts, phi_backs, has_front, has_back, atol, rtol,
-                k_last, use_k_last, y_new, k_end, fluxes):
+def sdirk3_step(
+    kinds,
+    params,
+    phi_tabs,
+    slope_tabs,
+    coef_tabs,
+    y,
+    step,
+    vol,
+    w_off,
+    w_diag,
+    inv_front,
+    inv_back,
+    phi_fronts,
+    phi_backs,
+    has_front,
+    has_back,
+    atol,
+    rtol,
+    k_last,
+    use_k_last,
+    y_new,
+    k_end,
+    fluxes,
+):
     """One SDIRK3 step of size ``step`` from ``y``; the stage laws are rows of the law arrays.
 
     On success fills y_new, k_end (dχ/dt at the end, for the next predictor) and
@@ -229,9 +281,37 @@ def sdirk3_step(kinds, params, phi_tabs, slope_tabs, coef_tabs, y, step, vol, w_
             else:
                 chi[i] = b + gh * (ks[1, i] + (ks[1, i] - ks[0, i]) * (1.0 - C2) / (C2 - G))
         status, f_front, f_back, its = _newton_stage(
-            kinds[j], params[j], phi_tabs[j], slope_tabs[j], coef_tabs[j], chi, base, gh, vol, w_off,
-            w_diag, inv_front, inv_back, phi_fronts[j], phi_backs[j], has_front, has_back, weight,
-            inventory, phi, d, res, lower, diag, upper, delta, cp, edge, edge_phi, edge_d)
+            kinds[j],
+            params[j],
+            phi_tabs[j],
+            slope_tabs[j],
+            coef_tabs[j],
+            chi,
+            base,
+            gh,
+            vol,
+            w_off,
+            w_diag,
+            inv_front,
+            inv_back,
+            phi_fronts[j],
+            phi_backs[j],
+            has_front,
+            has_back,
+            weight,
+            inventory,
+            phi,
+            d,
+            res,
+            lower,
+            diag,
+            upper,
+            delta,
+            cp,
+            edge,
+            edge_phi,
+            edge_d,
+        )
         newton += its
         if status != OK:
             return status, math.inf, newton

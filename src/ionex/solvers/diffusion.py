@@ -36,7 +36,13 @@ from . import _sdirk
 from ._sdirk import ORDER
 from .trackers import Tracker
 
-__all__ = ["FaceCondition", "DiffusionSolution", "SolverError", "solve_nonlinear_diffusion", "ORDER"]
+__all__ = [
+    "FaceCondition",
+    "DiffusionSolution",
+    "SolverError",
+    "solve_nonlinear_diffusion",
+    "ORDER",
+]
 
 
 @dataclass(frozen=True)
@@ -171,8 +177,25 @@ def solve_nonlinear_diffusion(
         step = target - t if landing else h
         laws = stage_laws.prepare(law_at, t, step)
         status, en, its = _sdirk.sdirk3_step(
-            *laws, y, step, vol, w_off, w_diag, inv[0], inv[-1], stage_laws.phi_front, stage_laws.phi_back,
-            not front.closed, not back.closed, atol, rtol, k_last, use_k_last, y_new, k_end, fluxes,
+            *laws,
+            y,
+            step,
+            vol,
+            w_off,
+            w_diag,
+            inv[0],
+            inv[-1],
+            stage_laws.phi_front,
+            stage_laws.phi_back,
+            not front.closed,
+            not back.closed,
+            atol,
+            rtol,
+            k_last,
+            use_k_last,
+            y_new,
+            k_end,
+            fluxes,
         )
         n_newton += its
         if status == _sdirk.OK and not math.isfinite(en):
@@ -189,7 +212,11 @@ def solve_nonlinear_diffusion(
             h = _sdirk.step_after_failure(step)
             use_k_last = False
             if not h >= h_min:  # also catches NaN
-                raise SolverError(_failure_message(time_offset + t, failed, h_min, _worst_cell(_law(law_at, t), y, grid)))
+                raise SolverError(
+                    _failure_message(
+                        time_offset + t, failed, h_min, _worst_cell(_law(law_at, t), y, grid)
+                    )
+                )
             continue
         factor = _sdirk.step_factor(en)
         if fixed_step is not None:
@@ -203,13 +230,21 @@ def solve_nonlinear_diffusion(
         n_steps += 1
         if n_steps > max_steps:
             raise SolverError(_too_many_steps(max_steps, time_offset + t))
-        cum_front += step * (_sdirk.B[0] * fluxes[0, 0] + _sdirk.B[1] * fluxes[1, 0] + _sdirk.B[2] * fluxes[2, 0])
-        cum_back += step * (_sdirk.B[0] * fluxes[0, 1] + _sdirk.B[1] * fluxes[1, 1] + _sdirk.B[2] * fluxes[2, 1])
+        cum_front += step * (
+            _sdirk.B[0] * fluxes[0, 0] + _sdirk.B[1] * fluxes[1, 0] + _sdirk.B[2] * fluxes[2, 0]
+        )
+        cum_back += step * (
+            _sdirk.B[0] * fluxes[0, 1] + _sdirk.B[1] * fluxes[1, 1] + _sdirk.B[2] * fluxes[2, 1]
+        )
         t = target if landing else t + step
         y, y_new = y_new, y
         k_last, k_end = k_end, k_last
         use_k_last = True
-        h = fixed_step if fixed_step is not None else _sdirk.step_after_accept(step, factor, h, landing)
+        h = (
+            fixed_step
+            if fixed_step is not None
+            else _sdirk.step_after_accept(step, factor, h, landing)
+        )
         while out_idx < outs.size and _sdirk.output_due(outs[out_idx], t):
             states[out_idx] = y
             inflows[out_idx] = (cum_front, cum_back)
@@ -233,6 +268,7 @@ def solve_nonlinear_diffusion(
 # ---------------------------------------------------------------------------------------
 # Set-up shared with the batch driver (ionex.solvers.diffusion_batch), so that a run takes
 # the same mesh weights, stops, first step and messages whichever driver advances it.
+
 
 def _checked_start(initial, grid: Grid, duration: float, rtol: float, atol: float) -> np.ndarray:
     """A private float copy of the initial state, after checking the call's arguments."""
@@ -274,7 +310,10 @@ def _schedule(duration: float, output_times, breakpoints):
     outs = np.asarray(sorted(float(t) for t in output_times), dtype=float)
     if outs.size and (outs[0] < 0 or outs[-1] > duration * (1 + 1e-12)):
         raise ValueError("output times must lie within [0, duration]")
-    stops = sorted({float(t) for t in breakpoints if 0 < t < duration} | {float(t) for t in outs if 0 < t < duration})
+    stops = sorted(
+        {float(t) for t in breakpoints if 0 < t < duration}
+        | {float(t) for t in outs if 0 < t < duration}
+    )
     stops.append(float(duration))
     return outs, stops
 

@@ -140,7 +140,9 @@ class _Packed:
         for r, run in enumerate(runs):
             where = f"run {r + 1} of the batch"
             if not isinstance(run.law, KirchhoffLaw):
-                raise TypeError(f"{where}: law must be a KirchhoffLaw (see ionex.physics.kirchhoff)")
+                raise TypeError(
+                    f"{where}: law must be a KirchhoffLaw (see ionex.physics.kirchhoff)"
+                )
             try:
                 y = _checked_start(run.initial, run.grid, run.duration, run.rtol, run.atol)
                 outs, stops = _schedule(run.duration, run.output_times, run.breakpoints)
@@ -162,9 +164,15 @@ class _Packed:
             slopes.append(np.asarray(law.phi_slope, dtype=float))
             coefs.append(np.asarray(law.coefficient, dtype=float))
             tabs.append(tabs[-1] + phis[-1].size)
-            self.phi_front[r], self.phi_back[r] = _edge_potentials(law, run.front.surface_fraction, run.back.surface_fraction)
+            self.phi_front[r], self.phi_back[r] = _edge_potentials(
+                law, run.front.surface_fraction, run.back.surface_fraction
+            )
             self.durations[r] = run.duration
-            first = run.first_step if run.first_step is not None else _first_step(law, run.grid, run.duration)
+            first = (
+                run.first_step
+                if run.first_step is not None
+                else _first_step(law, run.grid, run.duration)
+            )
             self.first_steps[r] = max(first, 1e-12 * run.duration)
             self.rtol[r], self.atol[r] = run.rtol, run.atol
             outs_all.append(outs)
@@ -195,11 +203,38 @@ class _Packed:
         self.fail_time = np.zeros(n_runs)
         self.last_failure = np.zeros(n_runs, dtype=np.int64)
         self.kernel_args = (
-            self.cell_start, self.y, self.vol, self.w_off, self.w_diag, self.inv_front, self.inv_back,
-            self.has_front, self.has_back, self.kinds, self.params, self.tab_start, self.phi_tab,
-            self.slope_tab, self.coef_tab, self.phi_front, self.phi_back, self.durations, self.first_steps,
-            self.out_start, self.outs, self.stop_start, self.stops, self.rtol, self.atol, self.state_start,
-            self.states, self.out_inflow, self.final_inflow, self.counts, self.status, self.fail_time,
+            self.cell_start,
+            self.y,
+            self.vol,
+            self.w_off,
+            self.w_diag,
+            self.inv_front,
+            self.inv_back,
+            self.has_front,
+            self.has_back,
+            self.kinds,
+            self.params,
+            self.tab_start,
+            self.phi_tab,
+            self.slope_tab,
+            self.coef_tab,
+            self.phi_front,
+            self.phi_back,
+            self.durations,
+            self.first_steps,
+            self.out_start,
+            self.outs,
+            self.stop_start,
+            self.stops,
+            self.rtol,
+            self.atol,
+            self.state_start,
+            self.states,
+            self.out_inflow,
+            self.final_inflow,
+            self.counts,
+            self.status,
+            self.fail_time,
             self.last_failure,
         )
 
@@ -208,13 +243,23 @@ class _Packed:
         final = self.y[c0:c1].copy()  # the kernel leaves each run's last state in place
         if self.status[r] == _STEP_TOO_SMALL:
             failed = _sdirk.MESSAGES[int(self.last_failure[r])]
-            return SolverError(_failure_message(run.time_offset + float(self.fail_time[r]), failed, _sdirk.step_floor(run.duration),
-                                                _worst_cell(run.law, final, run.grid)))
+            return SolverError(
+                _failure_message(
+                    run.time_offset + float(self.fail_time[r]),
+                    failed,
+                    _sdirk.step_floor(run.duration),
+                    _worst_cell(run.law, final, run.grid),
+                )
+            )
         if self.status[r] == _TOO_MANY_STEPS:
-            return SolverError(_too_many_steps(max_steps, run.time_offset + float(self.fail_time[r])))
+            return SolverError(
+                _too_many_steps(max_steps, run.time_offset + float(self.fail_time[r]))
+            )
         o0, o1 = self.out_start[r], self.out_start[r + 1]
         n = c1 - c0
-        states = self.states[self.state_start[r]:self.state_start[r + 1]].reshape(o1 - o0, n).copy()
+        states = (
+            self.states[self.state_start[r] : self.state_start[r + 1]].reshape(o1 - o0, n).copy()
+        )
         steps, rejected, newton = (int(v) for v in self.counts[r])
         last = int(self.last_failure[r])
         return DiffusionSolution(
@@ -226,15 +271,51 @@ class _Packed:
             n_steps=steps,
             n_rejected=rejected,
             n_newton=newton,
-            diagnostics={"last_failure": _sdirk.MESSAGES[last] if last else "", "n_cells": int(n), "batched": True},
+            diagnostics={
+                "last_failure": _sdirk.MESSAGES[last] if last else "",
+                "n_cells": int(n),
+                "batched": True,
+            },
         )
 
 
 @njit(cache=True)
-def _advance_all(cell_start, y_all, vol_all, w_off_all, w_diag_all, inv_front, inv_back, has_front, has_back,
-                 kinds, params, tab_start, phi_tab, slope_tab, coef_tab, phi_front, phi_back, durations,
-                 first_steps, out_start, outs, stop_start, stops, rtol, atol, state_start, states, out_inflow,
-                 final_inflow, counts, status, fail_time, last_failure, max_steps):
+def _advance_all(
+    cell_start,
+    y_all,
+    vol_all,
+    w_off_all,
+    w_diag_all,
+    inv_front,
+    inv_back,
+    has_front,
+    has_back,
+    kinds,
+    params,
+    tab_start,
+    phi_tab,
+    slope_tab,
+    coef_tab,
+    phi_front,
+    phi_back,
+    durations,
+    first_steps,
+    out_start,
+    outs,
+    stop_start,
+    stops,
+    rtol,
+    atol,
+    state_start,
+    states,
+    out_inflow,
+    final_inflow,
+    counts,
+    status,
+    fail_time,
+    last_failure,
+    max_steps,
+):
     """Advance every run to its end (the driver loop of solve_nonlinear_diffusion, compiled,
     for a law constant in time and no step cap). Each run's state is advanced in place in
     y_all; its outputs go to states/out_inflow, its work to counts, its outcome to status."""
@@ -243,9 +324,9 @@ def _advance_all(cell_start, y_all, vol_all, w_off_all, w_diag_all, inv_front, i
         n = cell_start[r + 1] - c0
         # contiguous copies: slices are typed as strided arrays, and the kernel compiled for
         # those runs ~10 % slower than for the contiguous arrays the one-by-one driver passes
-        vol = vol_all[c0:c0 + n].copy()
-        w_diag = w_diag_all[c0:c0 + n].copy()
-        w_off = w_off_all[c0:c0 + max(n - 1, 1)].copy()
+        vol = vol_all[c0 : c0 + n].copy()
+        w_diag = w_diag_all[c0 : c0 + n].copy()
+        w_off = w_off_all[c0 : c0 + max(n - 1, 1)].copy()
         # the kernel takes one law per stage: the same law three times
         t0, t1 = tab_start[r], tab_start[r + 1]
         kinds3 = np.empty(3, dtype=np.int64)
@@ -267,7 +348,7 @@ def _advance_all(cell_start, y_all, vol_all, w_off_all, w_diag_all, inv_front, i
         duration = durations[r]
         o0, o1 = out_start[r], out_start[r + 1]
         s0 = stop_start[r]
-        y = y_all[c0:c0 + n].copy()
+        y = y_all[c0 : c0 + n].copy()
         y_new = np.empty(n)
         k_last = np.zeros(n)
         k_end = np.empty(n)
@@ -279,7 +360,7 @@ def _advance_all(cell_start, y_all, vol_all, w_off_all, w_diag_all, inv_front, i
         out_idx = o0
         while out_idx < o1 and outs[out_idx] <= 0.0:
             base = state_start[r] + (out_idx - o0) * n
-            states[base:base + n] = y
+            states[base : base + n] = y
             out_inflow[out_idx, 0] = 0.0
             out_inflow[out_idx, 1] = 0.0
             out_idx += 1
@@ -297,8 +378,30 @@ def _advance_all(cell_start, y_all, vol_all, w_off_all, w_diag_all, inv_front, i
             landing = _sdirk.lands_jit(t, h, target, True)
             step = target - t if landing else h
             code, en, its = _sdirk.sdirk3_step(
-                kinds3, params3, phi3, slope3, coef3, y, step, vol, w_off, w_diag, inv_front[r], inv_back[r],
-                phi_f, phi_b, has_front[r], has_back[r], atol[r], rtol[r], k_last, use_k_last, y_new, k_end, fluxes)
+                kinds3,
+                params3,
+                phi3,
+                slope3,
+                coef3,
+                y,
+                step,
+                vol,
+                w_off,
+                w_diag,
+                inv_front[r],
+                inv_back[r],
+                phi_f,
+                phi_b,
+                has_front[r],
+                has_back[r],
+                atol[r],
+                rtol[r],
+                k_last,
+                use_k_last,
+                y_new,
+                k_end,
+                fluxes,
+            )
             n_newton += its
             if code == _sdirk.OK and not math.isfinite(en):
                 code = _sdirk.NON_FINITE_ERROR
@@ -330,11 +433,11 @@ def _advance_all(cell_start, y_all, vol_all, w_off_all, w_diag_all, inv_front, i
             h = _sdirk.step_after_accept_jit(step, factor, h, landing)
             while out_idx < o1 and _sdirk.output_due_jit(outs[out_idx], t):
                 base = state_start[r] + (out_idx - o0) * n
-                states[base:base + n] = y
+                states[base : base + n] = y
                 out_inflow[out_idx, 0] = cum_front
                 out_inflow[out_idx, 1] = cum_back
                 out_idx += 1
-        y_all[c0:c0 + n] = y
+        y_all[c0 : c0 + n] = y
         final_inflow[r, 0] = cum_front
         final_inflow[r, 1] = cum_back
         counts[r, 0] = n_steps

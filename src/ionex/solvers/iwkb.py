@@ -53,7 +53,9 @@ __all__ = [
 ]
 
 _START_PHASE = 0.75  # φ of a perfectly reflecting cover: the first Chiang pass, before n_s is known
-CHIANG_EXPONENT = 2.0 / 3.0  # n_s − N ∝ (m + φ)^(2/3) near the surface of a profile with a finite slope
+CHIANG_EXPONENT = (
+    2.0 / 3.0
+)  # n_s − N ∝ (m + φ)^(2/3) near the surface of a profile with a finite slope
 _POLARISATIONS = ("TE", "TM")
 
 
@@ -107,7 +109,9 @@ def _segment_primitive(nu, effective_index):
     return 0.5 * (nu * s - N**2 * np.arcsinh(s / N))
 
 
-def _turning_points(effective_indices: np.ndarray, surface_index: float, phase: np.ndarray, k0: float) -> np.ndarray:
+def _turning_points(
+    effective_indices: np.ndarray, surface_index: float, phase: np.ndarray, k0: float
+) -> np.ndarray:
     """Depths x_m (m) of the broken line through (0, n_s), (x_k, N_k) meeting each mode condition.
 
         Σ_{k=1}^{m+1} (X_k − X_{k−1})/(ν_{k−1} − ν_k) [G(ν_{k−1}; N_m) − G(ν_k; N_m)]
@@ -139,7 +143,9 @@ def _checked_modes(effective_indices, minimum: int, why: str) -> np.ndarray:
     """N_m as a float array: 1-D, finite, at least ``minimum`` values, strictly decreasing."""
     N = np.asarray(effective_indices, dtype=float)
     if N.ndim != 1:
-        raise ValueError(f"effective indices must be a 1-D sequence N_0 > N_1 > …, got shape {N.shape}")
+        raise ValueError(
+            f"effective indices must be a 1-D sequence N_0 > N_1 > …, got shape {N.shape}"
+        )
     if N.size < minimum:
         raise ValueError(f"IWKB needs at least {minimum} modes {why}, got {N.size}")
     if not np.all(np.isfinite(N)):
@@ -156,7 +162,9 @@ def _checked_modes(effective_indices, minimum: int, why: str) -> np.ndarray:
     return N
 
 
-def _phase_rule(cover_index: float, polarisation: str, N: np.ndarray) -> Callable[[float], np.ndarray]:
+def _phase_rule(
+    cover_index: float, polarisation: str, N: np.ndarray
+) -> Callable[[float], np.ndarray]:
     """φ_m as a function of the surface index n_s (the exact cover phase), after checking n_c."""
     if polarisation not in _POLARISATIONS:
         raise ValueError(f"polarisation must be 'TE' or 'TM', got {polarisation!r}")
@@ -166,7 +174,9 @@ def _phase_rule(cover_index: float, polarisation: str, N: np.ndarray) -> Callabl
             f"cover_index must be a finite index below every effective index (N_min = {N[-1]:.6g}), "
             f"got {cover_index!r}"
         )
-    return lambda n_s: np.asarray(wkb_phase(N, n_s, n_c, polarisation), dtype=float).reshape(N.shape)
+    return lambda n_s: np.asarray(wkb_phase(N, n_s, n_c, polarisation), dtype=float).reshape(
+        N.shape
+    )
 
 
 def _first_backward_step(depths: np.ndarray) -> int | None:
@@ -175,7 +185,9 @@ def _first_backward_step(depths: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
-def _not_monotone(N: np.ndarray, n_s: float, depths: np.ndarray, m: int, hint: str = "") -> ValueError:
+def _not_monotone(
+    N: np.ndarray, n_s: float, depths: np.ndarray, m: int, hint: str = ""
+) -> ValueError:
     before = "the surface" if m == 0 else f"mode {m - 1} (x = {depths[m - 1] * 1e6:.4g} µm)"
     return ValueError(
         f"the effective indices are not consistent with an index profile that decreases "
@@ -211,7 +223,9 @@ def _chiang_surface_index(N: np.ndarray, phase_of, degree: int, exponent: float)
         if converged:
             break
     else:
-        raise SolverError(f"the Chiang surface index did not settle in 100 passes (last n_s = {n_s:.10f})")
+        raise SolverError(
+            f"the Chiang surface index did not settle in 100 passes (last n_s = {n_s:.10f})"
+        )
     if not n_s > N[0]:
         raise ValueError(
             f"the Chiang extrapolation N(q → surface) = {n_s:.7f} does not exceed N_0 = {N[0]:.7f}: "
@@ -318,7 +332,9 @@ def reconstruct_profile(
     (naming the first offending order) and for modes that no monotone profile can produce.
     """
     if isinstance(surface_index, str) and surface_index not in ("chiang", "smooth"):
-        raise ValueError(f"surface_index must be 'chiang', 'smooth' or a number, got {surface_index!r}")
+        raise ValueError(
+            f"surface_index must be 'chiang', 'smooth' or a number, got {surface_index!r}"
+        )
     if surface_index == "chiang":
         N = _checked_modes(effective_indices, 3, "to extrapolate the surface index (Chiang)")
         degree = min(3, N.size - 2) if chiang_degree is None else chiang_degree
@@ -337,7 +353,10 @@ def reconstruct_profile(
     phase_of = _phase_rule(cover_index, polarisation, N)
 
     if surface_index == "chiang":
-        n_s, method = _chiang_surface_index(N, phase_of, int(degree), float(chiang_exponent)), "chiang"
+        n_s, method = (
+            _chiang_surface_index(N, phase_of, int(degree), float(chiang_exponent)),
+            "chiang",
+        )
     elif surface_index == "smooth":
         n_s, method = _smooth_surface_index(N, phase_of, k0), "smooth"
     else:
@@ -352,7 +371,11 @@ def reconstruct_profile(
     depths = _turning_points(N, n_s, phase, k0)
     m = _first_backward_step(depths)
     if m is not None:
-        hint = "" if method == "given" else f"the {method!r} estimate of n_s may be off: try the other or give n_s."
+        hint = (
+            ""
+            if method == "given"
+            else f"the {method!r} estimate of n_s may be off: try the other or give n_s."
+        )
         raise _not_monotone(N, n_s, depths, m, hint)
     depth, index = np.concatenate(([0.0], depths)), np.concatenate(([n_s], N))
     depth.setflags(write=False)
@@ -411,7 +434,9 @@ def stress_at_tm_turning_points(
     """
     c_par, c_per = float(c_parallel), float(c_perp)
     if not (math.isfinite(c_par) and math.isfinite(c_per) and c_par != c_per):
-        raise ValueError(f"c_parallel and c_perp must be finite and differ, got {c_parallel!r} and {c_perp!r} 1/Pa")
+        raise ValueError(
+            f"c_parallel and c_perp must be finite and differ, got {c_parallel!r} and {c_perp!r} 1/Pa"
+        )
     if interpolation not in ("linear", "pchip"):
         raise ValueError(f"interpolation must be 'linear' or 'pchip', got {interpolation!r}")
     if isinstance(surface_index, str):
@@ -485,10 +510,14 @@ class DiffusionProfileFit:
 
     def index(self, depth) -> np.ndarray:
         """n(x) of the fitted profile, x in m."""
-        return self.background_index + self.index_change * self.shape(np.asarray(depth, dtype=float) / self.width)
+        return self.background_index + self.index_change * self.shape(
+            np.asarray(depth, dtype=float) / self.width
+        )
 
 
-def _initial_width(shape: Callable, depth: np.ndarray, index: np.ndarray, n_b: float, dn: float) -> float:
+def _initial_width(
+    shape: Callable, depth: np.ndarray, index: np.ndarray, n_b: float, dn: float
+) -> float:
     """w such that the half-height depth of the data matches that of f (m)."""
     x_half = float(np.interp(0.5, ((index - n_b) / dn)[::-1], depth[::-1]))
     try:
@@ -529,7 +558,9 @@ def fit_diffusion_profile(
         shape, name = _SHAPES[model], model
     else:
         raise ValueError(f"model must be 'erfc', 'gaussian' or a callable f(u), got {model!r}")
-    depth, index = (recon.depth, recon.index) if include_surface else (recon.depth[1:], recon.index[1:])
+    depth, index = (
+        (recon.depth, recon.index) if include_surface else (recon.depth[1:], recon.index[1:])
+    )
     fit_nb = background_index is None
     p = 3 if fit_nb else 2
     if depth.size < p:
@@ -555,7 +586,9 @@ def fit_diffusion_profile(
 
     q0 = np.array([1.0, 1.0, 0.0][:p])
     lower = np.array([0.0, 1e-6, -np.inf][:p])
-    tol = dict(xtol=1e-14, ftol=1e-14, gtol=1e-14)  # cheap problem: converge fully, so J is that of the optimum
+    tol = dict(
+        xtol=1e-14, ftol=1e-14, gtol=1e-14
+    )  # cheap problem: converge fully, so J is that of the optimum
     sol = optimize.least_squares(residuals, q0, bounds=(lower, np.inf), jac="3-point", **tol)
     dn, w, n_b = unpack(sol.x)
     r = sol.fun * dn0

@@ -58,7 +58,15 @@ from scipy.optimize import brentq
 from ..errors import SolverError
 from ..physics.optics import vacuum_wavenumber, wkb_phase
 
-__all__ = ["Mode", "ModeSet", "solve_modes", "count_modes", "wkb_effective_indices", "ORDER", "MAGNUS_ORDER"]
+__all__ = [
+    "Mode",
+    "ModeSet",
+    "solve_modes",
+    "count_modes",
+    "wkb_effective_indices",
+    "ORDER",
+    "MAGNUS_ORDER",
+]
 
 ORDER = 2  # of N_eff in the profile-point spacing, for a smooth profile sampled at the points
 MAGNUS_ORDER = 4  # of the integrator on the piecewise-linear profile itself
@@ -114,7 +122,9 @@ class ModeSet:
 
     def of(self, polarisation: str) -> list[Mode]:
         """The modes of one polarisation ("TE" or "TM"), by order."""
-        return sorted((m for m in self.modes if m.polarisation == polarisation), key=lambda m: m.order)
+        return sorted(
+            (m for m in self.modes if m.polarisation == polarisation), key=lambda m: m.order
+        )
 
     def effective_indices(self, polarisation: str) -> np.ndarray:
         """N_0 > N_1 > … of one polarisation (dimensionless); empty if none is guided."""
@@ -202,8 +212,14 @@ def count_modes(
     n_c = _checked_index(cover_index, "cover_index")
     (pol,) = _checked_polarisations((polarisation,))
     if float(n.max()) < n_c or n[0] < n_c:
-        solve_modes(depth, index, wavelength, cover_index=cover_index, polarisations=(pol,),
-                    substrate_index=substrate_index)  # raises its ValueError
+        solve_modes(
+            depth,
+            index,
+            wavelength,
+            cover_index=cover_index,
+            polarisations=(pol,),
+            substrate_index=substrate_index,
+        )  # raises its ValueError
     return _mode_total(k0 * x, n, n_c, n_s, pol)
 
 
@@ -213,8 +229,16 @@ def _mode_total(xi, n, n_c, n_s, pol) -> int:
     if float(n.max()) <= n_lo:
         return 0
     steps = _build_steps(xi, n, pol, _checked_work(_substeps(xi, n), xi))
-    theta = _prufer_mismatch(n_lo * n_lo, steps.p, steps.q0, steps.q1, steps.c0, steps.c1,
-                             _match_node(steps, n, n_lo), *_slopes(n_lo, n_c, n_s, pol))
+    theta = _prufer_mismatch(
+        n_lo * n_lo,
+        steps.p,
+        steps.q0,
+        steps.q1,
+        steps.c0,
+        steps.c1,
+        _match_node(steps, n, n_lo),
+        *_slopes(n_lo, n_c, n_s, pol),
+    )
     total = int(math.floor(theta / math.pi)) + 1
     if total > _MAX_MODES:
         raise ValueError(
@@ -224,7 +248,9 @@ def _mode_total(xi, n, n_c, n_s, pol) -> int:
     return total
 
 
-def wkb_effective_indices(depth, index, wavelength: float, *, polarisation: str = "TE", cover_index: float = 1.0) -> np.ndarray:
+def wkb_effective_indices(
+    depth, index, wavelength: float, *, polarisation: str = "TE", cover_index: float = 1.0
+) -> np.ndarray:
     """WKB estimate of the effective indices N_0 > N_1 > … (docs/physics.md §3.5).
 
         k0 ∫ √(n²(x) − N²) dx = (m + φ(N)) π,   φ = 1/4 + (1/π) arctan(ρ √((N² − n_c²)/(n(0)² − N²)))
@@ -275,15 +301,23 @@ def _checked_profile(depth, index, substrate_index):
     x = np.asarray(depth, dtype=float)
     n = np.asarray(index, dtype=float)
     if x.ndim != 1 or n.ndim != 1 or x.size != n.size:
-        raise ValueError(f"depth and index must be 1-D arrays of equal length, got shapes {x.shape} and {n.shape}")
+        raise ValueError(
+            f"depth and index must be 1-D arrays of equal length, got shapes {x.shape} and {n.shape}"
+        )
     if x.size < 2:
         raise ValueError(f"the profile needs at least 2 points, got {x.size}")
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"depth has a non-finite value at position {int(np.argmin(np.isfinite(x)))}")
+        raise ValueError(
+            f"depth has a non-finite value at position {int(np.argmin(np.isfinite(x)))}"
+        )
     if not np.all(np.isfinite(n)):
-        raise ValueError(f"index has a non-finite value at position {int(np.argmin(np.isfinite(n)))}")
+        raise ValueError(
+            f"index has a non-finite value at position {int(np.argmin(np.isfinite(n)))}"
+        )
     if x[0] != 0.0:
-        raise ValueError(f"depth[0] must be 0 (the surface), got {x[0]!r} m; prepend the surface point (0, n(0))")
+        raise ValueError(
+            f"depth[0] must be 0 (the surface), got {x[0]!r} m; prepend the surface point (0, n(0))"
+        )
     steps = np.diff(x)
     if np.any(steps <= 0):
         i = int(np.argmax(steps <= 0))
@@ -292,7 +326,11 @@ def _checked_profile(depth, index, substrate_index):
         )
     if np.any(n <= 0):
         raise ValueError(f"index must be positive, got {n[int(np.argmax(n <= 0))]!r}")
-    n_s = float(n[-1]) if substrate_index is None else _checked_index(substrate_index, "substrate_index")
+    n_s = (
+        float(n[-1])
+        if substrate_index is None
+        else _checked_index(substrate_index, "substrate_index")
+    )
     return x, n, n_s
 
 
@@ -511,9 +549,13 @@ def _effective_indices(xi, n, n_c, n_s, pol) -> list[float]:
         match = _match_node(steps, n, hi)
         target = m * math.pi
         try:
-            root = brentq(lambda N: mismatch(N, match) - target, lo, hi, xtol=_ROOT_XTOL, rtol=_ROOT_RTOL)
+            root = brentq(
+                lambda N: mismatch(N, match) - target, lo, hi, xtol=_ROOT_XTOL, rtol=_ROOT_RTOL
+            )
         except ValueError as exc:  # the bracket failed to change sign: rounding, not physics
-            raise SolverError(f"{pol} mode {m}: the mode condition did not change sign in [{lo!r}, {hi!r}] ({exc})") from None
+            raise SolverError(
+                f"{pol} mode {m}: the mode condition did not change sign in [{lo!r}, {hi!r}] ({exc})"
+            ) from None
         found.append(float(root))
         # points above N_m cannot bracket the later (lower) modes; N_m itself has m above it
         known = {N: count for N, count in known.items() if N < root or N == n_lo}
@@ -556,7 +598,9 @@ def _field_substeps(xi, n, N, magnus):
     top = np.maximum(n[1:], n[:-1]) ** 2 - N * N
     bottom = N * N - np.minimum(n[1:], n[:-1]) ** 2
     osc = np.ceil(h * np.sqrt(np.maximum(top, 0.0)) / _FIELD_PHASE)
-    decay = np.minimum(np.ceil(h * np.sqrt(np.maximum(bottom, 0.0)) / (2.5 * _FIELD_PHASE)), _FIELD_MAX_DECAY_STEPS)
+    decay = np.minimum(
+        np.ceil(h * np.sqrt(np.maximum(bottom, 0.0)) / (2.5 * _FIELD_PHASE)), _FIELD_MAX_DECAY_STEPS
+    )
     return np.maximum.reduce([magnus, osc.astype(np.int64), decay.astype(np.int64)])
 
 
@@ -652,5 +696,7 @@ def _wkb_phase_integral(xi, n, N) -> float:
     flat = np.abs(dn) < 1e-7 * np.maximum(np.abs(na), 1.0)
     mid = 0.5 * (na + nb)
     safe = np.where(flat, 1.0, dn)
-    exact = np.where(flat, h * np.sqrt(np.maximum(mid * mid - N * N, 0.0)), (G(nb) - G(na)) * h / safe)
+    exact = np.where(
+        flat, h * np.sqrt(np.maximum(mid * mid - N * N, 0.0)), (G(nb) - G(na)) * h / safe
+    )
     return float(np.sum(exact))

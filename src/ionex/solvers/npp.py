@@ -93,7 +93,9 @@ class ConstantDiffusivity:
 
     def __post_init__(self):
         if not (math.isfinite(self.value) and self.value > 0):
-            raise ValueError(f"diffusion coefficient must be finite and > 0 m²/s, got {self.value!r}")
+            raise ValueError(
+                f"diffusion coefficient must be finite and > 0 m²/s, got {self.value!r}"
+            )
 
     def __call__(self, frac):
         frac = np.asarray(frac, dtype=float)
@@ -121,12 +123,18 @@ class Species:
             try:
                 d = float(d)
             except (TypeError, ValueError):
-                raise ValueError(f"species {self.name!r}: diffusivity must be a number or a callable") from None
+                raise ValueError(
+                    f"species {self.name!r}: diffusivity must be a number or a callable"
+                ) from None
             if not (math.isfinite(d) and d > 0):
-                raise ValueError(f"species {self.name!r}: diffusion coefficient must be finite and > 0 m²/s, got {d!r}")
+                raise ValueError(
+                    f"species {self.name!r}: diffusion coefficient must be finite and > 0 m²/s, got {d!r}"
+                )
             object.__setattr__(self, "diffusivity", ConstantDiffusivity(d))
         if int(self.charge) != self.charge or self.charge == 0:
-            raise ValueError(f"species {self.name!r}: charge must be a non-zero integer, got {self.charge!r}")
+            raise ValueError(
+                f"species {self.name!r}: charge must be a non-zero integer, got {self.charge!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -158,8 +166,12 @@ class Medium:
     @property
     def debye_length(self) -> float:
         """λ_D = √(ε_0 ε_r k_B T/(e² n_0)) (m)."""
-        return math.sqrt(VACUUM_PERMITTIVITY * self.relative_permittivity * self.thermal_voltage
-                         / (ELEMENTARY_CHARGE * self.background_density))
+        return math.sqrt(
+            VACUUM_PERMITTIVITY
+            * self.relative_permittivity
+            * self.thermal_voltage
+            / (ELEMENTARY_CHARGE * self.background_density)
+        )
 
     def dielectric_relaxation_time(self, diffusion_coefficient: float) -> float:
         """τ = ε_0 ε_r/σ = λ_D²/D (s), σ = e² n_0 D/(k_B T)."""
@@ -223,11 +235,17 @@ class GalvanostaticBath:
         f = tuple(float(v) for v in np.atleast_1d(self.fractions))
         if any(not (math.isfinite(v) and v >= 0) for v in f):
             raise ValueError(f"GalvanostaticBath fractions must be finite and ≥ 0, got {f}")
-        if not (isinstance(self.current_density, (int, float)) and math.isfinite(self.current_density)):
-            raise ValueError(f"GalvanostaticBath.current_density must be a finite number of A/m², "
-                             f"got {self.current_density!r}")
+        if not (
+            isinstance(self.current_density, (int, float)) and math.isfinite(self.current_density)
+        ):
+            raise ValueError(
+                f"GalvanostaticBath.current_density must be a finite number of A/m², "
+                f"got {self.current_density!r}"
+            )
         if self.current_density > 0 and not any(v > 0 for v in f):
-            raise ValueError("GalvanostaticBath: a positive current needs some ions in the bath (all fractions are 0)")
+            raise ValueError(
+                "GalvanostaticBath: a positive current needs some ions in the bath (all fractions are 0)"
+            )
         object.__setattr__(self, "fractions", f)
 
 
@@ -275,7 +293,9 @@ class IonBeam:
 
     def __post_init__(self):
         if not (self.current_density > 0 and math.isfinite(self.current_density)):
-            raise ValueError(f"IonBeam.current_density must be > 0 A/m², got {self.current_density!r}")
+            raise ValueError(
+                f"IonBeam.current_density must be > 0 A/m², got {self.current_density!r}"
+            )
         if not (self.aperture_distance > 0 and self.cutoff_width > 0):
             raise ValueError("IonBeam.aperture_distance and cutoff_width must be > 0")
         if not math.isfinite(self.source_potential):
@@ -327,8 +347,13 @@ class NPPSolution:
 # --------------------------------------------------------------------------- mesh
 
 
-def geometric_grid(length: float, finest: float, growth: float = 1.1, coarsest: float | None = None,
-                   cap_depth: float = math.inf) -> Grid:
+def geometric_grid(
+    length: float,
+    finest: float,
+    growth: float = 1.1,
+    coarsest: float | None = None,
+    cap_depth: float = math.inf,
+) -> Grid:
     """Mesh on [0, length] (m) whose cell widths grow geometrically from ``finest`` at the
     front by the factor ``growth`` per cell, capped at ``coarsest`` down to ``cap_depth``
     (beyond it they grow again); the last cell absorbs the remainder (merged with its
@@ -430,11 +455,15 @@ class _System:
         if isinstance(front, IonBeam):
             eps = medium.relative_permittivity if front.vacuum_displacement else 1.0
             self.kappa = 1.0 / (front.aperture_distance * eps)
-            self.beam_flux = front.current_density / (ELEMENTARY_CHARGE * medium.background_density)  # m/s
+            self.beam_flux = front.current_density / (
+                ELEMENTARY_CHARGE * medium.background_density
+            )  # m/s
             self.psi_src = front.source_potential / self.vt
             self.width = front.cutoff_width / self.vt
         if isinstance(front, GalvanostaticBath):
-            self.anode_flux = front.current_density / (ELEMENTARY_CHARGE * medium.background_density)  # m/s
+            self.anode_flux = front.current_density / (
+                ELEMENTARY_CHARGE * medium.background_density
+            )  # m/s
             self.anode_cs = np.asarray(front.fractions, dtype=float)
             self._anode_u = 0.0  # last half-cell drop ψ_0 − ψ_U, the next solve's start
         self._front_u = 0.0
@@ -492,7 +521,9 @@ class _System:
                 break
             u = un
         else:
-            raise SolverError("the anode potential of the galvanostatic bath could not be found")  # pragma: no cover
+            raise SolverError(
+                "the anode potential of the galvanostatic bath could not be found"
+            )  # pragma: no cover
         self._anode_u = u
         dfdc = dcr + 0.5 * dd0 * bracket / self.s0
         du = -z * dfdc / float(dpr @ z)
@@ -523,7 +554,9 @@ class _System:
             cs = np.asarray(f.fractions)
             ds, _ = self.diffusivities(cs[None, :])
             dface = 0.5 * (ds[0] + d0)
-            flux, _, dcr, dpr, bracket = _sg_flux(dface, self.s0, self.z, cs, c0, psi0 - f.potential / self.vt)
+            flux, _, dcr, dpr, bracket = _sg_flux(
+                dface, self.s0, self.z, cs, c0, psi0 - f.potential / self.vt
+            )
             return flux, np.diag(dcr + 0.5 * dd0 * bracket / self.s0), dpr
         if isinstance(f, GalvanostaticBath):
             u, flux, jac, du = self.anode_drop(c0, d0, dd0)
@@ -611,13 +644,17 @@ class _System:
         s = gh / vol  # (K, 1)
         ii = np.arange(N)
         # ∂(flux_left − flux_right)/∂(own cell)
-        dleft_c = np.vstack([np.diagonal(df0c)[None, :], dfr])  # left face wrt this cell (its right side)
+        dleft_c = np.vstack(
+            [np.diagonal(df0c)[None, :], dfr]
+        )  # left face wrt this cell (its right side)
         dright_c = np.vstack([dfl, dfLc[None, :]])
         dleft_p = np.vstack([df0p[None, :], dfp])  # ∂F_left/∂ψ_k (ψ_k is the face's right cell)
         dright_p = np.vstack([-dfp, dfLp[None, :]])  # ∂F_right/∂ψ_k (left cell of that face)
         Bd[:, ii, ii] = 1.0 - s * (dleft_c - dright_c)
         Bd[:, :N, N] = -s * (dleft_p - dright_p)
-        Bd[0, :N, :N] -= s[0] * (df0c - np.diag(np.diagonal(df0c)))  # cross-species terms at the front
+        Bd[0, :N, :N] -= s[0] * (
+            df0c - np.diag(np.diagonal(df0c))
+        )  # cross-species terms at the front
         Bl[1:, ii, ii] = -s[1:] * dfl  # ∂F_left/∂c_{k−1}
         Bl[1:, :N, N] = -s[1:] * (-dfp)  # ∂F_left/∂ψ_{k−1}
         Bu[:-1, ii, ii] = s[:-1] * dfr  # −∂(−F_right)/∂c_{k+1}
@@ -678,17 +715,23 @@ class _System:
 
 def _check_boundary(face, N, where):
     if not isinstance(face, (ClosedFace, Bath, GalvanostaticBath, Electrode, IonBeam)):
-        raise ValueError(f"{where} boundary must be ClosedFace, Bath, GalvanostaticBath, Electrode or IonBeam, "
-                         f"got {face!r}")  # noqa: TRY004 - bad input is a ValueError here, as for every argument
+        raise ValueError(
+            f"{where} boundary must be ClosedFace, Bath, GalvanostaticBath, Electrode or IonBeam, "
+            f"got {face!r}"
+        )  # noqa: TRY004 - bad input is a ValueError here, as for every argument
     if isinstance(face, Bath) and len(face.fractions) != N:
         raise ValueError(f"{where} Bath has {len(face.fractions)} fractions for {N} species")
     if isinstance(face, GalvanostaticBath):
         if len(face.fractions) != N:
-            raise ValueError(f"{where} GalvanostaticBath has {len(face.fractions)} fractions for {N} species")
+            raise ValueError(
+                f"{where} GalvanostaticBath has {len(face.fractions)} fractions for {N} species"
+            )
         if where != "front":
             raise ValueError("a GalvanostaticBath can only be the front boundary")
     if isinstance(face, Bath) and where != "front":
-        raise ValueError("a Bath is supported only at the front face (use an Electrode or ClosedFace at the back)")
+        raise ValueError(
+            "a Bath is supported only at the front face (use an Electrode or ClosedFace at the back)"
+        )
     if isinstance(face, IonBeam):
         if where != "front":
             raise ValueError("an IonBeam can only be the front boundary")
@@ -757,20 +800,28 @@ def solve_npp(
         raise ValueError("rtol and atol must be > 0")
     _check_boundary(front, N, "front")
     _check_boundary(back, N, "back")
-    if all(getattr(f, "potential", None) is None and not isinstance(f, IonBeam) for f in (front, back)):
-        raise ValueError("neither face holds the potential: give the front or back face a potential "
-                         "(e.g. ClosedFace(potential=0.0)); φ is otherwise defined only up to a constant")
+    if all(
+        getattr(f, "potential", None) is None and not isinstance(f, IonBeam) for f in (front, back)
+    ):
+        raise ValueError(
+            "neither face holds the potential: give the front or back face a potential "
+            "(e.g. ClosedFace(potential=0.0)); φ is otherwise defined only up to a constant"
+        )
     K = grid.n_cells
     n0 = medium.background_density
     dens = np.array(initial, dtype=float)
     if dens.shape != (N, K):
-        raise ValueError(f"initial densities have shape {dens.shape}, expected (N species, n cells) = ({N}, {K})")
+        raise ValueError(
+            f"initial densities have shape {dens.shape}, expected (N species, n cells) = ({N}, {K})"
+        )
     if not np.all(np.isfinite(dens)):
         raise ValueError("initial densities contain non-finite values")
     if np.any(dens < 0):
         i, k = np.unravel_index(int(np.argmin(dens)), dens.shape)
-        raise ValueError(f"initial density of {species[i].name} is negative ({dens[i, k]:.3g} m⁻³) "
-                         f"at depth {grid.centres[k]:.3e} m")
+        raise ValueError(
+            f"initial density of {species[i].name} is negative ({dens[i, k]:.3g} m⁻³) "
+            f"at depth {grid.centres[k]:.3e} m"
+        )
     if stop_at_charge is not None and not stop_at_charge > 0:
         raise ValueError("stop_at_charge must be > 0 C/m²")
     if stop_at_charge is not None and not isinstance(back, Electrode):
@@ -778,12 +829,16 @@ def solve_npp(
     if isinstance(front, IonBeam) and stop_at_charge is not None:
         most = front.current_density * duration
         if most < stop_at_charge:
-            raise ValueError(f"the beam delivers at most {most:.4g} C/m² in {duration:.4g} s, "
-                             f"less than the target {stop_at_charge:.4g} C/m²")
+            raise ValueError(
+                f"the beam delivers at most {most:.4g} C/m² in {duration:.4g} s, "
+                f"less than the target {stop_at_charge:.4g} C/m²"
+            )
     for s in species:
         dv, ddv = s.diffusivity(np.array([0.0, 0.5, 1.0]))
         if not (np.all(np.isfinite(dv)) and np.all(dv > 0) and np.all(np.isfinite(ddv))):
-            raise ValueError(f"species {s.name!r}: D(frac) must be finite and > 0 (got {dv} at 0, 0.5, 1)")
+            raise ValueError(
+                f"species {s.name!r}: D(frac) must be finite and > 0 (got {dv} at 0, 0.5, 1)"
+            )
 
     system = _System(grid, species, medium, front, back)
     m = system.m
@@ -839,8 +894,13 @@ def solve_npp(
         record(out_idx, Y)
         out_idx += 1
 
-    hist = {"time": [0.0], "current": [current_of(Y)], "back_charge": [0.0], "beam_charge": [0.0],
-            "surface_potential": [surface_potential_of(Y)]}
+    hist = {
+        "time": [0.0],
+        "current": [current_of(Y)],
+        "back_charge": [0.0],
+        "beam_charge": [0.0],
+        "surface_potential": [surface_potential_of(Y)],
+    }
     t = 0.0
     n_steps = n_rejected = n_newton = 0
     k_last = np.zeros((K, N))
@@ -862,7 +922,9 @@ def solve_npp(
             step = min(event_step, target - t)
             landing = t + step >= target * (1 - 1e-12)
         else:
-            landing = t + h >= target * (1 - 1e-12) or (fixed_step is None and t + 1.05 * h >= target)
+            landing = t + h >= target * (1 - 1e-12) or (
+                fixed_step is None and t + 1.05 * h >= target
+            )
             step = target - t if landing else h
         ok, res = _sdirk_step(system, Y, step, k_last, use_k_last, atol, rtol)
         n_newton += res["newton"]
@@ -870,8 +932,10 @@ def solve_npp(
             n_rejected += 1
             last_failure = res["failure"]
             if fixed_step is not None:
-                raise SolverError(f"NPP integration failed at t = {time_offset + t:.6g} s with the fixed step "
-                                  f"{fixed_step:.6g} s: {last_failure} near depth {grid.centres[res['cell']]:.3e} m")
+                raise SolverError(
+                    f"NPP integration failed at t = {time_offset + t:.6g} s with the fixed step "
+                    f"{fixed_step:.6g} s: {last_failure} near depth {grid.centres[res['cell']]:.3e} m"
+                )
             h = 0.25 * step
             event_step = None if event_step is None else 0.25 * event_step
             use_k_last = False
@@ -880,7 +944,8 @@ def solve_npp(
                 raise SolverError(
                     f"NPP integration failed at t = {time_offset + t:.6g} s: {last_failure} near depth "
                     f"{grid.centres[res['cell']]:.3e} m; the step fell below {h_min:.1e} s. Check that the "
-                    "diffusion coefficients are finite and positive and the boundary data consistent.")
+                    "diffusion coefficients are finite and positive and the boundary data consistent."
+                )
             continue
         en = res["error"]
         factor = min(4.0, max(0.2, 0.9 * (en + 1e-10) ** (-1.0 / (EMBEDDED_ORDER + 1))))
@@ -908,7 +973,9 @@ def solve_npp(
                 event_step = s_lo + (stop_at_charge - q_lo) * (s_hi - s_lo) / (q_hi - q_lo)
                 event_iter += 1
                 if event_iter > 50:
-                    raise SolverError(f"could not land on the charge target at t = {time_offset + t:.6g} s")
+                    raise SolverError(
+                        f"could not land on the charge target at t = {time_offset + t:.6g} s"
+                    )
                 continue
             if q_new >= stop_at_charge * (1 - charge_rtol):
                 reached = True
@@ -920,7 +987,9 @@ def solve_npp(
         # accepted
         n_steps += 1
         if n_steps > max_steps:
-            raise SolverError(f"more than {max_steps} steps needed before t = {time_offset + t:.6g} s")
+            raise SolverError(
+                f"more than {max_steps} steps needed before t = {time_offset + t:.6g} s"
+            )
         cum_in, cum_out = new_in, new_out
         t = t + step if (event_step is not None or not landing) else target
         Y = res["Y"]
@@ -951,12 +1020,15 @@ def solve_npp(
         need = (stop_at_charge - q) / cur if cur > 0 else math.inf
         cap = ""
         if isinstance(front, IonBeam) and phis > front.source_potential - 10 * front.cutoff_width:
-            cap = (f" The surface potential {phis:.4g} V is capped by the source potential "
-                   f"{front.source_potential:.4g} V, so the current cannot rise;")
+            cap = (
+                f" The surface potential {phis:.4g} V is capped by the source potential "
+                f"{front.source_potential:.4g} V, so the current cannot rise;"
+            )
         raise SolverError(
             f"the back-electrode charge reached only {q:.4g} of {stop_at_charge:.4g} C/m² by t = "
             f"{time_offset + t:.6g} s (the longest allowed run).{cap} at the present current "
-            f"{cur:.4g} A/m² the target needs about {need:.4g} s more.")
+            f"{cur:.4g} A/m² the target needs about {need:.4g} s more."
+        )
     keep = out_idx if stop_at_charge is not None else n_out
     return NPPSolution(
         times=outs[:keep],
@@ -975,7 +1047,11 @@ def solve_npp(
         n_steps=n_steps,
         n_rejected=n_rejected,
         n_newton=n_newton,
-        diagnostics={"last_failure": last_failure, "n_cells": K, "debye_length": medium.debye_length},
+        diagnostics={
+            "last_failure": last_failure,
+            "n_cells": K,
+            "debye_length": medium.debye_length,
+        },
     )
 
 
@@ -991,7 +1067,15 @@ def _newton(system, Y, base, gh, weight, psi_tol):
             return False, "non-finite residual", _worst(R), it + 1, None, None, None
         lu, piv, info = dgbtrf(ab, kl, ku)
         if info != 0:
-            return False, "singular Newton matrix", max(0, (abs(info) - 1) // system.m), it + 1, None, None, None
+            return (
+                False,
+                "singular Newton matrix",
+                max(0, (abs(info) - 1) // system.m),
+                it + 1,
+                None,
+                None,
+                None,
+            )
         delta, info = dgbtrs(lu, kl, ku, -R.ravel(), piv)
         delta = delta.reshape(Y.shape)
         f0, df0c, df0p, fL, dfLc, dfLp = bf
@@ -1019,7 +1103,15 @@ def _newton(system, Y, base, gh, weight, psi_tol):
         if it > 1 and size > 0.5 * last:
             return False, "Newton iteration stalls", _worst(size_c), it + 1, None, None, None
         last = size
-    return False, f"Newton did not converge in {_MAX_NEWTON} iterations", _worst(delta), _MAX_NEWTON, None, None, None
+    return (
+        False,
+        f"Newton did not converge in {_MAX_NEWTON} iterations",
+        _worst(delta),
+        _MAX_NEWTON,
+        None,
+        None,
+        None,
+    )
 
 
 def _worst(a):
@@ -1066,4 +1158,11 @@ def _sdirk_step(system, y, step, k_last, use_k_last, atol, rtol):
     filt = filt.reshape(Y.shape)[:, :N]
     scale = atol + rtol * np.maximum(np.abs(c_old), np.abs(Y[:, :N]))
     en = float(np.max(np.abs(filt) / scale))
-    return True, {"Y": Y, "k_end": ks[2], "error": en, "inflow": inflow, "outflow": outflow, "newton": newton}
+    return True, {
+        "Y": Y,
+        "k_end": ks[2],
+        "error": en,
+        "inflow": inflow,
+        "outflow": outflow,
+        "newton": newton,
+    }

@@ -319,7 +319,9 @@ def solve_electroneutral(
     for stop in stops:
         while t < stop * (1 - 1e-14):
             if n_steps >= max_steps:
-                raise SolverError(f"electroneutral model: more than {max_steps} steps (t = {t:.4g} s, h = {h:.3g} s, rejected {n_rej})")
+                raise SolverError(
+                    f"electroneutral model: more than {max_steps} steps (t = {t:.4g} s, h = {h:.3g} s, rejected {n_rej})"
+                )
             hs = min(h, h_cap, stop - t)
             if hs < 1e-14 * max(duration, 1.0):
                 raise SolverError(f"electroneutral model: step collapsed at t = {t:.6g} s")
@@ -372,10 +374,21 @@ def solve_electroneutral(
     _, eps = sysm.fluxes(U, t)
     voltage = float(np.sum(eps * sysm.h)) * medium.thermal_voltage
     times = outs
-    dens_out = np.array([sysm.full(st[min(st, key=lambda s: abs(s - o))]).T * n0 for o in outs]) \
-        if outs.size else np.empty((0, N, K))
+    dens_out = (
+        np.array([sysm.full(st[min(st, key=lambda s: abs(s - o))]).T * n0 for o in outs])
+        if outs.size
+        else np.empty((0, N, K))
+    )
     return ElectroneutralSolution(
-        times=times, densities=dens_out, final_densities=c_fin.T * n0, field=eps, voltage=voltage,
-        inflow=cum_in, outflow=cum_out, n_steps=n_steps, n_rejected=n_rej, n_newton=n_newton,
+        times=times,
+        densities=dens_out,
+        final_densities=c_fin.T * n0,
+        field=eps,
+        voltage=voltage,
+        inflow=cum_in,
+        outflow=cum_out,
+        n_steps=n_steps,
+        n_rejected=n_rej,
+        n_newton=n_newton,
         diagnostics={"max_cell_peclet": max_pe},
     )

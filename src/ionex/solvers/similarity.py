@@ -151,8 +151,18 @@ class SimilarityProfile:
         y0, y1 = self.u[j], self.u[j + 1]
         m0, m1 = self.slope[j] * h, self.slope[j + 1] * h
         p2, p3 = p * p, p * p * p
-        value = (2 * p3 - 3 * p2 + 1) * y0 + (p3 - 2 * p2 + p) * m0 + (-2 * p3 + 3 * p2) * y1 + (p3 - p2) * m1
-        deriv = ((6 * p2 - 6 * p) * y0 + (3 * p2 - 4 * p + 1) * m0 + (-6 * p2 + 6 * p) * y1 + (3 * p2 - 2 * p) * m1) / h
+        value = (
+            (2 * p3 - 3 * p2 + 1) * y0
+            + (p3 - 2 * p2 + p) * m0
+            + (-2 * p3 + 3 * p2) * y1
+            + (p3 - p2) * m1
+        )
+        deriv = (
+            (6 * p2 - 6 * p) * y0
+            + (3 * p2 - 4 * p + 1) * m0
+            + (-6 * p2 + 6 * p) * y1
+            + (3 * p2 - 2 * p) * m1
+        ) / h
         tail = s > nodes[-1]
         if np.any(tail):
             end = nodes[-1]
@@ -197,7 +207,9 @@ def helfferich_plesset_profile(ratio: float) -> SimilarityProfile:
     """
     r = float(ratio)
     if not (math.isfinite(r) and RATIO_RANGE[0] <= r <= RATIO_RANGE[1]):
-        raise ValueError(f"ratio D_A/D_B must lie in [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}], got {ratio!r}")
+        raise ValueError(
+            f"ratio D_A/D_B must lie in [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}], got {ratio!r}"
+        )
     nodes, half = _t_nodes(r)
     scratch = np.empty(0)
 
@@ -228,4 +240,6 @@ def helfferich_plesset_profile(ratio: float) -> SimilarityProfile:
     slope = -q * (1.0 - (1.0 - r) * u)
     for a in (xi, u, slope):
         a.setflags(write=False)
-    return SimilarityProfile(ratio=r, surface_flux=float(q0), half_depth=float(xi[half]), xi=xi, u=u, slope=slope)
+    return SimilarityProfile(
+        ratio=r, surface_flux=float(q0), half_depth=float(xi[half]), xi=xi, u=u, slope=slope
+    )

@@ -34,11 +34,11 @@ def clean_lines(hours=6.0, every=60.0):
 def faulty_lines(lines):
     """The clean log with every fault a live log shows; the samples it yields are the same."""
     out = list(lines)
-    out.insert(10, out[9])                      # a duplicate line
-    out.insert(21, "3.0,399.9")                  # out of order (t = 3 s after 1200 s)
-    out.insert(40, "2340.0,hot")                 # non-numeric value
-    out.insert(50, "nan,nan")                    # a drop-out written as NaN
-    out.insert(60, "3500.0")                     # a short line
+    out.insert(10, out[9])  # a duplicate line
+    out.insert(21, "3.0,399.9")  # out of order (t = 3 s after 1200 s)
+    out.insert(40, "2340.0,hot")  # non-numeric value
+    out.insert(50, "nan,nan")  # a drop-out written as NaN
+    out.insert(60, "3500.0")  # a short line
     return out
 
 
@@ -58,25 +58,35 @@ def test_every_fault_is_warned_and_the_result_is_unchanged(tmp_path):
     bad = faulty_lines(lines)
     log = tmp_path / "live.csv"
     half = len(bad) // 2
-    write(log, bad[:half], partial=bad[half][:3])        # the writer is mid-line
+    write(log, bad[:half], partial=bad[half][:3])  # the writer is mid-line
     loop = MonitorLoop(r, log, tmp_path / "out")
     loop.step()
     # the logger rotates: a new file continues (repeating the last complete line)
     os.rename(log, tmp_path / "live.csv.1")
-    write(log, bad[half - 1: half + 60])
+    write(log, bad[half - 1 : half + 60])
     loop.step()
     # then truncates it in place and writes the rest
-    write(log, bad[half + 60:])
+    write(log, bad[half + 60 :])
     loop.step()
     loop.run()
 
     np.testing.assert_array_equal(loop.monitor.sample_times, clean.monitor.sample_times)
-    np.testing.assert_array_equal(loop.monitor.sample_temperatures, clean.monitor.sample_temperatures)
+    np.testing.assert_array_equal(
+        loop.monitor.sample_temperatures, clean.monitor.sample_temperatures
+    )
     # pieces vs one run: time-integration tolerance (atol 1e-5 in this recipe)
     assert np.max(np.abs(loop.monitor.frac - clean.monitor.frac)) < 5e-5
     text = "\n".join(e["first"] + "\n" + e["last"] for e in loop.warnings.entries)
-    for words in ("duplicate time stamp", "out-of-order time stamp", "'hot' is not a number", "sensor drop-out",
-                  "found 1 fields", "gap of 1560 s", "replaced (rotated)", "truncated"):
+    for words in (
+        "duplicate time stamp",
+        "out-of-order time stamp",
+        "'hot' is not a number",
+        "sensor drop-out",
+        "found 1 fields",
+        "gap of 1560 s",
+        "replaced (rotated)",
+        "truncated",
+    ):
         assert words in text, words
     assert clean.warnings.total == 1 and "gap of 1560 s" in clean.warnings.entries[0]["first"]
     state = json.loads((tmp_path / "out" / "state.json").read_text())
@@ -99,7 +109,9 @@ def test_a_restart_resumes_from_the_checkpoint(tmp_path):
     assert np.max(np.abs(resumed.monitor.frac - once.monitor.frac)) < 5e-5
 
 
-def test_a_checkpoint_in_the_middle_of_a_catch_up_resumes_without_new_warnings(tmp_path, monkeypatch):
+def test_a_checkpoint_in_the_middle_of_a_catch_up_resumes_without_new_warnings(
+    tmp_path, monkeypatch
+):
     """A catch-up reads the log block by block and checkpoints after each with the exact
     byte offset; a kill right after one must resume from that state, reading on from there
     with no warning repeated."""
@@ -127,7 +139,9 @@ def test_a_checkpoint_in_the_middle_of_a_catch_up_resumes_without_new_warnings(t
     again.run()
     np.testing.assert_array_equal(again.monitor.sample_times, loop.monitor.sample_times)
     assert again.warnings.total == loop.warnings.total and n_before < loop.warnings.total
-    assert [e["first"] for e in again.warnings.entries] == [e["first"] for e in loop.warnings.entries]
+    assert [e["first"] for e in again.warnings.entries] == [
+        e["first"] for e in loop.warnings.entries
+    ]
     assert np.max(np.abs(again.monitor.frac - loop.monitor.frac)) < 5e-5
 
 
@@ -135,10 +149,38 @@ def test_the_monitor_equals_ionex_run_with_the_same_log(tmp_path, capsys):
     log = tmp_path / "f.csv"
     write(log, clean_lines())
     recipe = tmp_path / "plan.toml"
-    recipe.write_text(EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "6 h"'), encoding="utf-8")
-    assert main(["monitor", str(recipe), "--temperature-log", str(log), "-o", str(tmp_path / "mon"), "-q"]) == 0
-    assert main(["run", str(recipe), "--temperature-log", str(log), "-o", str(tmp_path / "run"), "-q",
-                 "--no-plot"]) == 0
+    recipe.write_text(
+        EXAMPLE.read_text().replace('duration = "100 h"', 'duration = "6 h"'), encoding="utf-8"
+    )
+    assert (
+        main(
+            [
+                "monitor",
+                str(recipe),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(tmp_path / "mon"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(recipe),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(tmp_path / "run"),
+                "-q",
+                "--no-plot",
+            ]
+        )
+        == 0
+    )
     import xarray as xr
 
     with xr.open_dataset(tmp_path / "run" / "result.nc") as ds:
@@ -154,16 +196,49 @@ def test_the_monitor_equals_ionex_run_with_the_same_log(tmp_path, capsys):
 def test_bad_input_is_a_clear_message(tmp_path, capsys):
     log = tmp_path / "f.csv"
     log.write_text("when,temp\n0,400\n", encoding="utf-8")
-    assert main(["monitor", str(EXAMPLE), "--temperature-log", str(log), "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert (
+        main(
+            [
+                "monitor",
+                str(EXAMPLE),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(tmp_path / "o"),
+                "-q",
+            ]
+        )
+        == 2
+    )
     assert "must name exactly one time column" in capsys.readouterr().err
     two = tmp_path / "two.toml"
-    two.write_text(EXAMPLE.read_text() + '\n[[step]]\nbath = { K = 1.0 }\ntemperature = "400 degC"\nduration = "1 h"\n',
-                   encoding="utf-8")
+    two.write_text(
+        EXAMPLE.read_text()
+        + '\n[[step]]\nbath = { K = 1.0 }\ntemperature = "400 degC"\nduration = "1 h"\n',
+        encoding="utf-8",
+    )
     write(log, clean_lines()[:5])
-    assert main(["monitor", str(two), "--temperature-log", str(log), "-o", str(tmp_path / "o2"), "-q"]) == 2
+    assert (
+        main(["monitor", str(two), "--temperature-log", str(log), "-o", str(tmp_path / "o2"), "-q"])
+        == 2
+    )
     assert "one bath step" in capsys.readouterr().err
-    assert main(["monitor", str(EXAMPLE), "--temperature-log", str(log), "-o", str(tmp_path / "o3"), "-q",
-                 "--poll", "1"]) == 2
+    assert (
+        main(
+            [
+                "monitor",
+                str(EXAMPLE),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(tmp_path / "o3"),
+                "-q",
+                "--poll",
+                "1",
+            ]
+        )
+        == 2
+    )
     assert "--poll" in capsys.readouterr().err
 
 
@@ -177,21 +252,30 @@ def test_a_big_log_is_caught_up_block_by_block_with_a_bounded_history(tmp_path, 
     monkeypatch.setattr(follow, "BLOCK", 512 * 1024)
     n = 150_000
     t = np.arange(float(n))
-    T = np.round(400.0 + 2.0 * np.sin(t / 2e4) + 0.3 * np.random.default_rng(5).standard_normal(n), 3)
+    T = np.round(
+        400.0 + 2.0 * np.sin(t / 2e4) + 0.3 * np.random.default_rng(5).standard_normal(n), 3
+    )
     log = tmp_path / "big.csv"
-    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)), encoding="utf-8")
+    log.write_text(
+        "time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)),
+        encoding="utf-8",
+    )
     r = plan(hours=45.0)
     loop = MonitorLoop(r, log, tmp_path / "out", plots=False)
     reads = []
     real = loop.reader.read
-    loop.reader.read = lambda **kw: reads.append((loop.reader.position.offset, kw.get("max_bytes"))) or real(**kw)
+    loop.reader.read = lambda **kw: (
+        reads.append((loop.reader.position.offset, kw.get("max_bytes"))) or real(**kw)
+    )
     loop.run()
     assert len(reads) >= 5 and all(b == 512 * 1024 for _, b in reads)
     assert loop.monitor.n_samples == n and loop.monitor.sample_times.size <= HISTORY
     assert (tmp_path / "out" / CHECKPOINT).stat().st_size < 1e6
     assert json.loads((tmp_path / "out" / "state.json").read_text())["n_samples"] == n
     whole = simulate_logged_process(r, t, T + 273.15)
-    assert np.max(np.abs(whole.frac_incoming[-1, : loop.monitor.frac.size] - loop.monitor.frac)) < 5e-5
+    assert (
+        np.max(np.abs(whole.frac_incoming[-1, : loop.monitor.frac.size] - loop.monitor.frac)) < 5e-5
+    )
     size = log.stat().st_size
     with open(log, "a", encoding="utf-8") as fh:
         fh.write("".join(f"{n + k},400.000\n" for k in range(10)))

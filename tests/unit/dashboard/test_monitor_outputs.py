@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +25,11 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "monitor_bk7.toml"
 
 def plan_file(tmp_path, hours=6.0, extra=""):
     path = tmp_path / "plan.toml"
-    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace('duration = "100 h"', f'duration = "{hours} h"')
-                    + extra, encoding="utf-8")
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('duration = "100 h"', f'duration = "{hours} h"')
+        + extra,
+        encoding="utf-8",
+    )
     return path
 
 
@@ -60,27 +62,56 @@ def flooded_log(path, n_duplicates=200):
 def test_a_flood_of_repeats_hides_no_drop_out_or_gap(tmp_path, capsys):
     log = flooded_log(tmp_path / "f.csv")
     out = tmp_path / "out"
-    assert main(["monitor", str(plan_file(tmp_path)), "--temperature-log", str(log), "-o", str(out), "--no-plot"]) == 0
+    assert (
+        main(
+            [
+                "monitor",
+                str(plan_file(tmp_path)),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(out),
+                "--no-plot",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err.splitlines()
     # the command line: the first repeat, each drop-out and the gap, then how many repeats
     each = [line for line in err if line.startswith(f"warning: {log}, line ")]
     assert sum("duplicate time stamp '" in line for line in each) == 1
     assert sum("sensor drop-out" in line for line in each) == 2
     assert sum("gap of 1560 s" in line for line in each) == 1
-    summary = [line for line in err if line.startswith("warning: duplicate time stamp: 200 in all (lines 3 to ")]
+    summary = [
+        line
+        for line in err
+        if line.startswith("warning: duplicate time stamp: 200 in all (lines 3 to ")
+    ]
     assert len(summary) == 1
     # state.json (what the page shows): one entry per kind, every drop-out and gap its own
     state = json.loads((out / "state.json").read_text())
     entries = [(w["kind"], w["count"]) for w in state["warnings"]]
-    assert entries == [("duplicate time stamp", 200), ("sensor drop-out", 1), ("gap", 1), ("sensor drop-out", 3)]
+    assert entries == [
+        ("duplicate time stamp", 200),
+        ("sensor drop-out", 1),
+        ("gap", 1),
+        ("sensor drop-out", 3),
+    ]
     assert state["n_warnings"] == 205
     drop = state["warnings"][3]
-    assert "nan" in drop["first"] and drop["last_line"] == drop["first_line"] + 2 and drop["last"].endswith(
-        "('18030.0,'): a value is missing or not a finite number; line skipped, the temperature is interpolated "
-        "across the gap")
+    assert (
+        "nan" in drop["first"]
+        and drop["last_line"] == drop["first_line"] + 2
+        and drop["last"].endswith(
+            "('18030.0,'): a value is missing or not a finite number; line skipped, the temperature is interpolated "
+            "across the gap"
+        )
+    )
     # and a restart keeps them
-    _, _, saved = load_checkpoint(out / "monitor_checkpoint.npz", MonitorLoop(
-        load_recipe(plan_file(tmp_path)), log, out).fingerprint)
+    _, _, saved = load_checkpoint(
+        out / "monitor_checkpoint.npz",
+        MonitorLoop(load_recipe(plan_file(tmp_path)), log, out).fingerprint,
+    )
     assert saved.to_list() == state["warnings"]
 
 
@@ -93,9 +124,24 @@ def test_a_catch_up_shows_its_progress(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "ProgressBar", functools.partial(cli.ProgressBar, delay=0.0))
     t, T = samples()
     log = tmp_path / "f.csv"
-    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)), encoding="utf-8")
-    assert main(["monitor", str(plan_file(tmp_path)), "--temperature-log", str(log), "-o", str(tmp_path / "o"),
-                 "--no-plot"]) == 0
+    log.write_text(
+        "time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)),
+        encoding="utf-8",
+    )
+    assert (
+        main(
+            [
+                "monitor",
+                str(plan_file(tmp_path)),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(tmp_path / "o"),
+                "--no-plot",
+            ]
+        )
+        == 0
+    )
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("progress: ")]
     percents = [int(line.split()[1]) for line in lines]
     assert percents == sorted(set(percents)) and len(percents) <= 10 and percents[-1] == 100
@@ -107,15 +153,38 @@ def test_the_monitor_writes_what_ionex_run_writes(tmp_path, capsys):
     recipe's [output] times passed and now — equal to `ionex run --temperature-log
     --lenient` on the same log: the same times and columns, the profiles to the solver
     tolerance (pieces vs one run: ≈ 1–2 atol measured, 5 atol allowed as elsewhere)."""
-    plan = plan_file(tmp_path, hours=10.0, extra='\n[output]\ntimes = ["0 h", "2 h", "4 h", "8 h"]\n')
+    plan = plan_file(
+        tmp_path, hours=10.0, extra='\n[output]\ntimes = ["0 h", "2 h", "4 h", "8 h"]\n'
+    )
     log = flooded_log(tmp_path / "f.csv", n_duplicates=20)
-    assert main(["monitor", str(plan), "--temperature-log", str(log), "-o", str(tmp_path / "mon"), "-q"]) == 0
-    assert main(["run", str(plan), "--temperature-log", str(log), "-o", str(tmp_path / "run"), "-q",
-                 "--lenient"]) == 0
+    assert (
+        main(
+            ["monitor", str(plan), "--temperature-log", str(log), "-o", str(tmp_path / "mon"), "-q"]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(plan),
+                "--temperature-log",
+                str(log),
+                "-o",
+                str(tmp_path / "run"),
+                "-q",
+                "--lenient",
+            ]
+        )
+        == 0
+    )
     for name in ("profiles.csv", "result.nc", "modes.csv", "profiles.png", "stress_index.png"):
         assert (tmp_path / "mon" / name).stat().st_size > 0, name
     assert not list((tmp_path / "mon").glob("*.part"))
-    with xr.open_dataset(tmp_path / "mon" / "result.nc") as mon, xr.open_dataset(tmp_path / "run" / "result.nc") as run:
+    with (
+        xr.open_dataset(tmp_path / "mon" / "result.nc") as mon,
+        xr.open_dataset(tmp_path / "run" / "result.nc") as run,
+    ):
         np.testing.assert_allclose(mon["time"].values, [0.0, 7200.0, 14400.0, 21600.0])
         np.testing.assert_array_equal(mon["time"].values, run["time"].values)
         assert set(run.data_vars) <= set(mon.data_vars)
@@ -123,7 +192,9 @@ def test_the_monitor_writes_what_ionex_run_writes(tmp_path, capsys):
         np.testing.assert_array_equal(mon["mode_count_TE"].values, run["mode_count_TE"].values)
     head = (tmp_path / "mon" / "profiles.csv").read_text().split("\n", 1)[0]
     assert head == (tmp_path / "run" / "profiles.csv").read_text().split("\n", 1)[0]
-    assert (tmp_path / "mon" / "modes.csv").read_text().count("\n") == (tmp_path / "run" / "modes.csv").read_text().count("\n")
+    assert (tmp_path / "mon" / "modes.csv").read_text().count("\n") == (
+        tmp_path / "run" / "modes.csv"
+    ).read_text().count("\n")
 
 
 def test_result_files_are_written_at_most_every_write_every_and_always_at_the_end(tmp_path):
@@ -161,10 +232,17 @@ def test_result_files_are_written_at_most_every_write_every_and_always_at_the_en
 def test_the_result_files_are_written_when_the_monitor_is_interrupted(tmp_path):
     t, T = samples(hours=2.0)
     log = tmp_path / "f.csv"
-    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T) if a < 3600),
-                   encoding="utf-8")
-    loop = MonitorLoop(load_recipe(plan_file(tmp_path, hours=2.0)), log, tmp_path / "o", write_every=3600.0,
-                       plots=False)
+    log.write_text(
+        "time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T) if a < 3600),
+        encoding="utf-8",
+    )
+    loop = MonitorLoop(
+        load_recipe(plan_file(tmp_path, hours=2.0)),
+        log,
+        tmp_path / "o",
+        write_every=3600.0,
+        plots=False,
+    )
     calls = iter([False])
 
     def should_stop():
@@ -190,7 +268,10 @@ def test_a_catch_up_in_chunks_dates_the_target_as_one_advance_does(tmp_path):
     recipe = load_recipe(tmp_path / "plan5.toml")
     t, T = samples(hours=40.0, every=120.0)
     log = tmp_path / "f.csv"
-    log.write_text("time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)), encoding="utf-8")
+    log.write_text(
+        "time_s,temperature_C\n" + "".join(f"{a:.0f},{b:.3f}\n" for a, b in zip(t, T)),
+        encoding="utf-8",
+    )
     data = MonitorLoop(recipe, log, tmp_path / "o", plots=False).run()
     whole = ProcessMonitor(recipe)
     whole.advance(t, np.asarray([float(f"{b:.3f}") for b in T]) + 273.15)

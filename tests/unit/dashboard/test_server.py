@@ -41,7 +41,9 @@ def test_serves_the_page_and_the_state(page):
     live, holder = page
     assert live.url.startswith("http://127.0.0.1:")
     status, headers, body = get(live.url)
-    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"id=\"time_h\"" in body
+    assert (
+        status == 200 and headers["Content-Type"].startswith("text/html") and b'id="time_h"' in body
+    )
     holder.publish({"status": "following", "time_h": 1.5})
     status, headers, body = get(live.url + "state.json")
     assert status == 200 and headers["Content-Type"] == "application/json"
@@ -49,7 +51,9 @@ def test_serves_the_page_and_the_state(page):
     assert headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("path", ["../pyproject.toml", "etc/passwd", "page.html", "state.json/..", "%2e%2e/"])
+@pytest.mark.parametrize(
+    "path", ["../pyproject.toml", "etc/passwd", "page.html", "state.json/..", "%2e%2e/"]
+)
 def test_nothing_else_is_served(page, path):
     live, _ = page
     assert get(live.url + path)[0] == 404
@@ -81,9 +85,21 @@ def test_only_loopback_host_names_are_answered(page):
     """A page of another site whose name resolves to 127.0.0.1 (DNS rebinding) is refused."""
     live, _ = page
     port = live.httpd.server_address[1]
-    for host in ("localhost", f"localhost:{port}", "127.0.0.1", f"127.0.0.1:{port}", "[::1]", f"[::1]:{port}"):
+    for host in (
+        "localhost",
+        f"localhost:{port}",
+        "127.0.0.1",
+        f"127.0.0.1:{port}",
+        "[::1]",
+        f"[::1]:{port}",
+    ):
         assert get_with_host(live.url + "state.json", host) == 200, host
-    for host in ("evil.example", f"evil.example:{port}", "localhost.evil.example", "127.0.0.1.nip.io"):
+    for host in (
+        "evil.example",
+        f"evil.example:{port}",
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+    ):
         assert get_with_host(live.url + "state.json", host) == 421, host
         assert get_with_host(live.url, host) == 421, host
 
@@ -107,7 +123,9 @@ def test_clients_that_go_away_print_nothing(page, capfd):
     port = live.httpd.server_address[1]
     for request in (b"GET / HTTP/1.0\r\n", b"GET / HTTP/1.0\r\n\r\n", b""):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        s.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+        )  # close with a reset
         s.sendall(request)
         s.close()
     time.sleep(0.3)
@@ -144,12 +162,19 @@ def test_2000_idle_connections_do_not_stop_the_page_or_the_monitor(tmp_path):
 
     recipe = load_recipe(EXAMPLE)
     log = tmp_path / "log.csv"
-    log.write_text("time_s,temperature_C\n" + "".join(f"{60.0 * k:.1f},400.0\n" for k in range(20)), encoding="utf-8")
+    log.write_text(
+        "time_s,temperature_C\n" + "".join(f"{60.0 * k:.1f},400.0\n" for k in range(20)),
+        encoding="utf-8",
+    )
     holder = StateHolder()
     live = LivePage(holder, "127.0.0.1", 0).start()
     stop = threading.Event()
-    loop = MonitorLoop(recipe, log, tmp_path / "out", publish=holder.publish, write_every=1e9, plots=False)
-    monitor = threading.Thread(target=loop.run, kwargs={"follow": True, "poll": 0.05, "should_stop": stop.is_set})
+    loop = MonitorLoop(
+        recipe, log, tmp_path / "out", publish=holder.publish, write_every=1e9, plots=False
+    )
+    monitor = threading.Thread(
+        target=loop.run, kwargs={"follow": True, "poll": 0.05, "should_stop": stop.is_set}
+    )
     monitor.start()
     clients = []
     try:
@@ -189,11 +214,24 @@ def test_serving_to_the_network_is_warned_even_when_quiet(tmp_path, capsys):
 
     log = tmp_path / "f.csv"
     log.write_text("time_s,temperature_C\n0,400\n600,400.1\n", encoding="utf-8")
-    args = ["monitor", str(EXAMPLE), "--temperature-log", str(log), "--no-plot", "-q", "--serve", "--port", "0"]
+    args = [
+        "monitor",
+        str(EXAMPLE),
+        "--temperature-log",
+        str(log),
+        "--no-plot",
+        "-q",
+        "--serve",
+        "--port",
+        "0",
+    ]
     assert main([*args, "-o", str(tmp_path / "a")]) == 0
     assert "reachable from the network" not in capsys.readouterr().err
     assert main([*args, "-o", str(tmp_path / "b"), "--host", "0.0.0.0"]) == 0
-    assert "warning: --host 0.0.0.0: the live page is reachable from the network" in capsys.readouterr().err
+    assert (
+        "warning: --host 0.0.0.0: the live page is reachable from the network"
+        in capsys.readouterr().err
+    )
 
 
 class _FailingListener:
@@ -219,7 +257,9 @@ def test_running_out_of_descriptors_is_survived_and_said_once(capfd):
         assert get(live.url + "state.json")[0] == 200
         assert get(live.url)[0] == 200
         err = capfd.readouterr().err
-        assert err.count("warning: live page: out of file descriptors") == 1 and "Traceback" not in err
+        assert (
+            err.count("warning: live page: out of file descriptors") == 1 and "Traceback" not in err
+        )
         assert live.thread.is_alive()
     finally:
         live.stop()

@@ -45,12 +45,27 @@ def test_read_arrhenius_table_kelvin_without_errors(tmp_path):
     "content, words",
     [
         ("temperature_C,D_m2_s\n400,1e-15\n430,2e-15\n", ["found 2 data row", "at least 3"]),
-        ("temperature_C,D_m2_s\n400,1e-15\n430,nan\n460,3e-15\n", ["line 3", "D_m2_s = 'nan'", "not a finite number"]),
+        (
+            "temperature_C,D_m2_s\n400,1e-15\n430,nan\n460,3e-15\n",
+            ["line 3", "D_m2_s = 'nan'", "not a finite number"],
+        ),
         ("temperature_C,D_m2_s\n400,1e-15\n430,0\n460,3e-15\n", ["line 3", "D_m2_s = '0'", "> 0"]),
-        ("temperature_C,D_m2_s\n400,1e-15\n-300,2e-15\n460,3e-15\n", ["line 3", "temperature_C = '-300'", "absolute zero"]),
-        ("temperature_K,D_m2_s\n0,1e-15\n700,2e-15\n760,3e-15\n", ["line 2", "temperature_K = '0'", "T > 0 K"]),
-        ("temperature_C,D_m2_s,D_err_m2_s\n400,1e-15,1e-16\n430,2e-15,\n460,3e-15,1e-16\n", ["line 3", "D_err_m2_s is empty"]),
-        ("temperature_C,D_m2_s,D_err_m2_s\n400,1e-15,-1e-16\n430,2e-15,1e-16\n460,3e-15,1e-16\n", ["line 2", "D_err_m2_s = '-1e-16'"]),
+        (
+            "temperature_C,D_m2_s\n400,1e-15\n-300,2e-15\n460,3e-15\n",
+            ["line 3", "temperature_C = '-300'", "absolute zero"],
+        ),
+        (
+            "temperature_K,D_m2_s\n0,1e-15\n700,2e-15\n760,3e-15\n",
+            ["line 2", "temperature_K = '0'", "T > 0 K"],
+        ),
+        (
+            "temperature_C,D_m2_s,D_err_m2_s\n400,1e-15,1e-16\n430,2e-15,\n460,3e-15,1e-16\n",
+            ["line 3", "D_err_m2_s is empty"],
+        ),
+        (
+            "temperature_C,D_m2_s,D_err_m2_s\n400,1e-15,-1e-16\n430,2e-15,1e-16\n460,3e-15,1e-16\n",
+            ["line 2", "D_err_m2_s = '-1e-16'"],
+        ),
         ("temperature_C,D\n400,1e-15\n", ["line 1", "expected one temperature column", "D_m2_s"]),
         ("T,D_m2_s\n400,1e-15\n", ["line 1", "temperature_C or temperature_K"]),
         ("temperature_C,D_m2_s\n400,1e-15\n430\n", ["line 3", "found 1 fields", "expected 2"]),
@@ -81,13 +96,27 @@ def test_arrhenius_json_keys_units_and_plot(tmp_path):
     fit = fit_arrhenius(data.temperature, data.coefficient, data.coefficient_err)
     path = write_arrhenius_json(fit, tmp_path / "arrhenius.json", source=str(p))
     doc = json.loads(path.read_text())
-    for key in ("D0_m2_s", "Q_J_per_mol", "D0_m2_s_stderr", "Q_J_per_mol_stderr", "correlation_lnD0_Q",
-                "reduced_chi2", "method", "n_points", "units"):
+    for key in (
+        "D0_m2_s",
+        "Q_J_per_mol",
+        "D0_m2_s_stderr",
+        "Q_J_per_mol_stderr",
+        "correlation_lnD0_Q",
+        "reduced_chi2",
+        "method",
+        "n_points",
+        "units",
+    ):
         assert key in doc, key
-    assert doc["D0_m2_s"] == fit.prefactor and doc["Q_J_per_mol_stderr"] == fit.activation_energy_stderr
+    assert (
+        doc["D0_m2_s"] == fit.prefactor
+        and doc["Q_J_per_mol_stderr"] == fit.activation_energy_stderr
+    )
     assert doc["units"]["Q_J_per_mol"] == "J/mol" and doc["units"]["D0_m2_s"] == "m^2/s"
     assert doc["method"] == "weighted" and doc["n_points"] == 4 and doc["source"] == str(p)
-    assert doc["D_ref_m2_s_stderr"] == pytest.approx(fit.reference_coefficient * fit.reference_ln_stderr)
+    assert doc["D_ref_m2_s_stderr"] == pytest.approx(
+        fit.reference_coefficient * fit.reference_ln_stderr
+    )
     png = plot_arrhenius(fit, data, tmp_path / "arrhenius.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert not list(tmp_path.glob("*.part"))
@@ -123,19 +152,37 @@ def test_read_ionex_profiles_csv_at_one_time(tmp_path):
     p.write_text("time_s,depth_m,frac_K\n" + one + two)
     prof = read_fraction_profile(p, time=28800.0)
     assert prof.depth.size == 120
-    with pytest.raises(RecipeError, match=r"profiles at time_s = 3600, 28800; none at time_s = 7200"):
+    with pytest.raises(
+        RecipeError, match=r"profiles at time_s = 3600, 28800; none at time_s = 7200"
+    ):
         read_fraction_profile(p, time=7200.0)
 
 
 @pytest.mark.parametrize(
     "content, kw, words",
     [
-        ("depth_um,frac_K\n" + "".join(f"{i},{1 - i / 10}\n" for i in range(5)), {}, ["found 5 profile point", "at least 10"]),
+        (
+            "depth_um,frac_K\n" + "".join(f"{i},{1 - i / 10}\n" for i in range(5)),
+            {},
+            ["found 5 profile point", "at least 10"],
+        ),
         ("depth_um,frac_K\n0,1\n1,nan\n", {}, ["line 3", "frac_K = 'nan'", "not a finite"]),
-        ("depth_um,frac_K\n0,1\n2,0.5\n1,0.2\n", {}, ["line 4", "depth_um = '1' does not increase"]),
+        (
+            "depth_um,frac_K\n0,1\n2,0.5\n1,0.2\n",
+            {},
+            ["line 4", "depth_um = '1' does not increase"],
+        ),
         ("depth_um,frac_K\n-1,1\n", {}, ["line 2", "depths ≥ 0"]),
-        ("depth_um,frac_K\n0,45\n", {}, ["line 2", "frac_K = '45' is not a site fraction", "percent"]),
-        ("depth_um,frac_K,frac_Na\n0,1,0\n", {}, ["line 1", "several (frac_K, frac_Na)", "--column"]),
+        (
+            "depth_um,frac_K\n0,45\n",
+            {},
+            ["line 2", "frac_K = '45' is not a site fraction", "percent"],
+        ),
+        (
+            "depth_um,frac_K,frac_Na\n0,1,0\n",
+            {},
+            ["line 1", "several (frac_K, frac_Na)", "--column"],
+        ),
         ("depth_um,K\n0,1\n", {}, ["line 1", "found none"]),
         ("depth_um,frac_K\n0,1\n", {"column": "frac_Ag"}, ["line 1", "no column 'frac_Ag'"]),
         ("frac_K\n1\n", {}, ["line 1", "depth_m or depth_um"]),

@@ -11,8 +11,14 @@ from ionex.io.furnace_log import FurnaceLogReader
 
 def test_paced_by_the_speed_factor(tmp_path):
     slept = []
-    n = write_demo_log(tmp_path / "f.csv", duration=7200.0, interval=10.0, setpoint=673.15, speed=3600.0,
-                       sleep=slept.append)
+    n = write_demo_log(
+        tmp_path / "f.csv",
+        duration=7200.0,
+        interval=10.0,
+        setpoint=673.15,
+        speed=3600.0,
+        sleep=slept.append,
+    )
     # 2 h of process time at 3600× ≈ 2 s of sleeping, spread over the lines
     assert sum(slept) == pytest.approx(2.0, rel=1e-9)
     assert n == len(slept) + 1  # no wait before the first line

@@ -34,24 +34,39 @@ def test_reads_incrementally_and_waits_for_a_partial_last_line(tmp_path):
 
 def test_every_fault_is_skipped_with_a_warning_naming_the_line(tmp_path):
     log = tmp_path / "f.csv"
-    write(log, "\n".join([
-        "time_min,temperature_K,heater",   # line 1: header, units in the names
-        "0,673,on",                        # 2
-        "1,674",                           # 3 wrong number of fields
-        "2,hot,on",                        # 4 not a number
-        "3,nan,on",                        # 5 drop-out
-        "4,-5,on",                         # 6 below absolute zero
-        "1,675,on",                        # 7 t = 1 min: line 3 was skipped, so this one is taken
-        "1,676,on",                        # 8 duplicate
-        "0.5,676,on",                      # 9 out of order
-        "30,680,on",                       # 10 gap of 29 min > 10 min
-        "x,680,on",                        # 11 bad time
-    ]) + "\n", "w")
+    write(
+        log,
+        "\n".join(
+            [
+                "time_min,temperature_K,heater",  # line 1: header, units in the names
+                "0,673,on",  # 2
+                "1,674",  # 3 wrong number of fields
+                "2,hot,on",  # 4 not a number
+                "3,nan,on",  # 5 drop-out
+                "4,-5,on",  # 6 below absolute zero
+                "1,675,on",  # 7 t = 1 min: line 3 was skipped, so this one is taken
+                "1,676,on",  # 8 duplicate
+                "0.5,676,on",  # 9 out of order
+                "30,680,on",  # 10 gap of 29 min > 10 min
+                "x,680,on",  # 11 bad time
+            ]
+        )
+        + "\n",
+        "w",
+    )
     t, T, w = FurnaceLogReader(log, gap_limit=600.0).read()
     np.testing.assert_array_equal(t, [0.0, 60.0, 1800.0])
     np.testing.assert_array_equal(T, [673.0, 675.0, 680.0])
-    expected = {3: "found 2 fields", 4: "is not a number", 5: "sensor drop-out", 6: "absolute zero",
-                8: "duplicate time stamp", 9: "out-of-order time stamp", 10: "gap of 1740 s", 11: "time 'x' is not a number"}
+    expected = {
+        3: "found 2 fields",
+        4: "is not a number",
+        5: "sensor drop-out",
+        6: "absolute zero",
+        8: "duplicate time stamp",
+        9: "out-of-order time stamp",
+        10: "gap of 1740 s",
+        11: "time 'x' is not a number",
+    }
     assert len(w) == len(expected)
     for (line, words), text in zip(sorted(expected.items()), w):
         assert f"f.csv, line {line}: " in text and words in text, text
@@ -97,7 +112,9 @@ def test_iso_timestamps_and_resuming_from_a_saved_position(tmp_path):
 def test_a_header_without_time_or_temperature_is_an_error(tmp_path):
     log = tmp_path / "f.csv"
     write(log, "time,temp\n0,400\n", "w")
-    with pytest.raises(RecipeError, match=r"f.csv, line 1: header 'time,temp' must name exactly one time column"):
+    with pytest.raises(
+        RecipeError, match=r"f.csv, line 1: header 'time,temp' must name exactly one time column"
+    ):
         FurnaceLogReader(log).read()
 
 
@@ -111,7 +128,9 @@ def test_one_policy_strict_stops_at_a_bad_line_lenient_skips_it(tmp_path):
 
     log = tmp_path / "f.csv"
     write(log, BAD, "w")
-    with pytest.raises(RecipeError, match=r"f.csv, line 3: temperature_C = '4x0' is not a number.*--lenient"):
+    with pytest.raises(
+        RecipeError, match=r"f.csv, line 3: temperature_C = '4x0' is not a number.*--lenient"
+    ):
         read_log_file(log)
     t, T, w = read_log_file(log, lenient=True)
     np.testing.assert_array_equal(t, [0.0, 7200.0])
@@ -155,23 +174,51 @@ def test_warnings_are_counted_by_kind_and_every_drop_out_and_gap_is_kept(tmp_pat
     assert [e["kind"] for e in summary.entries] == [DUPLICATE, DROP_OUT, GAP, GAP, DROP_OUT]
     dup, drop1, gap1, gap2, drop2 = summary.entries
     assert dup["count"] == 180 and dup["first"] == warnings[0] and "line 3:" in dup["first"]
-    assert dup["last_line"] > drop2["last_line"] and dup["last"].startswith(f"{log}, line {dup['last_line']}:")
+    assert dup["last_line"] > drop2["last_line"] and dup["last"].startswith(
+        f"{log}, line {dup['last_line']}:"
+    )
     assert (drop1["count"], drop2["count"], gap1["count"], gap2["count"]) == (1, 3, 1, 1)
     assert "gap of 910 s" in gap1["first"] and "gap of 910 s" in gap2["first"]
-    assert [w.kind for w in new] == [DUPLICATE, DROP_OUT, GAP, GAP, DROP_OUT]  # what a terminal shows
+    assert [w.kind for w in new] == [
+        DUPLICATE,
+        DROP_OUT,
+        GAP,
+        GAP,
+        DROP_OUT,
+    ]  # what a terminal shows
     assert summary.repeated()[0].startswith(f"{DUPLICATE}: 180 in all (lines 3 to ")
     assert WarningSummary(summary.to_list()).to_list() == summary.to_list()
     old = WarningSummary.from_texts([str(w) for w in warnings])
-    assert [(e["kind"], e["count"]) for e in old.entries] == [(e["kind"], e["count"]) for e in summary.entries[:4]] + \
-        [(DROP_OUT, 1), (DROP_OUT, 1), (DROP_OUT, 1)]  # plain texts cannot tell one drop-out from three
+    assert [(e["kind"], e["count"]) for e in old.entries] == [
+        (e["kind"], e["count"]) for e in summary.entries[:4]
+    ] + [
+        (DROP_OUT, 1),
+        (DROP_OUT, 1),
+        (DROP_OUT, 1),
+    ]  # plain texts cannot tell one drop-out from three
 
 
 def faulty_big_log(path, n=30000, seed=3):
     """n samples a second apart with every kind of fault sprinkled in (and a gap)."""
     rng = np.random.default_rng(seed)
     rows = [f"{k},{400 + 0.3 * x:.3f}" for k, x in enumerate(rng.standard_normal(n))]
-    for k, bad in zip(rng.choice(n, 12, replace=False), ["", "nan,nan", "5,400", "x,400", "7,", "1e400,400",
-                                                       "8,1e6", "9,400,1", '"10",400', "# note", "11,470", "12,-300"]):
+    for k, bad in zip(
+        rng.choice(n, 12, replace=False),
+        [
+            "",
+            "nan,nan",
+            "5,400",
+            "x,400",
+            "7,",
+            "1e400,400",
+            "8,1e6",
+            "9,400,1",
+            '"10",400',
+            "# note",
+            "11,470",
+            "12,-300",
+        ],
+    ):
         rows[int(k)] = bad
     rows[20000:20700] = []  # a gap of 700 s
     path.write_text("time_s,temperature_C\n" + "\n".join(rows) + "\n", encoding="utf-8")
@@ -209,24 +256,41 @@ def test_implausible_temperatures_are_rejected_by_range_and_rate(tmp_path):
     from ionex.io.furnace_log import IMPLAUSIBLE, LogLimits
 
     log = tmp_path / "f.csv"
-    write(log, "time_s,temperature_C\n0,400\n10,400.5\n20,1e6\n30,-60\n40,470\n50,401\n60,401.5\n", "w")
+    write(
+        log,
+        "time_s,temperature_C\n0,400\n10,400.5\n20,1e6\n30,-60\n40,470\n50,401\n60,401.5\n",
+        "w",
+    )
     t, T, w = FurnaceLogReader(log).read()
-    np.testing.assert_array_equal(t, [0, 10, 50, 60])  # 401 at 50 s: 0.5 K in 40 s from the last one taken
+    np.testing.assert_array_equal(
+        t, [0, 10, 50, 60]
+    )  # 401 at 50 s: 0.5 K in 40 s from the last one taken
     assert [x.kind for x in w] == [IMPLAUSIBLE] * 3 and [x.line for x in w] == [4, 5, 6]
-    assert "temperature_C = '1e6' is not a plausible furnace temperature; expected -50 degC..1500 degC " \
-           "(--log-range); sample rejected" in w[0]
-    assert "a change of +69.5 K in 30 s" in w[2] and "expected at most 50 K/min + 5 K (--max-rate)" in w[2]
+    assert (
+        "temperature_C = '1e6' is not a plausible furnace temperature; expected -50 degC..1500 degC "
+        "(--log-range); sample rejected" in w[0]
+    )
+    assert (
+        "a change of +69.5 K in 30 s" in w[2]
+        and "expected at most 50 K/min + 5 K (--max-rate)" in w[2]
+    )
     wide = FurnaceLogReader(log, limits=LogLimits(100.0, 2e6, 1e6))
     assert wide.read()[0].size == 7
-    with pytest.raises(RecipeError, match=r"line 4: temperature_C = '1e6' is not a plausible furnace temperature"):
+    with pytest.raises(
+        RecipeError, match=r"line 4: temperature_C = '1e6' is not a plausible furnace temperature"
+    ):
         FurnaceLogReader(log, strict=True).read()
-    with pytest.raises(RecipeError, match="expected finite temperatures at or above 0 K with the lower first"):
+    with pytest.raises(
+        RecipeError, match="expected finite temperatures at or above 0 K with the lower first"
+    ):
         LogLimits(500.0, 400.0)
     with pytest.raises(RecipeError, match="expected a rate > 0"):
         LogLimits(max_rate=0.0)
 
 
-@pytest.mark.parametrize("stamp, shown", [("1e306", "time_s = '1e306'"), ("-4e9", "time_s = '-4e9'")])
+@pytest.mark.parametrize(
+    "stamp, shown", [("1e306", "time_s = '1e306'"), ("-4e9", "time_s = '-4e9'")]
+)
 def test_a_finite_but_absurd_time_is_a_bad_time_not_a_stretch_of_process(tmp_path, stamp, shown):
     """Within a vectorised block or line by line alike, a time beyond ±100 000 h is refused
     (strict) or skipped (lenient): taken as data it would add centuries of process."""
@@ -235,8 +299,11 @@ def test_a_finite_but_absurd_time_is_a_bad_time_not_a_stretch_of_process(tmp_pat
     log = tmp_path / "f.csv"
     clean = "".join(f"{10 * i},{400 + 0.1 * (i % 3)}\n" for i in range(5000))
     write(log, "time_s,temperature_C\n" + clean + f"{stamp},400\n" + "50000,400\n", "w")
-    with pytest.raises(RecipeError, match=rf"f.csv, line 5002: {re.escape(shown)} is .* h; expected a log time "
-                                          r"within ±100000 h"):
+    with pytest.raises(
+        RecipeError,
+        match=rf"f.csv, line 5002: {re.escape(shown)} is .* h; expected a log time "
+        r"within ±100000 h",
+    ):
         read_log_file(log)
     t, T, w = read_log_file(log, lenient=True)
     assert t[-1] == 50000.0 and t.size == 5001 and [x.kind for x in w] == [BAD_TIME]

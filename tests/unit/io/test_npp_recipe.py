@@ -16,7 +16,9 @@ TEXT = EXAMPLE.read_text()
 def test_double_cait_example_parses_to_si():
     r = load_recipe(EXAMPLE)
     assert isinstance(r, ExperimentRecipe)
-    assert r.sample.thickness == pytest.approx(2.325e-3) and r.sample.area == pytest.approx(28.26e-6)
+    assert r.sample.thickness == pytest.approx(2.325e-3) and r.sample.area == pytest.approx(
+        28.26e-6
+    )
     assert r.sample.temperature == pytest.approx(323.15)
     li, rb, cs = r.species
     assert (li.name, rb.name, cs.name) == ("Li", "Rb", "Cs")
@@ -26,24 +28,45 @@ def test_double_cait_example_parses_to_si():
     assert li.diffusion.bulk_diffusion(323.15) == pytest.approx(5.8e-19, rel=1e-12)
     assert rb.diffusion == pytest.approx(2.67e-22)
     first, second = r.steps
-    assert isinstance(first, CaitStep) and first.charge == pytest.approx(2.52e-3) and first.beam_current == pytest.approx(2e-8)
+    assert (
+        isinstance(first, CaitStep)
+        and first.charge == pytest.approx(2.52e-3)
+        and first.beam_current == pytest.approx(2e-8)
+    )
     # per-step overrides: Li's fall-off 3 %, Rb native with its own SED
     assert second.diffusion["Li"].fall_off.threshold == pytest.approx(0.03)
     assert second.diffusion["Li"].sed.width == li.diffusion.sed.width
-    assert second.diffusion["Rb"].sed is not None and second.diffusion["Rb"].fall_off.threshold == pytest.approx(0.10)
+    assert second.diffusion["Rb"].sed is not None and second.diffusion[
+        "Rb"
+    ].fall_off.threshold == pytest.approx(0.10)
     assert r.numerics == {"zone_cell": pytest.approx(1e-9)}
 
 
 @pytest.mark.parametrize(
     "old, new, field, words",
     [
-        ('kind = "nernst-planck-poisson"', 'kind = "npp"', "model.kind", ['"nernst-planck-poisson"']),
+        (
+            'kind = "nernst-planck-poisson"',
+            'kind = "npp"',
+            "model.kind",
+            ['"nernst-planck-poisson"'],
+        ),
         ('ion = "Rb"', 'ion = "K"', "step[1].ion", ["declares: Li, Rb, Cs"]),
         ('charge = "2.52 mC"', 'charge = "2.52 mA"', "step[1].charge", ["unit of charge"]),
-        ('initial_fraction = 1.0', 'initial_fraction = 0.5', "species", ["add up to 0.5"]),
+        ("initial_fraction = 1.0", "initial_fraction = 0.5", "species", ["add up to 0.5"]),
         ('D = "3.1e-23 m^2/s"', 'D = "-3.1e-23 m^2/s"', "species.Cs.D", ["> 0"]),
-        ('charge = "2.52 mC"', 'duration = "80 h"\ncharge = "2.52 mC"', "step[1]", ["exactly one of charge, duration"]),
-        ('relative_permittivity = 8', 'relative_permittivity = "8 F/m"', "sample.relative_permittivity", ["plain number"]),
+        (
+            'charge = "2.52 mC"',
+            'duration = "80 h"\ncharge = "2.52 mC"',
+            "step[1]",
+            ["exactly one of charge, duration"],
+        ),
+        (
+            "relative_permittivity = 8",
+            'relative_permittivity = "8 F/m"',
+            "sample.relative_permittivity",
+            ["plain number"],
+        ),
     ],
 )
 def test_bad_npp_fields(old, new, field, words):
@@ -98,7 +121,7 @@ def test_field_step_with_a_constant_current():
         ('voltage = "0.5 V"\ncurrent = "2 uA"', "step[1]", "exactly one of voltage, current"),
         ("", "step[1]", "exactly one of voltage, current"),
         ('current = "2 uA/cm^2"', "step[1].current", "unit of current"),
-        ('current = 2e-6', "step[1].current", "unit"),
+        ("current = 2e-6", "step[1].current", "unit"),
     ],
 )
 def test_bad_field_step_drive(drive, field, words):
@@ -121,36 +144,74 @@ def _run(tmp_path, capsys, text):
     rc = main(["run", str(path), "-o", str(tmp_path / "out"), "-q", "--no-plot"])
     err = capsys.readouterr().err.strip()
     assert rc == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("ionex: error: ") and err.count("cait.toml") == 1, err
+    assert (
+        len(err.splitlines()) == 1
+        and err.startswith("ionex: error: ")
+        and err.count("cait.toml") == 1
+    ), err
     return err
 
 
-@pytest.mark.parametrize("extra, words", [
-    ("growth = 0.5", ["numerics.growth: found 0.5; expected a cell growth factor within (1, 1.5]"]),
-    ("growth = 1.0", ["numerics.growth: found 1.0; expected a cell growth factor within (1, 1.5]"]),
-    ('finest_cell = "1 km"', ["numerics.finest_cell: found '1 km'; expected a cell width within [1e-13, 0.0002325] m"]),
-    ("rtol = 5", ["numerics.rtol: found 5; expected a relative tolerance within [1e-10, 0.1]"]),
-    ('zone_depth = "1 m"', ["numerics.zone_depth: the mesh would need about", "(more than 50000)", "lower zone_depth"]),
-])
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (
+            "growth = 0.5",
+            ["numerics.growth: found 0.5; expected a cell growth factor within (1, 1.5]"],
+        ),
+        (
+            "growth = 1.0",
+            ["numerics.growth: found 1.0; expected a cell growth factor within (1, 1.5]"],
+        ),
+        (
+            'finest_cell = "1 km"',
+            [
+                "numerics.finest_cell: found '1 km'; expected a cell width within [1e-13, 0.0002325] m"
+            ],
+        ),
+        ("rtol = 5", ["numerics.rtol: found 5; expected a relative tolerance within [1e-10, 0.1]"]),
+        (
+            'zone_depth = "1 m"',
+            [
+                "numerics.zone_depth: the mesh would need about",
+                "(more than 50000)",
+                "lower zone_depth",
+            ],
+        ),
+    ],
+)
 def test_npp_numerics_outside_their_range_are_refused(tmp_path, capsys, extra, words):
     err = _run(tmp_path, capsys, TEXT.replace(ZONE, f"{ZONE}\n{extra}", 1))
     for w in words:
         assert w in err, err
 
 
-@pytest.mark.parametrize("times, words", [
-    ('["-1 s"]', "found '-1 s'; expected a time within the process (0 to 3333.33 h, a CAIT that stops at its charge"),
-    ('["5000 h"]', "found '5000 h'; expected a time within the process"),
-])
+@pytest.mark.parametrize(
+    "times, words",
+    [
+        (
+            '["-1 s"]',
+            "found '-1 s'; expected a time within the process (0 to 3333.33 h, a CAIT that stops at its charge",
+        ),
+        ('["5000 h"]', "found '5000 h'; expected a time within the process"),
+    ],
+)
 def test_npp_output_times_outside_the_process_are_refused(tmp_path, capsys, times, words):
     err = _run(tmp_path, capsys, TEXT + f"\n[output]\ntimes = {times}\n")
     assert "output.times: " + words in err, err
 
 
-@pytest.mark.parametrize("old, new, words", [
-    ("relative_permittivity = 8", 'relative_permittivity = "8 F/m"', "sample.relative_permittivity: found '8 F/m'"),
-    ("fall_off = 0.10", 'fall_off = "x"', "fall_off: cannot read 'x'"),
-])
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        (
+            "relative_permittivity = 8",
+            'relative_permittivity = "8 F/m"',
+            "sample.relative_permittivity: found '8 F/m'",
+        ),
+        ("fall_off = 0.10", 'fall_off = "x"', "fall_off: cannot read 'x'"),
+    ],
+)
 def test_npp_errors_name_their_location_once(tmp_path, capsys, old, new, words):
     assert TEXT.count(old) >= 1
     err = _run(tmp_path, capsys, TEXT.replace(old, new, 1))
@@ -159,7 +220,9 @@ def test_npp_errors_name_their_location_once(tmp_path, capsys, old, new, words):
 
 def test_the_recipe_dataclass_checks_numerics_and_output_times():
     r = load_recipe(EXAMPLE)
-    with pytest.raises(ValueError, match=r"growth: found 2; expected a cell growth factor within \(1, 1.5\]"):
+    with pytest.raises(
+        ValueError, match=r"growth: found 2; expected a cell growth factor within \(1, 1.5\]"
+    ):
         ExperimentRecipe(r.sample, r.species, r.steps, numerics={"growth": 2.0})
     with pytest.raises(ValueError, match="output time -1.0 s lies outside the process"):
         ExperimentRecipe(r.sample, r.species, r.steps, output_times=(-1.0,))

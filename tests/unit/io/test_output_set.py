@@ -35,7 +35,9 @@ def test_modes_refuses_to_overwrite_its_own_input_even_with_force(tmp_path, caps
     source = index_profile(tmp_path / "modes.csv")
     before = source.read_text()
     for force in ([], ["--force"]):
-        rc = main(["modes", str(source), "--wavelength", "677 nm", "-o", str(tmp_path), "-q", *force])
+        rc = main(
+            ["modes", str(source), "--wavelength", "677 nm", "-o", str(tmp_path), "-q", *force]
+        )
         err = capsys.readouterr().err
         assert rc == 2, err
         assert f"{source}: is an input of `ionex modes`" in err
@@ -77,10 +79,15 @@ def test_run_refuses_a_foreign_profiles_csv_before_simulating(tmp_path, capsys, 
 
     mine = "time_s,depth_m,frac_K\n0,0,1\n"
     (tmp_path / "profiles.csv").write_text(mine)
-    monkeypatch.setattr(simulate, "simulate", lambda *a, **k: pytest.fail("simulated before refusing"))
+    monkeypatch.setattr(
+        simulate, "simulate", lambda *a, **k: pytest.fail("simulated before refusing")
+    )
     assert main(["run", RECIPE, "-o", str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'profiles.csv'}: found a file not written by ionex" in err and "--force" in err
+    assert (
+        f"{tmp_path / 'profiles.csv'}: found a file not written by ionex" in err
+        and "--force" in err
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["profiles.csv"]
     assert (tmp_path / "profiles.csv").read_text() == mine
 
@@ -100,11 +107,26 @@ def test_run_into_a_folder_it_wrote_before_succeeds_and_records_checksums(tmp_pa
 
 def test_two_commands_sharing_a_folder_keep_each_others_files(tmp_path, capsys):
     assert main(["run", RECIPE, "-o", str(tmp_path), "-q", "--no-plot"]) == 0
-    assert main(["modes", str(tmp_path / "profiles.csv"), "--material", "BK7", "-o", str(tmp_path), "-q"]) == 0
+    assert (
+        main(
+            [
+                "modes",
+                str(tmp_path / "profiles.csv"),
+                "--material",
+                "BK7",
+                "-o",
+                str(tmp_path),
+                "-q",
+            ]
+        )
+        == 0
+    )
     modes = (tmp_path / "modes.csv").read_bytes()
     assert main(["run", RECIPE, "-o", str(tmp_path), "-q", "--no-plot"]) == 0  # writes no modes.csv
     sets = manifest(tmp_path)["sets"]
-    assert set(sets["run"]["files"]) == {"profiles.csv", "result.nc"} and set(sets["modes"]["files"]) == {"modes.csv"}
+    assert set(sets["run"]["files"]) == {"profiles.csv", "result.nc"} and set(
+        sets["modes"]["files"]
+    ) == {"modes.csv"}
     assert (tmp_path / "modes.csv").read_bytes() == modes and check_output_set(tmp_path) == []
     assert capsys.readouterr().err == ""
 
@@ -118,7 +140,11 @@ def test_a_run_without_plots_removes_the_plot_of_its_previous_set(tmp_path):
 
 def test_stale_temporaries_of_ionex_are_removed_and_others_kept(tmp_path):
     stale = [tmp_path / ".profiles.csv.ab_cd123.part", tmp_path / f".{MANIFEST}.zz9yx8w7.part"]
-    kept = [tmp_path / ".notes.txt.abcd1234.part", tmp_path / ".result.nc.xyz.part", tmp_path / "profiles.csv.part"]
+    kept = [
+        tmp_path / ".notes.txt.abcd1234.part",
+        tmp_path / ".result.nc.xyz.part",
+        tmp_path / "profiles.csv.part",
+    ]
     for p in stale + kept:
         p.write_bytes(b"\0" * 1000)
     assert stale_temporaries(tmp_path) == sorted(stale)
@@ -128,14 +154,24 @@ def test_stale_temporaries_of_ionex_are_removed_and_others_kept(tmp_path):
 
 def shorter_recipe(path: Path) -> str:
     """The soda-lime example with a 6 h bath: other numbers in every file."""
-    text = Path(RECIPE).read_text().replace('duration = "8 h"', 'duration = "6 h"').replace('"8 h"]', '"6 h"]')
+    text = (
+        Path(RECIPE)
+        .read_text()
+        .replace('duration = "8 h"', 'duration = "6 h"')
+        .replace('"8 h"]', '"6 h"]')
+    )
     path.write_text(text)
     return str(path)
 
 
 def test_an_interrupted_commit_is_named_and_repaired_by_the_next_run(tmp_path, monkeypatch, capsys):
     argv = ["run", RECIPE, "-o", str(tmp_path), "-q", "--no-plot"]
-    assert main(["run", shorter_recipe(tmp_path / "short.toml"), "-o", str(tmp_path), "-q", "--no-plot"]) == 0
+    assert (
+        main(
+            ["run", shorter_recipe(tmp_path / "short.toml"), "-o", str(tmp_path), "-q", "--no-plot"]
+        )
+        == 0
+    )
     before = manifest(tmp_path)
     real = os.replace
     calls = []
@@ -153,13 +189,29 @@ def test_an_interrupted_commit_is_named_and_repaired_by_the_next_run(tmp_path, m
     assert manifest(tmp_path)["sets"]["run"]["files"] == before["sets"]["run"]["files"]
     found = check_output_set(tmp_path)
     assert [m.path.name for m in found] == ["profiles.csv"]  # renamed; result.nc still the old one
-    assert str(found[0]) == (f"{tmp_path / 'profiles.csv'}: written by an interrupted `ionex run` (its manifest was "
-                             "not updated); rerun it")
+    assert str(found[0]) == (
+        f"{tmp_path / 'profiles.csv'}: written by an interrupted `ionex run` (its manifest was "
+        "not updated); rerun it"
+    )
     # the next reader of the file names it; the next run recognises it as its own
     capsys.readouterr()
-    assert main(["modes", str(tmp_path / "profiles.csv"), "--material", "BK7", "-o", str(tmp_path / "m")]) == 0
+    assert (
+        main(
+            [
+                "modes",
+                str(tmp_path / "profiles.csv"),
+                "--material",
+                "BK7",
+                "-o",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
-    assert err.startswith(f"warning: {tmp_path / 'profiles.csv'}: written by an interrupted `ionex run`")
+    assert err.startswith(
+        f"warning: {tmp_path / 'profiles.csv'}: written by an interrupted `ionex run`"
+    )
     assert err.count("\n") == 1
     assert main(argv) == 0
     assert check_output_set(tmp_path) == [] and stale_temporaries(tmp_path) == []
@@ -185,8 +237,9 @@ def test_an_unreadable_manifest_is_an_error_naming_it(tmp_path, capsys):
     assert check_output_set(tmp_path) == []
 
 
-@pytest.mark.parametrize("command", ["run", "modes", "invert", "iwkb", "fit", "monitor", "sweep", "arrhenius",
-                                     "matano"])
+@pytest.mark.parametrize(
+    "command", ["run", "modes", "invert", "iwkb", "fit", "monitor", "sweep", "arrhenius", "matano"]
+)
 def test_every_command_with_an_output_folder_takes_force(command):
     from ionex.cli import build_parser
 
@@ -203,9 +256,14 @@ COMMANDS = {  # argv before -o, the first file the command writes
     "fit": ([str(EXAMPLES / "fit_soda_lime.toml")], "fit.json"),
     "sweep": ([str(EXAMPLES / "sweep_bk7.toml"), "--serial"], "sweep.nc"),
     "arrhenius": ([str(DATA / "arrhenius_k_soda_lime.csv")], "arrhenius.json"),
-    "matano": ([str(DATA / "k_profile_soda_lime_420C_8h.csv"), "--time", "8 h"], "interdiffusion.csv"),
-    "monitor": ([str(EXAMPLES / "monitor_bk7.toml"), "--temperature-log", "not-read-before-refusing.csv"],
-                "result.nc"),
+    "matano": (
+        [str(DATA / "k_profile_soda_lime_420C_8h.csv"), "--time", "8 h"],
+        "interdiffusion.csv",
+    ),
+    "monitor": (
+        [str(EXAMPLES / "monitor_bk7.toml"), "--temperature-log", "not-read-before-refusing.csv"],
+        "result.nc",
+    ),
 }
 
 
@@ -215,6 +273,11 @@ def test_every_command_refuses_a_users_file_before_its_work(command, tmp_path, c
     (tmp_path / name).write_text("mine\n")
     assert main([command, *args, "-o", str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err
-    assert err == (f"ionex: error: {tmp_path / name}: found a file not written by ionex; expected none or ionex's own "
-                   f"{name} — write elsewhere (-o another folder) or replace it with --force\n")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name] and (tmp_path / name).read_text() == "mine\n"
+    assert err == (
+        f"ionex: error: {tmp_path / name}: found a file not written by ionex; expected none or ionex's own "
+        f"{name} — write elsewhere (-o another folder) or replace it with --force\n"
+    )
+    assert (
+        sorted(p.name for p in tmp_path.iterdir()) == [name]
+        and (tmp_path / name).read_text() == "mine\n"
+    )

@@ -83,9 +83,9 @@ def test_anneal_program_and_mixed_bath():
 def test_temperature_log_relative_to_recipe(tmp_path):
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "furnace.csv").write_text("time_h,temperature_C\n0,400\n1,410\n3,410\n")
-    text = BASE.replace('temperature = "420 degC"\nduration = "8 h"', 'temperature = { log = "logs/furnace.csv" }').replace(
-        'times = ["1 h", "4 h", "8 h"]', 'times = ["1 h"]'
-    )
+    text = BASE.replace(
+        'temperature = "420 degC"\nduration = "8 h"', 'temperature = { log = "logs/furnace.csv" }'
+    ).replace('times = ["1 h", "4 h", "8 h"]', 'times = ["1 h"]')
     path = tmp_path / "r.toml"
     path.write_text(text)
     r = load_recipe(path)
@@ -96,8 +96,18 @@ def test_temperature_log_relative_to_recipe(tmp_path):
 @pytest.mark.parametrize(
     "old, new, field, words",
     [
-        ('duration = "8 h"', 'durration = "8 h"', "step[1].durration", ["unknown key", "did you mean 'duration'"]),
-        ('duration = "8 h"', "duration = 8", "step[1].duration", ["bare number 8", "a time with its unit", "\"8 h\""]),
+        (
+            'duration = "8 h"',
+            'durration = "8 h"',
+            "step[1].durration",
+            ["unknown key", "did you mean 'duration'"],
+        ),
+        (
+            'duration = "8 h"',
+            "duration = 8",
+            "step[1].duration",
+            ["bare number 8", "a time with its unit", '"8 h"'],
+        ),
         ('duration = "8 h"', 'duration = "8 mm"', "step[1].duration", ["[length]", "unit of time"]),
         ('duration = "8 h"', 'duration = "-8 h"', "step[1].duration", ["-8 h", "> 0"]),
         ("bath = { K = 1.0 }", "bath = { K = 1.3 }", "step[1].bath.K", ["1.3", "[0, 1]"]),
@@ -107,13 +117,38 @@ def test_temperature_log_relative_to_recipe(tmp_path):
         ('D = "1e-15 m^2/s"', 'D = "-1e-15 m^2/s"', "ions.K.D", ["> 0"]),
         ('D = "1e-15 m^2/s"', 'D = "1e-15 m^2"', "ions.K.D", ["unit of diffusivity"]),
         ('total_mobile = "10.9 mol/L"', 'total_mobile = "10.9"', "glass.total_mobile", ["no unit"]),
-        ('temperature = "420 degC"', 'temperature = "hot"', "step[1].temperature", ["cannot read 'hot'"]),
+        (
+            'temperature = "420 degC"',
+            'temperature = "hot"',
+            "step[1].temperature",
+            ["cannot read 'hot'"],
+        ),
         ('faces = "both"', 'faces = "back"', "glass.faces", ['"front" or "both"']),
-        ('times = ["1 h", "4 h", "8 h"]', 'times = ["9 h"]', "output.times", ["within the process"]),
-        ("thermodynamic_factor = 1.0", "thermodynamic_factor = -1.0", "model.thermodynamic_factor", ["n > 0"]),
+        (
+            'times = ["1 h", "4 h", "8 h"]',
+            'times = ["9 h"]',
+            "output.times",
+            ["within the process"],
+        ),
+        (
+            "thermodynamic_factor = 1.0",
+            "thermodynamic_factor = -1.0",
+            "model.thermodynamic_factor",
+            ["n > 0"],
+        ),
         ("stress_coupling = 0.0", "onsager_cross_ratio = 1.5", "model", ["entropy production"]),
-        ("stress_coupling = 0.0", 'margules_W = "30 kJ/mol"', "model.margules_W", ["miscibility gap"]),
-        ('[ions.Na]\nD = "1e-14 m^2/s"', '[ions.Na]\nD = "1e-14 m^2/s"\n[ions.Li]\nD = "1e-14 m^2/s"', "ions", ["exactly two"]),
+        (
+            "stress_coupling = 0.0",
+            'margules_W = "30 kJ/mol"',
+            "model.margules_W",
+            ["miscibility gap"],
+        ),
+        (
+            '[ions.Na]\nD = "1e-14 m^2/s"',
+            '[ions.Na]\nD = "1e-14 m^2/s"\n[ions.Li]\nD = "1e-14 m^2/s"',
+            "ions",
+            ["exactly two"],
+        ),
     ],
 )
 def test_bad_field_names_file_line_field_found_expected(old, new, field, words):
@@ -171,7 +206,9 @@ def _example(name: str, old: str = "", new: str = "") -> str:
 
 def _one_error_line(rc: int, err: str, *needles: str):
     assert rc == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("ionex: error: ") and "recipe.toml" in err, err
+    assert (
+        len(err.splitlines()) == 1 and err.startswith("ionex: error: ") and "recipe.toml" in err
+    ), err
     for n in needles:
         assert n in err, (n, err)
 
@@ -179,13 +216,22 @@ def _one_error_line(rc: int, err: str, *needles: str):
 def test_a_deeply_nested_array_is_one_error_line(tmp_path, capsys):
     text = _example("soda_lime_k_na.toml") + "\nx = " + "[" * 500 + "1" + "]" * 500 + "\n"
     rc, err = _run(tmp_path, capsys, text)
-    _one_error_line(rc, err, "line ", "x: found arrays or tables nested more than 32 levels deep",
-                    "expected at most 32 levels")
+    _one_error_line(
+        rc,
+        err,
+        "line ",
+        "x: found arrays or tables nested more than 32 levels deep",
+        "expected at most 32 levels",
+    )
 
 
 def test_deep_tables_are_refused_with_their_path(tmp_path, capsys):
-    rc, err = _run(tmp_path, capsys, _example("soda_lime_k_na.toml") + "\n[" + ".".join(["a"] * 40) + "]\n")
-    _one_error_line(rc, err, "a.a.a…: found arrays or tables nested more than 32", "expected at most 32")
+    rc, err = _run(
+        tmp_path, capsys, _example("soda_lime_k_na.toml") + "\n[" + ".".join(["a"] * 40) + "]\n"
+    )
+    _one_error_line(
+        rc, err, "a.a.a…: found arrays or tables nested more than 32", "expected at most 32"
+    )
 
 
 def test_a_byte_order_mark_is_accepted():
@@ -200,40 +246,68 @@ def test_a_byte_order_mark_in_the_file_is_accepted(tmp_path):
 
 
 def test_a_power_in_a_unit_is_refused_with_field_and_value(tmp_path, capsys):
-    rc, err = _run(tmp_path, capsys, _example("soda_lime_k_na.toml", 'D = "1e-15 m^2/s"', 'D = "10**10**10 m^2/s"'))
+    rc, err = _run(
+        tmp_path,
+        capsys,
+        _example("soda_lime_k_na.toml", 'D = "1e-15 m^2/s"', 'D = "10**10**10 m^2/s"'),
+    )
     _one_error_line(rc, err, "ions.K.D", "10**10**10", "expected", "small whole exponents")
 
 
-@pytest.mark.parametrize("line, key, found, expected", [
-    ("cells_per_efold = 0.1", "cells_per_efold", "found 0.1", "within [10, 1000]"),
-    ("cells_per_efold = 1e7", "cells_per_efold", "found 1e+07", "within [10, 1000]"),
-    ("rtol = 1e6", "rtol", "found 1e+06", "within [1e-10, 0.1]"),
-    ("atol = 0.5", "atol", "found 0.5", "within [1e-14, 0.01]"),
-    ("domain_lengths = 1e-6", "domain_lengths", "found 1e-06", "within [6, 1000]"),
-])
-def test_numerics_outside_their_range_are_refused_with_the_range(tmp_path, capsys, line, key, found, expected):
+@pytest.mark.parametrize(
+    "line, key, found, expected",
+    [
+        ("cells_per_efold = 0.1", "cells_per_efold", "found 0.1", "within [10, 1000]"),
+        ("cells_per_efold = 1e7", "cells_per_efold", "found 1e+07", "within [10, 1000]"),
+        ("rtol = 1e6", "rtol", "found 1e+06", "within [1e-10, 0.1]"),
+        ("atol = 0.5", "atol", "found 0.5", "within [1e-14, 0.01]"),
+        ("domain_lengths = 1e-6", "domain_lengths", "found 1e-06", "within [6, 1000]"),
+    ],
+)
+def test_numerics_outside_their_range_are_refused_with_the_range(
+    tmp_path, capsys, line, key, found, expected
+):
     rc, err = _run(tmp_path, capsys, _example("soda_lime_k_na.toml") + f"\n[numerics]\n{line}\n")
     _one_error_line(rc, err, f"numerics.{key}: {found}; expected", expected)
 
 
-@pytest.mark.parametrize("temperature, shown", [("20 K", "at 20 K"), ("1 K", "at 1 K"), ("0.01 K", "at 0.01 K")])
-def test_a_diffusion_coefficient_that_underflows_names_step_and_temperature(tmp_path, capsys, temperature, shown):
-    text = _example("two_step_post_anneal.toml", 'temperature = "450 degC"', f'temperature = "{temperature}"')
+@pytest.mark.parametrize(
+    "temperature, shown", [("20 K", "at 20 K"), ("1 K", "at 1 K"), ("0.01 K", "at 0.01 K")]
+)
+def test_a_diffusion_coefficient_that_underflows_names_step_and_temperature(
+    tmp_path, capsys, temperature, shown
+):
+    text = _example(
+        "two_step_post_anneal.toml", 'temperature = "450 degC"', f'temperature = "{temperature}"'
+    )
     rc, err = _run(tmp_path, capsys, text)
-    _one_error_line(rc, err, "step 1 (mixed bath)", shown, "D_K = ", "expected a temperature at which D̃ is finite and > 0")
+    _one_error_line(
+        rc,
+        err,
+        "step 1 (mixed bath)",
+        shown,
+        "D_K = ",
+        "expected a temperature at which D̃ is finite and > 0",
+    )
 
 
 def test_a_program_through_one_kelvin_names_the_step(tmp_path, capsys):
-    text = _example("two_step_post_anneal.toml", '[["0 h", "400 degC"], ["0.5 h", "350 degC"], ["2 h", "350 degC"]]',
-                    '[["0 h", "1 K"], ["1 h", "2000 degC"], ["2 h", "1 K"]]')
+    text = _example(
+        "two_step_post_anneal.toml",
+        '[["0 h", "400 degC"], ["0.5 h", "350 degC"], ["2 h", "350 degC"]]',
+        '[["0 h", "1 K"], ["1 h", "2000 degC"], ["2 h", "1 K"]]',
+    )
     rc, err = _run(tmp_path, capsys, text)
     _one_error_line(rc, err, "step 3 (anneal): at 1 K", "D̃ is undefined", "expected a temperature")
 
 
 def test_a_location_is_named_once(tmp_path, capsys):
-    text = _example("soda_lime_k_na.toml", "stress_coupling = 0.0",
-                    'stress_coupling = { youngs_modulus = "72 m", poisson_ratio = 0.22, '
-                    'molar_volume_difference = "3 cm^3/mol" }')
+    text = _example(
+        "soda_lime_k_na.toml",
+        "stress_coupling = 0.0",
+        'stress_coupling = { youngs_modulus = "72 m", poisson_ratio = 0.22, '
+        'molar_volume_difference = "3 cm^3/mol" }',
+    )
     rc, err = _run(tmp_path, capsys, text)
     _one_error_line(rc, err, "model.stress_coupling.youngs_modulus: found '72 m'")
     assert err.count("recipe.toml") == 1, err

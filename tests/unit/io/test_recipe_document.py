@@ -23,7 +23,9 @@ def test_values_keep_their_unit_and_edits_re_parse():
     assert doc.value("ions.K.D") == (1e-15, "m^2/s")
     assert doc.value("step[1].temperature") == (420.0, "degC")
     assert doc.value("model.thermodynamic_factor") == (1.0, "")
-    edited = doc.with_values({"ions.K.D": 2e-15, "step[1].temperature": 430.0, "step[1].bath.K": 0.9})
+    edited = doc.with_values(
+        {"ions.K.D": 2e-15, "step[1].temperature": 430.0, "step[1].bath.K": 0.9}
+    )
     r = edited.recipe()
     assert r.model.incoming(700.0) == pytest.approx(2e-15)
     assert r.steps[0].temperature(0.0) == pytest.approx(703.15)
@@ -35,7 +37,9 @@ def test_values_keep_their_unit_and_edits_re_parse():
 
 def test_unknown_and_non_numeric_fields_are_clear_errors():
     doc = RecipeDocument.load(EXAMPLE)
-    with pytest.raises(RecipeError, match=r"'ions\.K\.DD' is not a field of this recipe \(did you mean ions\.K\.D"):
+    with pytest.raises(
+        RecipeError, match=r"'ions\.K\.DD' is not a field of this recipe \(did you mean ions\.K\.D"
+    ):
         doc.value("ions.K.DD")
     with pytest.raises(RecipeError, match=r"step\[2\]\.duration' is not a field"):
         doc.value("step[2].duration")

@@ -40,12 +40,19 @@ def test_result_save_writes_what_ionex_run_writes(run_and_result):
     written = result.save(tmp / "saved")
     names = sorted(p.name for p in (tmp / "run").iterdir() if p.name != MANIFEST)
     assert names == ["modes.csv", "profiles.csv", "profiles.png", "result.nc", "stress_index.png"]
-    assert sorted(p.name for p in written) == names == sorted(p.name for p in (tmp / "saved").iterdir()
-                                                              if p.name != MANIFEST)
+    assert (
+        sorted(p.name for p in written)
+        == names
+        == sorted(p.name for p in (tmp / "saved").iterdir() if p.name != MANIFEST)
+    )
     assert check_output_set(tmp / "saved") == [] and (tmp / "saved" / MANIFEST).exists()
     for name in names:
         assert (tmp / "saved" / name).read_bytes() == (tmp / "run" / name).read_bytes(), name
-    assert [p.name for p in result.save(tmp / "bare", plot=False)] == ["profiles.csv", "result.nc", "modes.csv"]
+    assert [p.name for p in result.save(tmp / "bare", plot=False)] == [
+        "profiles.csv",
+        "result.nc",
+        "modes.csv",
+    ]
 
 
 def test_result_plot_returns_the_figures_of_ionex_run(run_and_result):
@@ -86,7 +93,9 @@ def test_the_dataset_has_the_labels_xarray_plots_with(run_and_result):
 
     assert words(ax.get_xlabel()) == "distance from the front face [m]"
     assert words(ax.get_ylabel()) == "site fraction of K+ [1]"
-    assert words(ax.get_legend().get_title().get_text()) == "time since the start of the process [s]"
+    assert (
+        words(ax.get_legend().get_title().get_text()) == "time since the start of the process [s]"
+    )
     plt.close("all")
 
 
@@ -95,5 +104,8 @@ def test_a_slab_depth_is_below_the_exchanged_surface():
 
     recipe = ionex.load_recipe(EXAMPLES.parent / "benchmarks" / "standard_case.toml")
     ds = ionex.simulate(recipe).to_dataset()
-    assert ds.depth.attrs["long_name"] == "depth below the exchanged surface" and "comment" not in ds.depth.attrs
+    assert (
+        ds.depth.attrs["long_name"] == "depth below the exchanged surface"
+        and "comment" not in ds.depth.attrs
+    )
     assert np.all(np.diff(ds.depth.values) > 0)

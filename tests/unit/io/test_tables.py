@@ -9,7 +9,9 @@ from ionex.io.tables import read_interdiffusion_table, read_temperature_log
 
 def test_time_h_celsius(tmp_path):
     p = tmp_path / "log.csv"
-    p.write_text("# furnace 3\ntime_h,temperature_C,setpoint_C\n0,400,400\n\n0.5,401.5,400\n2,399,400\n")
+    p.write_text(
+        "# furnace 3\ntime_h,temperature_C,setpoint_C\n0,400,400\n\n0.5,401.5,400\n2,399,400\n"
+    )
     prog = read_temperature_log(p)
     assert prog.times == pytest.approx((0.0, 1800.0, 7200.0))
     assert prog.temperatures == pytest.approx((673.15, 674.65, 672.15))
@@ -51,13 +53,19 @@ def test_bad_logs_name_file_and_line(tmp_path, content, words):
 def test_lenient_skips_the_lines_strict_refuses_with_a_warning_each(tmp_path):
     """The same bad lines, the other mode of the one policy (ionex run --lenient)."""
     p = tmp_path / "log.csv"
-    p.write_text("time_h,temperature_C\n0,400\n1,4x0\n1.5,nan\n2,401\n2,402\n3,399")  # no final newline
+    p.write_text(
+        "time_h,temperature_C\n0,400\n1,4x0\n1.5,nan\n2,401\n2,402\n3,399"
+    )  # no final newline
     warnings = []
     prog = read_temperature_log(p, lenient=True, warnings=warnings)
     assert prog.times == pytest.approx((0.0, 7200.0, 10800.0))
     assert prog.temperatures == pytest.approx((673.15, 674.15, 672.15))
     assert [w.line for w in warnings] == [3, 4, 6]
-    assert [w.kind for w in warnings] == ["temperature not a number", "sensor drop-out", "duplicate time stamp"]
+    assert [w.kind for w in warnings] == [
+        "temperature not a number",
+        "sensor drop-out",
+        "duplicate time stamp",
+    ]
 
 
 def test_interdiffusion_table(tmp_path):
@@ -122,13 +130,22 @@ def test_composition_only_and_the_long_format_of_invert(tmp_path):
     p = tmp_path / "c.csv"
     p.write_text("depth_um,frac_Na,frac_K\n0,0.1,0.9\n1,0.5,0.5\n")
     table = read_index_profile(p, column="frac_K")
-    assert table.profiles == {} and table.fraction_column == "frac_K" and table.fraction[1].tolist() == [0.9, 0.5]
+    assert (
+        table.profiles == {}
+        and table.fraction_column == "frac_K"
+        and table.fraction[1].tolist() == [0.9, 0.5]
+    )
     q = tmp_path / "profile.csv"
-    q.write_text("polarisation,depth_m,n,n_stderr\nTE,0,1.52,1e-5\nTE,1e-6,1.515,1e-5\nTM,0,1.521,1e-5\n"
-                 "TM,2e-6,1.514,1e-5\n")
+    q.write_text(
+        "polarisation,depth_m,n,n_stderr\nTE,0,1.52,1e-5\nTE,1e-6,1.515,1e-5\nTM,0,1.521,1e-5\n"
+        "TM,2e-6,1.514,1e-5\n"
+    )
     inv = read_index_profile(q)
     assert inv.index_column == "polarisation rows"
-    assert inv.profiles["TM"][0].tolist() == [0.0, 2e-6] and inv.profiles["TE"][1].tolist() == [1.52, 1.515]
+    assert inv.profiles["TM"][0].tolist() == [0.0, 2e-6] and inv.profiles["TE"][1].tolist() == [
+        1.52,
+        1.515,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -139,8 +156,14 @@ def test_composition_only_and_the_long_format_of_invert(tmp_path):
         ("depth_um,n\n0,1.52\n0,1.51\n", ["line 3", "does not increase"]),
         ("depth_um,n\n0,1.52\n", ["at least two"]),
         ("polarisation,depth_m,n\nTE,0,1.52\nTX,1e-6,1.51\n", ["line 3", "TE or TM"]),
-        ("polarisation,depth_m,n\nTE,0,1.52\nTE,1e-6,1.51\nTM,0,1.52\n", ["TM profile has 1 point"]),
-        ("time_s,depth_m,n\n1,0,1.52\n1,1e-6,1.51\n2,0,1.52\n2,0,1.51\n", ["line 5", "within each time"]),
+        (
+            "polarisation,depth_m,n\nTE,0,1.52\nTE,1e-6,1.51\nTM,0,1.52\n",
+            ["TM profile has 1 point"],
+        ),
+        (
+            "time_s,depth_m,n\n1,0,1.52\n1,1e-6,1.51\n2,0,1.52\n2,0,1.51\n",
+            ["line 5", "within each time"],
+        ),
         ("depth_um,n\n", ["no data lines"]),
     ],
 )
@@ -168,11 +191,17 @@ def test_mode_list(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        ("polarisation,order,effective_index\nTE,0,1.518\nTE,1,1.520\n", ["TE mode 1", "not below mode 0", "fall strictly"]),
+        (
+            "polarisation,order,effective_index\nTE,0,1.518\nTE,1,1.520\n",
+            ["TE mode 1", "not below mode 0", "fall strictly"],
+        ),
         ("order,effective_index\n0,1.52\n", ["no polarisation column"]),
         ("polarisation,order,effective_index\nTX,0,1.52\n", ["line 2", "TE or TM"]),
         ("polarisation,order,effective_index\nTE,0,1.52\nTE,2,1.51\n", ["without gaps"]),
-        ("polarisation,order,synchronous_angle_deg\nTE,0,12.0\n", ["synchronous_angle_deg together with the prism"]),
+        (
+            "polarisation,order,synchronous_angle_deg\nTE,0,12.0\n",
+            ["synchronous_angle_deg together with the prism"],
+        ),
     ],
 )
 def test_bad_mode_lists(tmp_path, content, words):
@@ -196,7 +225,9 @@ def test_one_polarisation_without_a_column(tmp_path):
         read_mode_list(p)
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("order,effective_index\n0,1.522\n1,1.518\n0,1.523\n1,1.519\n")
-    with pytest.raises(RecipeError, match=r"line 4: mode 0 appears twice \(first on line 2\).*mix polarisations"):
+    with pytest.raises(
+        RecipeError, match=r"line 4: mode 0 appears twice \(first on line 2\).*mix polarisations"
+    ):
         read_mode_list(mixed, polarisation="TE")
     both = tmp_path / "both.csv"
     both.write_text("polarisation,order,effective_index\nTE,0,1.522\nTM,0,1.523\nTM,1,1.519\n")
@@ -209,16 +240,22 @@ def test_an_effective_index_that_no_guide_has(tmp_path, value):
 
     p = tmp_path / "m.csv"
     p.write_text(f"polarisation,order,effective_index\nTE,0,1.522\nTE,1,{value}\n")
-    with pytest.raises(RecipeError, match=f"line 3: effective_index = '{value}' is not a refractive index of glass; "
-                                          "expected a number ≥ 1 and below 5"):
+    with pytest.raises(
+        RecipeError,
+        match=f"line 3: effective_index = '{value}' is not a refractive index of glass; "
+        "expected a number ≥ 1 and below 5",
+    ):
         read_mode_list(p)
 
 
-@pytest.mark.parametrize("text", [
-    RUN_PROFILES,
-    "depth_um,n_TE,n_TM\n# a comment\n0,1.523,1.524\n\n5,1.518,1.519\n40,1.5137,1.5137\n",
-    "depth_um,frac_Na,frac_K\n0,0.1,0.9\n1,0.5,0.5\n3,0.9,0.1\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        RUN_PROFILES,
+        "depth_um,n_TE,n_TM\n# a comment\n0,1.523,1.524\n\n5,1.518,1.519\n40,1.5137,1.5137\n",
+        "depth_um,frac_Na,frac_K\n0,0.1,0.9\n1,0.5,0.5\n3,0.9,0.1\n",
+    ],
+)
 @pytest.mark.parametrize("time", [None, 3600.0])
 def test_numpy_parser_and_the_line_by_line_reader_agree(tmp_path, monkeypatch, text, time):
     """All-numeric tables are parsed by numpy at once (large tables in a fraction of the
@@ -253,12 +290,27 @@ def test_numpy_parser_and_the_line_by_line_reader_agree(tmp_path, monkeypatch, t
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-@pytest.mark.parametrize("text, words", [
-    ("frac_K,D_m2_s\n0,1e-15\n50,1e-14\n", ["d.csv, line 3", "frac_K = '50'", "percent? divide by 100"]),
-    ("depth_um,n,frac_K\n0,1.52,0.9\n1,1.51,-0.5\n", ["d.csv, line 3", "frac_K = '-0.5'", "outside [-0.1, 1.1]"]),
-    ("depth_um,n\n0,1.52\n1,0.5\n", ["d.csv, line 3", "n = '0.5'", "expected a number ≥ 1 and below 5"]),
-    ("depth_um,n\n0,1.52\n-1,1.51\n", ["d.csv, line 3", "depth_um = '-1'", "expected a depth ≥ 0"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (
+            "frac_K,D_m2_s\n0,1e-15\n50,1e-14\n",
+            ["d.csv, line 3", "frac_K = '50'", "percent? divide by 100"],
+        ),
+        (
+            "depth_um,n,frac_K\n0,1.52,0.9\n1,1.51,-0.5\n",
+            ["d.csv, line 3", "frac_K = '-0.5'", "outside [-0.1, 1.1]"],
+        ),
+        (
+            "depth_um,n\n0,1.52\n1,0.5\n",
+            ["d.csv, line 3", "n = '0.5'", "expected a number ≥ 1 and below 5"],
+        ),
+        (
+            "depth_um,n\n0,1.52\n-1,1.51\n",
+            ["d.csv, line 3", "depth_um = '-1'", "expected a depth ≥ 0"],
+        ),
+    ],
+)
 def test_fractions_indices_and_depths_out_of_range(tmp_path, text, words):
     """The rules of a fraction, index or depth column hold in every table that has one."""
     from ionex.io.tables import read_index_profile

@@ -76,7 +76,9 @@ class TestArrhenius:
     def test_ratio_between_temperatures(self):
         # ln(D1/D2) = −Q/R (1/T1 − 1/T2): checks Q is used in J/mol with R in J/(mol K)
         law = ArrheniusLaw(1e-3, 100e3)
-        assert math.log(law(700.0) / law(600.0)) == pytest.approx(-100e3 / R * (1 / 700 - 1 / 600), rel=1e-13)
+        assert math.log(law(700.0) / law(600.0)) == pytest.approx(
+            -100e3 / R * (1 / 700 - 1 / 600), rel=1e-13
+        )
 
     def test_constant_law_is_temperature_independent(self):
         law = ArrheniusLaw.constant(3e-15)
@@ -112,7 +114,10 @@ class TestFormA:
         # 1 − α_HP χ cancels when D_A ≪ D_B (χ→1): allow 8 ulp × 1/min(ratio, 1)
         tol = 8 * EPS * max(1.0, 1.0 / ratio)
         np.testing.assert_allclose(
-            nernst_planck_coefficient(CHI_CLOSED, da, D_B), ref_d_ab(CHI_CLOSED, da, D_B), rtol=tol, atol=0
+            nernst_planck_coefficient(CHI_CLOSED, da, D_B),
+            ref_d_ab(CHI_CLOSED, da, D_B),
+            rtol=tol,
+            atol=0,
         )
 
     def test_limits(self):
@@ -125,17 +130,21 @@ class TestFormA:
         m = model_for(0.1, thermodynamic_factor=n)
         assert m.form == "A"
         d = interdiffusion_coefficient(CHI_CLOSED, m, T)
-        np.testing.assert_allclose(d, n * ref_d_ab(CHI_CLOSED, 0.1 * D_B, D_B), rtol=8 * EPS, atol=0)
+        np.testing.assert_allclose(
+            d, n * ref_d_ab(CHI_CLOSED, 0.1 * D_B, D_B), rtol=8 * EPS, atol=0
+        )
 
     def test_form_b_with_zero_coupling_is_form_a_exactly(self):
         # K_AB = 0 (the default) must take exactly the Form-A arithmetic
         a = model_for(0.1)
         b = model_for(0.1, stress_coupling=0.0)
         np.testing.assert_array_equal(
-            interdiffusion_coefficient(CHI_CLOSED, b, T), interdiffusion_coefficient(CHI_CLOSED, a, T)
+            interdiffusion_coefficient(CHI_CLOSED, b, T),
+            interdiffusion_coefficient(CHI_CLOSED, a, T),
         )
         np.testing.assert_array_equal(
-            interdiffusion_coefficient(CHI_CLOSED, a, T), nernst_planck_coefficient(CHI_CLOSED, 0.1 * D_B, D_B)
+            interdiffusion_coefficient(CHI_CLOSED, a, T),
+            nernst_planck_coefficient(CHI_CLOSED, 0.1 * D_B, D_B),
         )
 
     def test_form_b_tends_to_form_a(self):
@@ -148,7 +157,9 @@ class TestFormA:
         # Ψ_cross of the paper formula with D_AB = D_BA = 0 is exactly 1
         d_ab, d_ba = onsager_cross_coefficients(CHI, 0.1 * D_B, D_B, 0.0)
         assert np.all(d_ab == 0.0) and np.all(d_ba == 0.0)
-        np.testing.assert_array_equal(cross_term_factor(CHI, 0.1 * D_B, D_B, d_ab, d_ba), np.ones_like(CHI))
+        np.testing.assert_array_equal(
+            cross_term_factor(CHI, 0.1 * D_B, D_B, d_ab, d_ba), np.ones_like(CHI)
+        )
         assert model_for(0.1, cross_ratio=0.0).form == "A"
 
     @pytest.mark.parametrize("ratio", [1e-3, 0.1, 10.0, 1e3])
@@ -172,7 +183,9 @@ class TestFormC:
         da = ratio * D_B
         d_ab, d_ba = onsager_cross_coefficients(CHI, da, D_B, rho)
         # paper (Macrelli eq. 41): D* = D_AB(χ) · n · Ψ_cross(χ; D_AB, D_BA)
-        paper = nernst_planck_coefficient(CHI, da, D_B) * cross_term_factor(CHI, da, D_B, d_ab, d_ba)
+        paper = nernst_planck_coefficient(CHI, da, D_B) * cross_term_factor(
+            CHI, da, D_B, d_ab, d_ba
+        )
         # the other display of §1.5 (no Ψ): n(D_A D_B − D_AB D_BA)/(χ_A(D_A+D_BA) + χ_B(D_B+D_AB))
         direct = (da * D_B - d_ab * d_ba) / (CHI * (da + d_ba) + (1 - CHI) * (D_B + d_ab))
         onsager = ref_form_c(CHI, da, D_B, rho)
@@ -199,7 +212,9 @@ class TestFormC:
         # and ρ is recovered as L_AB/√(L_AA L_BB) with L_ij ∝ D_ij χ_j
         if rho != 0.0:
             l_ab = d_ab * (1 - CHI)
-            np.testing.assert_allclose(l_ab / np.sqrt(da * CHI * D_B * (1 - CHI)), rho, rtol=8 * EPS)
+            np.testing.assert_allclose(
+                l_ab / np.sqrt(da * CHI * D_B * (1 - CHI)), rho, rtol=8 * EPS
+            )
 
     def test_cross_terms_reduce_interdiffusion_for_positive_rho(self):
         # Ψ < 1 for ρ > 0 (positive correlation slows the exchange), > 1 possible for ρ < 0
@@ -245,7 +260,9 @@ class TestMargules:
     @pytest.mark.parametrize("w_over_rt", [-1.0, 0.0, 0.7, 1.9])
     def test_formula(self, w_over_rt):
         n = margules_thermodynamic_factor(CHI_CLOSED, w_over_rt * R * T, T)
-        np.testing.assert_allclose(n, 1 - 2 * w_over_rt * CHI_CLOSED * (1 - CHI_CLOSED), rtol=0, atol=8 * EPS)
+        np.testing.assert_allclose(
+            n, 1 - 2 * w_over_rt * CHI_CLOSED * (1 - CHI_CLOSED), rtol=0, atol=8 * EPS
+        )
 
     @pytest.mark.parametrize("w_over_rt", [-1.0, 0.7, 1.9])
     def test_is_dlna_dlnchi_of_regular_solution(self, w_over_rt):
@@ -259,12 +276,16 @@ class TestMargules:
             return lnx + w_over_rt * (1 - x) ** 2
 
         numeric = (ln_a(np.log(chi) + h) - ln_a(np.log(chi) - h)) / (2 * h)
-        np.testing.assert_allclose(margules_thermodynamic_factor(chi, w_over_rt * R * T, T), numeric, atol=1e-9)
+        np.testing.assert_allclose(
+            margules_thermodynamic_factor(chi, w_over_rt * R * T, T), numeric, atol=1e-9
+        )
 
     def test_model_uses_margules_factor(self):
         m = model_for(0.1, margules_energy=1.2 * R * T)
         expected = ref_d_ab(CHI_CLOSED, 0.1 * D_B, D_B) * (1 - 2.4 * CHI_CLOSED * (1 - CHI_CLOSED))
-        np.testing.assert_allclose(interdiffusion_coefficient(CHI_CLOSED, m, T), expected, rtol=16 * EPS)
+        np.testing.assert_allclose(
+            interdiffusion_coefficient(CHI_CLOSED, m, T), expected, rtol=16 * EPS
+        )
 
     @pytest.mark.parametrize("w_over_rt", [2.0001, 2.5, 5.0])
     def test_rejects_miscibility_gap_at_evaluation(self, w_over_rt):
@@ -324,7 +345,9 @@ class TestStressCoupling:
         assert paper == pytest.approx(default, rel=8 * EPS)
         # and otherwise it scales as 1/(V_m C_T)
         vm = 2.6e-5
-        other = stress_coupling_constant(self.E, self.NU, self.OMEGA, self.C_T, self.T450, host_molar_volume=vm)
+        other = stress_coupling_constant(
+            self.E, self.NU, self.OMEGA, self.C_T, self.T450, host_molar_volume=vm
+        )
         assert other == pytest.approx(default / (vm * self.C_T), rel=8 * EPS)
 
     def test_material_and_model(self):
@@ -337,14 +360,18 @@ class TestStressCoupling:
         # K ∝ 1/T
         assert m.coupling(2 * self.T450) == pytest.approx(k / 2, rel=8 * EPS)
         expected = ref_d_ab(CHI_CLOSED, 0.1 * D_B, D_B) * (1 + k * CHI_CLOSED * (1 - CHI_CLOSED))
-        np.testing.assert_allclose(interdiffusion_coefficient(CHI_CLOSED, m, self.T450), expected, rtol=16 * EPS)
+        np.testing.assert_allclose(
+            interdiffusion_coefficient(CHI_CLOSED, m, self.T450), expected, rtol=16 * EPS
+        )
 
     def test_form_b_with_margules(self):
         # n(χ) + K χ(1−χ) with n = 1 − 2(W/RT)χ(1−χ)
         m = model_for(0.1, stress_coupling=0.33, margules_energy=0.5 * R * T)
         s = CHI_CLOSED * (1 - CHI_CLOSED)
         expected = ref_d_ab(CHI_CLOSED, 0.1 * D_B, D_B) * (1 - 1.0 * s + 0.33 * s)
-        np.testing.assert_allclose(interdiffusion_coefficient(CHI_CLOSED, m, T), expected, rtol=16 * EPS)
+        np.testing.assert_allclose(
+            interdiffusion_coefficient(CHI_CLOSED, m, T), expected, rtol=16 * EPS
+        )
 
     def test_material_needs_total_mobile(self):
         with pytest.raises(ValueError, match="total_mobile"):
@@ -360,7 +387,9 @@ class TestStressCoupling:
         ],
     )
     def test_material_validation(self, kwargs, field):
-        args = dict(youngs_modulus=self.E, poisson_ratio=self.NU, molar_volume_difference=self.OMEGA)
+        args = dict(
+            youngs_modulus=self.E, poisson_ratio=self.NU, molar_volume_difference=self.OMEGA
+        )
         args.update(kwargs)
         with pytest.raises(ValueError, match=field):
             StressCouplingMaterial(**args)
@@ -386,7 +415,11 @@ def test_model_with_arrhenius_temperature_dependence():
     for temp in (600.0, 750.0):
         da = 1e-6 * math.exp(-120e3 / (R * temp))
         db = 5e-7 * math.exp(-90e3 / (R * temp))
-        np.testing.assert_allclose(interdiffusion_coefficient(CHI_CLOSED, m, temp), ref_d_ab(CHI_CLOSED, da, db), rtol=1e-14)
+        np.testing.assert_allclose(
+            interdiffusion_coefficient(CHI_CLOSED, m, temp),
+            ref_d_ab(CHI_CLOSED, da, db),
+            rtol=1e-14,
+        )
 
 
 def test_max_and_min_coefficient_bound_the_profile():
@@ -433,7 +466,9 @@ def test_kirchhoff_closed_forms_against_quadrature(form, ratio):
     ref = quad_potential(m, CHI)
     np.testing.assert_allclose(phi, ref, rtol=1e-12, atol=0)
     # D̃ returned with Φ is D̃ itself; 1 + (D_A/D_B − 1)χ cancels by up to 1/ratio
-    np.testing.assert_allclose(d, interdiffusion_coefficient(CHI, m, T), rtol=1e-15 * (1 + 1 / ratio), atol=0)
+    np.testing.assert_allclose(
+        d, interdiffusion_coefficient(CHI, m, T), rtol=1e-15 * (1 + 1 / ratio), atol=0
+    )
     phi0, _ = kirchhoff_potential(np.array([0.0]), m, T)
     assert phi0[0] == 0.0
 
@@ -477,7 +512,9 @@ def test_kirchhoff_tabulated_with_constant_extension():
     assert np.max(np.abs(phi - ref)) / ref[-1] <= 2e-5
 
 
-@pytest.mark.parametrize("model_kw", [dict(), dict(stress_coupling=0.5), dict(cross_ratio=0.4)], ids=["A", "B", "C"])
+@pytest.mark.parametrize(
+    "model_kw", [dict(), dict(stress_coupling=0.5), dict(cross_ratio=0.4)], ids=["A", "B", "C"]
+)
 def test_kirchhoff_linear_continuation_outside_unit_interval(model_kw):
     # Φ continues with slope D̃(0) below 0 and D̃(1) above 1 (Newton overshoot safety)
     m = model_for(0.05, **model_kw)
@@ -509,7 +546,9 @@ class TestTabulated:
 
     def test_passes_through_nodes(self):
         # exp(ln c): relative error ≤ |ln c|·eps ≈ 35 eps
-        np.testing.assert_allclose(self.table()(np.array(self.FR), 700.0), self.CO, rtol=64 * EPS, atol=0)
+        np.testing.assert_allclose(
+            self.table()(np.array(self.FR), 700.0), self.CO, rtol=64 * EPS, atol=0
+        )
 
     def test_constant_beyond_the_ends(self):
         tab = self.table()
@@ -536,7 +575,9 @@ class TestTabulated:
         # through the model too
         m = InterdiffusionModel(table=tab)
         assert m.form == "tabulated"
-        np.testing.assert_allclose(interdiffusion_coefficient(chi, m, 780.0), tab(chi, 780.0), rtol=0)
+        np.testing.assert_allclose(
+            interdiffusion_coefficient(chi, m, 780.0), tab(chi, 780.0), rtol=0
+        )
 
     @pytest.mark.parametrize(
         "fr, co, kw",
@@ -558,7 +599,13 @@ class TestTabulated:
             TabulatedInterdiffusion(fr, co, **kw)
 
     @pytest.mark.parametrize(
-        "kw", [dict(stress_coupling=0.1), dict(cross_ratio=0.1), dict(thermodynamic_factor=1.2), dict(margules_energy=1e3)]
+        "kw",
+        [
+            dict(stress_coupling=0.1),
+            dict(cross_ratio=0.1),
+            dict(thermodynamic_factor=1.2),
+            dict(margules_energy=1e3),
+        ],
     )
     def test_table_excludes_other_options(self, kw):
         with pytest.raises(ValueError, match="tabulated"):
@@ -574,8 +621,11 @@ def test_scaled_law_is_the_law_times_the_factor(tabulated):
     def coefficient(c):
         return nernst_planck_coefficient(c, 1e-15, 1e-14) * (1.0 + 0.3 * np.sqrt(c * (1.0 - c)))
 
-    law = (KirchhoffLaw.tabulate(coefficient) if tabulated
-           else KirchhoffLaw.rational(1e-15, 1e-14, 1.2, 0.4))
+    law = (
+        KirchhoffLaw.tabulate(coefficient)
+        if tabulated
+        else KirchhoffLaw.rational(1e-15, 1e-14, 1.2, 0.4)
+    )
     chi = np.linspace(0.0, 1.0, 41)
     phi, d = law(chi)
     phi_s, d_s = law.scaled(2.5)(chi)

@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ionex.physics.materials import BK7_677, MATERIALS, material
-from ionex.physics.optics import ElastoOptic, isotropic_index, stress_free_index, stress_from_indices, stressed_indices
+from ionex.physics.optics import (
+    ElastoOptic,
+    isotropic_index,
+    stress_free_index,
+    stress_from_indices,
+    stressed_indices,
+)
 
 EO = ElastoOptic(BK7_677.c_parallel, BK7_677.c_perp)
 

@@ -32,7 +32,10 @@ def test_index_resolution_per_arc_second(N, expected):
     """dN/dθ = cos φ cos θ / cos ψ per arc-second: 1.0e-6 at N = 1.5137 and 0.92e-6 at 1.520,
     i.e. the often quoted "≈ 9e-7" holds at the upper end and is ~10 % low at the substrate index."""
     theta = synchronous_angle(N, PSK3)
-    slope = (effective_index_from_angle(theta + ARCSEC, PSK3) - effective_index_from_angle(theta - ARCSEC, PSK3)) / 2
+    slope = (
+        effective_index_from_angle(theta + ARCSEC, PSK3)
+        - effective_index_from_angle(theta - ARCSEC, PSK3)
+    ) / 2
     psi = math.asin(math.sin(theta) / PSK3.index)
     analytic = math.cos(PSK3.angle + psi) * math.cos(theta) / math.cos(psi) * ARCSEC
     assert slope == pytest.approx(analytic, rel=1e-6)
@@ -41,8 +44,14 @@ def test_index_resolution_per_arc_second(N, expected):
 
 def test_sign_convention_positive_theta_away_from_the_apex_raises_N():
     """θ = 0 gives N = n_p sin δ; a positive θ (beam tilted away from the apex) gives more."""
-    assert effective_index_from_angle(0.0, PSK3) == pytest.approx(PSK3.index * math.sin(PSK3.angle), abs=1e-15)
-    assert effective_index_from_angle(0.1, PSK3) > effective_index_from_angle(0.0, PSK3) > effective_index_from_angle(-0.1, PSK3)
+    assert effective_index_from_angle(0.0, PSK3) == pytest.approx(
+        PSK3.index * math.sin(PSK3.angle), abs=1e-15
+    )
+    assert (
+        effective_index_from_angle(0.1, PSK3)
+        > effective_index_from_angle(0.0, PSK3)
+        > effective_index_from_angle(-0.1, PSK3)
+    )
 
 
 def test_vectorised_over_arrays():
@@ -88,7 +97,9 @@ def test_out_of_range_index_raises_with_the_allowed_range():
 
 def test_out_of_range_angle_raises():
     lo, hi = PSK3.angle_range
-    assert lo == pytest.approx(-math.pi / 2) and math.degrees(hi) == pytest.approx(31.8283, abs=1e-4)
+    assert lo == pytest.approx(-math.pi / 2) and math.degrees(hi) == pytest.approx(
+        31.8283, abs=1e-4
+    )
     for theta in (hi + 1e-6, math.radians(45.0), -math.pi / 2 - 1e-6):
         with pytest.raises(ValueError, match="outside what this prism admits"):
             effective_index_from_angle(theta, PSK3)
@@ -104,7 +115,14 @@ def test_narrow_prism_range_is_bounded_on_both_sides():
 
 @pytest.mark.parametrize(
     "index, angle, field",
-    [(1.0, 1.0, "index"), (0.5, 1.0, "index"), (float("nan"), 1.0, "index"), (1.5, 0.0, "angle"), (1.5, math.pi / 2, "angle"), (1.5, -0.1, "angle")],
+    [
+        (1.0, 1.0, "index"),
+        (0.5, 1.0, "index"),
+        (float("nan"), 1.0, "index"),
+        (1.5, 0.0, "angle"),
+        (1.5, math.pi / 2, "angle"),
+        (1.5, -0.1, "angle"),
+    ],
 )
 def test_prism_validates_itself(index, angle, field):
     with pytest.raises(ValueError, match=field):
@@ -113,5 +131,7 @@ def test_prism_validates_itself(index, angle, field):
 
 @pytest.mark.parametrize("index", [1.0, 5.0, 1e6, math.nan])
 def test_a_prism_index_outside_the_range_of_glasses_is_refused(index):
-    with pytest.raises(ValueError, match="prism index n_p must be a refractive index above 1 and below 5"):
+    with pytest.raises(
+        ValueError, match="prism index n_p must be a refractive index above 1 and below 5"
+    ):
         Prism(index, math.radians(60.0))

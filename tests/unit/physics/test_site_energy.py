@@ -46,14 +46,18 @@ def li_without_fall_off(convention="sigma"):
 # ---------------------------------------------------------------- docs/physics.md §2.3 table
 
 
-@pytest.mark.parametrize("fraction, shift_ev, ratio", [(0.10, 0.263, 7.9e-5), (0.03, 0.347, 3.9e-6)])
+@pytest.mark.parametrize(
+    "fraction, shift_ev, ratio", [(0.10, 0.263, 7.9e-5), (0.03, 0.347, 3.9e-6)]
+)
 def test_fermi_shift_and_drop_match_physics_md_table(fraction, shift_ev, ratio):
     law = li_without_fall_off()
     # ΔE_F is printed to 3 decimals of eV: half a unit of the last digit.
     assert fermi_level_shift(fraction, law.sed) / ELECTRON_VOLT == pytest.approx(shift_ev, abs=5e-4)
     # D/D_bulk printed to 2 digits, computed in docs/physics.md from the rounded ΔE_F (see ROUNDING_OF_TABLE);
     # the exact values are 7.86e-5 and 3.85e-6.
-    assert diffusion_coefficient(fraction, law, T50) == pytest.approx(ratio, rel=ROUNDING_OF_TABLE + 0.005)
+    assert diffusion_coefficient(fraction, law, T50) == pytest.approx(
+        ratio, rel=ROUNDING_OF_TABLE + 0.005
+    )
 
 
 def test_about_four_orders_at_ten_percent_only_three_with_one_over_e_convention():
@@ -63,8 +67,12 @@ def test_about_four_orders_at_ten_percent_only_three_with_one_over_e_convention(
     assert 3.5 < -math.log10(sigma_drop) < 4.5
     # closed form: exp(−Γ erfcinv(0.1)/kT) with erfcinv(0.1) = 1.1630871536766743 (tabulated, 16 digits)
     expected = math.exp(-0.16 * 1.1630871536766743 / KT50)
-    assert one_over_e_drop == pytest.approx(expected, rel=1e-12)  # same formula, float rounding only
-    assert one_over_e_drop == pytest.approx(1.2e-3, rel=0.05)  # docs/physics.md prints 2 digits (1.25e-3 exact)
+    assert one_over_e_drop == pytest.approx(
+        expected, rel=1e-12
+    )  # same formula, float rounding only
+    assert one_over_e_drop == pytest.approx(
+        1.2e-3, rel=0.05
+    )  # docs/physics.md prints 2 digits (1.25e-3 exact)
 
 
 def test_shift_inverts_the_erfc_filling_law():
@@ -73,7 +81,9 @@ def test_shift_inverts_the_erfc_filling_law():
     r = np.array([1e-12, 1e-6, 0.01, 0.03, 0.1, 0.3, 0.5, 0.9, 0.999])
     shift = fermi_level_shift(r, sed)
     back = erfc(shift / (math.sqrt(2.0) * sed.sigma))
-    np.testing.assert_allclose(back, r, rtol=1e-12)  # erfc∘erfcinv round trip, a few ulp × condition number
+    np.testing.assert_allclose(
+        back, r, rtol=1e-12
+    )  # erfc∘erfcinv round trip, a few ulp × condition number
 
 
 def test_full_and_overfull_pspd_give_bulk_d_and_empty_gives_inf_shift():
@@ -87,7 +97,10 @@ def test_full_and_overfull_pspd_give_bulk_d_and_empty_gives_inf_shift():
 # ---------------------------------------------------------------- conventions
 
 
-@pytest.mark.parametrize("convention, fwhm_per_width", [("sigma", 2.3548200450309493), ("1/e-halfwidth", 1.6651092223153954), ("fwhm", 1.0)])
+@pytest.mark.parametrize(
+    "convention, fwhm_per_width",
+    [("sigma", 2.3548200450309493), ("1/e-halfwidth", 1.6651092223153954), ("fwhm", 1.0)],
+)
 def test_conventions_fwhm_over_gamma(convention, fwhm_per_width):
     """2√(2 ln 2), 2√(ln 2), 1 (written out to 17 digits)."""
     sed = SiteEnergyDistribution.from_ev(0.16, convention)
@@ -106,8 +119,12 @@ def test_rb_sed_uses_the_li_convention():
     """Rb: label 225 meV; σ/1e readings scale Γ as 0.16/0.25 → 0.144 eV; fwhm reading Γ = 0.225 eV."""
     assert P.sed(P.rb_sed_fwhm_label, "sigma").width_ev == pytest.approx(0.144, rel=1e-12)
     assert P.sed(P.rb_sed_fwhm_label, "1/e-halfwidth").width_ev == pytest.approx(0.144, rel=1e-12)
-    assert P.sed(P.rb_sed_fwhm_label, "fwhm").fwhm / ELECTRON_VOLT == pytest.approx(0.225, rel=1e-12)
-    assert P.sed(P.li_sed_fwhm_label, "fwhm").fwhm / ELECTRON_VOLT == pytest.approx(0.250, rel=1e-12)
+    assert P.sed(P.rb_sed_fwhm_label, "fwhm").fwhm / ELECTRON_VOLT == pytest.approx(
+        0.225, rel=1e-12
+    )
+    assert P.sed(P.li_sed_fwhm_label, "fwhm").fwhm / ELECTRON_VOLT == pytest.approx(
+        0.250, rel=1e-12
+    )
     rb2 = P.rubidium(2)
     assert rb2.sed.width_ev == pytest.approx(0.144, rel=1e-12)
     assert rb2.fall_off.threshold == 0.10 and rb2.reference_density == P.bulk_density
@@ -126,11 +143,15 @@ def test_printed_prefactor_gives_the_bulk_d():
 def test_li_law_reproduces_table_1_bulk_d_and_back_calculated_prefactor():
     li = P.lithium(1)
     assert li.bulk_diffusion(T50) == pytest.approx(5.8e-19, rel=1e-12)
-    assert li.prefactor == pytest.approx(7.96e-9, rel=0.001)  # docs/physics.md: "exact back-calculated 7.96e-9" (3 digits)
+    assert li.prefactor == pytest.approx(
+        7.96e-9, rel=0.001
+    )  # docs/physics.md: "exact back-calculated 7.96e-9" (3 digits)
     assert li.fall_off.threshold == 0.10 and P.lithium(2).fall_off.threshold == 0.03
     # Arrhenius: 10 K hotter multiplies D_bulk by exp(E/k (1/T − 1/T')) (closed form)
     ratio = li.bulk_diffusion(T50 + 10) / li.bulk_diffusion(T50)
-    assert ratio == pytest.approx(math.exp(0.65 / K_B_EV * (1 / T50 - 1 / (T50 + 10))), rel=1e-9)  # k_B in eV/K to 10 digits
+    assert ratio == pytest.approx(
+        math.exp(0.65 / K_B_EV * (1 / T50 - 1 / (T50 + 10))), rel=1e-9
+    )  # k_B in eV/K to 10 digits
 
 
 def test_parameter_set_values_and_flags():
@@ -139,7 +160,13 @@ def test_parameter_set_values_and_flags():
     assert P.rubidium(1, use_text_value=True).bulk_diffusion(T50) == 2.126e-22
     assert P.rubidium(1).sed is None  # foreign ion in the 1st CAIT: constant D
     assert P.caesium().bulk_diffusion(T50) == 3.1e-23 and P.caesium().sed is None
-    for name in ("rb_diffusion", "rb_diffusion_text", "mass_density", "relative_permittivity", "bulk_density"):
+    for name in (
+        "rb_diffusion",
+        "rb_diffusion_text",
+        "mass_density",
+        "relative_permittivity",
+        "bulk_density",
+    ):
         assert name in P.unconfirmed()
     for name, tag in P.provenance.items():
         assert "[" in tag, name  # every provenance names its tag
@@ -168,9 +195,13 @@ def test_fall_off_drops_at_least_k_decades_below_threshold():
     for form in ("smooth", "step"):
         li = P.lithium(1, decades=3.0, form=form)
         d_cut = diffusion_coefficient(0.10, li, T50)
-        assert d_cut == pytest.approx(5.8e-19 * 7.862387e-5, rel=1e-6)  # untouched at f_cut (7 digits above)
+        assert d_cut == pytest.approx(
+            5.8e-19 * 7.862387e-5, rel=1e-6
+        )  # untouched at f_cut (7 digits above)
         assert diffusion_coefficient(0.05, li, T50) <= d_cut * 1e-3
-        assert diffusion_coefficient(0.0899, li, T50) <= d_cut * 1e-3  # below (1 − δ) f_cut, δ = 0.1
+        assert (
+            diffusion_coefficient(0.0899, li, T50) <= d_cut * 1e-3
+        )  # below (1 − δ) f_cut, δ = 0.1
 
 
 def test_smooth_fall_off_is_continuous_and_bounded():
@@ -183,8 +214,16 @@ def test_smooth_fall_off_is_continuous_and_bounded():
     assert np.max(np.abs(np.diff(factor))) <= 2 * math.log(10) * 1.875 / 0.01 * 1e-6 * 1.001
 
 
-@pytest.mark.parametrize("bad", [{"threshold": 0.0}, {"threshold": 1.0}, {"threshold": 0.1, "decades": 0.0},
-                                 {"threshold": 0.1, "relative_width": 0.0}, {"threshold": 0.1, "form": "tanh"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"threshold": 0.0},
+        {"threshold": 1.0},
+        {"threshold": 0.1, "decades": 0.0},
+        {"threshold": 0.1, "relative_width": 0.0},
+        {"threshold": 0.1, "form": "tanh"},
+    ],
+)
 def test_bad_fall_off_is_refused(bad):
     with pytest.raises(ValueError):
         FallOff(**bad)
@@ -201,7 +240,10 @@ def test_derivative_matches_central_differences(form, filled):
     f = np.array([1e-4, 0.01, 0.05, 0.0905, 0.093, 0.095, 0.0985, 0.101, 0.2, 0.35, 0.5, 0.7, 0.85])
     f = f[f / filled < 0.999]
     h = 1e-7
-    fd = (diffusion_coefficient(f + h, li, T50, filled) - diffusion_coefficient(f - h, li, T50, filled)) / (2 * h)
+    fd = (
+        diffusion_coefficient(f + h, li, T50, filled)
+        - diffusion_coefficient(f - h, li, T50, filled)
+    ) / (2 * h)
     an = diffusion_coefficient_derivative(f, li, T50, filled)
     # central difference error ~ h²·D'''/6 relative (≲ 1e-8 here) plus round-off eps·D/h (≲ 1e-9 relative)
     np.testing.assert_allclose(an, fd, rtol=1e-5)
@@ -212,7 +254,9 @@ def test_derivative_matches_central_differences(form, filled):
 
 def test_derivative_is_zero_where_d_is_flat():
     li = P.lithium(1)
-    np.testing.assert_array_equal(diffusion_coefficient_derivative(np.array([1.0, 1.2, -0.1, 0.0]), li, T50), 0.0)
+    np.testing.assert_array_equal(
+        diffusion_coefficient_derivative(np.array([1.0, 1.2, -0.1, 0.0]), li, T50), 0.0
+    )
     assert diffusion_coefficient_derivative(0.5, P.caesium(), T50) == 0.0
 
 
@@ -254,12 +298,16 @@ def test_occupation_carries_the_foreign_ion_as_native_without_re_equilibration()
     end_rb = np.array([0.9, 0.9, 0.5, 0.0])  # Rb fraction after the 1st CAIT, per cell
     end_li = 1.0 - end_rb
     occ = Occupation().after({"Rb": end_rb, "Li": end_li}, newly_native=["Rb"])
-    assert occ.filled_fraction("Li") == 1.0  # Li keeps the pristine SED (paper: same SED both CAITs)
+    assert (
+        occ.filled_fraction("Li") == 1.0
+    )  # Li keeps the pristine SED (paper: same SED both CAITs)
     np.testing.assert_array_equal(occ.filled_fraction("Rb"), end_rb)
     end_rb[0] = 0.0
     assert occ.filled_fraction("Rb")[0] == 0.9  # a copy: the caller's later edits cannot leak in
     # at the start of the 2nd CAIT Rb is full where it sits: D_Rb = D_bulk except where it is below the fall-off
-    d_rb = diffusion_coefficient(np.array([0.9, 0.9, 0.5, 0.0]), rb2, T50, occ.filled_fraction("Rb"))
+    d_rb = diffusion_coefficient(
+        np.array([0.9, 0.9, 0.5, 0.0]), rb2, T50, occ.filled_fraction("Rb")
+    )
     np.testing.assert_allclose(d_rb[:3], 2.67e-22, rtol=1e-14)
     # the Li left in the zone (10 %) sits low in the same Li SED: D ≈ 7.9e-5 D_bulk, not D_bulk
     d_li = diffusion_coefficient(0.1, li2, T50, occ.filled_fraction("Li"))
@@ -267,7 +315,9 @@ def test_occupation_carries_the_foreign_ion_as_native_without_re_equilibration()
     # Cs taking half of the Rb in a cell where Rb was full at 0.9: r = 0.5 → ΔE_F = √2σ erfcinv(0.5)
     d_half = diffusion_coefficient(0.45, rb2, T50, 0.9)
     sigma_ev = 0.144
-    assert d_half == pytest.approx(2.67e-22 * math.exp(-math.sqrt(2) * sigma_ev * 0.4769362762044699 / KT50), rel=1e-9)
+    assert d_half == pytest.approx(
+        2.67e-22 * math.exp(-math.sqrt(2) * sigma_ev * 0.4769362762044699 / KT50), rel=1e-9
+    )
 
 
 def test_occupation_validates_and_is_read_only():

@@ -85,7 +85,9 @@ def test_kohlrausch_factor_limits():
     assert kohlrausch_factor(3600.0, 3600.0, 0.6) == pytest.approx(math.exp(-1))
     assert kohlrausch_factor(1e9, math.inf, 0.6) == 1.0
     t = np.array([0.5, 2.0]) * 3600
-    np.testing.assert_allclose(kohlrausch_factor(t, 3600.0, 3 / 7), np.exp(-(t / 3600) ** (3 / 7)))
+    np.testing.assert_allclose(
+        kohlrausch_factor(t, 3600.0, 3 / 7), np.exp(-((t / 3600) ** (3 / 7)))
+    )
 
 
 def test_hereditary_reduces_to_unrelaxed_as_tau_grows():
@@ -150,7 +152,9 @@ def test_erfc_integral_closed_form():
     from scipy.integrate import quad
 
     for length, w in ((1e-3, 3e-6), (1e-3, 4e-5), (5e-5, 4e-5)):
-        numeric = quad(lambda x: erfc(x / w), 0.0, length, points=[w, 3 * w], epsabs=0, epsrel=1e-13, limit=200)[0]
+        numeric = quad(
+            lambda x: erfc(x / w), 0.0, length, points=[w, 3 * w], epsabs=0, epsrel=1e-13, limit=200
+        )[0]
         assert erfc_integral(length, w) == pytest.approx(numeric, rel=1e-10)
 
 
@@ -164,10 +168,17 @@ def two_step_reference(a, w1, b, w2, mean=0.0, floor=0.01):
         return a * erfc(x / w1) + b * erfc(x / w2) - mean
 
     def g(x):  # −c'
-        return 2 / SQPI * (a / w1 * math.exp(-(x / w1) ** 2) + b / w2 * math.exp(-(x / w2) ** 2))
+        return (
+            2 / SQPI * (a / w1 * math.exp(-((x / w1) ** 2)) + b / w2 * math.exp(-((x / w2) ** 2)))
+        )
 
     def dg(x):
-        return -4 * x / SQPI * (a / w1**3 * math.exp(-(x / w1) ** 2) + b / w2**3 * math.exp(-(x / w2) ** 2))
+        return (
+            -4
+            * x
+            / SQPI
+            * (a / w1**3 * math.exp(-((x / w1) ** 2)) + b / w2**3 * math.exp(-((x / w2) ** 2)))
+        )
 
     def dlnl(x):  # d ln ℓ / dx with ℓ = c/g
         return -g(x) / c(x) - dg(x) / g(x)
@@ -182,7 +193,7 @@ def two_step_reference(a, w1, b, w2, mean=0.0, floor=0.01):
     if up.size == 0:
         return math.nan, math.nan, 1.0
     x_min = brentq(dlnl, xs[up[0]], xs[up[0] + 1], xtol=1e-15 * w2)
-    down = np.nonzero((d[up[0] + 1:-1] > 0) & (d[up[0] + 2:] <= 0))[0]
+    down = np.nonzero((d[up[0] + 1 : -1] > 0) & (d[up[0] + 2 :] <= 0))[0]
     k = up[0] + 1 + down[0] if down.size else None
     x_max = brentq(dlnl, xs[k], xs[k + 1], xtol=1e-15 * w2) if k is not None else end
     growth = math.exp(lnl(x_max) - lnl(x_min))
@@ -197,7 +208,9 @@ def fine_slab(extent, n):
 
 def fine_plate(n, thickness=1e-3):
     u = np.linspace(0, 1, n + 1)
-    faces = thickness * (u - np.sin(2 * np.pi * u) / (2 * np.pi) * 0.9)  # 0.1 × mean width at the faces
+    faces = thickness * (
+        u - np.sin(2 * np.pi * u) / (2 * np.pi) * 0.9
+    )  # 0.1 × mean width at the faces
     return 0.5 * (faces[1:] + faces[:-1]), np.diff(faces)
 
 
@@ -207,7 +220,9 @@ def fine_plate(n, thickness=1e-3):
 def test_single_step_profiles_have_no_knee(shape, width, geometry):
     """erfc, Gaussian and exponential profiles are log-concave (ℓ never grows), also after
     the plate's force balance subtracts their mean: no knee, NaN."""
-    f = {"erfc": lambda u: erfc(u), "gauss": lambda u: np.exp(-u * u), "exp": lambda u: np.exp(-u)}[shape]
+    f = {"erfc": lambda u: erfc(u), "gauss": lambda u: np.exp(-u * u), "exp": lambda u: np.exp(-u)}[
+        shape
+    ]
     if geometry == "slab":
         x = fine_slab(40 * width, 4000)
         s = balanced_stress(x, np.full(x.size, x[1] - x[0]), f(x / width), GLASS, plate=False)
@@ -299,7 +314,12 @@ def test_knee_of_a_two_step_profile_after_force_balance(ratio, tail):
     mean = 2 * (a * erfc_integral(thickness, w1) + b * erfc_integral(thickness, w2)) / thickness
     x_ref, c_ref, growth = two_step_reference(a, w1, b, w2, mean=mean)
     x, w = fine_plate(4000, thickness)
-    chi = a * erfc(x / w1) + b * erfc(x / w2) + a * erfc((thickness - x) / w1) + b * erfc((thickness - x) / w2)
+    chi = (
+        a * erfc(x / w1)
+        + b * erfc(x / w2)
+        + a * erfc((thickness - x) / w1)
+        + b * erfc((thickness - x) / w2)
+    )
     s = balanced_stress(x, w, chi, GLASS, plate=True)
     # the plate's own (midpoint-rule) mean differs from the closed form by O(h²): 7e-6 relative
     m = stress_metrics(x, s, chi, symmetric_plate=True)
@@ -339,7 +359,9 @@ def test_knee_where_the_compression_stops_decreasing():
         return 0.8 * erfc(x / w1) + 0.2 * np.exp(-(((x - x0) / wb) ** 2))
 
     def dc(x):
-        return -0.8 * 2 / SQPI / w1 * np.exp(-((x / w1) ** 2)) - 0.4 * (x - x0) / wb**2 * np.exp(-(((x - x0) / wb) ** 2))
+        return -0.8 * 2 / SQPI / w1 * np.exp(-((x / w1) ** 2)) - 0.4 * (x - x0) / wb**2 * np.exp(
+            -(((x - x0) / wb) ** 2)
+        )
 
     x_ref = brentq(dc, 2e-6, x0 - wb / math.sqrt(2), xtol=1e-16)  # the first zero of the slope
     x = fine_slab(60e-6, 6000)
@@ -356,10 +378,13 @@ def test_no_knee_without_compression():
     assert math.isnan(m.knee_depth) and math.isnan(m.knee_compressive_stress)
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(youngs_modulus=-1, poisson_ratio=0.2, dilation=0.01), "youngs_modulus"),
-    (dict(youngs_modulus=7e10, poisson_ratio=0.6, dilation=0.01), "poisson_ratio"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(youngs_modulus=-1, poisson_ratio=0.2, dilation=0.01), "youngs_modulus"),
+        (dict(youngs_modulus=7e10, poisson_ratio=0.6, dilation=0.01), "poisson_ratio"),
+    ],
+)
 def test_invalid_glass(kw, match):
     with pytest.raises(ValueError, match=match):
         ElasticGlass(**kw)

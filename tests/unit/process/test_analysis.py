@@ -55,8 +55,15 @@ def test_linear_and_weighted_agree_on_noise_free_data():
     analytic Jacobian; measured agreement 1e-14)."""
     lin = fit_arrhenius(T, D, 0.05 * D, method="linear")
     wgt = fit_arrhenius(T, D, 0.05 * D, method="weighted")
-    for name in ("prefactor", "activation_energy", "reference_coefficient", "activation_energy_stderr",
-                 "ln_prefactor_stderr", "correlation", "reference_ln_stderr"):
+    for name in (
+        "prefactor",
+        "activation_energy",
+        "reference_coefficient",
+        "activation_energy_stderr",
+        "ln_prefactor_stderr",
+        "correlation",
+        "reference_ln_stderr",
+    ):
         assert getattr(wgt, name) == pytest.approx(getattr(lin, name), rel=1e-8), name
 
 
@@ -74,7 +81,9 @@ def test_linear_standard_errors_match_numpy_weighted_polyfit():
     assert fit.correlation == pytest.approx(-cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]), rel=1e-8)
     assert fit.correlation > 0.99  # the compensation effect
     # the decorrelated pair: D at T_ref has the error of the mean of ln D, 1/√Σw
-    assert fit.reference_ln_stderr == pytest.approx(1 / math.sqrt(np.sum((d / err) ** 2)), rel=1e-10)
+    assert fit.reference_ln_stderr == pytest.approx(
+        1 / math.sqrt(np.sum((d / err) ** 2)), rel=1e-10
+    )
 
 
 def test_weighted_standard_errors_match_the_analytic_jacobian():
@@ -105,8 +114,12 @@ def test_without_errors_the_covariance_is_scaled_by_reduced_chi2(method):
     without = fit_arrhenius(T, d, None, method=method)
     assert without.activation_energy == pytest.approx(with_err.activation_energy, rel=1e-8)
     scale = math.sqrt(with_err.reduced_chi2)
-    assert without.activation_energy_stderr == pytest.approx(with_err.activation_energy_stderr * scale, rel=1e-6)
-    assert without.ln_prefactor_stderr == pytest.approx(with_err.ln_prefactor_stderr * scale, rel=1e-6)
+    assert without.activation_energy_stderr == pytest.approx(
+        with_err.activation_energy_stderr * scale, rel=1e-6
+    )
+    assert without.ln_prefactor_stderr == pytest.approx(
+        with_err.ln_prefactor_stderr * scale, rel=1e-6
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,8 +129,14 @@ def test_without_errors_the_covariance_is_scaled_by_reduced_chi2(method):
         ((T, np.where(np.arange(8) == 3, np.nan, D)), ["D[3]", "not a finite number"]),
         ((np.where(np.arange(8) == 0, -5.0, T), D), ["temperature[0]", "> 0"]),
         ((T, np.where(np.arange(8) == 2, 0.0, D)), ["D[2]", "> 0"]),
-        ((T, np.where(np.arange(8) == 4, 1e300, D)), ["D[4] = 1e+300 m^2/s", "expected a value in [1e-40, 1] m^2/s"]),
-        ((np.where(np.arange(8) == 1, 1e5, T), D), ["temperature[1] = 100000.0 K", "in [100, 3000] K"]),
+        (
+            (T, np.where(np.arange(8) == 4, 1e300, D)),
+            ["D[4] = 1e+300 m^2/s", "expected a value in [1e-40, 1] m^2/s"],
+        ),
+        (
+            (np.where(np.arange(8) == 1, 1e5, T), D),
+            ["temperature[1] = 100000.0 K", "in [100, 3000] K"],
+        ),
         ((T, D, np.zeros(8)), ["D_err[0]", "> 0"]),
         ((np.full(4, 700.0), D[:4]), ["one temperature"]),
         ((T, D[:5]), ["D has 5 values", "expected 8"]),
@@ -171,7 +190,9 @@ def test_kww_standard_errors_match_the_analytic_jacobian():
 
 def test_kww_fixed_beta_and_fitted_relaxed_stress():
     fixed = fit_stretched_exponential(TIMES, SIGMA, beta=0.6)
-    assert fixed.free == ("initial_stress", "tau") and fixed.beta_stderr == 0.0 and fixed.beta == 0.6
+    assert (
+        fixed.free == ("initial_stress", "tau") and fixed.beta_stderr == 0.0 and fixed.beta == 0.6
+    )
     assert fixed.tau == pytest.approx(TAU, rel=1e-8)
     plateau = -80e6 + (S0 + 80e6) * np.exp(-((TIMES / TAU) ** BETA))
     fit = fit_stretched_exponential(TIMES, plateau, fit_relaxed_stress=True)
@@ -183,7 +204,11 @@ def test_kww_fixed_beta_and_fitted_relaxed_stress():
     "args, kw, words",
     [
         ((TIMES[:3], SIGMA[:3]), {}, ["found 3 data point", "at least 4"]),
-        ((TIMES, np.where(np.arange(12) == 4, np.nan, SIGMA)), {}, ["surface_stress[4]", "not a finite"]),
+        (
+            (TIMES, np.where(np.arange(12) == 4, np.nan, SIGMA)),
+            {},
+            ["surface_stress[4]", "not a finite"],
+        ),
         ((TIMES - 1.0, SIGMA), {}, ["time[0]", "≥ 0"]),
         ((TIMES, SIGMA), {"beta": 1.5}, ["beta", "(0, 1]"]),
         ((TIMES, SIGMA, np.zeros(12)), {}, ["stress_err[0]", "> 0"]),
@@ -299,7 +324,9 @@ def test_reinsch_smoother_is_scipys_smoothing_spline():
     y = np.exp(-4 * z) + 0.01 * rng.standard_normal(z.size)
     sm = _Smoother(z)
     for lam in (1e-9, 1e-5, 1e-2):
-        np.testing.assert_allclose(sm.fitted(y, lam), make_smoothing_spline(z, y, lam=lam)(z), atol=1e-10)
+        np.testing.assert_allclose(
+            sm.fitted(y, lam), make_smoothing_spline(z, y, lam=lam)(z), atol=1e-10
+        )
         hat = make_smoothing_spline(z, np.eye(z.size), lam=lam)(z)
         assert sm.trace(lam) == pytest.approx(np.trace(hat), rel=1e-9)
         np.testing.assert_allclose(sm.leverages(lam), np.diag(hat), atol=1e-9)
@@ -323,7 +350,11 @@ def test_estimate_as_recipe_table():
     assert isinstance(table, TabulatedInterdiffusion)
     fr, co, extrapolated = est.table_points()
     # the reliable 0.06 … 0.94 and the two ends, extrapolated (a constant D stays constant)
-    assert fr[0] == 0.0 and fr[-1] == pytest.approx(1.0) and extrapolated.tolist() == [True] + [False] * 45 + [True]
+    assert (
+        fr[0] == 0.0
+        and fr[-1] == pytest.approx(1.0)
+        and extrapolated.tolist() == [True] + [False] * 45 + [True]
+    )
     np.testing.assert_allclose(table(np.array([0.0, 0.5, 1.0]), 700.0), D_CONST, rtol=1e-3)
 
 
@@ -331,13 +362,19 @@ def test_estimate_as_recipe_table():
     "edit, words",
     [
         (lambda x, c: (x[:9], c[:9]), ["found 9 profile point", f"at least {MIN_PROFILE_POINTS}"]),
-        (lambda x, c: (x, np.where(np.arange(c.size) == 5, np.nan, c)), ["fraction[5]", "not a finite"]),
+        (
+            lambda x, c: (x, np.where(np.arange(c.size) == 5, np.nan, c)),
+            ["fraction[5]", "not a finite"],
+        ),
         (lambda x, c: (x[::-1], c), ["depth[1]", "does not increase"]),
         (lambda x, c: (x - x[3], c), ["depth[0]", "≥ 0"]),
         (lambda x, c: (x, np.zeros(c.size)), ["every fraction is 0.0", "changes with depth"]),
         (lambda x, c: (x, c[::-1]), ["not clearly above the initial fraction"]),
         (lambda x, c: (x[: c.size // 4], c[: c.size // 4]), ["does not reach the bulk"]),
-        (lambda x, c: (np.concatenate([x[:2], x[-20:]]), np.concatenate([c[:2], c[-20:]])), ["between 10 % and 90 %"]),
+        (
+            lambda x, c: (np.concatenate([x[:2], x[-20:]]), np.concatenate([c[:2], c[-20:]])),
+            ["between 10 % and 90 %"],
+        ),
     ],
 )
 def test_matano_bad_input(edit, words):

@@ -43,7 +43,9 @@ def test_small_forward_runs_do_not_open_a_cluster_for_a_fit_of_a_few_jacobians()
         assert not auto.use_cluster(4, 0.036)
     assert opener.calls == [] and auto.client is None
     s = auto.saving(4, 0.036)
-    assert s == pytest.approx(2 * 0.036 - 4 * DISPATCH_PER_RUN_S) and auto.forgone == pytest.approx(7 * s)
+    assert s == pytest.approx(2 * 0.036 - 4 * DISPATCH_PER_RUN_S) and auto.forgone == pytest.approx(
+        7 * s
+    )
     text = auto.describe()
     assert text.startswith("serial in this process, chosen automatically") and "36 ms" in text
     assert f"{LOCAL_START_S:.2g} s" in text
@@ -102,7 +104,9 @@ def threads(n_workers):
     """A dask cluster in this process (quick to start) in place of the local one."""
     from dask.distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
         with Client(cluster) as client:
             yield client
 
@@ -114,8 +118,13 @@ def test_a_fit_gives_the_same_numbers_serially_and_once_the_cluster_pays():
     depth = np.linspace(0.2e-6, 6e-6, 20)
     probe = ProfileData(depth, np.zeros_like(depth), 0.01)
     clean = predict(doc.recipe(), [probe])[0].values
-    data = ProfileData(depth, clean + 0.01 * np.random.default_rng(3).standard_normal(depth.size), 0.01)
-    parameters = [FitParameter("ions.K.D", 2e-15, 1e-17, 1e-13, log=True), FitParameter("step[1].bath.K", 0.8, 0.3, 1.0)]
+    data = ProfileData(
+        depth, clean + 0.01 * np.random.default_rng(3).standard_normal(depth.size), 0.01
+    )
+    parameters = [
+        FitParameter("ions.K.D", 2e-15, 1e-17, 1e-13, log=True),
+        FitParameter("step[1].bath.K", 0.8, 0.3, 1.0),
+    ]
     datasets = [FitDataset(data, builder)]
     serial = fit(parameters, datasets)
     assert serial.execution == "serial in this process"
@@ -123,14 +132,20 @@ def test_a_fit_gives_the_same_numbers_serially_and_once_the_cluster_pays():
     opener = Opener()
     with AutoCluster(2, opener=opener) as auto:  # the measured costs: far too small a fit
         small = fit(parameters, datasets, client=auto)
-    assert opener.calls == [] and small.execution.startswith("serial in this process, chosen automatically")
+    assert opener.calls == [] and small.execution.startswith(
+        "serial in this process, chosen automatically"
+    )
     assert small.values == serial.values and small.stderr == serial.stderr
 
     counts = []
     with AutoCluster(2, start_cost=0.0, dispatch_cost=0.0, opener=threads) as auto:  # pays at once
-        paid = fit(parameters, datasets, client=auto, progress=lambda runs, chi2: counts.append(runs))
+        paid = fit(
+            parameters, datasets, client=auto, progress=lambda runs, chi2: counts.append(runs)
+        )
         assert auto.opened_at == 1
-    assert paid.execution.startswith("a local dask cluster of 2 workers from Jacobian batch 1 on, chosen automatically")
+    assert paid.execution.startswith(
+        "a local dask cluster of 2 workers from Jacobian batch 1 on, chosen automatically"
+    )
     assert paid.values == serial.values and paid.stderr == serial.stderr
     assert paid.n_forward_runs == serial.n_forward_runs
     assert counts == sorted(counts) and counts[-1] == paid.n_forward_runs

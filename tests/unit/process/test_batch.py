@@ -56,14 +56,25 @@ MODELS = {
 
 
 def recipes():
-    out = [load_recipe(EXAMPLES / "soda_lime_k_na.toml"), load_recipe(EXAMPLES / "bk7_k_na_91h.toml")]
+    out = [
+        load_recipe(EXAMPLES / "soda_lime_k_na.toml"),
+        load_recipe(EXAMPLES / "bk7_k_na_91h.toml"),
+    ]
     out += [parse_recipe(SLAB.format(model=m), f"slab_{k}.toml") for k, m in MODELS.items()]
     return out
 
 
 def assert_same(a, b):
-    for name in ("times", "depth", "cell_width", "frac_incoming", "step_index", "surface_fraction", "uptake",
-                 "surface_inflow"):
+    for name in (
+        "times",
+        "depth",
+        "cell_width",
+        "frac_incoming",
+        "step_index",
+        "surface_fraction",
+        "uptake",
+        "surface_inflow",
+    ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     for key in ("cells", "time_steps", "rejected_steps", "newton_iterations"):
         assert a.diagnostics[key] == b.diagnostics[key], key
@@ -94,7 +105,9 @@ def test_one_by_one_is_simulate():
 
 def test_runs_with_temperature_programs_go_through_simulate():
     ramp = 'temperature = { program = [["0 h", "400 degC"], ["2 h", "380 degC"]] }'
-    recipe = parse_recipe(SLAB.format(model=MODELS["B"]).replace('temperature = "380 degC"', ramp), "ramp.toml")
+    recipe = parse_recipe(
+        SLAB.format(model=MODELS["B"]).replace('temperature = "380 degC"', ramp), "ramp.toml"
+    )
     assert not recipe.steps[1].temperature.is_constant
     plain = parse_recipe(SLAB.format(model=MODELS["B"]), "plain.toml")
     got = simulate_batch([plain, recipe, plain])

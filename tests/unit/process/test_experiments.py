@@ -18,7 +18,9 @@ from ionex.process.experiments import (
 from ionex.solvers.npp import geometric_grid
 
 N0 = 1e28
-THIN = Sample(thickness=2e-6, area=1e-4, background_density=N0, relative_permittivity=8.0, temperature=600.0)
+THIN = Sample(
+    thickness=2e-6, area=1e-4, background_density=N0, relative_permittivity=8.0, temperature=600.0
+)
 BATH_SPECIES = [Species("Na", 1, 1e-16, 1.0), Species("K", 1, 1e-17, 0.0)]
 BATH_GRID = geometric_grid(2e-6, 1e-10, 1.15)
 
@@ -28,11 +30,17 @@ Q1, Q2 = 0.4e-3, 0.3e-3  # C: short CAITs (~16 nm Rb zone) keep the tests fast
 
 
 def cait_species():
-    return [Species("Li", 1, P.lithium(1), 1.0), Species("Rb", 1, P.rubidium(1), 0.0), Species("Cs", 1, P.caesium(), 0.0)]
+    return [
+        Species("Li", 1, P.lithium(1), 1.0),
+        Species("Rb", 1, P.rubidium(1), 0.0),
+        Species("Cs", 1, P.caesium(), 0.0),
+    ]
 
 
 def cait(ion, charge, **kw):
-    return CaitStep(ion, P.source_potential, P.aperture_distance, 20e-9, charge=charge, name=f"{ion} CAIT", **kw)
+    return CaitStep(
+        ion, P.source_potential, P.aperture_distance, 20e-9, charge=charge, name=f"{ion} CAIT", **kw
+    )
 
 
 SECOND = {"Li": P.lithium(2), "Rb": P.rubidium(2)}
@@ -40,19 +48,34 @@ SECOND = {"Li": P.lithium(2), "Rb": P.rubidium(2)}
 
 @pytest.fixture(scope="module")
 def double():
-    return run_experiments(CAIT_SAMPLE, cait_species(), [cait("Rb", Q1), cait("Cs", Q2, diffusion=SECOND)],
-                           output_times=[0.0, 3600.0], **CAIT_MESH)
+    return run_experiments(
+        CAIT_SAMPLE,
+        cait_species(),
+        [cait("Rb", Q1), cait("Cs", Q2, diffusion=SECOND)],
+        output_times=[0.0, 3600.0],
+        **CAIT_MESH,
+    )
 
 
 def test_bath_step_split_in_two_equals_one_step():
-    one = run_experiments(THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 2000.0)], grid=BATH_GRID, rtol=1e-5, atol=1e-8)
-    two = run_experiments(THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 800.0, name="a"), BathStep({"K": 1.0}, 1200.0, name="b")],
-                          grid=BATH_GRID, rtol=1e-5, atol=1e-8)
+    one = run_experiments(
+        THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 2000.0)], grid=BATH_GRID, rtol=1e-5, atol=1e-8
+    )
+    two = run_experiments(
+        THIN,
+        BATH_SPECIES,
+        [BathStep({"K": 1.0}, 800.0, name="a"), BathStep({"K": 1.0}, 1200.0, name="b")],
+        grid=BATH_GRID,
+        rtol=1e-5,
+        atol=1e-8,
+    )
     assert two.times.tolist() == [800.0, 2000.0] and two.step.tolist() == [0, 1]
     np.testing.assert_allclose(two.fraction("K")[-1], one.fraction("K")[-1], atol=2e-4)
     assert two.inventory("K")[-1] == pytest.approx(one.inventory("K")[-1], rel=1e-4)
     # the state carries: the second step starts where the first ended
-    np.testing.assert_array_equal(two.fractions[0], np.array([two.step_ends[0].fractions[n] for n in two.species]))
+    np.testing.assert_array_equal(
+        two.fractions[0], np.array([two.step_ends[0].fractions[n] for n in two.species])
+    )
     # conservation of the sites in a bath exchange: Na + K = 1 everywhere (electroneutral bulk)
     np.testing.assert_allclose(two.fraction("K")[-1] + two.fraction("Na")[-1], 1.0, atol=1e-6)
 
@@ -72,15 +95,27 @@ def test_occupation_is_carried_not_re_equilibrated(double):
 
 def test_second_step_alone_from_the_carried_state_reproduces_the_sequence(double):
     e1, e2 = double.step_ends
-    alone = run_experiments(CAIT_SAMPLE, cait_species(), [cait("Cs", Q2, diffusion=SECOND)], initial=e1.fractions,
-                            initial_occupation=e1.occupation, **CAIT_MESH)
+    alone = run_experiments(
+        CAIT_SAMPLE,
+        cait_species(),
+        [cait("Cs", Q2, diffusion=SECOND)],
+        initial=e1.fractions,
+        initial_occupation=e1.occupation,
+        **CAIT_MESH,
+    )
     for n in ("Li", "Rb", "Cs"):
         np.testing.assert_allclose(alone.step_ends[0].fractions[n], e2.fractions[n], atol=1e-12)
     # re-equilibrated occupation (Rb's PSED filled to its zone level everywhere) changes the result:
     # the carried occupation is what the second step uses
     flat = Occupation({"Li": 1.0, "Rb": float(np.max(e1.fractions["Rb"])), "Cs": 0.0})
-    other = run_experiments(CAIT_SAMPLE, cait_species(), [cait("Cs", Q2, diffusion=SECOND)], initial=e1.fractions,
-                            initial_occupation=flat, **CAIT_MESH)
+    other = run_experiments(
+        CAIT_SAMPLE,
+        cait_species(),
+        [cait("Cs", Q2, diffusion=SECOND)],
+        initial=e1.fractions,
+        initial_occupation=flat,
+        **CAIT_MESH,
+    )
     assert np.max(np.abs(other.step_ends[0].fractions["Rb"] - e2.fractions["Rb"])) > 1e-2
 
 
@@ -91,18 +126,26 @@ def test_outputs_current_and_dataset(double):
     assert r.step.tolist() == [0, 0, 0, 1]
     np.testing.assert_array_equal(r.fraction("Li")[0], 1.0)
     # delivered charge per step, booked and in the sample (the beam ion stays in the sample)
-    assert e1.back_charge == pytest.approx(Q1, rel=1e-9) and e2.back_charge == pytest.approx(Q2, rel=1e-9)
+    assert e1.back_charge == pytest.approx(Q1, rel=1e-9) and e2.back_charge == pytest.approx(
+        Q2, rel=1e-9
+    )
     e = 1.602176634e-19
     assert r.inventory("Rb")[-1] * e * P.area == pytest.approx(Q1, rel=1e-6)
     assert r.inventory("Cs")[-1] * e * P.area == pytest.approx(Q2, rel=1e-6)
     table = r.current_table()
     assert set(table) >= {"time_s", "current_A", "charge_C"}
-    assert np.all(np.diff(table["time_s"]) > 0) and table["charge_C"][-1] == pytest.approx(Q1 + Q2, rel=1e-9)
+    assert np.all(np.diff(table["time_s"]) > 0) and table["charge_C"][-1] == pytest.approx(
+        Q1 + Q2, rel=1e-9
+    )
     assert table["step"][0] == 1 and table["step"][-1] == 2
     assert 14.5 < e1.surface_potential < 15.5 and 14.5 < e2.surface_potential < 15.5
     ds = r.to_dataset()
     assert ds["frac_Cs"].dims == ("time", "depth") and ds["potential_V"].dims == ("time", "depth")
-    assert ds["potential_V"].attrs["units"] == "V" and ds["depth"].attrs["units"] == "m" and ds["time"].attrs["units"] == "s"
+    assert (
+        ds["potential_V"].attrs["units"] == "V"
+        and ds["depth"].attrs["units"] == "m"
+        and ds["time"].attrs["units"] == "s"
+    )
     assert ds["step"].values.tolist() == [1, 1, 1, 2]
     assert ds["current_A"].attrs["units"] == "A"
 
@@ -119,8 +162,12 @@ def test_galvanostatic_field_step_passes_its_current():
     sample (1.7e-5 of it here), and the anode potential is reported along the run."""
     grid = geometric_grid(2e-6, 1e-10, 1.15)
     current, t_end = 2e-6, 500.0  # A over THIN.area = 1 cm²
-    r = run_experiments(THIN, BATH_SPECIES, [FieldStep(current=current, anode_fractions={"K": 1.0}, duration=t_end)],
-                        grid=grid)
+    r = run_experiments(
+        THIN,
+        BATH_SPECIES,
+        [FieldStep(current=current, anode_fractions={"K": 1.0}, duration=t_end)],
+        grid=grid,
+    )
     e = 1.602176634e-19
     end = r.step_ends[0]
     assert e * THIN.area * sum(end.inflow.values()) == pytest.approx(current * t_end, rel=1e-8)
@@ -144,9 +191,20 @@ def test_experiment_grid_is_fine_at_the_surface_and_spans_the_sample():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: run_experiments(THIN, BATH_SPECIES, [BathStep({"Cs": 1.0}, 10.0)]), r"unknown species \['Cs'\]"),
-        (lambda: run_experiments(CAIT_SAMPLE, cait_species(), [cait("K", 1e-3)]), r"unknown species \['K'\]"),
-        (lambda: run_experiments(THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 10.0, diffusion={"X": 1e-17})]), "unknown species"),
+        (
+            lambda: run_experiments(THIN, BATH_SPECIES, [BathStep({"Cs": 1.0}, 10.0)]),
+            r"unknown species \['Cs'\]",
+        ),
+        (
+            lambda: run_experiments(CAIT_SAMPLE, cait_species(), [cait("K", 1e-3)]),
+            r"unknown species \['K'\]",
+        ),
+        (
+            lambda: run_experiments(
+                THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 10.0, diffusion={"X": 1e-17})]
+            ),
+            "unknown species",
+        ),
         (lambda: Species("Na", 1, 1e-16, -0.1), "initial_fraction"),
         (lambda: Species("Na", 1, -1e-16, 1.0), "diffusion coefficient"),
         (lambda: BathStep({"K": 0.7}, 10.0), "sum to 1"),
@@ -154,11 +212,28 @@ def test_experiment_grid_is_fine_at_the_surface_and_spans_the_sample():
         (lambda: FieldStep(1.0, {"K": 0.5, "Na": 0.4}, 10.0), "sum to 1"),
         (lambda: FieldStep(1.0, {"K": 1.0}, 10.0, current=1e-6), "exactly one of voltage"),
         (lambda: FieldStep(anode_fractions={"K": 1.0}, duration=10.0), "exactly one of voltage"),
-        (lambda: FieldStep(current=float("nan"), anode_fractions={"K": 1.0}, duration=10.0), "current must be a finite"),
-        (lambda: run_experiments(THIN, [Species("Na", 1, 1e-16, 0.6), Species("K", 1, 1e-17, 0.0)],
-                                 [BathStep({"K": 1.0}, 10.0)]), "initial_fraction must be 1"),
-        (lambda: run_experiments(THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 10.0)], grid=BATH_GRID,
-                                 initial={"K": -np.ones(BATH_GRID.n_cells) * 1e-3}), "≥ 0"),
+        (
+            lambda: FieldStep(current=float("nan"), anode_fractions={"K": 1.0}, duration=10.0),
+            "current must be a finite",
+        ),
+        (
+            lambda: run_experiments(
+                THIN,
+                [Species("Na", 1, 1e-16, 0.6), Species("K", 1, 1e-17, 0.0)],
+                [BathStep({"K": 1.0}, 10.0)],
+            ),
+            "initial_fraction must be 1",
+        ),
+        (
+            lambda: run_experiments(
+                THIN,
+                BATH_SPECIES,
+                [BathStep({"K": 1.0}, 10.0)],
+                grid=BATH_GRID,
+                initial={"K": -np.ones(BATH_GRID.n_cells) * 1e-3},
+            ),
+            "≥ 0",
+        ),
         (lambda: Sample(1e-3, 1e-4, -1e28, 8.0, 300.0), "background_density"),
         (lambda: CaitStep("Rb", 15.0, 8e-3, 2e-8), "exactly one of charge"),
         (lambda: BathStep({"K": 1.0}, -5.0), "duration"),
@@ -174,13 +249,24 @@ def test_charge_target_never_reached_passes_the_solver_error_through():
     cannot deliver 0.1 mC in 10⁴ s: the solver's SolverError reaches the caller, prefixed
     with the step."""
     step = CaitStep("Rb", 1.0, 8e-3, 20e-9, charge=0.1e-3, max_duration=1e4, name="weak")
-    with pytest.raises(SolverError, match=r"step 1 \(cait, weak\): the back-electrode charge reached only .*"
-                                          r"capped by the source potential"):
+    with pytest.raises(
+        SolverError,
+        match=r"step 1 \(cait, weak\): the back-electrode charge reached only .*"
+        r"capped by the source potential",
+    ):
         run_experiments(CAIT_SAMPLE, cait_species(), [step], **CAIT_MESH)
 
 
-@pytest.mark.parametrize("mesh", [{}, CAIT_MESH, {"growth": 1.3}, {"finest_cell": 1e-9, "zone_cell": 1e-9},
-                                  {"zone_depth": 1e-6}])
+@pytest.mark.parametrize(
+    "mesh",
+    [
+        {},
+        CAIT_MESH,
+        {"growth": 1.3},
+        {"finest_cell": 1e-9, "zone_cell": 1e-9},
+        {"zone_depth": 1e-6},
+    ],
+)
 def test_the_mesh_size_is_known_before_the_mesh_is_built(mesh):
     from ionex.process.experiments import mesh_cell_count
 
@@ -189,16 +275,22 @@ def test_the_mesh_size_is_known_before_the_mesh_is_built(mesh):
         assert 0 <= counted - experiment_grid(sample, **mesh).n_cells <= 3
 
 
-@pytest.mark.parametrize("numerics, words", [
-    ({"growth": 1.0}, "growth: found 1; expected a cell growth factor within (1, 1.5]"),
-    ({"growth": 0.5}, "growth: found 0.5"),
-    ({"finest_cell": 1e3}, "finest_cell: found 1000 m; expected a cell width within [1e-13, 2e-07] m"),
-    ({"zone_cell": 0.0}, "zone_cell: found 0 m"),
-    ({"rtol": 1e6}, "rtol: found 1e+06; expected a relative tolerance within [1e-10, 0.1]"),
-    ({"cait_atol": -1.0}, "cait_atol: found -1"),
-    ({"zone_depth": 1.0, "zone_cell": 1e-12}, "numerics: the mesh would need about"),
-    ({"cell_count": 3}, "numerics: found cell_count; expected keys among"),
-])
+@pytest.mark.parametrize(
+    "numerics, words",
+    [
+        ({"growth": 1.0}, "growth: found 1; expected a cell growth factor within (1, 1.5]"),
+        ({"growth": 0.5}, "growth: found 0.5"),
+        (
+            {"finest_cell": 1e3},
+            "finest_cell: found 1000 m; expected a cell width within [1e-13, 2e-07] m",
+        ),
+        ({"zone_cell": 0.0}, "zone_cell: found 0 m"),
+        ({"rtol": 1e6}, "rtol: found 1e+06; expected a relative tolerance within [1e-10, 0.1]"),
+        ({"cait_atol": -1.0}, "cait_atol: found -1"),
+        ({"zone_depth": 1.0, "zone_cell": 1e-12}, "numerics: the mesh would need about"),
+        ({"cell_count": 3}, "numerics: found cell_count; expected keys among"),
+    ],
+)
 def test_npp_numerics_are_checked_before_anything_is_allocated(numerics, words):
     from ionex.process.experiments import check_numerics
 

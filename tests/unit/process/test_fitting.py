@@ -91,7 +91,9 @@ atol = 1e-7
 
 def builder(text, paths, overrides=()):
     doc = RecipeDocument(text, "test.toml")
-    return RecipeBuilder(doc, tuple((p, FieldUnit.of(doc.value(p)[1])) for p in paths), tuple(overrides))
+    return RecipeBuilder(
+        doc, tuple((p, FieldUnit.of(doc.value(p)[1])) for p in paths), tuple(overrides)
+    )
 
 
 def truth_recipe(text, overrides=None, times=()):
@@ -123,8 +125,13 @@ def test_profile_fit_recovers_noise_free_parameters():
     result = simulate(truth_recipe(SLAB))
     data = ProfileData(depth, profile_at(result, -1, depth), 0.01, name="K")
     b = builder(SLAB, list(true))
-    res = fit([FitParameter("ions.K.D0", 5e-7, 1e-10, 1e-4, log=True), FitParameter("step[1].bath.K", 0.7, 0.3, 1.0)],
-              [FitDataset(data, b)])
+    res = fit(
+        [
+            FitParameter("ions.K.D0", 5e-7, 1e-10, 1e-4, log=True),
+            FitParameter("step[1].bath.K", 0.7, 0.3, 1.0),
+        ],
+        [FitDataset(data, b)],
+    )
     assert res.success, res.message
     assert_recovered(res, true)
     assert res.chisqr < 1e-12 and res.warnings == []
@@ -143,13 +150,22 @@ def test_stderr_agrees_with_lmfits_own_covariance_through_the_bound_transform():
     depth = np.linspace(0.2e-6, 8e-6, 30)
     clean = profile_at(simulate(truth_recipe(SLAB)), -1, depth)
     noisy = clean + 0.01 * np.random.default_rng(11).standard_normal(depth.size)
-    res = fit([FitParameter("ions.K.D0", 5e-7, 1e-10, 1e-4, log=True), FitParameter("step[1].bath.K", 0.7, 0.3, 1.0)],
-              [FitDataset(ProfileData(depth, noisy, 0.01), builder(SLAB, list(true)))])
+    res = fit(
+        [
+            FitParameter("ions.K.D0", 5e-7, 1e-10, 1e-4, log=True),
+            FitParameter("step[1].bath.K", 0.7, 0.3, 1.0),
+        ],
+        [FitDataset(ProfileData(depth, noisy, 0.01), builder(SLAB, list(true)))],
+    )
     lm = res.minimizer_result.params
     # p0 = log10(D0): σ_D0 = ln 10 · D0 · σ_p0;  p1 = χ_s/0.7 (scaled by the start value)
-    assert res.stderr["ions.K.D0"] == pytest.approx(math.log(10) * res.values["ions.K.D0"] * lm["p0"].stderr, rel=0.02)
+    assert res.stderr["ions.K.D0"] == pytest.approx(
+        math.log(10) * res.values["ions.K.D0"] * lm["p0"].stderr, rel=0.02
+    )
     assert res.stderr["step[1].bath.K"] == pytest.approx(0.7 * lm["p1"].stderr, rel=0.02)
-    assert res.correlation("ions.K.D0", "step[1].bath.K") == pytest.approx(lm["p0"].correl["p1"], abs=0.02)
+    assert res.correlation("ions.K.D0", "step[1].bath.K") == pytest.approx(
+        lm["p0"].correl["p1"], abs=0.02
+    )
 
 
 def test_global_fit_shares_d0_and_q_across_two_temperatures():
@@ -160,17 +176,27 @@ def test_global_fit_shares_d0_and_q_across_two_temperatures():
     rng = np.random.default_rng(7)
     sets = []
     for celsius in (380.0, 460.0):
-        clean = profile_at(simulate(truth_recipe(SLAB, {"step[1].temperature": celsius})), -1, depth)
-        data = ProfileData(depth, clean + 0.01 * rng.standard_normal(depth.size), 0.01, name=f"{celsius:g} degC")
+        clean = profile_at(
+            simulate(truth_recipe(SLAB, {"step[1].temperature": celsius})), -1, depth
+        )
+        data = ProfileData(
+            depth, clean + 0.01 * rng.standard_normal(depth.size), 0.01, name=f"{celsius:g} degC"
+        )
         sets.append(FitDataset(data, builder(SLAB, list(true), [("step[1].temperature", celsius)])))
-    params = [FitParameter("ions.K.D0", 1e-6, 1e-10, 1e-3, log=True), FitParameter("ions.K.Q", 100e3, 50e3, 200e3)]
+    params = [
+        FitParameter("ions.K.D0", 1e-6, 1e-10, 1e-3, log=True),
+        FitParameter("ions.K.Q", 100e3, 50e3, 200e3),
+    ]
     both = fit(params, sets)
     assert both.success and both.n_data == 50
     for name, value in true.items():  # one seeded draw: 3σ
         assert abs(both.values[name] - value) < 3 * both.stderr[name], name
     assert both.stderr["ions.K.Q"] < 0.02 * true["ions.K.Q"]
     one = fit(params, sets[:1])
-    r_one, r_both = one.correlation("ions.K.D0", "ions.K.Q"), both.correlation("ions.K.D0", "ions.K.Q")
+    r_one, r_both = (
+        one.correlation("ions.K.D0", "ions.K.Q"),
+        both.correlation("ions.K.D0", "ions.K.Q"),
+    )
     # a single temperature: the two columns are proportional to the accuracy of the
     # central differences (≈ 1e-4), so 1 − r is of order 1e-8; two temperatures: ≈ 1e-3
     assert 1 - abs(r_one) < 1e-3 * (1 - abs(r_both))
@@ -181,8 +207,13 @@ def test_a_parameter_without_effect_is_reported_unidentifiable():
     true = {"ions.K.D0": 1.945e-7}
     depth = np.linspace(0.2e-6, 8e-6, 20)
     data = ProfileData(depth, profile_at(simulate(truth_recipe(SLAB)), -1, depth), 0.01)
-    res = fit([FitParameter("ions.K.D0", 3e-7, 1e-10, 1e-4, log=True), FitParameter("stress.tau", 50 * HOUR, HOUR, 1e4 * HOUR, log=True)],
-              [FitDataset(data, builder(SLAB, ["ions.K.D0", "stress.tau"]))])
+    res = fit(
+        [
+            FitParameter("ions.K.D0", 3e-7, 1e-10, 1e-4, log=True),
+            FitParameter("stress.tau", 50 * HOUR, HOUR, 1e4 * HOUR, log=True),
+        ],
+        [FitDataset(data, builder(SLAB, ["ions.K.D0", "stress.tau"]))],
+    )
     assert_recovered(res, true)
     assert res.stderr["stress.tau"] is None
     (warning,) = [w for w in res.warnings if w.startswith("stress.tau")]
@@ -193,8 +224,13 @@ def test_a_parameter_without_effect_is_reported_unidentifiable():
 def test_parameter_at_its_bound_is_reported():
     depth = np.linspace(0.2e-6, 8e-6, 20)
     data = ProfileData(depth, profile_at(simulate(truth_recipe(SLAB)), -1, depth), 0.01)
-    res = fit([FitParameter("ions.K.D0", 3e-7, 1e-10, 1e-4, log=True), FitParameter("step[1].bath.K", 0.8, 0.5, 0.85)],
-              [FitDataset(data, builder(SLAB, ["ions.K.D0", "step[1].bath.K"]))])
+    res = fit(
+        [
+            FitParameter("ions.K.D0", 3e-7, 1e-10, 1e-4, log=True),
+            FitParameter("step[1].bath.K", 0.8, 0.5, 0.85),
+        ],
+        [FitDataset(data, builder(SLAB, ["ions.K.D0", "step[1].bath.K"]))],
+    )
     assert res.values["step[1].bath.K"] == pytest.approx(0.85, rel=1e-4)
     assert any(w.startswith("step[1].bath.K: at its upper bound") for w in res.warnings)
 
@@ -214,8 +250,13 @@ def test_index_profile_fit_recovers_diffusion_and_index_change(optical_truth):
     depth, n_te = front_index(optical_truth, optical_truth.properties, -1, "TE")
     pick = np.linspace(0, np.searchsorted(depth, 15e-6), 25).astype(int)
     data = IndexData(depth[pick], n_te[pick], 2e-4, polarisation="TE")
-    res = fit([FitParameter("ions.K.D", 5e-16, 1e-18, 1e-14, log=True), FitParameter("optics.index_change", 0.005, 0.0, 0.05)],
-              [FitDataset(data, builder(OPTICAL, list(true)))])
+    res = fit(
+        [
+            FitParameter("ions.K.D", 5e-16, 1e-18, 1e-14, log=True),
+            FitParameter("optics.index_change", 0.005, 0.0, 0.05),
+        ],
+        [FitDataset(data, builder(OPTICAL, list(true)))],
+    )
     assert res.success, res.message
     assert_recovered(res, true)
 
@@ -231,8 +272,13 @@ def test_mode_list_fit_recovers_parameters(optical_truth):
         values += n_eff.tolist()
     assert len(values) >= 4  # enough modes to fix two parameters
     data = ModesData(tuple(pols), np.array(orders), np.array(values), 1e-5)
-    res = fit([FitParameter("ions.K.D", 3e-16, 1e-18, 1e-14, log=True), FitParameter("optics.index_change", 0.009, 0.0, 0.05)],
-              [FitDataset(data, builder(OPTICAL, list(true)))])
+    res = fit(
+        [
+            FitParameter("ions.K.D", 3e-16, 1e-18, 1e-14, log=True),
+            FitParameter("optics.index_change", 0.009, 0.0, 0.05),
+        ],
+        [FitDataset(data, builder(OPTICAL, list(true)))],
+    )
     assert res.success, res.message
     assert_recovered(res, true)
     assert res.datasets[0].notes == ()
@@ -245,9 +291,11 @@ def test_missing_modes_are_compared_with_the_cutoff_and_noted(optical_truth):
     (pred,) = predict(truth_recipe(OPTICAL), [data])
     substrate = front_index(optical_truth, optical_truth.properties, -1, "TE")[1][-1]
     np.testing.assert_allclose(pred.values[: n_te.size], n_te, rtol=0, atol=1e-9)
-    assert np.all(pred.values[n_te.size:] == substrate)
+    assert np.all(pred.values[n_te.size :] == substrate)
     (note,) = pred.notes
-    assert f"guides {n_te.size} TE mode(s) but mode {m - 1} was measured" in note and "cut-off" in note
+    assert (
+        f"guides {n_te.size} TE mode(s) but mode {m - 1} was measured" in note and "cut-off" in note
+    )
 
 
 def test_surface_stress_history_fit_recovers_relaxation(optical_truth):
@@ -255,8 +303,13 @@ def test_surface_stress_history_fit_recovers_relaxation(optical_truth):
     s, x = optical_truth.properties.stress, optical_truth.depth
     surface = s[:, 0] - x[0] * (s[:, 1] - s[:, 0]) / (x[1] - x[0])  # σ(0, t), extrapolated
     data = SurfaceStressData(optical_truth.times, surface, 2e6)
-    res = fit([FitParameter("stress.tau", 50 * HOUR, HOUR, 1e5 * HOUR, log=True), FitParameter("stress.beta", 0.4, 0.1, 1.0)],
-              [FitDataset(data, builder(OPTICAL, list(true)))])
+    res = fit(
+        [
+            FitParameter("stress.tau", 50 * HOUR, HOUR, 1e5 * HOUR, log=True),
+            FitParameter("stress.beta", 0.4, 0.1, 1.0),
+        ],
+        [FitDataset(data, builder(OPTICAL, list(true)))],
+    )
     assert res.success, res.message
     assert_recovered(res, true)
     t, model = res.datasets[0].curve
@@ -282,11 +335,19 @@ def test_invalid_parameters_options_and_data_are_refused():
     data = ProfileData([1e-6, 2e-6], [0.5, 0.3], 0.01)
     b = builder(SLAB, ["ions.K.D0", "step[1].bath.K"])
     with pytest.raises(FitError, match="2 data points for 2 free parameters"):
-        fit([FitParameter("ions.K.D0", 2e-7, 1e-10, 1e-4, log=True), FitParameter("step[1].bath.K", 0.9, 0.3, 1.0)],
-            [FitDataset(data, b)])
+        fit(
+            [
+                FitParameter("ions.K.D0", 2e-7, 1e-10, 1e-4, log=True),
+                FitParameter("step[1].bath.K", 0.9, 0.3, 1.0),
+            ],
+            [FitDataset(data, b)],
+        )
     late = ProfileData([1e-6, 2e-6, 3e-6], [0.5, 0.3, 0.1], 0.01, time=3 * HOUR, name="late")
     with pytest.raises(FitError, match="'late': time 3 h lies after the end of the process"):
-        fit([FitParameter("ions.K.D0", 2e-7, 1e-10, 1e-4, log=True)], [FitDataset(late, builder(SLAB, ["ions.K.D0"]))])
+        fit(
+            [FitParameter("ions.K.D0", 2e-7, 1e-10, 1e-4, log=True)],
+            [FitDataset(late, builder(SLAB, ["ions.K.D0"]))],
+        )
 
 
 NPP = """
@@ -313,9 +374,21 @@ duration = "500 s"
 def test_nernst_planck_poisson_profiles_are_predicted_per_species():
     recipe = RecipeDocument(NPP, "npp.toml").recipe()
     depth = np.linspace(2e-9, 150e-9, 12)
-    k, na = predict(recipe, [ProfileData(depth, 0 * depth, 0.01, ion="K"), ProfileData(depth, 0 * depth, 0.01, ion="Na")])
+    k, na = predict(
+        recipe,
+        [
+            ProfileData(depth, 0 * depth, 0.01, ion="K"),
+            ProfileData(depth, 0 * depth, 0.01, ion="Na"),
+        ],
+    )
     result = simulate(recipe)
-    np.testing.assert_allclose(k.values, np.interp(depth, result.depth, result.fraction("K")[-1]), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(na.values, np.interp(depth, result.depth, result.fraction("Na")[-1]), rtol=0, atol=1e-12)
-    with pytest.raises(FitError, match="a Nernst–Planck–Poisson recipe can be fitted to profiles only"):
+    np.testing.assert_allclose(
+        k.values, np.interp(depth, result.depth, result.fraction("K")[-1]), rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        na.values, np.interp(depth, result.depth, result.fraction("Na")[-1]), rtol=0, atol=1e-12
+    )
+    with pytest.raises(
+        FitError, match="a Nernst–Planck–Poisson recipe can be fitted to profiles only"
+    ):
         predict(recipe, [SurfaceStressData([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], 1.0)])

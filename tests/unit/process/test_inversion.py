@@ -20,7 +20,6 @@ from scipy.special import erfc
 from ionex.physics.optics import ElastoOptic
 from ionex.process import inversion as inv
 from ionex.process.inversion import (
-    AUTO,
     FAMILIES,
     AutoSelect,
     Erfc,
@@ -50,7 +49,12 @@ def n_true(pol, x):
 @lru_cache(maxsize=None)
 def _modes():
     x = np.linspace(0.0, 6 * WIDTH, 4001)
-    return {p: solve_modes(x, n_true(p, x), WL, polarisations=(p,), substrate_index=N_B).effective_indices(p) for p in ("TE", "TM")}
+    return {
+        p: solve_modes(
+            x, n_true(p, x), WL, polarisations=(p,), substrate_index=N_B
+        ).effective_indices(p)
+        for p in ("TE", "TM")
+    }
 
 
 def modes():
@@ -62,7 +66,12 @@ def erfc_fit():
     return invert_modes(modes(), WL, elasto_optic=EO, family=Erfc)
 
 
-HINT = ProfileHint(half_depth=10e-6, covered_depth=30e-6, depth=np.linspace(3e-6, 30e-6, 10), shape=np.linspace(0.9, 0.02, 10))
+HINT = ProfileHint(
+    half_depth=10e-6,
+    covered_depth=30e-6,
+    depth=np.linspace(3e-6, 30e-6, 10),
+    shape=np.linspace(0.9, 0.02, 10),
+)
 ALL = [Erfc(), Gaussian(), Exponential(), OneStep(), TwoStep(), MonotoneSpline(4).adapted(HINT)]
 
 
@@ -103,7 +112,9 @@ def test_two_step_reports_the_second_width():
     x = np.array([0.0, 5e-6, 40e-6])
     u = fam.shape(x, np.array([0.4, 5e-6, 8.0, 0.1, 1.0]))
     assert u[0] == pytest.approx(1.0)
-    assert u[1] == pytest.approx(0.4 * 0.5 + 0.6 * float(OneStep().shape(np.array([5e-6]), np.array([40e-6, 1.0]))[0]))
+    assert u[1] == pytest.approx(
+        0.4 * 0.5 + 0.6 * float(OneStep().shape(np.array([5e-6]), np.array([40e-6, 1.0]))[0])
+    )
 
 
 def test_spline_keeps_its_values_decreasing_and_checks_its_knots():
@@ -125,7 +136,9 @@ def test_spline_knots_follow_the_turning_points():
     first one halfway to the surface, the last 1.3× beyond the deepest turning point."""
     fam = MonotoneSpline(4).adapted(HINT)
     picks = np.interp(np.linspace(0, 9, 5)[1:], np.arange(10), HINT.depth)
-    assert fam.knots == pytest.approx(np.concatenate(([0.0, 0.5 * picks[0]], picks[:-1], [1.3 * HINT.covered_depth])))
+    assert fam.knots == pytest.approx(
+        np.concatenate(([0.0, 0.5 * picks[0]], picks[:-1], [1.3 * HINT.covered_depth]))
+    )
     assert MonotoneSpline(4, knots=fam.knots).adapted(HINT) is not None
     without = MonotoneSpline(4).adapted(ProfileHint(10e-6, 30e-6))
     assert without.knots == pytest.approx(np.linspace(0.0, 39e-6, 6))
@@ -155,7 +168,9 @@ def _model(family, substrate=None):
     return model, model.start_theta(fam.starts(hint)[0], points)
 
 
-@pytest.mark.parametrize("family", [Erfc(), OneStep(), TwoStep(), MonotoneSpline(3)], ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "family", [Erfc(), OneStep(), TwoStep(), MonotoneSpline(3)], ids=lambda f: f.name
+)
 @pytest.mark.parametrize("substrate", [None, {"TE": N_B, "TM": N_B}], ids=["free n_s", "given n_s"])
 def test_perturbative_jacobian_matches_central_differences(family, substrate):
     """TE and TM columns for shape, Δ and n_s; measured ≤ 1.8e-3 of each column's scale
@@ -175,7 +190,13 @@ def test_sampled_profile_is_accurate():
     x = np.linspace(0.0, model.family.extent(p), 30001)
     for pol in ("TE", "TM"):
         coarse = np.array([m.effective_index for m in model.solved(theta)[2][pol]])
-        fine = solve_modes(x, ns[pol] + delta[pol] * model.family.shape(x, p), WL, polarisations=(pol,), substrate_index=ns[pol])
+        fine = solve_modes(
+            x,
+            ns[pol] + delta[pol] * model.family.shape(x, p),
+            WL,
+            polarisations=(pol,),
+            substrate_index=ns[pol],
+        )
         assert coarse.size == fine.count(pol) >= 5
         assert np.max(np.abs(coarse - fine.effective_indices(pol))) < 1e-7
 
@@ -212,7 +233,11 @@ def test_noise_free_recovery_and_frozen_result():
     assert r.uncertainty == "reduced_chi2"
     for p in r.profiles.values():
         assert np.max(np.abs(p.residuals)) < 1e-8
-        assert p.depth.size == inv.OUTPUT_POINTS and p.depth[0] == 0.0 and p.depth[-1] == p.covered_depth
+        assert (
+            p.depth.size == inv.OUTPUT_POINTS
+            and p.depth[0] == 0.0
+            and p.depth[-1] == p.covered_depth
+        )
         with pytest.raises(ValueError):
             p.index[0] = 0.0
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -225,7 +250,9 @@ def test_noise_free_recovery_and_frozen_result():
 def test_covered_depth_is_the_turning_point_of_the_last_mode():
     r = erfc_fit()
     for pol, p in r.profiles.items():
-        assert float(r.index_at(pol, p.covered_depth)) == pytest.approx(p.effective_indices[-1] + p.residuals[-1], abs=1e-12)
+        assert float(r.index_at(pol, p.covered_depth)) == pytest.approx(
+            p.effective_indices[-1] + p.residuals[-1], abs=1e-12
+        )
 
 
 def test_covariance_scaling_without_index_sigma():
@@ -237,7 +264,9 @@ def test_covariance_scaling_without_index_sigma():
     assert weighted.uncertainty == "index_sigma" and plain.uncertainty == "reduced_chi2"
     assert plain.reduced_chi2 == pytest.approx(weighted.reduced_chi2 * 4e-10, rel=1e-6)
     for name in weighted.parameter_names:
-        assert plain.parameter_stderr[name] == pytest.approx(weighted.parameter_stderr[name] * math.sqrt(weighted.reduced_chi2), rel=1e-4)
+        assert plain.parameter_stderr[name] == pytest.approx(
+            weighted.parameter_stderr[name] * math.sqrt(weighted.reduced_chi2), rel=1e-4
+        )
 
 
 def test_delta_method_at_the_surface_uses_the_covariance():
@@ -268,14 +297,18 @@ def test_one_polarisation():
 
 
 def test_given_substrate_index():
-    r = invert_modes(modes(), WL, elasto_optic=EO, family=Erfc, substrate_index={"TE": N_B, "TM": N_B})
+    r = invert_modes(
+        modes(), WL, elasto_optic=EO, family=Erfc, substrate_index={"TE": N_B, "TM": N_B}
+    )
     assert r.parameters["substrate_TE"] == N_B and r.parameter_stderr["substrate_TE"] == 0.0
     assert r.parameters["width"] == pytest.approx(WIDTH, rel=2e-5)
     assert r.parameter_names == ("width", "delta_TE", "delta_TM", "substrate_TE", "substrate_TM")
 
 
 def test_auto_reports_every_candidate_and_skips_those_with_too_many_parameters():
-    N = {p: v[:-1] for p, v in modes().items()}  # 10 modes: two-step (9) and spline (10) exceed n − 2
+    N = {
+        p: v[:-1] for p, v in modes().items()
+    }  # 10 modes: two-step (9) and spline (10) exceed n − 2
     r = invert_modes(N, WL, elasto_optic=EO)
     names = [c.family for c in r.candidates]
     assert sorted(names) == sorted(FAMILIES)
@@ -303,7 +336,9 @@ def test_warning_when_the_choice_is_close():
 def test_warning_for_a_parameter_at_its_bound():
     """A Gaussian forced onto an erfc guide's modes drives n_s to a bound to make up for it."""
     r = invert_modes(modes(), WL, elasto_optic=EO, family=Gaussian)
-    assert any("parameters at a bound of family gaussian" in w and "substrate_TE" in w for w in r.warnings)
+    assert any(
+        "parameters at a bound of family gaussian" in w and "substrate_TE" in w for w in r.warnings
+    )
 
 
 # --------------------------------------------------------------------------- IWKB
@@ -318,11 +353,15 @@ def test_iwkb_branch_is_reconstruct_profile_and_paper_stress():
         assert np.array_equal(p.depth, rec.depth) and np.array_equal(p.index, rec.index)
         assert np.all(np.isnan(p.index_stderr)) and p.covered_depth == rec.depth[-1]
         assert np.isnan(r.index_at(pol, [1.1 * rec.depth[-1]])[0])
-    x, s = stress_at_tm_turning_points(N["TE"], N["TM"], WL, EO.c_parallel, EO.c_perp, cover_index=1.0)
+    x, s = stress_at_tm_turning_points(
+        N["TE"], N["TM"], WL, EO.c_parallel, EO.c_perp, cover_index=1.0
+    )
     assert np.array_equal(r.stress.depth, x) and np.array_equal(r.stress.stress, s)
     assert np.all(np.isnan(r.stress.stress_stderr))
     assert r.family is None and r.uncertainty == "none" and r.mode_solves == 0
-    _, with_surface = stress_at_tm_turning_points(N["TE"], N["TM"], WL, EO.c_parallel, EO.c_perp, include_surface=True)
+    _, with_surface = stress_at_tm_turning_points(
+        N["TE"], N["TM"], WL, EO.c_parallel, EO.c_perp, include_surface=True
+    )
     assert float(r.stress_at(0.0)) == pytest.approx(with_surface[0], rel=1e-12)
     assert np.isnan(r.stress_at([1.01 * x[-1]])[0])
 
@@ -334,9 +373,17 @@ def test_iwkb_surface_index_options(surface):
     for pol in ("TE", "TM"):
         rule = surface[pol] if isinstance(surface, dict) else surface
         rec = reconstruct_profile(N[pol], WL, surface_index=rule, cover_index=1.0, polarisation=pol)
-        assert np.array_equal(r.profiles[pol].index, rec.index) and np.array_equal(r.profiles[pol].depth, rec.depth)
-    rule = surface if isinstance(surface, str) else ((surface["TE"], surface["TM"]) if isinstance(surface, dict) else (surface, surface))
-    x, s = stress_at_tm_turning_points(N["TE"], N["TM"], WL, EO.c_parallel, EO.c_perp, surface_index=rule)
+        assert np.array_equal(r.profiles[pol].index, rec.index) and np.array_equal(
+            r.profiles[pol].depth, rec.depth
+        )
+    rule = (
+        surface
+        if isinstance(surface, str)
+        else ((surface["TE"], surface["TM"]) if isinstance(surface, dict) else (surface, surface))
+    )
+    x, s = stress_at_tm_turning_points(
+        N["TE"], N["TM"], WL, EO.c_parallel, EO.c_perp, surface_index=rule
+    )
     assert np.array_equal(r.stress.stress, s)
 
 
@@ -346,26 +393,68 @@ def test_iwkb_surface_index_options(surface):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(modes={"TE": [1.52, 1.518, 1.516]}, family=TwoStep), r"family two-step has 7 parameters but only 3 modes were given"),
-        (dict(modes={"TE": [1.516, 1.518, 1.52]}), r"TE modes must fall strictly with order: N_1 = 1.5180000 ≥ N_0 = 1.5160000"),
+        (
+            dict(modes={"TE": [1.52, 1.518, 1.516]}, family=TwoStep),
+            r"family two-step has 7 parameters but only 3 modes were given",
+        ),
+        (
+            dict(modes={"TE": [1.516, 1.518, 1.52]}),
+            r"TE modes must fall strictly with order: N_1 = 1.5180000 ≥ N_0 = 1.5160000",
+        ),
         (dict(modes={"TX": [1.52, 1.518]}), r"polarisation must be 'TE' or 'TM', got 'TX'"),
-        (dict(modes={"TE": [1.52, math.nan, 1.516]}), r"TE mode 1: effective index nan is not a finite number"),
-        (dict(modes={"TE": [1.52, 1.518]}, substrate_index=1.519), r"TE mode 1: N = 1.5180000 is not above the given substrate index 1.5190000"),
+        (
+            dict(modes={"TE": [1.52, math.nan, 1.516]}),
+            r"TE mode 1: effective index nan is not a finite number",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, substrate_index=1.519),
+            r"TE mode 1: N = 1.5180000 is not above the given substrate index 1.5190000",
+        ),
         (dict(modes={"TE": [1.52, 1.518]}, cover_index=1.519), r"not above the cover index"),
         (dict(modes={}), r"modes must be a mapping"),
         (dict(modes=[1.52, 1.51]), r"modes must be a mapping"),
         (dict(modes={"TE": []}), r"non-empty list"),
-        (dict(modes={"TE": [1.52, 1.518]}, method="iwkb"), r"method must be Method.MODEL or Method.IWKB"),
-        (dict(modes={"TE": [1.52, 1.518]}, index_sigma=0.0), r"index_sigma for TE must be positive"),
-        (dict(modes={"TE": [1.52, 1.518, 1.516]}, index_sigma=[1e-5, 2e-5]), r"one number or 3 numbers"),
-        (dict(modes={"TE": [1.52, 1.518]}, index_sigma={"TM": 1e-5}), r"index_sigma has no value for TE"),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, method="iwkb"),
+            r"method must be Method.MODEL or Method.IWKB",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, index_sigma=0.0),
+            r"index_sigma for TE must be positive",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518, 1.516]}, index_sigma=[1e-5, 2e-5]),
+            r"one number or 3 numbers",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, index_sigma={"TM": 1e-5}),
+            r"index_sigma has no value for TE",
+        ),
         (dict(modes={"TE": [1.52, 1.518]}, family="erfc"), r"family must be AUTO"),
-        (dict(modes={"TE": [1.52, 1.518]}, family=AutoSelect((TwoStep,))), r"no family has few enough parameters for 2 modes"),
-        (dict(modes={"TE": [1.52, 1.518]}, method=Method.IWKB, family=Erfc), r"family applies to Method.MODEL only"),
-        (dict(modes={"TE": [1.52, 1.518]}, method=Method.IWKB), r"IWKB, TE modes: IWKB needs at least 3 modes"),
-        (dict(modes={"TE": [1.52, 1.518]}, substrate_index={"TM": 1.5}), r"substrate_index has no value for TE"),
-        (dict(modes={"TE": [1.52, 1.518]}, surface_index="chiang"), r"surface_index applies to Method.IWKB only"),
-        (dict(modes={"TE": [1.52, 1.518, 1.516]}, method=Method.IWKB, surface_index="flat"), r"surface_index must be 'chiang', 'smooth' or a number"),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, family=AutoSelect((TwoStep,))),
+            r"no family has few enough parameters for 2 modes",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, method=Method.IWKB, family=Erfc),
+            r"family applies to Method.MODEL only",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, method=Method.IWKB),
+            r"IWKB, TE modes: IWKB needs at least 3 modes",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, substrate_index={"TM": 1.5}),
+            r"substrate_index has no value for TE",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518]}, surface_index="chiang"),
+            r"surface_index applies to Method.IWKB only",
+        ),
+        (
+            dict(modes={"TE": [1.52, 1.518, 1.516]}, method=Method.IWKB, surface_index="flat"),
+            r"surface_index must be 'chiang', 'smooth' or a number",
+        ),
     ],
 )
 def test_input_errors(kwargs, match):
@@ -378,7 +467,9 @@ def test_a_list_no_family_can_fit_is_refused_with_the_reasons(monkeypatch):
         raise ValueError("the trial profile lies below the cover")
 
     monkeypatch.setattr(inv, "_refine", broken)
-    with pytest.raises(ValueError, match=r"no family converged: erfc: the forward model failed: the trial profile"):
+    with pytest.raises(
+        ValueError, match=r"no family converged: erfc: the forward model failed: the trial profile"
+    ):
         invert_modes(modes(), WL, family=AutoSelect((Erfc,)))
 
 
@@ -405,7 +496,9 @@ def test_profile_table_reproduces_the_fitted_modes():
         assert x.size == inv.SAMPLE_POINTS and x[0] == 0.0 and np.all(np.diff(x) > 0)
         assert n[-1] == pytest.approx(p.substrate_index, abs=1e-12)
         assert np.all(np.isfinite(se)) and np.all(se >= 0)
-        again = solve_modes(x, n, WL, polarisations=(pol,)).effective_indices(pol)[: p.effective_indices.size]
+        again = solve_modes(x, n, WL, polarisations=(pol,)).effective_indices(pol)[
+            : p.effective_indices.size
+        ]
         assert np.max(np.abs(again - (p.effective_indices + p.residuals))) < 1e-12
         assert se[0] == pytest.approx(p.index_stderr[0], rel=1e-9)
     assert isinstance(float(r.stress_at(0.0)), float)

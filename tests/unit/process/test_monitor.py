@@ -26,7 +26,11 @@ def plan(hours=12.0, rtol=1e-3, atol=1e-5):
 
 def log(hours=12.0, every=60.0, seed=3):
     t = np.arange(0.0, hours * 3600.0 + 1.0, every)
-    T = 673.15 + 2.0 * np.sin(t / 7200.0) + 0.3 * np.random.default_rng(seed).standard_normal(t.size)
+    T = (
+        673.15
+        + 2.0 * np.sin(t / 7200.0)
+        + 0.3 * np.random.default_rng(seed).standard_normal(t.size)
+    )
     return t, T
 
 
@@ -163,11 +167,19 @@ def test_a_target_crossed_during_a_catch_up_is_dated_when_it_was_crossed(kind, v
     p = m.snapshot().prediction
     assert p.reached and p.time < 0.9 * m.time
     if kind == "modes_TE":
-        crossed = first_time(lambda d: held_run(r, t, T, d).properties.mode_counts["TE"][-1] >= value,
-                             3600.0, t[-1], 10.0)
+        crossed = first_time(
+            lambda d: held_run(r, t, T, d).properties.mode_counts["TE"][-1] >= value,
+            3600.0,
+            t[-1],
+            10.0,
+        )
     else:
-        crossed = brentq(lambda d: held_run(r, t, T, d).properties.metrics[-1].depth_of_layer - value, 3600.0,
-                         t[-1], xtol=1.0)
+        crossed = brentq(
+            lambda d: held_run(r, t, T, d).properties.metrics[-1].depth_of_layer - value,
+            3600.0,
+            t[-1],
+            xtol=1.0,
+        )
     assert p.time == pytest.approx(crossed, rel=5e-3)
 
 
@@ -191,7 +203,10 @@ def test_a_reached_target_stays_reached_and_an_unreachable_one_says_so():
     "edit, words",
     [
         (lambda r: replace(r, steps=r.steps * 2), "one bath step"),
-        (lambda r: replace(r, stress=replace(r.stress, relaxation="hereditary")), "not \"hereditary\""),
+        (
+            lambda r: replace(r, stress=replace(r.stress, relaxation="hereditary")),
+            'not "hereditary"',
+        ),
     ],
 )
 def test_what_the_monitor_refuses(edit, words):

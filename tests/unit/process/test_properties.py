@@ -61,23 +61,31 @@ def test_unrelaxed_surface_stress_is_e_b_over_one_minus_nu():
 @pytest.mark.parametrize("clock, counted", [("total", [8, 12]), ("exchange", [8, 8])])
 def test_kww_scales_the_elastic_profile_by_the_clock(clock, counted):
     plain = run("both")
-    relaxed = run("both", f'relaxation = "kww"\ntau = "10 h"\nbeta = 0.6\nrelaxation_clock = "{clock}"')
+    relaxed = run(
+        "both", f'relaxation = "kww"\ntau = "10 h"\nbeta = 0.6\nrelaxation_clock = "{clock}"'
+    )
     for k, hours in enumerate(counted):
         factor = math.exp(-((hours / 10) ** 0.6))
-        np.testing.assert_allclose(relaxed.properties.stress[k], factor * plain.properties.stress[k], rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(
+            relaxed.properties.stress[k], factor * plain.properties.stress[k], rtol=1e-12, atol=1e-6
+        )
 
 
 def test_hereditary_without_relaxation_is_elastic():
     plain = run("front")
     stiff = run("front", 'relaxation = "hereditary"\ntau = "1e15 h"')
-    np.testing.assert_allclose(stiff.properties.stress, plain.properties.stress, rtol=1e-6, atol=1e-3 * 1e9)
+    np.testing.assert_allclose(
+        stiff.properties.stress, plain.properties.stress, rtol=1e-6, atol=1e-3 * 1e9
+    )
 
 
 def test_hereditary_surface_of_a_slab_relaxes_like_kww():
     """In a semi-infinite slab in a bath there is no balancing strain and the surface
     strain is created at t ≈ 0 (the first cell fills within the first steps), so the
     hereditary surface stress is the elastic one times exp(−(t/τ)^β)."""
-    slab = BASE.replace('thickness = "0.3 mm"\nfaces = "{faces}"\n', "").split("[[step]]\nbath = \"none\"")[0]
+    slab = BASE.replace('thickness = "0.3 mm"\nfaces = "{faces}"\n', "").split(
+        '[[step]]\nbath = "none"'
+    )[0]
     slab += '[stress]\nmaterial = "soda-lime"\nrelaxation = "hereditary"\ntau = "10 h"\n'
     res = simulate(parse_recipe(slab.replace("{{", "{").replace("}}", "}"), "slab.toml"))
     m = res.properties.metrics[-1]
@@ -88,7 +96,9 @@ def test_hereditary_surface_of_a_slab_relaxes_like_kww():
     # than the surface strain, so CS falls below the KWW scaling
     thin = run("front", 'relaxation = "hereditary"\ntau = "10 h"')
     kww = run("front", 'relaxation = "kww"\ntau = "10 h"')
-    assert thin.properties.metrics[0].compressive_stress < kww.properties.metrics[0].compressive_stress
+    assert (
+        thin.properties.metrics[0].compressive_stress < kww.properties.metrics[0].compressive_stress
+    )
 
 
 def test_stress_columns_in_outputs(tmp_path):
@@ -190,7 +200,9 @@ def test_a_simulated_two_step_process_has_a_knee_until_the_spike_merges():
     assert math.isnan(first.knee_depth)
     assert 0 < last.knee_depth < last.depth_of_compression
     stress = res.properties.stress[-1]
-    assert last.knee_compressive_stress == pytest.approx(-np.interp(last.knee_depth, res.depth, stress), rel=1e-12)
+    assert last.knee_compressive_stress == pytest.approx(
+        -np.interp(last.knee_depth, res.depth, stress), rel=1e-12
+    )
     assert 0 < last.knee_compressive_stress < last.compressive_stress
     merged = simulate(parse_recipe(TWO_STEP.replace("{hours}", "2"), "t.toml"))
     assert math.isnan(merged.properties.metrics[-1].knee_depth)

@@ -10,16 +10,27 @@ from ionex.process.simulate import process_grid, simulate
 from ionex.process.temperature import TemperatureProgram
 
 HOUR = 3600.0
-MODEL = InterdiffusionModel(incoming=ArrheniusLaw.constant(1e-15), host=ArrheniusLaw.constant(1e-14))
+MODEL = InterdiffusionModel(
+    incoming=ArrheniusLaw.constant(1e-15), host=ArrheniusLaw.constant(1e-14)
+)
 T420 = TemperatureProgram.constant(693.15)
 
 
 def recipe(steps, glass=Glass("Na", 10900.0), outputs=(), **kw):
-    return Recipe(glass=glass, incoming_ion="K", model=MODEL, steps=tuple(steps), output_times=tuple(outputs), **kw)
+    return Recipe(
+        glass=glass,
+        incoming_ion="K",
+        model=MODEL,
+        steps=tuple(steps),
+        output_times=tuple(outputs),
+        **kw,
+    )
 
 
 def test_outputs_at_exact_requested_times_and_step_ends():
-    r = recipe([Step(2 * HOUR, T420, 1.0), Step(1 * HOUR, T420, None)], outputs=(0.5 * HOUR, 2.5 * HOUR))
+    r = recipe(
+        [Step(2 * HOUR, T420, 1.0), Step(1 * HOUR, T420, None)], outputs=(0.5 * HOUR, 2.5 * HOUR)
+    )
     res = simulate(r)
     assert res.times.tolist() == [0.5 * HOUR, 2 * HOUR, 2.5 * HOUR, 3 * HOUR]
     assert res.step_index.tolist() == [0, 0, 1, 1]
@@ -37,7 +48,10 @@ def test_state_carries_between_steps():
 
 def test_anneal_conserves_inventory_and_uptake_equals_inflow():
     r = recipe(
-        [Step(4 * HOUR, T420, 1.0), Step(4 * HOUR, TemperatureProgram((0.0, 4 * HOUR), (693.15, 623.15)), None)],
+        [
+            Step(4 * HOUR, T420, 1.0),
+            Step(4 * HOUR, TemperatureProgram((0.0, 4 * HOUR), (693.15, 623.15)), None),
+        ],
         glass=Glass("Na", 10900.0, 0.5e-3, "both"),
         outputs=(2 * HOUR, 6 * HOUR),
     )
@@ -57,7 +71,9 @@ def test_plate_both_faces_is_symmetric_and_spans_the_thickness():
 
 def test_front_only_plate_is_twice_as_thick_a_domain_and_has_half_the_uptake():
     both = simulate(recipe([Step(4 * HOUR, T420, 1.0)], glass=Glass("Na", 10900.0, 0.2e-3, "both")))
-    front = simulate(recipe([Step(4 * HOUR, T420, 1.0)], glass=Glass("Na", 10900.0, 0.2e-3, "front")))
+    front = simulate(
+        recipe([Step(4 * HOUR, T420, 1.0)], glass=Glass("Na", 10900.0, 0.2e-3, "front"))
+    )
     assert process_grid(front.recipe).length == pytest.approx(0.2e-3)
     assert front.uptake[-1] == pytest.approx(both.uptake[-1] / 2, rel=2e-3)
 
@@ -74,9 +90,13 @@ def test_semi_infinite_domain_scales_with_diffusion_length():
 def test_mesh_refines_to_the_slow_diffusion_length():
     """The surface zone is sized on √(∫ min D̃ dt): for D_K/D_Na = 1e-4 instead of 0.1 the
     slow length is √(1e-18/1e-15) ≈ 1/32 as long, and so is the first cell."""
-    steep = InterdiffusionModel(incoming=ArrheniusLaw.constant(1e-18), host=ArrheniusLaw.constant(1e-14))
+    steep = InterdiffusionModel(
+        incoming=ArrheniusLaw.constant(1e-18), host=ArrheniusLaw.constant(1e-14)
+    )
     r1 = recipe([Step(HOUR, T420, 1.0)])
-    r2 = Recipe(glass=Glass("Na", 1e4), incoming_ion="K", model=steep, steps=(Step(HOUR, T420, 1.0),))
+    r2 = Recipe(
+        glass=Glass("Na", 1e4), incoming_ion="K", model=steep, steps=(Step(HOUR, T420, 1.0),)
+    )
     g1, g2 = process_grid(r1), process_grid(r2)
     assert g1.volumes[0] / g2.volumes[0] == pytest.approx(1e3**0.5, rel=0.05)
     assert g2.n_cells > g1.n_cells
@@ -106,6 +126,9 @@ def test_a_mesh_too_large_is_refused_before_it_is_built(monkeypatch):
 
     monkeypatch.setattr(sim, "MAX_CELLS", 100)
     monkeypatch.setattr(sim, "graded_grid", never)
-    with pytest.raises(ValueError, match=r"needs \d+ cells \(more than 100\).*lower numerics.cells_per_efold or "
-                                         r"numerics.domain_lengths"):
+    with pytest.raises(
+        ValueError,
+        match=r"needs \d+ cells \(more than 100\).*lower numerics.cells_per_efold or "
+        r"numerics.domain_lengths",
+    ):
         process_grid(recipe([Step(HOUR, T420, 1.0)], numerics=Numerics(cells_per_efold=1000.0)))

@@ -25,26 +25,36 @@ def test_a_plate_exchanged_on_both_faces_is_cut_at_the_mid_plane():
     guide = front_guide(x, n)
     assert guide.depth[-1] <= 0.75e-3 and guide.depth[-1] > 0.75e-3 - 1e-6
     assert guide.substrate_index == pytest.approx(N_B, abs=1e-12)
-    assert any("plate exchanged on both faces" in note and "0.75 mm" in note for note in guide.notes)
+    assert any(
+        "plate exchanged on both faces" in note and "0.75 mm" in note for note in guide.notes
+    )
     # the guide then has the modes of the front erfc alone (the back face is 1.5 mm away);
     # on the same points only the surface value differs (extrapolated from the cells)
-    front = solve_modes(guide.depth, guide.index, 677e-9, polarisations=("TE",)).effective_indices("TE")
+    front = solve_modes(guide.depth, guide.index, 677e-9, polarisations=("TE",)).effective_indices(
+        "TE"
+    )
     y = guide.depth
-    alone = solve_modes(y, N_B + DN * erfc(y / W), 677e-9, polarisations=("TE",)).effective_indices("TE")
+    alone = solve_modes(y, N_B + DN * erfc(y / W), 677e-9, polarisations=("TE",)).effective_indices(
+        "TE"
+    )
     assert front.size == alone.size == 5 and np.max(np.abs(front - alone)) < 1e-9
 
 
 def test_the_whole_plate_would_guide_nothing_as_it_stands():
     """Why the split matters: the back surface taken as the substrate hides every mode."""
     x, n = plate()
-    whole = solve_modes(np.concatenate([[0.0], x]), np.concatenate([[n[0]], n]), 677e-9, polarisations=("TE",))
+    whole = solve_modes(
+        np.concatenate([[0.0], x]), np.concatenate([[n[0]], n]), 677e-9, polarisations=("TE",)
+    )
     assert whole.count("TE") == 0
 
 
 def test_a_rise_at_the_back_that_is_not_a_mirror_image_is_refused():
     x, n = plate()
     n = n + 0.5 * DN * (x > 1.4e-3)  # a step near the back face only
-    with pytest.raises(ValueError, match="rises again toward the deepest point .* not the mirror image"):
+    with pytest.raises(
+        ValueError, match="rises again toward the deepest point .* not the mirror image"
+    ):
         front_guide(x, n)
 
 

@@ -28,9 +28,19 @@ BROKEN = KirchhoffLaw.tabulate(lambda chi: np.where(chi > 0.3, np.nan, 1e-14))
 
 def one_by_one(run: BatchRun, **kwargs):
     return solve_nonlinear_diffusion(
-        run.grid, lambda t: run.law, run.initial, run.duration, front=run.front, back=run.back,
-        output_times=run.output_times, breakpoints=run.breakpoints, rtol=run.rtol, atol=run.atol,
-        time_offset=run.time_offset, **kwargs)
+        run.grid,
+        lambda t: run.law,
+        run.initial,
+        run.duration,
+        front=run.front,
+        back=run.back,
+        output_times=run.output_times,
+        breakpoints=run.breakpoints,
+        rtol=run.rtol,
+        atol=run.atol,
+        time_offset=run.time_offset,
+        **kwargs,
+    )
 
 
 def varied_runs() -> list[BatchRun]:
@@ -53,8 +63,20 @@ def varied_runs() -> list[BatchRun]:
         back = FaceCondition(0.0) if i % 6 == 1 else FaceCondition(None)
         outputs = tuple(sorted(rng.uniform(0, duration, 2))) + ((0.0, duration) if i % 2 else ())
         breakpoints = (duration / 3,) if i % 3 == 2 else ()
-        runs.append(BatchRun(grid, law, initial, duration, front, back, outputs, breakpoints,
-                             rtol=10 ** rng.uniform(-4, -2), atol=10 ** rng.uniform(-6, -4)))
+        runs.append(
+            BatchRun(
+                grid,
+                law,
+                initial,
+                duration,
+                front,
+                back,
+                outputs,
+                breakpoints,
+                rtol=10 ** rng.uniform(-4, -2),
+                atol=10 ** rng.uniform(-6, -4),
+            )
+        )
     return runs
 
 
@@ -65,11 +87,20 @@ def test_batched_runs_equal_one_by_one_runs():
     worst = 0.0
     for run, got in zip(runs, batched):
         ref = one_by_one(run)
-        assert (got.n_steps, got.n_rejected, got.n_newton) == (ref.n_steps, ref.n_rejected, ref.n_newton)
+        assert (got.n_steps, got.n_rejected, got.n_newton) == (
+            ref.n_steps,
+            ref.n_rejected,
+            ref.n_newton,
+        )
         np.testing.assert_array_equal(got.times, ref.times)
         assert got.states.shape == ref.states.shape
-        worst = max(worst, np.max(np.abs(got.states - ref.states)), np.max(np.abs(got.final - ref.final)),
-                    np.max(np.abs(got.inflow - ref.inflow)), np.max(np.abs(got.final_inflow - ref.final_inflow)))
+        worst = max(
+            worst,
+            np.max(np.abs(got.states - ref.states)),
+            np.max(np.abs(got.final - ref.final)),
+            np.max(np.abs(got.inflow - ref.inflow)),
+            np.max(np.abs(got.final_inflow - ref.final_inflow)),
+        )
     assert worst <= 1e-12, worst
 
 
@@ -87,9 +118,19 @@ def test_erfc_reference_for_constant_coefficients():
     for d, chi_s, duration in cases:
         l_d = math.sqrt(d * duration)
         grid = graded_grid(12 * l_d, l_d, 60)
-        runs.append(BatchRun(grid, KirchhoffLaw.rational(d, d), np.zeros(grid.n_cells), duration,
-                             FaceCondition(chi_s), FaceCondition(None), (duration / 16, duration / 4, duration),
-                             rtol=3e-3, atol=1e-4))
+        runs.append(
+            BatchRun(
+                grid,
+                KirchhoffLaw.rational(d, d),
+                np.zeros(grid.n_cells),
+                duration,
+                FaceCondition(chi_s),
+                FaceCondition(None),
+                (duration / 16, duration / 4, duration),
+                rtol=3e-3,
+                atol=1e-4,
+            )
+        )
     for (d, chi_s, _), run, sol in zip(cases, runs, solve_diffusion_batch(runs)):
         for state, inflow, t in zip(sol.states, sol.inflow, sol.times):
             exact = chi_s * erfc(run.grid.centres / (2 * math.sqrt(d * t)))
@@ -100,9 +141,24 @@ def test_erfc_reference_for_constant_coefficients():
 
 def test_a_failing_run_does_not_stop_the_others():
     grid = uniform_grid(1e-4, 50)
-    good = BatchRun(grid, KirchhoffLaw.rational(1e-14, 1e-14), np.zeros(50), 3600.0, FaceCondition(1.0),
-                    FaceCondition(None), (3600.0,))
-    bad = BatchRun(grid, BROKEN, np.zeros(50), 3600.0, FaceCondition(1.0), FaceCondition(None), time_offset=7200.0)
+    good = BatchRun(
+        grid,
+        KirchhoffLaw.rational(1e-14, 1e-14),
+        np.zeros(50),
+        3600.0,
+        FaceCondition(1.0),
+        FaceCondition(None),
+        (3600.0,),
+    )
+    bad = BatchRun(
+        grid,
+        BROKEN,
+        np.zeros(50),
+        3600.0,
+        FaceCondition(1.0),
+        FaceCondition(None),
+        time_offset=7200.0,
+    )
     out = solve_diffusion_batch([good, bad, good])
     assert isinstance(out[1], SolverError)
     with pytest.raises(SolverError) as info:
@@ -115,8 +171,14 @@ def test_a_failing_run_does_not_stop_the_others():
 
 def test_step_limit_gives_the_one_by_one_message():
     grid = uniform_grid(1e-4, 50)
-    run = BatchRun(grid, KirchhoffLaw.rational(1e-14, 1e-15), np.zeros(50), 3600.0, FaceCondition(1.0),
-                   FaceCondition(None))
+    run = BatchRun(
+        grid,
+        KirchhoffLaw.rational(1e-14, 1e-15),
+        np.zeros(50),
+        3600.0,
+        FaceCondition(1.0),
+        FaceCondition(None),
+    )
     (got,) = solve_diffusion_batch([run], max_steps=5)
     with pytest.raises(SolverError) as info:
         one_by_one(run, max_steps=5)
@@ -135,8 +197,14 @@ def test_step_limit_gives_the_one_by_one_message():
 )
 def test_invalid_runs_are_named(change, error, words):
     grid = uniform_grid(1e-4, 50)
-    args = dict(grid=grid, law=KirchhoffLaw.rational(1e-14, 1e-14), initial=np.zeros(50), duration=3600.0,
-                front=FaceCondition(1.0), back=FaceCondition(None))
+    args = dict(
+        grid=grid,
+        law=KirchhoffLaw.rational(1e-14, 1e-14),
+        initial=np.zeros(50),
+        duration=3600.0,
+        front=FaceCondition(1.0),
+        back=FaceCondition(None),
+    )
     good = BatchRun(**args)
     with pytest.raises(error, match=words):
         solve_diffusion_batch([good, BatchRun(**{**args, **change})])

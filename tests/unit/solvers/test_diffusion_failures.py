@@ -16,8 +16,14 @@ broken_law = KirchhoffLaw.tabulate(lambda chi: np.where(chi > 0.3, np.nan, 1e-14
 def test_non_convergence_names_time_and_depth():
     grid = uniform_grid(1e-4, 50)
     with pytest.raises(SolverError) as info:
-        solve_nonlinear_diffusion(grid, lambda t: broken_law, np.zeros(50), 3600.0,
-                                  front=FaceCondition(1.0), back=FaceCondition(None))
+        solve_nonlinear_diffusion(
+            grid,
+            lambda t: broken_law,
+            np.zeros(50),
+            3600.0,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+        )
     msg = str(info.value)
     assert "failed at t = " in msg and " s:" in msg
     assert "depth" in msg and "D̃" in msg
@@ -39,8 +45,15 @@ def test_invalid_arguments(kwargs, words):
     args = dict(initial=np.zeros(50), duration=3600.0)
     args.update(kwargs)
     with pytest.raises(ValueError, match=words):
-        solve_nonlinear_diffusion(grid, lambda t: law, args.pop("initial"), args.pop("duration"),
-                                  front=FaceCondition(1.0), back=FaceCondition(None), **args)
+        solve_nonlinear_diffusion(
+            grid,
+            lambda t: law,
+            args.pop("initial"),
+            args.pop("duration"),
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            **args,
+        )
 
 
 def test_face_condition_validates_fraction():
@@ -51,11 +64,24 @@ def test_face_condition_validates_fraction():
 def test_law_must_be_a_kirchhoff_law():
     grid = uniform_grid(1e-4, 10)
     with pytest.raises(TypeError, match="KirchhoffLaw"):
-        solve_nonlinear_diffusion(grid, lambda t: (lambda chi: (chi, chi)), np.zeros(10), 1.0,
-                                  front=FaceCondition(1.0), back=FaceCondition(None))
+        solve_nonlinear_diffusion(
+            grid,
+            lambda t: lambda chi: (chi, chi),
+            np.zeros(10),
+            1.0,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+        )
 
 
 def test_fixed_step_failure_is_an_error_not_a_silent_shorter_step():
     with pytest.raises(SolverError, match="fixed step"):
-        solve_nonlinear_diffusion(uniform_grid(1e-4, 50), lambda t: broken_law, np.zeros(50), 3600.0,
-                                  front=FaceCondition(1.0), back=FaceCondition(None), fixed_step=60.0)
+        solve_nonlinear_diffusion(
+            uniform_grid(1e-4, 50),
+            lambda t: broken_law,
+            np.zeros(50),
+            3600.0,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            fixed_step=60.0,
+        )

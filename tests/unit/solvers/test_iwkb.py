@@ -26,7 +26,9 @@ SLOPE = 0.01 / 20e-6  # dn/dx of the linear profile, 1/m: falls by 0.01 over 20 
 def exact_phase(polarisation="TE", n_s=N_S):
     """φ(N) = 1/4 + arctan(ρ√((N² − 1)/(n_s² − N²)))/π under air, written out here."""
     rho = 1.0 if polarisation == "TE" else n_s**2
-    return lambda N: 0.25 + math.atan(rho * math.sqrt((N * N - 1.0) / (n_s * n_s - N * N))) / math.pi
+    return lambda N: (
+        0.25 + math.atan(rho * math.sqrt((N * N - 1.0) / (n_s * n_s - N * N))) / math.pi
+    )
 
 
 def linear_modes(phase=exact_phase(), n_s=N_S, n_b=N_B):
@@ -59,7 +61,13 @@ def test_segment_primitive_matches_quadrature():
     N = 1.514
     for nu in (1.514 + 1e-6, 1.515, 1.53, 2.0):
         d = nu - N  # t = N + d s²: smooth integrand at t = N
-        ref = quad(lambda s: 2 * d * s * math.sqrt(d * s * s * (2 * N + d * s * s)), 0, 1, epsabs=0, epsrel=1e-13)[0]
+        ref = quad(
+            lambda s: 2 * d * s * math.sqrt(d * s * s * (2 * N + d * s * s)),
+            0,
+            1,
+            epsabs=0,
+            epsrel=1e-13,
+        )[0]
         assert iwkb._segment_primitive(nu, N) == pytest.approx(ref, rel=1e-9)
 
 
@@ -84,7 +92,9 @@ def test_linear_profile_exact_with_the_exact_cover_phase(polarisation):
 def test_reconstruction_is_the_exact_inverse_of_wkb_on_its_broken_line():
     """Feeding the broken line back into the WKB condition, with the exact cover phase it was
     built with, gives the modes back (to 1e-9 in the phase number)."""
-    modes = N_B + 0.01 * erfc(np.array([0.25, 0.5, 0.72, 0.92, 1.12, 1.33, 1.56]))  # erfc-like spacing
+    modes = N_B + 0.01 * erfc(
+        np.array([0.25, 0.5, 0.72, 0.92, 1.12, 1.33, 1.56])
+    )  # erfc-like spacing
     recon = reconstruct_profile(modes, WAVELENGTH, surface_index=N_B + 0.0108)
     x, n = recon.depth, recon.index
     for m, N in enumerate(modes):
@@ -114,7 +124,9 @@ def test_chiang_with_a_constant_phase_extrapolates_to_minus_phi():
     """The extrapolation itself: with φ constant the surface is q = −φ, so modes computed with
     φ = 0.6 give n_s back (the public reconstruction always uses the exact phase)."""
     modes = linear_modes(lambda N: 0.6)
-    n_s = iwkb._chiang_surface_index(modes, lambda n_s: np.full(modes.shape, 0.6), 3, iwkb.CHIANG_EXPONENT)
+    n_s = iwkb._chiang_surface_index(
+        modes, lambda n_s: np.full(modes.shape, 0.6), 3, iwkb.CHIANG_EXPONENT
+    )
     assert abs(n_s - N_S) < 1e-6
 
 
@@ -122,7 +134,9 @@ def test_chiang_with_the_exact_phase_converges_to_a_fixed_point():
     modes = linear_modes(lambda N: wkb_phase(N, N_S, 1.0, "TE"))
     recon = reconstruct_profile(modes, WAVELENGTH)
     assert abs(recon.surface_index - N_S) < 2e-6
-    np.testing.assert_allclose(recon.phase, wkb_phase(modes, recon.surface_index), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        recon.phase, wkb_phase(modes, recon.surface_index), rtol=0, atol=1e-15
+    )
 
 
 def test_chiang_degree_follows_the_mode_count():
@@ -134,7 +148,9 @@ def test_chiang_degree_follows_the_mode_count():
 
 
 def test_smooth_surface_index_minimises_the_roughness_of_the_depths():
-    modes = N_B + 0.01 * erfc(np.array([0.25, 0.5, 0.72, 0.92, 1.12, 1.33, 1.56]))  # erfc-like spacing
+    modes = N_B + 0.01 * erfc(
+        np.array([0.25, 0.5, 0.72, 0.92, 1.12, 1.33, 1.56])
+    )  # erfc-like spacing
     recon = reconstruct_profile(modes, WAVELENGTH, surface_index="smooth")
     assert recon.method == "smooth" and recon.surface_index > modes[0]
 
@@ -144,7 +160,9 @@ def test_smooth_surface_index_minimises_the_roughness_of_the_depths():
 
     best = roughness(recon.surface_index)
     step = 0.02 * (modes[0] - modes[1])
-    assert best <= roughness(recon.surface_index + step) and best <= roughness(recon.surface_index - step)
+    assert best <= roughness(recon.surface_index + step) and best <= roughness(
+        recon.surface_index - step
+    )
 
 
 def test_smooth_on_a_linear_profile_is_close():
@@ -187,7 +205,9 @@ def test_one_profile_for_te_and_tm_gives_zero_stress():
     phase: σ = 0 at every TM turning point, although the two mode lists differ."""
     tm = linear_modes(exact_phase("TM"))
     assert np.max(np.abs(tm[: LINEAR.size] - LINEAR[: tm.size])) > 1e-6  # the phases differ
-    x, s = stress_at_tm_turning_points(LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=(N_S, N_S))
+    x, s = stress_at_tm_turning_points(
+        LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=(N_S, N_S)
+    )
     np.testing.assert_allclose(s, 0.0, atol=1e-3)
     # each TM mode lies below its TE partner (a larger cover phase), so the last TM turning
     # point falls beyond the deepest TE point: dropped, not extrapolated
@@ -199,7 +219,9 @@ def test_tm_above_te_means_compression():
     delta = 2.8e-4  # ↔ −100 MPa
     # the same linear profile, raised by δ
     tm = linear_modes(exact_phase("TM", N_S + delta), n_s=N_S + delta, n_b=N_B + delta)
-    x, s = stress_at_tm_turning_points(LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=(N_S, N_S + delta))
+    x, s = stress_at_tm_turning_points(
+        LINEAR, tm, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=(N_S, N_S + delta)
+    )
     np.testing.assert_allclose(s, -100e6, rtol=1e-6)  # both linear: IWKB is exact, so is σ
 
 
@@ -207,9 +229,13 @@ def test_stress_refuses_bad_constants_and_names_the_polarisation():
     with pytest.raises(ValueError, match="c_parallel and c_perp must be finite and differ"):
         stress_at_tm_turning_points(LINEAR, LINEAR, WAVELENGTH, 1e-12, 1e-12)
     with pytest.raises(ValueError, match="interpolation must be"):
-        stress_at_tm_turning_points(LINEAR, LINEAR, WAVELENGTH, -0.5e-12, -3.3e-12, interpolation="cubic")
+        stress_at_tm_turning_points(
+            LINEAR, LINEAR, WAVELENGTH, -0.5e-12, -3.3e-12, interpolation="cubic"
+        )
     with pytest.raises(ValueError, match=r"a pair \(n_s TE, n_s TM\)"):
-        stress_at_tm_turning_points(LINEAR, LINEAR, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=1.53)
+        stress_at_tm_turning_points(
+            LINEAR, LINEAR, WAVELENGTH, -0.5e-12, -3.3e-12, surface_index=1.53
+        )
     with pytest.raises(ValueError, match=r"^TM modes: .*decrease strictly"):
         stress_at_tm_turning_points(LINEAR, LINEAR[::-1], WAVELENGTH, -0.5e-12, -3.3e-12)
 
@@ -219,8 +245,13 @@ def test_stress_refuses_bad_constants_and_names_the_polarisation():
 
 def recon_from_points(depth, index):
     return iwkb.ReconstructedProfile(
-        depth=np.asarray(depth), index=np.asarray(index), surface_index=float(index[0]), method="given",
-        wavelength=WAVELENGTH, polarisation="TE", phase=np.full(len(depth) - 1, 0.75),
+        depth=np.asarray(depth),
+        index=np.asarray(index),
+        surface_index=float(index[0]),
+        method="given",
+        wavelength=WAVELENGTH,
+        polarisation="TE",
+        phase=np.full(len(depth) - 1, 0.75),
     )
 
 
@@ -243,7 +274,9 @@ def test_fit_with_known_background_and_custom_shape():
     recon = recon_from_points(x, 1.5137 + 0.008 * shape(x / 9e-6))
     fit = fit_diffusion_profile(recon, shape, background_index=1.5137, include_surface=False)
     assert fit.points == 9 and fit.background_index == 1.5137 and fit.background_index_error == 0.0
-    assert fit.width == pytest.approx(9e-6, rel=1e-8) and fit.index_change == pytest.approx(0.008, rel=1e-8)
+    assert fit.width == pytest.approx(9e-6, rel=1e-8) and fit.index_change == pytest.approx(
+        0.008, rel=1e-8
+    )
 
 
 def test_fit_standard_errors_scale_with_the_noise():
@@ -273,20 +306,40 @@ def test_fit_refuses_unknown_model_and_too_few_points():
 @pytest.mark.parametrize(
     "modes, kwargs, words",
     [
-        ([1.520, 1.518, 1.519, 1.515], {}, r"mode 2 breaks it: N_2 = 1\.5190000 ≥ N_1 = 1\.5180000"),
+        (
+            [1.520, 1.518, 1.519, 1.515],
+            {},
+            r"mode 2 breaks it: N_2 = 1\.5190000 ≥ N_1 = 1\.5180000",
+        ),
         ([1.520, 1.518, 1.518], {}, r"decrease strictly.*mode 2"),
         ([1.520], {"surface_index": 1.53}, r"at least 2 modes .* got 1"),
-        ([1.520, 1.518], {}, r"at least 3 modes to extrapolate the surface index \(Chiang\), got 2"),
+        (
+            [1.520, 1.518],
+            {},
+            r"at least 3 modes to extrapolate the surface index \(Chiang\), got 2",
+        ),
         ([1.520, 1.518], {"surface_index": "smooth"}, r"at least 3 modes .*smoothness.*got 2"),
         ([1.520, float("nan"), 1.515], {}, r"mode 1 is not finite"),
         ([1.520, 1.518, float("inf")], {}, r"mode 2 is not finite"),
         ([[1.52, 1.51]], {}, r"1-D"),
-        ([1.520, 1.518, 1.515], {"surface_index": 1.519}, r"must exceed the fundamental .* N_0 = 1\.5200000"),
+        (
+            [1.520, 1.518, 1.515],
+            {"surface_index": 1.519},
+            r"must exceed the fundamental .* N_0 = 1\.5200000",
+        ),
         ([1.520, 1.518, 1.515], {"surface_index": "guess"}, r"'chiang', 'smooth' or a number"),
         ([1.520, 1.518, 1.515], {"cover_index": 1.6}, r"cover_index must be .* below every"),
-        ([1.520, 1.518, 1.515], {"cover_index": float("nan")}, r"cover_index must be .* below every"),
+        (
+            [1.520, 1.518, 1.515],
+            {"cover_index": float("nan")},
+            r"cover_index must be .* below every",
+        ),
         ([1.520, 1.518, 1.515], {"polarisation": "TEM"}, r"polarisation must be 'TE' or 'TM'"),
-        ([1.520, 1.518, 1.515], {"chiang_exponent": 0.0}, r"chiang_exponent must be a positive number"),
+        (
+            [1.520, 1.518, 1.515],
+            {"chiang_exponent": 0.0},
+            r"chiang_exponent must be a positive number",
+        ),
     ],
 )
 def test_bad_modes_are_refused_with_a_clear_message(modes, kwargs, words):

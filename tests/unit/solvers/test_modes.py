@@ -22,7 +22,14 @@ from scipy.special import erfc, jv, jvp
 
 from ionex.errors import SolverError
 from ionex.solvers import modes as modes_module
-from ionex.solvers.modes import MAGNUS_ORDER, ORDER, Mode, ModeSet, solve_modes, wkb_effective_indices
+from ionex.solvers.modes import (
+    MAGNUS_ORDER,
+    ORDER,
+    Mode,
+    ModeSet,
+    solve_modes,
+    wkb_effective_indices,
+)
 
 WAVELENGTH = 677e-9
 K0 = 2 * math.pi / WAVELENGTH
@@ -46,7 +53,11 @@ def conwell_bessel_indices(n_c=1.0):
 
     grid = np.linspace(EXP_NS + 1e-13, EXP_NS + EXP_DN - 1e-13, 4001)
     values = np.array([condition(N) for N in grid])
-    roots = [brentq(condition, a, b, xtol=1e-16, rtol=1e-15) for a, b, fa, fb in zip(grid[:-1], grid[1:], values[:-1], values[1:]) if fa * fb < 0]
+    roots = [
+        brentq(condition, a, b, xtol=1e-16, rtol=1e-15)
+        for a, b, fa, fb in zip(grid[:-1], grid[1:], values[:-1], values[1:])
+        if fa * fb < 0
+    ]
     return np.sort(roots)[::-1]
 
 
@@ -72,7 +83,9 @@ def test_exponential_profile_matches_conwell_bessel_solution():
     exact = conwell_bessel_indices()
     assert exact.size == 3
     x = graded_mesh(4000, 40 * EXP_W)
-    got = solve_modes(x, exponential_profile(x), WAVELENGTH, polarisations=("TE",)).effective_indices("TE")
+    got = solve_modes(
+        x, exponential_profile(x), WAVELENGTH, polarisations=("TE",)
+    ).effective_indices("TE")
     assert got.size == exact.size
     assert np.abs(got - exact).max() < 1e-8  # measured 1.8e-9: the linear interpolation
 
@@ -84,7 +97,9 @@ def test_observed_order_against_conwell_bessel_solution_is_the_declared_order():
     errors = []
     for p in points:
         x = graded_mesh(p, 40 * EXP_W)
-        got = solve_modes(x, exponential_profile(x), WAVELENGTH, polarisations=("TE",)).effective_indices("TE")
+        got = solve_modes(
+            x, exponential_profile(x), WAVELENGTH, polarisations=("TE",)
+        ).effective_indices("TE")
         errors.append(np.abs(got - exact).max())
     order = observed_order(points, errors)
     assert abs(order - ORDER) < 0.1, f"observed order {order:.3f}, errors {errors}"
@@ -95,12 +110,16 @@ def test_observed_order_for_an_erfc_profile_is_the_declared_order(pol):
     """Self-convergence on a uniform mesh: errors against a 16× finer profile, 4 refinements."""
     depth = 80e-6
     reference_x = np.linspace(0.0, depth, 16 * 640 + 1)
-    reference = solve_modes(reference_x, erfc_profile(reference_x), WAVELENGTH, polarisations=(pol,)).effective_indices(pol)
+    reference = solve_modes(
+        reference_x, erfc_profile(reference_x), WAVELENGTH, polarisations=(pol,)
+    ).effective_indices(pol)
     points = np.array([40, 80, 160, 320, 640])
     errors = []
     for p in points:
         x = np.linspace(0.0, depth, p + 1)
-        got = solve_modes(x, erfc_profile(x), WAVELENGTH, polarisations=(pol,)).effective_indices(pol)
+        got = solve_modes(x, erfc_profile(x), WAVELENGTH, polarisations=(pol,)).effective_indices(
+            pol
+        )
         assert got.size == reference.size == 9
         errors.append(np.abs(got[:3] - reference[:3]).max())
     order = observed_order(points, errors)
@@ -116,7 +135,9 @@ def test_magnus_integrator_has_its_declared_order(monkeypatch):
     substeps = np.array([2, 4, 8, 16])
     errors = []
     for s in substeps:
-        monkeypatch.setattr(modes_module, "_substeps", lambda xi, n, s=s: np.full(xi.size - 1, s, dtype=np.int64))
+        monkeypatch.setattr(
+            modes_module, "_substeps", lambda xi, n, s=s: np.full(xi.size - 1, s, dtype=np.int64)
+        )
         got = solve_modes(x, n, WAVELENGTH, polarisations=("TE",)).effective_indices("TE")
         errors.append(np.abs(got - reference).max())
     order = observed_order(substeps, errors)
@@ -182,8 +203,13 @@ def test_random_jagged_profiles_agree_with_finite_differences(seed):
         return np.interp(z, x, n)
 
     for pol in ("TE", "TM"):
-        got = solve_modes(x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,)).effective_indices(pol)
-        coarse, fine = (finite_difference_indices(profile, n_c, depth + 40e-6, h, pol, cover=40e-6) for h in (4e-9, 2e-9))
+        got = solve_modes(
+            x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,)
+        ).effective_indices(pol)
+        coarse, fine = (
+            finite_difference_indices(profile, n_c, depth + 40e-6, h, pol, cover=40e-6)
+            for h in (4e-9, 2e-9)
+        )
         richardson = (4 * fine[: coarse.size] - coarse) / 3
         far = richardson > 1.5 + 1e-4
         assert got.size >= 1 and np.count_nonzero(got > 1.5 + 1e-4) == np.count_nonzero(far)
@@ -202,7 +228,12 @@ WKB_BOUND = 0.01
 @pytest.mark.parametrize("pol", ["TE", "TM"])
 @pytest.mark.parametrize(
     "shape, w, dn, n_s",
-    [("erfc", 20e-6, 0.0095, 1.5137), ("erfc", 5e-6, 0.1, 2.2), ("gauss", 20e-6, 0.0095, 1.5137), ("gauss", 3e-6, 0.01, 1.51)],
+    [
+        ("erfc", 20e-6, 0.0095, 1.5137),
+        ("erfc", 5e-6, 0.1, 2.2),
+        ("gauss", 20e-6, 0.0095, 1.5137),
+        ("gauss", 3e-6, 0.01, 1.51),
+    ],
 )
 def test_wkb_agrees_with_the_exact_modes_within_the_wkb_error(shape, w, dn, n_s, pol):
     x = np.linspace(0.0, 8 * w, 4000)
@@ -227,7 +258,9 @@ def test_wkb_cover_phase_lies_below_three_quarters_and_tends_to_it_for_high_cont
 
     def phases(pol, cover):
         found = wkb_effective_indices(x, n, WAVELENGTH, polarisation=pol, cover_index=cover)
-        return np.array([modes_module._wkb_phase_integral(xi, n, N) / math.pi - m for m, N in enumerate(found)])
+        return np.array(
+            [modes_module._wkb_phase_integral(xi, n, N) / math.pi - m for m, N in enumerate(found)]
+        )
 
     te, tm, extreme = phases("TE", 1.0), phases("TM", 1.0), phases("TM", 1e-4)
     assert np.all((te > 0.7) & (te < 0.75)) and np.all((tm > te) & (tm < 0.75))
@@ -251,7 +284,9 @@ def test_fields_are_normalised_have_order_nodes_and_decay_into_the_substrate(pol
         assert f[0] > 0
         N = mode.effective_index
         # trapezoid on the returned grid + exact tails: 1 to the trapezoid error
-        tails = f[0] ** 2 / (2 * K0 * math.sqrt(N * N - 1.0)) + f[-1] ** 2 / (2 * K0 * math.sqrt(N * N - n_s * n_s))
+        tails = f[0] ** 2 / (2 * K0 * math.sqrt(N * N - 1.0)) + f[-1] ** 2 / (
+            2 * K0 * math.sqrt(N * N - n_s * n_s)
+        )
         assert abs(np.sum((f[1:] ** 2 + f[:-1] ** 2) / 2 * np.diff(z)) + tails - 1.0) < 1e-4
         big = np.abs(f) > 1e-6 * np.abs(f).max()
         signs = np.sign(f[big])
@@ -267,14 +302,22 @@ def test_fields_are_normalised_have_order_nodes_and_decay_into_the_substrate(pol
 def test_fields_are_finite_with_a_thick_evanescent_substrate():
     """A 1 m deep constant substrate stretch: no overflow, same N as without it."""
     d, n_f, n_s = 5e-6, 1.52, 1.51
-    thin = solve_modes([0.0, d, d * (1 + 1e-9), 2 * d], [n_f, n_f, n_s, n_s], WAVELENGTH, fields=True)
-    thick = solve_modes([0.0, d, d * (1 + 1e-9), 1.0], [n_f, n_f, n_s, n_s], WAVELENGTH, fields=True)
+    thin = solve_modes(
+        [0.0, d, d * (1 + 1e-9), 2 * d], [n_f, n_f, n_s, n_s], WAVELENGTH, fields=True
+    )
+    thick = solve_modes(
+        [0.0, d, d * (1 + 1e-9), 1.0], [n_f, n_f, n_s, n_s], WAVELENGTH, fields=True
+    )
     for pol in ("TE", "TM"):
         assert np.abs(thin.effective_indices(pol) - thick.effective_indices(pol)).max() < 1e-14
     for a, b in zip(thin.modes, thick.modes):
         assert np.all(np.isfinite(b.field))
         shallow = b.depth <= d
-        assert np.allclose(np.interp(b.depth[shallow], a.depth, a.field), b.field[shallow], atol=1e-6 * a.field.max())
+        assert np.allclose(
+            np.interp(b.depth[shallow], a.depth, a.field),
+            b.field[shallow],
+            atol=1e-6 * a.field.max(),
+        )
 
 
 def test_fields_false_leaves_depth_and_field_empty():
@@ -334,7 +377,11 @@ def test_modeset_helpers_order_and_count():
     assert N.size == found.count("TM") == 9 and np.all(np.diff(N) < 0)
     assert [m.order for m in found.of("TM")] == list(range(9))
     assert all(isinstance(m, Mode) and m.polarisation == "TM" for m in found.modes)
-    assert found.wavelength == WAVELENGTH and found.cover_index == 1.0 and found.substrate_index == erfc_profile(x)[-1]
+    assert (
+        found.wavelength == WAVELENGTH
+        and found.cover_index == 1.0
+        and found.substrate_index == erfc_profile(x)[-1]
+    )
 
 
 def test_tm_indices_lie_below_te_for_the_same_profile():
@@ -397,7 +444,9 @@ def test_count_modes_is_the_count_of_solve_modes(pol):
     many modes, random jagged ones, one weakly guided mode, and any cover."""
     rng = np.random.default_rng(11)
     x = np.linspace(0.0, 80e-6, 400)
-    cases = [(x * s, erfc_profile(x), 1.0, None) for s in (0.02, 0.1, 0.3, 1.0, 2.0)]  # the erfc layer scaled
+    cases = [
+        (x * s, erfc_profile(x), 1.0, None) for s in (0.02, 0.1, 0.3, 1.0, 2.0)
+    ]  # the erfc layer scaled
     cases.append((np.array([0.0, 3e-6]), np.array([1.51001, 1.51001]), 1.51, 1.51))
     cases.append((np.linspace(0.0, 20e-6, 50), np.full(50, 1.5), 1.0, None))
     for _ in range(6):
@@ -408,13 +457,19 @@ def test_count_modes_is_the_count_of_solve_modes(pol):
         cases.append((x, n, float(rng.choice([1.0, 1.33, 1.5])), None))
     counts = []
     for x, n, n_c, n_s in cases:
-        full = solve_modes(x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,), substrate_index=n_s)
-        got = modes_module.count_modes(x, n, WAVELENGTH, cover_index=n_c, polarisation=pol, substrate_index=n_s)
+        full = solve_modes(
+            x, n, WAVELENGTH, cover_index=n_c, polarisations=(pol,), substrate_index=n_s
+        )
+        got = modes_module.count_modes(
+            x, n, WAVELENGTH, cover_index=n_c, polarisation=pol, substrate_index=n_s
+        )
         assert got == full.count(pol)
         counts.append(got)
     assert min(counts) == 0 and max(counts) >= 9 and 1 in counts
     with pytest.raises(ValueError, match="below the cover index"):
-        modes_module.count_modes([0.0, 1e-6], [1.2, 1.1], WAVELENGTH, cover_index=1.33, polarisation=pol)
+        modes_module.count_modes(
+            [0.0, 1e-6], [1.2, 1.1], WAVELENGTH, cover_index=1.33, polarisation=pol
+        )
 
 
 @pytest.mark.parametrize("depth_scale", [1e150, 1e300])

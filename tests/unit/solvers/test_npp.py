@@ -32,14 +32,33 @@ def two_species_initial():
 
 
 def run(**kw):
-    args = {"grid": GRID, "species": [Species("A", 1e-17), Species("B", 1e-16)], "medium": MEDIUM,
-                "initial": two_species_initial(), "duration": 60.0, "front": Bath((0.5, 0.5)), "back": ClosedFace()}
+    args = {
+        "grid": GRID,
+        "species": [Species("A", 1e-17), Species("B", 1e-16)],
+        "medium": MEDIUM,
+        "initial": two_species_initial(),
+        "duration": 60.0,
+        "front": Bath((0.5, 0.5)),
+        "back": ClosedFace(),
+    }
     args.update(kw)
     return solve_npp(**args)
 
 
 def test_bernoulli_is_smooth_and_stable():
-    v = np.array([-800.0, -30.0, -1e-3 * 1.0001, -1e-3 * 0.9999, 0.0, 1e-3 * 0.9999, 1e-3 * 1.0001, 30.0, 800.0])
+    v = np.array(
+        [
+            -800.0,
+            -30.0,
+            -1e-3 * 1.0001,
+            -1e-3 * 0.9999,
+            0.0,
+            1e-3 * 0.9999,
+            1e-3 * 1.0001,
+            30.0,
+            800.0,
+        ]
+    )
     b, db = bernoulli(v)
     with np.errstate(over="ignore"):
         exact = np.where(v == 0, 1.0, v / np.expm1(np.where(v == 0, 1.0, v)))
@@ -86,7 +105,12 @@ def test_non_positive_diffusion_coefficient(bad):
 
 def test_bad_diffusivity_callable_and_medium():
     with pytest.raises(ValueError, match="D\\(frac\\) must be finite and > 0"):
-        run(species=[Species("A", lambda f: (np.zeros_like(f), np.zeros_like(f))), Species("B", 1e-16)])
+        run(
+            species=[
+                Species("A", lambda f: (np.zeros_like(f), np.zeros_like(f))),
+                Species("B", 1e-16),
+            ]
+        )
     with pytest.raises(ValueError, match="relative_permittivity"):
         Medium(1.4e28, -8.0, 323.15)
     with pytest.raises(ValueError, match="Bath fractions"):
@@ -201,7 +225,13 @@ def test_galvanostatic_anode_passes_the_prescribed_current():
     from ionex.solvers.npp import GalvanostaticBath
 
     j, t_end = 0.05, 600.0
-    sol = run(front=GalvanostaticBath((1.0, 0.0), j), back=Electrode(0.0), duration=t_end, rtol=1e-5, atol=1e-8)
+    sol = run(
+        front=GalvanostaticBath((1.0, 0.0), j),
+        back=Electrode(0.0),
+        duration=t_end,
+        rtol=1e-5,
+        atol=1e-8,
+    )
     entered = 1.602176634e-19 * float(sol.final_inflow.sum())
     assert entered == pytest.approx(j * t_end, rel=1e-8)
     # what did not leave at the back is the net space charge the run left in the sample
@@ -211,10 +241,16 @@ def test_galvanostatic_anode_passes_the_prescribed_current():
     assert abs(stored) < 1e-5 * j * t_end
     assert sol.history["current"][-1] == pytest.approx(j, rel=1e-6)
     u = sol.history["surface_potential"]
-    assert np.all(np.diff(u[len(u) // 2:]) > 0)  # a growing resistive layer of slow A
+    assert np.all(np.diff(u[len(u) // 2 :]) > 0)  # a growing resistive layer of slow A
     # stopping at a delivered charge works with the galvanostatic anode too
-    half = run(front=GalvanostaticBath((1.0, 0.0), j), back=Electrode(0.0), duration=t_end, rtol=1e-5, atol=1e-8,
-               stop_at_charge=0.5 * j * t_end)
+    half = run(
+        front=GalvanostaticBath((1.0, 0.0), j),
+        back=Electrode(0.0),
+        duration=t_end,
+        rtol=1e-5,
+        atol=1e-8,
+        stop_at_charge=0.5 * j * t_end,
+    )
     assert half.end_time == pytest.approx(0.5 * t_end, rel=1e-5)
 
 

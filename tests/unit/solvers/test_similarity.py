@@ -34,7 +34,9 @@ def test_slope_is_the_derivative_of_the_profile():
     """evaluate() returns u': −e^(−ξ²/4)/√π at r = 1 (measured 2.3e-7) and the derivative of u."""
     prof = helfferich_plesset_profile(1.0)
     u, du = prof.evaluate(XI)
-    assert np.max(np.abs(du + np.exp(-XI**2 / 4) / math.sqrt(math.pi))) < 5e-7  # measured 2.3e-7 (O(h³) of the interpolant)
+    assert (
+        np.max(np.abs(du + np.exp(-(XI**2) / 4) / math.sqrt(math.pi))) < 5e-7
+    )  # measured 2.3e-7 (O(h³) of the interpolant)
     prof = helfferich_plesset_profile(0.05)
     h = 1e-5
     fd = (prof(XI[1:-1] + h) - prof(XI[1:-1] - h)) / (2 * h)
@@ -69,7 +71,9 @@ def test_cached_and_read_only():
         a.u[0] = 2.0
 
 
-@pytest.mark.parametrize("ratio", [0.0, -1.0, RATIO_RANGE[0] / 2, RATIO_RANGE[1] * 2, math.nan, math.inf])
+@pytest.mark.parametrize(
+    "ratio", [0.0, -1.0, RATIO_RANGE[0] / 2, RATIO_RANGE[1] * 2, math.nan, math.inf]
+)
 def test_ratio_out_of_range_is_refused(ratio):
     with pytest.raises(ValueError, match="ratio D_A/D_B must lie in"):
         helfferich_plesset_profile(ratio)
