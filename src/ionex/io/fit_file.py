@@ -198,6 +198,11 @@ def load_fit(path) -> FitSetup:
         bounds that exclude the start, min ≥ max, log with non-positive values, units
         that do not fit the field, missing or unreadable data files, NaN in the data, a
         dataset with fewer than MIN_POINTS points or fewer points in all than parameters.
+
+    >>> from ionex import load_fit
+    >>> setup = load_fit("examples/fit_soda_lime.toml")
+    >>> [p.name for p in setup.parameters], setup.units["ions.K.D"].text, len(setup.datasets)
+    (['ions.K.D', 'step[1].bath.K'], 'm^2/s', 1)
     """
     path = Path(path)
     text = read_user_file(path, "fit")

@@ -186,7 +186,13 @@ def load_recipe(path, *, lenient_logs: bool = False, warnings: list | None = Non
     file and line) unless ``lenient_logs``: then bad lines are skipped and a warning for
     each is appended to ``warnings`` (see :func:`ionex.io.tables.read_temperature_log`).
     ``log_limits`` (a furnace_log.LogLimits) sets its plausible temperatures (default:
-    −50…1500 °C, 50 K/min)."""
+    −50…1500 °C, 50 K/min).
+
+    >>> import ionex
+    >>> recipe = ionex.load_recipe("examples/soda_lime_k_na.toml")
+    >>> recipe.incoming_ion, recipe.glass.host_ion, recipe.total_time / 3600  # SI inside: s
+    ('K', 'Na', 8.0)
+    """
     return parse_recipe(
         read_user_file(path, "recipe"),
         Path(path),

@@ -79,7 +79,13 @@ class SweepFile:
 
 
 def load_sweep(path) -> SweepFile:
-    """Read the sweep file at ``path``. Raises RecipeError naming file, line and field."""
+    """Read the sweep file at ``path``. Raises RecipeError naming file, line and field.
+
+    >>> from ionex import load_sweep
+    >>> sweep = load_sweep("examples/sweep_bk7.toml")
+    >>> sweep.recipe_path.name, len(sweep.sweep.points)
+    ('bk7_k_na_91h.toml', 15)
+    """
     path = Path(path)
     return parse_sweep(read_user_file(path, "sweep"), path)
 

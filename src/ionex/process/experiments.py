@@ -791,6 +791,17 @@ def run_experiments(
     Raises:
         ValueError for bad input; ionex.errors.SolverError (message prefixed with the step)
         when a step cannot proceed or a charge target is not reached.
+
+    Example — 10 min of K⁺ from a bath into a 2 µm Na⁺ glass at 600 K:
+
+    >>> from ionex import run_experiments
+    >>> from ionex.process.experiments import BathStep, Sample, Species
+    >>> glass = Sample(thickness=2e-6, area=1e-4, background_density=1e28,
+    ...                relative_permittivity=8.0, temperature=600.0)
+    >>> ions = [Species("Na", 1, 1e-16, 1.0), Species("K", 1, 1e-17, 0.0)]
+    >>> result = run_experiments(glass, ions, [BathStep({"K": 1.0, "Na": 0.0}, 600.0)])
+    >>> round(float(result.fraction("K")[-1][0]), 4)  # at the surface, the bath's fraction
+    1.0
     """
     started = _time.perf_counter()
     if not isinstance(sample, Sample):

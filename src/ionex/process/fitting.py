@@ -992,6 +992,15 @@ def fit(
     Raises:
         FitError for an empty or duplicated parameter list, too few data, or a forward
         model that fails during the fit (the message gives the parameter values).
+
+    Example — the fit example recovers D_K = 1.3e-15 m²/s and a bath surface fraction 0.95
+    from a noisy synthetic profile (σ = 0.01), within its uncertainties:
+
+    >>> from ionex import fit, load_fit
+    >>> setup = load_fit("examples/fit_soda_lime.toml")
+    >>> result = fit(setup.parameters, setup.datasets, options=setup.options)
+    >>> round(result.values["ions.K.D"] / 1e-15, 2), round(result.values["step[1].bath.K"], 3)
+    (1.27, 0.951)
     """
     import lmfit
 

@@ -1267,6 +1267,16 @@ def invert_modes(
     cover or the given substrate index, fewer modes than a given family has parameters, a
     family with Method.IWKB or a surface index with Method.MODEL, an IWKB reconstruction
     that fails, and when no family converges (with each family's reason).
+
+    Example — the TE modes of that guide (see solve_modes) give back its profile:
+
+    >>> import numpy as np
+    >>> from ionex import invert_modes, solve_modes
+    >>> x = np.linspace(0.0, 40e-6, 801)
+    >>> modes = solve_modes(x, 1.5137 + 0.009 * np.exp(-x / 5e-6), 677e-9, polarisations=("TE",))
+    >>> found = invert_modes({"TE": modes.effective_indices("TE")}, 677e-9)
+    >>> found.family, np.round(found.index_at("TE", np.array([0.0, 5e-6])), 4).tolist()
+    (Exponential(), [1.5227, 1.517])
     """
     N = _checked_modes(modes)
     if not isinstance(method, Method):

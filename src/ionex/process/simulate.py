@@ -253,6 +253,14 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     Raises:
         ionex.errors.SolverError when the integration cannot proceed (the message says
         at which time and depth, and why).
+
+    Example — the soda-lime example, where the Boltzmann similarity solution puts
+    frac_K = 0.5 at 10.895 µm after 8 h:
+
+    >>> import ionex
+    >>> result = ionex.simulate(ionex.load_recipe("examples/soda_lime_k_na.toml"))
+    >>> round(result.summary()[-1]["depth_frac_0.5_m"] * 1e6, 2)  # µm
+    10.89
     """
     from .experiments import ExperimentRecipe, run_recipe
 

@@ -345,6 +345,13 @@ def run_sweep(
         frac_<ion> profiles; parameters as coordinates with ``units`` attributes.
     Raises:
         ValueError (or the builder's own error) when the first point cannot be built.
+
+    Example — the BK7 sweep: 5 temperatures × 3 durations, run in this process:
+
+    >>> from ionex import load_sweep, run_sweep
+    >>> ds = run_sweep(load_sweep("examples/sweep_bk7.toml").sweep)
+    >>> dict(ds.sizes), int(ds["mode_count_TE"].sel(step_1_temperature=420.0, step_1_duration=91.0))
+    ({'step_1_temperature': 5, 'step_1_duration': 3}, 11)
     """
     # bad input fails here, before any work is sent out
     first = sweep.builder(sweep.values(0))

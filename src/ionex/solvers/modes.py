@@ -165,6 +165,15 @@ def solve_modes(
     Returns a ModeSet; its modes list is empty when nothing is guided (e.g. a flat
     profile). Raises ValueError for malformed input, including a profile that lies below
     the cover index at the surface or everywhere (no mode can then be guided under it).
+
+    Example — an exponential guide, n(x) = 1.5137 + 0.009·exp(−x/5 µm), at 677 nm:
+
+    >>> import numpy as np
+    >>> from ionex import solve_modes
+    >>> x = np.linspace(0.0, 40e-6, 801)
+    >>> modes = solve_modes(x, 1.5137 + 0.009 * np.exp(-x / 5e-6), 677e-9, polarisations=("TE",))
+    >>> modes.count("TE"), np.round(modes.effective_indices("TE"), 5).tolist()
+    (5, [1.51825, 1.51588, 1.51459, 1.51393, 1.51371])
     """
     x, n, n_s = _checked_profile(depth, index, substrate_index)
     k0 = vacuum_wavenumber(wavelength)
