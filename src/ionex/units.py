@@ -59,6 +59,13 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
+# (text, kind) → SI value of every string read so far: a fit or sweep rebuilds its recipe
+# for each run from the same texts but one or two, and pint's parsing is ~75 % of that cost.
+# Only successes are stored (an error names ``what``, which differs between callers).
+_SI_CACHE: dict = {}
+_SI_CACHE_SIZE = 4096
+
+
 def to_si(value, kind: str, what: str) -> float:
     """Parse ``value`` (a string with a unit) as a quantity of ``kind``; return SI float.
 
@@ -82,6 +89,19 @@ def to_si(value, kind: str, what: str) -> float:
         raise UnitError(
             f"{what}: found {type(value).__name__} {value!r}; expected {_expected(kind, example)}"
         )
+    hit = _SI_CACHE.get((value, kind))
+    if hit is not None:
+        return hit
+    si = _to_si_text(value, kind, what)
+    if len(_SI_CACHE) >= _SI_CACHE_SIZE:
+        _SI_CACHE.clear()
+    _SI_CACHE[value, kind] = si
+    return si
+
+
+def _to_si_text(value: str, kind: str, what: str) -> float:
+    """to_si of a string, through pint."""
+    dim, si_unit, example = DIMENSIONS[kind]
     ureg = registry()
     magnitude, unit = _split(value, what, _expected(kind, example))
     q = ureg.Quantity(magnitude, unit)

@@ -129,3 +129,22 @@ def test_a_recipes_own_log_takes_the_plausibility_limits_of_the_command_line(tmp
         )
         == 0
     )
+
+
+def test_a_log_read_again_is_read_again_when_the_file_changed(tmp_path):
+    """Recipe logs are read once per file state (fits rebuild the recipe for every run):
+    a log that has been rewritten since is read anew, and each reading gives its warnings."""
+    import os
+
+    from ionex.io.tables import read_temperature_log
+
+    log = tmp_path / "f.csv"
+    log.write_text("time_h,temperature_C\n0,400\n1,4x0\n2,401\n", encoding="utf-8")
+    first, second = [], []
+    a = read_temperature_log(log, lenient=True, warnings=first)
+    b = read_temperature_log(log, lenient=True, warnings=second)
+    assert a == b and len(first) == len(second) == 1
+    log.write_text("time_h,temperature_C\n0,400\n1,402\n2,401\n", encoding="utf-8")
+    os.utime(log, ns=(1, 1))  # even with an old time stamp: the size or time differs
+    c = read_temperature_log(log, lenient=True)
+    assert c.times == (0.0, 3600.0, 7200.0) and c.temperatures[1] == pytest.approx(675.15)

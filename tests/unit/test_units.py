@@ -1,6 +1,8 @@
 """ionex.units: quantities at the edges — splitting a value into magnitude and unit, and
 converting bounds given in other units (offset temperatures included)."""
 
+import re
+
 import pytest
 
 from ionex.units import UnitError, in_unit, split_quantity
@@ -124,3 +126,19 @@ def test_a_non_finite_value_is_named_as_written():
         UnitError, match=r"found '1e400 h', a non-finite value inf; expected a finite number"
     ):
         to_si("1e400 h", "time", "duration")
+
+
+def test_a_value_read_before_is_the_same_value_and_errors_still_name_their_field():
+    """to_si remembers the texts it has read (fits and sweeps rebuild recipes from the
+    same texts): the remembered value is the value, and a bad text is still an error that
+    names the field of each caller."""
+    from ionex.units import UnitError, to_si
+
+    first = to_si("420 degC", "temperature", "a")
+    assert to_si("420 degC", "temperature", "b") == first == 693.15
+    for what in ("step[1].temperature", "step[2].temperature"):
+        with pytest.raises(UnitError, match=rf"^{re.escape(what)}: "):
+            to_si("420 C", "temperature", what)
+    # the same text as another kind is read as that kind
+    with pytest.raises(UnitError, match="dimension"):
+        to_si("420 degC", "time", "t")

@@ -209,11 +209,19 @@ def parse_recipe(
     lenient_logs: bool = False,
     warnings: list | None = None,
     log_limits=None,
+    document: dict | None = None,
 ) -> Recipe:
     """Parse recipe TOML ``text``; ``path`` names it in messages and resolves relative
-    files; ``lenient_logs`` and ``warnings`` as in :func:`load_recipe`."""
+    files; ``lenient_logs`` and ``warnings`` as in :func:`load_recipe`. ``document``, the
+    TOML of ``text`` already parsed (an edited RecipeDocument), is read instead of parsing
+    the text again."""
     return _Reader(
-        text, Path(path), lenient_logs=lenient_logs, warnings=warnings, log_limits=log_limits
+        text,
+        Path(path),
+        lenient_logs=lenient_logs,
+        warnings=warnings,
+        log_limits=log_limits,
+        document=document,
     ).recipe()
 
 
@@ -226,7 +234,9 @@ class _Reader:
         lenient_logs: bool = False,
         warnings: list | None = None,
         log_limits=None,
+        document: dict | None = None,
     ):
+        self.document = document  # the parsed TOML of ``text``, when the caller has it
         self.text = text = text.removeprefix("\ufeff")
         self.path = path
         self.lines = text.splitlines()
@@ -269,7 +279,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ parts
     def recipe(self) -> Recipe:
-        doc = parse_toml(self.text, self.path)
+        doc = parse_toml(self.text, self.path) if self.document is None else self.document
         model = doc.get("model", {})
         kind = model.get("kind", "interdiffusion") if isinstance(model, dict) else "interdiffusion"
         if kind == "nernst-planck-poisson":

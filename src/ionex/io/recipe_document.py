@@ -155,4 +155,4 @@ class RecipeDocument:
     def recipe(self):
         """Parse the (edited) document into a Recipe or ExperimentRecipe; messages name the
         recipe file (line numbers refer to the original file only when it is unedited)."""
-        return parse_recipe(self.text, self.path)
+        return parse_recipe(self.text, self.path, document=self.document)

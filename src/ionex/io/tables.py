@@ -116,12 +116,30 @@ def read_temperature_log(
     """
     from .furnace_log import read_log_file
 
-    times, temps, found = read_log_file(path, lenient=lenient, gap_limit=gap_limit, limits=limits)
+    try:  # the same unchanged file read with the same policy: read once (fits, sweeps rebuild)
+        stat = os.stat(path)
+        key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size, lenient, gap_limit, limits)
+    except OSError:
+        key = None  # read_log_file says what is wrong with the path
+    if key is not None and key in _LOG_CACHE:
+        program, found = _LOG_CACHE[key]
+    else:
+        times, temps, found = read_log_file(
+            path, lenient=lenient, gap_limit=gap_limit, limits=limits
+        )
+        program = TemperatureProgram(
+            tuple(float(t) for t in times), tuple(float(T) for T in temps), source=str(path)
+        )
+        if key is not None:
+            if len(_LOG_CACHE) >= 8:
+                _LOG_CACHE.clear()
+            _LOG_CACHE[key] = program, tuple(found)
     if warnings is not None:
         warnings.extend(found)
-    return TemperatureProgram(
-        tuple(float(t) for t in times), tuple(float(T) for T in temps), source=str(path)
-    )
+    return program
+
+
+_LOG_CACHE: dict = {}  # (file identity, policy) → (TemperatureProgram, warnings)
 
 
 def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
