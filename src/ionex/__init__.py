@@ -30,6 +30,10 @@ _EXPORTS = {
     "run_sweep": "process.sweep",
     "solve_modes": "solvers.modes",
     "invert_modes": "process.inversion",
+    "fit_arrhenius": "process.arrhenius_fit",
+    "fit_stretched_exponential": "process.relaxation_fit",
+    "boltzmann_matano": "process.matano",
+    "sauer_freise": "process.matano",
 }
 
 __all__ = [*_EXPORTS, "IonexError", "RecipeError", "SolverError", "__version__"]

@@ -1173,7 +1173,7 @@ def _sweep(args) -> int:
 def _arrhenius(args) -> int:
     """``ionex arrhenius TABLE.csv -o DIR``: D0 and Q with uncertainties; arrhenius.json, .png."""
     from .io.analysis_files import plot_arrhenius, read_arrhenius_table, write_arrhenius_json
-    from .process.analysis import fit_arrhenius
+    from .process.arrhenius_fit import fit_arrhenius
     from .units import registry
 
     data = read_arrhenius_table(args.table)
@@ -1246,7 +1246,7 @@ def _matano(args) -> int:
         read_fraction_profile,
         write_interdiffusion_tables,
     )
-    from .process.analysis import EXTRAPOLATE_ENDS, boltzmann_matano, sauer_freise
+    from .process.matano import EXTRAPOLATE_ENDS, boltzmann_matano, sauer_freise
 
     time = _quantity(args.time, "time", "--time")
     if time <= 0:

@@ -17,7 +17,8 @@ from scipy.stats import binom
 from scipy.stats import t as student
 
 from ionex.constants import GAS_CONSTANT as R
-from ionex.process.analysis import fit_arrhenius, fit_stretched_exponential
+from ionex.process.arrhenius_fit import fit_arrhenius
+from ionex.process.relaxation_fit import fit_stretched_exponential
 
 N_SEEDS = 400
 ONE_SIGMA = 0.6827

@@ -42,7 +42,7 @@ from ionex.physics.interdiffusion import (
     interdiffusion_coefficient,
     kirchhoff_law,
 )
-from ionex.process.analysis import boltzmann_matano, sauer_freise
+from ionex.process.matano import boltzmann_matano, sauer_freise
 from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
 
 T = 693.15  # K (420 °C; the laws are constant in T here)

@@ -14,7 +14,8 @@ import numpy as np
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
 from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE
-from ..process.analysis import MIN_PROFILE_POINTS, ArrheniusFit, InterdiffusionEstimate
+from ..process.arrhenius_fit import ArrheniusFit
+from ..process.matano import MIN_PROFILE_POINTS, InterdiffusionEstimate
 from ..units import registry
 from .tables import _check_width, _fraction, _number, _open_table, is_fraction_column
 from .writers import atomic_path

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import GAS_CONSTANT
+from ..validators import positive
 
 # physical ranges of measured diffusion data: D of ions in solids lies far inside (self-
 # diffusion in liquids is ~1e-9 m²/s); beyond them a value is a unit or typing mistake, and
@@ -29,10 +30,7 @@ class ArrheniusLaw:
     activation_energy: float = 0.0
 
     def __post_init__(self):
-        if not (math.isfinite(self.prefactor) and self.prefactor > 0):
-            raise ValueError(
-                f"prefactor D0 must be a positive number of m^2/s, got {self.prefactor!r}"
-            )
+        positive(self.prefactor, "prefactor D0", "m^2/s")
         if not (math.isfinite(self.activation_energy) and self.activation_energy >= 0):
             raise ValueError(
                 f"activation_energy Q must be a non-negative number of J/mol, got {self.activation_energy!r}"

@@ -38,7 +38,6 @@ pushed at low density (< f_cut) into cells it never occupied is slowed down too.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -47,6 +46,7 @@ import numpy as np
 from scipy.special import erfcinv
 
 from ..constants import AVOGADRO, BOLTZMANN, ELEMENTARY_CHARGE, ZERO_CELSIUS
+from ..validators import positive
 
 __all__ = [
     "DOUBLE_CAIT_LI3B7O12",
@@ -84,11 +84,6 @@ _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))  # 2.3548
 _R_FLOOR = 1e-300
 
 
-def _check_positive(value, name: str, unit: str) -> None:
-    if not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number of {unit}, got {value!r}")
-
-
 # --------------------------------------------------------------------------- parameters
 
 
@@ -107,7 +102,7 @@ class SiteEnergyDistribution:
     convention: str = "sigma"
 
     def __post_init__(self):
-        _check_positive(self.width, "SED width Γ", "J")
+        positive(self.width, "SED width Γ", "J")
         if self.convention not in SED_CONVENTIONS:
             raise ValueError(
                 f"SED convention {self.convention!r} is unknown; expected one of {', '.join(SED_CONVENTIONS)}"
@@ -163,7 +158,7 @@ class FallOff:
             raise ValueError(
                 f"fall-off threshold must be a fraction in (0, 1), got {self.threshold!r}"
             )
-        _check_positive(self.decades, "fall-off decades k", "decades")
+        positive(self.decades, "fall-off decades k", "decades")
         if not (math.isfinite(self.relative_width) and 0.0 < self.relative_width <= 1.0):
             raise ValueError(
                 f"fall-off relative_width must be in (0, 1], got {self.relative_width!r}"
@@ -195,12 +190,12 @@ class SiteEnergyDiffusion:
     name: str = ""
 
     def __post_init__(self):
-        _check_positive(self.prefactor, f"{self.name or 'species'} prefactor D0", "m^2/s")
+        positive(self.prefactor, f"{self.name or 'species'} prefactor D0", "m^2/s")
         if not (math.isfinite(self.activation_energy) and self.activation_energy >= 0):
             raise ValueError(
                 f"activation_energy must be a non-negative number of J, got {self.activation_energy!r}"
             )
-        _check_positive(self.reference_density, "reference_density", "m^-3")
+        positive(self.reference_density, "reference_density", "m^-3")
 
     @classmethod
     def at_temperature(
@@ -208,8 +203,8 @@ class SiteEnergyDiffusion:
     ) -> SiteEnergyDiffusion:
         """The law whose bulk D equals ``bulk_diffusion`` (m²/s) at ``temperature`` (K);
         D0 = D_bulk exp(E_act/(k_B T)) with ``activation_energy`` in J."""
-        _check_positive(bulk_diffusion, "bulk_diffusion", "m^2/s")
-        _check_positive(temperature, "temperature", "K")
+        positive(bulk_diffusion, "bulk_diffusion", "m^2/s")
+        positive(temperature, "temperature", "K")
         prefactor = bulk_diffusion * math.exp(activation_energy / (BOLTZMANN * temperature))
         return cls(prefactor=prefactor, activation_energy=activation_energy, **kw)
 

@@ -54,6 +54,7 @@ from ..physics.site_energy import (
 )
 from ..solvers import npp
 from ..solvers.trackers import Tracker
+from ..validators import positive
 
 __all__ = [
     "BathStep",
@@ -80,16 +81,6 @@ _CAIT_MAX_FACTOR = 50.0
 _NEGATIVE_TOL = 1e-9
 
 
-def _positive(value, name: str, unit: str) -> None:
-    if not (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    ):
-        raise ValueError(f"{name} must be a finite number > 0 {unit}, got {value!r}")
-
-
 def _fraction_map(fractions, where: str) -> Mapping[str, float]:
     if not isinstance(fractions, Mapping):
         raise ValueError(
@@ -114,7 +105,7 @@ def _check_law(law, where: str):
     if isinstance(law, SiteEnergyDiffusion):
         return law
     if isinstance(law, numbers.Real) and not isinstance(law, bool):
-        _positive(law, f"{where} diffusion coefficient", "m²/s")
+        positive(law, f"{where} diffusion coefficient", "m²/s")
         return float(law)
     raise ValueError(
         f"{where}: diffusion must be a float D (m²/s) or a SiteEnergyDiffusion, got {law!r}"
@@ -149,11 +140,11 @@ class Sample:
     temperature: float
 
     def __post_init__(self):
-        _positive(self.thickness, "Sample.thickness", "m")
-        _positive(self.area, "Sample.area", "m²")
-        _positive(self.background_density, "Sample.background_density", "m⁻³")
-        _positive(self.relative_permittivity, "Sample.relative_permittivity", "")
-        _positive(self.temperature, "Sample.temperature", "K")
+        positive(self.thickness, "Sample.thickness", "m")
+        positive(self.area, "Sample.area", "m²")
+        positive(self.background_density, "Sample.background_density", "m⁻³")
+        positive(self.relative_permittivity, "Sample.relative_permittivity", "")
+        positive(self.temperature, "Sample.temperature", "K")
 
 
 @dataclass(frozen=True)
@@ -215,9 +206,9 @@ class BathStep:
             "surface_fractions",
             _fraction_map(self.surface_fractions, f"BathStep {self.name!r}"),
         )
-        _positive(self.duration, f"BathStep {self.name!r} duration", "s")
+        positive(self.duration, f"BathStep {self.name!r} duration", "s")
         if self.temperature is not None:
-            _positive(self.temperature, f"BathStep {self.name!r} temperature", "K")
+            positive(self.temperature, f"BathStep {self.name!r} temperature", "K")
         object.__setattr__(
             self, "diffusion", _check_overrides(self.diffusion, f"BathStep {self.name!r}")
         )
@@ -260,9 +251,9 @@ class FieldStep:
         object.__setattr__(
             self, "anode_fractions", _fraction_map(self.anode_fractions, f"FieldStep {self.name!r}")
         )
-        _positive(self.duration, f"FieldStep {self.name!r} duration", "s")
+        positive(self.duration, f"FieldStep {self.name!r} duration", "s")
         if self.temperature is not None:
-            _positive(self.temperature, f"FieldStep {self.name!r} temperature", "K")
+            positive(self.temperature, f"FieldStep {self.name!r} temperature", "K")
         object.__setattr__(
             self, "diffusion", _check_overrides(self.diffusion, f"FieldStep {self.name!r}")
         )
@@ -307,19 +298,19 @@ class CaitStep:
             isinstance(self.source_potential, numbers.Real) and math.isfinite(self.source_potential)
         ):
             raise ValueError(f"{where}: source_potential must be a finite number of V")
-        _positive(self.aperture_distance, f"{where} aperture_distance", "m")
-        _positive(self.beam_current, f"{where} beam_current", "A")
-        _positive(self.cutoff_width, f"{where} cutoff_width", "V")
+        positive(self.aperture_distance, f"{where} aperture_distance", "m")
+        positive(self.beam_current, f"{where} beam_current", "A")
+        positive(self.cutoff_width, f"{where} cutoff_width", "V")
         if (self.charge is None) == (self.duration is None):
             raise ValueError(f"{where}: give exactly one of charge (C) or duration (s)")
         if self.charge is not None:
-            _positive(self.charge, f"{where} charge", "C")
+            positive(self.charge, f"{where} charge", "C")
         if self.duration is not None:
-            _positive(self.duration, f"{where} duration", "s")
+            positive(self.duration, f"{where} duration", "s")
         if self.max_duration is not None:
-            _positive(self.max_duration, f"{where} max_duration", "s")
+            positive(self.max_duration, f"{where} max_duration", "s")
         if self.temperature is not None:
-            _positive(self.temperature, f"{where} temperature", "K")
+            positive(self.temperature, f"{where} temperature", "K")
         object.__setattr__(self, "diffusion", _check_overrides(self.diffusion, where))
 
     @property

@@ -50,6 +50,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import IonexError
+from ..validators import finite
 from .properties import History, compute_properties, front_index
 from .recipe import Recipe
 
@@ -86,14 +87,6 @@ def _frozen(values, name: str, where: str, dtype=float) -> np.ndarray:
     return a
 
 
-def _finite(a: np.ndarray, name: str, where: str) -> None:
-    bad = np.nonzero(~np.isfinite(a))[0]
-    if bad.size:
-        raise ValueError(
-            f"{where}: {name}[{int(bad[0])}] = {float(a[bad[0]])!r} is not a finite number"
-        )
-
-
 class _Data:
     """Validation shared by the dataset kinds: matching lengths, finite values, σ > 0."""
 
@@ -113,7 +106,7 @@ class _Data:
         if y.size < 1:
             raise ValueError(f"{where}: no data points")
         for a, n in ((x, self._abscissa), (y, self._values), (s, "sigma")):
-            _finite(a, n, where)
+            finite(a, n, where)
         if np.any(s <= 0):
             raise ValueError(
                 f"{where}: sigma[{int(np.argmin(s))}] = {s.min()!r}; expected uncertainties > 0"

@@ -18,7 +18,8 @@ from ionex.io.analysis_files import (
     write_interdiffusion_tables,
 )
 from ionex.io.tables import read_interdiffusion_table
-from ionex.process.analysis import fit_arrhenius, sauer_freise
+from ionex.process.arrhenius_fit import fit_arrhenius
+from ionex.process.matano import sauer_freise
 
 ARR = "# tracer data\ntemperature_C,D_m2_s,D_err_m2_s,operator\n400,1.2e-15,1e-16,A\n430,3.3e-15,2e-16,B\n\n460,8.1e-15,5e-16,A\n490,1.9e-14,1e-15,A\n"
 

@@ -1,17 +1,9 @@
-"""Closed-form analyses of measurements (SI floats only).
+"""Boltzmann–Matano and Sauer–Freise analyses of one surface-exchange profile (SI floats only).
 
-- :func:`fit_arrhenius` — D0 and Q of D(T) = D0·exp(−Q/RT), linearised or weighted nonlinear.
-- :func:`fit_stretched_exponential` — σ_0, τ, β of the Kohlrausch relaxation of the surface
-  stress σ(0, t) (docs/physics.md §3.2, eq. 10).
-- :func:`boltzmann_matano`, :func:`sauer_freise` — D̃(χ) from one surface-exchange profile
-  (docs/physics.md §1.7), smoothed by a cubic smoothing spline whose weight is chosen by
-  generalised cross-validation, with bootstrap standard errors and a reliability mask.
-
-Uncertainties are one standard error from the covariance of the fit. When measurement
-errors are given they are taken as absolute (the covariance is *not* rescaled, so the
-reduced χ² tests the error model); without them the covariance is scaled by the reduced χ²
-(the scatter of the data estimates the error). Errors raise ValueError with a message for
-the user; ionex.io adds the file name.
+:func:`boltzmann_matano`, :func:`sauer_freise` — D̃(χ) from one surface-exchange profile
+(docs/physics.md §1.7), smoothed by a cubic smoothing spline whose weight is chosen by
+generalised cross-validation, with bootstrap standard errors and a reliability mask.
+Errors raise ValueError with a message for the user; ionex.io adds the file name.
 """
 
 from __future__ import annotations
@@ -21,16 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import GAS_CONSTANT
-from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE, ArrheniusLaw, arrhenius
 from ..physics.interdiffusion import TabulatedInterdiffusion
-from ..physics.stress import kohlrausch_factor
+from ..validators import same_length, vector
 
 __all__ = [
-    "ArrheniusFit",
-    "fit_arrhenius",
-    "RelaxationFit",
-    "fit_stretched_exponential",
     "InterdiffusionEstimate",
     "boltzmann_matano",
     "sauer_freise",
@@ -38,411 +24,6 @@ __all__ = [
     "MAX_PROFILE_POINTS",
     "EXTRAPOLATE_ENDS",
 ]
-
-
-# --------------------------------------------------------------------------- input checks
-
-
-def _vector(values, name: str) -> np.ndarray:
-    a = np.asarray(values, dtype=float)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {a.shape}")
-    bad = np.nonzero(~np.isfinite(a))[0]
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"{name}[{i}] = {a[i]!r} is not a finite number; expected finite values only"
-        )
-    return a
-
-
-def _same_length(n: int, **arrays) -> None:
-    for name, a in arrays.items():
-        if a is not None and a.size != n:
-            raise ValueError(f"{name} has {a.size} values; expected {n}, one per point")
-
-
-def _positive(a: np.ndarray, name: str, unit: str) -> None:
-    bad = np.nonzero(a <= 0)[0]
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {a[i]!r} {unit}; expected a value > 0")
-
-
-def _within(a: np.ndarray, bounds: tuple, name: str, unit: str) -> None:
-    bad = np.nonzero((a < bounds[0]) | (a > bounds[1]))[0]
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"{name}[{i}] = {float(a[i])!r} {unit}; expected a value in [{bounds[0]:g}, {bounds[1]:g}] {unit}"
-        )
-
-
-# --------------------------------------------------------------------------- Arrhenius
-
-
-@dataclass(frozen=True)
-class ArrheniusFit:
-    """Result of :func:`fit_arrhenius`: D(T) = D0·exp(−Q/(R T)).
-
-    The fit is parametrised by ln D at the reference temperature T_ref (the weighted mean
-    of 1/T), where it is uncorrelated with Q; D0 = D(T_ref)·exp(Q/(R T_ref)) follows by error
-    propagation and is strongly correlated with Q (the compensation effect): quote D(T_ref)
-    and Q, or D0 with Q *and* their correlation.
-
-    Attributes:
-        prefactor: D0 (m²/s).  prefactor_stderr: its standard error, D0·σ(ln D0) (m²/s) —
-            a first-order figure; when ln_prefactor_stderr is not ≪ 1, use that instead.
-        ln_prefactor_stderr: standard error of ln D0 (dimensionless).
-        activation_energy: Q (J/mol).  activation_energy_stderr: its standard error (J/mol).
-        correlation: correlation coefficient of ln D0 and Q (dimensionless, in [−1, 1]).
-        reference_temperature: T_ref (K).  reference_coefficient: D(T_ref) (m²/s).
-        reference_ln_stderr: standard error of ln D(T_ref) (dimensionless).
-        reduced_chi2: χ²/(n − 2) of the weighted residuals.
-        n_points: number of data points.  method: "linear" or "weighted".
-        absolute_errors: True when D_err was given and the covariance is not rescaled.
-    """
-
-    prefactor: float
-    activation_energy: float
-    prefactor_stderr: float
-    ln_prefactor_stderr: float
-    activation_energy_stderr: float
-    correlation: float
-    reference_temperature: float
-    reference_coefficient: float
-    reference_ln_stderr: float
-    reduced_chi2: float
-    n_points: int
-    method: str
-    absolute_errors: bool
-
-    @property
-    def law(self) -> ArrheniusLaw:
-        """The fitted law as an ionex.physics ArrheniusLaw (needs Q ≥ 0)."""
-        return ArrheniusLaw(self.prefactor, self.activation_energy)
-
-    def __call__(self, temperature):
-        """D (m²/s) of the fitted law at T (K); T may be an array."""
-        return arrhenius(temperature, self.prefactor, self.activation_energy)
-
-
-ARRHENIUS_METHODS = ("weighted", "linear")
-
-
-def fit_arrhenius(
-    temperature, coefficient, coefficient_err=None, *, method: str = "weighted"
-) -> ArrheniusFit:
-    """Fit D(T) = D0·exp(−Q/(R T)) to measured diffusion coefficients.
-
-    Both methods fit y(T) = ln D_ref − (Q/R)(1/T − 1/T_ref), with 1/T_ref the mean of 1/T
-    weighted by w_i = (D_i/σ_i)² (so that ln D_ref and Q are uncorrelated), then propagate
-    to ln D0 = ln D_ref + Q/(R T_ref).
-
-    - ``"linear"``: weighted linear least squares of ln D against 1/T with σ(ln D_i) = σ_i/D_i
-      (first order), closed form: var(ln D_ref) = 1/Σw, var(Q/R) = 1/Σw(x − x̄)².
-    - ``"weighted"``: nonlinear least squares on D itself (lmfit, Levenberg–Marquardt),
-      residuals (D_i − D(T_i))/σ_i, started from the linear solution. Without σ_i the
-      residuals are relative, (D_i − D(T_i))/D_i: a constant *relative* error is what
-      diffusion data spanning decades have; equal absolute weights would let the hottest
-      point decide the fit.
-
-    With σ_i given the covariance is absolute; without it, it is scaled by the reduced χ²
-    (then the standard errors follow Student's t with n − 2 degrees of freedom).
-
-    Args:
-        temperature: T_i (K, > 0), at least two distinct values.
-        coefficient: D_i (m²/s, > 0).
-        coefficient_err: σ_i, one standard error of D_i (m²/s, > 0), or None.
-        method: "weighted" (default) or "linear".
-    Raises:
-        ValueError: fewer than 3 points (2 parameters and at least one degree of freedom
-            for an uncertainty), non-finite values, T ≤ 0, D ≤ 0, σ ≤ 0, one temperature only.
-    """
-    if method not in ARRHENIUS_METHODS:
-        raise ValueError(f"method {method!r}; expected one of {', '.join(ARRHENIUS_METHODS)}")
-    t = _vector(temperature, "temperature")
-    d = _vector(coefficient, "D")
-    s = None if coefficient_err is None else _vector(coefficient_err, "D_err")
-    _same_length(t.size, D=d, D_err=s)
-    if t.size < 3:
-        raise ValueError(
-            f"found {t.size} data point(s); an Arrhenius fit with uncertainties needs at least 3 "
-            "(two parameters, D0 and Q, and one degree of freedom)"
-        )
-    _positive(t, "temperature", "K")
-    _positive(d, "D", "m^2/s")
-    _within(t, TEMPERATURE_RANGE, "temperature", "K")
-    _within(d, DIFFUSION_RANGE, "D", "m^2/s")
-    if s is not None:
-        _positive(s, "D_err", "m^2/s")
-    x = 1.0 / t
-    if np.ptp(x) <= 1e-12 * np.max(x):
-        raise ValueError(
-            "all points are at one temperature; Q needs at least two different temperatures"
-        )
-
-    rel = s / d if s is not None else np.ones_like(d)  # σ(ln D) to first order
-    w = 1.0 / rel**2
-    x_ref = float(np.sum(w * x) / np.sum(w))
-    t_ref = 1.0 / x_ref
-    if method == "linear":
-        ln_ref, slope, var_ln_ref, var_slope, cov, chi2 = _weighted_line(x - x_ref, np.log(d), w)
-    else:
-        ln_ref, slope, var_ln_ref, var_slope, cov, chi2 = _arrhenius_nonlinear(t, d, s, x_ref)
-    dof = t.size - 2
-    red = chi2 / dof
-    if s is None:  # the scatter estimates the error
-        var_ln_ref, var_slope, cov = var_ln_ref * red, var_slope * red, cov * red
-    q = -GAS_CONSTANT * slope
-    # ln D0 = ln D_ref − slope·x_ref; Q = −R·slope
-    var_ln0 = var_ln_ref + x_ref**2 * var_slope - 2.0 * x_ref * cov
-    cov_ln0_q = -GAS_CONSTANT * (cov - x_ref * var_slope)
-    sd_ln0 = math.sqrt(max(var_ln0, 0.0))
-    sd_q = GAS_CONSTANT * math.sqrt(max(var_slope, 0.0))
-    ln0 = ln_ref - slope * x_ref
-    d0 = math.exp(ln0)
-    return ArrheniusFit(
-        prefactor=d0,
-        activation_energy=float(q),
-        prefactor_stderr=d0 * sd_ln0,
-        ln_prefactor_stderr=sd_ln0,
-        activation_energy_stderr=sd_q,
-        correlation=float(cov_ln0_q / (sd_ln0 * sd_q)) if sd_ln0 > 0 and sd_q > 0 else math.nan,
-        reference_temperature=t_ref,
-        reference_coefficient=math.exp(ln_ref),
-        reference_ln_stderr=math.sqrt(max(var_ln_ref, 0.0)),
-        reduced_chi2=float(red),
-        n_points=int(t.size),
-        method=method,
-        absolute_errors=s is not None,
-    )
-
-
-def _weighted_line(x, y, w):
-    """Weighted least squares y = a + b·x (x already centred on its weighted mean):
-    returns a, b, var a, var b, cov(a, b) (unscaled, i.e. for weights 1/σ²) and χ²."""
-    sw = np.sum(w)
-    a = float(np.sum(w * y) / sw)
-    sxx = float(np.sum(w * x * x))
-    b = float(np.sum(w * x * (y - a)) / sxx)
-    chi2 = float(np.sum(w * (y - a - b * x) ** 2))
-    cov = -float(np.sum(w * x)) / (sw * sxx)  # zero up to round-off: x is centred
-    return a, b, 1.0 / sw, 1.0 / sxx, cov, chi2
-
-
-def _arrhenius_nonlinear(t, d, s, x_ref):
-    """Levenberg–Marquardt fit of D(T) on D; returns the same tuple as _weighted_line
-    with the unscaled covariance (for σ given) of (ln D_ref, slope = −Q/R)."""
-    import lmfit
-
-    sigma = s if s is not None else d
-    w = (d / sigma) ** 2
-    a0, b0, *_ = _weighted_line(1.0 / t - x_ref, np.log(d), w)
-
-    def residual(params):
-        ln_ref = params["ln_reference"].value
-        slope = params["slope"].value
-        # D = D0·exp(−Q/RT) with D0 = D_ref·exp(−slope·x_ref), Q = −R·slope
-        model = arrhenius(t, math.exp(ln_ref - slope * x_ref), -GAS_CONSTANT * slope)
-        return (d - model) / sigma
-
-    def jacobian(params):
-        # analytic ∂residual/∂(ln D_ref, slope): the covariance is then exact, where MINPACK's
-        # forward differences leave errors of ~1e-4 in var(ln D_ref)
-        ln_ref = params["ln_reference"].value
-        slope = params["slope"].value
-        model = arrhenius(t, math.exp(ln_ref - slope * x_ref), -GAS_CONSTANT * slope)
-        return -np.column_stack([model, model * (1.0 / t - x_ref)]) / sigma[:, None]
-
-    params = lmfit.Parameters()
-    params.add("ln_reference", value=a0)
-    params.add("slope", value=b0)  # −Q/R in K: O(1e4), MINPACK rescales the columns
-    result = lmfit.minimize(residual, params, method="leastsq", scale_covar=False, Dfun=jacobian)
-    if not result.success or result.covar is None:
-        raise ValueError(
-            f"the nonlinear Arrhenius fit did not converge ({result.message}); try method='linear'"
-        )
-    a = result.params["ln_reference"].value
-    b = result.params["slope"].value
-    c = result.covar
-    return a, b, float(c[0, 0]), float(c[1, 1]), float(c[0, 1]), float(result.chisqr)
-
-
-# --------------------------------------------------------------------------- Kohlrausch relaxation
-
-
-@dataclass(frozen=True)
-class RelaxationFit:
-    """Result of :func:`fit_stretched_exponential`:
-    σ(0, t) = σ_∞ + (σ_0 − σ_∞)·exp(−(t/τ)^β).
-
-    Attributes:
-        initial_stress: σ_0 = σ(0, 0) (Pa).  tau: τ (s).  beta: β (dimensionless).
-        relaxed_stress: σ_∞ (Pa; 0 in ionex's relaxation model unless fitted or given).
-        initial_stress_stderr, tau_stderr, beta_stderr, relaxed_stress_stderr: standard
-            errors (same units); 0 for a parameter held fixed.
-        correlation: {"a,b": corr} for every pair of free parameters (names as above).
-        reduced_chi2: χ²/(n − n_free).  n_points: data points.  free: names of the free parameters.
-        absolute_errors: True when sigma_err was given and the covariance is not rescaled.
-        at_bound: free parameters that ended on a bound (β = 1): their standard error and
-            correlations are NaN (a bound is not a Gaussian estimate; refit with beta=1 fixed).
-    """
-
-    initial_stress: float
-    tau: float
-    beta: float
-    relaxed_stress: float
-    initial_stress_stderr: float
-    tau_stderr: float
-    beta_stderr: float
-    relaxed_stress_stderr: float
-    correlation: dict
-    reduced_chi2: float
-    n_points: int
-    free: tuple
-    absolute_errors: bool
-    at_bound: tuple = ()
-
-    def __call__(self, time):
-        """σ(0, t) (Pa) of the fitted law at t ≥ 0 (s)."""
-        return self.relaxed_stress + (
-            self.initial_stress - self.relaxed_stress
-        ) * kohlrausch_factor(time, self.tau, self.beta)
-
-
-def fit_stretched_exponential(
-    time,
-    surface_stress,
-    stress_err=None,
-    *,
-    beta: float | None = None,
-    relaxed_stress: float = 0.0,
-    fit_relaxed_stress: bool = False,
-) -> RelaxationFit:
-    """Fit the Kohlrausch (KWW) relaxation of the surface stress,
-    σ(0, t) = σ_∞ + (σ_0 − σ_∞)·exp(−(t/τ)^β) (docs/physics.md §3.2 eq. 10 has σ_∞ = 0).
-
-    Free by default: σ_0, τ and β; ``beta`` fixes β (Rogoziński (2019) uses 3/5), and σ_∞ stays at
-    ``relaxed_stress`` unless ``fit_relaxed_stress``. τ is fitted as ln τ (it spans decades;
-    its standard error is τ·σ(ln τ)), β is bounded to (0, 1]. Levenberg–Marquardt (lmfit).
-
-    Args:
-        time: t_i ≥ 0 (s) — time at temperature (docs/physics.md §3.2).
-        surface_stress: σ(0, t_i) (Pa; compressive stress is negative, either sign works).
-        stress_err: one standard error of each σ_i (Pa, > 0), or None.
-        beta: a fixed β in (0, 1], or None to fit it.
-        relaxed_stress: σ_∞ (Pa), the start value when fitted.
-        fit_relaxed_stress: fit σ_∞ as well.
-    Raises:
-        ValueError: fewer than n_free + 1 points, non-finite values, t < 0, σ_err ≤ 0, or
-            data that do not determine the parameters (e.g. no relaxation in the window).
-    """
-    import lmfit
-
-    t = _vector(time, "time")
-    y = _vector(surface_stress, "surface_stress")
-    s = None if stress_err is None else _vector(stress_err, "stress_err")
-    _same_length(t.size, surface_stress=y, stress_err=s)
-    if s is not None:
-        _positive(s, "stress_err", "Pa")
-    if np.any(t < 0):
-        i = int(np.nonzero(t < 0)[0][0])
-        raise ValueError(f"time[{i}] = {t[i]!r} s; expected times ≥ 0")
-    if beta is not None and not (0.0 < beta <= 1.0):
-        raise ValueError(f"beta = {beta!r}; expected a value in (0, 1]")
-    free = (
-        ["initial_stress", "tau"]
-        + ([] if beta is not None else ["beta"])
-        + (["relaxed_stress"] if fit_relaxed_stress else [])
-    )
-    if t.size < len(free) + 1:
-        raise ValueError(
-            f"found {t.size} data point(s); fitting {', '.join(free)} with uncertainties needs at least {len(free) + 1}"
-        )
-    if np.count_nonzero(t > 0) < 2 or np.ptp(t) <= 0:
-        raise ValueError("the times must cover at least two different values > 0 to determine τ")
-
-    s0, tau0, beta0 = _kww_start(t, y, relaxed_stress, beta)
-    params = lmfit.Parameters()
-    params.add("initial_stress", value=s0)
-    params.add("ln_tau", value=math.log(tau0))
-    params.add("beta", value=beta0, min=1e-3, max=1.0, vary=beta is None)
-    params.add("relaxed_stress", value=relaxed_stress, vary=fit_relaxed_stress)
-    sigma = s if s is not None else np.ones_like(y)
-
-    def residual(p):
-        sinf = p["relaxed_stress"].value
-        model = sinf + (p["initial_stress"].value - sinf) * kohlrausch_factor(
-            t, math.exp(p["ln_tau"].value), p["beta"].value
-        )
-        return (y - model) / sigma
-
-    result = lmfit.minimize(residual, params, method="leastsq", scale_covar=s is None)
-    if not result.success or not result.errorbars:
-        raise ValueError(
-            "the stretched-exponential fit could not determine its parameters "
-            f"({result.message}; the data may not show enough relaxation): fix beta or measure longer times"
-        )
-    p = result.params
-    tau = math.exp(p["ln_tau"].value)
-    err = {
-        name: (p[name].stderr or 0.0) if p[name].vary else 0.0
-        for name in ("initial_stress", "beta", "relaxed_stress")
-    }
-    err["tau"] = tau * (p["ln_tau"].stderr or 0.0)
-    at_bound = ()
-    if p["beta"].vary and (p["beta"].value > 1.0 - 1e-6 or p["beta"].value < p["beta"].min + 1e-6):
-        at_bound = ("beta",)
-        err["beta"] = math.nan
-    internal = {
-        "initial_stress": "initial_stress",
-        "tau": "ln_tau",
-        "beta": "beta",
-        "relaxed_stress": "relaxed_stress",
-    }
-    corr = {}
-    for i, a in enumerate(free):
-        for b in free[i + 1 :]:
-            value = (p[internal[a]].correl or {}).get(internal[b], math.nan)
-            corr[f"{a},{b}"] = math.nan if (a in at_bound or b in at_bound) else float(value)
-    return RelaxationFit(
-        initial_stress=float(p["initial_stress"].value),
-        tau=tau,
-        beta=float(p["beta"].value),
-        relaxed_stress=float(p["relaxed_stress"].value),
-        initial_stress_stderr=float(err["initial_stress"]),
-        tau_stderr=float(err["tau"]),
-        beta_stderr=float(err["beta"]),
-        relaxed_stress_stderr=float(err["relaxed_stress"]),
-        correlation=corr,
-        reduced_chi2=float(result.redchi),
-        n_points=int(t.size),
-        free=tuple(free),
-        absolute_errors=s is not None,
-        at_bound=at_bound,
-    )
-
-
-def _kww_start(t, y, sinf, beta):
-    """Start values: σ_0 from the earliest point, then β and τ from the straight line
-    ln(−ln r) = β ln t − β ln τ of the points with 0.05 < r = (σ − σ_∞)/(σ_0 − σ_∞) < 0.95."""
-    i0 = int(np.argmin(t))
-    s0 = float(y[i0]) if y[i0] != sinf else float(y[i0]) + 1.0
-    r = (y - sinf) / (s0 - sinf)
-    ok = (t > 0) & (r > 0.05) & (r < 0.95)
-    b, tau = 0.6, float(np.median(t[t > 0]))
-    if np.count_nonzero(ok) >= 2 and np.ptp(np.log(t[ok])) > 0:
-        slope, icpt = np.polyfit(np.log(t[ok]), np.log(-np.log(r[ok])), 1)
-        if slope > 0:
-            b = float(min(max(slope, 0.1), 1.0))
-            tau = float(math.exp(-icpt / slope))
-    if beta is not None:
-        b = float(beta)
-    return s0, tau, b
-
-
-# --------------------------------------------------------------------------- Boltzmann–Matano
 
 MIN_PROFILE_POINTS = 10
 """A profile needs ≥ 10 points, at least 5 of them between 10 % and 90 % of the exchange:
@@ -589,6 +170,21 @@ def boltzmann_matano(depth, fraction, time, **options) -> InterdiffusionEstimate
         ValueError: fewer than MIN_PROFILE_POINTS points or a too coarse front, non-finite
             values, depth not increasing, t ≤ 0, no exchange visible above the noise, or a
             profile that does not reach the bulk.
+
+    The noise-free erfc profile of a constant D̃ = 2e-15 m²/s after 8 h gives it back
+    (``smoothing=0`` interpolates such a profile; there is no noise to bootstrap):
+
+    >>> import numpy as np
+    >>> from scipy.special import erfc
+    >>> from ionex.process.matano import boltzmann_matano
+    >>> depth = np.linspace(0.0, 50e-6, 200)  # m
+    >>> fraction = erfc(depth / (2 * np.sqrt(2e-15 * 8 * 3600.0)))
+    >>> est = boltzmann_matano(depth, fraction, 8 * 3600.0, smoothing=0.0, n_bootstrap=0)
+    >>> d = est.coefficient[est.reliable]  # m²/s
+    >>> round(float(d.min()) * 1e15, 2), round(float(d.max()) * 1e15, 2)
+    (2.0, 2.0)
+    >>> tuple(round(f, 2) for f in est.reliable_range)
+    (0.06, 0.94)
     """
     return _interdiffusion_from_profile("boltzmann-matano", depth, fraction, time, **options)
 
@@ -609,6 +205,20 @@ def sauer_freise(depth, fraction, time, **options) -> InterdiffusionEstimate:
     standard error: 0.05–0.8 % at 0.3 % noise); the depth integral here simply averages
     them, so prefer this form for noisy data. Smoothing, uncertainties, options and
     errors as :func:`boltzmann_matano`.
+
+    On the noise-free erfc profile of a constant D̃ = 2e-15 m²/s after 8 h:
+
+    >>> import numpy as np
+    >>> from scipy.special import erfc
+    >>> from ionex.process.matano import sauer_freise
+    >>> depth = np.linspace(0.0, 50e-6, 200)  # m
+    >>> fraction = erfc(depth / (2 * np.sqrt(2e-15 * 8 * 3600.0)))
+    >>> est = sauer_freise(depth, fraction, 8 * 3600.0, smoothing=0.0, n_bootstrap=0)
+    >>> d = est.coefficient[est.reliable]  # m²/s
+    >>> round(float(d.min()) * 1e15, 2), round(float(d.max()) * 1e15, 2)
+    (2.0, 2.0)
+    >>> est.method
+    'sauer-freise'
     """
     return _interdiffusion_from_profile("sauer-freise", depth, fraction, time, **options)
 
@@ -629,9 +239,9 @@ def _interdiffusion_from_profile(
 ) -> InterdiffusionEstimate:
     from scipy.interpolate import make_smoothing_spline
 
-    x = _vector(depth, "depth")
-    y = _vector(fraction, "fraction")
-    _same_length(x.size, fraction=y)
+    x = vector(depth, "depth")
+    y = vector(fraction, "fraction")
+    same_length(x.size, fraction=y)
     if not (math.isfinite(time) and time > 0):
         raise ValueError(f"time = {time!r} s; expected the exchange duration > 0 s")
     if x.size < MIN_PROFILE_POINTS:

@@ -1,0 +1,119 @@
+"""Checks of numeric arguments shared by every layer (SI floats; numpy and math only).
+
+Each function states one rule and raises ValueError with a one-line message naming the
+argument, the value found (and its index in an array) and what was expected; the frozen
+dataclass or the analysis that owns the value calls it, and ionex.io adds where in a file
+the value came from.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["vector", "finite", "same_length", "positive", "within"]
+
+
+def _with_unit(unit: str) -> str:
+    return f" {unit}" if unit else ""
+
+
+def _prefix(where: str | None) -> str:
+    return f"{where}: " if where else ""
+
+
+def _is_real(value) -> bool:
+    # bool is an int to Python, but True is no temperature
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def finite(values, name: str, where: str | None = None) -> None:
+    """Raise ValueError unless every value of the array ``values`` is finite (no NaN, no ±inf).
+
+    Args:
+        values: array of numbers (any unit).
+        name: the argument's name, quoted in the message with the index of the first bad value.
+        where: optional context put in front of the message (e.g. "Arrhenius dataset 'A'").
+    """
+    a = np.asarray(values, dtype=float)
+    bad = np.nonzero(~np.isfinite(a.ravel()))[0]
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"{_prefix(where)}{name}[{i}] = {float(a.ravel()[i])!r} is not a finite number; "
+            "expected finite values only"
+        )
+
+
+def vector(values, name: str) -> np.ndarray:
+    """The 1-D float array of ``values`` (any unit), all finite; ValueError otherwise.
+
+    Args:
+        values: a sequence of numbers.
+        name: the argument's name, quoted in the message.
+    """
+    a = np.asarray(values, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {a.shape}")
+    finite(a, name)
+    return a
+
+
+def same_length(n: int, **arrays) -> None:
+    """Raise ValueError unless each array given by keyword (None: skipped) has ``n`` values.
+
+    The keyword is the array's name in the message, e.g. ``same_length(t.size, D=d)``.
+    """
+    for name, a in arrays.items():
+        if a is not None and np.size(a) != n:
+            raise ValueError(f"{name} has {np.size(a)} values; expected {n}, one per point")
+
+
+def positive(value, name: str, unit: str = "") -> None:
+    """Raise ValueError unless ``value`` is a finite real number > 0, or an array of them.
+
+    Args:
+        value: a number, or an array (then the message names the index of the first bad value).
+        name: the argument's name, quoted in the message.
+        unit: the SI unit of ``value`` for the message ("" for a plain number).
+    """
+    u = _with_unit(unit)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (np.ndarray, list, tuple)):
+        a = np.asarray(value, dtype=float)
+        bad = np.nonzero(~(a.ravel() > 0))[0]  # NaN is not > 0
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{name}[{i}] = {float(a.ravel()[i])!r}{u}; expected a value > 0")
+        return
+    if not (_is_real(value) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0{u}, got {value!r}")
+
+
+def within(value, bounds: tuple, name: str, unit: str = "") -> None:
+    """Raise ValueError unless ``value`` (a number, or an array of them) lies in
+    [bounds[0], bounds[1]] (same unit as ``value``; NaN is outside).
+
+    Args:
+        value: a number, or an array (then the message names the index of the first bad value).
+        bounds: (lowest, highest) accepted value, inclusive.
+        name: the argument's name, quoted in the message.
+        unit: the SI unit of ``value`` and ``bounds`` for the message ("" for a plain number).
+    """
+    lo, hi = bounds
+    u = _with_unit(unit)
+    expected = f"expected a value in [{lo:g}, {hi:g}]{u}"
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (np.ndarray, list, tuple)):
+        a = np.asarray(value, dtype=float).ravel()
+        bad = np.nonzero(~((a >= lo) & (a <= hi)))[0]
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{name}[{i}] = {float(a[i])!r}{u}; {expected}")
+        return
+    if not (_is_real(value) and lo <= value <= hi):
+        raise ValueError(f"{name} = {value!r}{u}; {expected}")
