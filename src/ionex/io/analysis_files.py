@@ -18,6 +18,7 @@ from ..process.arrhenius_fit import ArrheniusFit
 from ..process.matano import MIN_PROFILE_POINTS, InterdiffusionEstimate
 from ..units import registry
 from .tables import _check_width, _fraction, _number, _open_table, is_fraction_column
+from .plots import save_figure
 from .writers import atomic_path
 
 __all__ = [
@@ -311,10 +312,7 @@ def plot_arrhenius(fit: ArrheniusFit, data: ArrheniusData, path) -> Path:
     top.set_xlabel("temperature (°C)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- Boltzmann–Matano outputs
@@ -436,7 +434,4 @@ def plot_interdiffusion(estimate: InterdiffusionEstimate, profile: FractionProfi
     b.set_title(f"{estimate.method}, t = {hours:.4g} h")
     b.grid(alpha=0.3, which="both")
     b.legend(fontsize=8)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._version import __version__
 from .fit_file import FitSetup, quantity_text
+from .plots import save_figure
 from .writers import atomic_path
 
 __all__ = [
@@ -299,10 +300,7 @@ def plot_fit(setup: FitSetup, result, path) -> Path:
     for sub in subs[n:]:
         sub.set_visible(False)
     fig.suptitle(f"{setup.title}: reduced χ² = {result.redchi:.3g}", fontsize=10)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=110)
 
 
 def _draw(top, bottom, fd, setup) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._version import __version__
 from ..process.inversion import Method, ModeInversion
+from .plots import save_figure
 from .writers import atomic_path
 
 __all__ = ["write_inversion", "plot_inversion"]
@@ -191,10 +192,7 @@ def plot_inversion(inv: ModeInversion, path, *, title: str = "") -> Path:
         ax.set_title(f"stress from n_TE − n_TM: σ(0) = {float(inv.stress_at(0.0)) / 1e6:.0f} MPa")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def _turning_depths(inv: ModeInversion, pol: str, p) -> np.ndarray:

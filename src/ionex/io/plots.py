@@ -34,9 +34,14 @@ def _new_figure(figsize, pyplot: bool):
     return Figure(figsize=figsize, layout="constrained")
 
 
-def _save(fig, path, dpi: int = 120) -> Path:
+def save_figure(fig, path, dpi: int = 120) -> Path:
+    """Write ``fig`` as PNG at ``path`` atomically (a temporary name, then renamed) and
+    release it when pyplot manages it. Returns the path."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     return Path(path)
 
 
@@ -87,7 +92,7 @@ def profiles_figure(result: Result, *, pyplot: bool = False):
 
 def plot_profiles(result: Result, path) -> Path:
     """profiles.png (profiles_figure), written atomically."""
-    return _save(profiles_figure(result), path)
+    return save_figure(profiles_figure(result), path)
 
 
 def stress_index_figure(result: Result, *, pyplot: bool = False):
@@ -176,7 +181,7 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
 
 def plot_stress_and_index(result: Result, path) -> Path:
     """stress_index.png (stress_index_figure), written atomically."""
-    return _save(stress_index_figure(result), path)
+    return save_figure(stress_index_figure(result), path)
 
 
 def plot_experiment(result, path, sims=None) -> Path:
@@ -248,7 +253,4 @@ def plot_experiment(result, path, sims=None) -> Path:
     c.grid(alpha=0.3)
     title = getattr(result.recipe, "name", "") if result.recipe is not None else ""
     fig.suptitle(title)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=110)

@@ -39,6 +39,7 @@ from ..process.sweep import MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_p
 from ..units import UnitError, in_unit
 from .recipe import _Reader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
+from .plots import save_figure
 from .writers import atomic_path, write_netcdf_dataset
 
 __all__ = [
@@ -686,7 +687,4 @@ def sweep_figure(ds, figure=None):
 
 def plot_sweep(ds, path) -> Path:
     """sweep.png (sweep_figure), written atomically."""
-    fig = sweep_figure(ds)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    return Path(path)
+    return save_figure(sweep_figure(ds), path)
