@@ -17,7 +17,7 @@ from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE
 from ..process.arrhenius_fit import ArrheniusFit
 from ..process.matano import MIN_PROFILE_POINTS, InterdiffusionEstimate
 from ..units import registry
-from .tables import _check_width, _fraction, _number, _open_table, is_fraction_column
+from .tables import _check_width, _depth_column, _fraction, _number, _open_table, is_fraction_column
 from .plots import save_figure
 from .writers import atomic_path
 
@@ -140,7 +140,7 @@ class FractionProfile:
 def read_fraction_profile(
     path, *, column: str | None = None, time: float | None = None
 ) -> FractionProfile:
-    """Read a site-fraction profile: a depth column (``depth_m`` or ``depth_um``) and a
+    """Read a site-fraction profile: a depth column (``depth_m``, ``depth_um`` or ``depth_nm``) and a
     fraction column (``frac`` or ``frac_<Ion>``; ``column`` chooses when there are several).
     A file with a ``time_s`` column — e.g. ionex's own profiles.csv — holds several profiles:
     the rows at ``time`` (s) are used.
@@ -153,11 +153,7 @@ def read_fraction_profile(
     path = Path(path)
     header_line, header, rows = _open_table(path, "a header such as depth_um,frac_K and data lines")
     where_header = f"{path}, line {header_line}"
-    depth_cols = [h for h in header if h in ("depth_m", "depth_um")]
-    if len(depth_cols) != 1:
-        raise RecipeError(
-            f"{where_header}: header {','.join(header)!r}; expected one depth column, depth_m or depth_um"
-        )
+    i_depth, scale, dcol = _depth_column(header, path, header_line)
     if column is not None:
         if column not in header:
             raise RecipeError(
@@ -177,9 +173,7 @@ def read_fraction_profile(
                 f"found {found}"
             )
         fcol = fcols[0]
-    dcol = depth_cols[0]
-    scale = 1.0 if dcol == "depth_m" else 1e-6
-    i_x, i_f = header.index(dcol), header.index(fcol)
+    i_x, i_f = i_depth, header.index(fcol)
     i_t = header.index("time_s") if "time_s" in header else None
     depth, frac, seen_times = [], [], []
     for number, fields in rows:

@@ -186,7 +186,7 @@ def test_read_ionex_profiles_csv_at_one_time(tmp_path):
         ),
         ("depth_um,K\n0,1\n", {}, ["line 1", "found none"]),
         ("depth_um,frac_K\n0,1\n", {"column": "frac_Ag"}, ["line 1", "no column 'frac_Ag'"]),
-        ("frac_K\n1\n", {}, ["line 1", "depth_m or depth_um"]),
+        ("frac_K\n1\n", {}, ["line 1", "depth_m, depth_um, depth_nm"]),
         ("time_s,depth_m,frac_K\n3600,0,1\n", {}, ["time_s = 3600", "no --time given"]),
     ],
 )
@@ -228,3 +228,19 @@ def test_no_table_from_too_few_reliable_points(tmp_path):
     with pytest.raises(ValueError, match="fewer than two reliable"):
         write_interdiffusion_tables(est, tmp_path)
     assert not (tmp_path / "interdiffusion.csv").exists()
+
+
+def test_every_table_takes_the_same_depth_columns(tmp_path):
+    """Depth in m, µm or nm: one registry (io.tables.DEPTH_COLUMNS) for every reader."""
+    from ionex.io.analysis_files import read_fraction_profile
+    from ionex.io.tables import DEPTH_COLUMNS
+
+    rows = [(0.5 * i, 0.9 - 0.08 * i) for i in range(10)]
+    depths = []
+    for column, per_metre in (("depth_um", 1e6), ("depth_nm", 1e9), ("depth_m", 1.0)):
+        assert column in DEPTH_COLUMNS
+        text = f"{column},frac_K\n" + "".join(f"{x * 1e-6 * per_metre!r},{f}\n" for x, f in rows)
+        (tmp_path / f"{column}.csv").write_text(text, encoding="utf-8")
+        depths.append(read_fraction_profile(tmp_path / f"{column}.csv").depth)
+    np.testing.assert_allclose(depths[1], depths[0], rtol=1e-12)
+    np.testing.assert_allclose(depths[2], depths[0], rtol=1e-12)
