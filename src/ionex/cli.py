@@ -1678,7 +1678,8 @@ def build_parser() -> argparse.ArgumentParser:
         "interdiffusion.csv (a recipe table), matano.csv and matano.png",
     )
     mat.add_argument(
-        "profile", help="CSV with depth_m, depth_um or depth_nm and a fraction column (frac or frac_<Ion>)"
+        "profile",
+        help="CSV with depth_m, depth_um or depth_nm and a fraction column (frac or frac_<Ion>)",
     )
     mat.add_argument("--time", required=True, help='duration of the exchange with unit, e.g. "8 h"')
     mat.add_argument("-o", "--output", required=True, help="output directory (created if missing)")

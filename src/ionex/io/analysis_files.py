@@ -17,7 +17,15 @@ from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE
 from ..process.arrhenius_fit import ArrheniusFit
 from ..process.matano import MIN_PROFILE_POINTS, InterdiffusionEstimate
 from ..units import registry
-from .tables import _check_width, _depth_column, _fraction, _number, _open_table, is_fraction_column
+from .tables import (
+    TEMPERATURE_COLUMNS,
+    check_width,
+    depth_column,
+    fraction_cell,
+    is_fraction_column,
+    number_cell,
+    open_table,
+)
 from .plots import save_figure
 from .writers import atomic_path
 
@@ -31,8 +39,6 @@ __all__ = [
     "write_interdiffusion_tables",
     "plot_interdiffusion",
 ]
-
-_TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,10 @@ def read_arrhenius_table(path) -> ArrheniusData:
         uncertainty needs one degree of freedom beyond D0 and Q), or a single temperature.
     """
     path = Path(path)
-    header_line, header, rows = _open_table(
+    header_line, header, rows = open_table(
         path, "a header such as temperature_C,D_m2_s,D_err_m2_s and data lines"
     )
-    temp_cols = [h for h in header if h in _TEMPERATURE_COLUMNS]
+    temp_cols = [h for h in header if h in TEMPERATURE_COLUMNS]
     if len(temp_cols) != 1 or "D_m2_s" not in header:
         raise RecipeError(
             f"{path}, line {header_line}: header {','.join(header)!r}; expected one temperature column "
@@ -73,9 +79,9 @@ def read_arrhenius_table(path) -> ArrheniusData:
     temps, coefs, errs = [], [], []
     for number, fields in rows:
         where = f"{path}, line {number}"
-        _check_width(fields, header, where)
+        check_width(fields, header, where)
         raw_t = fields[i_t].strip()
-        t = _number(raw_t, where, tcol) + _TEMPERATURE_COLUMNS[tcol]
+        t = number_cell(raw_t, where, tcol) + TEMPERATURE_COLUMNS[tcol]
         if t <= 0:
             raise RecipeError(
                 f"{where}: {tcol} = {raw_t!r} is at or below absolute zero ({t:.6g} K); expected T > 0 K"
@@ -85,7 +91,7 @@ def read_arrhenius_table(path) -> ArrheniusData:
                 f"{where}: {tcol} = {raw_t!r} ({t:.6g} K) is not a temperature of diffusion in glass; "
                 f"expected {TEMPERATURE_RANGE[0]:g} K to {TEMPERATURE_RANGE[1]:g} K"
             )
-        d = _number(fields[i_d], where, "D_m2_s")
+        d = number_cell(fields[i_d], where, "D_m2_s")
         if d <= 0:
             raise RecipeError(
                 f"{where}: D_m2_s = {fields[i_d].strip()!r}; expected a diffusion coefficient > 0 m^2/s"
@@ -102,7 +108,7 @@ def read_arrhenius_table(path) -> ArrheniusData:
                 raise RecipeError(
                     f"{where}: D_err_m2_s is empty; expected an error on every row (or no D_err_m2_s column)"
                 )
-            e = _number(fields[i_e], where, "D_err_m2_s")
+            e = number_cell(fields[i_e], where, "D_err_m2_s")
             if e <= 0:
                 raise RecipeError(
                     f"{where}: D_err_m2_s = {fields[i_e].strip()!r}; expected a standard error > 0 m^2/s"
@@ -151,9 +157,9 @@ def read_fraction_profile(
         increasing, no rows at the requested time, fewer than MIN_PROFILE_POINTS points.
     """
     path = Path(path)
-    header_line, header, rows = _open_table(path, "a header such as depth_um,frac_K and data lines")
+    header_line, header, rows = open_table(path, "a header such as depth_um,frac_K and data lines")
     where_header = f"{path}, line {header_line}"
-    i_depth, scale, dcol = _depth_column(header, path, header_line)
+    i_depth, scale, dcol = depth_column(header, path, header_line)
     if column is not None:
         if column not in header:
             raise RecipeError(
@@ -178,14 +184,14 @@ def read_fraction_profile(
     depth, frac, seen_times = [], [], []
     for number, fields in rows:
         where = f"{path}, line {number}"
-        _check_width(fields, header, where)
+        check_width(fields, header, where)
         if i_t is not None:
-            t = _number(fields[i_t], where, "time_s")
+            t = number_cell(fields[i_t], where, "time_s")
             if not seen_times or t != seen_times[-1]:
                 seen_times.append(t)
             if time is None or abs(t - time) > 1e-6 * max(abs(time), 1.0):
                 continue
-        x = _number(fields[i_x], where, dcol) * scale
+        x = number_cell(fields[i_x], where, dcol) * scale
         if x < 0:
             raise RecipeError(
                 f"{where}: {dcol} = {fields[i_x].strip()!r}; expected depths ≥ 0 from the exchanged surface"
@@ -195,7 +201,7 @@ def read_fraction_profile(
                 f"{where}: {dcol} = {fields[i_x].strip()!r} does not increase (previous {depth[-1] / scale:.6g}); "
                 "expected depths increasing from the surface, one profile"
             )
-        f = _fraction(fields[i_f], where, fcol)
+        f = fraction_cell(fields[i_f], where, fcol)
         depth.append(x)
         frac.append(f)
     if i_t is not None and not depth:

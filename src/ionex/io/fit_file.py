@@ -52,9 +52,9 @@ from ..process.fitting import (
 )
 from ..process.recipe import Recipe
 from ..units import UnitError, registry, split_quantity
-from .recipe import _Reader, parse_toml, read_user_file
+from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument
-from .tables import _TIME_COLUMNS, _check_width, _depth_column, _number, _open_table, read_mode_list
+from .tables import TIME_COLUMNS, check_width, depth_column, number_cell, open_table, read_mode_list
 
 __all__ = ["FitSetup", "FieldUnit", "RecipeBuilder", "load_fit", "quantity_text", "MIN_POINTS"]
 
@@ -150,7 +150,7 @@ class FitSetup:
     start_recipe: object = field(default=None, repr=False)
 
 
-class _FitReader(_Reader):
+class _FitReader(RecipeReader):
     """The recipe reader's helpers (fail with file/line/field, table checks) on a fit file."""
 
     def recipe_document(self, raw, f) -> RecipeDocument:
@@ -635,24 +635,24 @@ def _read_table(
     path: Path, columns: list, names: list, scales: list, filter_col=None, filter_value=None
 ):
     """Rows of the chosen columns as arrays (SI via ``scales``); line numbers in errors."""
-    header_line, header, rows = _open_table(path, "a header line and data lines")
+    header_line, header, rows = open_table(path, "a header line and data lines")
     out = [[] for _ in columns]
     for number, fields in rows:
         where = f"{path}, line {number}"
-        _check_width(fields, header, where)
+        check_width(fields, header, where)
         if filter_col is not None and fields[filter_col].strip() != filter_value:
             continue
         for a, i, n, s in zip(out, columns, names, scales):
             if i is not None:
-                a.append(_number(fields[i], where, n) * s)
+                a.append(number_cell(fields[i], where, n) * s)
     return [np.asarray(a) if i is not None else None for a, i in zip(out, columns)]
 
 
 def _read_profile(path: Path, column: str, sigma_column):
-    header_line, header, _ = _open_table(
+    header_line, header, _ = open_table(
         path, "a header such as depth_um,frac_K,sigma and data lines"
     )
-    i_x, scale, x_name = _depth_column(header, path, header_line)
+    i_x, scale, x_name = depth_column(header, path, header_line)
     i_y = _column(header, column, path, header_line, "the fraction column of the dataset")
     i_s = _sigma_index(header, sigma_column, path, header_line)
     sigma_name = header[i_s] if i_s is not None else ""
@@ -667,7 +667,7 @@ def _read_profile(path: Path, column: str, sigma_column):
 
 
 def _read_index(path: Path, column, sigma_column):
-    header_line, header, _ = _open_table(
+    header_line, header, _ = open_table(
         path, "a header such as polarisation,depth_m,n (ionex iwkb) or depth_um,n_TE"
     )
     names = {"n_TE": "TE", "n_TM": "TM", "n": "none", "n_0": "none"}
@@ -679,7 +679,7 @@ def _read_index(path: Path, column, sigma_column):
                 "(it lists rows of polarisation TE and TM)"
             )
         pol = names[column]
-        i_x, scale, x_name = _depth_column(header, path, header_line)
+        i_x, scale, x_name = depth_column(header, path, header_line)
         i_n = _column(
             header, "n", path, header_line, "polarisation,depth_m,n as `ionex iwkb` writes it"
         )
@@ -701,7 +701,7 @@ def _read_index(path: Path, column, sigma_column):
         raise RecipeError(
             f"{path}: column {column!r}; expected n_TE, n_TM or n (the stress-free index)"
         )
-    i_x, scale, x_name = _depth_column(header, path, header_line)
+    i_x, scale, x_name = depth_column(header, path, header_line)
     i_n = _column(header, column, path, header_line, "an index column n_TE, n_TM or n")
     i_s = _sigma_index(header, sigma_column, path, header_line)
     depth, values, sigma = _read_table(
@@ -711,15 +711,15 @@ def _read_index(path: Path, column, sigma_column):
 
 
 def _read_stress(path: Path, sigma_column):
-    header_line, header, _ = _open_table(
+    header_line, header, _ = open_table(
         path, "a header such as time_h,surface_stress_MPa,sigma and data lines"
     )
-    times = [h for h in header if h in _TIME_COLUMNS]
+    times = [h for h in header if h in TIME_COLUMNS]
     stresses = [h for h in header if h in _STRESS_COLUMNS]
     if len(times) != 1 or len(stresses) != 1:
         raise RecipeError(
             f"{path}, line {header_line}: header {','.join(header)!r}; expected one time column "
-            f"({', '.join(_TIME_COLUMNS)}) and one of {', '.join(_STRESS_COLUMNS)}"
+            f"({', '.join(TIME_COLUMNS)}) and one of {', '.join(_STRESS_COLUMNS)}"
         )
     i_s = _sigma_index(header, sigma_column, path, header_line)
     unit = _STRESS_COLUMNS[stresses[0]]
@@ -727,7 +727,7 @@ def _read_stress(path: Path, sigma_column):
         path,
         [header.index(times[0]), header.index(stresses[0]), i_s],
         [times[0], stresses[0], "sigma"],
-        [_TIME_COLUMNS[times[0]], unit, unit],
+        [TIME_COLUMNS[times[0]], unit, unit],
     )
     if t.size and t.min() < 0:
         raise RecipeError(

@@ -50,7 +50,7 @@ import numpy as np
 
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
-from .tables import _TEMPERATURE_COLUMNS, _TIME_COLUMNS
+from .tables import TEMPERATURE_COLUMNS, TIME_COLUMNS
 
 __all__ = [
     "LogPosition",
@@ -339,8 +339,8 @@ class FurnaceLogReader:
         self._missing_warned = False
 
     def _columns(self, header: list, where: str):
-        time_cols = [h for h in header if h in _TIME_COLUMNS or h == "timestamp"]
-        temp_cols = [h for h in header if h in _TEMPERATURE_COLUMNS]
+        time_cols = [h for h in header if h in TIME_COLUMNS or h == "timestamp"]
+        temp_cols = [h for h in header if h in TEMPERATURE_COLUMNS]
         if len(time_cols) != 1 or len(temp_cols) != 1:
             raise RecipeError(
                 f"{where}: header {','.join(header)!r} must name exactly one time column (time_s, time_min, "
@@ -349,8 +349,8 @@ class FurnaceLogReader:
         return (
             header.index(time_cols[0]),
             header.index(temp_cols[0]),
-            _TIME_COLUMNS.get(time_cols[0]),
-            _TEMPERATURE_COLUMNS[temp_cols[0]],
+            TIME_COLUMNS.get(time_cols[0]),
+            TEMPERATURE_COLUMNS[temp_cols[0]],
         )
 
     def _bad(

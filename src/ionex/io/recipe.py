@@ -215,7 +215,7 @@ def parse_recipe(
     files; ``lenient_logs`` and ``warnings`` as in :func:`load_recipe`. ``document``, the
     TOML of ``text`` already parsed (an edited RecipeDocument), is read instead of parsing
     the text again."""
-    return _Reader(
+    return RecipeReader(
         text,
         Path(path),
         lenient_logs=lenient_logs,
@@ -225,7 +225,7 @@ def parse_recipe(
     ).recipe()
 
 
-class _Reader:
+class RecipeReader:
     def __init__(
         self,
         text: str,
@@ -809,7 +809,7 @@ class _Reader:
         return p if p.is_absolute() else self.path.parent / p
 
 
-def _as_list(value, reader: _Reader, f) -> list:
+def _as_list(value, reader: RecipeReader, f) -> list:
     if not isinstance(value, list):
         reader.fail(f, f"found {value!r}; expected a list")
     return value

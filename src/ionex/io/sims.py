@@ -39,7 +39,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import RecipeError
-from .tables import _number, _rows
+from .tables import number_cell, _rows
 
 __all__ = ["PAPER_001_SPECIES", "TIME_COLUMNS", "SimsProfile", "read_sims_profile"]
 
@@ -152,7 +152,7 @@ def read_sims_profile(
             raise RecipeError(
                 f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header"
             )
-        t = _number(fields[i_time], where, time_cols[0])
+        t = number_cell(fields[i_time], where, time_cols[0])
         if t < 0:
             raise RecipeError(
                 f"{where}: {time_cols[0]} = {fields[i_time].strip()!r} is negative; expected seconds ≥ 0"
@@ -164,7 +164,7 @@ def read_sims_profile(
             )
         times.append(t)
         for iso, index in isotopes.items():
-            value = _number(fields[index], where, header[index])
+            value = number_cell(fields[index], where, header[index])
             if value < 0:
                 raise RecipeError(
                     f"{where}: {header[index]} = {fields[index].strip()!r} is negative; expected counts ≥ 0"

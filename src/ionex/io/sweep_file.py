@@ -37,7 +37,7 @@ from ..errors import RecipeError
 from ..process.recipe import Recipe
 from ..process.sweep import MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_points
 from ..units import UnitError, in_unit
-from .recipe import _Reader, parse_toml, read_user_file
+from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .plots import save_figure
 from .writers import atomic_path, write_netcdf_dataset
@@ -108,7 +108,7 @@ def _unlocated(message: str) -> str:
 def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     """Parse sweep TOML ``text``; ``path`` names it and resolves the recipe path."""
     path = Path(path)
-    r = _Reader(text, path)
+    r = RecipeReader(text, path)
     doc = parse_toml(text, path)
     r.table(doc, (), _TOP, {"recipe", "parameter"})
     original, document, recipe_path, base = _recipe(r, doc["recipe"])
@@ -213,7 +213,7 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     return SweepFile(path, recipe_path, sweep, labels)
 
 
-def _recipe(r: _Reader, value):
+def _recipe(r: RecipeReader, value):
     """(the recipe document, the same without [output], its path, the recipe as written)."""
     f = ("recipe",)
     if not isinstance(value, str) or not value.strip():
@@ -243,7 +243,7 @@ def _recipe(r: _Reader, value):
     return original, document, recipe_path, base
 
 
-def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, earlier: list):
+def _parameter(r: RecipeReader, spec, i: int, document: RecipeDocument, grid: bool, earlier: list):
     """(path, unit, values or None, (low, high, scale) or None) of [[parameter]] i; paths
     are looked up in the recipe as written (its fields listed in the file's order)."""
     f = ("parameter", i)
@@ -324,13 +324,13 @@ def _parameter(r: _Reader, spec, i: int, document: RecipeDocument, grid: bool, e
     return name, unit, [float(v) for v in values], None
 
 
-def _integer(r: _Reader, value, field, least: int) -> int:
+def _integer(r: RecipeReader, value, field, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         r.fail(field, f"found {value!r}; expected a whole number ≥ {least}")
     return value
 
 
-def _metrics(r: _Reader, raw):
+def _metrics(r: RecipeReader, raw):
     f = ("metrics",)
     raw = r.table(raw, f, _METRICS)
     levels = raw.get("depth_at", [0.5, 0.1])

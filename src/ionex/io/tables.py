@@ -19,16 +19,25 @@ from ..process.temperature import TemperatureProgram
 
 __all__ = [
     "DEPTH_COLUMNS",
+    "TIME_COLUMNS",
+    "TEMPERATURE_COLUMNS",
     "IndexProfileTable",
+    "open_table",
+    "check_width",
+    "depth_column",
+    "number_cell",
+    "fraction_cell",
+    "is_fraction_column",
     "read_temperature_log",
     "read_interdiffusion_table",
     "read_index_profile",
     "read_mode_list",
 ]
 
-_TIME_COLUMNS = {"time_s": 1.0, "time_min": 60.0, "time_h": 3600.0}
+# the column names of every table ionex reads, with their unit factor (or °C offset)
+TIME_COLUMNS = {"time_s": 1.0, "time_min": 60.0, "time_h": 3600.0}  # column → seconds per unit
 DEPTH_COLUMNS = {"depth_m": 1.0, "depth_um": 1e-6, "depth_nm": 1e-9}  # column → metres per unit
-_TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
+TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
 
 
 MAX_TABLE_BYTES = 50_000_000  # ~1.5 million rows of three numbers; larger tables are refused, not read for minutes
@@ -72,7 +81,7 @@ def _rows(path: Path, text: str | None = None):
         yield number, (next(csv.reader([line])) if '"' in line else line.split(","))
 
 
-def _open_table(path: Path, expected: str, text: str | None = None):
+def open_table(path: Path, expected: str, text: str | None = None):
     """(header line number, stripped header fields, iterator over the data rows)."""
     rows = _rows(path, text)
     try:
@@ -84,10 +93,10 @@ def _open_table(path: Path, expected: str, text: str | None = None):
 
 def read_header(path) -> list[str]:
     """The stripped header fields of a CSV table (the first line that is not a comment)."""
-    return _open_table(Path(path), "a header line and data lines")[1]
+    return open_table(Path(path), "a header line and data lines")[1]
 
 
-def _check_width(fields: list, header: list, where: str) -> None:
+def check_width(fields: list, header: list, where: str) -> None:
     if len(fields) != len(header):
         raise RecipeError(
             f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header"
@@ -148,7 +157,7 @@ def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
     Returns (fractions, coefficients in m²/s) in file order.
     """
     path = Path(path)
-    header_line, header, rows = _open_table(path, "a header frac,D_m2_s and data lines")
+    header_line, header, rows = open_table(path, "a header frac,D_m2_s and data lines")
     fcols = [h for h in header if is_fraction_column(h)]
     if len(fcols) != 1 or "D_m2_s" not in header:
         raise RecipeError(
@@ -157,10 +166,10 @@ def read_interdiffusion_table(path) -> tuple[list[float], list[float]]:
     i_f, i_d = header.index(fcols[0]), header.index("D_m2_s")
     fr, co = [], []
     for number, fields in rows:
-        _check_width(fields, header, f"{path}, line {number}")
+        check_width(fields, header, f"{path}, line {number}")
         where = f"{path}, line {number}"
-        fr.append(_fraction(fields[i_f], where, fcols[0]))
-        co.append(_number(fields[i_d], where, "D_m2_s"))
+        fr.append(fraction_cell(fields[i_f], where, fcols[0]))
+        co.append(number_cell(fields[i_d], where, "D_m2_s"))
     if len(fr) < 2:
         raise RecipeError(f"{path}: expected at least two rows of (frac, D_m2_s)")
     order = np.argsort(fr)
@@ -178,7 +187,7 @@ def is_fraction_column(name: str) -> bool:
     return name == "frac" or name.startswith("frac_")
 
 
-def _number(text: str, where: str, column: str) -> float:
+def number_cell(text: str, where: str, column: str) -> float:
     """The finite number in a cell of ``column``. Wherever a table holds one, a site fraction
     (``frac``, ``frac_<Ion>``) must lie in FRACTION_RANGE and a refractive index
     (INDEX_COLUMNS) in INDEX_RANGE."""
@@ -204,7 +213,7 @@ def _number(text: str, where: str, column: str) -> float:
 
 def _depth(text: str, where: str, column: str, scale: float) -> float:
     """A depth cell of ``column`` in m (``scale`` m per unit): ≥ 0 and below MAX_DEPTH."""
-    value = _number(text, where, column) * scale
+    value = number_cell(text, where, column) * scale
     if not 0.0 <= value < MAX_DEPTH:
         raise RecipeError(
             f"{where}: {column} = {text.strip()!r} is not a depth in the glass; expected a depth ≥ 0 "
@@ -213,9 +222,9 @@ def _depth(text: str, where: str, column: str, scale: float) -> float:
     return value
 
 
-def _fraction(text: str, where: str, column: str) -> float:
+def fraction_cell(text: str, where: str, column: str) -> float:
     """The site fraction in a cell of ``column`` (whatever its name), within FRACTION_RANGE."""
-    return _check_fraction(_number(text, where, column), text, where, column)
+    return _check_fraction(number_cell(text, where, column), text, where, column)
 
 
 def _check_fraction(value: float, text: str, where: str, column: str) -> float:
@@ -254,7 +263,7 @@ class IndexProfileTable:
     index_column: str | None
 
 
-def _depth_column(header: list, path: Path, line: int) -> tuple[int, float, str]:
+def depth_column(header: list, path: Path, line: int) -> tuple[int, float, str]:
     """(position, metres per unit, name) of the one depth column of a header."""
     found = [h for h in header if h in DEPTH_COLUMNS]
     if len(found) != 1:
@@ -280,7 +289,7 @@ def _choose_time(path: Path, times: tuple, time: float | None) -> float | None:
         return match[0]
     if time is not None:
         raise RecipeError(
-            f"{path}: the file has no time column ({', '.join(_TIME_COLUMNS)}), so a time (--time) cannot "
+            f"{path}: the file has no time column ({', '.join(TIME_COLUMNS)}), so a time (--time) cannot "
             "be chosen; expected no --time for a file of one profile"
         )
     return None
@@ -313,15 +322,15 @@ def _index_profile_at_once(
             return None
         if name in INDEX_COLUMNS and not ((v >= INDEX_RANGE[0]) & (v < INDEX_RANGE[1])).all():
             return None
-    i_x, _, x_name = _depth_column(header, path, header_line)
+    i_x, _, x_name = depth_column(header, path, header_line)
     depth = column[x_name] * scale
     if not ((depth >= 0) & (depth < MAX_DEPTH)).all():
         return None
-    time_cols = [h for h in header if h in _TIME_COLUMNS]
+    time_cols = [h for h in header if h in TIME_COLUMNS]
     times: tuple = ()
     rows = np.ones(depth.size, dtype=bool)
     if time_cols:
-        t = column[time_cols[0]] * _TIME_COLUMNS[time_cols[0]]
+        t = column[time_cols[0]] * TIME_COLUMNS[time_cols[0]]
         _, first = np.unique(t, return_index=True)
         times = tuple(float(t[k]) for k in np.sort(first))
     chosen = _choose_time(path, times, time)
@@ -360,18 +369,18 @@ def read_index_profile(
     """
     path = Path(path)
     text = _read_text(path)
-    header_line, header, rows = _open_table(
+    header_line, header, rows = open_table(
         path, "a header such as depth_um,n_TE,n_TM and data lines", text
     )
     where_header = f"{path}, line {header_line}"
-    i_x, scale, _ = _depth_column(header, path, header_line)
-    time_cols = [h for h in header if h in _TIME_COLUMNS]
+    i_x, scale, _ = depth_column(header, path, header_line)
+    time_cols = [h for h in header if h in TIME_COLUMNS]
     if len(time_cols) > 1:
         raise RecipeError(
             f"{where_header}: header {','.join(header)!r} names {len(time_cols)} time columns; expected one"
         )
     i_t = header.index(time_cols[0]) if time_cols else None
-    t_scale = _TIME_COLUMNS[time_cols[0]] if time_cols else 1.0
+    t_scale = TIME_COLUMNS[time_cols[0]] if time_cols else 1.0
     long_format = "polarisation" in header
     if long_format:
         if "n" not in header:
@@ -410,21 +419,21 @@ def read_index_profile(
     blocks: dict = {}  # time → rows of (line, depth, {pol: n}, frac, stress)
     for number, fields in rows:
         where = f"{path}, line {number}"
-        _check_width(fields, header, where)
-        t = _number(fields[i_t], where, time_cols[0]) * t_scale if i_t is not None else None
+        check_width(fields, header, where)
+        t = number_cell(fields[i_t], where, time_cols[0]) * t_scale if i_t is not None else None
         x = _depth(fields[i_x], where, header[i_x], scale)
         if long_format:
             pol = fields[header.index("polarisation")].strip()
             if pol not in ("TE", "TM"):
                 raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
-            values = {pol: _number(fields[header.index("n")], where, "n")}
+            values = {pol: number_cell(fields[header.index("n")], where, "n")}
         else:
             values = {
-                pol: _number(fields[header.index(name)], where, name)
+                pol: number_cell(fields[header.index(name)], where, name)
                 for pol, name in index_cols.items()
             }
-        f = _fraction(fields[header.index(frac_col)], where, frac_col) if frac_col else None
-        sig = _number(fields[i_stress], where, "stress_Pa") if i_stress is not None else None
+        f = fraction_cell(fields[header.index(frac_col)], where, frac_col) if frac_col else None
+        sig = number_cell(fields[i_stress], where, "stress_Pa") if i_stress is not None else None
         blocks.setdefault(t, []).append((number, x, values, f, sig))
     if not blocks:
         raise RecipeError(f"{path}: the file has a header but no data lines")
@@ -488,7 +497,7 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
     polarisation must fall strictly with order (a monotone profile).
     """
     path = Path(path)
-    header_line, header, rows = _open_table(
+    header_line, header, rows = open_table(
         path, "a header polarisation,order,effective_index and data lines"
     )
     if "order" not in header:
@@ -511,7 +520,7 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
     lines: dict = {}
     for number, fields in rows:
         where = f"{path}, line {number}"
-        _check_width(fields, header, where)
+        check_width(fields, header, where)
         pol = (
             fields[header.index("polarisation")].strip()
             if "polarisation" in header
@@ -521,14 +530,14 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
             raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
         if "polarisation" in header and polarisation is not None and pol != polarisation:
             continue
-        order = _number(fields[header.index("order")], where, "order")
+        order = number_cell(fields[header.index("order")], where, "order")
         if order != int(order) or order < 0:
             raise RecipeError(f"{where}: order {order!r}; expected a whole number >= 0")
         if use_angle:
             from ..physics.prism import effective_index_from_angle
 
             theta = math.radians(
-                _number(
+                number_cell(
                     fields[header.index("synchronous_angle_deg")], where, "synchronous_angle_deg"
                 )
             )
@@ -537,7 +546,7 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
             except ValueError as exc:
                 raise RecipeError(f"{where}: {exc}") from None
         else:
-            value = _number(fields[header.index("effective_index")], where, "effective_index")
+            value = number_cell(fields[header.index("effective_index")], where, "effective_index")
         if int(order) in got.setdefault(pol, {}):
             if "polarisation" not in header:
                 raise RecipeError(
