@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import RecipeError
 from ..process.fitting import (
+    KINDS,
     FitDataset,
     FitOptions,
     FitParameter,
@@ -74,7 +75,6 @@ _DATASET = {
     "polarisation",
 }
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
-_KINDS = ("profile", "index", "modes", "surface_stress")
 _STRESS_COLUMNS = {"surface_stress_Pa": 1.0, "surface_stress_MPa": 1e6}
 MIN_POINTS = 3  # fewest points a dataset may have
 
@@ -382,10 +382,10 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
     f = ("dataset", k)
     raw = r.table(raw, f, _DATASET, {"kind", "file"})
     kind = raw["kind"]
-    if kind not in _KINDS:
-        hint = difflib.get_close_matches(str(kind), _KINDS, n=1)
+    if kind not in KINDS:
+        hint = difflib.get_close_matches(str(kind), KINDS, n=1)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        r.fail(f + ("kind",), f"found {kind!r}{did}; expected one of: {', '.join(_KINDS)}")
+        r.fail(f + ("kind",), f"found {kind!r}{did}; expected one of: {', '.join(KINDS)}")
     file = r.resolve(raw["file"], f + ("file",))
     if not file.is_file():
         r.fail(
