@@ -40,7 +40,7 @@ import math
 import numbers
 import time as _time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 import numpy as np
@@ -66,6 +66,7 @@ __all__ = [
     "Species",
     "StepEnd",
     "check_numerics",
+    "ExperimentNumerics",
     "experiment_grid",
     "mesh_cell_count",
     "planned_end",
@@ -546,12 +547,28 @@ def mesh_cell_count(
     """The number of cells experiment_grid makes (within one or two), from the arithmetic of
     the geometric series, without building the mesh (m throughout). Raises ValueError,
     "name: found …; expected …", for a value outside its range."""
-    widest = thickness / CELLS_ACROSS
+    _check_mesh_values(finest_cell, zone_cell, zone_depth, growth, thickness / CELLS_ACROSS)
+    first = min(finest_cell, zone_cell)
+    ln_g = math.log(growth)
+    n_grow = math.ceil(math.log(zone_cell / first) / ln_g)
+    x_grow = min(thickness, first * math.expm1(n_grow * ln_g) / (growth - 1.0))
+    zone_end = min(thickness, max(x_grow, zone_depth))
+    n_zone = math.ceil((zone_end - x_grow) / zone_cell)
+    n_bulk = math.ceil(math.log1p((thickness - zone_end) * (growth - 1.0) / zone_cell) / ln_g)
+    return n_grow + n_zone + n_bulk + 1
+
+
+def _check_mesh_values(finest_cell, zone_cell, zone_depth, growth, widest: float) -> None:
+    """The ranges of the mesh settings (m; ``widest``: the widest cell the sample allows)."""
     for name, value in (("finest_cell", finest_cell), ("zone_cell", zone_cell)):
         if not (_real(value) and MIN_CELL <= value <= widest):
             raise ValueError(
-                f"{name}: found {value:g} m; expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
-                f"(at most 1/{CELLS_ACROSS} of the sample thickness)"
+                (
+                    f"{name}: found {value:g} m; expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
+                    f"(at most 1/{CELLS_ACROSS} of the sample thickness)"
+                    if math.isfinite(widest)
+                    else f"{name}: found {value:g} m; expected a cell width of at least {MIN_CELL:g} m"
+                )
                 if _real(value)
                 else f"{name}: found {value!r}; expected a cell width in m"
             )
@@ -562,14 +579,6 @@ def mesh_cell_count(
         raise ValueError(
             f"growth: found {shown}; expected a cell growth factor within (1, {MAX_GROWTH:g}]"
         )
-    first = min(finest_cell, zone_cell)
-    ln_g = math.log(growth)
-    n_grow = math.ceil(math.log(zone_cell / first) / ln_g)
-    x_grow = min(thickness, first * math.expm1(n_grow * ln_g) / (growth - 1.0))
-    zone_end = min(thickness, max(x_grow, zone_depth))
-    n_zone = math.ceil((zone_end - x_grow) / zone_cell)
-    n_bulk = math.ceil(math.log1p((thickness - zone_end) * (growth - 1.0) / zone_cell) / ln_g)
-    return n_grow + n_zone + n_bulk + 1
 
 
 def _check_tolerances(numerics: Mapping) -> None:
@@ -583,27 +592,78 @@ def _check_tolerances(numerics: Mapping) -> None:
                 )
 
 
+@dataclass(frozen=True)
+class ExperimentNumerics:
+    """Mesh and tolerance settings of a Nernst–Planck–Poisson run (the keyword settings of
+    run_experiments), each checked against its range (NPP_TOLERANCES, MIN_CELL, MAX_GROWTH).
+
+    Attributes:
+        finest_cell: width of the first cell at the front face (m).
+        zone_cell: cell width in the exchange zone (m).  zone_depth: its depth (m).
+        growth: cell growth factor of the graded parts (dimensionless, in (1, 1.5]).
+        rtol, atol: step-control tolerances (atol on the fractions).
+        cait_atol: the absolute tolerance during a CAIT step.
+    """
+
+    finest_cell: float = _MESH_DEFAULTS["finest_cell"]
+    zone_cell: float = _MESH_DEFAULTS["zone_cell"]
+    zone_depth: float = _MESH_DEFAULTS["zone_depth"]
+    growth: float = _MESH_DEFAULTS["growth"]
+    rtol: float = 1e-3
+    atol: float = 1e-5
+    cait_atol: float = 1e-4
+
+    def __post_init__(self):
+        _check_tolerances(self.tolerances)
+        _check_mesh_values(**self.mesh, widest=math.inf)
+
+    @classmethod
+    def from_mapping(cls, numerics: Mapping) -> ExperimentNumerics:
+        """The settings of a mapping (missing keys at their defaults); ValueError names an
+        unknown key."""
+        if isinstance(numerics, cls):
+            return numerics
+        known = [f.name for f in fields(cls)]
+        unknown = set(numerics) - set(known)
+        if unknown:
+            raise ValueError(
+                f"numerics: found {', '.join(sorted(unknown))}; expected keys among {', '.join(known)}"
+            )
+        return cls(**numerics)
+
+    @property
+    def mesh(self) -> dict:
+        """The keyword settings of experiment_grid."""
+        return {name: getattr(self, name) for name in _MESH_DEFAULTS}
+
+    @property
+    def tolerances(self) -> dict:
+        return {name: getattr(self, name) for name in NPP_TOLERANCES}
+
+    def settings(self) -> dict:
+        """The keyword settings of run_experiments."""
+        return {**self.mesh, **self.tolerances}
+
+    def check_mesh(self, sample: Sample) -> None:
+        """The mesh fits ``sample``: cells at most 1/CELLS_ACROSS of it, at most
+        MAX_NPP_CELLS cells in all (counted before anything is allocated)."""
+        n = mesh_cell_count(sample.thickness, **self.mesh)
+        if n > MAX_NPP_CELLS:
+            raise ValueError(
+                f"numerics: the mesh would need about {n} cells (more than {MAX_NPP_CELLS}); "
+                "expected a coarser mesh: raise zone_cell, finest_cell or growth, or lower zone_depth"
+            )
+
+
 def check_numerics(sample: Sample, numerics: Mapping) -> None:
     """Check the numerics settings of run_experiments (NPP_TOLERANCES, the mesh of
-    experiment_grid and its size, at most MAX_NPP_CELLS) before anything is allocated.
+    experiment_grid and its size, at most MAX_NPP_CELLS) before anything is allocated:
+    ExperimentNumerics.from_mapping(numerics).check_mesh(sample).
 
     Raises:
         ValueError, "name: found …; expected …" (name "numerics" for the mesh size).
     """
-    unknown = set(numerics) - set(NPP_TOLERANCES) - set(_MESH_DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"numerics: found {', '.join(sorted(unknown))}; expected keys among "
-            f"{', '.join(list(_MESH_DEFAULTS) + list(NPP_TOLERANCES))}"
-        )
-    _check_tolerances(numerics)
-    mesh = {**_MESH_DEFAULTS, **{k: v for k, v in numerics.items() if k in _MESH_DEFAULTS}}
-    n = mesh_cell_count(sample.thickness, **mesh)
-    if n > MAX_NPP_CELLS:
-        raise ValueError(
-            f"numerics: the mesh would need about {n} cells (more than {MAX_NPP_CELLS}); "
-            "expected a coarser mesh: raise zone_cell, finest_cell or growth, or lower zone_depth"
-        )
+    ExperimentNumerics.from_mapping(numerics).check_mesh(sample)
 
 
 def experiment_grid(
@@ -1034,8 +1094,7 @@ class ExperimentRecipe:
     Attributes:
         sample, species, steps: as for run_experiments.
         output_times: extra output times from the start of the sequence (s).
-        numerics: keyword settings for run_experiments (finest_cell, zone_cell, zone_depth,
-            growth in m or dimensionless; rtol, atol).
+        numerics: ExperimentNumerics (a mapping of its fields is converted).
         name, source_text, source_path: title and the recipe file as written.
     """
 
@@ -1043,7 +1102,7 @@ class ExperimentRecipe:
     species: tuple
     steps: tuple
     output_times: tuple = ()
-    numerics: Mapping = field(default_factory=dict)
+    numerics: ExperimentNumerics = field(default_factory=ExperimentNumerics)
     name: str = "ionex NPP run"
     source_text: str = ""
     source_path: str = ""
@@ -1051,7 +1110,8 @@ class ExperimentRecipe:
     def __post_init__(self):
         if not self.steps:
             raise ValueError("a recipe needs at least one step")
-        check_numerics(self.sample, self.numerics)
+        object.__setattr__(self, "numerics", ExperimentNumerics.from_mapping(self.numerics))
+        self.numerics.check_mesh(self.sample)
         end = planned_end(self.steps)
         for t in self.output_times:
             if not (_real(t) and 0.0 <= t <= end * (1 + 1e-12)):
@@ -1072,7 +1132,7 @@ def run_recipe(recipe: ExperimentRecipe, *, tracker: Tracker | None = None) -> E
         recipe.steps,
         output_times=recipe.output_times or None,
         tracker=tracker,
-        **dict(recipe.numerics),
+        **recipe.numerics.settings(),
     )
     result.recipe = recipe
     return result

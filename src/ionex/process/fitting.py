@@ -455,11 +455,15 @@ def _tightened(recipe, rtol: float | None, atol: float | None):
     from .experiments import ExperimentRecipe
 
     if isinstance(recipe, ExperimentRecipe):
-        num = dict(recipe.numerics)
-        for key, value in (("rtol", rtol), ("atol", atol)):
-            if value is not None:
-                num[key] = min(value, num.get(key, value))
-        return dataclasses.replace(recipe, numerics=num)
+        n = recipe.numerics
+        return dataclasses.replace(
+            recipe,
+            numerics=dataclasses.replace(
+                n,
+                rtol=min(n.rtol, rtol if rtol is not None else n.rtol),
+                atol=min(n.atol, atol if atol is not None else n.atol),
+            ),
+        )
     n = recipe.numerics
     return dataclasses.replace(
         recipe,

@@ -1,5 +1,7 @@
 """run_experiments(): state and site occupation carried between steps, outputs, bad input."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -302,3 +304,33 @@ def test_npp_numerics_are_checked_before_anything_is_allocated(numerics, words):
 def test_run_experiments_checks_its_tolerances():
     with pytest.raises(ValueError, match=r"atol: found 1; expected an absolute tolerance"):
         run_experiments(THIN, BATH_SPECIES, [BathStep({"K": 1.0}, 10.0)], grid=BATH_GRID, atol=1.0)
+
+
+def test_numerics_are_typed_and_each_setting_is_checked_once():
+    """ExperimentNumerics owns the ranges: a recipe's mapping becomes one, a bad value is a
+    ValueError naming the setting, and the mesh is checked against the sample."""
+    from dataclasses import replace
+
+    from ionex.process.experiments import ExperimentNumerics, ExperimentRecipe, check_numerics
+
+    n = ExperimentNumerics(zone_cell=1e-9)
+    assert n.settings()["zone_cell"] == 1e-9 and n.settings()["rtol"] == 1e-3
+    for bad, words in (
+        ({"growth": 2.0}, "growth: found 2; expected a cell growth factor within (1, 1.5]"),
+        ({"rtol": 1.0}, "rtol: found 1; expected a relative tolerance within [1e-10, 0.1]"),
+        ({"finest_cell": 1e-15}, "finest_cell: found 1e-15 m; expected a cell width of at least"),
+        ({"cells": 3}, "numerics: found cells; expected keys among"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            ExperimentNumerics.from_mapping(bad)
+    with pytest.raises(ValueError, match=r"zone_cell: found 1e-06 m; expected a cell width within"):
+        check_numerics(THIN, {"zone_cell": 1e-6})  # wider than a tenth of the 2 µm sample
+    recipe = ExperimentRecipe(
+        THIN,
+        tuple(BATH_SPECIES),
+        (BathStep({"K": 1.0, "Na": 0.0}, 60.0),),
+        numerics={"zone_cell": 1e-10},
+    )
+    assert isinstance(recipe.numerics, ExperimentNumerics) and recipe.numerics.zone_cell == 1e-10
+    with pytest.raises(ValueError, match="growth"):
+        replace(recipe, numerics=replace(recipe.numerics, growth=1.0))
