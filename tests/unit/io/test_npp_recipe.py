@@ -39,7 +39,9 @@ def test_double_cait_example_parses_to_si():
     assert second.diffusion["Rb"].sed is not None and second.diffusion[
         "Rb"
     ].fall_off.threshold == pytest.approx(0.10)
-    assert r.numerics.zone_cell == pytest.approx(1e-9) and r.numerics.growth == 1.1  # the rest at defaults
+    assert (
+        r.numerics.zone_cell == pytest.approx(1e-9) and r.numerics.growth == 1.1
+    )  # the rest at defaults
 
 
 @pytest.mark.parametrize(
