@@ -15,7 +15,7 @@ is ionex's and may be replaced; any other file of the same name is the user's an
 replaced only with ``force``. An input of the command is never replaced.
 
 Commit order, so that a kill at any moment is either harmless or detected by
-:func:`check_output_set`: (1) every file is written to ``.NAME.XXXXXXXX.part``; (2) the
+:func:`check_output_set`: (1) every file is written to ``.NAME.<8 random characters>.part``; (2) the
 manifest gains the new checksums as ``pending``; (3) each file is renamed into place;
 (4) the files of the command's previous set that the new one lacks are removed; (5) the
 manifest is written with the new set. Between (3) and (5) the files on disk differ from
@@ -174,7 +174,7 @@ def _owner(doc: dict, name: str, path: Path) -> str | None:
 
 
 def stale_temporaries(directory, names=None) -> list[Path]:
-    """ionex's temporaries (``.NAME.XXXXXXXX.part``) in ``directory`` for the file ``names``
+    """ionex's temporaries (``.NAME.<8 random characters>.part``) in ``directory`` for the file ``names``
     (default: every file a command writes, and the manifest)."""
     directory = Path(directory)
     if names is None:
