@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pint
@@ -21,6 +22,7 @@ __all__ = [
     "registry",
     "split_quantity",
     "in_unit",
+    "FieldUnit",
 ]
 
 
@@ -282,3 +284,36 @@ def in_unit(value, unit: str, what: str) -> float:
         raise UnitError(
             f"{what}: found {value!r}; expected a value in units of {unit or 'a plain number'}"
         ) from None
+
+
+@dataclass(frozen=True)
+class FieldUnit:
+    """The unit a file writes a field in, as its linear map to SI (pint is asked once):
+    written value = offset + factor·SI value ("420 degC" ↔ 693.15 K: offset −273.15,
+    factor 1). Fits and sweeps convert every trial value with it, without pint.
+
+    Attributes:
+        text: the unit as written ("" for a plain number).
+        offset, factor: the map SI → written unit.
+    """
+
+    text: str
+    offset: float = 0.0
+    factor: float = 1.0
+
+    @classmethod
+    def of(cls, unit: str) -> FieldUnit:
+        if not unit:
+            return cls("")
+        base = f"{registry().Quantity(1.0, unit).to_base_units().units:~}"
+        offset = in_unit(f"0 {base}", unit, unit)
+        return cls(unit, offset, in_unit(f"1 {base}", unit, unit) - offset)
+
+    def from_si(self, value: float) -> float:
+        return self.offset + self.factor * value
+
+    def to_si(self, value: float) -> float:
+        return (value - self.offset) / self.factor
+
+    def label(self) -> str:
+        return self.text or "(dimensionless)"

@@ -13,7 +13,27 @@ import numbers
 
 import numpy as np
 
-__all__ = ["vector", "finite", "same_length", "positive", "within"]
+__all__ = ["FieldError", "vector", "finite", "same_length", "positive", "within", "increasing"]
+
+
+class FieldError(ValueError):
+    """A value that breaks the rule of the field it was given for.
+
+    The message reads ``"<field>: found <value><unit>; <expected>"``. ``field`` is the name
+    of the dataclass field (or argument) the rule belongs to, ``found`` the value as given
+    (SI), ``expected`` the rule in words. A reader of a user file catches it, finds the
+    key that ``field`` came from and repeats ``expected`` next to the value as the user
+    wrote it: the rule is stated once, by the dataclass that owns the value.
+    """
+
+    def __init__(self, field: str, found, expected: str, unit: str = "", index: int | None = None):
+        self.field = field
+        self.found = found
+        self.expected = expected
+        self.index = index  # the offending element of a list field (0-based), or None
+        shown = f"{found:g}" if _is_real(found) else repr(found)
+        at = f"{field}[{index}]" if index is not None else field
+        super().__init__(f"{at}: found {shown}{_with_unit(unit)}; {expected}")
 
 
 def _with_unit(unit: str) -> str:
@@ -87,10 +107,10 @@ def positive(value, name: str, unit: str = "") -> None:
         bad = np.nonzero(~(a.ravel() > 0))[0]  # NaN is not > 0
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{name}[{i}] = {float(a.ravel()[i])!r}{u}; expected a value > 0")
+            raise FieldError(name, float(a.ravel()[i]), f"expected a value > 0{u}", unit, index=i)
         return
     if not (_is_real(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0{u}, got {value!r}")
+        raise FieldError(name, value, f"expected a finite number > 0{u}", unit)
 
 
 def within(value, bounds: tuple, name: str, unit: str = "") -> None:
@@ -104,8 +124,7 @@ def within(value, bounds: tuple, name: str, unit: str = "") -> None:
         unit: the SI unit of ``value`` and ``bounds`` for the message ("" for a plain number).
     """
     lo, hi = bounds
-    u = _with_unit(unit)
-    expected = f"expected a value in [{lo:g}, {hi:g}]{u}"
+    expected = f"expected a value in [{lo:g}, {hi:g}]{_with_unit(unit)}"
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if isinstance(value, (np.ndarray, list, tuple)):
@@ -113,7 +132,24 @@ def within(value, bounds: tuple, name: str, unit: str = "") -> None:
         bad = np.nonzero(~((a >= lo) & (a <= hi)))[0]
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{name}[{i}] = {float(a[i])!r}{u}; {expected}")
+            raise FieldError(name, float(a[i]), expected, unit, index=i)
         return
     if not (_is_real(value) and lo <= value <= hi):
-        raise ValueError(f"{name} = {value!r}{u}; {expected}")
+        raise FieldError(name, value, expected, unit)
+
+
+def increasing(values, name: str, unit: str = "", what: str = "") -> None:
+    """Raise FieldError (with the index) unless the 1-D array ``values`` increases strictly.
+
+    Args:
+        values: array of numbers (e.g. depths of a profile, m).
+        name: the argument's name, quoted in the message.
+        unit: the SI unit of ``values`` for the message.
+        what: what they are, for the message ("depths increasing from the surface").
+    """
+    a = np.asarray(values, dtype=float).ravel()
+    bad = np.nonzero(~(np.diff(a) > 0))[0]
+    if bad.size:
+        i = int(bad[0]) + 1
+        expected = f"expected {what or 'strictly increasing values'} (the one before is {a[i - 1]:g}{_with_unit(unit)})"
+        raise FieldError(name, float(a[i]), expected, unit, index=i)

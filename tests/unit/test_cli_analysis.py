@@ -161,7 +161,7 @@ BAD = [
         "arrhenius",
         "temperature_C,D_m2_s\n400,1e-15\n430,2e-15\n",
         [],
-        ["found 2 data row", "at least 3"],
+        ["found 2 data point", "at least 3"],
     ),
     (
         "arrhenius",
@@ -179,7 +179,7 @@ BAD = [
         "arrhenius",
         "temperature_K,D_m2_s\n-5,1e-15\n430,2e-15\n460,3e-15\n",
         [],
-        ["line 2", "absolute zero"],
+        ["line 2", "temperature_K = '-5'", "> 0 K"],
     ),
     ("arrhenius", "temp,D_m2_s\n400,1e-15\n", [], ["line 1", "temperature_C or temperature_K"]),
     (

@@ -282,8 +282,16 @@ def test_sims_profiles_without_counts_or_of_other_elements(tmp_path, capsys, tex
 @pytest.mark.parametrize(
     "old, new, words",
     [
-        ("2.5302e-16", "1e300", ["line 4", "D_m2_s = '1e300'", "expected 1e-40 to 1 m^2/s"]),
-        ("380,", "38000,", ["line 4", "temperature_C = '38000'", "expected 100 K to 3000 K"]),
+        (
+            "2.5302e-16",
+            "1e300",
+            ["line 4", "D_m2_s = '1e300'", "expected a value in [1e-40, 1] m^2/s"],
+        ),
+        (
+            "380,",
+            "38000,",
+            ["line 4", "temperature_C = '38000'", "expected a value in [100, 3000] K"],
+        ),
     ],
 )
 def test_arrhenius_refuses_values_out_of_physical_range(tmp_path, capsys, old, new, words):

@@ -55,13 +55,13 @@ def test_positive_accepts(good):
 @pytest.mark.parametrize(
     "value, unit, message",
     [
-        (0.0, "m", "Sample.thickness must be a finite number > 0 m, got 0.0"),
-        (-2, "m", "Sample.thickness must be a finite number > 0 m, got -2"),
-        (math.inf, "m", "Sample.thickness must be a finite number > 0 m, got inf"),
-        (math.nan, "m", "Sample.thickness must be a finite number > 0 m, got nan"),
-        (True, "m", "Sample.thickness must be a finite number > 0 m, got True"),
-        ("1 mm", "m", "Sample.thickness must be a finite number > 0 m, got '1 mm'"),
-        (0.0, "", "Sample.thickness must be a finite number > 0, got 0.0"),
+        (0.0, "m", "Sample.thickness: found 0 m; expected a finite number > 0 m"),
+        (-2, "m", "Sample.thickness: found -2 m; expected a finite number > 0 m"),
+        (math.inf, "m", "Sample.thickness: found inf m; expected a finite number > 0 m"),
+        (math.nan, "m", "Sample.thickness: found nan m; expected a finite number > 0 m"),
+        (True, "m", "Sample.thickness: found True m; expected a finite number > 0 m"),
+        ("1 mm", "m", "Sample.thickness: found '1 mm' m; expected a finite number > 0 m"),
+        (0.0, "", "Sample.thickness: found 0; expected a finite number > 0"),
     ],
 )
 def test_positive_scalar_bad_input(value, unit, message):
@@ -73,8 +73,8 @@ def test_positive_scalar_bad_input(value, unit, message):
 @pytest.mark.parametrize(
     "values, message",
     [
-        (np.array([300.0, 0.0, -1.0]), "temperature[1] = 0.0 K; expected a value > 0"),
-        ([300.0, math.nan], "temperature[1] = nan K; expected a value > 0"),
+        (np.array([300.0, 0.0, -1.0]), "temperature[1]: found 0 K; expected a value > 0 K"),
+        ([300.0, math.nan], "temperature[1]: found nan K; expected a value > 0 K"),
     ],
 )
 def test_positive_array_bad_input(values, message):
@@ -93,11 +93,11 @@ def test_within_accepts_the_bounds_themselves():
     [
         (
             np.array([700.0, 1e5]),
-            "temperature[1] = 100000.0 K; expected a value in [100, 3000] K",
+            "temperature[1]: found 100000 K; expected a value in [100, 3000] K",
         ),
-        (np.array([math.nan]), "temperature[0] = nan K; expected a value in [100, 3000] K"),
-        (50.0, "temperature = 50.0 K; expected a value in [100, 3000] K"),
-        (math.nan, "temperature = nan K; expected a value in [100, 3000] K"),
+        (np.array([math.nan]), "temperature[0]: found nan K; expected a value in [100, 3000] K"),
+        (50.0, "temperature: found 50 K; expected a value in [100, 3000] K"),
+        (math.nan, "temperature: found nan K; expected a value in [100, 3000] K"),
     ],
 )
 def test_within_bad_input(value, message):

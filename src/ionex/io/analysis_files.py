@@ -13,10 +13,10 @@ import numpy as np
 
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
-from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE
-from ..process.arrhenius_fit import ArrheniusFit
+from ..process.arrhenius_fit import ArrheniusFit, arrhenius_data
 from ..process.matano import MIN_PROFILE_POINTS, InterdiffusionEstimate
 from ..units import registry
+from ..validators import FieldError
 from .tables import (
     TEMPERATURE_COLUMNS,
     check_width,
@@ -76,53 +76,39 @@ def read_arrhenius_table(path) -> ArrheniusData:
     tcol = temp_cols[0]
     i_t, i_d = header.index(tcol), header.index("D_m2_s")
     i_e = header.index("D_err_m2_s") if "D_err_m2_s" in header else None
-    temps, coefs, errs = [], [], []
+    temps, coefs, errs, lines, cells = [], [], [], [], []
     for number, fields in rows:
         where = f"{path}, line {number}"
         check_width(fields, header, where)
-        raw_t = fields[i_t].strip()
-        t = number_cell(raw_t, where, tcol) + TEMPERATURE_COLUMNS[tcol]
-        if t <= 0:
-            raise RecipeError(
-                f"{where}: {tcol} = {raw_t!r} is at or below absolute zero ({t:.6g} K); expected T > 0 K"
-            )
-        if not TEMPERATURE_RANGE[0] <= t <= TEMPERATURE_RANGE[1]:
-            raise RecipeError(
-                f"{where}: {tcol} = {raw_t!r} ({t:.6g} K) is not a temperature of diffusion in glass; "
-                f"expected {TEMPERATURE_RANGE[0]:g} K to {TEMPERATURE_RANGE[1]:g} K"
-            )
-        d = number_cell(fields[i_d], where, "D_m2_s")
-        if d <= 0:
-            raise RecipeError(
-                f"{where}: D_m2_s = {fields[i_d].strip()!r}; expected a diffusion coefficient > 0 m^2/s"
-            )
-        if not DIFFUSION_RANGE[0] <= d <= DIFFUSION_RANGE[1]:
-            raise RecipeError(
-                f"{where}: D_m2_s = {fields[i_d].strip()!r} is not a diffusion coefficient in a solid; "
-                f"expected {DIFFUSION_RANGE[0]:g} to {DIFFUSION_RANGE[1]:g} m^2/s (check the unit)"
-            )
-        temps.append(t)
-        coefs.append(d)
+        temps.append(number_cell(fields[i_t], where, tcol) + TEMPERATURE_COLUMNS[tcol])
+        coefs.append(number_cell(fields[i_d], where, "D_m2_s"))
         if i_e is not None:
             if not fields[i_e].strip():
                 raise RecipeError(
                     f"{where}: D_err_m2_s is empty; expected an error on every row (or no D_err_m2_s column)"
                 )
-            e = number_cell(fields[i_e], where, "D_err_m2_s")
-            if e <= 0:
-                raise RecipeError(
-                    f"{where}: D_err_m2_s = {fields[i_e].strip()!r}; expected a standard error > 0 m^2/s"
-                )
-            errs.append(e)
-    if len(temps) < 3:
-        raise RecipeError(
-            f"{path}: found {len(temps)} data row(s); an Arrhenius fit with uncertainties needs at least 3 "
-            "(two parameters, D0 and Q, and one degree of freedom)"
+            errs.append(number_cell(fields[i_e], where, "D_err_m2_s"))
+        lines.append(number)
+        cells.append(fields)
+    # the rules of Arrhenius data are arrhenius_data's; a refusal is located here
+    columns = {"temperature": (i_t, tcol), "D": (i_d, "D_m2_s"), "D_err": (i_e, "D_err_m2_s")}
+    try:
+        arrhenius_data(temps, coefs, errs if i_e is not None else None)
+    except FieldError as exc:
+        if exc.index is None or exc.field not in columns:
+            raise RecipeError(f"{path}: {exc}") from None
+        i, column = columns[exc.field]
+        raw = cells[exc.index][i].strip()
+        shown = (
+            f" ({exc.found:.6g} K)"
+            if exc.field == "temperature" and tcol != "temperature_K"
+            else ""
         )
-    if max(temps) - min(temps) <= 1e-9 * max(temps):
         raise RecipeError(
-            f"{path}: every row is at {temps[0]:.6g} K; expected at least two different temperatures to determine Q"
-        )
+            f"{path}, line {lines[exc.index]}: {column} = {raw!r}{shown}; {exc.expected}"
+        ) from None
+    except ValueError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
     return ArrheniusData(
         np.array(temps),
         np.array(coefs),

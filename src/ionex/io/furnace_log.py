@@ -50,7 +50,7 @@ import numpy as np
 
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
-from .tables import TEMPERATURE_COLUMNS, TIME_COLUMNS
+from .schema import TEMPERATURE_COLUMNS, TIME_COLUMNS, TIMESTAMP_COLUMN
 
 __all__ = [
     "LogPosition",
@@ -339,7 +339,7 @@ class FurnaceLogReader:
         self._missing_warned = False
 
     def _columns(self, header: list, where: str):
-        time_cols = [h for h in header if h in TIME_COLUMNS or h == "timestamp"]
+        time_cols = [h for h in header if h in TIME_COLUMNS or h == TIMESTAMP_COLUMN]
         temp_cols = [h for h in header if h in TEMPERATURE_COLUMNS]
         if len(time_cols) != 1 or len(temp_cols) != 1:
             raise RecipeError(

@@ -4,7 +4,7 @@ expected); the format is documented in the README ("Nernst–Planck–Poisson re
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 from ..errors import RecipeError
 from ..physics.site_energy import FallOff, SiteEnergyDiffusion, SiteEnergyDistribution
@@ -15,14 +15,26 @@ from ..process.experiments import (
     FieldStep,
     Sample,
     Species,
+    check_diffusion,
     check_numerics,
     planned_end,
 )
+from ..validators import FieldError
+from .schema import NUMBER, TEXT, Field, Quantity, Section, build, construct, read
 
 __all__ = ["read_experiment_recipe"]
 
 _TOP = {"name", "model", "sample", "species", "step", "output", "numerics"}
-_SAMPLE = {"thickness", "area", "background_density", "relative_permittivity", "temperature"}
+_SAMPLE = Section(
+    Sample,
+    (
+        Field("thickness", Quantity("length"), required=True),
+        Field("area", Quantity("area"), required=True),
+        Field("background_density", Quantity("number_density"), required=True),
+        Field("relative_permittivity", NUMBER, required=True),
+        Field("temperature", Quantity("temperature"), required=True),
+    ),
+)
 _LAW = {
     "D",
     "D_bulk",
@@ -37,21 +49,74 @@ _LAW = {
     "reference_density",
 }
 _SPECIES = {"charge", "initial_fraction"} | _LAW
-_COMMON_STEP = {"kind", "name", "temperature", "species"}
-_STEPS = {
-    "bath": _COMMON_STEP | {"surface", "duration"},
-    "field": _COMMON_STEP | {"voltage", "current", "anode", "duration"},
-    "cait": _COMMON_STEP
-    | {
-        "ion",
-        "source_potential",
-        "aperture_distance",
-        "beam_current",
-        "charge",
-        "duration",
-        "cutoff_width",
-    },
+_COMMON_STEP = (
+    Field("kind", None, required=True),  # read first: it picks the step's form
+    Field("name", TEXT),
+    Field("temperature", Quantity("temperature")),
+    Field("species", None, target="diffusion"),  # per-step laws, read with the species'
+)
+
+
+@dataclass(frozen=True)
+class _StepForm:
+    """How a [[step]] of one kind is read.
+
+    Attributes:
+        section: its keys, their units and the step class they build (which judges the values).
+        fractions: the key of its table of species fractions, or None.
+        names: keys whose value names a species.
+    """
+
+    section: Section
+    fractions: str | None = None
+    names: tuple[str, ...] = ()
+
+
+# kind = "…" of a [[step]] → how it is read: the one place the kind text is looked up
+_STEP_FORMS = {
+    BathStep.label: _StepForm(
+        Section(
+            BathStep,
+            _COMMON_STEP
+            + (
+                Field("surface", None, required=True, target="surface_fractions"),
+                Field("duration", Quantity("time"), required=True),
+            ),
+        ),
+        fractions="surface",
+    ),
+    FieldStep.label: _StepForm(
+        Section(
+            FieldStep,
+            _COMMON_STEP
+            + (
+                Field("anode", None, required=True, target="anode_fractions"),
+                Field("duration", Quantity("time"), required=True),
+                Field("voltage", Quantity("voltage")),
+                Field("current", Quantity("current")),
+            ),
+        ),
+        fractions="anode",
+    ),
+    CaitStep.label: _StepForm(
+        Section(
+            CaitStep,
+            _COMMON_STEP
+            + (
+                Field("ion", TEXT, required=True),
+                Field("source_potential", Quantity("voltage"), required=True),
+                Field("aperture_distance", Quantity("length"), required=True),
+                Field("beam_current", Quantity("current"), required=True),
+                Field("charge", Quantity("charge")),
+                Field("duration", Quantity("time")),
+                Field("cutoff_width", Quantity("voltage")),
+            ),
+        ),
+        names=("ion",),
+    ),
 }
+_QUOTED = [f'"{label}"' for label in _STEP_FORMS]
+_KINDS = ", ".join(_QUOTED[:-1]) + " or " + _QUOTED[-1]  # '"bath", "field" or "cait"'
 _NUMERICS = {
     "finest_cell": "length",
     "zone_cell": "length",
@@ -72,7 +137,7 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
     name = doc.get("name", r.path.stem)
     if not isinstance(name, str):
         r.fail(("name",), f"found {name!r}; expected a string")
-    sample = _sample(r, doc["sample"])
+    sample = build(_SAMPLE, doc["sample"], r, ("sample",))
     raw_species = doc["species"]
     if not isinstance(raw_species, dict) or not raw_species:
         r.fail(("species",), "expected tables [species.<Symbol>]")
@@ -112,10 +177,10 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
         numerics[key] = r.quantity(value, _NUMERICS[key], ("numerics", key))
         try:
             check_numerics(sample, {key: numerics[key]})
-        except ValueError as exc:
-            # the rule is check_numerics'; the value is shown as written
-            message = str(exc).removeprefix(f"{key}: ").removeprefix("numerics: ")
-            r.fail(("numerics", key), re.sub(r"^found [^;]*;", f"found {value!r};", message))
+        except FieldError as exc:  # the rule is check_numerics'; the value is shown as written
+            r.fail(("numerics", key), f"found {value!r}; {exc.expected}")
+        except ValueError as exc:  # the mesh's size, which this setting makes too large
+            r.fail(("numerics", key), str(exc).removeprefix("numerics: "))
     try:
         check_numerics(sample, numerics)
     except ValueError as exc:
@@ -128,8 +193,9 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
             output_times=outputs,
             numerics=numerics,
             name=name,
-            source_text=r.text,
+            source_text=r.source_text(),
             source_path=str(r.path),
+            editor=r.editor(doc),
         )
     except ValueError as exc:
         r.fail((), str(exc))
@@ -149,7 +215,7 @@ def _output_times(r, raw, steps) -> tuple:
         if not 0 <= t <= end * (1 + 1e-12):
             longest = (
                 ", a CAIT that stops at its charge counted at its longest run"
-                if any(isinstance(s, CaitStep) and s.charge is not None for s in steps)
+                if any(s.stops_at_charge for s in steps)
                 else ""
             )
             r.fail(
@@ -158,27 +224,6 @@ def _output_times(r, raw, steps) -> tuple:
             )
         times.append(t)
     return tuple(times)
-
-
-def _sample(r, raw) -> Sample:
-    f = ("sample",)
-    raw = r.table(raw, f, _SAMPLE, _SAMPLE)
-    try:
-        return Sample(
-            thickness=r.quantity(raw["thickness"], "length", f + ("thickness",)),
-            area=r.quantity(raw["area"], "area", f + ("area",)),
-            background_density=r.quantity(
-                raw["background_density"], "number_density", f + ("background_density",)
-            ),
-            relative_permittivity=r.number(
-                raw["relative_permittivity"], f + ("relative_permittivity",)
-            ),
-            temperature=r.quantity(raw["temperature"], "temperature", f + ("temperature",)),
-        )
-    except RecipeError:  # already names the file, line and field
-        raise
-    except ValueError as exc:
-        r.fail(f, str(exc))
 
 
 def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
@@ -192,8 +237,10 @@ def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
         )
     key = given[0]
     d = r.quantity(spec[key], "diffusivity", f + (key,))
-    if not d > 0:
-        r.fail(f + (key,), f"found {spec[key]!r}; expected a diffusion coefficient > 0")
+    try:  # the species' rule, asked of the coefficient as written: D_bulk becomes a D0 later
+        check_diffusion(d)
+    except FieldError as exc:
+        r.fail(f + (key,), f"found {spec[key]!r}; {exc.expected}")
     e_act = (
         r.quantity(spec["activation_energy"], "energy", f + ("activation_energy",))
         if "activation_energy" in spec
@@ -268,19 +315,34 @@ def _fractions(r, raw, f, specs):
 
 
 def _step(r, raw, k: int, specs: dict, sample: Sample):
+    """The step of the k-th [[step]] table, of the class its ``kind`` names (_STEP_FORMS);
+    the step class judges the values, and its refusals are located here."""
     f = ("step", k)
     if not isinstance(raw, dict) or "kind" not in raw:
-        r.fail(f + ("kind",), 'missing; expected kind = "bath", "field" or "cait"')
+        r.fail(f + ("kind",), f"missing; expected kind = {_KINDS}")
     kind = raw["kind"]
-    if kind not in _STEPS:
-        r.fail(f + ("kind",), f'found {kind!r}; expected "bath", "field" or "cait"')
-    raw = r.table(raw, f, _STEPS[kind])
-    name = raw.get("name", f"{kind} {k + 1}")
-    temperature = (
-        r.quantity(raw["temperature"], "temperature", f + ("temperature",))
-        if "temperature" in raw
-        else None
-    )
+    form = _STEP_FORMS.get(kind) if isinstance(kind, str) else None
+    if form is None:
+        r.fail(f + ("kind",), f"found {kind!r}; expected {_KINDS}")
+    values = read(form.section, raw, r, f)
+    values.setdefault("name", f"{kind} {k + 1}")
+    values["diffusion"] = _overrides(r, raw, f, specs, sample, values.get("temperature"))
+    if form.fractions is not None:
+        target = next(x.name for x in form.section.fields if x.key == form.fractions)
+        values[target] = _fractions(r, raw[form.fractions], f + (form.fractions,), specs)
+    for key in form.names:
+        if values[key] not in specs:
+            r.fail(
+                f + (key,),
+                f"found {raw[key]!r}; expected one of the species the recipe declares: "
+                f"{', '.join(specs)}",
+            )
+    return construct(form.section, values, raw, r, f)
+
+
+def _overrides(r, raw, f, specs: dict, sample: Sample, temperature: float | None) -> dict:
+    """The step's [step.species.<Ion>] laws: each the species' own with the keys given
+    here replaced (a new D, D_bulk or D0 replaces the species' coefficient)."""
     overrides = {}
     for ion, partial in r.table(raw.get("species", {}), f + ("species",), set(specs)).items():
         g = f + ("species", ion)
@@ -291,86 +353,4 @@ def _step(r, raw, k: int, specs: dict, sample: Sample):
                 merged.pop(key, None)
         merged.update(partial)
         overrides[ion] = _law(r, merged, g, sample, temperature)
-    common = {"name": name, "temperature": temperature, "diffusion": overrides}
-
-    def duration():
-        d = r.quantity(raw["duration"], "time", f + ("duration",))
-        if not d > 0:
-            r.fail(f + ("duration",), f"found {raw['duration']!r}; expected a duration > 0")
-        return d
-
-    try:
-        if kind == "bath":
-            if "surface" not in raw or "duration" not in raw:
-                r.fail(f, "a bath step needs surface = { Ion = fraction, … } and duration")
-            return BathStep(
-                surface_fractions=_fractions(r, raw["surface"], f + ("surface",), specs),
-                duration=duration(),
-                **common,
-            )
-        if kind == "field":
-            for key in ("anode", "duration"):
-                if key not in raw:
-                    r.fail(
-                        f + (key,),
-                        "missing (a field step needs anode, duration and one of voltage, current)",
-                    )
-            if ("voltage" in raw) == ("current" in raw):
-                r.fail(
-                    f,
-                    "a field step is driven by an applied voltage or a constant current: "
-                    "give exactly one of voltage, current",
-                )
-            drive = (
-                {"voltage": r.quantity(raw["voltage"], "voltage", f + ("voltage",))}
-                if "voltage" in raw
-                else {"current": r.quantity(raw["current"], "current", f + ("current",))}
-            )
-            return FieldStep(
-                **drive,
-                anode_fractions=_fractions(r, raw["anode"], f + ("anode",), specs),
-                duration=duration(),
-                **common,
-            )
-        for key in ("ion", "source_potential", "aperture_distance", "beam_current"):
-            if key not in raw:
-                r.fail(
-                    f + (key,),
-                    "missing (a cait step needs ion, source_potential, aperture_distance, beam_current)",
-                )
-        if raw["ion"] not in specs:
-            r.fail(
-                f + ("ion",),
-                f"found {raw['ion']!r}; expected one of the species the recipe declares: "
-                f"{', '.join(specs)}",
-            )
-        if ("charge" in raw) == ("duration" in raw):
-            r.fail(
-                f,
-                "a cait step stops at a delivered charge or after a duration: give exactly one of charge, duration",
-            )
-        extra = {}
-        if "cutoff_width" in raw:
-            extra["cutoff_width"] = r.quantity(
-                raw["cutoff_width"], "voltage", f + ("cutoff_width",)
-            )
-        return CaitStep(
-            ion=raw["ion"],
-            source_potential=r.quantity(
-                raw["source_potential"], "voltage", f + ("source_potential",)
-            ),
-            aperture_distance=r.quantity(
-                raw["aperture_distance"], "length", f + ("aperture_distance",)
-            ),
-            beam_current=r.quantity(raw["beam_current"], "current", f + ("beam_current",)),
-            charge=r.quantity(raw["charge"], "charge", f + ("charge",))
-            if "charge" in raw
-            else None,
-            duration=duration() if "duration" in raw else None,
-            **extra,
-            **common,
-        )
-    except RecipeError:  # already names the file, line and field
-        raise
-    except ValueError as exc:
-        r.fail(f, str(exc))
+    return overrides

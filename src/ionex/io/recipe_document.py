@@ -18,15 +18,18 @@ import difflib
 import re
 from collections.abc import Mapping
 from copy import deepcopy
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import tomli_w
 
 from ..errors import RecipeError
 from ..units import UnitError, split_quantity
-from .recipe import parse_recipe, parse_toml, read_user_file
+from .recipe import RecipeReader, parse_recipe, parse_toml, read_user_file
+from .schema import SI
 
-__all__ = ["RecipeDocument", "parse_path"]
+__all__ = ["RecipeDocument", "RecipeEdits", "SI", "parse_path"]
 
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)(?:\[(\d+)\])?$")
 
@@ -77,6 +80,99 @@ def _numeric_leaves(node, prefix: tuple = ()):
         yield prefix, node
 
 
+@lru_cache(maxsize=4096)
+def _reads_as_quantity(text: str) -> bool:
+    # cached: a sweep or fit edits the same fields of the same document many times
+    try:
+        split_quantity(text, "")
+    except UnitError:
+        return False
+    return True
+
+
+def _locate(document: dict, path: str, where) -> tuple:
+    """The parts of ``path`` and the numeric leaf it names in ``document``, or a RecipeError
+    naming ``where`` with the closest numeric paths."""
+    try:
+        parts = parse_path(path)
+    except ValueError as exc:
+        raise RecipeError(f"{where}: {exc}") from None
+    node = document
+    for p in parts:
+        ok = (isinstance(p, int) and isinstance(node, list) and p < len(node)) or (
+            isinstance(p, str) and isinstance(node, dict) and p in node
+        )
+        if not ok:
+            known = [_dotted(q) for q, _ in _numeric_leaves(document)]
+            hint = difflib.get_close_matches(path, known, n=3)
+            did = f" (did you mean {', '.join(hint)}?)" if hint else ""
+            raise RecipeError(
+                f"{where}: {path!r} is not a field of this recipe{did}; its numeric fields are: "
+                f"{', '.join(known)}"
+            )
+        node = node[p]
+    numeric = isinstance(node, (int, float)) and not isinstance(node, bool)
+    if not (numeric or (isinstance(node, str) and _reads_as_quantity(node))):
+        raise RecipeError(
+            f"{where}: {path}: found {node!r}; expected a number or a quantity "
+            "(only numeric fields can be varied)"
+        )
+    return parts, node
+
+
+def _replaced(document: dict, parts: tuple, value):
+    """A copy of ``document`` with the leaf at ``parts`` replaced; only the tables and arrays
+    on the way are copied (the rest is shared: documents are never changed in place)."""
+    if not parts:
+        return value
+    head = parts[0]
+    node = list(document) if isinstance(document, list) else dict(document)
+    node[head] = _replaced(document[head], parts[1:], value)
+    return node
+
+
+@dataclass(frozen=True, eq=False)
+class RecipeEdits:
+    """What a reader leaves on each recipe it makes (its ``editor``): the parsed file, the
+    temperature logs and tables already read, and the edits so far. Calling it with
+    {path: value} edits the parsed file in memory and reads it again — no text, no disk,
+    no pint for SI floats. Picklable: a sweep's workers get the logs with it.
+
+    Attributes:
+        path, text: the recipe file and its text (for messages and the embedded copy).
+        document: the parsed TOML with the edits so far.
+        logs: log file → TemperatureProgram, filled by the first read.
+        options: the reader's keyword options (lenient_logs, log_limits).
+        edits: (path, value) of every edit so far, in order.
+    """
+
+    path: Path
+    text: str
+    document: dict
+    logs: dict
+    options: dict
+    edits: tuple = ()
+
+    def __call__(self, values: Mapping):
+        doc = self.document
+        for path, value in values.items():
+            parts, _ = _locate(doc, path, self.path)
+            if isinstance(value, (str, SI)):
+                new = value
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                new = SI(value)
+            else:
+                raise RecipeError(
+                    f"{self.path}: {path}: found {value!r}; expected an SI number or a string "
+                    'with units such as "420 degC"'
+                )
+            doc = _replaced(doc, parts, new)
+        edits = self.edits + tuple((p, v) for p, v in values.items())
+        return RecipeReader(
+            self.text, self.path, document=doc, logs=self.logs, edits=edits, **self.options
+        ).recipe()
+
+
 class RecipeDocument:
     """The parsed TOML of a recipe file with its path (for messages and relative files)."""
 
@@ -95,25 +191,7 @@ class RecipeDocument:
         return [_dotted(p) for p, _ in _numeric_leaves(self.document)]
 
     def _lookup(self, path: str):
-        try:
-            parts = parse_path(path)
-        except ValueError as exc:
-            raise RecipeError(f"{self.path}: {exc}") from None
-        node = self.document
-        for i, p in enumerate(parts):
-            ok = (isinstance(p, int) and isinstance(node, list) and p < len(node)) or (
-                isinstance(p, str) and isinstance(node, dict) and p in node
-            )
-            if not ok:
-                known = self.numeric_paths()
-                hint = difflib.get_close_matches(path, known, n=3)
-                did = f" (did you mean {', '.join(hint)}?)" if hint else ""
-                raise RecipeError(
-                    f"{self.path}: {path!r} is not a field of this recipe{did}; its numeric fields are: "
-                    f"{', '.join(known)}"
-                )
-            node = node[p]
-        return parts, node
+        return _locate(self.document, path, self.path)
 
     def value(self, path: str) -> tuple[float, str]:
         """(magnitude, unit text) of the numeric field at ``path`` ("" for a bare number).
@@ -122,13 +200,7 @@ class RecipeDocument:
             RecipeError when the path is not in the recipe or its value is not numeric.
         """
         _, raw = self._lookup(path)
-        try:
-            return split_quantity(raw, path)
-        except UnitError:
-            raise RecipeError(
-                f"{self.path}: {path}: found {raw!r}; expected a number or a quantity "
-                "(only numeric fields can be varied)"
-            ) from None
+        return split_quantity(raw, path)
 
     # ------------------------------------------------------------------ editing
     def with_values(self, values: Mapping[str, float]) -> RecipeDocument:

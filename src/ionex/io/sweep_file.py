@@ -27,7 +27,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +35,10 @@ import tomli_w
 from ..errors import RecipeError
 from ..process.recipe import Recipe
 from ..process.sweep import MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_points
-from ..units import UnitError, in_unit
-from .recipe import RecipeReader, parse_toml, read_user_file
+from ..units import FieldUnit, UnitError, in_unit
+from .recipe import parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
+from .schema import SI, Reader
 from .plots import save_figure
 from .writers import atomic_path, write_netcdf_dataset
 
@@ -46,7 +46,7 @@ __all__ = [
     "SweepFile",
     "load_sweep",
     "parse_sweep",
-    "build_recipe",
+    "SweepRecipes",
     "write_sweep_outputs",
     "write_sweep_csv",
     "plot_sweep",
@@ -91,14 +91,38 @@ def load_sweep(path) -> SweepFile:
     return parse_sweep(read_user_file(path, "sweep"), path)
 
 
-def build_recipe(document: RecipeDocument, values: Mapping[str, float]) -> Recipe:
-    """The recipe of ``document`` with the fields at the paths of ``values`` set to them
-    (magnitudes in the unit each field is written in). Runs on the sweep's workers."""
-    try:
-        return document.with_values(values).recipe()
-    except RecipeError as exc:
-        # line numbers of the edited (re-serialised) text do not match the file: drop them
-        raise RecipeError(f"{document.path}: {_unlocated(str(exc))}") from None
+@dataclass(frozen=True, eq=False)
+class SweepRecipes:
+    """The sweep's builder, {path: value in the unit the recipe writes the field in} →
+    Recipe: the base recipe edited in memory (Recipe.with_values), each value mapped to SI
+    by its field's unit without pint. Picklable: it runs on the sweep's workers, which get
+    the recipe's temperature logs with it.
+
+    Attributes:
+        base: the recipe as read (without its [output] times).
+        units: (path, FieldUnit) of each varied field.
+    """
+
+    base: Recipe
+    units: tuple
+
+    @classmethod
+    def of(cls, document: RecipeDocument, paths) -> SweepRecipes:
+        """The builder for ``paths`` of ``document`` (read once, here)."""
+        units = tuple((p, FieldUnit.of(document.value(p)[1])) for p in paths)
+        return cls(document.recipe(), units)
+
+    def __call__(self, values: Mapping[str, float]) -> Recipe:
+        si = {}
+        for path, unit in self.units:
+            if path in values:
+                v = float(values[path])
+                si[path] = SI(unit.to_si(v), f"{v:g} {unit.text}".rstrip())
+        try:
+            return self.base.with_values(si)
+        except RecipeError as exc:
+            # the value is shown in SI: name the field without the file's line
+            raise RecipeError(f"{self.base.source_path}: {_unlocated(str(exc))}") from None
 
 
 def _unlocated(message: str) -> str:
@@ -108,7 +132,7 @@ def _unlocated(message: str) -> str:
 def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     """Parse sweep TOML ``text``; ``path`` names it and resolves the recipe path."""
     path = Path(path)
-    r = RecipeReader(text, path)
+    r = Reader(text, path)
     doc = parse_toml(text, path)
     r.table(doc, (), _TOP, {"recipe", "parameter"})
     original, document, recipe_path, base = _recipe(r, doc["recipe"])
@@ -149,13 +173,14 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
         choices.append(None if bounds else values)
     # bad values fail here, not on the workers: every parameter at both ends of its values
     # (the process lengths there bound the longest run: durations add up)
+    builder = SweepRecipes.of(document, names)
     longest = base.total_time
     for i, name in enumerate(names):
         ends = (min(axes[i]), max(axes[i])) if axes[i] is not None else (lows[i], highs[i])
         extension = 0.0
         for v in ends:
             try:
-                built = build_recipe(document, {name: v})
+                built = builder({name: v})
             except RecipeError as exc:
                 r.fail(
                     ("parameter", i),
@@ -202,7 +227,7 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
         **design_attrs,
     }
     sweep = Sweep(
-        partial(build_recipe, document),
+        builder,
         tuple(names),
         tuple(units),
         points,
@@ -213,7 +238,7 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
     return SweepFile(path, recipe_path, sweep, labels)
 
 
-def _recipe(r: RecipeReader, value):
+def _recipe(r: Reader, value):
     """(the recipe document, the same without [output], its path, the recipe as written)."""
     f = ("recipe",)
     if not isinstance(value, str) or not value.strip():
@@ -243,7 +268,7 @@ def _recipe(r: RecipeReader, value):
     return original, document, recipe_path, base
 
 
-def _parameter(r: RecipeReader, spec, i: int, document: RecipeDocument, grid: bool, earlier: list):
+def _parameter(r: Reader, spec, i: int, document: RecipeDocument, grid: bool, earlier: list):
     """(path, unit, values or None, (low, high, scale) or None) of [[parameter]] i; paths
     are looked up in the recipe as written (its fields listed in the file's order)."""
     f = ("parameter", i)
@@ -324,13 +349,13 @@ def _parameter(r: RecipeReader, spec, i: int, document: RecipeDocument, grid: bo
     return name, unit, [float(v) for v in values], None
 
 
-def _integer(r: RecipeReader, value, field, least: int) -> int:
+def _integer(r: Reader, value, field, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         r.fail(field, f"found {value!r}; expected a whole number ≥ {least}")
     return value
 
 
-def _metrics(r: RecipeReader, raw):
+def _metrics(r: Reader, raw):
     f = ("metrics",)
     raw = r.table(raw, f, _METRICS)
     levels = raw.get("depth_at", [0.5, 0.1])

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
+from ..physics.optics import check_polarisation
+from ..process.matano import DEPTHS_INCREASING
 from ..process.temperature import TemperatureProgram
+from ..validators import FieldError, increasing
+from .schema import DEPTH_COLUMNS, TEMPERATURE_COLUMNS, TIME_COLUMNS
 
 __all__ = [
     "DEPTH_COLUMNS",
@@ -33,11 +36,6 @@ __all__ = [
     "read_index_profile",
     "read_mode_list",
 ]
-
-# the column names of every table ionex reads, with their unit factor (or °C offset)
-TIME_COLUMNS = {"time_s": 1.0, "time_min": 60.0, "time_h": 3600.0}  # column → seconds per unit
-DEPTH_COLUMNS = {"depth_m": 1.0, "depth_um": 1e-6, "depth_nm": 1e-9}  # column → metres per unit
-TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}
 
 
 MAX_TABLE_BYTES = 50_000_000  # ~1.5 million rows of three numbers; larger tables are refused, not read for minutes
@@ -352,6 +350,27 @@ def _index_profile_at_once(
     )
 
 
+def _polarisation(value: str, where: str) -> str:
+    """A polarisation cell (physics.optics.check_polarisation's rule), located at ``where``."""
+    try:
+        return check_polarisation(value)
+    except FieldError as exc:
+        raise RecipeError(f"{where}: polarisation {value!r}; {exc.expected}") from None
+
+
+def _increasing_depths(path, depths, lines, scale: float, what: str, within_time: str) -> None:
+    """The depths of a profile table must increase (the rule is the profile's, stated in
+    validators.increasing); a refusal names the line."""
+    try:
+        increasing(depths, "depth", "m", DEPTHS_INCREASING + within_time)
+    except FieldError as exc:
+        i = exc.index
+        raise RecipeError(
+            f"{path}, line {lines[i]}: depth {depths[i] / scale:g}{what} does not increase; "
+            f"expected {DEPTHS_INCREASING}{within_time}"
+        ) from None
+
+
 def read_index_profile(
     path, *, time: float | None = None, column: str | None = None
 ) -> IndexProfileTable:
@@ -423,9 +442,7 @@ def read_index_profile(
         t = number_cell(fields[i_t], where, time_cols[0]) * t_scale if i_t is not None else None
         x = _depth(fields[i_x], where, header[i_x], scale)
         if long_format:
-            pol = fields[header.index("polarisation")].strip()
-            if pol not in ("TE", "TM"):
-                raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
+            pol = _polarisation(fields[header.index("polarisation")].strip(), where)
             values = {pol: number_cell(fields[header.index("n")], where, "n")}
         else:
             values = {
@@ -440,27 +457,21 @@ def read_index_profile(
     times = tuple(t for t in blocks if t is not None)
     chosen = _choose_time(path, times, time)
     block = blocks[chosen]
-    series: dict = {}
+    series: dict = {}  # polarisation → (depths, indices, lines)
     for number, x, values, f, sig in block:
         for pol, n in values.items():
-            depths = series.setdefault(pol, ([], []))[0]
-            if depths and x <= depths[-1]:
-                what = f" of {pol}" if long_format else ""
-                raise RecipeError(
-                    f"{path}, line {number}: depth {x / scale:g}{what} does not increase; expected depths "
-                    "increasing from the surface" + (" within each time" if times else "")
-                )
+            depths, indices, lines = series.setdefault(pol, ([], [], []))
             depths.append(x)
-            series[pol][1].append(n)
-    profiles = {pol: (np.asarray(d), np.asarray(v)) for pol, (d, v) in series.items()}
+            indices.append(n)
+            lines.append(number)
+    within_time = " within each time" if times else ""
+    for pol, (depths, _, lines) in series.items():
+        what = f" of {pol}" if long_format else ""
+        _increasing_depths(path, depths, lines, scale, what, within_time)
+    profiles = {pol: (np.asarray(d), np.asarray(v)) for pol, (d, v, _) in series.items()}
     if not index_cols:  # composition only: depths checked on the fraction
         depth = [row[1] for row in block]
-        for (number, x, *_), prev in zip(block[1:], depth):
-            if x <= prev:
-                raise RecipeError(
-                    f"{path}, line {number}: depth {x / scale:g} does not increase; expected depths "
-                    "increasing from the surface" + (" within each time" if times else "")
-                )
+        _increasing_depths(path, depth, [row[0] for row in block], scale, "", within_time)
         fraction = (np.asarray(depth), np.asarray([row[3] for row in block]))
     else:
         fraction = (
@@ -509,8 +520,8 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
             f"{path}, line {header_line}: no polarisation column; add one (TE or TM on every row), or name the "
             "polarisation of a one-polarisation list (--polarisation TE|TM)"
         )
-    if polarisation is not None and polarisation not in ("TE", "TM"):
-        raise RecipeError(f"polarisation {polarisation!r}; expected TE or TM")
+    if polarisation is not None:
+        _polarisation(polarisation, "--polarisation")
     use_angle = "effective_index" not in header
     if use_angle and ("synchronous_angle_deg" not in header or prism is None):
         raise RecipeError(
@@ -526,8 +537,7 @@ def read_mode_list(path, prism=None, polarisation: str | None = None) -> dict:
             if "polarisation" in header
             else polarisation
         )
-        if pol not in ("TE", "TM"):
-            raise RecipeError(f"{where}: polarisation {pol!r}; expected TE or TM")
+        _polarisation(pol, where)
         if "polarisation" in header and polarisation is not None and pol != polarisation:
             continue
         order = number_cell(fields[header.index("order")], where, "order")

@@ -24,7 +24,8 @@ from functools import lru_cache
 import numpy as np
 
 from ..constants import GAS_CONSTANT
-from .arrhenius import ArrheniusLaw
+from ..validators import FieldError
+from .arrhenius import ArrheniusLaw, check_activation
 from .kirchhoff import KirchhoffLaw
 
 __all__ = [
@@ -156,12 +157,26 @@ class StressCouplingMaterial:
 
     def __post_init__(self):
         if not self.youngs_modulus > 0:
-            raise ValueError(f"youngs_modulus must be > 0 Pa, got {self.youngs_modulus!r}")
+            raise FieldError(
+                "youngs_modulus", self.youngs_modulus, "expected a Young's modulus E > 0", "Pa"
+            )
         if not -1.0 < self.poisson_ratio < 0.5:
-            raise ValueError(f"poisson_ratio must lie in (-1, 0.5), got {self.poisson_ratio!r}")
+            raise FieldError(
+                "poisson_ratio", self.poisson_ratio, "expected a Poisson ratio ν in (-1, 0.5)"
+            )
+        if not math.isfinite(self.molar_volume_difference):
+            raise FieldError(
+                "molar_volume_difference",
+                self.molar_volume_difference,
+                "expected a finite molar volume difference",
+                "m^3/mol",
+            )
         if self.host_molar_volume is not None and not self.host_molar_volume > 0:
-            raise ValueError(
-                f"host_molar_volume must be > 0 m^3/mol, got {self.host_molar_volume!r}"
+            raise FieldError(
+                "host_molar_volume",
+                self.host_molar_volume,
+                "expected a molar volume > 0",
+                "m^3/mol",
             )
 
     def coupling(self, total_mobile: float, temperature: float) -> float:
@@ -204,21 +219,16 @@ class TabulatedInterdiffusion:
                 "a D̃(χ) table needs at least two (fraction, coefficient) pairs of equal length"
             )
         if not np.all(np.isfinite(fr)) or np.any(np.diff(fr) <= 0) or fr[0] < 0 or fr[-1] > 1:
-            raise ValueError(
-                "table fractions must be finite, strictly increasing and within [0, 1]"
+            raise FieldError(
+                "fractions",
+                self.fractions,
+                "expected finite fractions, strictly increasing and within [0, 1]",
             )
         if not np.all(np.isfinite(co)) or np.any(co <= 0):
-            raise ValueError("table coefficients D̃ must be finite and > 0 m^2/s")
-        if self.activation_energy < 0:
-            raise ValueError(
-                f"activation_energy must be >= 0 J/mol, got {self.activation_energy!r}"
+            raise FieldError(
+                "coefficients", self.coefficients, "expected finite coefficients D̃ > 0 m^2/s"
             )
-        if self.activation_energy > 0 and not (
-            self.reference_temperature and self.reference_temperature > 0
-        ):
-            raise ValueError(
-                "a temperature-scaled table (activation_energy > 0) needs reference_temperature > 0 K"
-            )
+        check_activation(self.activation_energy, self.reference_temperature, "table")
         from scipy.interpolate import PchipInterpolator
 
         object.__setattr__(
@@ -269,12 +279,14 @@ class InterdiffusionModel:
                 "an interdiffusion model needs D of both ions (incoming and host) or a D̃(χ) table"
             )
         if not (math.isfinite(self.thermodynamic_factor) and self.thermodynamic_factor > 0):
-            raise ValueError(
-                f"thermodynamic_factor n must be > 0, got {self.thermodynamic_factor!r}"
+            raise FieldError(
+                "thermodynamic_factor",
+                self.thermodynamic_factor,
+                "expected a thermodynamic factor n > 0 (1 = ideal)",
             )
         if not math.isfinite(self.margules_energy):
-            raise ValueError(
-                f"margules_energy W must be finite J/mol, got {self.margules_energy!r}"
+            raise FieldError(
+                "margules_energy", self.margules_energy, "expected a finite energy W", "J/mol"
             )
         if self.thermodynamic_factor != 1.0 and self.margules_energy != 0.0:
             raise ValueError(
@@ -282,9 +294,11 @@ class InterdiffusionModel:
                 "regular-solution margules_energy W, not both: they are alternative activity models"
             )
         if not (math.isfinite(self.cross_ratio) and abs(self.cross_ratio) < 1.0):
-            raise ValueError(
-                f"Onsager cross ratio rho = L_AB/sqrt(L_AA L_BB) = {self.cross_ratio!r} violates positive "
-                "entropy production (L_AA·L_BB > L_AB², i.e. |rho| < 1 is required)"
+            raise FieldError(
+                "cross_ratio",
+                self.cross_ratio,
+                "expected an Onsager cross ratio rho = L_AB/sqrt(L_AA L_BB) with |rho| < 1 "
+                "(positive entropy production: L_AA·L_BB > L_AB²)",
             )
         coupled = (
             isinstance(self.stress_coupling, StressCouplingMaterial) or self.stress_coupling != 0.0
@@ -292,8 +306,10 @@ class InterdiffusionModel:
         if isinstance(self.stress_coupling, (int, float)) and not (
             math.isfinite(self.stress_coupling) and self.stress_coupling >= 0
         ):
-            raise ValueError(
-                f"stress_coupling K_AB must be >= 0 (it is ∝ Ω_AB²), got {self.stress_coupling!r}"
+            raise FieldError(
+                "stress_coupling",
+                self.stress_coupling,
+                "expected K_AB >= 0 (it is proportional to (Omega_A - Omega_B)^2)",
             )
         if coupled and self.cross_ratio != 0.0:
             raise ValueError(

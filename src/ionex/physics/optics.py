@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validators import FieldError
+
 __all__ = [
     "ElastoOptic",
     "stress_free_index",
@@ -27,6 +29,16 @@ __all__ = [
     "vacuum_wavenumber",
     "wkb_phase",
 ]
+
+
+POLARISATIONS = ("TE", "TM")  # the two polarisations of a planar guide's modes
+
+
+def check_polarisation(value, name: str = "polarisation") -> str:
+    """``value`` if it names a polarisation ("TE" or "TM"), else FieldError naming ``name``."""
+    if not (isinstance(value, str) and value in POLARISATIONS):
+        raise FieldError(name, value, "expected TE or TM")
+    return value
 
 
 @dataclass(frozen=True)
@@ -100,8 +112,7 @@ def wkb_phase(
         polarisation: "TE" or "TM".
     Returns φ (dimensionless), the shape of N.
     """
-    if polarisation not in ("TE", "TM"):
-        raise ValueError(f"polarisation must be 'TE' or 'TM', got {polarisation!r}")
+    check_polarisation(polarisation)
     N = np.asarray(effective_index, dtype=float)
     rho = 1.0 if polarisation == "TE" else (surface_index / cover_index) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):

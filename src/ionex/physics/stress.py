@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import GAS_CONSTANT
+from ..validators import FieldError
+from .arrhenius import check_activation
 
 __all__ = [
     "ElasticGlass",
@@ -64,11 +66,15 @@ class ElasticGlass:
 
     def __post_init__(self):
         if not (math.isfinite(self.youngs_modulus) and self.youngs_modulus > 0):
-            raise ValueError(f"youngs_modulus must be > 0 Pa, got {self.youngs_modulus!r}")
+            raise FieldError(
+                "youngs_modulus", self.youngs_modulus, "expected a Young's modulus E > 0", "Pa"
+            )
         if not -1.0 < self.poisson_ratio < 0.5:
-            raise ValueError(f"poisson_ratio must lie in (-1, 0.5), got {self.poisson_ratio!r}")
+            raise FieldError(
+                "poisson_ratio", self.poisson_ratio, "expected a Poisson ratio ν in (-1, 0.5)"
+            )
         if not math.isfinite(self.dilation):
-            raise ValueError(f"dilation B must be finite, got {self.dilation!r}")
+            raise FieldError("dilation", self.dilation, "expected a finite dilation B")
 
     @property
     def biaxial_modulus(self) -> float:
@@ -133,17 +139,10 @@ class RelaxationLaw:
 
     def __post_init__(self):
         if not self.tau > 0:
-            raise ValueError(f"relaxation time tau must be > 0 s, got {self.tau!r}")
+            raise FieldError("tau", self.tau, "expected a relaxation time τ > 0", "s")
         if not 0.0 < self.beta <= 1.0:
-            raise ValueError(f"stretching exponent beta must lie in (0, 1], got {self.beta!r}")
-        if self.activation_energy < 0:
-            raise ValueError(
-                f"activation energy must be >= 0 J/mol, got {self.activation_energy!r}"
-            )
-        if self.activation_energy > 0 and not (
-            self.reference_temperature and self.reference_temperature > 0
-        ):
-            raise ValueError("an Arrhenius relaxation time needs reference_temperature > 0 K")
+            raise FieldError("beta", self.beta, "expected a stretching exponent β in (0, 1]")
+        check_activation(self.activation_energy, self.reference_temperature, "relaxation time")
 
     def rate(self, temperature):
         """τ_ref/τ(T): how much faster than at T_ref the glass relaxes (dimensionless)."""

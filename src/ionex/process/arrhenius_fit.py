@@ -20,7 +20,7 @@ from ..constants import GAS_CONSTANT
 from ..physics.arrhenius import DIFFUSION_RANGE, TEMPERATURE_RANGE, ArrheniusLaw, arrhenius
 from ..validators import positive, same_length, vector, within
 
-__all__ = ["ArrheniusFit", "fit_arrhenius"]
+__all__ = ["ArrheniusFit", "arrhenius_data", "fit_arrhenius"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,40 @@ class ArrheniusFit:
 ARRHENIUS_METHODS = ("weighted", "linear")
 
 
+def arrhenius_data(temperature, coefficient, coefficient_err=None) -> tuple:
+    """The points of an Arrhenius fit as arrays, checked: (T (K), D (m²/s), σ_D or None).
+
+    Args:
+        temperature: T_i (K), within TEMPERATURE_RANGE, at least two distinct values.
+        coefficient: D_i (m²/s), within DIFFUSION_RANGE.
+        coefficient_err: σ_i (m²/s, > 0), or None.
+    Raises:
+        ValueError: fewer than 3 points (2 parameters and at least one degree of freedom
+            for an uncertainty) or one temperature only; ionex.validators.FieldError naming
+            the array ("temperature", "D", "D_err") and the index of a bad value.
+    """
+    t = vector(temperature, "temperature")
+    d = vector(coefficient, "D")
+    s = None if coefficient_err is None else vector(coefficient_err, "D_err")
+    same_length(t.size, D=d, D_err=s)
+    positive(t, "temperature", "K")
+    within(t, TEMPERATURE_RANGE, "temperature", "K")
+    positive(d, "D", "m^2/s")
+    within(d, DIFFUSION_RANGE, "D", "m^2/s")
+    if s is not None:
+        positive(s, "D_err", "m^2/s")
+    if t.size < 3:
+        raise ValueError(
+            f"found {t.size} data point(s); an Arrhenius fit with uncertainties needs at least 3 "
+            "(two parameters, D0 and Q, and one degree of freedom)"
+        )
+    if np.ptp(t) <= 1e-9 * np.max(t):
+        raise ValueError(
+            f"every point is at {t[0]:.6g} K; Q needs at least two different temperatures"
+        )
+    return t, d, s
+
+
 def fit_arrhenius(
     temperature, coefficient, coefficient_err=None, *, method: str = "weighted"
 ) -> ArrheniusFit:
@@ -116,26 +150,8 @@ def fit_arrhenius(
     """
     if method not in ARRHENIUS_METHODS:
         raise ValueError(f"method {method!r}; expected one of {', '.join(ARRHENIUS_METHODS)}")
-    t = vector(temperature, "temperature")
-    d = vector(coefficient, "D")
-    s = None if coefficient_err is None else vector(coefficient_err, "D_err")
-    same_length(t.size, D=d, D_err=s)
-    if t.size < 3:
-        raise ValueError(
-            f"found {t.size} data point(s); an Arrhenius fit with uncertainties needs at least 3 "
-            "(two parameters, D0 and Q, and one degree of freedom)"
-        )
-    positive(t, "temperature", "K")
-    positive(d, "D", "m^2/s")
-    within(t, TEMPERATURE_RANGE, "temperature", "K")
-    within(d, DIFFUSION_RANGE, "D", "m^2/s")
-    if s is not None:
-        positive(s, "D_err", "m^2/s")
+    t, d, s = arrhenius_data(temperature, coefficient, coefficient_err)
     x = 1.0 / t
-    if np.ptp(x) <= 1e-12 * np.max(x):
-        raise ValueError(
-            "all points are at one temperature; Q needs at least two different temperatures"
-        )
 
     rel = s / d if s is not None else np.ones_like(d)  # σ(ln D) to first order
     w = 1.0 / rel**2

@@ -149,7 +149,7 @@ class _Course:
         self.times.append(t)
         self.states.append(state)
         self.steps_of.append(k)
-        self.surf.append(np.nan if step.is_anneal else step.surface_fraction)
+        self.surf.append(step.held_fraction)
         self.inflow.append(inflow)
 
     def absorb(self, k: int, local, sol) -> None:

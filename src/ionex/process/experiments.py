@@ -42,6 +42,7 @@ import time as _time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
+from typing import ClassVar
 
 import numpy as np
 
@@ -54,10 +55,12 @@ from ..physics.site_energy import (
 )
 from ..solvers import npp
 from ..solvers.trackers import Tracker
-from ..validators import positive
+from ..validators import FieldError
+from .recipe import Editable
 
 __all__ = [
     "BathStep",
+    "BoundaryConditions",
     "CaitStep",
     "ExperimentRecipe",
     "ExperimentResult",
@@ -65,6 +68,7 @@ __all__ = [
     "Sample",
     "Species",
     "StepEnd",
+    "check_diffusion",
     "check_numerics",
     "ExperimentNumerics",
     "experiment_grid",
@@ -82,41 +86,64 @@ _CAIT_MAX_FACTOR = 50.0
 _NEGATIVE_TOL = 1e-9
 
 
-def _fraction_map(fractions, where: str) -> Mapping[str, float]:
+def _fraction_map(fractions, name: str) -> Mapping[str, float]:
+    """``fractions`` (species name → n/n_0) of the field ``name``: each finite and ≥ 0,
+    summing to 1 (the surface is electroneutral)."""
     if not isinstance(fractions, Mapping):
-        raise ValueError(
-            f"{where}: fractions must be a mapping species name → fraction, got {fractions!r}"
-        )  # noqa: TRY004 - bad input is a ValueError, as for every argument
+        raise FieldError(name, fractions, "expected a mapping species name → fraction")
     out = {}
-    for name, v in fractions.items():
+    for ion, v in fractions.items():
         if not (isinstance(v, numbers.Real) and math.isfinite(v) and v >= 0):
-            raise ValueError(
-                f"{where}: fraction of {name!r} must be a finite number ≥ 0, got {v!r}"
-            )
-        out[str(name)] = float(v)
+            raise FieldError(name, v, f"expected a fraction ≥ 0 of {ion!r}")
+        out[str(ion)] = float(v)
     total = sum(out.values())
     if abs(total - 1.0) > _SUM_TOL:
-        raise ValueError(
-            f"{where}: fractions must sum to 1 (electroneutral surface), got {total:.12g} from {out}"
+        raise FieldError(
+            name,
+            out,
+            f"expected fractions that sum to 1 (an electroneutral surface), not {total:.12g}",
         )
     return MappingProxyType(out)
 
 
-def _check_law(law, where: str):
+def _positive(value, name: str, meaning: str, unit: str) -> None:
+    """FieldError naming the field ``name`` unless ``value`` is a finite number > 0
+    (``meaning``: what it is, "a duration"; ``unit``: its SI unit)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if not (_real(value) and value > 0):
+        raise FieldError(name, value, f"expected {meaning} > 0", unit)
+
+
+def check_diffusion(law, of: str = ""):
+    """A species' diffusion law, checked: a constant D (m²/s, finite and > 0) or a
+    SiteEnergyDiffusion (which checks its own values); a number is returned as a float.
+
+    Args:
+        law: the law.
+        of: whose law it is, for the message (e.g. "'Li'").
+    Raises:
+        FieldError naming the field "diffusion" for a number that is no D > 0; ValueError
+        for anything else that is no law.
+    """
     if isinstance(law, SiteEnergyDiffusion):
         return law
+    whose = f" of {of}" if of else ""
     if isinstance(law, numbers.Real) and not isinstance(law, bool):
-        positive(law, f"{where} diffusion coefficient", "m²/s")
+        if not (math.isfinite(law) and law > 0):
+            raise FieldError(
+                "diffusion", law, f"expected a diffusion coefficient > 0{whose}", "m²/s"
+            )
         return float(law)
     raise ValueError(
-        f"{where}: diffusion must be a float D (m²/s) or a SiteEnergyDiffusion, got {law!r}"
+        f"diffusion{whose} must be a float D (m²/s) or a SiteEnergyDiffusion, got {law!r}"
     )
 
 
 def _check_overrides(diffusion, where: str):
     if not isinstance(diffusion, Mapping):
         raise ValueError(f"{where}: diffusion must be a mapping species name → law")  # noqa: TRY004
-    return MappingProxyType({str(k): _check_law(v, f"{where}, {k}") for k, v in diffusion.items()})
+    return MappingProxyType({str(k): check_diffusion(v, repr(k)) for k, v in diffusion.items()})
 
 
 # --------------------------------------------------------------------------- inputs
@@ -141,11 +168,13 @@ class Sample:
     temperature: float
 
     def __post_init__(self):
-        positive(self.thickness, "Sample.thickness", "m")
-        positive(self.area, "Sample.area", "m²")
-        positive(self.background_density, "Sample.background_density", "m⁻³")
-        positive(self.relative_permittivity, "Sample.relative_permittivity", "")
-        positive(self.temperature, "Sample.temperature", "K")
+        _positive(self.thickness, "thickness", "a thickness", "m")
+        _positive(self.area, "area", "an area", "m²")
+        _positive(self.background_density, "background_density", "a number density", "m⁻³")
+        _positive(
+            self.relative_permittivity, "relative_permittivity", "a relative permittivity", ""
+        )
+        _positive(self.temperature, "temperature", "a temperature", "K")
 
 
 @dataclass(frozen=True)
@@ -174,7 +203,7 @@ class Species:
             raise ValueError(
                 f"species {self.name!r}: charge must be a non-zero integer, got {self.charge!r}"
             )
-        object.__setattr__(self, "diffusion", _check_law(self.diffusion, f"species {self.name!r}"))
+        object.__setattr__(self, "diffusion", check_diffusion(self.diffusion, repr(self.name)))
         f = self.initial_fraction
         if not (isinstance(f, numbers.Real) and math.isfinite(f) and f >= 0):
             raise ValueError(
@@ -183,7 +212,58 @@ class Species:
 
 
 @dataclass(frozen=True)
-class BathStep:
+class BoundaryConditions:
+    """What one step sets for the solver (ionex.solvers.npp.solve_npp), SI.
+
+    Attributes:
+        front: the condition at the front face (npp.Bath, npp.GalvanostaticBath, npp.IonBeam).
+        back: the condition at the back face (npp.ClosedFace, npp.Electrode).
+        duration: the longest the step runs (s).
+        stop_charge: back-electrode charge per area at which the step ends (C/m²), or None.
+    """
+
+    front: object
+    back: object
+    duration: float
+    stop_charge: float | None = None
+
+
+class _ExperimentStep:
+    """What every step of a sequence does: the label messages and tables give it, the
+    species it names, its longest run, its solver tolerance and the boundary conditions it
+    sets (BathStep, FieldStep and CaitStep each say how)."""
+
+    label: ClassVar[str]  # the step's kind: StepEnd.kind, the steps of to_dataset, messages
+
+    def title(self, index: int) -> str:
+        """The step at 0-based ``index`` as messages name it: "step 2 (cait, Rb+)"."""
+        return f"step {index + 1} ({self.label}{', ' + self.name if self.name else ''})"
+
+    def species_names(self) -> tuple[str, ...]:
+        """The species the step names: its fractions, its beam ion, its per-step laws."""
+        return tuple(self.diffusion)
+
+    @property
+    def planned_duration(self) -> float:
+        """The longest the step may run (s)."""
+        return float(self.duration)
+
+    @property
+    def stops_at_charge(self) -> bool:
+        """True when the step ends at a delivered charge: its end time is not known ahead."""
+        return False
+
+    def absolute_tolerance(self, atol: float, cait_atol: float) -> float:
+        """The solver's atol during the step, of run_experiments' ``atol`` and ``cait_atol``."""
+        return atol
+
+    def boundary_conditions(self, names: Sequence[str], sample: Sample) -> BoundaryConditions:
+        """The step's conditions at the faces of ``sample`` for species ``names`` in order."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BathStep(_ExperimentStep):
     """Thermal exchange with a bath at the front face (potential 0, the reference);
     the back face is closed (no ion flux, no field).
 
@@ -195,6 +275,8 @@ class BathStep:
         diffusion: optional per-step laws, name → float or SiteEnergyDiffusion.
     """
 
+    label: ClassVar[str] = "bath"
+
     surface_fractions: Mapping[str, float]
     duration: float
     name: str = ""
@@ -203,20 +285,29 @@ class BathStep:
 
     def __post_init__(self):
         object.__setattr__(
-            self,
-            "surface_fractions",
-            _fraction_map(self.surface_fractions, f"BathStep {self.name!r}"),
+            self, "surface_fractions", _fraction_map(self.surface_fractions, "surface_fractions")
         )
-        positive(self.duration, f"BathStep {self.name!r} duration", "s")
+        _positive(self.duration, "duration", "a duration", "s")
         if self.temperature is not None:
-            positive(self.temperature, f"BathStep {self.name!r} temperature", "K")
+            _positive(self.temperature, "temperature", "a temperature", "K")
         object.__setattr__(
             self, "diffusion", _check_overrides(self.diffusion, f"BathStep {self.name!r}")
         )
 
+    def species_names(self) -> tuple[str, ...]:
+        return (*self.surface_fractions, *self.diffusion)
+
+    def boundary_conditions(self, names: Sequence[str], sample: Sample) -> BoundaryConditions:
+        """The bath's fractions at the front at φ = 0; no flux and no field at the back."""
+        return BoundaryConditions(
+            front=npp.Bath(tuple(self.surface_fractions.get(n, 0.0) for n in names), 0.0),
+            back=npp.ClosedFace(),
+            duration=self.duration,
+        )
+
 
 @dataclass(frozen=True)
-class FieldStep:
+class FieldStep(_ExperimentStep):
     """Field-assisted exchange: an anode bath on the front face, held at ``voltage``
     (potentiostatic) or passing a constant ``current`` (galvanostatic: the anode potential
     adjusts, solvers.npp.GalvanostaticBath); a grounded absorbing electrode at the back
@@ -231,6 +322,8 @@ class FieldStep:
         name, temperature, diffusion: as for BathStep.
     """
 
+    label: ClassVar[str] = "field"
+
     voltage: float | None = None
     anode_fractions: Mapping[str, float] = field(default_factory=dict)
     duration: float = 0.0
@@ -242,7 +335,8 @@ class FieldStep:
     def __post_init__(self):
         if (self.voltage is None) == (self.current is None):
             raise ValueError(
-                f"FieldStep {self.name!r}: give exactly one of voltage (V) and current (A)"
+                "a field step is driven by an applied voltage (V) or a constant current (A): "
+                "give exactly one of voltage, current"
             )
         for what, value, unit in (("voltage", self.voltage, "V"), ("current", self.current, "A")):
             if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value)):
@@ -250,18 +344,34 @@ class FieldStep:
                     f"FieldStep {self.name!r}: {what} must be a finite number of {unit}, got {value!r}"
                 )
         object.__setattr__(
-            self, "anode_fractions", _fraction_map(self.anode_fractions, f"FieldStep {self.name!r}")
+            self, "anode_fractions", _fraction_map(self.anode_fractions, "anode_fractions")
         )
-        positive(self.duration, f"FieldStep {self.name!r} duration", "s")
+        _positive(self.duration, "duration", "a duration", "s")
         if self.temperature is not None:
-            positive(self.temperature, f"FieldStep {self.name!r} temperature", "K")
+            _positive(self.temperature, "temperature", "a temperature", "K")
         object.__setattr__(
             self, "diffusion", _check_overrides(self.diffusion, f"FieldStep {self.name!r}")
         )
 
+    def species_names(self) -> tuple[str, ...]:
+        return (*self.anode_fractions, *self.diffusion)
+
+    def boundary_conditions(self, names: Sequence[str], sample: Sample) -> BoundaryConditions:
+        """The anode at the front (held at the voltage, or passing the current over the
+        sample's area); a grounded absorbing electrode at the back."""
+        anode = tuple(self.anode_fractions.get(n, 0.0) for n in names)
+        front = (
+            npp.Bath(anode, float(self.voltage))
+            if self.current is None
+            else npp.GalvanostaticBath(anode, float(self.current) / sample.area)
+        )
+        return BoundaryConditions(
+            front=front, back=npp.Electrode(0.0, absorbing=True), duration=self.duration
+        )
+
 
 @dataclass(frozen=True)
-class CaitStep:
+class CaitStep(_ExperimentStep):
     """Charge-attachment-induced transport (docs/physics.md §2.2): a beam of ``ion`` on the front.
 
     Give exactly one of ``charge`` (stop when the back-electrode charge reaches it; the run
@@ -281,6 +391,8 @@ class CaitStep:
         temperature, diffusion: as for BathStep.
     """
 
+    label: ClassVar[str] = "cait"
+
     ion: str
     source_potential: float
     aperture_distance: float
@@ -299,29 +411,61 @@ class CaitStep:
             isinstance(self.source_potential, numbers.Real) and math.isfinite(self.source_potential)
         ):
             raise ValueError(f"{where}: source_potential must be a finite number of V")
-        positive(self.aperture_distance, f"{where} aperture_distance", "m")
-        positive(self.beam_current, f"{where} beam_current", "A")
-        positive(self.cutoff_width, f"{where} cutoff_width", "V")
+        _positive(self.aperture_distance, "aperture_distance", "a distance", "m")
+        _positive(self.beam_current, "beam_current", "a current", "A")
+        _positive(self.cutoff_width, "cutoff_width", "a width", "V")
         if (self.charge is None) == (self.duration is None):
-            raise ValueError(f"{where}: give exactly one of charge (C) or duration (s)")
+            raise ValueError(
+                "a cait step stops at a delivered charge (C) or after a duration (s): "
+                "give exactly one of charge, duration"
+            )
         if self.charge is not None:
-            positive(self.charge, f"{where} charge", "C")
+            _positive(self.charge, "charge", "a charge", "C")
         if self.duration is not None:
-            positive(self.duration, f"{where} duration", "s")
+            _positive(self.duration, "duration", "a duration", "s")
         if self.max_duration is not None:
-            positive(self.max_duration, f"{where} max_duration", "s")
+            _positive(self.max_duration, "max_duration", "a duration", "s")
         if self.temperature is not None:
-            positive(self.temperature, f"{where} temperature", "K")
+            _positive(self.temperature, "temperature", "a temperature", "K")
         object.__setattr__(self, "diffusion", _check_overrides(self.diffusion, where))
 
     @property
     def planned_duration(self) -> float:
-        """The longest the step may run (s)."""
+        """The longest the step may run (s): its duration, or for a charge target
+        max_duration (default 50 × charge/beam_current)."""
         if self.duration is not None:
             return float(self.duration)
         if self.max_duration is not None:
             return float(self.max_duration)
         return _CAIT_MAX_FACTOR * self.charge / self.beam_current
+
+    @property
+    def stops_at_charge(self) -> bool:
+        return self.charge is not None
+
+    def species_names(self) -> tuple[str, ...]:
+        return (self.ion, *self.diffusion)
+
+    def absolute_tolerance(self, atol: float, cait_atol: float) -> float:
+        """cait_atol: the beam front is sharp, and deep in the glass only its trapped foot
+        changes (run_experiments)."""
+        return cait_atol
+
+    def boundary_conditions(self, names: Sequence[str], sample: Sample) -> BoundaryConditions:
+        """The ion beam at the front (current density over the sample's area), a grounded
+        absorbing electrode at the back; a charge target per area of the sample."""
+        return BoundaryConditions(
+            front=npp.IonBeam(
+                species=list(names).index(self.ion),
+                current_density=self.beam_current / sample.area,
+                source_potential=self.source_potential,
+                aperture_distance=self.aperture_distance,
+                cutoff_width=self.cutoff_width,
+            ),
+            back=npp.Electrode(0.0, absorbing=True),
+            duration=self.planned_duration,
+            stop_charge=None if self.charge is None else self.charge / sample.area,
+        )
 
 
 Step = BathStep | FieldStep | CaitStep
@@ -335,7 +479,8 @@ class StepEnd:
     """State at the end of one step.
 
     Attributes:
-        index: 0-based step index; name: the step's label; kind: "bath", "field" or "cait".
+        index: 0-based step index; name: the step's name; kind: the step's label, "bath",
+            "field" or "cait".
         start_time, end_time: s since the start of the sequence.
         fractions: name → n/n_0 per cell at the end.
         potential: φ per cell (V) at the end.
@@ -559,37 +704,36 @@ def mesh_cell_count(
 
 
 def _check_mesh_values(finest_cell, zone_cell, zone_depth, growth, widest: float) -> None:
-    """The ranges of the mesh settings (m; ``widest``: the widest cell the sample allows)."""
+    """The ranges of the mesh settings (m; ``widest``: the widest cell the sample allows);
+    FieldError naming the setting."""
     for name, value in (("finest_cell", finest_cell), ("zone_cell", zone_cell)):
-        if not (_real(value) and MIN_CELL <= value <= widest):
-            raise ValueError(
-                (
-                    f"{name}: found {value:g} m; expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
-                    f"(at most 1/{CELLS_ACROSS} of the sample thickness)"
-                    if math.isfinite(widest)
-                    else f"{name}: found {value:g} m; expected a cell width of at least {MIN_CELL:g} m"
-                )
-                if _real(value)
-                else f"{name}: found {value!r}; expected a cell width in m"
+        if not _real(value):
+            raise FieldError(name, value, "expected a cell width in m")
+        if not MIN_CELL <= value <= widest:
+            raise FieldError(
+                name,
+                value,
+                f"expected a cell width within [{MIN_CELL:g}, {widest:g}] m "
+                f"(at most 1/{CELLS_ACROSS} of the sample thickness)"
+                if math.isfinite(widest)
+                else f"expected a cell width of at least {MIN_CELL:g} m",
+                "m",
             )
     if not (_real(zone_depth) and 0 < zone_depth):
-        raise ValueError(f"zone_depth: found {zone_depth!r}; expected a depth > 0 m")
+        raise FieldError("zone_depth", zone_depth, "expected a depth > 0", "m")
     if not (_real(growth) and 1.0 < growth <= MAX_GROWTH):
-        shown = f"{growth:g}" if _real(growth) else repr(growth)
-        raise ValueError(
-            f"growth: found {shown}; expected a cell growth factor within (1, {MAX_GROWTH:g}]"
+        raise FieldError(
+            "growth", growth, f"expected a cell growth factor within (1, {MAX_GROWTH:g}]"
         )
 
 
 def _check_tolerances(numerics: Mapping) -> None:
+    """The tolerances among ``numerics`` within NPP_TOLERANCES; FieldError naming the setting."""
     for name, (low, high, meaning) in NPP_TOLERANCES.items():
         if name in numerics:
             v = numerics[name]
             if not (_real(v) and low <= v <= high):
-                shown = f"{v:g}" if _real(v) else repr(v)
-                raise ValueError(
-                    f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]"
-                )
+                raise FieldError(name, v, f"expected {meaning} within [{low:g}, {high:g}]")
 
 
 @dataclass(frozen=True)
@@ -750,16 +894,6 @@ def _solver_species(species, laws, temperature, n0, occupation, n_cells):
 # --------------------------------------------------------------------------- driver
 
 
-def _step_kind(step) -> str:
-    if isinstance(step, BathStep):
-        return "bath"
-    if isinstance(step, FieldStep):
-        return "field"
-    if isinstance(step, CaitStep):
-        return "cait"
-    raise ValueError(f"a step must be a BathStep, FieldStep or CaitStep, got {step!r}")
-
-
 def _validate(species, steps):
     names = [s.name for s in species]
     if not species:
@@ -776,21 +910,12 @@ def _validate(species, steps):
     if not steps:
         raise ValueError("at least one step is needed")
     for k, step in enumerate(steps):
-        kind = _step_kind(step)
-        label = f"step {k + 1} ({kind}{', ' + step.name if step.name else ''})"
-        fr = (
-            step.surface_fractions
-            if kind == "bath"
-            else step.anode_fractions
-            if kind == "field"
-            else {}
-        )
-        unknown = [n for n in (*fr, *step.diffusion) if n not in names]
-        if kind == "cait" and step.ion not in names:
-            unknown.append(step.ion)
+        if not isinstance(step, Step):
+            raise ValueError(f"a step must be a BathStep, FieldStep or CaitStep, got {step!r}")  # noqa: TRY004
+        unknown = [n for n in step.species_names() if n not in names]
         if unknown:
             raise ValueError(
-                f"{label} names unknown species {sorted(set(unknown))}; known: {names}"
+                f"{step.title(k)} names unknown species {sorted(set(unknown))}; known: {names}"
             )
     return names
 
@@ -906,13 +1031,9 @@ def run_experiments(
     t0 = 0.0
     phi = np.zeros(K)
     if tracker is not None:
-        # a CAIT that stops at a delivered charge has no end time known in advance
-        open_ended = any(isinstance(s, CaitStep) and s.charge is not None for s in steps)
-        tracker.initialize(
-            math.inf
-            if open_ended
-            else sum(s.planned_duration if isinstance(s, CaitStep) else s.duration for s in steps)
-        )
+        # a step that stops at a delivered charge has no end time known in advance
+        open_ended = any(s.stops_at_charge for s in steps)
+        tracker.initialize(math.inf if open_ended else planned_end(steps))
     try:
         if wanted.size and wanted[0] == 0.0:
             out_t.append(0.0)
@@ -920,38 +1041,14 @@ def run_experiments(
             out_frac.append(frac.copy())
             out_phi.append(phi.copy())
         for k, step in enumerate(steps):
-            kind = _step_kind(step)
-            label = f"step {k + 1} ({kind}{', ' + step.name if step.name else ''})"
+            label = step.title(k)
             T = sample.temperature if step.temperature is None else step.temperature
             medium = npp.Medium(n0, sample.relative_permittivity, T)
             laws = {s.name: step.diffusion.get(s.name, s.diffusion) for s in species}
             solver_species = _solver_species(species, laws, T, n0, occupation, K)
-            stop = None
-            if kind == "bath":
-                front = npp.Bath(tuple(step.surface_fractions.get(n, 0.0) for n in names), 0.0)
-                back = npp.ClosedFace()
-                duration = step.duration
-            elif kind == "field":
-                anode = tuple(step.anode_fractions.get(n, 0.0) for n in names)
-                if step.current is None:
-                    front = npp.Bath(anode, float(step.voltage))
-                else:
-                    front = npp.GalvanostaticBath(anode, float(step.current) / sample.area)
-                back = npp.Electrode(0.0, absorbing=True)
-                duration = step.duration
-            else:
-                front = npp.IonBeam(
-                    species=names.index(step.ion),
-                    current_density=step.beam_current / sample.area,
-                    source_potential=step.source_potential,
-                    aperture_distance=step.aperture_distance,
-                    cutoff_width=step.cutoff_width,
-                )
-                back = npp.Electrode(0.0, absorbing=True)
-                duration = step.planned_duration
-                if step.charge is not None:
-                    stop = step.charge / sample.area
-            local = wanted[(wanted > t0) & (wanted < t0 + duration * (1 - 1e-12))] - t0
+            faces = step.boundary_conditions(names, sample)
+            end = t0 + faces.duration * (1 - 1e-12)
+            local = wanted[(wanted > t0) & (wanted < end)] - t0
             tic = _time.perf_counter()
             try:
                 sol = npp.solve_npp(
@@ -959,13 +1056,13 @@ def run_experiments(
                     solver_species,
                     medium,
                     frac * n0,
-                    duration,
-                    front=front,
-                    back=back,
+                    faces.duration,
+                    front=faces.front,
+                    back=faces.back,
                     output_times=local,
                     rtol=rtol,
-                    atol=cait_atol if isinstance(step, CaitStep) else atol,
-                    stop_at_charge=stop,
+                    atol=step.absolute_tolerance(atol, cait_atol),
+                    stop_at_charge=faces.stop_charge,
                     tracker=tracker,
                     time_offset=t0,
                 )
@@ -1014,7 +1111,7 @@ def run_experiments(
                 StepEnd(
                     index=k,
                     name=step.name,
-                    kind=kind,
+                    kind=step.label,
                     start_time=t0,
                     end_time=t1,
                     fractions=MappingProxyType({n: frac[i].copy() for i, n in enumerate(names)}),
@@ -1086,7 +1183,7 @@ def run_experiments(
 
 
 @dataclass(frozen=True)
-class ExperimentRecipe:
+class ExperimentRecipe(Editable):
     """A Nernst–Planck–Poisson recipe: the sample, its species and the sequence of
     experiments, with mesh and tolerance settings (SI). Read from TOML by ionex.io.recipe
     when ``[model] kind = "nernst-planck-poisson"``.
@@ -1096,6 +1193,7 @@ class ExperimentRecipe:
         output_times: extra output times from the start of the sequence (s).
         numerics: ExperimentNumerics (a mapping of its fields is converted).
         name, source_text, source_path: title and the recipe file as written.
+        editor: set by the reader: rebuilds the recipe with fields changed (with_values).
     """
 
     sample: Sample
@@ -1106,6 +1204,7 @@ class ExperimentRecipe:
     name: str = "ionex NPP run"
     source_text: str = ""
     source_path: str = ""
+    editor: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.steps:
@@ -1121,7 +1220,7 @@ class ExperimentRecipe:
 def planned_end(steps) -> float:
     """The latest end of a sequence of steps (s): the sum of their durations, a CAIT that
     stops at a charge counted at its longest run (CaitStep.planned_duration)."""
-    return float(sum(s.planned_duration if isinstance(s, CaitStep) else s.duration for s in steps))
+    return float(sum(s.planned_duration for s in steps))
 
 
 def run_recipe(recipe: ExperimentRecipe, *, tracker: Tracker | None = None) -> ExperimentResult:

@@ -86,7 +86,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.special import erfc
 
 from ..errors import SolverError
-from ..physics.optics import ElastoOptic, vacuum_wavenumber
+from ..physics.optics import ElastoOptic, vacuum_wavenumber, POLARISATIONS, check_polarisation
 from ..solvers.iwkb import reconstruct_profile, stress_at_tm_turning_points
 from ..solvers.modes import solve_modes
 from ..solvers.similarity import helfferich_plesset_profile
@@ -113,7 +113,6 @@ __all__ = [
     "OUTPUT_POINTS",
 ]
 
-POLARISATIONS = ("TE", "TM")
 SAMPLE_POINTS = 300  # profile points given to the mode solver (≈ 4e-8 in N, measured)
 OUTPUT_POINTS = 301  # output grid: uniform from 0 to the covered depth
 MODEL_FLOOR = 1e-7  # the forward model's error in N, counted in the unweighted AICc (≥ 4e-8)
@@ -616,8 +615,7 @@ def _checked_modes(modes) -> dict[str, np.ndarray]:
             f"modes must be a mapping {{'TE': [...], 'TM': [...]}} with at least one polarisation, got {modes!r}"
         )
     for pol in modes:
-        if pol not in POLARISATIONS:
-            raise ValueError(f"polarisation must be 'TE' or 'TM', got {pol!r}")
+        check_polarisation(pol)
     out = {}
     for pol in POLARISATIONS:
         if pol not in modes:

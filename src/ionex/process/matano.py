@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..physics.interdiffusion import TabulatedInterdiffusion
-from ..validators import same_length, vector
+from ..validators import increasing, same_length, vector
+
+# the rule of every depth profile, measured or simulated
+DEPTHS_INCREASING = "depths increasing from the surface"
 
 __all__ = [
     "InterdiffusionEstimate",
@@ -253,12 +256,7 @@ def _interdiffusion_from_profile(
         raise ValueError(
             f"depth[0] = {x[0]!r} m; expected depths ≥ 0 measured from the exchanged surface"
         )
-    bad = np.nonzero(np.diff(x) <= 0)[0]
-    if bad.size:
-        i = int(bad[0]) + 1
-        raise ValueError(
-            f"depth[{i}] = {x[i]!r} m does not increase; expected depths increasing from the surface"
-        )
+    increasing(x, "depth", "m", DEPTHS_INCREASING)
     if np.ptp(y) == 0:
         raise ValueError(
             f"every fraction is {float(y[0])!r}; expected a profile that changes with depth (no exchange is "

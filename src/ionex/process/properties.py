@@ -15,7 +15,7 @@ from ..physics.stress import (
     kohlrausch_factor,
     stress_metrics,
 )
-from .recipe import Recipe
+from .recipe import Anneal, Recipe
 
 __all__ = [
     "Properties",
@@ -83,7 +83,7 @@ def relaxation_time_axis(recipe: Recipe, times, law, clock: str = "total") -> np
         for start, step in zip(recipe.step_starts, recipe.steps):
             if start >= t:
                 break
-            if clock == "exchange" and step.is_anneal:
+            if clock == "exchange" and isinstance(step, Anneal):
                 continue
             span = min(step.duration, t - start)
             s, temps = step.temperature.sample(span, n=65)

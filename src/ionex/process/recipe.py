@@ -4,18 +4,23 @@ process steps (baths, anneals) — all in SI units. Files are read by ionex.io.r
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from ..physics.interdiffusion import InterdiffusionModel
 from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw
+from ..validators import FieldError
 from .temperature import TemperatureProgram
 
 __all__ = [
     "Glass",
     "Step",
+    "BathExchange",
+    "Anneal",
     "Numerics",
     "NUMERICS_RANGES",
     "StressOptions",
@@ -23,7 +28,11 @@ __all__ = [
     "Target",
     "TARGET_KINDS",
     "Recipe",
+    "Editable",
 ]
+
+
+_SYMBOL = r"[A-Z][a-z]?"  # an element symbol: the ion's name in tables and plots
 
 
 @dataclass(frozen=True)
@@ -44,23 +53,35 @@ class Glass:
     faces: str = "front"
 
     def __post_init__(self):
-        if not (math.isfinite(self.total_mobile) and self.total_mobile > 0):
-            raise ValueError(f"total_mobile must be > 0 mol/m^3, got {self.total_mobile!r}")
-        if self.thickness is not None and not (
-            math.isfinite(self.thickness) and self.thickness > 0
-        ):
-            raise ValueError(f"thickness must be > 0 m, got {self.thickness!r}")
-        if self.faces not in ("front", "both"):
-            raise ValueError(f'faces must be "front" or "both", got {self.faces!r}')
-        if self.faces == "both" and self.thickness is None:
-            raise ValueError(
-                'faces = "both" needs a plate thickness (a semi-infinite slab has one face)'
+        if not (isinstance(self.host_ion, str) and re.fullmatch(_SYMBOL, self.host_ion)):
+            raise FieldError("host_ion", self.host_ion, 'expected an element symbol such as "Na"')
+        if not (_real(self.total_mobile) and self.total_mobile > 0):
+            raise FieldError(
+                "total_mobile", self.total_mobile, "expected a concentration > 0", "mol/m^3"
             )
+        if self.thickness is not None and not (_real(self.thickness) and self.thickness > 0):
+            raise FieldError("thickness", self.thickness, "expected a thickness > 0", "m")
+        if self.faces not in ("front", "both"):
+            raise FieldError("faces", self.faces, 'expected "front" or "both"')
+        if self.faces == "both" and self.thickness is None:
+            raise FieldError(
+                "faces",
+                self.faces,
+                "expected a plate thickness with it (a semi-infinite slab has one face)",
+            )
+
+
+def _real(value) -> bool:
+    """A finite real number (a bool is no concentration)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
 class Step:
-    """One process step.
+    """One process step: a BathExchange (a bath holds the incoming ion at the exchanged
+    face(s)) or an Anneal (closed faces). ``Step(duration, temperature, surface_fraction,
+    name)`` builds the kind that fits, as ``pathlib.Path(...)`` builds a PosixPath: a
+    BathExchange for a surface fraction, an Anneal for None.
 
     Attributes:
         duration: length of the step (s, > 0).
@@ -70,21 +91,69 @@ class Step:
         name: a label for tables and plots.
     """
 
+    is_anneal: ClassVar[bool] = False  # True for an Anneal: closed faces, no ion crosses them
+
     duration: float
     temperature: TemperatureProgram
     surface_fraction: float | None = None
     name: str = ""
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Step:
+            fraction = args[2] if len(args) > 2 else kwargs.get("surface_fraction")
+            cls = Anneal if fraction is None else BathExchange
+        return super().__new__(cls)
+
     def __post_init__(self):
-        if not (math.isfinite(self.duration) and self.duration > 0):
-            raise ValueError(f"duration must be > 0 s, got {self.duration!r}")
-        f = self.surface_fraction
-        if f is not None and not (0.0 <= f <= 1.0):
-            raise ValueError(f"surface fraction must lie in [0, 1], got {f!r}")
+        if not (_real(self.duration) and self.duration > 0):
+            raise FieldError("duration", self.duration, "expected a duration > 0", "s")
 
     @property
-    def is_anneal(self) -> bool:
-        return self.surface_fraction is None
+    def held_fraction(self) -> float:
+        """χ_s held at the exchanged face(s) as a number, NaN when none is (an anneal): the
+        surface_fraction column of a Result."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BathExchange(Step):
+    """A bath step: the bath holds the incoming ion's site fraction ``surface_fraction``
+    (χ_s, within [0, 1]) at the exchanged face(s) — the front, or both faces of a plate."""
+
+    surface_fraction: float = field()  # required: a bath holds a fraction
+
+    def __post_init__(self):
+        super().__post_init__()
+        f = self.surface_fraction
+        if not (_real(f) and 0.0 <= f <= 1.0):
+            raise FieldError(
+                "surface_fraction", f, "expected a surface site fraction within [0, 1]"
+            )
+
+    @property
+    def held_fraction(self) -> float:
+        return float(self.surface_fraction)
+
+
+@dataclass(frozen=True)
+class Anneal(Step):
+    """A step with closed faces: no ion enters or leaves, the profile spreads by
+    interdiffusion alone. ``surface_fraction`` is None (there is no bath)."""
+
+    is_anneal: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.surface_fraction is not None:
+            raise FieldError(
+                "surface_fraction",
+                self.surface_fraction,
+                "expected none: an anneal has closed faces (a bath step is a BathExchange)",
+            )
+
+    @property
+    def held_fraction(self) -> float:
+        return math.nan
 
 
 @dataclass(frozen=True)
@@ -121,12 +190,7 @@ class Numerics:
                 or not isinstance(v, (int, float))
                 or not (math.isfinite(v) and low <= v <= high)
             ):
-                shown = (
-                    f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
-                )
-                raise ValueError(
-                    f"{name}: found {shown}; expected {meaning} within [{low:g}, {high:g}]"
-                )
+                raise FieldError(name, v, f"expected {meaning} within [{low:g}, {high:g}]")
 
 
 # name → (lowest, highest, what it is): the sane range of each Numerics value (its docstring)
@@ -158,13 +222,18 @@ class StressOptions:
 
     def __post_init__(self):
         if self.relaxation not in ("none", "kww", "hereditary"):
-            raise ValueError(
-                f'relaxation must be "none", "kww" or "hereditary", got {self.relaxation!r}'
+            raise FieldError(
+                "relaxation", self.relaxation, 'expected "none", "kww" or "hereditary"'
             )
         if self.relaxation != "none" and self.law is None:
-            raise ValueError(f'relaxation "{self.relaxation}" needs a relaxation time tau')
+            raise FieldError(
+                "law",
+                None,
+                f'relaxation "{self.relaxation}" needs a relaxation law (a relaxation time tau, '
+                'e.g. "300 h")',
+            )
         if self.clock not in ("total", "exchange"):
-            raise ValueError(f'relaxation clock must be "total" or "exchange", got {self.clock!r}')
+            raise FieldError("clock", self.clock, 'expected "total" or "exchange"')
 
 
 @dataclass(frozen=True)
@@ -187,14 +256,24 @@ class OpticsOptions:
     prism_angle: float | None = None
 
     def __post_init__(self):
-        if not self.wavelength > 0:
-            raise ValueError(f"wavelength must be > 0 m, got {self.wavelength!r}")
-        if not self.base_index >= 1.0:
-            raise ValueError(f"base_index must be >= 1, got {self.base_index!r}")
-        if not self.cover_index >= 1.0 or self.cover_index >= self.base_index:
-            raise ValueError(f"cover_index must lie in [1, base_index), got {self.cover_index!r}")
+        if not (_real(self.wavelength) and self.wavelength > 0):
+            raise FieldError("wavelength", self.wavelength, "expected a wavelength > 0", "m")
+        if not (_real(self.base_index) and self.base_index >= 1.0):
+            raise FieldError("base_index", self.base_index, "expected a refractive index >= 1")
+        if not (_real(self.index_change)):
+            raise FieldError("index_change", self.index_change, "expected a finite number")
+        if not (_real(self.cover_index) and 1.0 <= self.cover_index < self.base_index):
+            raise FieldError(
+                "cover_index",
+                self.cover_index,
+                f"expected an index in [1, base_index = {self.base_index:g})",
+            )
         if (self.prism_index is None) != (self.prism_angle is None):
-            raise ValueError("a prism needs both its index and its angle")
+            raise FieldError(
+                "prism_angle" if self.prism_angle is None else "prism_index",
+                None,
+                "a prism needs both its index and its angle",
+            )
 
 
 TARGET_KINDS = ("depth_of_layer", "compressive_stress", "modes_TE", "modes_TM")
@@ -223,8 +302,44 @@ class Target:
             raise ValueError(f"target {self.kind} must be finite and > 0, got {self.value!r}")
 
 
+class Editable:
+    """Recipes that can be rebuilt with some fields changed, without text or disk.
+
+    The reader that made a recipe leaves an ``editor`` on it: a picklable callable
+    {path: value} → new recipe that edits the parsed file in memory, with its temperature
+    logs and tables already read, and validates the result like the file itself.
+    """
+
+    def with_values(self, values):
+        """A new, validated recipe with the fields at the given paths set.
+
+        Args:
+            values: {path: value}. Paths name fields as the recipe file and its messages
+                do — ``"ions.K.D"``, ``"step[1].temperature"``, ``"step[2].bath.K"``,
+                ``"stress.tau"`` (1-based indices). A value is an SI float (m²/s, K, s, …;
+                a plain number for dimensionless fields) or a string with units
+                (``"420 degC"``).
+        Raises:
+            ValueError when the recipe was not read from a file (build it with
+            dataclasses.replace instead); ionex.errors.RecipeError for an unknown path or
+            a value the recipe refuses.
+
+        >>> import ionex
+        >>> recipe = ionex.load_recipe("examples/soda_lime_k_na.toml")
+        >>> hotter = recipe.with_values({"ions.K.D": 2e-15, "step[1].temperature": "440 degC"})
+        >>> float(hotter.model.incoming(700.0)), float(hotter.steps[0].temperature(0.0))
+        (2e-15, 713.15)
+        """
+        if self.editor is None:
+            raise ValueError(
+                "this recipe was not read from a file, so it has no field paths; "
+                "change its dataclasses with dataclasses.replace"
+            )
+        return self.editor(values)
+
+
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(Editable):
     """Everything needed to simulate a process.
 
     Attributes:
@@ -235,6 +350,7 @@ class Recipe:
         numerics: solver accuracy controls.  name: a title.
         target: what the process monitor predicts the time of (optional).
         source_text, source_path: the recipe file as written (embedded in outputs).
+        editor: set by the reader: rebuilds the recipe with fields changed (with_values).
     """
 
     glass: Glass
@@ -249,10 +365,15 @@ class Recipe:
     stress: StressOptions | None = None
     optics: OpticsOptions | None = None
     target: Target | None = None
+    editor: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.steps:
             raise ValueError("a recipe needs at least one step")
+        if not (isinstance(self.incoming_ion, str) and re.fullmatch(_SYMBOL, self.incoming_ion)):
+            raise FieldError(
+                "incoming_ion", self.incoming_ion, "expected an element symbol such as K or Ag"
+            )
         if self.incoming_ion == self.glass.host_ion:
             raise ValueError(f"the incoming ion and the host ion are both {self.incoming_ion!r}")
         for k, step in enumerate(self.steps):

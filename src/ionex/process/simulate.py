@@ -298,7 +298,7 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
                 times.append(0.0)
                 states.append(y.copy())
                 steps_of.append(0)
-                surf.append(np.nan if step.is_anneal else step.surface_fraction)
+                surf.append(step.held_fraction)
                 inflow.append(0.0)
             rel = np.minimum(local - t0, step.duration)
             if step.temperature.is_constant:
@@ -329,7 +329,7 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
                 times.append(float(t_out))  # exactly the requested time, not t0 + (t − t0)
                 states.append(state)
                 steps_of.append(k)
-                surf.append(np.nan if step.is_anneal else step.surface_fraction)
+                surf.append(step.held_fraction)
                 inflow.append(cum_inflow + infl[0] + infl[1])
             cum_inflow += sol.final_inflow[0] + sol.final_inflow[1]
             y = sol.final

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validators import FieldError
+
 __all__ = ["TemperatureProgram"]
 
 
@@ -30,12 +32,20 @@ class TemperatureProgram:
             raise ValueError(
                 "a temperature program needs matching, non-empty lists of times and temperatures"
             )
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T))):
-            raise ValueError("temperature program values must be finite")
-        if t[0] != 0.0 or np.any(np.diff(t) <= 0):
-            raise ValueError("temperature program times must start at 0 and increase strictly")
-        if np.any(T <= 0):
-            raise ValueError("absolute temperatures must be > 0 K")
+        if t[0] != 0.0:
+            raise FieldError("times", t[0], "expected the first point at time 0", "s", index=0)
+        for i in np.nonzero(~np.isfinite(t) | (np.diff(t, prepend=-np.inf) <= 0))[0][:1]:
+            raise FieldError(
+                "times", t[i], "expected strictly increasing, finite times", "s", index=int(i)
+            )
+        for i in np.nonzero(~(np.isfinite(T) & (T > 0)))[0][:1]:
+            raise FieldError(
+                "temperatures",
+                T[i],
+                "expected a finite temperature above absolute zero",
+                "K",
+                index=int(i),
+            )
         object.__setattr__(self, "_t", t)
         object.__setattr__(self, "_T", T)
 

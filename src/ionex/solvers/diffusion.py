@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import SolverError
 from ..grids import Grid
 from ..physics.kirchhoff import KirchhoffLaw
+from ..validators import positive
 from . import _sdirk
 from ._sdirk import ORDER
 from .trackers import Tracker
@@ -139,8 +140,7 @@ def solve_nonlinear_diffusion(
     stage_laws = _StageLaws(front.surface_fraction, back.surface_fraction)
     t = 0.0
     if fixed_step is not None:
-        if not fixed_step > 0:
-            raise ValueError(f"fixed_step must be > 0 s, got {fixed_step!r}")
+        positive(fixed_step, "fixed_step", "s")
         first_step = fixed_step
     if first_step is None:
         first_step = _first_step(_law(law_at, 0.0), grid, duration)
@@ -272,8 +272,7 @@ def solve_nonlinear_diffusion(
 
 def _checked_start(initial, grid: Grid, duration: float, rtol: float, atol: float) -> np.ndarray:
     """A private float copy of the initial state, after checking the call's arguments."""
-    if not duration > 0:
-        raise ValueError(f"duration must be > 0 s, got {duration!r}")
+    positive(duration, "duration", "s")
     if not (rtol > 0 and atol > 0):
         raise ValueError("rtol and atol must be > 0")
     y = np.array(initial, dtype=float)

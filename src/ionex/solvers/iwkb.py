@@ -42,7 +42,7 @@ import numpy as np
 from scipy import interpolate, optimize, special
 
 from ..errors import SolverError
-from ..physics.optics import vacuum_wavenumber, wkb_phase
+from ..physics.optics import vacuum_wavenumber, wkb_phase, check_polarisation
 
 __all__ = [
     "ReconstructedProfile",
@@ -56,7 +56,6 @@ _START_PHASE = 0.75  # φ of a perfectly reflecting cover: the first Chiang pass
 CHIANG_EXPONENT = (
     2.0 / 3.0
 )  # n_s − N ∝ (m + φ)^(2/3) near the surface of a profile with a finite slope
-_POLARISATIONS = ("TE", "TM")
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,8 +165,7 @@ def _phase_rule(
     cover_index: float, polarisation: str, N: np.ndarray
 ) -> Callable[[float], np.ndarray]:
     """φ_m as a function of the surface index n_s (the exact cover phase), after checking n_c."""
-    if polarisation not in _POLARISATIONS:
-        raise ValueError(f"polarisation must be 'TE' or 'TM', got {polarisation!r}")
+    check_polarisation(polarisation)
     n_c = float(cover_index)
     if not (math.isfinite(n_c) and 0 < n_c < N[-1]):
         raise ValueError(

@@ -56,7 +56,7 @@ from numba import njit
 from scipy.optimize import brentq
 
 from ..errors import SolverError
-from ..physics.optics import vacuum_wavenumber, wkb_phase
+from ..physics.optics import vacuum_wavenumber, wkb_phase, check_polarisation
 
 __all__ = [
     "Mode",
@@ -70,7 +70,6 @@ __all__ = [
 
 ORDER = 2  # of N_eff in the profile-point spacing, for a smooth profile sampled at the points
 MAGNUS_ORDER = 4  # of the integrator on the piecewise-linear profile itself
-_POLARISATIONS = ("TE", "TM")
 _MAGNUS_TOL = 1e-8  # local error target of the Magnus steps: ≲ 1e-11 in N (see _substeps)
 _ROOT_XTOL = 1e-14  # absolute tolerance of N in brentq
 _ROOT_RTOL = 1e-15
@@ -353,8 +352,7 @@ def _checked_index(value, name: str) -> float:
 def _checked_polarisations(polarisations) -> tuple:
     pols = (polarisations,) if isinstance(polarisations, str) else tuple(polarisations)
     for p in pols:
-        if p not in _POLARISATIONS:
-            raise ValueError(f"polarisation must be 'TE' or 'TM', got {p!r}")
+        check_polarisation(p)
     return tuple(dict.fromkeys(pols))
 
 

@@ -56,6 +56,7 @@ from scipy.linalg.lapack import dgbtrf, dgbtrs
 from ..constants import BOLTZMANN, ELEMENTARY_CHARGE, VACUUM_PERMITTIVITY
 from ..errors import SolverError
 from ..grids import Grid
+from ..validators import positive
 from ._sdirk import A21, EMBEDDED_ORDER, ORDER, B, C, E, G
 from .trackers import Tracker
 
@@ -794,8 +795,7 @@ def solve_npp(
         raise ValueError("species must be Species instances")
     if not isinstance(medium, Medium):
         raise ValueError("medium must be a Medium")  # noqa: TRY004
-    if not (isinstance(duration, (int, float)) and duration > 0 and math.isfinite(duration)):
-        raise ValueError(f"duration must be > 0 s, got {duration!r}")
+    positive(duration, "duration", "s")
     if not (rtol > 0 and atol > 0):
         raise ValueError("rtol and atol must be > 0")
     _check_boundary(front, N, "front")
@@ -854,8 +854,7 @@ def solve_npp(
 
     d_max = max(float(np.max(s.diffusivity(np.linspace(0, 1, 11))[0])) for s in species)
     if fixed_step is not None:
-        if not fixed_step > 0:
-            raise ValueError(f"fixed_step must be > 0 s, got {fixed_step!r}")
+        positive(fixed_step, "fixed_step", "s")
         first_step = fixed_step
     if first_step is None:
         first_step = min(0.1 * medium.dielectric_relaxation_time(d_max), 1e-6 * duration)

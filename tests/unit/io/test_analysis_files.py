@@ -45,7 +45,7 @@ def test_read_arrhenius_table_kelvin_without_errors(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        ("temperature_C,D_m2_s\n400,1e-15\n430,2e-15\n", ["found 2 data row", "at least 3"]),
+        ("temperature_C,D_m2_s\n400,1e-15\n430,2e-15\n", ["found 2 data point", "at least 3"]),
         (
             "temperature_C,D_m2_s\n400,1e-15\n430,nan\n460,3e-15\n",
             ["line 3", "D_m2_s = 'nan'", "not a finite number"],
@@ -53,11 +53,11 @@ def test_read_arrhenius_table_kelvin_without_errors(tmp_path):
         ("temperature_C,D_m2_s\n400,1e-15\n430,0\n460,3e-15\n", ["line 3", "D_m2_s = '0'", "> 0"]),
         (
             "temperature_C,D_m2_s\n400,1e-15\n-300,2e-15\n460,3e-15\n",
-            ["line 3", "temperature_C = '-300'", "absolute zero"],
+            ["line 3", "temperature_C = '-300'", "> 0 K"],
         ),
         (
             "temperature_K,D_m2_s\n0,1e-15\n700,2e-15\n760,3e-15\n",
-            ["line 2", "temperature_K = '0'", "T > 0 K"],
+            ["line 2", "temperature_K = '0'", "> 0 K"],
         ),
         (
             "temperature_C,D_m2_s,D_err_m2_s\n400,1e-15,1e-16\n430,2e-15,\n460,3e-15,1e-16\n",
@@ -70,7 +70,7 @@ def test_read_arrhenius_table_kelvin_without_errors(tmp_path):
         ("temperature_C,D\n400,1e-15\n", ["line 1", "expected one temperature column", "D_m2_s"]),
         ("T,D_m2_s\n400,1e-15\n", ["line 1", "temperature_C or temperature_K"]),
         ("temperature_C,D_m2_s\n400,1e-15\n430\n", ["line 3", "found 1 fields", "expected 2"]),
-        ("temperature_C,D_m2_s\n400,1e-15\n400,2e-15\n400,3e-15\n", ["every row is at 673.15 K"]),
+        ("temperature_C,D_m2_s\n400,1e-15\n400,2e-15\n400,3e-15\n", ["every point is at 673.15 K"]),
         ("", ["the file is empty"]),
     ],
 )

@@ -228,3 +228,70 @@ def test_the_recipe_dataclass_checks_numerics_and_output_times():
         ExperimentRecipe(r.sample, r.species, r.steps, numerics={"growth": 2.0})
     with pytest.raises(ValueError, match="output time -1.0 s lies outside the process"):
         ExperimentRecipe(r.sample, r.species, r.steps, output_times=(-1.0,))
+
+
+# --- one registry of step kinds; the step classes judge the values -----------------------
+
+
+def test_the_step_kinds_of_a_file_are_the_step_classes_labels():
+    from ionex.io.npp_recipe import _STEP_FORMS
+    from ionex.process.experiments import BathStep, FieldStep
+
+    assert {kind: form.section.target for kind, form in _STEP_FORMS.items()} == {
+        "bath": BathStep,
+        "field": FieldStep,
+        "cait": CaitStep,
+    }
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(TEXT.replace('kind = "cait"', "kind = 3", 1), "dc.toml")
+    assert 'step[1].kind: found 3; expected "bath", "field" or "cait"' in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, old, new, words",
+    [
+        (
+            TEXT,
+            'charge = "2.52 mC"',
+            'charge = "-2.52 mC"',
+            "step[1].charge: found '-2.52 mC'; expected a charge > 0",
+        ),
+        (
+            TEXT,
+            'beam_current = "20 nA"',
+            'beam_current = "0 nA"',
+            "step[1].beam_current: found '0 nA'; expected a current > 0",
+        ),
+        (
+            TEXT,
+            'charge = "2.52 mC"',
+            'duration = "-3 h"',
+            "step[1].duration: found '-3 h'; expected a duration > 0",
+        ),
+        (
+            TEXT,
+            'thickness = "2.325 mm"',
+            'thickness = "0 mm"',
+            "sample.thickness: found '0 mm'; expected a thickness > 0",
+        ),
+        (
+            FIELD.replace("DRIVE", 'voltage = "1 V"'),
+            "anode = { K = 1.0 }",
+            "anode = { K = 0.7 }",
+            "step[1].anode: found {'K': 0.7}; expected fractions that sum to 1",
+        ),
+        (
+            FIELD.replace("DRIVE", 'voltage = "1 V"'),
+            'duration = "500 s"',
+            'duration = "0 s"',
+            "step[1].duration: found '0 s'; expected a duration > 0",
+        ),
+    ],
+)
+def test_a_step_s_refusal_is_located_at_its_key(text, old, new, words):
+    """The rule is the step dataclass's (a FieldError naming its field); the reader shows
+    the value as written at the key it came from."""
+    assert old in text
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(text.replace(old, new, 1), "dc.toml")
+    assert words in str(info.value), str(info.value)

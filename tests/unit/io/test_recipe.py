@@ -136,7 +136,12 @@ def test_temperature_log_relative_to_recipe(tmp_path):
             "model.thermodynamic_factor",
             ["n > 0"],
         ),
-        ("stress_coupling = 0.0", "onsager_cross_ratio = 1.5", "model", ["entropy production"]),
+        (
+            "stress_coupling = 0.0",
+            "onsager_cross_ratio = 1.5",
+            "model.onsager_cross_ratio",
+            ["found 1.5", "entropy production"],
+        ),
         (
             "stress_coupling = 0.0",
             'margules_W = "30 kJ/mol"',

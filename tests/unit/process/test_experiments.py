@@ -334,3 +334,97 @@ def test_numerics_are_typed_and_each_setting_is_checked_once():
     assert isinstance(recipe.numerics, ExperimentNumerics) and recipe.numerics.zone_cell == 1e-10
     with pytest.raises(ValueError, match="growth"):
         replace(recipe, numerics=replace(recipe.numerics, growth=1.0))
+
+
+# --- each kind of step sets its own boundary conditions -----------------------------------
+
+from ionex.process.experiments import BoundaryConditions  # noqa: E402
+from ionex.solvers import npp  # noqa: E402
+
+NAMES = ("Na", "K")
+
+
+def test_a_bath_holds_its_fractions_at_the_front_and_closes_the_back():
+    step = BathStep({"K": 0.75, "Na": 0.25}, 600.0, name="KNO3")
+    faces = step.boundary_conditions(NAMES, THIN)
+    assert isinstance(faces, BoundaryConditions)
+    assert faces.front == npp.Bath((0.25, 0.75), 0.0)
+    assert isinstance(faces.back, npp.ClosedFace)
+    assert faces.duration == 600.0 and faces.stop_charge is None
+    assert step.label == "bath" and step.planned_duration == 600.0 and not step.stops_at_charge
+    assert step.absolute_tolerance(1e-5, 1e-4) == 1e-5
+
+
+def test_a_field_step_drives_the_anode_by_voltage_or_by_current():
+    held = FieldStep(2.0, {"K": 1.0}, 60.0)
+    faces = held.boundary_conditions(NAMES, THIN)
+    assert faces.front == npp.Bath((0.0, 1.0), 2.0)
+    assert faces.back == npp.Electrode(0.0, absorbing=True) and faces.stop_charge is None
+    driven = FieldStep(anode_fractions={"K": 1.0}, duration=60.0, current=2e-6)
+    front = driven.boundary_conditions(NAMES, THIN).front
+    # 2 µA over the 1 cm² sample
+    assert isinstance(front, npp.GalvanostaticBath)
+    assert front.current_density == pytest.approx(2e-6 / THIN.area)
+    assert held.label == "field" and held.absolute_tolerance(1e-5, 1e-4) == 1e-5
+
+
+def test_a_cait_beam_stops_at_its_charge_per_area_with_the_cait_tolerance():
+    step = cait("Rb", Q1)
+    names = ("Li", "Rb", "Cs")
+    faces = step.boundary_conditions(names, CAIT_SAMPLE)
+    assert isinstance(faces.front, npp.IonBeam) and faces.front.species == 1
+    assert faces.front.current_density == pytest.approx(20e-9 / CAIT_SAMPLE.area)
+    assert faces.back == npp.Electrode(0.0, absorbing=True)
+    assert faces.stop_charge == pytest.approx(Q1 / CAIT_SAMPLE.area)
+    # a charge target runs at most 50 × charge / beam current
+    assert faces.duration == step.planned_duration == pytest.approx(50 * Q1 / 20e-9)
+    assert step.stops_at_charge and step.label == "cait"
+    assert step.absolute_tolerance(1e-5, 1e-4) == 1e-4
+    timed = CaitStep("Cs", 15.0, 8e-3, 2e-8, duration=90.0)
+    assert timed.boundary_conditions(names, CAIT_SAMPLE).stop_charge is None
+    assert timed.planned_duration == 90.0 and not timed.stops_at_charge
+
+
+def test_each_step_names_its_species():
+    assert BathStep({"K": 1.0}, 1.0, diffusion={"Na": 1e-16}).species_names() == ("K", "Na")
+    assert FieldStep(1.0, {"K": 1.0}, 1.0).species_names() == ("K",)
+    assert cait("Rb", Q1, diffusion=SECOND).species_names() == ("Rb", "Li", "Rb")
+
+
+def test_an_unknown_species_is_refused_naming_the_step():
+    steps = [BathStep({"K": 1.0}, 10.0, name="K bath"), FieldStep(1.0, {"Cs": 1.0}, 10.0)]
+    with pytest.raises(ValueError) as info:
+        run_experiments(THIN, BATH_SPECIES, steps, grid=BATH_GRID)
+    assert str(info.value) == "step 2 (field) names unknown species ['Cs']; known: ['Na', 'K']"
+    with pytest.raises(ValueError, match=r"step 1 \(cait, Xe CAIT\) names unknown species"):
+        run_experiments(CAIT_SAMPLE, cait_species(), [cait("Xe", Q1)])
+    with pytest.raises(ValueError, match="a step must be a BathStep, FieldStep or CaitStep"):
+        run_experiments(THIN, BATH_SPECIES, ["bath"], grid=BATH_GRID)
+
+
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda: BathStep({"K": 1.0}, -5.0), "duration"),
+        (lambda: BathStep({"K": 0.7}, 5.0), "surface_fractions"),
+        (lambda: FieldStep(1.0, {"K": 1.0}, 5.0, temperature=-1.0), "temperature"),
+        (lambda: FieldStep(1.0, {"K": -1.0, "Na": 2.0}, 5.0), "anode_fractions"),
+        (lambda: CaitStep("Rb", 15.0, 8e-3, 0.0, charge=1e-3), "beam_current"),
+        (lambda: CaitStep("Rb", 15.0, 8e-3, 2e-8, charge=-1e-3), "charge"),
+        (lambda: Sample(-1e-3, 1e-4, 1e28, 8.0, 300.0), "thickness"),
+    ],
+)
+def test_a_refused_value_names_its_field(make, field):
+    """A reader of a recipe file finds the key from the field (ionex.io.npp_recipe)."""
+    from ionex.validators import FieldError
+
+    with pytest.raises(FieldError) as info:
+        make()
+    assert info.value.field == field and str(info.value).startswith(f"{field}: found ")
+
+
+def test_step_ends_and_the_dataset_carry_the_step_labels():
+    steps = [BathStep({"K": 1.0}, 5.0, name="in"), FieldStep(0.05, {"Na": 1.0}, 5.0, name="out")]
+    result = run_experiments(THIN, BATH_SPECIES, steps, grid=BATH_GRID)
+    assert [e.kind for e in result.step_ends] == ["bath", "field"]
+    assert result.to_dataset().attrs["steps"] == "1:bath:in; 2:field:out"

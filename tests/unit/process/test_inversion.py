@@ -401,7 +401,7 @@ def test_iwkb_surface_index_options(surface):
             dict(modes={"TE": [1.516, 1.518, 1.52]}),
             r"TE modes must fall strictly with order: N_1 = 1.5180000 ≥ N_0 = 1.5160000",
         ),
-        (dict(modes={"TX": [1.52, 1.518]}), r"polarisation must be 'TE' or 'TM', got 'TX'"),
+        (dict(modes={"TX": [1.52, 1.518]}), r"polarisation: found 'TX'; expected TE or TM"),
         (
             dict(modes={"TE": [1.52, math.nan, 1.516]}),
             r"TE mode 1: effective index nan is not a finite number",

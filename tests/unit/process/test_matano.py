@@ -143,7 +143,7 @@ def test_estimate_as_recipe_table():
             lambda x, c: (x, np.where(np.arange(c.size) == 5, np.nan, c)),
             ["fraction[5]", "not a finite"],
         ),
-        (lambda x, c: (x[::-1], c), ["depth[1]", "does not increase"]),
+        (lambda x, c: (x[::-1], c), ["depth[1]", "expected depths increasing from the surface"]),
         (lambda x, c: (x - x[3], c), ["depth[0]", "≥ 0"]),
         (lambda x, c: (x, np.zeros(c.size)), ["every fraction is 0.0", "changes with depth"]),
         (lambda x, c: (x, c[::-1]), ["not clearly above the initial fraction"]),

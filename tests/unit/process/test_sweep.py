@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 import xarray as xr
 
 from ionex.io.recipe_document import RecipeDocument
-from ionex.io.sweep_file import build_recipe
+from ionex.io.sweep_file import SweepRecipes
 from ionex.process.simulate import simulate
 from ionex.process.sweep import (
     MAX_CHUNK,
@@ -41,7 +40,7 @@ def document(name="soda_lime_k_na.toml", drop_output=True) -> RecipeDocument:
     return doc
 
 
-SODA = partial(build_recipe, document())
+SODA = SweepRecipes.of(document(), ("ions.K.D", "step[1].duration"))
 AXES = (np.array([5e-16, 1e-15]), np.array([2.0, 8.0, 16.0]))  # m^2/s, h
 
 
@@ -250,7 +249,9 @@ def test_chunks_depend_only_on_the_number_of_runs():
 
 def test_stress_and_optics_metrics_appear_with_their_sections():
     doc = document("bk7_k_na_91h.toml")
-    sweep = Sweep(partial(build_recipe, doc), ("stress.tau",), ("h",), [[500.0], [2000.0]])
+    sweep = Sweep(
+        SweepRecipes.of(doc, ("stress.tau",)), ("stress.tau",), ("h",), [[500.0], [2000.0]]
+    )
     ds = run_sweep(sweep)
     for key in (
         "compressive_stress",

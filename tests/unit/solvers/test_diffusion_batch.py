@@ -188,7 +188,11 @@ def test_step_limit_gives_the_one_by_one_message():
 @pytest.mark.parametrize(
     "change, error, words",
     [
-        (dict(duration=-1.0), ValueError, "run 2 of the batch: duration must be > 0"),
+        (
+            dict(duration=-1.0),
+            ValueError,
+            "run 2 of the batch: duration: found -1 s; expected a finite number > 0",
+        ),
         (dict(initial=np.zeros(7)), ValueError, "run 2 of the batch: initial state has shape"),
         (dict(output_times=(7200.0,)), ValueError, "run 2 of the batch: output times"),
         (dict(rtol=0.0), ValueError, "rtol and atol"),

@@ -32,7 +32,7 @@ def test_non_convergence_names_time_and_depth():
 @pytest.mark.parametrize(
     "kwargs, words",
     [
-        (dict(duration=-1.0), "duration must be > 0"),
+        (dict(duration=-1.0), "duration: found -1 s; expected a finite number > 0"),
         (dict(initial=np.zeros(7)), "shape"),
         (dict(initial=np.full(50, np.nan)), "non-finite"),
         (dict(output_times=[7200.0]), "output times"),

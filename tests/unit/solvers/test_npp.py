@@ -84,7 +84,7 @@ def test_geometric_grid_spans_the_sample():
         ({"initial": np.zeros((3, K))}, "expected (N species, n cells)"),
         ({"initial": np.full((2, K), np.nan)}, "non-finite"),
         ({"front": Bath((0.5, 0.3, 0.2))}, "3 fractions for 2 species"),
-        ({"duration": 0.0}, "duration must be > 0"),
+        ({"duration": 0.0}, "duration: found 0 s; expected a finite number > 0 s"),
         ({"front": ClosedFace(), "back": ClosedFace()}, "neither face holds the potential"),
         ({"back": IonBeam(0, 1e-4, 15.0)}, "only be the front"),
         ({"front": IonBeam(5, 1e-4, 15.0), "back": Electrode()}, "not one of the 2 species"),
