@@ -17,6 +17,7 @@ from ..process.experiments import (
     Species,
     check_diffusion,
     check_numerics,
+    check_species,
     planned_end,
 )
 from ..validators import FieldError
@@ -161,12 +162,12 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
             species.append(Species(name=sym, charge=charge, diffusion=law, initial_fraction=frac))
         except ValueError as exc:
             r.fail(f, str(exc))
-    total = sum(s.initial_fraction * s.charge for s in species)
-    if abs(total - 1.0) > 1e-9:
-        r.fail(
-            ("species",),
-            f"the initial fractions add up to {total:g}; expected 1 (the glass starts neutral)",
-        )
+    try:
+        check_species(species)
+    except FieldError as exc:
+        r.fail(("species",), f"the initial fractions add up to {exc.found:g}; {exc.expected}")
+    except ValueError as exc:
+        r.fail(("species",), str(exc))
     raw_steps = doc["step"]
     if not isinstance(raw_steps, list) or not raw_steps:
         r.fail(("step",), "expected one or more [[step]] tables")

@@ -894,7 +894,10 @@ def _solver_species(species, laws, temperature, n0, occupation, n_cells):
 # --------------------------------------------------------------------------- driver
 
 
-def _validate(species, steps):
+def check_species(species) -> list[str]:
+    """The names of ``species`` (Species), checked as one glass: unique names, and
+    Σ z·initial_fraction = 1 (n_0 is the initial mobile charge: the glass starts neutral;
+    FieldError "initial_fraction" with the sum found)."""
     names = [s.name for s in species]
     if not species:
         raise ValueError("at least one species is needed")
@@ -904,9 +907,17 @@ def _validate(species, steps):
         raise ValueError(f"species names must be unique, got {names}")
     total = sum(s.charge * s.initial_fraction for s in species)
     if abs(total - 1.0) > _SUM_TOL:
-        raise ValueError(
-            f"Σ z·initial_fraction must be 1 (n_0 is the initial mobile charge), got {total:.12g}"
+        raise FieldError(
+            "initial_fraction",
+            total,
+            "expected Σ z·initial_fraction = 1 (n_0 is the initial mobile charge: the glass "
+            "starts neutral)",
         )
+    return names
+
+
+def _validate(species, steps):
+    names = check_species(species)
     if not steps:
         raise ValueError("at least one step is needed")
     for k, step in enumerate(steps):

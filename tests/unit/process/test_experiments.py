@@ -224,7 +224,7 @@ def test_experiment_grid_is_fine_at_the_surface_and_spans_the_sample():
                 [Species("Na", 1, 1e-16, 0.6), Species("K", 1, 1e-17, 0.0)],
                 [BathStep({"K": 1.0}, 10.0)],
             ),
-            "initial_fraction must be 1",
+            "expected Σ z·initial_fraction = 1",
         ),
         (
             lambda: run_experiments(
