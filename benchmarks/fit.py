@@ -232,7 +232,7 @@ def arrhenius_valley() -> list[dict]:
     rng = np.random.default_rng(7)
     sets = []
     for celsius in (380.0, 460.0):
-        b = RecipeBuilder(doc, units, (("step[1].temperature", celsius),))
+        b = RecipeBuilder.of(doc, units, (("step[1].temperature", celsius),))
         clean = predict(
             b({"ions.K.D0": 1.945e-7, "ions.K.Q": 110e3}),
             [ProfileData(depth, 0 * depth, SIGMA)],

@@ -193,7 +193,7 @@ BAD = [
         "matano",
         "depth_um,frac_K\n0,1\n2,0.5\n1,0.2\n",
         ["--time", "8 h"],
-        ["line 4", "does not increase"],
+        ["line 4", "expected depths increasing"],
     ),
     (
         "matano",

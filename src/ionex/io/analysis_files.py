@@ -14,7 +14,7 @@ import numpy as np
 from ..constants import ZERO_CELSIUS
 from ..errors import RecipeError
 from ..process.arrhenius_fit import ArrheniusFit, arrhenius_data
-from ..process.matano import MIN_PROFILE_POINTS, InterdiffusionEstimate
+from ..process.matano import InterdiffusionEstimate, check_profile_depths
 from ..units import registry
 from ..validators import FieldError
 from .tables import (
@@ -167,7 +167,7 @@ def read_fraction_profile(
         fcol = fcols[0]
     i_x, i_f = i_depth, header.index(fcol)
     i_t = header.index("time_s") if "time_s" in header else None
-    depth, frac, seen_times = [], [], []
+    depth, frac, seen_times, lines, cells = [], [], [], [], []
     for number, fields in rows:
         where = f"{path}, line {number}"
         check_width(fields, header, where)
@@ -177,29 +177,26 @@ def read_fraction_profile(
                 seen_times.append(t)
             if time is None or abs(t - time) > 1e-6 * max(abs(time), 1.0):
                 continue
-        x = number_cell(fields[i_x], where, dcol) * scale
-        if x < 0:
-            raise RecipeError(
-                f"{where}: {dcol} = {fields[i_x].strip()!r}; expected depths ≥ 0 from the exchanged surface"
-            )
-        if depth and x <= depth[-1]:
-            raise RecipeError(
-                f"{where}: {dcol} = {fields[i_x].strip()!r} does not increase (previous {depth[-1] / scale:.6g}); "
-                "expected depths increasing from the surface, one profile"
-            )
-        f = fraction_cell(fields[i_f], where, fcol)
-        depth.append(x)
-        frac.append(f)
+        depth.append(number_cell(fields[i_x], where, dcol) * scale)
+        frac.append(fraction_cell(fields[i_f], where, fcol))
+        lines.append(number)
+        cells.append(fields[i_x].strip())
     if i_t is not None and not depth:
         times = ", ".join(f"{t:.6g}" for t in dict.fromkeys(seen_times))
         asked = "no --time given" if time is None else f"none at time_s = {time:.6g}"
         raise RecipeError(
             f"{path}: the file holds profiles at time_s = {times}; {asked}; expected one of these times"
         )
-    if len(depth) < MIN_PROFILE_POINTS:
+    # the rules of a profile's depths are the analysis' (check_profile_depths); located here
+    try:
+        check_profile_depths(depth)
+    except FieldError as exc:
+        i = exc.index
         raise RecipeError(
-            f"{path}: found {len(depth)} profile point(s); the Boltzmann–Matano analysis needs at least {MIN_PROFILE_POINTS}"
-        )
+            f"{path}, line {lines[i]}: {dcol} = {cells[i]!r}; {exc.expected}"
+        ) from None
+    except ValueError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
     return FractionProfile(np.array(depth), np.array(frac), fcol, str(path))
 
 

@@ -20,7 +20,13 @@ datasets with their uncertainties — into the SI objects of ionex.process.fitti
     [fit]                       # optional: method, rtol, atol, fd_step, max_nfev, ftol, xtol, scale_covar
 
 Errors name the file, the line and the field, what was found and what was expected
-(the conventions of ionex.io.recipe). The data files are CSV with a header:
+(the conventions of ionex.io.recipe). The rules of the values — a parameter's start and
+bounds, a dataset's times, depths, σ and weight, what its recipe must have, the options,
+the number of points — belong to ionex.process.fitting, which raises FitInputError naming
+the field; this reader locates it in the file and shows the value as written. What is
+checked here is what only a file can get wrong: keys, TOML types, units, data files.
+KIND_READERS is the one place that reads ``kind = "…"``. The data files are CSV with a
+header:
 
     profile         depth_m | depth_um | depth_nm, the fraction column (frac_<Ion>), [sigma]
     index           `ionex iwkb` output (polarisation,depth_m,n) or depth_m | depth_um with
@@ -35,8 +41,10 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -44,17 +52,21 @@ from ..errors import RecipeError
 from ..process.fitting import (
     KINDS,
     FitDataset,
+    FitInputError,
     FitOptions,
     FitParameter,
     IndexData,
     ModesData,
     ProfileData,
     SurfaceStressData,
+    check_data,
+    check_parameters,
 )
 from ..process.recipe import Recipe
-from ..units import UnitError, registry, split_quantity
+from ..units import FieldUnit, UnitError, in_unit
 from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument
+from .schema import SI, SURFACE_STRESS_COLUMNS
 from .tables import TIME_COLUMNS, check_width, depth_column, number_cell, open_table, read_mode_list
 
 __all__ = ["FitSetup", "FieldUnit", "RecipeBuilder", "load_fit", "quantity_text", "MIN_POINTS"]
@@ -75,54 +87,38 @@ _DATASET = {
     "polarisation",
 }
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
-_STRESS_COLUMNS = {"surface_stress_Pa": 1.0, "surface_stress_MPa": 1e6}
+_FIT_NUMBERS = {"rtol", "atol", "fd_step", "ftol", "xtol"}  # plain numbers; the rest as written
 MIN_POINTS = 3  # fewest points a dataset may have
-
-
-@dataclass(frozen=True)
-class FieldUnit:
-    """The unit a recipe field is written in, and its linear map to SI:
-    field value = offset + factor·SI value ("420 degC" ↔ 693.15 K: offset −273.15, factor 1)."""
-
-    text: str
-    offset: float = 0.0
-    factor: float = 1.0
-
-    @classmethod
-    def of(cls, unit: str) -> FieldUnit:
-        if not unit:
-            return cls("")
-        ureg = registry()
-        base = ureg.Quantity(1.0, unit).to_base_units().units
-        a = float(ureg.Quantity(0.0, base).to(unit).magnitude)
-        b = float(ureg.Quantity(1.0, base).to(unit).magnitude) - a
-        return cls(unit, a, b)
-
-    def from_si(self, value: float) -> float:
-        return self.offset + self.factor * value
-
-    def to_si(self, value: float) -> float:
-        return (value - self.offset) / self.factor
-
-    def label(self) -> str:
-        return self.text or "(dimensionless)"
 
 
 @dataclass(frozen=True, eq=False)
 class RecipeBuilder:
-    """values (SI, by parameter path) → Recipe: the recipe document with this dataset's
-    overrides and the parameter values written in the units of their fields. Picklable,
-    so it runs on dask workers."""
+    """values (SI, by parameter path) → Recipe: the dataset's recipe, its overrides applied
+    once, edited in memory for each trial (Recipe.with_values: no text, no disk, no pint).
+    Picklable, so it runs on dask workers, which get the recipe's logs with it.
 
-    document: RecipeDocument
-    units: tuple  # (path, FieldUnit) of each fitted parameter
-    overrides: tuple = ()  # (path, magnitude in the field's unit)
+    Attributes:
+        base: the dataset's recipe with its overrides.
+        units: (path, FieldUnit) of each fitted parameter (for messages in the field's unit).
+    """
+
+    base: object
+    units: tuple
+
+    @classmethod
+    def of(cls, document: RecipeDocument, units, overrides=()) -> RecipeBuilder:
+        """The builder of ``document`` with ``overrides`` ((path, magnitude in the field's
+        unit), …) for the parameters ``units`` ((path, FieldUnit), …)."""
+        base = document.with_values(dict(overrides)) if overrides else document
+        return cls(base.recipe(), tuple(units))
 
     def __call__(self, values):
-        magnitudes = dict(self.overrides)
-        for path, unit in self.units:
-            magnitudes[path] = unit.from_si(values[path])
-        return self.document.with_values(magnitudes).recipe()
+        return self.base.with_values(
+            {
+                path: SI(values[path], f"{unit.from_si(values[path]):.6g} {unit.text}".rstrip())
+                for path, unit in self.units
+            }
+        )
 
 
 @dataclass
@@ -169,24 +165,10 @@ class _FitReader(RecipeReader):
 
     def field_value(self, raw, unit: FieldUnit, f, what: str) -> float:
         """A fit-file value for a recipe field, in the field's unit → SI."""
-        expected = f"a value in {unit.text}" if unit.text else "a plain number"
         try:
-            magnitude, given = split_quantity(raw, "value")
-        except UnitError:
-            self.fail(f, f"found {raw!r}; expected {expected} (the unit of {what})")
-        if given != unit.text:
-            if not given or not unit.text:
-                self.fail(f, f"found {raw!r}; expected {expected} (the unit of {what})")
-            ureg = registry()
-            try:
-                magnitude = float(ureg.Quantity(magnitude, given).to(unit.text).magnitude)
-            except Exception:  # pint's DimensionalityError and friends
-                self.fail(
-                    f,
-                    f"found {raw!r}, which is not convertible to {unit.text}; expected {expected} "
-                    f"(the unit of {what})",
-                )
-        return unit.to_si(magnitude)
+            return unit.to_si(in_unit(raw, unit.text, "value"))
+        except UnitError as exc:
+            self.fail(f, f"{str(exc).removeprefix('value: ')} (the unit of {what})")
 
 
 def load_fit(path) -> FitSetup:
@@ -226,14 +208,10 @@ def load_fit(path) -> FitSetup:
         datasets.append(fd)
         files.append(file)
         recipes.append(recipe_path)
-    total = sum(fd.data.n_points for fd in datasets)
-    if total <= len(params):
-        where = ("dataset", 0, "file") if len(datasets) == 1 else ("dataset",)
-        r.fail(
-            where,
-            f"{total} data point(s) in all for {len(params)} fitted parameter(s); expected more points than "
-            "parameters",
-        )
+    try:
+        check_data(params, datasets)
+    except FitInputError as exc:
+        r.fail(("dataset", 0, "file") if len(datasets) == 1 else ("dataset",), exc.describe())
     names = [fd.data.name for fd in datasets]
     for k, n in enumerate(names):
         if names.count(n) > 1:
@@ -241,7 +219,7 @@ def load_fit(path) -> FitSetup:
                 ("dataset", k, "name"),
                 f"found the name {n!r} twice; expected a distinct name per dataset",
             )
-    start_recipe = RecipeBuilder(main, tuple(units.items()))(start)
+    start_recipe = RecipeBuilder.of(main, tuple(units.items()))(start)
     _check_bounds(r, params, units, main, start)
     return FitSetup(
         path,
@@ -260,30 +238,17 @@ def load_fit(path) -> FitSetup:
 def _options(r: _FitReader, raw) -> FitOptions:
     f = ("fit",)
     raw = r.table(raw, f, _FIT)
-    kw = {}
-    for key, value in raw.items():
-        if key == "method":
-            if value not in ("leastsq", "least_squares"):
-                r.fail(
-                    f + (key,),
-                    f'found {value!r}; expected "leastsq" (Levenberg–Marquardt) or "least_squares"',
-                )
-            kw[key] = value
-        elif key == "scale_covar":
-            if not isinstance(value, bool):
-                r.fail(f + (key,), f"found {value!r}; expected true or false")
-            kw[key] = value
-        elif key == "max_nfev":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                r.fail(f + (key,), f"found {value!r}; expected a whole number ≥ 1")
-            kw[key] = value
-        else:
-            v = r.number(value, f + (key,))
-            if not v > 0:
-                r.fail(f + (key,), f"found {value!r}; expected a number > 0")
-            kw[key] = v
+    if "scale_covar" in raw and not isinstance(raw["scale_covar"], bool):
+        r.fail(f + ("scale_covar",), f"found {raw['scale_covar']!r}; expected true or false")
+    kw = {
+        key: r.number(value, f + (key,)) if key in _FIT_NUMBERS else value
+        for key, value in raw.items()
+    }
     try:
         return FitOptions(**kw)
+    except FitInputError as exc:  # the rule is FitOptions'; the value is shown as written
+        key = exc.field
+        r.fail(f + (key,), exc.describe(found=repr(raw[key])) if key in raw else exc.describe())
     except ValueError as exc:
         r.fail(f, str(exc))
 
@@ -298,8 +263,6 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
         path = spec["path"]
         if not isinstance(path, str):
             r.fail(f + ("path",), f'found {path!r}; expected a field path such as "ions.K.D"')
-        if path in units:
-            r.fail(f + ("path",), f"{path!r} is listed twice; expected each parameter once")
         magnitude, unit_text = _field(r, main, path, f + ("path",))
         unit = FieldUnit.of(unit_text)
         what = f"{path} in {main.path.name}"
@@ -315,34 +278,25 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
             r.fail(f + ("log",), f"found {log!r}; expected true or false")
         if unit.factor < 0:  # a unit that reverses the order of values (none in practice)
             lo, hi = hi, lo
-        shown = _shown(unit)
-        if not lo < hi:
-            r.fail(
-                f + ("min",), f"found min = {shown(lo)} and max = {shown(hi)}; expected min < max"
-            )
-        if not lo <= value <= hi:
-            key = "value" if "value" in spec else ("min" if value < lo else "max")
-            r.fail(
-                f + (key,),
-                f"the start value {shown(value)}{'' if 'value' in spec else ' (from the recipe)'} lies "
-                f"outside [{shown(lo)}, {shown(hi)}]; expected bounds that include the start value",
-            )
-        if log and not (value > 0 and lo >= 0):
-            key = "min" if lo < 0 else ("value" if "value" in spec else "log")
-            r.fail(
-                f + (key,),
-                f"log = true needs a positive start value and bounds ≥ 0 (in SI); found start "
-                f"{shown(value)}, min {shown(lo)}",
-            )
-        params.append(FitParameter(path, value, lo, hi, log))
+        try:
+            params.append(FitParameter(path, value, lo, hi, log))
+        except FitInputError as exc:  # the rule is FitParameter's; said in the field's unit
+            # the first field of the rule the file gives (the start value may be the recipe's)
+            key = next((k for k in exc.fields if k in spec), exc.field)
+            came = {} if "value" in spec else {"value": " (from the recipe)"}
+            r.fail(f + (key,), exc.describe(_shown(unit), notes=came))
         units[path] = unit
+    try:
+        check_parameters(params)
+    except FitInputError as exc:
+        r.fail(("parameter", exc.position, "path"), exc.describe())
     return tuple(params), units
 
 
 def _check_bounds(r: _FitReader, params, units: dict, main: RecipeDocument, start: dict) -> None:
     """The fit may take each parameter to its bounds: the recipe must accept it there (a bath
     fraction of 3, a D of 0 are refused now, not in the middle of the fit)."""
-    build = RecipeBuilder(main, tuple(units.items()))
+    build = RecipeBuilder.of(main, tuple(units.items()))
     for i, p in enumerate(params):
         for key, bound in (("min", p.min), ("max", p.max)):
             if not math.isfinite(bound) or (p.log and bound <= 0.0):  # log10 never reaches 0
@@ -378,14 +332,188 @@ def _field(r: _FitReader, doc: RecipeDocument, path: str, f) -> tuple[float, str
         r.fail(f, f"{msg} (recipe {doc.path})")
 
 
+# --------------------------------------------------------------------------- datasets
+
+
+@dataclass
+class _Input:
+    """One [[dataset]] table being read: what the reader of every kind needs."""
+
+    r: _FitReader
+    raw: dict
+    at: tuple  # ("dataset", k)
+    file: Path
+    recipe: object  # the dataset's recipe at the start values
+    name: str
+    weight: float
+    time: float | None
+    sigma: float | None  # SI
+
+    @property
+    def binary(self) -> bool:
+        return isinstance(self.recipe, Recipe)
+
+    def uncertainty(self, column_sigma):
+        """σ from the data file's sigma column or the fit file's sigma: one of them."""
+        if column_sigma is not None and self.sigma is not None:
+            self.r.fail(
+                self.at + ("sigma",),
+                f"{self.file.name} has a sigma column and the fit file gives sigma too; expected one of them",
+            )
+        if column_sigma is None and self.sigma is None:
+            self.r.fail(
+                self.at,
+                f"no uncertainty for {self.file.name}: expected sigma = … (a number) or a sigma column in the file",
+            )
+        return column_sigma if column_sigma is not None else self.sigma
+
+
+def _profile(d: _Input) -> ProfileData:
+    r, raw, f, recipe = d.r, d.raw, d.at, d.recipe
+    column = raw.get("column", f"frac_{recipe.incoming_ion}" if d.binary else None)
+    if column is None:
+        r.fail(
+            f + ("column",), 'missing; name the measured species column, e.g. column = "frac_Cs"'
+        )
+    ions = (
+        (recipe.incoming_ion, recipe.glass.host_ion)
+        if d.binary
+        else tuple(s.name for s in recipe.species)
+    )
+    if not column.startswith("frac_") or column[5:] not in ions:
+        r.fail(
+            f + ("column",),
+            f"found {column!r}; expected one of {', '.join('frac_' + i for i in ions)}",
+        )
+    depth, values, col_sigma = _read_profile(d.file, column, raw.get("sigma_column"))
+    return ProfileData(
+        depth,
+        values,
+        d.uncertainty(col_sigma),
+        time=d.time,
+        ion=column[5:],
+        name=d.name,
+        weight=d.weight,
+    )
+
+
+def _index(d: _Input) -> IndexData:
+    depth, values, col_sigma, pol = _read_index(
+        d.file, d.raw.get("column"), d.raw.get("sigma_column")
+    )
+    return IndexData(
+        depth,
+        values,
+        d.uncertainty(col_sigma),
+        polarisation=pol,
+        time=d.time,
+        name=d.name,
+        weight=d.weight,
+    )
+
+
+def _modes(d: _Input) -> ModesData:
+    which = d.raw.get("polarisation", "both")
+    if which not in ("TE", "TM", "both"):
+        d.r.fail(d.at + ("polarisation",), f'found {which!r}; expected "TE", "TM" or "both"')
+    optics = d.recipe.optics
+    prism = None
+    if optics.prism_index is not None:
+        from ..physics.prism import Prism
+
+        prism = Prism(optics.prism_index, optics.prism_angle)
+    modes = read_mode_list(d.file, prism)
+    pols, orders, values = [], [], []
+    for pol in ("TE", "TM"):
+        if pol in modes and which in (pol, "both"):
+            pols += [pol] * modes[pol].size
+            orders += list(range(modes[pol].size))
+            values += modes[pol].tolist()
+    if not values:
+        d.r.fail(d.at + ("polarisation",), f"{d.file.name} lists no {which} modes")
+    return ModesData(
+        tuple(pols),
+        np.array(orders),
+        np.array(values),
+        d.uncertainty(None),
+        time=d.time,
+        name=d.name,
+        weight=d.weight,
+    )
+
+
+def _surface_stress(d: _Input) -> SurfaceStressData:
+    times, values, col_sigma = _read_stress(d.file, d.raw.get("sigma_column"))
+    return SurfaceStressData(times, values, d.uncertainty(col_sigma), name=d.name, weight=d.weight)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How a fit file gives one dataset kind: its type, the reader of its data file, the
+    quantity of ``sigma = …``, and the keys it does not take (with why)."""
+
+    data: type
+    read: Callable[[_Input], object]
+    sigma: str = "dimensionless"
+    refuses: tuple = ()  # (key, why)
+
+
+_ONLY_MODES = (
+    "polarisation",
+    "only a modes dataset takes polarisation (an index dataset names its column: n_TE, n_TM or n)",
+)
+# the one place a dataset's ``kind = "…"`` is read: its reader, by the kind's name
+KIND_READERS = {
+    k.data.kind: k
+    for k in (
+        _Kind(ProfileData, _profile, refuses=(_ONLY_MODES,)),
+        _Kind(IndexData, _index, refuses=(_ONLY_MODES,)),
+        _Kind(
+            ModesData,
+            _modes,
+            refuses=(
+                (
+                    "column",
+                    "a modes dataset reads polarisation, order and effective_index; use "
+                    'polarisation = "TE", "TM" or "both" to choose',
+                ),
+                ("sigma_column", "a mode list has no sigma column; give sigma = … in the fit file"),
+            ),
+        ),
+        _Kind(
+            SurfaceStressData,
+            _surface_stress,
+            sigma="pressure",
+            refuses=(
+                ("time", "a surface_stress dataset takes its times from the file; remove time"),
+                _ONLY_MODES,
+            ),
+        ),
+    )
+}
+
+
+def _refused_dataset(r: _FitReader, exc: FitInputError, d: _Input) -> NoReturn:
+    """Locate a dataset's FitInputError: at the key of the fit file that gave the value
+    (shown as written), else at the data file it was read from."""
+    key = exc.field
+    if key in d.raw and key in _DATASET:
+        r.fail(d.at + (key,), exc.describe(found=repr(d.raw[key])))
+    r.fail(d.at + ("file",), f"{d.file.name}: {exc.describe()}")
+
+
 def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, start: dict):
     f = ("dataset", k)
     raw = r.table(raw, f, _DATASET, {"kind", "file"})
     kind = raw["kind"]
-    if kind not in KINDS:
+    if kind not in KIND_READERS:
         hint = difflib.get_close_matches(str(kind), KINDS, n=1)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
         r.fail(f + ("kind",), f"found {kind!r}{did}; expected one of: {', '.join(KINDS)}")
+    spec = KIND_READERS[kind]
+    for key, why in spec.refuses:
+        if key in raw:
+            r.fail(f + (key,), why)
     file = r.resolve(raw["file"], f + ("file",))
     if not file.is_file():
         r.fail(
@@ -418,7 +546,7 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
         )
     bkey = (str(recipe_path), tuple(sorted(overrides)))
     if bkey not in builders:
-        builders[bkey] = RecipeBuilder(doc, tuple(units.items()), tuple(sorted(overrides)))
+        builders[bkey] = RecipeBuilder.of(doc, tuple(units.items()), tuple(sorted(overrides)))
     builder = builders[bkey]
     try:
         recipe = builder(start)
@@ -427,179 +555,24 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
             f + ("set",) if overrides else f,
             f"the dataset's recipe at the start values is invalid: {exc}",
         )
-    binary = isinstance(recipe, Recipe)
 
     name = raw.get("name", file.stem)
     if not isinstance(name, str) or not name:
         r.fail(f + ("name",), f"found {name!r}; expected a non-empty string")
     weight = r.number(raw.get("weight", 1.0), f + ("weight",))
-    if not weight > 0:
-        r.fail(f + ("weight",), f"found {raw['weight']!r}; expected a weight > 0")
-    time = None
-    if "time" in raw:
-        if kind == "surface_stress":
-            r.fail(
-                f + ("time",), "a surface_stress dataset takes its times from the file; remove time"
-            )
-        time = r.quantity(raw["time"], "time", f + ("time",))
-        if time < 0:
-            r.fail(
-                f + ("time",),
-                f"found {raw['time']!r}; expected a time ≥ 0 from the start of the process",
-            )
-        if binary and time > recipe.total_time * (1 + 1e-12):
-            r.fail(
-                f + ("time",),
-                f"found {raw['time']!r}; expected a time within the process (0 to "
-                f"{recipe.total_time / 3600:.6g} h at the start values)",
-            )
-    sigma = None
-    if "sigma" in raw:
-        sigma = (
-            r.quantity(raw["sigma"], "pressure", f + ("sigma",))
-            if kind == "surface_stress"
-            else r.number(raw["sigma"], f + ("sigma",))
-        )
-        if not sigma > 0:
-            r.fail(f + ("sigma",), f"found {raw['sigma']!r}; expected an uncertainty > 0")
+    time = r.quantity(raw["time"], "time", f + ("time",)) if "time" in raw else None
+    sigma = r.quantity(raw["sigma"], spec.sigma, f + ("sigma",)) if "sigma" in raw else None
     for key in ("column", "sigma_column", "polarisation"):
         if key in raw and not isinstance(raw[key], str):
             r.fail(f + (key,), f"found {raw[key]!r}; expected a string")
-    if kind == "modes" and "column" in raw:
-        r.fail(
-            f + ("column",),
-            "a modes dataset reads polarisation, order and effective_index; use polarisation "
-            '= "TE", "TM" or "both" to choose',
-        )
-    if kind != "modes" and "polarisation" in raw:
-        r.fail(
-            f + ("polarisation",),
-            "only a modes dataset takes polarisation (an index dataset names its column: "
-            "n_TE, n_TM or n)",
-        )
-    if binary and kind in ("index", "modes") and recipe.optics is None:
-        r.fail(
-            f + ("kind",),
-            f"{'an' if kind == 'index' else 'a'} {kind} dataset needs an [optics] section in the recipe "
-            f"{recipe_path.name}",
-        )
-    if binary and kind == "surface_stress" and recipe.stress is None:
-        r.fail(
-            f + ("kind",),
-            f"a surface_stress dataset needs a [stress] section in the recipe {recipe_path.name}",
-        )
-    if not binary and kind != "profile":
-        r.fail(
-            f + ("kind",),
-            f"a Nernst–Planck–Poisson recipe can be fitted to profile datasets only, not {kind}",
-        )
-
-    def need_sigma(column_sigma):
-        if column_sigma is not None and sigma is not None:
-            r.fail(
-                f + ("sigma",),
-                f"{file.name} has a sigma column and the fit file gives sigma too; expected one of them",
-            )
-        if column_sigma is None and sigma is None:
-            r.fail(
-                f,
-                f"no uncertainty for {file.name}: expected sigma = … (a number) or a sigma column in the file",
-            )
-        return column_sigma if column_sigma is not None else sigma
-
+    d = _Input(r, raw, f, file, recipe, name, weight, time, sigma)
+    # the rules are the dataset kind's (ionex.process.fitting); here they are located
     try:
-        if kind == "profile":
-            default = f"frac_{recipe.incoming_ion}" if binary else None
-            column = raw.get("column", default)
-            if column is None:
-                r.fail(
-                    f + ("column",),
-                    'missing; name the measured species column, e.g. column = "frac_Cs"',
-                )
-            ions = (
-                (recipe.incoming_ion, recipe.glass.host_ion)
-                if binary
-                else tuple(s.name for s in recipe.species)
-            )
-            if not column.startswith("frac_") or column[5:] not in ions:
-                r.fail(
-                    f + ("column",),
-                    f"found {column!r}; expected one of {', '.join('frac_' + i for i in ions)}",
-                )
-            depth, values, col_sigma = _read_profile(file, column, raw.get("sigma_column"))
-            if (
-                binary
-                and recipe.glass.thickness is not None
-                and depth.max() > recipe.glass.thickness
-            ):
-                r.fail(
-                    f + ("file",),
-                    f"{file.name}: depth {depth.max() * 1e6:.6g} µm lies beyond the plate "
-                    f"({recipe.glass.thickness * 1e6:.6g} µm)",
-                )
-            data = ProfileData(
-                depth,
-                values,
-                need_sigma(col_sigma),
-                time=time,
-                ion=column[5:],
-                name=name,
-                weight=weight,
-            )
-        elif kind == "index":
-            depth, values, col_sigma, pol = _read_index(
-                file, raw.get("column"), raw.get("sigma_column")
-            )
-            data = IndexData(
-                depth,
-                values,
-                need_sigma(col_sigma),
-                polarisation=pol,
-                time=time,
-                name=name,
-                weight=weight,
-            )
-        elif kind == "modes":
-            if "sigma_column" in raw:
-                r.fail(
-                    f + ("sigma_column",),
-                    "a mode list has no sigma column; give sigma = … in the fit file",
-                )
-            which = raw.get("polarisation", "both")
-            if which not in ("TE", "TM", "both"):
-                r.fail(f + ("polarisation",), f'found {which!r}; expected "TE", "TM" or "both"')
-            prism = None
-            if recipe.optics.prism_index is not None:
-                from ..physics.prism import Prism
-
-                prism = Prism(recipe.optics.prism_index, recipe.optics.prism_angle)
-            modes = read_mode_list(file, prism)
-            pols, orders, values = [], [], []
-            for pol in ("TE", "TM"):
-                if pol in modes and which in (pol, "both"):
-                    pols += [pol] * modes[pol].size
-                    orders += list(range(modes[pol].size))
-                    values += modes[pol].tolist()
-            if not values:
-                r.fail(f + ("polarisation",), f"{file.name} lists no {which} modes")
-            data = ModesData(
-                tuple(pols),
-                np.array(orders),
-                np.array(values),
-                need_sigma(None),
-                time=time,
-                name=name,
-                weight=weight,
-            )
-        else:
-            times, values, col_sigma = _read_stress(file, raw.get("sigma_column"))
-            if binary and times.max() > recipe.total_time * (1 + 1e-12):
-                r.fail(
-                    f + ("file",),
-                    f"{file.name}: time {times.max() / 3600:.6g} h lies after the end of the process "
-                    f"({recipe.total_time / 3600:.6g} h at the start values)",
-                )
-            data = SurfaceStressData(times, values, need_sigma(col_sigma), name=name, weight=weight)
+        spec.data.check_model(recipe, name)  # before reading: a mode list needs the optics
+        data = spec.read(d)
+        data.check_recipe(recipe)
+    except FitInputError as exc:
+        _refused_dataset(r, exc, d)
     except ValueError as exc:
         if isinstance(exc, RecipeError):
             raise
@@ -659,11 +632,7 @@ def _read_profile(path: Path, column: str, sigma_column):
     depth, values, sigma = _read_table(
         path, [i_x, i_y, i_s], [x_name, column, sigma_name], [scale, 1.0, 1.0]
     )
-    if depth.size and depth.min() < 0:
-        raise RecipeError(
-            f"{path}: depth {depth.min() / scale:g} < 0; expected depths below the exchanged face (≥ 0)"
-        )
-    return depth, values, sigma
+    return depth, values, sigma  # ProfileData refuses depths < 0
 
 
 def _read_index(path: Path, column, sigma_column):
@@ -715,25 +684,21 @@ def _read_stress(path: Path, sigma_column):
         path, "a header such as time_h,surface_stress_MPa,sigma and data lines"
     )
     times = [h for h in header if h in TIME_COLUMNS]
-    stresses = [h for h in header if h in _STRESS_COLUMNS]
+    stresses = [h for h in header if h in SURFACE_STRESS_COLUMNS]
     if len(times) != 1 or len(stresses) != 1:
         raise RecipeError(
             f"{path}, line {header_line}: header {','.join(header)!r}; expected one time column "
-            f"({', '.join(TIME_COLUMNS)}) and one of {', '.join(_STRESS_COLUMNS)}"
+            f"({', '.join(TIME_COLUMNS)}) and one of {', '.join(SURFACE_STRESS_COLUMNS)}"
         )
     i_s = _sigma_index(header, sigma_column, path, header_line)
-    unit = _STRESS_COLUMNS[stresses[0]]
+    unit = SURFACE_STRESS_COLUMNS[stresses[0]]
     t, s, sig = _read_table(
         path,
         [header.index(times[0]), header.index(stresses[0]), i_s],
         [times[0], stresses[0], "sigma"],
         [TIME_COLUMNS[times[0]], unit, unit],
     )
-    if t.size and t.min() < 0:
-        raise RecipeError(
-            f"{path}: time {t.min():g} s < 0; expected times from the start of the process"
-        )
-    return t, s, sig
+    return t, s, sig  # SurfaceStressData refuses times < 0
 
 
 def quantity_text(value_si: float, unit: FieldUnit, digits: int = 6) -> str:

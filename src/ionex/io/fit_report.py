@@ -24,12 +24,8 @@ __all__ = [
     "write_fit_outputs",
 ]
 
-_KIND_LABEL = {
-    "profile": "profile",
-    "index": "index profile",
-    "modes": "mode indices",
-    "surface_stress": "surface stress",
-}
+# how plots show the SI units the dataset kinds declare (abscissa_unit, value_unit)
+_DISPLAY = {"m": ("µm", 1e6), "s": ("h", 1 / 3600.0), "Pa": ("MPa", 1e-6), "": ("", 1.0)}
 
 
 def _now() -> datetime:
@@ -111,15 +107,12 @@ def format_report(setup: FitSetup, result, created: datetime | None = None) -> s
     lines.append("[[Datasets]]")
     for fd, f, recipe in zip(result.datasets, setup.files, setup.recipes):
         d = fd.data
-        t = getattr(d, "time", None)
-        when = (
-            f", t = {t / 3600:.6g} h"
-            if t is not None
-            else (", end of process" if d.kind != "surface_stress" else "")
-        )
+        when = ""
+        if d.at_one_time:
+            when = f", t = {d.time / 3600:.6g} h" if d.time is not None else ", end of process"
         rms = math.sqrt(fd.chisqr / d.n_points / d.weight)
         lines.append(
-            f"    {d.name}: {_KIND_LABEL[d.kind]} from {Path(f).name} ({d.n_points} points{when}, weight "
+            f"    {d.name}: {d.label} from {Path(f).name} ({d.n_points} points{when}, weight "
             f"{d.weight:g}, recipe {Path(recipe).name}): chi-square {fd.chisqr:.5g}, rms (model − data)/σ {rms:.3g}"
         )
     lines.append("[[Warnings]]")
@@ -296,55 +289,51 @@ def plot_fit(setup: FitSetup, result, path) -> Path:
     for sub, fd, f in zip(subs, result.datasets, setup.files):
         top, bottom = sub.subplots(2, 1, sharex=True, height_ratios=[3, 1])
         _draw(top, bottom, fd, setup)
-        top.set_title(f"{fd.data.name} ({_KIND_LABEL[fd.kind]}), χ² = {fd.chisqr:.4g}", fontsize=9)
+        top.set_title(f"{fd.data.name} ({fd.data.label}), χ² = {fd.chisqr:.4g}", fontsize=9)
     for sub in subs[n:]:
         sub.set_visible(False)
     fig.suptitle(f"{setup.title}: reduced χ² = {result.redchi:.3g}", fontsize=10)
     return save_figure(fig, path, dpi=110)
 
 
+def _axis(name: str, unit: str) -> tuple[str, float]:
+    """An axis label with its display unit, and the factor from SI to that unit."""
+    shown, factor = _DISPLAY[unit]
+    return (f"{name} ({shown})" if shown else name), factor
+
+
 def _draw(top, bottom, fd, setup) -> None:
+    """One dataset: its series (one per polarisation of a mode list) with their model, as
+    the dataset kind describes them (groups, units, names), and the residuals below."""
     d = fd.data
     norm = (fd.model - d.observed) / d.sigma
-    if d.kind in ("profile", "index"):
-        x = d.depth * 1e6
-        top.errorbar(x, d.observed, yerr=d.sigma, fmt="o", ms=3, lw=0.8, color="C0", label="data")
-        if fd.curve is not None:
-            top.plot(fd.curve[0] * 1e6, fd.curve[1], color="C3", lw=1.4, label="model")
-        top.set_ylabel(
-            f"site fraction of {d.ion}⁺"
-            if d.kind == "profile"
-            else {"TE": "n_TE", "TM": "n_TM", "none": "n₀"}[d.polarisation]
-        )
-        bottom.set_xlabel("depth below the surface (µm)")
-    elif d.kind == "modes":
-        x = d.order.astype(float)
-        for pol, colour in (("TE", "C0"), ("TM", "C2")):
-            mine = np.array([p == pol for p in d.polarisation])
-            if mine.any():
-                top.errorbar(
-                    x[mine],
-                    d.observed[mine],
-                    yerr=d.sigma[mine],
-                    fmt="o",
-                    ms=4,
-                    color=colour,
-                    label=f"{pol} data",
-                )
-            if fd.curve is not None and pol in fd.curve:
-                orders, n_eff = fd.curve[pol]
-                top.plot(orders, n_eff, "x--", color=colour, lw=0.8, label=f"{pol} model")
-        top.set_ylabel("effective index N")
-        bottom.set_xlabel("mode order m")
-    else:
-        x = d.times / 3600.0
-        top.errorbar(
-            x, d.observed / 1e6, yerr=d.sigma / 1e6, fmt="o", ms=3, color="C0", label="data"
-        )
-        if fd.curve is not None:
-            top.plot(fd.curve[0] / 3600.0, fd.curve[1] / 1e6, color="C3", lw=1.4, label="model")
-        top.set_ylabel("surface stress σ(0, t) (MPa)")
-        bottom.set_xlabel("time (h)")
+    x_label, x_factor = _axis(d.abscissa_name, d.abscissa_unit)
+    y_label, y_factor = _axis(d.value_name, d.value_unit)
+    x = d.abscissa * x_factor
+    groups = d.groups(fd.curve)
+    for n, (name, mine, curve) in enumerate(groups):
+        colour = f"C{2 * n}"  # C0, then C2 (C3 draws a continuous model)
+        label = f"{name} " if name else ""
+        if mine.any():
+            top.errorbar(
+                x[mine],
+                d.observed[mine] * y_factor,
+                yerr=d.sigma[mine] * y_factor,
+                fmt="o",
+                ms=4 if d.discrete else 3,
+                lw=0.8,
+                color=colour,
+                label=f"{label}data",
+            )
+        if curve is None:
+            continue
+        cx, cy = np.asarray(curve[0]) * x_factor, np.asarray(curve[1]) * y_factor
+        if d.discrete:
+            top.plot(cx, cy, "x--", color=colour, lw=0.8, label=f"{label}model")
+        else:
+            top.plot(cx, cy, color="C3", lw=1.4, label=f"{label}model")
+    top.set_ylabel(y_label)
+    bottom.set_xlabel(x_label)
     top.grid(alpha=0.3)
     top.legend(fontsize=7)
     bottom.axhspan(-1, 1, color="0.9")

@@ -511,16 +511,10 @@ class RecipeReader(Reader):
         if len(raw) != 1:
             self.fail(f, f"found {len(raw)} targets; expected exactly one of {', '.join(_TARGET)}")
         ((kind, value),) = raw.items()
-        x = self.quantity(value, _TARGET[kind], f + (kind,))
-        if kind.startswith("modes") and (x != int(x) or x < 1):
-            self.fail(f + (kind,), f"found {value!r}; expected a whole number of modes ≥ 1")
-        if not x > 0:
-            self.fail(
-                f + (kind,),
-                f"found {value!r}; expected a value > 0"
-                + (" (CS is positive in compression)" if kind == "compressive_stress" else ""),
-            )
-        return Target(kind, x)
+        try:
+            return Target(kind, self.quantity(value, _TARGET[kind], f + (kind,)))
+        except FieldError as exc:
+            self.fail(f + (kind,), f"found {shown(value)}; {exc.expected}")
 
     def optics(self, raw) -> OpticsOptions:
         f = ("optics",)

@@ -33,6 +33,7 @@ from ..validators import FieldError
 __all__ = [
     "TIME_COLUMNS",
     "TIMESTAMP_COLUMN",
+    "SPUTTER_TIME_COLUMNS",
     "DEPTH_COLUMNS",
     "TEMPERATURE_COLUMNS",
     "STRESS_COLUMNS",
@@ -154,6 +155,7 @@ class Section:
 
 TIME_COLUMNS = {"time_s": 1.0, "time_min": 60.0, "time_h": 3600.0}  # → s
 TIMESTAMP_COLUMN = "timestamp"  # ISO 8601 date and time (furnace logs)
+SPUTTER_TIME_COLUMNS = ("sputter_time_s", "time_s")  # s of sputtering (ToF-SIMS depth profiles)
 DEPTH_COLUMNS = {"depth_m": 1.0, "depth_um": 1e-6, "depth_nm": 1e-9}  # → m
 TEMPERATURE_COLUMNS = {"temperature_C": ZERO_CELSIUS, "temperature_K": 0.0}  # + offset → K
 STRESS_COLUMNS = {"stress_Pa": 1.0, "stress_MPa": 1e6}  # → Pa (compression < 0)

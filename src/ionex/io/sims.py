@@ -39,14 +39,15 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import RecipeError
-from .tables import number_cell, _rows
+from .schema import SPUTTER_TIME_COLUMNS
+from .tables import check_width, number_cell, open_table
 
 __all__ = ["PAPER_001_SPECIES", "TIME_COLUMNS", "SimsProfile", "read_sims_profile"]
 
 PAPER_001_SPECIES = MappingProxyType(
     {"Li": ("6Li", "7Li"), "Rb": ("85Rb", "87Rb"), "Cs": ("133Cs",)}
 )
-TIME_COLUMNS = ("sputter_time_s", "time_s")
+TIME_COLUMNS = SPUTTER_TIME_COLUMNS
 _ISOTOPE = re.compile(r"^(?:counts_)?(\d{1,3})([A-Z][a-z]?)$")
 
 
@@ -96,14 +97,9 @@ def read_sims_profile(
         raise RecipeError(
             f"{path}: crater_depth = {crater_depth!r}; expected a positive depth in m"
         )
-    rows = _rows(path)
-    try:
-        header_line, header = next(rows)
-    except StopIteration:
-        raise RecipeError(
-            f"{path}: the file is empty; expected a header such as sputter_time_s,6Li,7Li,85Rb,87Rb"
-        ) from None
-    header = [h.strip() for h in header]
+    header_line, header, rows = open_table(
+        path, "a header such as sputter_time_s,6Li,7Li,85Rb,87Rb"
+    )
     where_header = f"{path}, line {header_line}"
     time_cols = [h for h in header if h in TIME_COLUMNS]
     if len(time_cols) != 1:
@@ -148,10 +144,7 @@ def read_sims_profile(
     times, counts = [], {iso: [] for iso in isotopes}
     for number, fields in rows:
         where = f"{path}, line {number}"
-        if len(fields) != len(header):
-            raise RecipeError(
-                f"{where}: found {len(fields)} fields ({','.join(fields)!r}); expected {len(header)} as in the header"
-            )
+        check_width(fields, header, where)
         t = number_cell(fields[i_time], where, time_cols[0])
         if t < 0:
             raise RecipeError(

@@ -27,6 +27,7 @@ from ..constants import GAS_CONSTANT
 from ..validators import FieldError
 from .arrhenius import ArrheniusLaw, check_activation
 from .kirchhoff import KirchhoffLaw
+from .stress import check_elastic_constants
 
 __all__ = [
     "InterdiffusionModel",
@@ -156,14 +157,7 @@ class StressCouplingMaterial:
     host_molar_volume: float | None = None
 
     def __post_init__(self):
-        if not self.youngs_modulus > 0:
-            raise FieldError(
-                "youngs_modulus", self.youngs_modulus, "expected a Young's modulus E > 0", "Pa"
-            )
-        if not -1.0 < self.poisson_ratio < 0.5:
-            raise FieldError(
-                "poisson_ratio", self.poisson_ratio, "expected a Poisson ratio ν in (-1, 0.5)"
-            )
+        check_elastic_constants(self.youngs_modulus, self.poisson_ratio)
         if not math.isfinite(self.molar_volume_difference):
             raise FieldError(
                 "molar_volume_difference",

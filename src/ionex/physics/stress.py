@@ -51,6 +51,15 @@ def dilation_coefficient(molar_volume_difference: float, total_mobile: float) ->
     return molar_volume_difference * total_mobile / 3.0
 
 
+def check_elastic_constants(youngs_modulus: float, poisson_ratio: float) -> None:
+    """The rule of an isotropic glass's elastic constants: E > 0 (Pa, finite) and
+    −1 < ν < 0.5; FieldError names "youngs_modulus" or "poisson_ratio"."""
+    if not (math.isfinite(youngs_modulus) and youngs_modulus > 0):
+        raise FieldError("youngs_modulus", youngs_modulus, "expected a Young's modulus E > 0", "Pa")
+    if not -1.0 < poisson_ratio < 0.5:
+        raise FieldError("poisson_ratio", poisson_ratio, "expected a Poisson ratio ν in (-1, 0.5)")
+
+
 @dataclass(frozen=True)
 class ElasticGlass:
     """Elastic data of the glass.
@@ -65,14 +74,7 @@ class ElasticGlass:
     dilation: float
 
     def __post_init__(self):
-        if not (math.isfinite(self.youngs_modulus) and self.youngs_modulus > 0):
-            raise FieldError(
-                "youngs_modulus", self.youngs_modulus, "expected a Young's modulus E > 0", "Pa"
-            )
-        if not -1.0 < self.poisson_ratio < 0.5:
-            raise FieldError(
-                "poisson_ratio", self.poisson_ratio, "expected a Poisson ratio ν in (-1, 0.5)"
-            )
+        check_elastic_constants(self.youngs_modulus, self.poisson_ratio)
         if not math.isfinite(self.dilation):
             raise FieldError("dilation", self.dilation, "expected a finite dilation B")
 

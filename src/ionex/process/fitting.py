@@ -10,6 +10,13 @@ each dataset can carry its own recipe or overrides (e.g. its bath temperature):
     modes            effective indices N_m of measured mode orders m (TE and/or TM), one time
     surface_stress   σ(0, t_i) at measured times
 
+Each kind is a type (ProfileData, IndexData, ModesData, SurfaceStressData; DATA_KINDS by
+name) that knows what a recipe must have to model it, how to predict it from a forward
+run, and how a report shows it. The rules of a fit's inputs — a dataset's values and
+times, a parameter's start and bounds, the options, the lists given to :func:`fit` — are
+stated here and raised as FitInputError naming the field; the reader of fit files only
+says where in the file the refused value came from.
+
 The fit minimises χ² = Σ_d w_d Σ_i ((model_di − data_di)/σ_di)² over the parameters
 shared by all datasets (a *global* fit when several datasets share them), with
 Levenberg–Marquardt (lmfit ``leastsq``, MINPACK lmder) or a trust-region reflective
@@ -45,6 +52,7 @@ import time as _time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import ClassVar
 
 import numpy as np
@@ -65,15 +73,91 @@ __all__ = [
     "DatasetFit",
     "FitResult",
     "FitError",
+    "FitInputError",
+    "DATA_KINDS",
+    "KINDS",
+    "check_parameters",
+    "check_data",
     "fit",
     "predict",
 ]
 
-KINDS = ("profile", "index", "modes", "surface_stress")
-
 
 class FitError(IonexError, ValueError):
     """A fit cannot be set up or its forward model failed; the message says where and why."""
+
+
+class FitInputError(FitError):
+    """An input of a fit that breaks one of the fit's rules.
+
+    The rule is stated here, once, by the class or function of this module that owns it; a
+    reader of a fit file (ionex.io.fit_file) only locates the error — which parameter,
+    dataset or option, which key — and may show the value as the user wrote it.
+
+    The message reads ``"<owner>: found <found>; <expected>"`` (or ``"<owner>: <expected>"``
+    when the rule is not about one value).
+
+    Attributes:
+        owner: what breaks the rule, as the message names it ("parameter 'ions.K.D'",
+            "profile dataset 'k'", "method"); "" for the lists given to :func:`fit`.
+        fields: the fields the rule involves, the most to blame first: of FitParameter
+            ("name", "value", "min", "max", "log"), of a dataset ("kind", "time", "times",
+            "depth", "sigma", "weight"), of FitOptions, or "datasets" for the dataset list.
+        position: for a rule on the lists given to fit: the index of the parameter or
+            dataset that breaks it; None otherwise.
+        found: the value found, as text; None when the rule is not about one value.
+        expected: the rule, in words.
+        values: SI values that ``found`` and ``expected`` name as {placeholders} (then no
+            other braces may appear in them); :meth:`describe` writes them with its ``shown``.
+    """
+
+    def __init__(
+        self,
+        owner: str,
+        fields: tuple,
+        found: str | None,
+        expected: str,
+        values: dict | None = None,
+        position: int | None = None,
+    ):
+        self.owner = owner
+        self.fields = tuple(fields)
+        self.found = found
+        self.expected = expected
+        self.values = dict(values or {})
+        self.position = position
+        text = self.describe()
+        super().__init__(f"{owner}: {text}" if owner else text)
+
+    def __reduce__(self):  # picklable (raised on dask workers), despite the keyword fields
+        args = (self.owner, self.fields, self.found, self.expected, self.values, self.position)
+        return type(self), args
+
+    @property
+    def field(self) -> str:
+        """The field most to blame."""
+        return self.fields[0]
+
+    def describe(self, shown=None, found: str | None = None, notes: dict | None = None) -> str:
+        """The message without its owner.
+
+        Args:
+            shown: writes an SI value of ``values`` as text (default: 6 significant digits).
+            found: replaces the found value (e.g. by the value as the user wrote it).
+            notes: text to put after a placeholder's value, by placeholder name (where the
+                value came from).
+        """
+        expected = self.expected
+        if found is None:
+            found = self.found
+        if self.values:
+            shown = shown or (lambda v: f"{v:.6g}")
+            notes = notes or {}
+            written = {k: shown(v) + notes.get(k, "") for k, v in self.values.items()}
+            expected = expected.format(**written)
+            if found is self.found and found is not None:
+                found = found.format(**written)
+        return expected if found is None else f"found {found}; {expected}"
 
 
 # --------------------------------------------------------------------------- datasets
@@ -87,15 +171,55 @@ def _frozen(values, name: str, where: str, dtype=float) -> np.ndarray:
     return a
 
 
+# the recipe section a dataset kind needs: how the message names it, and why
+_SECTIONS = {
+    "optics": ("an [optics] section", "to compute indices"),
+    "stress": ("a [stress] section", "to compute the stress"),
+}
+
+
+def _recipe_name(recipe) -> str:
+    """The recipe's file name for messages ("the recipe" when it has none)."""
+    path = getattr(recipe, "source_path", "")
+    return f"the recipe {PurePath(path).name}" if path else "the recipe"
+
+
 class _Data:
-    """Validation shared by the dataset kinds: matching lengths, finite values, σ > 0."""
+    """A dataset kind: its validation (matching lengths, finite values, σ > 0), what a
+    recipe must have to model it, the model's prediction of it from a forward run, and how
+    a report shows it. Each kind is a subclass; ``kind`` is its name in files and reports.
+
+    Class attributes (per kind):
+        kind: the name fit files and reports use.  label: the name in report text.
+        needs: the recipe sections (Recipe attributes) the model needs.
+        experiments: whether a Nernst–Planck–Poisson recipe can model it.
+        needs_properties: whether the model needs the run's stress or indices.
+        at_one_time: measured at one process time (``time``); else against time.
+        abscissa_name, abscissa_unit: what the data were measured against, and its SI unit.
+        value_unit: the SI unit of the measured values ("" for a plain number).
+        discrete: the abscissa is discrete (mode orders): the model is a set of points.
+    """
 
     kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    needs: ClassVar[tuple[str, ...]] = ()
+    experiments: ClassVar[bool] = False
+    needs_properties: ClassVar[bool] = True
+    at_one_time: ClassVar[bool] = True
+    abscissa_name: ClassVar[str] = "depth below the surface"
+    abscissa_unit: ClassVar[str] = "m"
+    value_unit: ClassVar[str] = ""
+    discrete: ClassVar[bool] = False
     _abscissa: ClassVar[str] = ""
     _values: ClassVar[str] = ""
 
+    @property
+    def owner(self) -> str:
+        """The dataset, as messages name it."""
+        return f"{self.kind} dataset {self.name!r}"
+
     def _validate(self) -> None:
-        where = f"{self.kind} dataset {self.name!r}"
+        where = self.owner
         x = _frozen(getattr(self, self._abscissa), self._abscissa, where)
         y = _frozen(getattr(self, self._values), self._values, where)
         s = np.broadcast_to(np.asarray(self.sigma, dtype=float), y.shape).copy()
@@ -108,20 +232,37 @@ class _Data:
         for a, n in ((x, self._abscissa), (y, self._values), (s, "sigma")):
             finite(a, n, where)
         if np.any(s <= 0):
-            raise ValueError(
-                f"{where}: sigma[{int(np.argmin(s))}] = {s.min()!r}; expected uncertainties > 0"
+            i = int(np.argmin(s))
+            raise FitInputError(
+                where, ("sigma",), f"sigma[{i}] = {s[i]:g}", "expected an uncertainty > 0"
             )
         if not (math.isfinite(self.weight) and self.weight > 0):
-            raise ValueError(f"{where}: weight = {self.weight!r}; expected a number > 0")
+            raise FitInputError(
+                where, ("weight",), f"weight = {self.weight!r}", "expected a weight > 0"
+            )
         time = getattr(self, "time", None)
         if time is not None and not (math.isfinite(time) and time >= 0):
-            raise ValueError(
-                f"{where}: time = {time!r} s; expected a time ≥ 0 from the start of the process"
+            raise FitInputError(
+                where,
+                ("time",),
+                f"time = {time!r} s",
+                "expected a time ≥ 0 from the start of the process",
             )
         s.setflags(write=False)
         object.__setattr__(self, self._abscissa, x)
         object.__setattr__(self, self._values, y)
         object.__setattr__(self, "sigma", s)
+
+    def _check_depths(self) -> None:
+        """Depths are measured from the exchanged face: ≥ 0."""
+        if np.any(self.depth < 0):
+            i = int(np.argmin(self.depth))
+            raise FitInputError(
+                self.owner,
+                ("depth",),
+                f"depth[{i}] = {self.depth[i]:g} m",
+                "expected depths ≥ 0 below the exchanged face",
+            )
 
     @property
     def abscissa(self) -> np.ndarray:
@@ -136,6 +277,85 @@ class _Data:
     @property
     def n_points(self) -> int:
         return int(self.observed.size)
+
+    # ------------------------------------------------------------------ the recipe
+    @classmethod
+    def check_model(cls, recipe, name: str | None = None) -> None:
+        """Raise FitInputError (field "kind") unless ``recipe`` can model a dataset of this
+        kind (named ``name`` in the message): it has the sections the kind needs, and is a
+        binary Recipe unless the kind fits Nernst–Planck–Poisson recipes too."""
+        owner = f"{cls.kind} dataset" + ("" if name is None else f" {name!r}")
+        if not isinstance(recipe, Recipe):
+            if not cls.experiments:
+                raise FitInputError(
+                    owner,
+                    ("kind",),
+                    None,
+                    "expected a profile dataset: a Nernst–Planck–Poisson recipe can be fitted "
+                    "to profiles only",
+                )
+            return
+        for section in cls.needs:
+            if getattr(recipe, section) is None:
+                what, why = _SECTIONS[section]
+                raise FitInputError(
+                    owner, ("kind",), None, f"expected {what} in {_recipe_name(recipe)} ({why})"
+                )
+
+    def check_recipe(self, recipe) -> None:
+        """Raise FitInputError unless ``recipe`` can model this dataset: check_model, and
+        for a binary Recipe every measurement inside the process (times, depths)."""
+        self.check_model(recipe, self.name)
+        if isinstance(recipe, Recipe):
+            self._check_inside(recipe)
+
+    def _check_inside(self, recipe: Recipe) -> None:
+        """The time measured lies within the process."""
+        if self.time is not None:
+            _check_time(self, "time", 0, self.time, recipe.total_time)
+
+    # ------------------------------------------------------------------ the model
+    def _time_in(self, total: float) -> float:
+        """The output time (s) measured: its own (within ``total``), or the end."""
+        return total if self.time is None else min(self.time, total)
+
+    def output_times(self, total: float, curves: bool = False) -> set[float]:
+        """The process times (s) a forward run of ``total`` s must output for this dataset
+        (with ``curves``: also those of its model curve)."""
+        return {self._time_in(total)}
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """The model of this dataset from a binary forward run ``result`` (its properties
+        ``props`` when needs_properties), with a curve to plot when ``curves``."""
+        raise NotImplementedError
+
+    def predict_experiment(self, result, curves: bool = False) -> Prediction:
+        """The model of this dataset from a Nernst–Planck–Poisson run (kinds with
+        ``experiments`` only)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ reports
+    @property
+    def value_name(self) -> str:
+        """What the values are, in words (a plot's axis)."""
+        raise NotImplementedError
+
+    def groups(self, curve) -> list[tuple[str, np.ndarray, object]]:
+        """The data as series to draw, each (name, mask of its points, its model curve
+        (abscissa, model) or None), from the curve of a DatasetFit."""
+        return [("", np.ones(self.n_points, dtype=bool), curve)]
+
+
+def _check_time(data, field: str, i: int, t: float, total: float) -> None:
+    """A measured time (s) must lie within the process (``total`` s)."""
+    if t > total * (1 + 1e-12):
+        at = field if field == "time" else f"{field}[{i}]"
+        raise FitInputError(
+            data.owner,
+            (field,),
+            f"{at} = {t / 3600:.6g} h",
+            f"expected a time from 0 to the end of the process, {total / 3600:.6g} h",
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,15 +379,52 @@ class ProfileData(_Data):
     name: str = "profile"
     weight: float = 1.0
     kind: ClassVar[str] = "profile"
+    label: ClassVar[str] = "profile"
+    experiments: ClassVar[bool] = True
+    needs_properties: ClassVar[bool] = False
     _abscissa: ClassVar[str] = "depth"
     _values: ClassVar[str] = "fraction"
 
     def __post_init__(self):
         self._validate()
-        if np.any(self.depth < 0):
-            raise ValueError(
-                f"profile dataset {self.name!r}: depths must be ≥ 0 m (from the exchanged face)"
+        self._check_depths()
+
+    def _check_inside(self, recipe: Recipe) -> None:
+        """The time lies within the process, the depths within the plate."""
+        super()._check_inside(recipe)
+        thickness = recipe.glass.thickness
+        if thickness is not None and self.depth.max() > thickness * (1 + 1e-9):
+            i = int(np.argmax(self.depth))
+            raise FitInputError(
+                self.owner,
+                ("depth",),
+                f"depth[{i}] = {self.depth[i] * 1e6:.6g} µm",
+                f"expected depths within the plate (0 to {thickness * 1e6:.6g} µm)",
             )
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """χ_ion(x_i, t) interpolated linearly between cell centres (the surface point
+        holds the bath fraction)."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        xs, ys = _whole_profile(result, k, self.ion)
+        return _interpolated(self.depth, xs, ys, curves)
+
+    def predict_experiment(self, result, curves: bool = False) -> Prediction:
+        """The fraction of the species ``ion`` of a Nernst–Planck–Poisson run."""
+        k = result.times.size - 1 if self.time is None else _index_of(result, self.time)
+        if self.ion is None:
+            raise FitError(
+                f"{self.owner}: name the species measured (frac_<species>) for an NPP recipe"
+            )
+        try:
+            y = result.fraction(self.ion)[k]
+        except KeyError as exc:
+            raise FitError(f"{self.owner}: {exc.args[0]}") from None
+        return _interpolated(self.depth, result.depth, y, curves)
+
+    @property
+    def value_name(self) -> str:
+        return f"site fraction of {self.ion}⁺"
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +447,8 @@ class IndexData(_Data):
     name: str = "index"
     weight: float = 1.0
     kind: ClassVar[str] = "index"
+    label: ClassVar[str] = "index profile"
+    needs: ClassVar[tuple[str, ...]] = ("optics",)
     _abscissa: ClassVar[str] = "depth"
     _values: ClassVar[str] = "index"
 
@@ -199,10 +458,17 @@ class IndexData(_Data):
                 f'index dataset {self.name!r}: polarisation {self.polarisation!r}; expected "TE", "TM" or "none"'
             )
         self._validate()
-        if np.any(self.depth < 0):
-            raise ValueError(
-                f"index dataset {self.name!r}: depths must be ≥ 0 m (from the exchanged face)"
-            )
+        self._check_depths()
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """n(x_i, t) of the polarisation, interpolated linearly between cell centres."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        xs, ns = front_index(result, props, k, self.polarisation)
+        return _interpolated(self.depth, xs, ns, curves)
+
+    @property
+    def value_name(self) -> str:
+        return {"TE": "n_TE", "TM": "n_TM", "none": "n₀"}[self.polarisation]
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,6 +491,11 @@ class ModesData(_Data):
     name: str = "modes"
     weight: float = 1.0
     kind: ClassVar[str] = "modes"
+    label: ClassVar[str] = "mode indices"
+    needs: ClassVar[tuple[str, ...]] = ("optics",)
+    abscissa_name: ClassVar[str] = "mode order m"
+    abscissa_unit: ClassVar[str] = ""
+    discrete: ClassVar[bool] = True
     _abscissa: ClassVar[str] = "order"
     _values: ClassVar[str] = "effective_index"
 
@@ -244,6 +515,48 @@ class ModesData(_Data):
         if np.any(self.order < 0) or np.any(self.order != np.round(self.order)):
             raise ValueError(f"modes dataset {self.name!r}: mode orders must be whole numbers ≥ 0")
 
+    def _mask(self, pol: str) -> np.ndarray:
+        return np.array([p == pol for p in self.polarisation])
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """N_m of the index profile at t; a mode the model does not guide is compared with
+        the substrate index, its cut-off value, and noted."""
+        from ..solvers.modes import solve_modes
+
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        o = result.recipe.optics
+        values = np.empty(self.n_points)
+        notes = []
+        curve = {}
+        for pol in ("TE", "TM"):
+            mine = self._mask(pol)
+            if not mine.any():
+                continue
+            depth, index = front_index(result, props, k, pol)
+            n_eff = solve_modes(
+                depth, index, o.wavelength, cover_index=o.cover_index, polarisations=(pol,)
+            ).effective_indices(pol)
+            cutoff = float(index[-1])  # a mode at cut-off has N = n_substrate: a continuous penalty
+            orders = self.order[mine].astype(int)
+            values[mine] = [n_eff[m] if m < n_eff.size else cutoff for m in orders]
+            if orders.max() >= n_eff.size:
+                notes.append(
+                    f"{self.owner}: the model guides {n_eff.size} {pol} mode(s) but mode "
+                    f"{int(orders.max())} was measured; each missing mode is compared with the cut-off "
+                    f"(substrate index {cutoff:.6f})"
+                )
+            curve[pol] = (np.arange(n_eff.size), n_eff)
+        return Prediction(values, tuple(notes), curve if curves else None)
+
+    @property
+    def value_name(self) -> str:
+        return "effective index N"
+
+    def groups(self, curve) -> list[tuple[str, np.ndarray, object]]:
+        """One series per polarisation, with the model's modes of that polarisation."""
+        curve = curve or {}
+        return [(pol, self._mask(pol), curve.get(pol)) for pol in ("TE", "TM")]
+
 
 @dataclass(frozen=True, eq=False)
 class SurfaceStressData(_Data):
@@ -261,16 +574,66 @@ class SurfaceStressData(_Data):
     name: str = "surface_stress"
     weight: float = 1.0
     kind: ClassVar[str] = "surface_stress"
+    label: ClassVar[str] = "surface stress"
+    needs: ClassVar[tuple[str, ...]] = ("stress",)
+    at_one_time: ClassVar[bool] = False
+    abscissa_name: ClassVar[str] = "time"
+    abscissa_unit: ClassVar[str] = "s"
+    value_unit: ClassVar[str] = "Pa"
     _abscissa: ClassVar[str] = "times"
     _values: ClassVar[str] = "stress"
 
     def __post_init__(self):
         self._validate()
         if np.any(self.times < 0):
-            raise ValueError(f"surface_stress dataset {self.name!r}: times must be ≥ 0 s")
+            i = int(np.argmin(self.times))
+            raise FitInputError(
+                self.owner,
+                ("times",),
+                f"times[{i}] = {self.times[i]:g} s",
+                "expected times ≥ 0 from the start of the process",
+            )
+
+    def _check_inside(self, recipe: Recipe) -> None:
+        """Every time lies within the process."""
+        i = int(np.argmax(self.times))
+        _check_time(self, "times", i, float(self.times[i]), recipe.total_time)
+
+    def output_times(self, total: float, curves: bool = False) -> set[float]:
+        """Every measured time, and with ``curves`` 60 more up to just past the last."""
+        out = {min(float(t), total) for t in self.times}
+        if curves:
+            out.update(
+                np.linspace(0.0, min(total, 1.05 * float(self.times.max())), 61)[1:].tolist()
+            )
+        return out
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """σ(0, t_i), linearly extrapolated to the surface from the first two cells."""
+        s = props.stress
+        x = result.depth
+        # σ(0) by linear extrapolation of the first two cells (the first centre lies
+        # ~1e-3 diffusion lengths deep: a second-order surface value, not the cell's)
+        surface = s[:, 0] - x[0] * (s[:, 1] - s[:, 0]) / (x[1] - x[0])
+        surface = np.where(result.times <= 0.0, 0.0, surface)
+        values = np.array([surface[_index_of(result, float(t))] for t in self.times])
+        curve = None
+        if curves:
+            keep = result.times <= 1.05 * float(self.times.max()) * (1 + 1e-12)
+            curve = (result.times[keep], surface[keep])
+        return Prediction(values, (), curve)
+
+    @property
+    def value_name(self) -> str:
+        return "surface stress σ(0, t)"
 
 
 Data = ProfileData | IndexData | ModesData | SurfaceStressData
+# every dataset kind by its name in files and reports; KINDS: the names, in this order
+DATA_KINDS: dict[str, type] = {
+    t.kind: t for t in (ProfileData, IndexData, ModesData, SurfaceStressData)
+}
+KINDS = tuple(DATA_KINDS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,7 +661,7 @@ class FitParameter:
     Attributes:
         name: the recipe field it sets (e.g. "ions.K.D"); the builders read it.
         value: start value (SI).  min, max: bounds (SI; ±inf = none).
-        log: vary log10(value) (needs value, min > 0): for quantities spanning decades.
+        log: vary log10(value) (needs value > 0 and min ≥ 0): for quantities spanning decades.
     """
 
     name: str
@@ -309,17 +672,32 @@ class FitParameter:
 
     def __post_init__(self):
         v, lo, hi = self.value, self.min, self.max
+        values = {"value": v, "min": lo, "max": hi}
+        owner = f"parameter {self.name!r}"
         if not math.isfinite(v):
-            raise ValueError(f"{self.name}: start value {v!r} is not finite")
+            raise FitInputError(
+                owner, ("value",), "start value {value}", "expected a finite number", values
+            )
         if math.isnan(lo) or math.isnan(hi) or not lo < hi:
-            raise ValueError(f"{self.name}: min = {lo!r} is not below max = {hi!r}")
+            raise FitInputError(
+                owner, ("min", "max"), "min = {min} and max = {max}", "expected min < max", values
+            )
         if not lo <= v <= hi:
-            raise ValueError(
-                f"{self.name}: start value {v!r} lies outside the bounds [{lo!r}, {hi!r}]"
+            raise FitInputError(
+                owner,
+                ("value", "min" if v < lo else "max"),
+                None,
+                "the start value {value} lies outside [{min}, {max}]; expected bounds that "
+                "include the start value",
+                values,
             )
         if self.log and not (v > 0 and lo >= 0):
-            raise ValueError(
-                f"{self.name}: log = true needs a positive start value and bounds ≥ 0 (found {v!r} in [{lo!r}, {hi!r}])"
+            raise FitInputError(
+                owner,
+                ("min",) if lo < 0 else ("value", "log"),
+                "start {value}, min {min}",
+                "log = true needs a positive start value and bounds ≥ 0 (in SI)",
+                values,
             )
 
     @property
@@ -399,18 +777,58 @@ class FitOptions:
     scale_covar: bool = True
 
     def __post_init__(self):
+        def refuse(name, expected):
+            raise FitInputError(name, (name,), repr(getattr(self, name)), expected)
+
         if self.method not in ("leastsq", "least_squares"):
-            raise ValueError(f'method must be "leastsq" or "least_squares", got {self.method!r}')
+            refuse("method", 'expected "leastsq" (Levenberg–Marquardt) or "least_squares"')
         if self.fd_scheme not in ("central", "forward"):
-            raise ValueError(f'fd_scheme must be "central" or "forward", got {self.fd_scheme!r}')
+            refuse("fd_scheme", 'expected "central" or "forward"')
         for name in ("rtol", "atol", "fd_step", "ftol", "xtol", "step_bound"):
             v = getattr(self, name)
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be > 0, got {v!r}")
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                refuse(name, "expected a number > 0")
         if self.fd_step >= 0.1:
-            raise ValueError(f"fd_step must be < 0.1 (a relative step), got {self.fd_step!r}")
-        if not (isinstance(self.max_nfev, int) and self.max_nfev >= 1):
-            raise ValueError(f"max_nfev must be a whole number ≥ 1, got {self.max_nfev!r}")
+            refuse("fd_step", "expected a relative step < 0.1")
+        if not (
+            isinstance(self.max_nfev, int)
+            and not isinstance(self.max_nfev, bool)
+            and self.max_nfev >= 1
+        ):
+            refuse("max_nfev", "expected a whole number ≥ 1")
+
+
+def check_parameters(parameters: Sequence[FitParameter]) -> None:
+    """Raise FitError unless ``parameters`` lists at least one parameter, each once
+    (FitInputError with the position of the second listing)."""
+    names = [p.name for p in parameters]
+    if not names:
+        raise FitError("nothing to fit: give at least one parameter")
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise FitInputError(
+                "",
+                ("name",),
+                None,
+                f"parameter {name!r} is listed twice; expected each parameter once",
+                position=i,
+            )
+
+
+def check_data(parameters: Sequence[FitParameter], datasets: Sequence[FitDataset]) -> None:
+    """Raise FitError unless there is at least one dataset and more data points in all
+    than parameters (FitInputError, field "datasets")."""
+    if not datasets:
+        raise FitError("nothing to fit to: give at least one dataset")
+    n_data = sum(fd.data.n_points for fd in datasets)
+    if n_data <= len(parameters):
+        raise FitInputError(
+            "",
+            ("datasets",),
+            None,
+            f"{n_data} data point(s) in all for {len(parameters)} fitted parameter(s); "
+            "expected more points than parameters",
+        )
 
 
 # --------------------------------------------------------------------------- forward model
@@ -475,17 +893,6 @@ def _tightened(recipe, rtol: float | None, atol: float | None):
     )
 
 
-def _time_of(data, total: float, time: float | None = None) -> float:
-    """The output time (s) a dataset is measured at: its own, or the end of the process."""
-    t = time if time is not None else (total if data.time is None else data.time)
-    if t > total * (1 + 1e-12):
-        raise FitError(
-            f"{data.kind} dataset {data.name!r}: time {t / 3600:.6g} h lies after the end of the process "
-            f"({total / 3600:.6g} h)"
-        )
-    return min(t, total)
-
-
 def predict(
     recipe,
     datasets: Sequence[Data],
@@ -495,13 +902,9 @@ def predict(
     curves: bool = False,
     grid=None,
 ) -> list[Prediction]:
-    """Simulate ``recipe`` once and return the model of every dataset at its data points.
-
-        profile: χ_ion(x_i, t) interpolated linearly between cell centres (the surface point
-            holds the bath fraction);  index: n(x_i, t) likewise;  modes: N_m of the index
-            profile at t (a mode the model does not guide is compared with the substrate
-            index, its cut-off value, and noted);  surface_stress: σ(0, t_i), linearly
-            extrapolated to the surface from the first two cells.
+    """Simulate ``recipe`` once and return the model of every dataset at its data points
+    (each dataset kind's ``predict``: e.g. a profile interpolates the run's χ between
+    cell centres, a mode list solves the modes of the index profile).
 
     Args:
         recipe: a Recipe (any kind) or an ExperimentRecipe (profiles only).
@@ -510,35 +913,23 @@ def predict(
         curves: also return each model on a fine axis (for plots).
         grid: the mesh (default: process_grid of the recipe; a binary Recipe only).
     Raises:
-        FitError naming the dataset when it cannot be modelled (time after the end of the
-        process, a depth beyond the plate, no [optics]/[stress] in the recipe).
+        FitInputError naming the dataset when the recipe cannot model it (each kind's
+        check_recipe: a time after the end of the process, a depth beyond the plate, no
+        [optics]/[stress] in the recipe, a Nernst–Planck–Poisson recipe for anything but
+        profiles).
     """
-    from .experiments import ExperimentRecipe
     from .simulate import simulate
 
     recipe = _tightened(recipe, rtol, atol)
-    if isinstance(recipe, ExperimentRecipe):
+    for d in datasets:
+        d.check_recipe(recipe)
+    if not isinstance(recipe, Recipe):
         return _predict_experiment(recipe, datasets, curves)
     total = recipe.total_time
     wanted: set[float] = set()
     for d in datasets:
-        if d.kind == "surface_stress":
-            for t in d.times:
-                wanted.add(_time_of(d, total, float(t)))
-            if curves:
-                wanted.update(
-                    np.linspace(0.0, min(total, 1.05 * float(d.times.max())), 61)[1:].tolist()
-                )
-        else:
-            wanted.add(_time_of(d, total))
-    needs_props = any(d.kind != "profile" for d in datasets)
-    for d in datasets:
-        if d.kind in ("index", "modes") and recipe.optics is None:
-            raise FitError(
-                f"{d.kind} dataset {d.name!r}: the recipe has no [optics] section to compute indices"
-            )
-        if d.kind == "surface_stress" and recipe.stress is None:
-            raise FitError(f"surface_stress dataset {d.name!r}: the recipe has no [stress] section")
+        wanted |= d.output_times(total, curves)
+    needs_props = any(d.needs_properties for d in datasets)
     full = dataclasses.replace(recipe, output_times=tuple(sorted(wanted)))
     # the properties (and never the modes at every output time) are computed here, once
     bare = dataclasses.replace(full, stress=None, optics=None)
@@ -550,7 +941,7 @@ def predict(
     result = simulate(bare, tracker=history, grid=grid)
     result = dataclasses.replace(result, recipe=full)
     props = compute_properties(result, history, modes=False) if needs_props else None
-    return [_predict_one(d, result, props, curves) for d in datasets]
+    return [d.predict(result, props, curves) for d in datasets]
 
 
 def _index_of(result, t: float) -> int:
@@ -589,106 +980,24 @@ def _fine(x_max: float, n: int = 300) -> np.ndarray:
     return np.linspace(0.0, x_max, n)
 
 
-def _predict_one(d, result, props, curves: bool) -> Prediction:
-    total = result.recipe.total_time
-    if d.kind == "profile":
-        k = _index_of(result, _time_of(d, total))
-        xs, ys = _whole_profile(result, k, d.ion)
-        g = result.recipe.glass
-        if g.thickness is not None and d.depth.max() > g.thickness * (1 + 1e-9):
-            raise FitError(
-                f"profile dataset {d.name!r}: depth {d.depth.max() * 1e6:.6g} µm lies beyond the plate "
-                f"({g.thickness * 1e6:.6g} µm thick)"
-            )
-        values = np.interp(d.depth, xs, ys)
-        curve = None
-        if curves:
-            xf = _fine(min(1.15 * float(d.depth.max()), xs[-1]))
-            curve = (xf, np.interp(xf, xs, ys))
-        return Prediction(values, (), curve)
-    if d.kind == "index":
-        k = _index_of(result, _time_of(d, total))
-        xs, ns = front_index(result, props, k, d.polarisation)
-        values = np.interp(d.depth, xs, ns)
-        curve = None
-        if curves:
-            xf = _fine(min(1.15 * float(d.depth.max()), xs[-1]))
-            curve = (xf, np.interp(xf, xs, ns))
-        return Prediction(values, (), curve)
-    if d.kind == "modes":
-        return _predict_modes(d, result, props, _index_of(result, _time_of(d, total)), curves)
-    if d.kind == "surface_stress":
-        s = props.stress
-        x = result.depth
-        # σ(0) by linear extrapolation of the first two cells (the first centre lies
-        # ~1e-3 diffusion lengths deep: a second-order surface value, not the cell's)
-        surface = s[:, 0] - x[0] * (s[:, 1] - s[:, 0]) / (x[1] - x[0])
-        surface = np.where(result.times <= 0.0, 0.0, surface)
-        values = np.array([surface[_index_of(result, float(t))] for t in d.times])
-        curve = None
-        if curves:
-            keep = result.times <= 1.05 * float(d.times.max()) * (1 + 1e-12)
-            curve = (result.times[keep], surface[keep])
-        return Prediction(values, (), curve)
-    raise FitError(f"unknown dataset kind {d.kind!r}; expected one of {', '.join(KINDS)}")
-
-
-def _predict_modes(d, result, props, k: int, curves: bool) -> Prediction:
-    from ..solvers.modes import solve_modes
-
-    o = result.recipe.optics
-    values = np.empty(d.n_points)
-    notes = []
-    curve = {}
-    for pol in ("TE", "TM"):
-        mine = np.array([p == pol for p in d.polarisation])
-        if not mine.any():
-            continue
-        depth, index = front_index(result, props, k, pol)
-        n_eff = solve_modes(
-            depth, index, o.wavelength, cover_index=o.cover_index, polarisations=(pol,)
-        ).effective_indices(pol)
-        cutoff = float(index[-1])  # a mode at cut-off has N = n_substrate: a continuous penalty
-        orders = d.order[mine].astype(int)
-        values[mine] = [n_eff[m] if m < n_eff.size else cutoff for m in orders]
-        if orders.max() >= n_eff.size:
-            notes.append(
-                f"modes dataset {d.name!r}: the model guides {n_eff.size} {pol} mode(s) but mode "
-                f"{int(orders.max())} was measured; each missing mode is compared with the cut-off "
-                f"(substrate index {cutoff:.6f})"
-            )
-        curve[pol] = (np.arange(n_eff.size), n_eff)
-    return Prediction(values, tuple(notes), curve if curves else None)
+def _interpolated(depth, xs, ys, curves: bool) -> Prediction:
+    """A depth profile (xs, ys) at the measured depths, linearly; with ``curves``, also on
+    a fine axis to 15 % past the deepest point (within the profile)."""
+    values = np.interp(depth, xs, ys)
+    curve = None
+    if curves:
+        xf = _fine(min(1.15 * float(depth.max()), float(xs[-1])))
+        curve = (xf, np.interp(xf, xs, ys))
+    return Prediction(values, (), curve)
 
 
 def _predict_experiment(recipe, datasets, curves: bool) -> list[Prediction]:
+    """Datasets a Nernst–Planck–Poisson run models (check_recipe has let only those pass)."""
     from .experiments import run_recipe
 
-    for d in datasets:
-        if d.kind != "profile":
-            raise FitError(
-                f"{d.kind} dataset {d.name!r}: a Nernst–Planck–Poisson recipe can be fitted to profiles only"
-            )
     wanted = sorted({d.time for d in datasets if d.time is not None} | set(recipe.output_times))
     result = run_recipe(dataclasses.replace(recipe, output_times=tuple(wanted)))
-    out = []
-    for d in datasets:
-        k = result.times.size - 1 if d.time is None else _index_of(result, d.time)
-        if d.ion is None:
-            raise FitError(
-                f"profile dataset {d.name!r}: name the species measured (frac_<species>) for an NPP recipe"
-            )
-        try:
-            y = result.fraction(d.ion)[k]
-        except KeyError as exc:
-            raise FitError(f"profile dataset {d.name!r}: {exc.args[0]}") from None
-        values = np.interp(d.depth, result.depth, y)
-        curve = None
-        if curves:
-            xf = _fine(min(1.15 * float(d.depth.max()), float(result.depth[-1])))
-            curve = (xf, np.interp(xf, result.depth, y))
-        out.append(Prediction(values, (), curve))
-    return out
+    return [d.predict_experiment(result, curves) for d in datasets]
 
 
 # --------------------------------------------------------------------------- results
@@ -987,8 +1296,9 @@ def fit(
         FitResult with values, standard errors, correlations, χ², per-dataset residuals
         and model curves, and warnings about unidentifiable parameters.
     Raises:
-        FitError for an empty or duplicated parameter list, too few data, or a forward
-        model that fails during the fit (the message gives the parameter values).
+        FitError for an empty or duplicated parameter list, too few data
+        (check_parameters, check_data), or a forward model that fails during the fit (the
+        message gives the parameter values).
 
     Example — the fit example recovers D_K = 1.3e-15 m²/s and a bath surface fraction 0.95
     from a noisy synthetic profile (σ = 0.01), within its uncertainties:
@@ -1004,19 +1314,9 @@ def fit(
     started = _time.perf_counter()
     parameters = tuple(parameters)
     datasets = tuple(datasets)
-    names = [p.name for p in parameters]
-    if not parameters:
-        raise FitError("nothing to fit: give at least one parameter")
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise FitError(f"parameter {dup!r} is listed twice")
-    if not datasets:
-        raise FitError("nothing to fit to: give at least one dataset")
+    check_parameters(parameters)
+    check_data(parameters, datasets)
     n_data = sum(fd.data.n_points for fd in datasets)
-    if n_data <= len(parameters):
-        raise FitError(
-            f"{n_data} data points for {len(parameters)} free parameters; a fit needs more points than parameters"
-        )
 
     # datasets sharing a builder share one forward run
     forwards, order, index = [], [], {}

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..physics.interdiffusion import TabulatedInterdiffusion
-from ..validators import increasing, same_length, vector
+from ..validators import FieldError, increasing, same_length, vector
 
 # the rule of every depth profile, measured or simulated
 DEPTHS_INCREASING = "depths increasing from the surface"
 
 __all__ = [
     "InterdiffusionEstimate",
+    "check_profile_depths",
     "boltzmann_matano",
     "sauer_freise",
     "MIN_PROFILE_POINTS",
@@ -132,6 +133,26 @@ class InterdiffusionEstimate:
         """The D̃(χ) a recipe uses (:meth:`table_points`): PCHIP in ln D̃, constant beyond."""
         fr, co, _ = self.table_points()
         return TabulatedInterdiffusion(tuple(map(float, fr)), tuple(map(float, co)))
+
+
+def check_profile_depths(depth) -> None:
+    """The depths of a measured profile for the Boltzmann–Matano and Sauer–Freise analyses
+    (m): at least MIN_PROFILE_POINTS, ≥ 0 from the exchanged surface, increasing.
+
+    Raises:
+        ValueError for too few points; FieldError "depth" with the index of a bad depth.
+    """
+    x = np.asarray(depth, dtype=float)
+    if x.size and x[0] < 0:
+        raise FieldError(
+            "depth", float(x[0]), "expected depths ≥ 0 from the exchanged surface", "m", index=0
+        )
+    increasing(x, "depth", "m", DEPTHS_INCREASING)
+    if x.size < MIN_PROFILE_POINTS:
+        raise ValueError(
+            f"found {x.size} profile point(s); the Boltzmann–Matano analysis needs at least "
+            f"{MIN_PROFILE_POINTS} (a smoothed slope needs several points across the front)"
+        )
 
 
 def boltzmann_matano(depth, fraction, time, **options) -> InterdiffusionEstimate:
@@ -247,16 +268,7 @@ def _interdiffusion_from_profile(
     same_length(x.size, fraction=y)
     if not (math.isfinite(time) and time > 0):
         raise ValueError(f"time = {time!r} s; expected the exchange duration > 0 s")
-    if x.size < MIN_PROFILE_POINTS:
-        raise ValueError(
-            f"found {x.size} profile point(s); the Boltzmann–Matano analysis needs at least {MIN_PROFILE_POINTS} "
-            f"(a smoothed slope needs several points across the front)"
-        )
-    if x[0] < 0:
-        raise ValueError(
-            f"depth[0] = {x[0]!r} m; expected depths ≥ 0 measured from the exchanged surface"
-        )
-    increasing(x, "depth", "m", DEPTHS_INCREASING)
+    check_profile_depths(x)
     if np.ptp(y) == 0:
         raise ValueError(
             f"every fraction is {float(y[0])!r}; expected a profile that changes with depth (no exchange is "

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..solvers.trackers import TrackerGroup
-from .properties import History, compute_properties, front_index
+from .properties import History, compute_properties
 from .recipe import Recipe, Step, Target
 from .result import Result
 from .simulate import process_grid, result_from_states, simulate
@@ -430,34 +430,20 @@ class ProcessMonitor:
         """Is there a target, not reached yet, that this recipe can evaluate?"""
         if self.target is None or math.isfinite(self.reached_at):
             return False
-        kind = self.target.kind
-        return (
-            (self.recipe.stress is not None)
-            if kind in ("depth_of_layer", "compressive_stress")
-            else (self.recipe.optics is not None)
-        )
+        return self.target.measurable(self.recipe)
 
     def _metric(self, recipe: Recipe, times, states) -> np.ndarray:
         """The target's quantity (SI; a mode count for modes_*) at each (time, state) under
         ``recipe`` (a recipe whose temperatures cover those times: the stress relaxation
-        integrates them). Only what the target needs is computed (one polarisation)."""
-        kind = self.target.kind
+        integrates them). Only what the target needs is computed (no modes but the target's
+        own count, of one polarisation: Target.measure)."""
         result = self._result_for(
             recipe, np.atleast_1d(np.asarray(times, float)), np.atleast_2d(states)
         )
         props = compute_properties(result, modes=False)
-        if kind in ("depth_of_layer", "compressive_stress"):
-            return np.array([self._measure(kind, props, k) for k in range(result.times.size)])
-        from ..solvers.modes import count_modes
-
-        pol, o = kind.split("_")[1], recipe.optics
-        out = []
-        for k in range(result.times.size):
-            depth, index = front_index(result, props, k, pol)
-            out.append(
-                count_modes(depth, index, o.wavelength, cover_index=o.cover_index, polarisation=pol)
-            )
-        return np.asarray(out, float)
+        return np.array(
+            [self.target.measure(result, props, k) for k in range(result.times.size)], float
+        )
 
     def _crossing(
         self, times, states, value_0: float | None, recipe: Recipe, rerun
@@ -488,7 +474,7 @@ class ProcessMonitor:
             t_b,
             value_at,
             target.value,
-            target.kind.startswith("modes"),
+            target.whole,
             value(k - 1),
             value(k),
         )
@@ -563,22 +549,6 @@ class ProcessMonitor:
             recipe, self.grid, times, states, np.zeros(n, int), np.full(n, chi_s), inflow
         )
 
-    @staticmethod
-    def _measure(kind: str, props, k: int) -> float:
-        if kind == "depth_of_layer":
-            return props.metrics[k].depth_of_layer if props.metrics else math.nan
-        if kind == "compressive_stress":
-            return props.metrics[k].compressive_stress if props.metrics else math.nan
-        pol = kind.split("_")[1]
-        return float(props.mode_counts[pol][k]) if props.mode_counts else math.nan
-
-    def _needs(self) -> None:
-        kind = self.target.kind
-        if kind in ("depth_of_layer", "compressive_stress") and self.recipe.stress is None:
-            raise ValueError(f"the target {kind} needs a [stress] block in the recipe")
-        if kind.startswith("modes") and self.recipe.optics is None:
-            raise ValueError(f"the target {kind} needs an [optics] block in the recipe")
-
     def predict(self, current: float) -> TargetPrediction:
         """When the target is reached, holding the last measured temperature."""
         target = self.target
@@ -633,8 +603,8 @@ class ProcessMonitor:
         metrics = props.metrics[0] if props is not None and props.metrics else None
         prediction = None
         if self.target is not None:
-            self._needs()
-            prediction = self.predict(self._measure(self.target.kind, props, 0))
+            self.target.check_recipe(self.recipe)
+            prediction = self.predict(self.target.measure(result, props, 0))
         T = float(self.sample_temperatures[-1]) if self.sample_temperatures.size else math.nan
         self._snapshot = MonitorSnapshot(
             time=self.time,

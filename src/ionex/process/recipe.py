@@ -276,7 +276,59 @@ class OpticsOptions:
             )
 
 
-TARGET_KINDS = ("depth_of_layer", "compressive_stress", "modes_TE", "modes_TM")
+@dataclass(frozen=True)
+class _StressMetric:
+    """A target quantity read from the stress metrics (the StressMetrics field ``name``)."""
+
+    name: str
+    note: str = ""  # what a user must know of the sign, for messages
+    section: ClassVar[str] = "stress"  # the recipe section that computes it
+    block: ClassVar[str] = "a [stress] block"  # that section, in messages
+    whole: ClassVar[bool] = False  # a continuous quantity: its crossing is Brent-solved
+
+    def measure(self, result, props, k: int) -> float:
+        """The metric at output ``k`` of ``result`` from its properties (SI)."""
+        return getattr(props.metrics[k], self.name) if props.metrics else math.nan
+
+
+@dataclass(frozen=True)
+class _ModeCount:
+    """A target quantity that counts the guided modes of one polarisation."""
+
+    polarisation: str
+    section: ClassVar[str] = "optics"
+    block: ClassVar[str] = "an [optics] block"
+    whole: ClassVar[bool] = True  # a count: reached at a jump, found by bisection
+
+    def measure(self, result, props, k: int) -> float:
+        """The number of guided modes at output ``k``: from the properties when they hold
+        the modes, else counted for this polarisation alone (cheaper than solving both)."""
+        if props.mode_counts:
+            return float(props.mode_counts[self.polarisation][k])
+        from ..solvers.modes import count_modes
+        from .properties import front_index
+
+        o = result.recipe.optics
+        depth, index = front_index(result, props, k, self.polarisation)
+        return float(
+            count_modes(
+                depth,
+                index,
+                o.wavelength,
+                cover_index=o.cover_index,
+                polarisation=self.polarisation,
+            )
+        )
+
+
+# what each target kind watches, by the name recipes give it
+_TARGET_QUANTITIES = {
+    "depth_of_layer": _StressMetric("depth_of_layer"),
+    "compressive_stress": _StressMetric("compressive_stress", " (CS is positive in compression)"),
+    "modes_TE": _ModeCount("TE"),
+    "modes_TM": _ModeCount("TM"),
+}
+TARGET_KINDS = tuple(_TARGET_QUANTITIES)
 
 
 @dataclass(frozen=True)
@@ -295,11 +347,34 @@ class Target:
 
     def __post_init__(self):
         if self.kind not in TARGET_KINDS:
-            raise ValueError(
-                f"target kind {self.kind!r} unknown; expected one of {', '.join(TARGET_KINDS)}"
+            raise FieldError("kind", self.kind, f"expected one of {', '.join(TARGET_KINDS)}")
+        quantity = _TARGET_QUANTITIES[self.kind]
+        if quantity.whole and not (_real(self.value) and self.value == int(self.value) >= 1):
+            raise FieldError("value", self.value, "expected a whole number of modes ≥ 1")
+        if not (_real(self.value) and self.value > 0):
+            raise FieldError(
+                "value", self.value, f"expected a target level > 0{getattr(quantity, 'note', '')}"
             )
-        if not (math.isfinite(self.value) and self.value > 0):
-            raise ValueError(f"target {self.kind} must be finite and > 0, got {self.value!r}")
+
+    @property
+    def whole(self) -> bool:
+        """Whether the quantity is a count (of modes): it is reached at a jump."""
+        return _TARGET_QUANTITIES[self.kind].whole
+
+    def measurable(self, recipe) -> bool:
+        """Whether ``recipe`` computes the quantity (has the section it needs)."""
+        return getattr(recipe, _TARGET_QUANTITIES[self.kind].section) is not None
+
+    def check_recipe(self, recipe) -> None:
+        """Raise ValueError unless ``recipe`` computes the quantity."""
+        if not self.measurable(recipe):
+            block = _TARGET_QUANTITIES[self.kind].block
+            raise ValueError(f"the target {self.kind} needs {block} in the recipe")
+
+    def measure(self, result, props, k: int) -> float:
+        """The quantity at output ``k`` of ``result`` (SI; a mode count for modes_*), from
+        the run's properties ``props`` (compute_properties; modes are counted when absent)."""
+        return _TARGET_QUANTITIES[self.kind].measure(result, props, k)
 
 
 class Editable:

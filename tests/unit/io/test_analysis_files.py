@@ -171,7 +171,7 @@ def test_read_ionex_profiles_csv_at_one_time(tmp_path):
         (
             "depth_um,frac_K\n0,1\n2,0.5\n1,0.2\n",
             {},
-            ["line 4", "depth_um = '1' does not increase"],
+            ["line 4", "depth_um = '1'; expected depths increasing"],
         ),
         ("depth_um,frac_K\n-1,1\n", {}, ["line 2", "depths ≥ 0"]),
         (

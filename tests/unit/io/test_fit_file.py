@@ -163,14 +163,14 @@ def test_datasets_with_equal_overrides_share_a_builder(tmp_path):
             'max = "3 h"',
             'max = "3 h"',
             "parameter[1].max",
-            ["found '3 h', which is not convertible to m^2/s", "the unit of ions.K.D in r.toml"],
+            ["found '3 h'; expected a value in units of m^2/s", "the unit of ions.K.D in r.toml"],
         ),
         (
             'max = "1e-13 m^2/s"',
             "max = 1e-13",
             "max = 1e-13",
             "parameter[1].max",
-            ["found 1e-13; expected a value in m^2/s"],
+            ["found 1e-13; expected a value in units of m^2/s"],
         ),
         (
             'min = "400 degC"',
@@ -214,7 +214,7 @@ def test_datasets_with_equal_overrides_share_a_builder(tmp_path):
             'time = "3 h"',
             'time = "3 h"',
             "dataset[1].time",
-            ["expected a time within the process (0 to 2 h at the start values)"],
+            ["found '3 h'; expected a time from 0 to the end of the process, 2 h"],
         ),
         (
             'time = "2 h"',
@@ -242,7 +242,7 @@ def test_datasets_with_equal_overrides_share_a_builder(tmp_path):
             'kind = "index"',
             'kind = "index"',
             "dataset[1].kind",
-            ["an index dataset needs an [optics] section in the recipe r.toml"],
+            ["found 'index'; expected an [optics] section in the recipe r.toml"],
         ),
     ],
 )
@@ -415,7 +415,8 @@ def test_surface_stress_after_the_process_is_refused(tmp_path):
     (tmp_path / "fit.toml").write_text(fit)
     with pytest.raises(
         RecipeError,
-        match=r"line 6: dataset\[1\]\.file: s\.csv: time 3 h lies after the end of the process \(2 h",
+        match=r"line 6: dataset\[1\]\.file: s\.csv: found times\[2\] = 3 h; expected a time from 0 "
+        r"to the end of the process, 2 h",
     ):
         load_fit(tmp_path / "fit.toml")
 
@@ -464,3 +465,215 @@ def test_log_with_min_zero_means_unbounded_below(tmp_path):
     setup_ = load_fit(setup(tmp_path, FIT.replace('min = "1e-17 m^2/s"', 'min = "0 m^2/s"')))
     d = setup_.parameters[0]
     assert d.log and d.min == 0.0 and d.to_scaled(d.min) == -math.inf
+
+
+# --------------------------------------------------------------------------- rules of the fit
+
+
+def _si_in(unit):
+    return lambda v: f"{v:.6g} {unit}"
+
+
+def _recipe_at_start(tmp_path, text=RECIPE):
+    from ionex.io.recipe_document import RecipeDocument
+
+    (tmp_path / "r.toml").write_text(text)
+    return RecipeDocument.load(tmp_path / "r.toml").recipe()
+
+
+def _profile(time=None, depth=(1e-6, 2e-6, 3e-6), sigma=0.01):
+    from ionex.process.fitting import ProfileData
+
+    return ProfileData(np.array(depth), np.full(len(depth), 0.5), sigma, time=time, name="k")
+
+
+NPP = textwrap.dedent(
+    """
+    [model]
+    kind = "nernst-planck-poisson"
+    [sample]
+    thickness = "2 um"
+    area = "1 cm^2"
+    background_density = "1e28 m^-3"
+    relative_permittivity = 8
+    temperature = "600 K"
+    [species.Na]
+    D = "1e-16 m^2/s"
+    initial_fraction = 1.0
+    [species.K]
+    D = "1e-17 m^2/s"
+    [[step]]
+    kind = "bath"
+    surface = { K = 1.0 }
+    duration = "500 s"
+    """
+)
+
+
+def _rule_cases():
+    """(label, fit file, extra files, recipe text, the process call that states the rule,
+    how the reader shows it (describe's arguments, the data file's name or None), where)."""
+    from ionex.process.fitting import (
+        FitDataset,
+        FitOptions,
+        FitParameter,
+        IndexData,
+        SurfaceStressData,
+        check_data,
+        check_parameters,
+    )
+
+    d = FitParameter("ions.K.D", 2e-15, 1e-17, 1e-13, log=True)
+    t = FitParameter("step[1].temperature", 693.15, 673.15, 713.15)
+    stress = "time_h,surface_stress_MPa\n0.5,-300\n1,-290\n2,-280\n"
+    three = "\n".join(PROFILE.splitlines()[:4]) + "\n"
+    return [
+        (
+            "min-over-max",
+            FIT.replace('min = "1e-17 m^2/s"', 'min = "1e-12 m^2/s"'),
+            {},
+            RECIPE,
+            lambda r: FitParameter("ions.K.D", 2e-15, 1e-12, 1e-13, log=True),
+            ({"shown": _si_in("m^2/s")}, None),
+            ("parameter[1].min", 'min = "1e-12'),
+        ),
+        (
+            "start-outside-bounds",
+            FIT.replace('value = "2e-15 m^2/s"', 'value = "2e-12 m^2/s"'),
+            {},
+            RECIPE,
+            lambda r: FitParameter("ions.K.D", 2e-12, 1e-17, 1e-13, log=True),
+            ({"shown": _si_in("m^2/s")}, None),
+            ("parameter[1].value", "value ="),
+        ),
+        (
+            "log-needs-positive",
+            FIT.replace('min = "1e-17 m^2/s"', 'min = "-1e-17 m^2/s"'),
+            {},
+            RECIPE,
+            lambda r: FitParameter("ions.K.D", 2e-15, -1e-17, 1e-13, log=True),
+            ({"shown": _si_in("m^2/s")}, None),
+            ("parameter[1].min", 'min = "-1e-17'),
+        ),
+        (
+            "parameter-twice",
+            FIT + '[[parameter]]\npath = "ions.K.D"\n',
+            {},
+            RECIPE,
+            lambda r: check_parameters([d, t, FitParameter("ions.K.D", 1e-15)]),
+            ({}, None),
+            ("parameter[3].path", 'path = "ions.K.D"'),
+        ),
+        (
+            "points-for-parameters",
+            FIT + '[[parameter]]\npath = "step[1].bath.K"\n',
+            {"k.csv": three},
+            RECIPE,
+            lambda r: check_data(
+                [d, t, FitParameter("step[1].bath.K", 0.9)],
+                [FitDataset(_profile(), None)],
+            ),
+            ({}, None),
+            ("dataset[1].file", "file ="),
+        ),
+        (
+            "method",
+            FIT + '[fit]\nmethod = "nelder"\n',
+            {},
+            RECIPE,
+            lambda r: FitOptions(method="nelder"),
+            ({"found": "'nelder'"}, None),
+            ("fit.method", "method ="),
+        ),
+        (
+            "time-after-the-process",
+            FIT.replace('time = "2 h"', 'time = "3 h"'),
+            {},
+            RECIPE,
+            lambda r: _profile(time=3 * 3600.0).check_recipe(r),
+            ({"found": "'3 h'"}, None),
+            ("dataset[1].time", 'time = "3 h"'),
+        ),
+        (
+            "index-needs-optics",
+            FIT.replace('kind = "profile"', 'kind = "index"'),
+            {},
+            RECIPE,
+            lambda r: IndexData.check_model(r, "k"),
+            ({"found": "'index'"}, None),
+            ("dataset[1].kind", "kind ="),
+        ),
+        (
+            "surface-stress-needs-stress",
+            FIT.replace('kind = "profile"', 'kind = "surface_stress"')
+            .replace('file = "k.csv"', 'file = "s.csv"')
+            .replace('time = "2 h"\n', "")
+            .replace("sigma = 0.01", 'sigma = "5 MPa"'),
+            {"s.csv": stress},
+            RECIPE,
+            lambda r: SurfaceStressData.check_model(r, "s"),
+            ({"found": "'surface_stress'"}, None),
+            ("dataset[1].kind", "kind ="),
+        ),
+        (
+            "npp-fits-profiles-only",
+            'recipe = "r.toml"\n[[parameter]]\npath = "species.K.D"\n[[dataset]]\n'
+            'kind = "surface_stress"\nfile = "s.csv"\nsigma = "5 MPa"\n',
+            {"s.csv": stress},
+            NPP,
+            lambda r: SurfaceStressData.check_model(r, "s"),
+            ({"found": "'surface_stress'"}, None),
+            ("dataset[1].kind", "kind ="),
+        ),
+        (
+            "depth-beyond-the-plate",
+            FIT,
+            {},
+            RECIPE.replace(
+                'total_mobile = "10.9 mol/L"', 'total_mobile = "10.9 mol/L"\nthickness = "6 um"'
+            ),
+            lambda r: _profile(
+                7200.0, depth=[float(x) * 1e-6 for x in np.linspace(0.2, 8, 12)]
+            ).check_recipe(r),
+            ({}, "k.csv"),
+            ("dataset[1].file", "file ="),
+        ),
+        (
+            "sigma-negative",
+            FIT.replace("sigma = 0.01", "sigma = -0.01"),
+            {},
+            RECIPE,
+            lambda r: _profile(sigma=-0.01),
+            ({"found": "-0.01"}, None),
+            ("dataset[1].sigma", "sigma ="),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", _rule_cases(), ids=lambda c: c[0])
+def test_each_rule_of_the_fit_is_the_process_layers_located_in_the_file(tmp_path, case):
+    """The message is the process layer's own (FitInputError.describe), preceded by the file,
+    the line and the field — the reader adds where, and at most the value as written."""
+    from ionex.process.fitting import FitInputError
+
+    _, fit, files, recipe_text, state, (shown, data_file), (field, needle) = case
+    recipe = _recipe_at_start(tmp_path, recipe_text)
+    with pytest.raises(FitInputError) as owner:
+        state(recipe)
+    rule = owner.value.describe(**shown)
+    if data_file is not None:
+        rule = f"{data_file}: {rule}"
+    path = setup(tmp_path, fit, files)
+    (tmp_path / "r.toml").write_text(recipe_text)
+    with pytest.raises(RecipeError) as info:
+        load_fit(path)
+    line = max(i for i, text in enumerate(fit.splitlines(), start=1) if needle in text)
+    assert str(info.value) == f"{path}, line {line}: {field}: {rule}"
+
+
+def test_every_kind_has_one_reader():
+    from ionex.io.fit_file import KIND_READERS
+    from ionex.process.fitting import DATA_KINDS, KINDS
+
+    assert tuple(KIND_READERS) == KINDS
+    assert all(KIND_READERS[k].data is DATA_KINDS[k] for k in KINDS)

@@ -114,7 +114,7 @@ def threads(n_workers):
 def test_a_fit_gives_the_same_numbers_serially_and_once_the_cluster_pays():
     doc = RecipeDocument(RECIPE, "test.toml")
     paths = ("ions.K.D", "step[1].bath.K")
-    builder = RecipeBuilder(doc, tuple((p, FieldUnit.of(doc.value(p)[1])) for p in paths), ())
+    builder = RecipeBuilder.of(doc, tuple((p, FieldUnit.of(doc.value(p)[1])) for p in paths))
     depth = np.linspace(0.2e-6, 6e-6, 20)
     probe = ProfileData(depth, np.zeros_like(depth), 0.01)
     clean = predict(doc.recipe(), [probe])[0].values

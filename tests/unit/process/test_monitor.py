@@ -235,3 +235,44 @@ def test_target_needs_the_matching_recipe_block():
     m.advance([0.0, 600.0], [673.0, 673.0])
     with pytest.raises(ValueError, match=r"needs a \[stress\] block"):
         m.snapshot()
+
+
+def test_each_target_kind_knows_its_section_its_count_and_its_measure():
+    """Target kinds carry their behaviour: the recipe section that computes them, whether
+    they count (modes: reached at a jump), and how to read them from a run's properties."""
+    from types import SimpleNamespace
+
+    from ionex.process.recipe import TARGET_KINDS
+
+    r = plan()
+    assert r.stress is not None and r.optics is not None
+    bare = replace(r, stress=None, optics=None)
+    props = SimpleNamespace(
+        metrics=[SimpleNamespace(depth_of_layer=12e-6, compressive_stress=6e8)],
+        mode_counts={"TE": [3], "TM": [2]},
+    )
+    expected = {
+        "depth_of_layer": ("stress", False, 12e-6),
+        "compressive_stress": ("stress", False, 6e8),
+        "modes_TE": ("optics", True, 3.0),
+        "modes_TM": ("optics", True, 2.0),
+    }
+    assert set(TARGET_KINDS) == set(expected)
+    for kind, (section, whole, value) in expected.items():
+        target = Target(kind, 1.0)
+        assert target.whole is whole and target.measure(None, props, 0) == value
+        assert target.measurable(r) and not target.measurable(bare)
+        target.check_recipe(r)
+        article = "an" if section == "optics" else "a"
+        with pytest.raises(ValueError, match=rf"target {kind} needs {article} \[{section}\] block"):
+            target.check_recipe(bare)
+    # without the modes among the properties, a mode target counts its own polarisation
+    result = simulate(replace(r, output_times=(3600.0,)))
+    from ionex.process.properties import compute_properties
+
+    with_modes, without = compute_properties(result), compute_properties(result, modes=False)
+    for kind in ("modes_TE", "modes_TM"):
+        k = result.times.size - 1
+        assert Target(kind, 1.0).measure(result, without, k) == Target(kind, 1.0).measure(
+            result, with_modes, k
+        )
