@@ -34,7 +34,7 @@ import tomli_w
 
 from ..errors import RecipeError
 from ..process.recipe import Recipe
-from ..process.sweep import MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_points
+from ..process.sweep import DESIGNS, MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_points
 from ..units import FieldUnit, UnitError, in_unit
 from .recipe import parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
@@ -60,7 +60,6 @@ _PARAMETER = {"path", "values", "range"}
 _RANGE = {"start", "stop", "num", "scale"}
 _DESIGN = {"kind", "samples", "seed"}
 _METRICS = {"depth_at", "times", "profiles", "profile_points"}
-_KINDS = ("grid", "random", "latin-hypercube")
 
 
 @dataclass(frozen=True)
@@ -139,8 +138,8 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
 
     design = r.table(doc.get("design", {}), ("design",), _DESIGN)
     kind = design.get("kind", "grid")
-    if kind not in _KINDS:
-        r.fail(("design", "kind"), f"found {kind!r}; expected one of: {', '.join(_KINDS)}")
+    if kind not in DESIGNS:
+        r.fail(("design", "kind"), f"found {kind!r}; expected one of: {', '.join(DESIGNS)}")
     grid = kind == "grid"
     if grid:
         for key in ("samples", "seed"):

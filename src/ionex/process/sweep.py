@@ -163,6 +163,21 @@ def grid_points(axes: Sequence) -> np.ndarray:
     return np.stack([m.ravel() for m in mesh], axis=1)
 
 
+def _uniform(samples: int, n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((samples, n))
+
+
+def _latin_hypercube(samples: int, n: int, seed: int) -> np.ndarray:
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d=n, seed=np.random.default_rng(seed)).random(samples)
+
+
+# design kind → (samples, n parameters, seed) ↦ unit draws in [0, 1)^n; "grid" is grid_points
+SAMPLED_DESIGNS = {"random": _uniform, "latin-hypercube": _latin_hypercube}
+DESIGNS = ("grid", *SAMPLED_DESIGNS)
+
+
 def sample_points(
     lows, highs, scales, samples: int, seed: int, kind: str = "random", choices=None
 ) -> np.ndarray:
@@ -185,14 +200,9 @@ def sample_points(
         raise ValueError(
             f"samples: found {samples}; expected a number of runs within [1, {MAX_RUNS}]"
         )
-    if kind == "random":
-        u = np.random.default_rng(seed).random((samples, n))
-    elif kind == "latin-hypercube":
-        from scipy.stats import qmc
-
-        u = qmc.LatinHypercube(d=n, seed=np.random.default_rng(seed)).random(samples)
-    else:
-        raise ValueError(f'design kind must be "random" or "latin-hypercube", got {kind!r}')
+    if kind not in SAMPLED_DESIGNS:
+        raise ValueError(f"design kind {kind!r}; expected one of {', '.join(SAMPLED_DESIGNS)}")
+    u = SAMPLED_DESIGNS[kind](samples, n, seed)
     out = np.empty((samples, n))
     choices = choices or [None] * n
     for j in range(n):

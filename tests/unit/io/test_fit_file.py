@@ -10,6 +10,7 @@ import pytest
 
 from ionex.errors import RecipeError
 from ionex.io.fit_file import load_fit
+from _recipes import NPP_BATH
 
 RECIPE = textwrap.dedent(
     """
@@ -487,27 +488,7 @@ def _profile(time=None, depth=(1e-6, 2e-6, 3e-6), sigma=0.01):
     return ProfileData(np.array(depth), np.full(len(depth), 0.5), sigma, time=time, name="k")
 
 
-NPP = textwrap.dedent(
-    """
-    [model]
-    kind = "nernst-planck-poisson"
-    [sample]
-    thickness = "2 um"
-    area = "1 cm^2"
-    background_density = "1e28 m^-3"
-    relative_permittivity = 8
-    temperature = "600 K"
-    [species.Na]
-    D = "1e-16 m^2/s"
-    initial_fraction = 1.0
-    [species.K]
-    D = "1e-17 m^2/s"
-    [[step]]
-    kind = "bath"
-    surface = { K = 1.0 }
-    duration = "500 s"
-    """
-)
+NPP = NPP_BATH
 
 
 def _rule_cases():

@@ -28,6 +28,7 @@ from ionex.process.fitting import (
 )
 from ionex.process.properties import front_index, front_profile
 from ionex.process.simulate import simulate
+from _recipes import NPP_BATH
 
 HOUR = 3600.0
 RECOVERY = 1e-6  # relative; 100 × the minimiser's xtol/ftol
@@ -353,25 +354,7 @@ def test_invalid_parameters_options_and_data_are_refused():
         )
 
 
-NPP = """
-[model]
-kind = "nernst-planck-poisson"
-[sample]
-thickness = "2 um"
-area = "1 cm^2"
-background_density = "1e28 m^-3"
-relative_permittivity = 8
-temperature = "600 K"
-[species.Na]
-D = "1e-16 m^2/s"
-initial_fraction = 1.0
-[species.K]
-D = "1e-17 m^2/s"
-[[step]]
-kind = "bath"
-surface = { K = 1.0 }
-duration = "500 s"
-"""
+NPP = NPP_BATH
 
 
 def test_nernst_planck_poisson_profiles_are_predicted_per_species():

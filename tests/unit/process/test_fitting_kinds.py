@@ -25,6 +25,7 @@ from ionex.process.fitting import (
     check_parameters,
     predict,
 )
+from _recipes import NPP_BATH
 
 HOUR = 3600.0
 
@@ -52,25 +53,7 @@ base_index = 1.51
 index_change = 0.01
 """
 
-NPP = """
-[model]
-kind = "nernst-planck-poisson"
-[sample]
-thickness = "2 um"
-area = "1 cm^2"
-background_density = "1e28 m^-3"
-relative_permittivity = 8
-temperature = "600 K"
-[species.Na]
-D = "1e-16 m^2/s"
-initial_fraction = 1.0
-[species.K]
-D = "1e-17 m^2/s"
-[[step]]
-kind = "bath"
-surface = { K = 1.0 }
-duration = "500 s"
-"""
+NPP = NPP_BATH
 
 DEPTH = np.array([1e-6, 2e-6, 3e-6])
 
