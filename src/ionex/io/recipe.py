@@ -205,7 +205,8 @@ class RecipeReader(Reader):
     ):
         super().__init__(text, path)
         self.document = document  # the parsed TOML of ``text``, when the caller has it
-        self.logs = {} if logs is None else logs  # log file → TemperatureProgram, read once
+        # the files a recipe names (temperature logs, D̃ tables), read once: path → content
+        self.logs = {} if logs is None else logs
         self.edits = edits  # (path, value) applied to ``document`` in memory
         self.lenient_logs = lenient_logs
         self.log_warnings = warnings
@@ -336,7 +337,11 @@ class RecipeReader(Reader):
         if "file" in raw:
             if "fractions" in raw or "coefficients" in raw:
                 self.fail(f, "give either file or fractions + coefficients, not both")
-            fr, co = read_interdiffusion_table(self.resolve(raw["file"], f + ("file",)))
+            path = self.resolve(raw["file"], f + ("file",))
+            key = f"table:{path}"
+            if key not in self.logs:
+                self.logs[key] = read_interdiffusion_table(path)
+            fr, co = self.logs[key]
         else:
             if "fractions" not in raw or "coefficients" not in raw:
                 self.fail(f, 'expected file = "table.csv" or both fractions and coefficients')

@@ -141,7 +141,7 @@ class RecipeEdits:
     Attributes:
         path, text: the recipe file and its text (for messages and the embedded copy).
         document: the parsed TOML with the edits so far.
-        logs: log file → TemperatureProgram, filled by the first read.
+        logs: the files the recipe names (temperature logs, D̃ tables) by path, read once.
         options: the reader's keyword options (lenient_logs, log_limits).
         edits: (path, value) of every edit so far, in order.
     """
