@@ -194,9 +194,7 @@ def read_experiment_recipe(reader, doc: dict) -> ExperimentRecipe:
             output_times=outputs,
             numerics=numerics,
             name=name,
-            source_text=r.source_text(),
-            source_path=str(r.path),
-            editor=r.editor(doc),
+            **r.provenance(doc),
         )
     except ValueError as exc:
         r.fail((), str(exc))

@@ -220,6 +220,15 @@ class RecipeReader(Reader):
         options = {"lenient_logs": self.lenient_logs, "log_limits": self.log_limits}
         return RecipeEdits(self.path, self.text, document, self.logs, options, self.edits)
 
+    def provenance(self, document: dict) -> dict:
+        """The fields every recipe type keeps of its file: its text (with the in-memory
+        edits said), its path, and the editor that rebuilds it with fields changed."""
+        return {
+            "source_text": self.source_text(),
+            "source_path": str(self.path),
+            "editor": self.editor(document),
+        }
+
     def source_text(self) -> str:
         """The recipe as written, preceded by the in-memory edits (if any) as comments."""
         if not self.edits:
@@ -270,9 +279,7 @@ class RecipeReader(Reader):
             steps=parsed,
             output_times=outputs,
             numerics=numerics,
-            source_text=self.source_text(),
-            source_path=str(self.path),
-            editor=self.editor(doc),
+            **self.provenance(doc),
         )
         try:
             return Recipe(**values)

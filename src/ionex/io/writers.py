@@ -52,6 +52,21 @@ def atomic_path(target):
         raise
 
 
+def write_columns(path, names, columns) -> Path:
+    """A CSV table of equal-length ``columns`` under the header ``names`` (10 significant
+    digits), written atomically."""
+    with atomic_path(path) as tmp:
+        np.savetxt(
+            tmp,
+            np.column_stack(columns),
+            delimiter=",",
+            fmt="%.10g",
+            header=",".join(names),
+            comments="",
+        )
+    return Path(path)
+
+
 def write_profiles_csv(result: Result, path) -> Path:
     """Long format: one row per (time, depth) with columns time_s, depth_m, frac_<Ion>…,
     and stress_Pa, n_TE, n_TM, n_0 when the recipe asks for stress or optics."""
@@ -71,16 +86,7 @@ def write_profiles_csv(result: Result, path) -> Path:
     if p is not None and p.n0 is not None:
         columns += [p.n_te.ravel(), p.n_tm.ravel(), p.n0.ravel()]
         names += ["n_TE", "n_TM", "n_0"]
-    with atomic_path(path) as tmp:
-        np.savetxt(
-            tmp,
-            np.column_stack(columns),
-            delimiter=",",
-            fmt="%.10g",
-            header=",".join(names),
-            comments="",
-        )
-    return Path(path)
+    return write_columns(path, names, columns)
 
 
 def write_modes_csv(modes: dict, path, prism=None) -> Path:
@@ -140,15 +146,7 @@ def write_experiment_csvs(result, directory) -> list[Path]:
         names.append(f"frac_{name}")
     columns.append(result.potential.ravel())
     names.append("potential_V")
-    with atomic_path(directory / "profiles.csv") as tmp:
-        np.savetxt(
-            tmp,
-            np.column_stack(columns),
-            delimiter=",",
-            fmt="%.10g",
-            header=",".join(names),
-            comments="",
-        )
+    write_columns(directory / "profiles.csv", names, columns)
     table = result.current_table()
     with atomic_path(directory / "current.csv") as tmp:
         np.savetxt(
