@@ -189,9 +189,9 @@ def _run(args) -> int:
             for line in summary.repeated():
                 print(f"warning: {line}", file=sys.stderr)
         result = simulate(recipe, tracker=ProgressBar(enabled=not args.quiet))
-    from .process.experiments import ExperimentResult
+    from .process.result import Result
 
-    if isinstance(result, ExperimentResult):
+    if not isinstance(result, Result):  # the Nernst–Planck–Poisson engine's result
         return _write_experiment(result, out, args, outputs, sims)
     try:
         with outputs:
@@ -241,10 +241,10 @@ def _reads_a_log(recipe) -> bool:
 
 def _run_sims(recipe, args):
     """The --sims profile of an NPP recipe, read before the run; refused for other recipes."""
-    from .process.experiments import ExperimentRecipe
-
     if not args.sims:
         return None
+    from .process.experiments import ExperimentRecipe
+
     if not isinstance(recipe, ExperimentRecipe):
         raise IonexError(
             f"--sims applies only to Nernst–Planck–Poisson recipes ([model] kind = "

@@ -1,7 +1,9 @@
 """ionex.units: quantities at the edges — splitting a value into magnitude and unit, and
 converting bounds given in other units (offset temperatures included)."""
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +144,60 @@ def test_a_value_read_before_is_the_same_value_and_errors_still_name_their_field
     # the same text as another kind is read as that kind
     with pytest.raises(UnitError, match="dimension"):
         to_si("420 degC", "time", "t")
+
+
+# --------------------------------------------------------------------------- the conversions kept on disk
+
+
+def test_a_second_run_converts_its_quantities_without_importing_pint(tmp_path):
+    """A fresh process whose quantities were all converted by an earlier command reads them
+    from the cache file and never imports pint (~0.4 s of the start); the figures' units
+    too. Needs fresh processes: the first fills the cache, the second must not import."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys; from ionex.cli import main; "
+        f"rc = main(['run', {str(root / 'examples' / 'soda_lime_k_na.toml')!r}, '-o', "
+        f"{str(tmp_path / 'out')!r}, '--force', '-q']); "
+        "print(rc, 'pint' in sys.modules)"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert first.stdout.split() == ["0", "True"], first.stderr
+    files = list((tmp_path / "cache" / "ionex").glob("units-*.json"))
+    assert len(files) == 1
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert second.stdout.split() == ["0", "False"], second.stderr
+    assert (tmp_path / "out" / "profiles.png").stat().st_size > 0
+
+
+def test_a_damaged_cache_file_only_turns_the_cache_off(tmp_path, monkeypatch):
+    from ionex import units
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = units._DiskCache()
+    path = cache._locate()
+    path.parent.mkdir(parents=True)
+    path.write_text("[[1, 2", encoding="utf-8")  # cut short
+    cache.load()
+    assert cache.path is None  # off: nothing read, nothing written
+    cache.remember()
+    cache.save()
+    assert path.read_text(encoding="utf-8") == "[[1, 2"
+    # a value of the wrong type is not taken
+    path.write_text('[["length", "3 furlongs", "a lot"]]', encoding="utf-8")
+    monkeypatch.setattr(units, "_SI_CACHE", {})
+    units._DiskCache().load()
+    assert units._SI_CACHE == {}
+
+
+def test_si_factor_and_shown_in():
+    from ionex.units import UnitError, shown_in, si_factor
+
+    assert si_factor("um") == pytest.approx(1e-6)
+    assert si_factor("h") == pytest.approx(3600.0)
+    assert shown_in([1e6, 2e6], "MPa") == pytest.approx([1.0, 2.0])
+    with pytest.raises(UnitError, match="offset unit"):
+        si_factor("degC")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..process.result import Result
-from ..units import registry
+from ..units import shown_in
 from .writers import atomic_path
 
 __all__ = [
@@ -39,9 +39,10 @@ def save_figure(fig, path, dpi: int = 120) -> Path:
     release it when pyplot manages it. Returns the path."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-    import matplotlib.pyplot as plt
+    if getattr(fig.canvas, "manager", None) is not None:  # pyplot's: let it go
+        import matplotlib.pyplot as plt
 
-    plt.close(fig)
+        plt.close(fig)
     return Path(path)
 
 
@@ -51,9 +52,8 @@ def profiles_figure(result: Result, *, pyplot: bool = False):
     on both faces). ``pyplot``: let pyplot manage the figure (Result.plot)."""
     from matplotlib import colormaps
 
-    ureg = registry()
-    depth_um = ureg.Quantity(result.depth, "m").to("um").magnitude
-    hours = ureg.Quantity(result.times, "s").to("h").magnitude
+    depth_um = shown_in(result.depth, "um")
+    hours = shown_in(result.times, "h")
     fig = _new_figure((7, 4.5), pyplot)
     ax = fig.subplots()
     cmap = colormaps["viridis"]
@@ -63,7 +63,7 @@ def profiles_figure(result: Result, *, pyplot: bool = False):
     front = result.depth <= half
     filled = np.any(result.frac_incoming[:, front] > 1e-3, axis=0)
     reach = result.depth[front][filled].max() if filled.any() else result.depth[front][-1]
-    x_max = ureg.Quantity(min(1.3 * reach, half), "m").to("um").magnitude
+    x_max = shown_in(min(1.3 * reach, half), "um")
     # a legend entry for every one of many times would not fit the figure: label at most
     # MAX_LABELLED_TIMES of them, evenly spread (the colour runs with time)
     labelled = set(
@@ -101,7 +101,6 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
     prism coupler reads). Needs [stress] or [optics] in the recipe."""
     from ..process.properties import front_profile
 
-    ureg = registry()
     p = result.properties
     if p is None or (p.stress is None and p.n0 is None):
         raise ValueError(
@@ -110,29 +109,29 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
     k = result.times.size - 1
     depth, frac = front_profile(result, k)
     keep = slice(1, depth.size)  # the cells (the surface point is added below)
-    um = ureg.Quantity(depth[keep], "m").to("um").magnitude
+    um = shown_in(depth[keep], "um")
     filled = frac[keep] > 1e-3 * max(frac.max(), 1e-12)
     x_max = 1.5 * (um[filled].max() if filled.any() else um[-1])
     panels = (p.stress is not None) + (p.n0 is not None)
     fig = _new_figure((6.5 * panels, 4.5), pyplot)
     axes = list(fig.subplots(1, panels, squeeze=False)[0])
-    hours = ureg.Quantity(result.times[k], "s").to("h").magnitude
+    hours = shown_in(result.times[k], "h")
     if p.stress is not None:
         ax = axes.pop(0)
         m = p.metrics[k]
-        ax.plot(um, ureg.Quantity(p.stress[k][: um.size], "Pa").to("MPa").magnitude, color="C3")
+        ax.plot(um, shown_in(p.stress[k][: um.size], "MPa"), color="C3")
         ax.axhline(0.0, color="0.5", lw=0.8)
         if m.depth_of_compression == m.depth_of_compression:  # not NaN
             ax.axvline(
-                ureg.Quantity(m.depth_of_compression, "m").to("um").magnitude,
+                shown_in(m.depth_of_compression, "um"),
                 color="0.5",
                 ls=":",
                 label="DOC",
             )
         if m.knee_depth == m.knee_depth:  # a knee (NaN: the profile has none)
-            cs_knee = ureg.Quantity(m.knee_compressive_stress, "Pa").to("MPa").magnitude
+            cs_knee = shown_in(m.knee_compressive_stress, "MPa")
             ax.plot(
-                [ureg.Quantity(m.knee_depth, "m").to("um").magnitude],
+                [shown_in(m.knee_depth, "um")],
                 [-cs_knee],
                 "o",
                 color="k",
@@ -143,7 +142,7 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
         ax.set_xlabel("depth below the surface (µm)")
         ax.set_ylabel("in-plane stress σ (MPa, compression < 0)")
         ax.set_title(
-            f"stress after {hours:.4g} h: CS = {ureg.Quantity(m.compressive_stress, 'Pa').to('MPa').magnitude:.0f} MPa"
+            f"stress after {hours:.4g} h: CS = {shown_in(m.compressive_stress, 'MPa'):.0f} MPa"
         )
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
@@ -165,7 +164,7 @@ def stress_index_figure(result: Result, *, pyplot: bool = False):
         ax.set_xlim(0, x_max)
         ax.set_xlabel("depth below the surface (µm)")
         ax.set_ylabel(
-            f"refractive index at {ureg.Quantity(result.recipe.optics.wavelength, 'm').to('nm').magnitude:.0f} nm"
+            f"refractive index at {shown_in(result.recipe.optics.wavelength, 'nm'):.0f} nm"
         )
         counts = (
             ""
@@ -192,8 +191,7 @@ def plot_experiment(result, path, sims=None) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ureg = registry()
-    nm = ureg.Quantity(result.depth, "m").to("nm").magnitude
+    nm = shown_in(result.depth, "nm")
     ends = [
         int(np.nonzero(np.asarray(result.step) == k)[0][-1])
         for k in sorted(set(np.asarray(result.step).tolist()))
@@ -220,7 +218,7 @@ def plot_experiment(result, path, sims=None) -> Path:
             )
         b.plot(nm, result.potential[k], color="0.2", ls=styles[j % 4], label=f"after {label}")
     if sims is not None:
-        s_nm = ureg.Quantity(sims.depth, "m").to("nm").magnitude
+        s_nm = shown_in(sims.depth, "nm")
         for i, name in enumerate(result.species):
             if name in sims.fractions:
                 a.plot(
@@ -243,12 +241,12 @@ def plot_experiment(result, path, sims=None) -> Path:
     b.set_ylabel("potential (V)")
     b.legend(fontsize=7)
     b.grid(alpha=0.3)
-    hours = ureg.Quantity(result.current_time, "s").to("h").magnitude
-    c.plot(hours, ureg.Quantity(result.current, "A").to("nA").magnitude, color="C3")
+    hours = shown_in(result.current_time, "h")
+    c.plot(hours, shown_in(result.current, "nA"), color="C3")
     c.set_xlabel("time (h)")
     c.set_ylabel("back-electrode current (nA)", color="C3")
     c2 = c.twinx()
-    c2.plot(hours, ureg.Quantity(result.charge, "C").to("mC").magnitude, color="0.3", ls="--")
+    c2.plot(hours, shown_in(result.charge, "mC"), color="0.3", ls="--")
     c2.set_ylabel("delivered charge (mC)")
     c.grid(alpha=0.3)
     title = getattr(result.recipe, "name", "") if result.recipe is not None else ""

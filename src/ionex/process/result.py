@@ -154,10 +154,16 @@ class Result:
         exchanged on both faces — its ``long_name`` says so)."""
         import xarray as xr
 
+        coords, data_vars, attrs = self.dataset_contents()
+        return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+    def dataset_contents(self) -> tuple[dict, dict, dict]:
+        """What :meth:`to_dataset` holds, as plain values (no xarray): (coords, data_vars,
+        attrs), each variable ``name: (dims, values, attributes)`` — what a writer needs."""
         from .._version import __version__
 
         a, b = self.incoming_ion, self.host_ion
-        ds = xr.Dataset(
+        contents = dict(
             data_vars={
                 f"frac_{a}": (
                     ("time", "depth"),
@@ -230,10 +236,11 @@ class Result:
                 },
             },
         )
-        self._add_properties(ds)
-        return ds
+        coords, data_vars = contents["coords"], contents["data_vars"]
+        self._add_properties(coords, data_vars)
+        return coords, data_vars, contents["attrs"]
 
-    def _add_properties(self, ds) -> None:
+    def _add_properties(self, coords: dict, ds: dict) -> None:
         p = self.properties
         if p is None:
             return
@@ -270,7 +277,7 @@ class Result:
                     {"units": "1", "long_name": f"guided {pol} modes"},
                 )
                 n_eff = p.modes[pol].effective_indices(pol)
-                ds.coords[f"mode_{pol}"] = (
+                coords[f"mode_{pol}"] = (
                     f"mode_{pol}",
                     np.arange(n_eff.size),
                     {"units": "1", "long_name": f"order of the {pol} mode"},

@@ -262,9 +262,9 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     >>> round(result.summary()[-1]["depth_frac_0.5_m"] * 1e6, 2)  # µm
     10.89
     """
-    from .experiments import ExperimentRecipe, run_recipe
+    if not isinstance(recipe, Recipe):  # [model] kind = "nernst-planck-poisson"
+        from .experiments import run_recipe  # (imported only then: scipy.special, the NPP solver)
 
-    if isinstance(recipe, ExperimentRecipe):  # [model] kind = "nernst-planck-poisson"
         return run_recipe(recipe, tracker=tracker)
     started = _time.perf_counter()
     grid = process_grid(recipe) if grid is None else grid

@@ -38,3 +38,25 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("interrupted")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+# --------------------------------------------------------------------------- netCDF without xarray
+
+
+@pytest.mark.parametrize(
+    "name", ["soda_lime_k_na.toml", "bk7_k_na_91h.toml", "two_step_post_anneal.toml"]
+)
+def test_result_nc_written_without_xarray_reads_back_as_the_dataset(tmp_path, name):
+    """write_netcdf writes with the netCDF4 library directly; xarray reads back exactly
+    Result.to_dataset(): values, dimensions, every attribute."""
+    import xarray as xr
+
+    import ionex
+    from ionex.io.writers import write_netcdf
+
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    result = ionex.simulate(ionex.load_recipe(examples / name))
+    path = write_netcdf(result, tmp_path / "result.nc")
+    with xr.open_dataset(path) as back:
+        expected = result.to_dataset()
+        xr.testing.assert_identical(back.load(), expected)
