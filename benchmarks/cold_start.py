@@ -38,26 +38,10 @@ def wall(argv: list[str]) -> float:
 def main():
     ionex = str(Path(sys.executable).with_name("ionex"))
     out = Path(tempfile.mkdtemp()) / "out"
+    run = [ionex, "run", str(EXAMPLE), "-o", str(out), "--force", "-q"]
     variants = {
-        "ionex run (profiles.png written)": [
-            ionex,
-            "run",
-            str(EXAMPLE),
-            "-o",
-            str(out),
-            "--force",
-            "-q",
-        ],
-        "ionex run --no-plot": [
-            ionex,
-            "run",
-            str(EXAMPLE),
-            "-o",
-            str(out),
-            "--force",
-            "-q",
-            "--no-plot",
-        ],
+        "ionex run (profiles.png written)": run,
+        "ionex run --no-plot": [*run, "--no-plot"],
         'python -c "import numpy" (floor)': [sys.executable, "-c", "import numpy"],
     }
     results = {}

@@ -164,6 +164,16 @@ class _DiskCache:
 _DISK_CACHE = _DiskCache()
 
 
+def _cached(text: str, kind: str) -> float | None:
+    """The kept conversion of ``text`` as ``kind``: in memory, else from the cache file
+    (read on the first miss of the process), else None."""
+    hit = _SI_CACHE.get((text, kind))
+    if hit is None and not _DISK_CACHE.loaded:
+        _DISK_CACHE.load()
+        hit = _SI_CACHE.get((text, kind))
+    return hit
+
+
 def to_si(value, kind: str, what: str) -> float:
     """Parse ``value`` (a string with a unit) as a quantity of ``kind``; return SI float.
 
@@ -187,10 +197,7 @@ def to_si(value, kind: str, what: str) -> float:
         raise UnitError(
             f"{what}: found {type(value).__name__} {value!r}; expected {_expected(kind, example)}"
         )
-    hit = _SI_CACHE.get((value, kind))
-    if hit is None and not _DISK_CACHE.loaded:
-        _DISK_CACHE.load()
-        hit = _SI_CACHE.get((value, kind))
+    hit = _cached(value, kind)
     if hit is not None:
         return hit
     si = _to_si_text(value, kind, what)
@@ -395,10 +402,7 @@ def si_factor(unit: str) -> float:
     """The SI value of one ``unit`` ("um" → 1e-6, "h" → 3600, "MPa" → 1e6): for showing SI
     values in a unit (plots, tables). Multiplicative units only. Kept like to_si's
     conversions, so that a figure does not import pint when its units were seen before."""
-    hit = _SI_CACHE.get((unit, _FACTOR))
-    if hit is None and not _DISK_CACHE.loaded:
-        _DISK_CACHE.load()
-        hit = _SI_CACHE.get((unit, _FACTOR))
+    hit = _cached(unit, _FACTOR)
     if hit is not None:
         return hit
     ureg = registry()
