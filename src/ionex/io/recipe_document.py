@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -205,15 +204,12 @@ class RecipeDocument:
     # ------------------------------------------------------------------ editing
     def with_values(self, values: Mapping[str, float]) -> RecipeDocument:
         """A copy with each field at ``path`` set to ``magnitude`` in the unit it is written in."""
-        doc = deepcopy(self.document)
+        doc = self.document
         for path, magnitude in values.items():
-            _, unit = self.value(path)
-            parts = parse_path(path)
-            node = doc
-            for p in parts[:-1]:
-                node = node[p]
+            parts, raw = _locate(doc, path, self.path)
+            _, unit = split_quantity(raw, path)
             x = float(magnitude)
-            node[parts[-1]] = f"{x!r} {unit}" if unit else x
+            doc = _replaced(doc, parts, f"{x!r} {unit}" if unit else x)
         new = RecipeDocument.__new__(RecipeDocument)
         new.path, new.document = self.path, doc
         new.text = tomli_w.dumps(doc)

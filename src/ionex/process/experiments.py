@@ -36,6 +36,8 @@ layer into these dataclasses.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 import numbers
 import time as _time
@@ -228,7 +230,7 @@ class BoundaryConditions:
     stop_charge: float | None = None
 
 
-class _ExperimentStep:
+class _ExperimentStep(ABC):
     """What every step of a sequence does: the label messages and tables give it, the
     species it names, its longest run, its solver tolerance and the boundary conditions it
     sets (BathStep, FieldStep and CaitStep each say how)."""
@@ -257,9 +259,9 @@ class _ExperimentStep:
         """The solver's atol during the step, of run_experiments' ``atol`` and ``cait_atol``."""
         return atol
 
+    @abstractmethod
     def boundary_conditions(self, names: Sequence[str], sample: Sample) -> BoundaryConditions:
         """The step's conditions at the faces of ``sample`` for species ``names`` in order."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

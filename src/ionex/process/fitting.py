@@ -46,6 +46,8 @@ Numerics (see FitOptions for the measured figures behind the defaults):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import dataclasses
 import math
 import time as _time
@@ -184,7 +186,7 @@ def _recipe_name(recipe) -> str:
     return f"the recipe {PurePath(path).name}" if path else "the recipe"
 
 
-class _Data:
+class _Data(ABC):
     """A dataset kind: its validation (matching lengths, finite values, σ > 0), what a
     recipe must have to model it, the model's prediction of it from a forward run, and how
     a report shows it. Each kind is a subclass; ``kind`` is its name in files and reports.
@@ -255,13 +257,15 @@ class _Data:
 
     def _check_depths(self) -> None:
         """Depths are measured from the exchanged face: ≥ 0."""
-        if np.any(self.depth < 0):
-            i = int(np.argmin(self.depth))
+        self._non_negative("depth", "m", "expected depths ≥ 0 below the exchanged face")
+
+    def _non_negative(self, field: str, unit: str, expected: str) -> None:
+        """FitInputError naming the most negative value of the array ``field``, if any."""
+        values = getattr(self, field)
+        if np.any(values < 0):
+            i = int(np.argmin(values))
             raise FitInputError(
-                self.owner,
-                ("depth",),
-                f"depth[{i}] = {self.depth[i]:g} m",
-                "expected depths ≥ 0 below the exchanged face",
+                self.owner, (field,), f"{field}[{i}] = {values[i]:g} {unit}", expected
             )
 
     @property
@@ -324,21 +328,26 @@ class _Data:
         (with ``curves``: also those of its model curve)."""
         return {self._time_in(total)}
 
+    @abstractmethod
     def predict(self, result, props, curves: bool = False) -> Prediction:
         """The model of this dataset from a binary forward run ``result`` (its properties
         ``props`` when needs_properties), with a curve to plot when ``curves``."""
-        raise NotImplementedError
 
     def predict_experiment(self, result, curves: bool = False) -> Prediction:
         """The model of this dataset from a Nernst–Planck–Poisson run (kinds with
-        ``experiments`` only)."""
-        raise NotImplementedError
+        ``experiments`` only; check_recipe refuses the others before a run)."""
+        raise FitInputError(
+            self.owner,
+            ("kind",),
+            None,
+            f"a Nernst–Planck–Poisson run models profile datasets only, not a {self.label}",
+        )
 
     # ------------------------------------------------------------------ reports
     @property
+    @abstractmethod
     def value_name(self) -> str:
         """What the values are, in words (a plot's axis)."""
-        raise NotImplementedError
 
     def groups(self, curve) -> list[tuple[str, np.ndarray, object]]:
         """The data as series to draw, each (name, mask of its points, its model curve
@@ -585,14 +594,7 @@ class SurfaceStressData(_Data):
 
     def __post_init__(self):
         self._validate()
-        if np.any(self.times < 0):
-            i = int(np.argmin(self.times))
-            raise FitInputError(
-                self.owner,
-                ("times",),
-                f"times[{i}] = {self.times[i]:g} s",
-                "expected times ≥ 0 from the start of the process",
-            )
+        self._non_negative("times", "s", "expected times ≥ 0 from the start of the process")
 
     def _check_inside(self, recipe: Recipe) -> None:
         """Every time lies within the process."""

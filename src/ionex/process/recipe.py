@@ -3,6 +3,8 @@ process steps (baths, anneals) — all in SI units. Files are read by ionex.io.r
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -77,7 +79,7 @@ def _real(value) -> bool:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(ABC):
     """One process step: a BathExchange (a bath holds the incoming ion at the exchanged
     face(s)) or an Anneal (closed faces). ``Step(duration, temperature, surface_fraction,
     name)`` builds the kind that fits, as ``pathlib.Path(...)`` builds a PosixPath: a
@@ -109,10 +111,10 @@ class Step:
             raise FieldError("duration", self.duration, "expected a duration > 0", "s")
 
     @property
+    @abstractmethod
     def held_fraction(self) -> float:
         """χ_s held at the exchanged face(s) as a number, NaN when none is (an anneal): the
         surface_fraction column of a Result."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
