@@ -2,7 +2,7 @@
 
 Driven by ionex.solvers.diffusion (one run; outputs, trackers) and
 ionex.solvers.diffusion_batch (many runs in one compiled loop), which both apply the
-step-size rules defined here.
+step-size rules of ionex.solvers.step_control.
 Everything inside a step — three implicit stages, each solved by Newton's method on the
 tridiagonal Jacobian (Thomas algorithm; the matrix is a diagonally dominant M-matrix), and
 the filtered error estimate — runs here without Python overhead.
@@ -46,65 +46,6 @@ MESSAGES = {
     NO_CONVERGENCE: "Newton did not converge in 12 iterations",
     NON_FINITE_ERROR: "non-finite error estimate",
 }
-
-
-# ---------------------------------------------------------------------------------------
-# Step-size control rules. Both drivers — the Python loop of ionex.solvers.diffusion (time-
-# dependent laws, trackers) and the compiled batch loop of ionex.solvers.diffusion_batch —
-# apply exactly these, so a batched run takes the very steps a run on its own takes. Each
-# rule is a plain function (called from Python) with a compiled twin (called from numba).
-
-
-def step_factor(error_norm: float) -> float:
-    """Next step / this step from the error norm (1 = at tolerance), for a method whose
-    embedded solution has order EMBEDDED_ORDER: 0.9·err^(−1/3), clipped to [0.2, 4]."""
-    return min(4.0, max(0.2, 0.9 * (error_norm + 1e-10) ** (-1.0 / (EMBEDDED_ORDER + 1))))
-
-
-def lands(t: float, h: float, target: float, adaptive: bool) -> bool:
-    """Whether a step of h (s) from t should end exactly on the next stop ``target``: it
-    reaches it, or (adaptive steps) would leave a sliver of less than 5 % of h."""
-    return t + h >= target * (1 - 1e-12) or (adaptive and t + 1.05 * h >= target)
-
-
-def step_after_accept(step: float, factor: float, h: float, landing: bool) -> float:
-    """The next step (s): a step shortened to land on a stop does not shrink the next one."""
-    return max(step * factor, h) if landing else step * factor
-
-
-def step_after_reject(step: float, factor: float) -> float:
-    """Retry after an error estimate above tolerance: shrink by at least 10 %."""
-    return step * min(factor, 0.9)
-
-
-def step_after_failure(step: float) -> float:
-    """Retry after a Newton failure: a quarter of the step."""
-    return 0.25 * step
-
-
-def step_floor(duration: float) -> float:
-    """Smallest step (s) before the integration is declared failed."""
-    return 1e-14 * max(duration, 1.0)
-
-
-def stop_passed(stop: float, t: float) -> bool:
-    """Whether the integration at t (s) has reached the stop (an output time, breakpoint)."""
-    return stop <= t * (1 + 1e-15)
-
-
-def output_due(output_time: float, t: float) -> bool:
-    """Whether the state at t (s) is the one to store for ``output_time``."""
-    return output_time <= t * (1 + 1e-13)
-
-
-step_factor_jit = njit(cache=True)(step_factor)
-lands_jit = njit(cache=True)(lands)
-step_after_accept_jit = njit(cache=True)(step_after_accept)
-step_after_reject_jit = njit(cache=True)(step_after_reject)
-step_after_failure_jit = njit(cache=True)(step_after_failure)
-step_floor_jit = njit(cache=True)(step_floor)
-stop_passed_jit = njit(cache=True)(stop_passed)
-output_due_jit = njit(cache=True)(output_due)
 
 
 @njit(cache=True)

@@ -33,7 +33,7 @@ from ..errors import SolverError
 from ..grids import Grid
 from ..physics.kirchhoff import KirchhoffLaw
 from ..validators import positive
-from . import _sdirk
+from . import _sdirk, step_control
 from ._sdirk import ORDER
 from .trackers import Tracker
 
@@ -164,16 +164,17 @@ def solve_nonlinear_diffusion(
     k_end = np.empty(n)
     fluxes = np.empty((3, 2))
     stop_idx = 0
-    h_min = _sdirk.step_floor(duration)
+    h_min = step_control.step_floor(duration)
     last_failure = ""
     adaptive = fixed_step is None
+    after_rejection = False
 
     while t < duration:
-        while _sdirk.stop_passed(stops[stop_idx], t):
+        while step_control.stop_passed(stops[stop_idx], t):
             stop_idx += 1
         target = stops[stop_idx]
         h = min(h, h_cap)
-        landing = _sdirk.lands(t, h, target, adaptive)
+        landing = step_control.lands(t, h, target, adaptive)
         step = target - t if landing else h
         laws = stage_laws.prepare(law_at, t, step)
         status, en, its = _sdirk.sdirk3_step(
@@ -209,8 +210,9 @@ def solve_nonlinear_diffusion(
                     f"time integration failed at t = {time_offset + t:.6g} s with the fixed step "
                     f"{fixed_step:.6g} s: {failed}"
                 )
-            h = _sdirk.step_after_failure(step)
+            h = step_control.step_after_failure(step)
             use_k_last = False
+            after_rejection = True
             if not h >= h_min:  # also catches NaN
                 raise SolverError(
                     _failure_message(
@@ -218,13 +220,14 @@ def solve_nonlinear_diffusion(
                     )
                 )
             continue
-        factor = _sdirk.step_factor(en)
+        factor = step_control.step_factor(en)
         if fixed_step is not None:
             factor, en = 1.0, 0.0
         if en > 1.0:
             n_rejected += 1
-            h = _sdirk.step_after_reject(step, factor)
+            h = step_control.step_after_reject(step, factor)
             use_k_last = False
+            after_rejection = True
             continue
         # accepted
         n_steps += 1
@@ -243,9 +246,10 @@ def solve_nonlinear_diffusion(
         h = (
             fixed_step
             if fixed_step is not None
-            else _sdirk.step_after_accept(step, factor, h, landing)
+            else step_control.step_after_accept(step, factor, h, landing, after_rejection)
         )
-        while out_idx < outs.size and _sdirk.output_due(outs[out_idx], t):
+        after_rejection = False
+        while out_idx < outs.size and step_control.output_due(outs[out_idx], t):
             states[out_idx] = y
             inflows[out_idx] = (cum_front, cum_back)
             out_idx += 1

@@ -34,7 +34,7 @@ from numba import njit
 from ..errors import SolverError
 from ..grids import Grid
 from ..physics.kirchhoff import KirchhoffLaw
-from . import _sdirk
+from . import _sdirk, step_control
 from .diffusion import (
     DiffusionSolution,
     FaceCondition,
@@ -247,7 +247,7 @@ class _Packed:
                 _failure_message(
                     run.time_offset + float(self.fail_time[r]),
                     failed,
-                    _sdirk.step_floor(run.duration),
+                    step_control.step_floor(run.duration),
                     _worst_cell(run.law, final, run.grid),
                 )
             )
@@ -356,7 +356,7 @@ def _advance_all(
         use_k_last = False
         t = 0.0
         h = first_steps[r]
-        h_min = _sdirk.step_floor_jit(duration)
+        h_min = step_control.step_floor_jit(duration)
         out_idx = o0
         while out_idx < o1 and outs[out_idx] <= 0.0:
             base = state_start[r] + (out_idx - o0) * n
@@ -371,11 +371,12 @@ def _advance_all(
         n_newton = 0
         stop_idx = s0
         outcome = _DONE
+        after_rejection = False
         while t < duration:
-            while _sdirk.stop_passed_jit(stops[stop_idx], t):
+            while step_control.stop_passed_jit(stops[stop_idx], t):
                 stop_idx += 1
             target = stops[stop_idx]
-            landing = _sdirk.lands_jit(t, h, target, True)
+            landing = step_control.lands_jit(t, h, target, True)
             step = target - t if landing else h
             code, en, its = _sdirk.sdirk3_step(
                 kinds3,
@@ -408,17 +409,19 @@ def _advance_all(
             if code != _sdirk.OK:
                 n_rejected += 1
                 last_failure[r] = code
-                h = _sdirk.step_after_failure_jit(step)
+                h = step_control.step_after_failure_jit(step)
                 use_k_last = False
+                after_rejection = True
                 if not h >= h_min:  # also catches NaN
                     outcome = _STEP_TOO_SMALL
                     break
                 continue
-            factor = _sdirk.step_factor_jit(en)
+            factor = step_control.step_factor_jit(en)
             if en > 1.0:
                 n_rejected += 1
-                h = _sdirk.step_after_reject_jit(step, factor)
+                h = step_control.step_after_reject_jit(step, factor)
                 use_k_last = False
+                after_rejection = True
                 continue
             n_steps += 1
             if n_steps > max_steps:
@@ -430,8 +433,9 @@ def _advance_all(
             y, y_new = y_new, y
             k_last, k_end = k_end, k_last
             use_k_last = True
-            h = _sdirk.step_after_accept_jit(step, factor, h, landing)
-            while out_idx < o1 and _sdirk.output_due_jit(outs[out_idx], t):
+            h = step_control.step_after_accept_jit(step, factor, h, landing, after_rejection)
+            after_rejection = False
+            while out_idx < o1 and step_control.output_due_jit(outs[out_idx], t):
                 base = state_start[r] + (out_idx - o0) * n
                 states[base : base + n] = y
                 out_inflow[out_idx, 0] = cum_front

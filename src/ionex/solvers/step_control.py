@@ -1,0 +1,96 @@
+"""Adaptive step-size control shared by every time integrator of ionex.
+
+The interdiffusion solver (one run in Python, many runs in the compiled batch loop), the
+Nernst–Planck–Poisson solver and the electroneutral model all take their steps by these
+rules, with the constants below stated once. Each rule is a plain function (called from
+Python) with a compiled twin (``*_jit``, called from numba), so a batched run takes the
+very steps a run on its own takes.
+
+The rules (Hairer & Wanner, Solving ODEs II, §IV.8):
+
+* error norm: the local error estimate over atol + rtol·|y| in the max norm, so 1 means
+  "at tolerance"; a step is accepted when the norm is ≤ 1.
+* next step / this step = SAFETY·err^(−1/ESTIMATOR_ORDER), clipped to
+  [MIN_FACTOR, MAX_FACTOR]; no growth on the step right after a rejection.
+* a rejected step is retried at most REJECT_FACTOR of its length; a step whose stage
+  equations fail (non-finite values, Newton divergence) at FAILURE_FACTOR.
+* steps land exactly on stops (output times, breakpoints, the end) and never leave a
+  sliver shorter than LANDING_SLIVER of a step before one; a step shortened to land does
+  not shrink the next one.
+* an integration whose step falls below FLOOR·max(duration, 1 s) has failed.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+SAFETY = 0.9
+MAX_FACTOR = 4.0
+MIN_FACTOR = 0.2
+REJECT_FACTOR = 0.9
+FAILURE_FACTOR = 0.25
+LANDING_SLIVER = 0.05
+FLOOR = 1e-14
+# the error estimates of every integrator here are O(h³) (third-order methods with an
+# embedded second-order solution)
+ESTIMATOR_ORDER = 3
+
+
+def step_factor(error_norm: float) -> float:
+    """Next step / this step from the error norm (1 = at tolerance):
+    SAFETY·err^(−1/ESTIMATOR_ORDER), clipped to [MIN_FACTOR, MAX_FACTOR]."""
+    return min(
+        MAX_FACTOR, max(MIN_FACTOR, SAFETY * (error_norm + 1e-10) ** (-1.0 / ESTIMATOR_ORDER))
+    )
+
+
+def lands(t: float, h: float, target: float, adaptive: bool) -> bool:
+    """Whether a step of h (s) from t should end exactly on the next stop ``target``: it
+    reaches it, or (adaptive steps) would leave a sliver of less than LANDING_SLIVER·h."""
+    return t + h >= target * (1 - 1e-12) or (adaptive and t + (1.0 + LANDING_SLIVER) * h >= target)
+
+
+def step_after_accept(
+    step: float, factor: float, h: float, landing: bool, after_rejection: bool
+) -> float:
+    """The next step (s) after an accepted one of length ``step`` (``h`` is the step that
+    was planned): no growth right after a rejection, and a step shortened to land on a
+    stop does not shrink the next one."""
+    if after_rejection:
+        factor = min(factor, 1.0)
+    return max(step * factor, h) if landing else step * factor
+
+
+def step_after_reject(step: float, factor: float) -> float:
+    """Retry after an error estimate above tolerance: shrink by at least 1 − REJECT_FACTOR."""
+    return step * min(factor, REJECT_FACTOR)
+
+
+def step_after_failure(step: float) -> float:
+    """Retry after the stage equations failed (non-finite, no convergence)."""
+    return FAILURE_FACTOR * step
+
+
+def step_floor(duration: float) -> float:
+    """Smallest step (s) before the integration is declared failed."""
+    return FLOOR * max(duration, 1.0)
+
+
+def stop_passed(stop: float, t: float) -> bool:
+    """Whether the integration at t (s) has reached the stop (an output time, breakpoint)."""
+    return stop <= t * (1 + 1e-15)
+
+
+def output_due(output_time: float, t: float) -> bool:
+    """Whether the state at t (s) is the one to store for ``output_time``."""
+    return output_time <= t * (1 + 1e-13)
+
+
+step_factor_jit = njit(cache=True)(step_factor)
+lands_jit = njit(cache=True)(lands)
+step_after_accept_jit = njit(cache=True)(step_after_accept)
+step_after_reject_jit = njit(cache=True)(step_after_reject)
+step_after_failure_jit = njit(cache=True)(step_after_failure)
+step_floor_jit = njit(cache=True)(step_floor)
+stop_passed_jit = njit(cache=True)(stop_passed)
+output_due_jit = njit(cache=True)(output_due)
