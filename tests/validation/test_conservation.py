@@ -6,11 +6,12 @@ the inventory must equal the recorded inflow to round-off (bath), and stay const
 both faces are closed (anneal, docs/physics.md §1.6), whatever D̃(χ) and the step sizes.
 
 Round-off budget: the inventory is a sum of N ≈ 300 products, the inflow a sum of ~10²
-steps of three stage fluxes; each stage's Newton iteration stops with a conservation
-defect ≤ 1e-13·inventory (diffusion.py). With ~10² steps × 3 stages that is ≤ ~3e-11 in
-the worst case, hence 1e-10 for a bath. With closed faces no boundary flux exists and the
-Newton update conserves Σ vol·χ by construction (the matrix columns sum to the volumes),
-so only summation round-off, ~N·eps per step, remains: 1e-12.
+steps, each booked from the same linear stage systems that update χ (summing their rows,
+the interior fluxes telescope), so each step's booking matches its inventory change to
+the round-off of three tridiagonal solves, ~N·eps. Over ~10² steps that is well below
+1e-10 for a bath. With closed faces no boundary flux exists and every stage conserves
+Σ vol·χ by construction (the matrix columns sum to the volumes), so only summation
+round-off, ~N·eps per step, remains: 1e-12.
 """
 
 from __future__ import annotations

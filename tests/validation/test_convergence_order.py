@@ -10,7 +10,8 @@ steady Kirchhoff flux on a smoothly graded mesh).
 Time — reference: a run with 16× smaller fixed steps on the same mesh (its own error is
 16³ ≈ 4000× below the finest compared run's, i.e. negligible). Start from the smooth
 similarity profile at t₀ = 1 h (no initial layer, so no order reduction), integrate
-3 h with fixed steps of 3h/8 … 3h/128 (4 halvings). Expected order: ORDER = 3.
+3 h with fixed steps of 3h/8 … 3h/128 (4 halvings; to 3h/512 where the large steps are
+pre-asymptotic). Expected order: ORDER = 3 (the Rosenbrock method ROS3).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def test_spatial_order_against_similarity(d_a, d_b):
     assert np.all(pairwise >= 1.6), pairwise
 
 
-def _time_study(model):
+def _time_study(model, ns=(8, 16, 32, 64, 128), n_fine=2048):
     t0, duration = 3600.0, 3 * 3600.0
     d_max = model.max_coefficient(T)
     ref = similarity_solution(lambda c: interdiffusion_coefficient(c, model, T), 1.0, d_max)
@@ -95,14 +96,12 @@ def _time_study(model):
             front=FaceCondition(1.0),
             back=FaceCondition(None),
             fixed_step=duration / n,
-            rtol=1e-10,
-            atol=1e-12,  # tight: Newton converged far below the errors
         )
         assert sol.n_steps == n and sol.n_rejected == 0
         return sol.final
 
-    fine = run(2048)
-    ns = np.array([8, 16, 32, 64, 128])
+    fine = run(n_fine)
+    ns = np.array(ns)
     errors = np.array([np.max(np.abs(run(n) - fine)) for n in ns])
     return fitted_order(duration / ns, errors), errors
 
@@ -113,9 +112,9 @@ def _time_study(model):
     ids=["formA_ratio_0.1", "formA_ratio_10", "formB_ratio_0.1"],
 )
 def test_temporal_order_fixed_steps(d_a, d_b, kw):
-    """Measured fitted slopes 2.91, 2.92, 2.92 (pairs rising 2.84 → 2.97 as the steps
-    shrink): Alexander's SDIRK3 is third order. Assert ≥ 1.8 and within 0.3 of the
-    declared ORDER."""
+    """Measured fitted slopes 2.86, 2.94, 2.88 (pairs rising 2.74 → 2.98 as the steps
+    shrink): the Rosenbrock method ROS3 is third order. Assert ≥ 1.8 and within 0.3 of
+    the declared ORDER."""
     model = InterdiffusionModel(ArrheniusLaw.constant(d_a), ArrheniusLaw.constant(d_b), **kw)
     order, errors = _time_study(model)
     assert ORDER == 3
@@ -126,17 +125,58 @@ def test_temporal_order_fixed_steps(d_a, d_b, kw):
 def test_temporal_order_strongly_nonlinear_margules():
     """Margules W/RT = 1.5 (n falls to 0.25 at χ = 0.5, D̃ varies 40× over the profile).
 
-    Here the steps stay in the stiff regime (h·λ_max ≫ 1 for every step size compared)
-    and a stage-order-1 SDIRK shows the usual pre-asymptotic order reduction: measured
-    fitted slope 2.54, pairs 2.38, 2.48, 2.59, 2.71, and with 4× smaller steps
-    2.59 … 2.89 — rising towards 3. Assert ≥ 1.8, within ±0.3 of the measured 2.54, and
-    that the pairwise slopes rise (the reduction fades as the steps shrink)."""
+    Here the large steps are in the stiff, pre-asymptotic regime (h·λ_max ≫ 1): measured
+    over 3h/8 … 3h/512 (reference 3h/8192) pairwise slopes 3.51, 2.88, 2.44, 2.59, 2.76,
+    2.86 — a dip, then rising towards 3; fitted slope over all 2.83. Assert the fit is
+    within 0.3 of ORDER, that the pairwise slopes rise from 3h/32 on, and that the last
+    pair is ≥ 2.7."""
     model = InterdiffusionModel(
         ArrheniusLaw.constant(1e-15), ArrheniusLaw.constant(1e-14), margules_energy=1.5 * R * T
     )
-    order, errors = _time_study(model)
+    ns = (8, 16, 32, 64, 128, 256, 512)
+    order, errors = _time_study(model, ns=ns, n_fine=8192)
     assert order >= 1.8, (order, errors)
-    assert abs(order - 2.54) <= 0.3, (order, errors)
+    assert abs(order - ORDER) <= 0.3, (order, errors)
     pairwise = np.log2(errors[:-1] / errors[1:])
+    assert np.all(np.diff(pairwise[2:]) > 0), pairwise
+    assert pairwise[-1] >= 2.7, pairwise
+
+
+def test_temporal_order_time_dependent_law():
+    """A law that changes during the step (a temperature ramp 700 → 760 K over the run,
+    activation energies 150 and 100 kJ/mol, so D̃(χ) changes shape as well as scale): the
+    stages then need ∂R/∂t, taken by a forward difference at the start of each step.
+    Steps 3h/8 … 3h/512 against 3h/8192: measured fitted slope 2.79, pairs rising
+    2.30, 2.65, 2.81, 2.90, 2.95, 2.98. Assert the fit within 0.3 of ORDER, rising pairs
+    and the last ≥ 2.9. Without the ∂R/∂t term the measured order is 1.03."""
+    model = InterdiffusionModel(ArrheniusLaw(3e-4, 150e3), ArrheniusLaw(2e-7, 100e3))
+    t0, duration = 3600.0, 3 * 3600.0
+    d_max = model.max_coefficient(T)
+    ref = similarity_solution(lambda c: interdiffusion_coefficient(c, model, T), 1.0, d_max)
+    l_d = math.sqrt(model.max_coefficient(760.0) * (t0 + duration))
+    g = graded_grid(12 * l_d, l_d, 20)
+    start = ref.fraction(g.centres, t0)
+
+    def law_at(t):
+        return kirchhoff_law(model, T + 60.0 * t / duration)
+
+    def run(n):
+        sol = solve_nonlinear_diffusion(
+            g,
+            law_at,
+            start,
+            duration,
+            front=FaceCondition(1.0),
+            back=FaceCondition(None),
+            fixed_step=duration / n,
+        )
+        return sol.final
+
+    fine = run(8192)
+    ns = np.array([8, 16, 32, 64, 128, 256, 512])
+    errors = np.array([np.max(np.abs(run(n) - fine)) for n in ns])
+    order = fitted_order(duration / ns, errors)
+    pairwise = np.log2(errors[:-1] / errors[1:])
+    assert abs(order - ORDER) <= 0.3, (order, pairwise, errors)
     assert np.all(np.diff(pairwise) > 0), pairwise
-    assert pairwise[-1] <= ORDER + 0.1, pairwise
+    assert pairwise[-1] >= 2.9, pairwise

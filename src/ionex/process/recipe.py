@@ -179,8 +179,8 @@ class Numerics:
     profile (erfc(3) ≈ 2e-5 at its end), one deeper than 1000 only adds cells.
     """
 
-    rtol: float = 1e-3
-    atol: float = 1e-5
+    rtol: float = 4e-4
+    atol: float = 4e-6
     cells_per_efold: float = 60.0
     domain_lengths: float = 12.0
 

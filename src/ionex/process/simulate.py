@@ -303,7 +303,7 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
             rel = np.minimum(local - t0, step.duration)
             if step.temperature.is_constant:
                 constant_law = kirchhoff_law(recipe.model, float(step.temperature(0.0)))
-                law, span, outs = (lambda t, law=constant_law: law), step.duration, rel
+                law, span, outs = constant_law, step.duration, rel
                 bps, step_tracker = step.temperature.breakpoints(step.duration), tracker
             else:
                 clock = ReducedClock(recipe.model, step.temperature, step.duration)

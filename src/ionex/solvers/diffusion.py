@@ -3,22 +3,26 @@
 Space: cell-centred finite volumes; the flux across a face between centres x_i < x_j is
 the exact steady flux of the nonlinear law, F = −(Φ(χ_j) − Φ(χ_i))/(x_j − x_i), with the
 Kirchhoff potential Φ' = D̃. It is second-order accurate, conservative by construction,
-and monotone (the Newton matrix is an M-matrix) however steep D̃(χ) is. A bath face holds
+and its stage matrix M/(γh) − J is an M-matrix however steep D̃(χ) is. A bath face holds
 χ = χ_s at the surface (the face flux then spans the half cell to the surface); a closed
 face carries no flux.
 
-Time: Alexander's three-stage SDIRK method (order 3, L-stable, stiffly accurate) with an
-embedded second-order solution for the error estimate, filtered through the Newton
-matrix (Shampine) so that it stays meaningful for stiff modes. Each stage is solved by
-Newton's method on the tridiagonal Jacobian (Thomas algorithm, compiled). Steps are adapted to keep
-the local error below atol + rtol·|χ| in every cell, and land exactly on the requested
-output times and breakpoints.
+Time: the Rosenbrock method ROS3 (Sandu et al. 1997; order 3, L-stable) with an embedded
+second-order solution for the error estimate (ionex.solvers._rosenbrock). It is linearly
+implicit: each step factorises the exact tridiagonal Jacobian once and solves three
+linear systems with it, evaluating the law twice — no Newton iteration. Steps are adapted
+to keep the local error below atol + rtol·|χ| in every cell (ionex.solvers.step_control)
+and land exactly on the requested output times and breakpoints.
+
+Space where nothing happens is skipped: ahead of the front, cells that still hold their
+starting value are left out of the solve, with a margin, until the profile approaches
+them (ionex.solvers._active); the results equal full-mesh results to 1e-3 of atol.
 
 The solver knows nothing of ions, recipes or files: it takes a grid, an initial state and
-a callable ``law_at(t)`` returning the KirchhoffLaw χ ↦ (Φ(χ), D̃(χ)) valid at time t.
-Each step runs in the compiled kernel ionex.solvers._sdirk, which also holds the step-size
-rules; this module drives the loop (landing on output times, outputs, trackers), and
-ionex.solvers.diffusion_batch drives the same kernel and rules for many runs at once.
+either one KirchhoffLaw χ ↦ (Φ(χ), D̃(χ)) or a callable ``law_at(t)`` returning the law
+valid at time t. A constant law without a tracker runs the whole step loop compiled
+(ionex.solvers._loop, the loop every run of ionex.solvers.diffusion_batch takes); other
+calls drive the same kernel step by step from Python (trackers, temperature programs).
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from ..errors import SolverError
 from ..grids import Grid
 from ..physics.kirchhoff import KirchhoffLaw
 from ..validators import positive
-from . import _sdirk, step_control
-from ._sdirk import ORDER
+from . import _active, _loop, _rosenbrock, step_control
+from ._rosenbrock import ORDER
 from .trackers import Tracker
 
 __all__ = [
@@ -77,7 +81,8 @@ class DiffusionSolution:
         inflow: cumulative amount that entered through (front, back) face up to each
             output time, as ∫ flux dt in units of χ·m (multiply by C_T for mol/m²).
         final: χ at the end of the call.  final_inflow: (front, back) at the end.
-        n_steps, n_rejected, n_newton: work counters.
+        n_steps, n_rejected: work counters. n_newton: linear solves with the step's
+            factorised matrix (three per step attempt).
     """
 
     times: np.ndarray
@@ -93,7 +98,7 @@ class DiffusionSolution:
 
 def solve_nonlinear_diffusion(
     grid: Grid,
-    law_at: Callable[[float], KirchhoffLaw],
+    law_at: KirchhoffLaw | Callable[[float], KirchhoffLaw],
     initial: np.ndarray,
     duration: float,
     *,
@@ -109,14 +114,17 @@ def solve_nonlinear_diffusion(
     fixed_step: float | None = None,
     tracker: Tracker | None = None,
     time_offset: float = 0.0,
+    skip_flat: bool = True,
 ) -> DiffusionSolution:
     """Advance χ over ``duration`` seconds and return it at ``output_times``.
 
     Args:
         grid: the mesh (depth in m).
-        law_at: t ↦ KirchhoffLaw (χ ↦ (Φ, D̃), m²/s) valid at t, in s from the start of this
-            call. It is called three times per step; returning the same object while the
-            law does not change lets the solver reuse its packed form. D̃ must be positive.
+        law_at: the KirchhoffLaw (χ ↦ (Φ, D̃), m²/s) of the whole call, or t ↦ the law valid
+            at t, in s from the start of this call. A callable is called three times per
+            step; returning the same object while the law does not change lets the solver
+            reuse its packed form and skip ∂R/∂t. D̃ must be positive. A constant law
+            without tracker, max_step or fixed_step runs the whole loop compiled.
         initial: χ in every cell at t = 0 (dimensionless).
         duration: length of the integration (s, > 0).
         front, back: conditions at depth 0 and at grid.length.
@@ -128,27 +136,52 @@ def solve_nonlinear_diffusion(
             times and breakpoints, with no error control (for convergence studies).
         tracker: receives ``handle(time_offset + t, χ)`` after every accepted step.
         time_offset: added to t when reporting to the tracker (s).
+        skip_flat: leave the flat run of cells ahead of the profile out of the solve
+            (the result equals the full-mesh one to 1e-3·atol); False solves every cell.
     Raises:
-        SolverError: when Newton fails repeatedly and the step falls below round-off,
-            naming the time and the depth of the worst residual.
+        SolverError: when the stages turn non-finite repeatedly and the step falls below
+            round-off, naming the time and the depth of the largest rate.
     """
     y = _checked_start(initial, grid, duration, rtol, atol)
     n = grid.n_cells
     vol, inv, w_off, w_diag = _face_weights(grid, front, back)
     outs, stops = _schedule(duration, output_times, breakpoints)
-
-    stage_laws = _StageLaws(front.surface_fraction, back.surface_fraction)
-    t = 0.0
+    constant = law_at if isinstance(law_at, KirchhoffLaw) else None
+    if constant is not None:
+        law_at = _constant(constant)
     if fixed_step is not None:
         positive(fixed_step, "fixed_step", "s")
         first_step = fixed_step
     if first_step is None:
         first_step = _first_step(_law(law_at, 0.0), grid, duration)
     h = max(first_step, 1e-12 * duration)
-    h_cap = max_step if max_step is not None else math.inf
-
     states = np.empty((outs.size, n))
     inflows = np.empty((outs.size, 2))
+
+    if constant is not None and tracker is None and max_step is None and fixed_step is None:
+        # the whole loop compiled (the same loop as every run of a batch)
+        phi_front, phi_back = _edge_potentials(
+            constant, front.surface_fraction, back.surface_fraction
+        )
+        totals = np.zeros(3)
+        counts = np.zeros(6, dtype=np.int64)
+        _loop.advance_constant_law(
+            constant.kind, constant.params, constant.phi, constant.phi_slope,
+            constant.coefficient, phi_front, phi_back, y, vol, w_off, w_diag, inv[0], inv[-1],
+            not front.closed, not back.closed, duration, h, outs, np.asarray(stops), rtol,
+            atol, max_steps, skip_flat, states, inflows, totals, counts,
+        )  # fmt: skip
+        solution = _loop_solution(
+            counts, totals, y, outs, states, inflows, constant, grid, duration, time_offset,
+            max_steps,
+        )  # fmt: skip
+        if isinstance(solution, SolverError):
+            raise solution
+        return solution
+
+    stage_laws = _StageLaws(front.surface_fraction, back.surface_fraction)
+    t = 0.0
+    h_cap = max_step if max_step is not None else math.inf
     out_idx = 0
     while out_idx < outs.size and outs[out_idx] <= 0.0:
         states[out_idx] = y
@@ -157,17 +190,15 @@ def solve_nonlinear_diffusion(
 
     cum_front = 0.0
     cum_back = 0.0
-    n_steps = n_rejected = n_newton = 0
-    k_last = np.zeros(n)
-    use_k_last = False
-    y_new = np.empty(n)
-    k_end = np.empty(n)
-    fluxes = np.empty((3, 2))
+    n_steps = n_rejected = n_solves = 0
+    inflow = np.empty(2)
     stop_idx = 0
     h_min = step_control.step_floor(duration)
     last_failure = ""
     adaptive = fixed_step is None
     after_rejection = False
+    region = _Region(y, vol, w_off, w_diag, not front.closed, not back.closed, atol, skip_flat)
+    cell_steps = 0
 
     while t < duration:
         while step_control.stop_passed(stops[stop_idx], t):
@@ -177,32 +208,30 @@ def solve_nonlinear_diffusion(
         landing = step_control.lands(t, h, target, adaptive)
         step = target - t if landing else h
         laws = stage_laws.prepare(law_at, t, step)
-        status, en, its = _sdirk.sdirk3_step(
+        status, en, solves = _rosenbrock.ros3_step(
             *laws,
-            y,
+            region.y,
             step,
-            vol,
-            w_off,
-            w_diag,
+            region.vol,
+            region.w_off,
+            region.w_diag,
             inv[0],
             inv[-1],
             stage_laws.phi_front,
             stage_laws.phi_back,
             not front.closed,
             not back.closed,
+            stage_laws.autonomous,
             atol,
             rtol,
-            k_last,
-            use_k_last,
-            y_new,
-            k_end,
-            fluxes,
+            region.work,
+            region.y_new,
+            inflow,
         )
-        n_newton += its
-        if status == _sdirk.OK and not math.isfinite(en):
-            status = _sdirk.NON_FINITE_ERROR
-        if status != _sdirk.OK:
-            failed = _sdirk.MESSAGES[status]
+        n_solves += solves
+        cell_steps += region.y.size
+        if status != _rosenbrock.OK:
+            failed = _rosenbrock.MESSAGES[status]
             n_rejected += 1
             last_failure = failed
             if fixed_step is not None:
@@ -211,12 +240,14 @@ def solve_nonlinear_diffusion(
                     f"{fixed_step:.6g} s: {failed}"
                 )
             h = step_control.step_after_failure(step)
-            use_k_last = False
             after_rejection = True
             if not h >= h_min:  # also catches NaN
                 raise SolverError(
                     _failure_message(
-                        time_offset + t, failed, h_min, _worst_cell(_law(law_at, t), y, grid)
+                        time_offset + t,
+                        failed,
+                        h_min,
+                        _worst_cell(_law(law_at, t), region.full(), grid),
                     )
                 )
             continue
@@ -226,23 +257,17 @@ def solve_nonlinear_diffusion(
         if en > 1.0:
             n_rejected += 1
             h = step_control.step_after_reject(step, factor)
-            use_k_last = False
             after_rejection = True
             continue
-        # accepted
+        if region.outgrown():
+            continue  # the region grew: the step is taken again from its start
         n_steps += 1
         if n_steps > max_steps:
             raise SolverError(_too_many_steps(max_steps, time_offset + t))
-        cum_front += step * (
-            _sdirk.B[0] * fluxes[0, 0] + _sdirk.B[1] * fluxes[1, 0] + _sdirk.B[2] * fluxes[2, 0]
-        )
-        cum_back += step * (
-            _sdirk.B[0] * fluxes[0, 1] + _sdirk.B[1] * fluxes[1, 1] + _sdirk.B[2] * fluxes[2, 1]
-        )
+        cum_front += inflow[0]
+        cum_back += inflow[1]
         t = target if landing else t + step
-        y, y_new = y_new, y
-        k_last, k_end = k_end, k_last
-        use_k_last = True
+        region.accept()
         h = (
             fixed_step
             if fixed_step is not None
@@ -250,22 +275,110 @@ def solve_nonlinear_diffusion(
         )
         after_rejection = False
         while out_idx < outs.size and step_control.output_due(outs[out_idx], t):
-            states[out_idx] = y
+            states[out_idx] = region.full()
             inflows[out_idx] = (cum_front, cum_back)
             out_idx += 1
         if tracker is not None:
-            tracker.handle(time_offset + t, y)
+            tracker.handle(time_offset + t, region.full())
 
     return DiffusionSolution(
         times=outs,
         states=states,
         inflow=inflows,
-        final=y,
+        final=region.full().copy(),
         final_inflow=np.array([cum_front, cum_back]),
         n_steps=n_steps,
         n_rejected=n_rejected,
-        n_newton=n_newton,
-        diagnostics={"last_failure": last_failure, "n_cells": n},
+        n_newton=n_solves,
+        diagnostics={"last_failure": last_failure, "n_cells": n, "cell_steps": cell_steps},
+    )
+
+
+class _Region:
+    """The active region of the Python loop (ionex.solvers._active): the compacted state
+    and mesh weights, grown when the profile reaches the margin."""
+
+    def __init__(self, y, vol, w_off, w_diag, front_open, back_open, atol, skip_flat):
+        self._y_full = y
+        self._skip = skip_flat
+        self._mesh = (vol, w_off, w_diag)
+        self._open = (front_open, back_open)
+        self.eps = _active.FLAT_FRACTION * atol
+        self._build(y)
+
+    def _build(self, shape_from):
+        vol, w_off, w_diag = self._mesh
+        self.a, self.b, self.ref, self.guard = (
+            _active.flat_run(shape_from, *self._open, self.eps) if self._skip else (0, 0, 0.0, 0)
+        )
+        self.y = _active.compact(self._y_full, self.a, self.b)
+        self.vol = _active.compact(vol, self.a, self.b)
+        self.w_off, self.w_diag = _active.compact_weights(w_off, w_diag, self.a, self.b)
+        self.y_new = np.empty_like(self.y)
+        self.work = _rosenbrock.workspace(self.y.size)
+        self._stale = False
+
+    def outgrown(self) -> bool:
+        """After a step into y_new: whether it reached the margin (the region is then
+        grown from the state the step reached, and the step must be taken again)."""
+        a, b = self.a, self.b
+        if b <= a or not _active.guard_moved(
+            self.y_new, a, b, self._y_full.size, self.ref, self.eps, self.guard
+        ):
+            return False
+        reached = self.full().copy()
+        _active.scatter(reached, self.y_new, a, b)
+        self._build(reached)
+        return True
+
+    def accept(self):
+        self.y, self.y_new = self.y_new, self.y
+        self._stale = True
+
+    def full(self) -> np.ndarray:
+        """The full state (the left-out cells keep their values)."""
+        if self._stale:
+            _active.scatter(self._y_full, self.y, self.a, self.b)
+            self._stale = False
+        return self._y_full
+
+
+def _constant(law: KirchhoffLaw):
+    return lambda t: law
+
+
+def _loop_solution(
+    counts, totals, final, outs, states, inflows, law, grid, duration, time_offset, max_steps
+) -> DiffusionSolution:
+    """The DiffusionSolution of a run advanced by the compiled loop (ionex.solvers._loop),
+    or the SolverError it ended with (returned, not raised)."""
+    n_steps, n_rejected, n_solves, outcome, last, cell_steps = (int(v) for v in counts)
+    t_end = time_offset + float(totals[2])
+    if outcome == _loop.STEP_TOO_SMALL:
+        return SolverError(
+            _failure_message(
+                t_end,
+                _rosenbrock.MESSAGES[last],
+                step_control.step_floor(duration),
+                _worst_cell(law, final, grid),
+            )
+        )
+    if outcome == _loop.TOO_MANY_STEPS:
+        return SolverError(_too_many_steps(max_steps, t_end))
+    return DiffusionSolution(
+        times=outs,
+        states=states,
+        inflow=inflows,
+        final=final,
+        final_inflow=totals[:2].copy(),
+        n_steps=n_steps,
+        n_rejected=n_rejected,
+        n_newton=n_solves,
+        diagnostics={
+            "last_failure": _rosenbrock.MESSAGES[last] if last else "",
+            "n_cells": grid.n_cells,
+            "cell_steps": cell_steps,
+        },
     )
 
 
@@ -367,6 +480,7 @@ class _StageLaws:
         self.back_fraction = back_fraction
         self.key = None
         self.packed = None
+        self.autonomous = True
         self.phi_front = np.zeros(3)
         self.phi_back = np.zeros(3)
         self.edge_cache: dict[int, tuple[float, float]] = {}
@@ -381,8 +495,9 @@ class _StageLaws:
         return got[0], got[1]
 
     def prepare(self, law_at, t: float, step: float):
-        laws = [_law(law_at, t + c * step) for c in _sdirk.C]
+        laws = [_law(law_at, t + c * step) for c in _rosenbrock.NODES]
         key = tuple(id(law) for law in laws)
+        self.autonomous = laws[0] is laws[1] and laws[0] is laws[2]
         if key != self.key or self.packed is None:
             self.packed = (
                 np.array([law.kind for law in laws], dtype=np.int64),

@@ -2,16 +2,15 @@
 
 The problem, discretisation and time integration are those of
 :func:`ionex.solvers.diffusion.solve_nonlinear_diffusion` (finite volumes with the exact
-Kirchhoff-potential flux F = −ΔΦ/Δx, Φ' = D̃; SDIRK3 with an embedded error estimate) — the
-same kernel step (:func:`ionex.solvers._sdirk.sdirk3_step`) and the same step-size rules
-(``_sdirk.step_factor`` and friends) — for B runs at once. Each run keeps its own mesh,
+Kirchhoff-potential flux F = −ΔΦ/Δx, Φ' = D̃; the Rosenbrock method ROS3 with an embedded
+error estimate; the active region) — the very compiled loop a constant-law run takes on its
+own (:func:`ionex.solvers._loop.advance_constant_law`) — for B runs at once. Each run keeps its own mesh,
 law, faces, duration, output times, tolerances and adaptive step, so a batched run takes
 exactly the steps it takes on its own and its result equals the one-by-one result (the
 tests measure the difference: 0, bit for bit).
 
-What the batch removes is the per-step cost of the Python driver: one call of the compiled
-loop advances every run to its end, instead of ~one Python iteration and one kernel
-dispatch per time step and run. The price is generality: within one call the law of a run
+What the batch removes is the per-run cost of the Python set-up and dispatch: one compiled
+call advances every run to its end. The price is generality: within one call the law of a run
 is constant in time (a constant temperature), and there are no trackers. Time-dependent
 laws (temperature programs, logs) go through solve_nonlinear_diffusion.
 
@@ -24,7 +23,6 @@ one-by-one result. A loop over runs inside one compiled call keeps both exact.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,28 +32,18 @@ from numba import njit
 from ..errors import SolverError
 from ..grids import Grid
 from ..physics.kirchhoff import KirchhoffLaw
-from . import _sdirk, step_control
+from . import _loop
 from .diffusion import (
-    DiffusionSolution,
     FaceCondition,
     _checked_start,
     _edge_potentials,
     _face_weights,
-    _failure_message,
     _first_step,
+    _loop_solution,
     _schedule,
-    _too_many_steps,
-    _worst_cell,
 )
 
 __all__ = ["BatchRun", "solve_diffusion_batch"]
-
-# statuses of a run in the compiled loop
-_DONE = 0
-_STEP_TOO_SMALL = 1
-_TOO_MANY_STEPS = 2
-
-_B0, _B1, _B2 = _sdirk.B
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,11 +185,9 @@ class _Packed:
         # results, filled by the kernel
         self.states = np.empty(self.state_start[-1])
         self.out_inflow = np.empty((self.out_start[-1], 2))
-        self.final_inflow = np.zeros((n_runs, 2))
-        self.counts = np.zeros((n_runs, 3), dtype=np.int64)  # steps, rejected, Newton iterations
-        self.status = np.zeros(n_runs, dtype=np.int64)
-        self.fail_time = np.zeros(n_runs)
-        self.last_failure = np.zeros(n_runs, dtype=np.int64)
+        # per run: inflow front, back, time reached / the counts of _loop.advance_constant_law
+        self.totals = np.zeros((n_runs, 3))
+        self.counts = np.zeros((n_runs, 6), dtype=np.int64)
         self.kernel_args = (
             self.cell_start,
             self.y,
@@ -231,52 +217,33 @@ class _Packed:
             self.state_start,
             self.states,
             self.out_inflow,
-            self.final_inflow,
+            self.totals,
             self.counts,
-            self.status,
-            self.fail_time,
-            self.last_failure,
         )
 
     def unpack(self, r: int, run: BatchRun, max_steps: int):
         c0, c1 = self.cell_start[r], self.cell_start[r + 1]
-        final = self.y[c0:c1].copy()  # the kernel leaves each run's last state in place
-        if self.status[r] == _STEP_TOO_SMALL:
-            failed = _sdirk.MESSAGES[int(self.last_failure[r])]
-            return SolverError(
-                _failure_message(
-                    run.time_offset + float(self.fail_time[r]),
-                    failed,
-                    step_control.step_floor(run.duration),
-                    _worst_cell(run.law, final, run.grid),
-                )
-            )
-        if self.status[r] == _TOO_MANY_STEPS:
-            return SolverError(
-                _too_many_steps(max_steps, run.time_offset + float(self.fail_time[r]))
-            )
         o0, o1 = self.out_start[r], self.out_start[r + 1]
         n = c1 - c0
         states = (
             self.states[self.state_start[r] : self.state_start[r + 1]].reshape(o1 - o0, n).copy()
         )
-        steps, rejected, newton = (int(v) for v in self.counts[r])
-        last = int(self.last_failure[r])
-        return DiffusionSolution(
-            times=self.outs[o0:o1].copy(),
-            states=states,
-            inflow=self.out_inflow[o0:o1].copy(),
-            final=final,
-            final_inflow=self.final_inflow[r].copy(),
-            n_steps=steps,
-            n_rejected=rejected,
-            n_newton=newton,
-            diagnostics={
-                "last_failure": _sdirk.MESSAGES[last] if last else "",
-                "n_cells": int(n),
-                "batched": True,
-            },
+        solution = _loop_solution(
+            self.counts[r],
+            self.totals[r],
+            self.y[c0:c1].copy(),  # the loop leaves each run's last state in place
+            self.outs[o0:o1].copy(),
+            states,
+            self.out_inflow[o0:o1].copy(),
+            run.law,
+            run.grid,
+            run.duration,
+            run.time_offset,
+            max_steps,
         )
+        if not isinstance(solution, SolverError):
+            solution.diagnostics["batched"] = True
+        return solution
 
 
 @njit(cache=True)
@@ -309,11 +276,8 @@ def _advance_all(
     state_start,
     states,
     out_inflow,
-    final_inflow,
+    totals_all,
     counts,
-    status,
-    fail_time,
-    last_failure,
     max_steps,
 ):
     """Advance every run to its end (the driver loop of solve_nonlinear_diffusion, compiled,
@@ -323,129 +287,32 @@ def _advance_all(
         c0 = cell_start[r]
         n = cell_start[r + 1] - c0
         # contiguous copies: slices are typed as strided arrays, and the kernel compiled for
-        # those runs ~10 % slower than for the contiguous arrays the one-by-one driver passes
+        # those runs slower than for the contiguous arrays the one-by-one driver passes
         vol = vol_all[c0 : c0 + n].copy()
         w_diag = w_diag_all[c0 : c0 + n].copy()
         w_off = w_off_all[c0 : c0 + max(n - 1, 1)].copy()
-        # the kernel takes one law per stage: the same law three times
         t0, t1 = tab_start[r], tab_start[r + 1]
-        kinds3 = np.empty(3, dtype=np.int64)
-        params3 = np.empty((3, 4))
-        phi3 = np.empty((3, t1 - t0))
-        slope3 = np.empty((3, t1 - t0))
-        coef3 = np.empty((3, t1 - t0))
-        phi_f = np.empty(3)
-        phi_b = np.empty(3)
-        for j in range(3):
-            kinds3[j] = kinds[r]
-            params3[j, :] = params[r, :]
-            phi3[j, :] = phi_tab[t0:t1]
-            slope3[j, :] = slope_tab[t0:t1]
-            coef3[j, :] = coef_tab[t0:t1]
-            phi_f[j] = phi_front[r]
-            phi_b[j] = phi_back[r]
-
-        duration = durations[r]
         o0, o1 = out_start[r], out_start[r + 1]
-        s0 = stop_start[r]
+        s0, s1 = stop_start[r], stop_start[r + 1]
         y = y_all[c0 : c0 + n].copy()
-        y_new = np.empty(n)
-        k_last = np.zeros(n)
-        k_end = np.empty(n)
-        fluxes = np.empty((3, 2))
-        use_k_last = False
-        t = 0.0
-        h = first_steps[r]
-        h_min = step_control.step_floor_jit(duration)
-        out_idx = o0
-        while out_idx < o1 and outs[out_idx] <= 0.0:
-            base = state_start[r] + (out_idx - o0) * n
-            states[base : base + n] = y
-            out_inflow[out_idx, 0] = 0.0
-            out_inflow[out_idx, 1] = 0.0
-            out_idx += 1
-        cum_front = 0.0
-        cum_back = 0.0
-        n_steps = 0
-        n_rejected = 0
-        n_newton = 0
-        stop_idx = s0
-        outcome = _DONE
-        after_rejection = False
-        while t < duration:
-            while step_control.stop_passed_jit(stops[stop_idx], t):
-                stop_idx += 1
-            target = stops[stop_idx]
-            landing = step_control.lands_jit(t, h, target, True)
-            step = target - t if landing else h
-            code, en, its = _sdirk.sdirk3_step(
-                kinds3,
-                params3,
-                phi3,
-                slope3,
-                coef3,
-                y,
-                step,
-                vol,
-                w_off,
-                w_diag,
-                inv_front[r],
-                inv_back[r],
-                phi_f,
-                phi_b,
-                has_front[r],
-                has_back[r],
-                atol[r],
-                rtol[r],
-                k_last,
-                use_k_last,
-                y_new,
-                k_end,
-                fluxes,
-            )
-            n_newton += its
-            if code == _sdirk.OK and not math.isfinite(en):
-                code = _sdirk.NON_FINITE_ERROR
-            if code != _sdirk.OK:
-                n_rejected += 1
-                last_failure[r] = code
-                h = step_control.step_after_failure_jit(step)
-                use_k_last = False
-                after_rejection = True
-                if not h >= h_min:  # also catches NaN
-                    outcome = _STEP_TOO_SMALL
-                    break
-                continue
-            factor = step_control.step_factor_jit(en)
-            if en > 1.0:
-                n_rejected += 1
-                h = step_control.step_after_reject_jit(step, factor)
-                use_k_last = False
-                after_rejection = True
-                continue
-            n_steps += 1
-            if n_steps > max_steps:
-                outcome = _TOO_MANY_STEPS
-                break
-            cum_front += step * (_B0 * fluxes[0, 0] + _B1 * fluxes[1, 0] + _B2 * fluxes[2, 0])
-            cum_back += step * (_B0 * fluxes[0, 1] + _B1 * fluxes[1, 1] + _B2 * fluxes[2, 1])
-            t = target if landing else t + step
-            y, y_new = y_new, y
-            k_last, k_end = k_end, k_last
-            use_k_last = True
-            h = step_control.step_after_accept_jit(step, factor, h, landing, after_rejection)
-            after_rejection = False
-            while out_idx < o1 and step_control.output_due_jit(outs[out_idx], t):
-                base = state_start[r] + (out_idx - o0) * n
-                states[base : base + n] = y
-                out_inflow[out_idx, 0] = cum_front
-                out_inflow[out_idx, 1] = cum_back
-                out_idx += 1
+        run_states = np.empty((o1 - o0, n))
+        run_inflow = np.empty((o1 - o0, 2))
+        totals = np.zeros(3)
+        run_counts = np.zeros(6, dtype=np.int64)
+        _loop.advance_constant_law(
+            kinds[r], params[r].copy(), phi_tab[t0:t1].copy(), slope_tab[t0:t1].copy(),
+            coef_tab[t0:t1].copy(), phi_front[r], phi_back[r], y, vol, w_off, w_diag,
+            inv_front[r], inv_back[r], has_front[r], has_back[r], durations[r],
+            first_steps[r], outs[o0:o1].copy(), stops[s0:s1].copy(), rtol[r], atol[r],
+            max_steps, True, run_states, run_inflow, totals, run_counts,
+        )  # fmt: skip
         y_all[c0 : c0 + n] = y
-        final_inflow[r, 0] = cum_front
-        final_inflow[r, 1] = cum_back
-        counts[r, 0] = n_steps
-        counts[r, 1] = n_rejected
-        counts[r, 2] = n_newton
-        status[r] = outcome
-        fail_time[r] = t
+        base = state_start[r]
+        for k in range(o1 - o0):
+            states[base + k * n : base + (k + 1) * n] = run_states[k]
+            out_inflow[o0 + k, 0] = run_inflow[k, 0]
+            out_inflow[o0 + k, 1] = run_inflow[k, 1]
+        for j in range(3):
+            totals_all[r, j] = totals[j]
+        for j in range(6):
+            counts[r, j] = run_counts[j]
