@@ -84,6 +84,13 @@ def compact_weights(w_off, w_diag, a, b):
 
 
 @njit(cache=True)
+def restrict(y, vol, w_off, w_diag, a, b):
+    """The active cells' state, widths and face weights (see compact, compact_weights)."""
+    w_off_c, w_diag_c = compact_weights(w_off, w_diag, a, b)
+    return compact(y, a, b), compact(vol, a, b), w_off_c, w_diag_c
+
+
+@njit(cache=True)
 def scatter(y, y_active, a, b):
     """Write the active cells' values back into the full state y (in place)."""
     y[:a] = y_active[:a]

@@ -62,9 +62,7 @@ def advance_constant_law(
     a, b, ref, guard = 0, 0, 0.0, 0
     if skip_flat:
         a, b, ref, guard = _active.flat_run(y, has_front, has_back, eps)
-    yc = _active.compact(y, a, b)
-    volc = _active.compact(vol, a, b)
-    w_offc, w_diagc = _active.compact_weights(w_off, w_diag, a, b)
+    yc, volc, w_offc, w_diagc = _active.restrict(y, vol, w_off, w_diag, a, b)
     y_new = np.empty(yc.size)
     work = _rosenbrock.workspace(yc.size)
     inflow = np.empty(2)
@@ -122,9 +120,7 @@ def advance_constant_law(
             _active.scatter(probe, y_new, a, b)
             _active.scatter(y, yc, a, b)
             a, b, ref, guard = _active.flat_run(probe, has_front, has_back, eps)
-            yc = _active.compact(y, a, b)
-            volc = _active.compact(vol, a, b)
-            w_offc, w_diagc = _active.compact_weights(w_off, w_diag, a, b)
+            yc, volc, w_offc, w_diagc = _active.restrict(y, vol, w_off, w_diag, a, b)
             y_new = np.empty(yc.size)
             work = _rosenbrock.workspace(yc.size)
             continue

@@ -311,9 +311,9 @@ class _Region:
         self.a, self.b, self.ref, self.guard = (
             _active.flat_run(shape_from, *self._open, self.eps) if self._skip else (0, 0, 0.0, 0)
         )
-        self.y = _active.compact(self._y_full, self.a, self.b)
-        self.vol = _active.compact(vol, self.a, self.b)
-        self.w_off, self.w_diag = _active.compact_weights(w_off, w_diag, self.a, self.b)
+        self.y, self.vol, self.w_off, self.w_diag = _active.restrict(
+            self._y_full, vol, w_off, w_diag, self.a, self.b
+        )
         self.y_new = np.empty_like(self.y)
         self.work = _rosenbrock.workspace(self.y.size)
         self._stale = False

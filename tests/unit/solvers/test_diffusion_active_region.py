@@ -109,3 +109,45 @@ def test_compiled_and_python_loops_take_the_same_steps():
     stepped = solve_nonlinear_diffusion(grid, lambda t: LAW, np.zeros(grid.n_cells), T_END, **kw)
     assert (compiled.n_steps, compiled.n_rejected) == (stepped.n_steps, stepped.n_rejected)
     np.testing.assert_array_equal(compiled.final, stepped.final)
+
+
+def test_flat_run_cut_back_by_the_margin_on_open_sides_only():
+    from ionex.solvers import _active
+
+    y = np.zeros(400)
+    y[:10] = 0.5  # a profile at the front, flat beyond
+    a, b, ref, guard = _active.flat_run(y, True, False, 1e-9)
+    assert (b, ref) == (400, 0.0)  # the closed back face bounds the run
+    assert a == 10 + _active.MIN_MARGIN + 10 // _active.MARGIN_SHARE
+    assert guard >= 2
+    y[-10:] = 0.5  # the same at an open back face: both sides cut back
+    a2, b2, _, _ = _active.flat_run(y, True, True, 1e-9)
+    assert a2 == 10 + _active.MIN_MARGIN + 20 // _active.MARGIN_SHARE and b2 == 400 - (a2)
+    assert _active.flat_run(np.linspace(0, 1, 400), True, False, 1e-9)[:2] == (0, 0)  # none
+    # a run shorter than MIN_GAIN is not worth leaving out
+    assert _active.flat_run(np.zeros(30), True, True, 1e-9)[:2] == (0, 0)
+
+
+def test_restricted_weights_close_the_faces_toward_the_left_out_run():
+    from ionex.solvers import _active
+
+    n, a, b = 50, 10, 40
+    vol = np.linspace(1.0, 2.0, n)
+    w_off = np.linspace(3.0, 4.0, n - 1)
+    w_diag = np.zeros(n)
+    w_diag[1:] += w_off
+    w_diag[:-1] += w_off
+    y = np.arange(n, dtype=float)
+    yc, volc, w_offc, w_diagc = _active.restrict(y, vol, w_off, w_diag, a, b)
+    np.testing.assert_array_equal(yc, np.r_[y[:a], y[b:]])
+    np.testing.assert_array_equal(volc, np.r_[vol[:a], vol[b:]])
+    assert w_offc[a - 1] == 0.0  # no face between the two active segments
+    # every active cell's diagonal weight is the sum of its remaining face weights
+    expect = np.zeros(yc.size)
+    expect[1:] += w_offc
+    expect[:-1] += w_offc
+    np.testing.assert_allclose(w_diagc, expect, rtol=1e-15)
+    full = y.copy()
+    _active.scatter(full, yc + 100.0, a, b)
+    np.testing.assert_array_equal(full[a:b], y[a:b])
+    np.testing.assert_array_equal(full[:a], y[:a] + 100.0)
