@@ -78,6 +78,15 @@ class KirchhoffLaw:
         integrand = d_q * 0.5 * np.pi * np.sin(np.pi * sq)
         phi = np.concatenate([[0.0], np.cumsum(h * (integrand @ GAUSS_WEIGHTS))])
         d = np.asarray(coefficient(chi), dtype=float)
+        for values, at in ((d_q, 0.5 * (1.0 - np.cos(np.pi * sq))), (d, chi)):
+            bad = np.isfinite(values) & (values <= 0)
+            if np.any(bad):
+                k = np.flatnonzero(bad.ravel())[0]
+                raise ValueError(
+                    f"D̃(χ) must be > 0 m^2/s on [0, 1]: found {values.ravel()[k]:.3g} at "
+                    f"χ = {at.ravel()[k]:.4g} (a negative D̃ is uphill diffusion, which this "
+                    "model does not describe)"
+                )
         slope = d * 0.5 * np.pi * np.sin(np.pi * s) * h
         return cls(TABLE, np.zeros(4), phi, slope, d)
 

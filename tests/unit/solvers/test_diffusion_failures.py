@@ -13,12 +13,15 @@ from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
 broken_law = KirchhoffLaw.tabulate(lambda chi: np.where(chi > 0.3, np.nan, 1e-14))
 
 
-def test_non_convergence_names_time_and_depth():
+@pytest.mark.parametrize(
+    "law_at", [lambda t: broken_law, broken_law], ids=["stepped_loop", "compiled_loop"]
+)
+def test_non_convergence_names_time_and_depth(law_at):
     grid = uniform_grid(1e-4, 50)
     with pytest.raises(SolverError) as info:
         solve_nonlinear_diffusion(
             grid,
-            lambda t: broken_law,
+            law_at,
             np.zeros(50),
             3600.0,
             front=FaceCondition(1.0),
@@ -85,3 +88,8 @@ def test_fixed_step_failure_is_an_error_not_a_silent_shorter_step():
             back=FaceCondition(None),
             fixed_step=60.0,
         )
+
+
+def test_a_non_positive_coefficient_is_refused_when_tabulated():
+    with pytest.raises(ValueError, match=r"must be > 0 .* at χ = 0\.5"):
+        KirchhoffLaw.tabulate(lambda chi: np.where(chi >= 0.5, -1e-14, 1e-14))
