@@ -1,15 +1,18 @@
-"""Time-to-accuracy on the standard case: ionex against solve_ivp(BDF) and FiPy.
+"""Time-to-accuracy on the standard case: ionex against solve_ivp(BDF) and FiPy, against
+the cost floor of a three-stage method and against the commit the ROS3 solver started from.
 
     python benchmarks/standard_case.py            # the benchmark (~1.5 min), prints a
                                                   # markdown report, writes
                                                   # benchmarks/results/standard_case.json
     python benchmarks/standard_case.py --sweep    # first re-run the searches for each
-                                                  # method's cheapest setting (~5 min;
+                                                  # method's cheapest setting (~3 min more;
                                                   # writes results/standard_case_sweep.json)
+    python benchmarks/standard_case.py --no-baseline   # without the start-commit row
 
 Problem, reference and metric: see _common.py and README.md. Every method runs in this
 one process, one after another (no parallel runs), timed as the best of N repeats after
-a warm-up run.
+a warm-up run; only the start commit runs in a subprocess, on a temporary git worktree of
+that commit (--baseline-commit, --no-baseline).
 
 A setting "reaches 1e-4" when its total error, the spatial error of its grid (same grid,
 tight time tolerance) and the time-integration error (their difference) are each below
@@ -22,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,7 +46,7 @@ RESULTS = HERE / "results"
 # to the method's runner in _common.
 CHOSEN = {
     # ionex: cheapest (cells_per_efold, rtol, atol) on the default 12·L_D graded mesh
-    "ionex_tuned": {"cells_per_efold": 25.0, "rtol": 3e-3, "atol": 1e-3},
+    "ionex_tuned": {"cells_per_efold": 21.0, "rtol": 2e-2, "atol": 1e-5},
     # solve_ivp(BDF), uniform cells on 3·L_D, D̃(χ_s) on the exchanged face
     "ivp_surface": {
         "n_cells": 80,
@@ -52,8 +57,8 @@ CHOSEN = {
     },
     # solve_ivp(BDF), uniform cells on 3·L_D, D̃((χ_s + χ_1)/2) on the exchanged face
     "ivp_mean": {
-        "n_cells": 560,
-        "rtol": 3e-3,
+        "n_cells": 600,
+        "rtol": 1e-2,
         "atol": 1e-6,
         "length_factor": 3.0,
         "boundary": "mean",
@@ -72,21 +77,23 @@ CHOSEN = {
 }
 
 
-def _defaults() -> dict:
-    from ionex.process.recipe import Numerics
-
-    n = Numerics()
-    return {"cells_per_efold": n.cells_per_efold, "rtol": n.rtol, "atol": n.atol}
-
-
-DEFAULT = _defaults()  # ionex's Numerics() defaults, read from the package so they cannot drift
+# ionex's Numerics() defaults (cells_per_efold, rtol, atol, domain_lengths), read from the
+# package so that they cannot drift
+DEFAULT = C.numerics_defaults()
 TIGHT_IONEX = {"rtol": 1e-7, "atol": 1e-9}  # for the spatial error of an ionex grid
 TIGHT_IVP = {"rtol": 1e-9, "atol": 1e-11}  # for the spatial error of a uniform grid
 
 # ---------------------------------------------------------------------------------------
 # searches (only with --sweep)
 
-SWEEP_TOLS_IONEX = [(r, a) for r in (2e-2, 1e-2, 5e-3, 3e-3, 1e-3) for a in (1e-3, 1e-4, 1e-5)]
+# ionex: q from below the coarsest grid resolving 1e-4 (q = 21 here) to the default;
+# tolerances from well beyond the default (rtol 4e-4, atol 4e-6) to loose
+SWEEP_Q_IONEX = (15, 18, 20, 21, 22, 24, 25, 30, 43, 60)
+SWEEP_TOLS_IONEX = [
+    (r, a)
+    for r in (2e-2, 1e-2, 5e-3, 3e-3, 1e-3, 4e-4)
+    for a in (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 4e-6)
+]
 SWEEP_TOLS_IVP = [
     (r, a) for r in (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5) for a in (1e-4, 1e-6, 1e-8)
 ]
@@ -99,7 +106,7 @@ def _best_of(fn, n=3):
 
 def sweep_ionex(ref, log):
     rows = []
-    for q in (15, 20, 25, 30, 43, 60):
+    for q in SWEEP_Q_IONEX:
         spatial = C.relative_error(C.run_ionex_solver(q, **TIGHT_IONEX).depth, ref)
         for rtol, atol in SWEEP_TOLS_IONEX:
             out = C.run_ionex_solver(q, rtol, atol)
@@ -259,6 +266,101 @@ def run_sweep(ref, log):
 
 
 # ---------------------------------------------------------------------------------------
+# the start commit, measured in a subprocess on a temporary git worktree
+
+START_COMMIT = "8bf8ce6"  # where the ROS3 work started: SDIRK3, rtol 1e-3, atol 1e-5
+BASELINE_TREE = Path("/tmp/ionex_base")
+
+# Run in the start commit's tree: warm-up (compiles into that tree's own numba cache), the
+# default run timed best of N, then the same recipe at tight tolerances for the spatial
+# part of its error. Prints one JSON line.
+_BASELINE_SCRIPT = """
+import dataclasses, json, sys, time
+import ionex
+recipe = ionex.load_recipe(sys.argv[1])
+repeats = int(sys.argv[2])
+for _ in range(2):
+    res = ionex.simulate(recipe)
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    res = ionex.simulate(recipe)
+    times.append(time.perf_counter() - t0)
+tight = dataclasses.replace(
+    recipe, numerics=dataclasses.replace(recipe.numerics, rtol=1e-7, atol=1e-9)
+)
+res_tight = ionex.simulate(tight)
+d = res.diagnostics
+print(json.dumps({
+    "ionex_file": ionex.__file__,
+    "numerics": dataclasses.asdict(recipe.numerics),
+    "times_s": times,
+    "depth": list(map(float, res.depth)),
+    "final": list(map(float, res.frac_incoming[-1])),
+    "tight_depth": list(map(float, res_tight.depth)),
+    "tight_final": list(map(float, res_tight.frac_incoming[-1])),
+    "cells": int(d["cells"]),
+    "work": {
+        "steps": d["time_steps"],
+        "rejected": d["rejected_steps"],
+        "newton_iterations": d["newton_iterations"],
+    },
+}))
+"""
+
+
+def run_start_commit(commit, repeats, log) -> dict:
+    """ionex.simulate(standard_case.toml) at ``commit``: best-of-N time and final profile,
+    from a subprocess with PYTHONPATH on a git worktree of that commit (added here if
+    missing, removed afterwards). Its numba cache lives in that tree."""
+    root = HERE.parent
+    tree = BASELINE_TREE
+    sha = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", commit], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    added = False
+    if not (tree / "src" / "ionex").exists():
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", str(tree), sha],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        added = True
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        if head != sha:
+            raise RuntimeError(f"{tree} holds {head[:10]}, not {commit} ({sha[:10]})")
+        env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+        log(f"start commit {sha[:10]}: warm-up (numba compiles into {tree}), {repeats} timed runs")
+        proc = subprocess.run(
+            [sys.executable, "-c", _BASELINE_SCRIPT, str(RECIPE), str(repeats)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=str(tree),
+            timeout=1800,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"start-commit run failed:\n{proc.stderr[-2000:]}")
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        if not Path(out["ionex_file"]).resolve().is_relative_to(tree.resolve()):
+            raise RuntimeError(f"the subprocess imported {out['ionex_file']}, not the worktree")
+        out["commit"] = sha
+        return out
+    finally:
+        # removed whether this call added it or found it: nothing of it is kept
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
+            capture_output=True,
+            text=True,
+        )
+        log(f"  removed the worktree {tree}{' (added by this run)' if added else ''}")
+
+
+# ---------------------------------------------------------------------------------------
 # the benchmark
 
 
@@ -275,6 +377,8 @@ def settings_text(d: dict) -> str:
             out.append("uniform dt" if v == 1.0 else f"t_k∝k^{v:g}")
         elif k == "cells_per_efold":
             out.append(f"q={v:g}")
+        elif k == "domain_lengths":
+            out.append(f"graded, {v:g}·L_D")
         elif isinstance(v, float):
             out.append(f"{k}={v:g}")
         else:
@@ -296,6 +400,14 @@ def main(argv=None):
         "--fipy-repeats", type=int, default=2, help="timed repeats of the FiPy run (default 2)"
     )
     ap.add_argument("--skip-fipy", action="store_true", help="leave FiPy out (for a quick look)")
+    ap.add_argument(
+        "--baseline-commit",
+        default=START_COMMIT,
+        help=f"commit whose ionex default run is timed for comparison (default {START_COMMIT})",
+    )
+    ap.add_argument(
+        "--no-baseline", action="store_true", help="leave the start-commit comparison out"
+    )
     ap.add_argument("--json", type=Path, default=RESULTS / "standard_case.json")
     args = ap.parse_args(argv)
 
@@ -381,6 +493,7 @@ def main(argv=None):
     except (ImportError, AttributeError) as exc:  # the public API not there (yet)
         have_simulate, recipe, load_seconds = False, None, None
         log(f"  ionex.simulate unavailable ({exc}); timing the solver-level default only")
+    default_text = settings_text(DEFAULT)
     spatial_default = C.run_ionex_solver(DEFAULT["cells_per_efold"], **TIGHT_IONEX).depth
     if have_simulate:
         out, t = C.time_call(lambda: C.run_ionex_simulate(recipe), n_fast, warmup=2)
@@ -389,7 +502,7 @@ def main(argv=None):
             "ionex default (`ionex.simulate`, standard_case.toml)",
             "ionex",
             out.cells,
-            "q=60, rtol=0.003, atol=0.0001, graded, 12·L_D (defaults)",
+            default_text + " (defaults)",
             out,
             spatial_default,
             t,
@@ -398,14 +511,15 @@ def main(argv=None):
     out, t = C.time_call(lambda: C.run_ionex_solver(**DEFAULT), n_fast, warmup=2)
     record(
         "ionex_solver",
-        "ionex solver only (same defaults)",
+        "ionex solver only (same defaults, the law object: compiled step loop)",
         "ionex",
         out.cells,
-        "q=60, rtol=0.003, atol=0.0001, graded, 12·L_D",
+        default_text,
         out,
         spatial_default,
         t,
     )
+    solver_work = out.work  # the solver row also counts the cells solved (active region)
     ct = chosen["ionex_tuned"]
     spatial = C.run_ionex_solver(ct["cells_per_efold"], **TIGHT_IONEX).depth
     out, t = C.time_call(lambda: C.run_ionex_solver(**ct), n_fast, warmup=2)
@@ -414,11 +528,66 @@ def main(argv=None):
         "ionex solver, cheapest setting reaching 1e-4",
         "ionex",
         out.cells,
-        settings_text(ct) + ", graded, 12·L_D",
+        settings_text(ct) + f", graded, {DEFAULT['domain_lengths']:g}·L_D",
         out,
         spatial,
         t,
     )
+
+    # ---- the cost floor of a three-stage method on the default run
+    first = rows[0]
+    attempts = int(first["work"]["steps"]) + int(first["work"]["rejected"])
+    stages = 3 * attempts
+    profile = C.default_profile()
+    log(f"three-stage floor: {stages} × (law evaluation + Thomas solve) over {profile.size} cells")
+    _, t_floor = C.time_call(lambda: C.three_stage_floor(profile, stages), n_fast, warmup=1)
+    solved = solver_work.get("cell_steps")
+    floor = {
+        "what": "3 × (accepted + rejected steps of the default run) × (one law evaluation "
+        "(ionex.physics.kirchhoff.evaluate_law) + one Thomas tridiagonal solve), each over "
+        "all cells, on the default run's final profile, in one numba loop",
+        "cells": int(profile.size),
+        "step_attempts": attempts,
+        "stages": stages,
+        "timing": t_floor.as_dict(),
+        "ns_per_cell_stage": t_floor.best / (stages * profile.size) * 1e9,
+        # the cells the default run actually solved (active region), per step attempt
+        "mean_active_cells": solved / attempts if solved else None,
+    }
+    log(
+        f"  floor: best {C.fmt_time(t_floor.best)} "
+        f"({floor['ns_per_cell_stage']:.1f} ns per cell and stage)"
+    )
+
+    # ---- the start commit
+    start = None
+    if not args.no_baseline:
+        b = run_start_commit(args.baseline_commit, n_fast, log)
+        err_b = C.relative_error(C.depth_at_level(b["depth"], b["final"]), ref.depth)
+        spatial_b = C.depth_at_level(b["tight_depth"], b["tight_final"])
+        tb = sorted(b["times_s"])
+        timing_b = C.Timing(tb[0], tb[len(tb) // 2], tb[-1], len(tb), b["times_s"])
+        record(
+            "ionex_start_commit",
+            f"ionex default at the start commit {b['commit'][:7]} (`ionex.simulate`, SDIRK3)",
+            "ionex_start",
+            b["cells"],
+            settings_text(
+                {
+                    "cells_per_efold": b["numerics"]["cells_per_efold"],
+                    "rtol": b["numerics"]["rtol"],
+                    "atol": b["numerics"]["atol"],
+                    "domain_lengths": b["numerics"]["domain_lengths"],
+                }
+            )
+            + " (its defaults)",
+            C.Outcome(C.depth_at_level(b["depth"], b["final"]), b["cells"], b["work"]),
+            spatial_b,
+            timing_b,
+            "run in a subprocess on a git worktree of that commit, after 2 warm-up runs; "
+            "work key newton_iterations: SDIRK3 Newton iterations",
+        )
+        start = {"commit": b["commit"], "error": err_b}
 
     for key, label, repeats in (
         ("ivp_surface", "solve_ivp BDF, surface face D̃(χ_s)", n_fast),
@@ -440,7 +609,7 @@ def main(argv=None):
     if not args.skip_fipy:
         c = chosen["fipy"]
         log(
-            f"FiPy: {c['steps']} steps × {c['sweeps']} sweeps, {args.fipy_repeats} timed runs (~30 s each)"
+            f"FiPy: {c['steps']} steps × {c['sweeps']} sweeps, {args.fipy_repeats} timed runs (~30–45 s each)"
         )
         import fipy  # noqa: F401  (import cost not timed)
 
@@ -510,6 +679,23 @@ def main(argv=None):
         "Spatial part: the same grid integrated with a tight time tolerance; time part: the difference. "
         "Ratios use best times (> 1: slower than the ionex default).\n"
     )
+    tf = floor["timing"]
+    p("## Cost floor of a three-stage method\n")
+    p(
+        f"{floor['stages']} passes (3 × {floor['step_attempts']} step attempts of the default run) of one law "
+        f"evaluation + one Thomas solve over all {floor['cells']} cells, in one compiled loop: best "
+        f"{C.fmt_time(tf['best_s'])} of {tf['repeats']} (median {C.fmt_time(tf['median_s'])}), "
+        f"{floor['ns_per_cell_stage']:.1f} ns per cell and pass; the ionex default takes "
+        f"{t_ionex / tf['best_s']:.2f}× that."
+        + (
+            f" The default run solves {floor['mean_active_cells']:.0f} of its {floor['cells']} cells per "
+            "step attempt on average (active region) and evaluates the law twice per step (ROS3), "
+            "so it can undercut this full-mesh floor."
+            if floor["mean_active_cells"]
+            else ""
+        )
+        + "\n"
+    )
 
     p("## Equal accuracy: time to reach 1e-4\n")
     p("| method | cells | time to 1e-4 | × ionex default | × cheapest ionex |")
@@ -554,14 +740,14 @@ def main(argv=None):
             if r is not fastest
         )
         target(
-            "≥ 5× faster than the solve_ivp baseline at equal accuracy",
-            speedup >= 5.0,
+            "≥ 20× the best scipy method-of-lines variant at equal accuracy (1e-4)",
+            speedup >= 20.0,
             f"time to reach 1e-4: fastest solve_ivp ({fastest['method']}, {fastest['cells']} cells) "
-            f"{C.fmt_time(fastest['timing']['best_s'])} vs ionex ({cheapest['method']}) {C.fmt_time(t_cheap)}: "
-            f"{speedup:.1f}×"
+            f"{C.fmt_time(fastest['timing']['best_s'])} vs ionex ({cheapest['method']}, "
+            f"{cheapest['settings']}) {C.fmt_time(t_cheap)}: {speedup:.1f}×"
             + (f"; other solve_ivp variants: {others}" if others else "")
             + f". The ionex default (tighter, for accuracy across D ratios) takes {C.fmt_time(t_ionex)}, "
-            f"{fastest['timing']['best_s'] / t_ionex:.2f}× faster than that fastest solve_ivp",
+            f"{fastest['timing']['best_s'] / t_ionex:.1f}× faster than that fastest solve_ivp",
         )
     if "fipy" in by:
         f = by["fipy"]
@@ -577,6 +763,28 @@ def main(argv=None):
         t_ionex < 0.020,
         f"best {C.fmt_time(t_ionex)}, median {C.fmt_time(base['timing']['median_s'])} of {base['timing']['repeats']}",
     )
+    over_floor = t_ionex / floor["timing"]["best_s"]
+    target(
+        "within 1.5× of the three-stage floor",
+        over_floor <= 1.5,
+        f"ionex default {C.fmt_time(t_ionex)} / floor {C.fmt_time(floor['timing']['best_s'])} "
+        f"({floor['stages']} × law evaluation + Thomas solve over {floor['cells']} cells) = {over_floor:.2f}",
+    )
+    if "ionex_start_commit" in by:
+        s0 = by["ionex_start_commit"]
+        ratio = s0["timing"]["best_s"] / t_ionex
+        accurate = abs(base["error"]) <= max(abs(s0["error"]), 1e-5)
+        time_part_ok = abs(base["time_error"]) <= 1.1 * abs(s0["time_error"])
+        target(
+            "≥ 3× faster than the start commit at no loss of accuracy",
+            ratio >= 3.0 and accurate and time_part_ok,
+            f"start {start['commit'][:7]} "
+            f"{C.fmt_time(s0['timing']['best_s'])} / now {C.fmt_time(t_ionex)} = {ratio:.2f}×; "
+            f"error start {s0['error']:+.2e} (time part {s0['time_error']:+.1e}), "
+            f"now {base['error']:+.2e} (time part {base['time_error']:+.1e}); "
+            f"|error now| ≤ max(|error start|, 1e-5): {'yes' if accurate else 'no'}; "
+            f"|time part now| ≤ 1.1 |time part start|: {'yes' if time_part_ok else 'no'}",
+        )
     p("## Targets\n")
     for tg in targets:
         p(f"- **{'PASS' if tg['pass'] else 'FAIL'}** — {tg['target']}: {tg['detail']}")
@@ -599,7 +807,10 @@ def main(argv=None):
                 "reference": reference,
                 "machine": machine,
                 "settings": chosen,
+                "numerics_defaults": DEFAULT,
                 "rows": rows,
+                "three_stage_floor": floor,
+                "start_commit": start,
                 "targets": targets,
                 "sweep_run": sweep is not None,
                 "wall_time_s": total,
