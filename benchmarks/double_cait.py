@@ -1,13 +1,15 @@
 """Timing and paper features of the sequential Double-CAIT Cs⁺@Rb⁺@Li₃B₇O₁₂ (Gunawan et al. (2026))
 run through ionex.process.experiments.run_experiments with the DOUBLE_CAIT_LI3B7O12 preset.
 
-    python benchmarks/double_cait.py                 # ~35 s: timings (default mesh and the
+    python benchmarks/double_cait.py                 # ~10 s: timings (default mesh and the
                                                      # 1 nm validation mesh), paper features,
                                                      # beam-current insensitivity
-    python benchmarks/double_cait.py --sensitivity   # + ~1.5 min: unconfirmed-parameter table
+    python benchmarks/double_cait.py --sensitivity   # + ~30 s: unconfirmed-parameter table
 
 Writes benchmarks/results/double_cait.json. One process, wall clock, one run per row
-(each CAIT is a single long adaptive integration, 80–190 h of process time).
+(each CAIT is a single long adaptive integration, 80–190 h of process time). The solver's
+compiled kernels are loaded (or, on a cold numba cache, compiled) by a tiny CAIT first,
+timed apart as "jit_warmup_s", so that the first row times the solver and not the JIT.
 
 Set-up (docs/physics.md §2.3–2.5): 50 °C, U_src = 15 V, aperture 8 mm, 2.325 mm, 28.26 mm²,
 n_0 = 1.40e28 m⁻³ (ρ = 2.23 g/cm³ [UNCONFIRMED]), ε_r = 8 [UNCONFIRMED]; step 1: 2.52 mC Rb⁺,
@@ -32,7 +34,7 @@ import _common as C  # noqa: E402
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-TARGET_S = 5.0  # per CAIT step, one core
+TARGET_S = (1.0, 3.0)  # first and second CAIT, one core
 BEAM_CURRENT = 20e-9  # A [estimate, docs/physics.md §2.5]
 ZONE_NM = 40.0  # the first-CAIT zone: composition after the 2nd CAIT is averaged over 0–40 nm
 
@@ -152,6 +154,29 @@ PAPER = {
 }
 
 
+def _warm_up() -> float:
+    """Run a tiny three-species CAIT (the kernels' signatures of the real runs); returns its
+    wall time (s): the numba cache load, or the compilation on a cold cache."""
+    from ionex.solvers import npp
+
+    t0 = time.perf_counter()
+    medium = npp.Medium(1.4e28, 8.0, 323.15)
+    grid = npp.geometric_grid(50e-9, 1e-9, 1.3)
+    init = np.zeros((3, grid.n_cells))
+    init[0] = medium.background_density
+    species = [npp.Species("Li", 5.8e-19), npp.Species("Rb", 2.67e-22), npp.Species("Cs", 3.1e-23)]
+    npp.solve_npp(
+        grid,
+        species,
+        medium,
+        init,
+        10.0,
+        front=npp.IonBeam(species=1, current_density=1e-3, source_potential=15.0),
+        back=npp.Electrode(0.0),
+    )
+    return time.perf_counter() - t0
+
+
 def _timed(label, fn):
     t0 = time.perf_counter()
     res = fn()
@@ -168,7 +193,7 @@ def _timed(label, fn):
         "cait1_s": st[0],
         "cait2_s": st[1],
         "steps": [dict(e.solver) for e in res.step_ends],
-        "pass_target": all(s < TARGET_S for s in st),
+        "pass_target": all(s <= limit for s, limit in zip(st, TARGET_S)),
     }
 
 
@@ -181,6 +206,8 @@ def main(argv=None):
     from ionex.physics.site_energy import DOUBLE_CAIT_LI3B7O12 as P
 
     rows, feats = [], {}
+    warm = _warm_up()
+    print(f"JIT warm-up (kernel cache load or compilation): {warm:.2f} s", file=sys.stderr)
     res, row = _timed("default mesh (zone cell 0.5 nm)", lambda: double_cait())
     rows.append(row)
     feats["default mesh (0.5 nm)"] = paper_features(res)
@@ -230,14 +257,17 @@ def main(argv=None):
             continue
         print(f"| {name} | " + " | ".join(f"{f[k]:.3g}" for k in keys) + " |")
     print()
-    print("| run | cells | CAIT 1 (s) | CAIT 2 (s) | total (s) | < 5 s per CAIT |")
+    print(
+        f"| run | cells | CAIT 1 (s) | CAIT 2 (s) | total (s) | CAIT 1 ≤ {TARGET_S[0]:g} s, "
+        f"CAIT 2 ≤ {TARGET_S[1]:g} s |"
+    )
     print("|---|---:|---:|---:|---:|---|")
     for r in rows:
         print(
             f"| {r['label']} | {r['cells']} | {r['cait1_s']:.2f} | {r['cait2_s']:.2f} | {r['total_s']:.2f} | "
             f"{'PASS' if r['pass_target'] else 'FAIL'} |"
         )
-    meta = {**C.machine_info(), "beam_current_A": BEAM_CURRENT}
+    meta = {**C.machine_info(), "beam_current_A": BEAM_CURRENT, "jit_warmup_s": warm}
     out = HERE / "results" / "double_cait.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(

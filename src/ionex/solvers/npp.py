@@ -24,13 +24,28 @@ Poisson uses the standard three-point flux λ_D² (ψ_R − ψ_L)/h.
 Time: the NPP system is a DAE (Poisson has no time derivative; its fast mode, dielectric
 relaxation, is ~1e-8 of a run). It is integrated with Alexander's stiffly accurate,
 L-stable SDIRK3 (the coefficients of ionex.solvers._sdirk) with its embedded second-order
-error estimate on the densities, filtered through the Newton matrix (Shampine). Each
-stage is solved by a coupled Newton iteration on all (c_1 … c_N, ψ), interleaved per cell
-so that the Jacobian is banded (2(N+1) − 1 diagonals on each side) and factorised by
-LAPACK's banded LU (dgbtrf/dgbtrs). The boundary fluxes booked in the cumulative
-inflow/outflow are the ones linearised in the last Newton update, so that the inventory
-change of every step equals the booked boundary transport to round-off (interior fluxes
-telescope exactly in the Newton system).
+error estimate on the densities, filtered through the Newton matrix (Shampine); the steps
+follow the rules of ionex.solvers.step_control (also for landing on the charge target).
+
+Each stage is solved by a coupled Newton iteration on all (c_1 … c_N, ψ), interleaved per
+cell so that the Newton matrix is block tridiagonal with (N+1) × (N+1) blocks:
+* the residual and the matrix are assembled by a compiled kernel (numba, cached); only the
+  diffusivity laws (callables of the caller) and the one-cell boundary fluxes are
+  evaluated in Python, once per linearisation;
+* the matrix is factorised by block elimination (block Thomas) with threshold pivoting
+  inside the blocks, which keeps exact zeros for a species absent from a region, so it
+  cannot leak ahead of its front through round-off;
+* the first update of a stage needs no new linearisation: the stages of a step share γh,
+  so the residual of the next stage at the last linearisation point of the previous one
+  differs only by the change of base, and its Newton update costs one back substitution
+  (a linearly implicit predictor); the first stage of a step starts the same way from the
+  last linearisation of the previous step (its matrix rescaled to the new γh and
+  factorised again), a retried step from that of its first stage;
+* the iteration stops when the update, or the remaining error estimated from its
+  contraction, is below 1 % of the error tolerance (ψ: see _update).
+The boundary fluxes booked in the cumulative inflow/outflow are the ones linearised across
+the last Newton update, so that the inventory change of every step equals the booked
+boundary transport to round-off (interior fluxes telescope exactly in the Newton system).
 
 Boundary conditions (frozen dataclasses): ``ClosedFace`` (no ion flux, zero field),
 ``Bath`` (surface densities and potential held), ``Electrode`` (potential held, arriving
@@ -50,14 +65,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from scipy.linalg import solve_banded
-from scipy.linalg.lapack import dgbtrf, dgbtrs
 
 from ..constants import BOLTZMANN, ELEMENTARY_CHARGE, VACUUM_PERMITTIVITY
 from ..errors import SolverError
 from ..grids import Grid
 from ..validators import positive
-from ._sdirk import A21, EMBEDDED_ORDER, ORDER, B, C, E, G
+from . import step_control
+from ._sdirk import A21, ORDER, B, C, E, G
 from .trackers import Tracker
 
 __all__ = [
@@ -403,21 +419,589 @@ def bernoulli(v):
 
 
 def _sg_flux(d_face, h, z, c_left, c_right, dpsi):
-    """Scharfetter–Gummel flux in +x (m/s × fraction) and its derivatives with respect to
-    c_left, c_right (at fixed D) and ψ_right (= −∂/∂ψ_left). dpsi = ψ_right − ψ_left."""
-    v = z * dpsi
-    bp, dbp = bernoulli(v)
-    bm, dbm = bernoulli(-v)
+    """Scharfetter–Gummel flux in +x (m/s × fraction) of the N species across one face and
+    its derivatives with respect to c_left, c_right (at fixed D) and ψ_right
+    (= −∂/∂ψ_left). dpsi = ψ_right − ψ_left."""
+    bp, dbp, bm, dbm = _bern_arrays(z * dpsi)
     g = d_face / h
     flux = g * (bp * c_left - bm * c_right)
     return flux, g * bp, -g * bm, g * z * (dbp * c_left + dbm * c_right), bp * c_left - bm * c_right
 
 
+# --------------------------------------------------------------------------- compiled kernels
+#
+# The Newton iteration of a stage runs in these kernels; only the diffusivity laws (Python
+# callables of the caller's choice) and the one-cell boundary fluxes are evaluated in Python.
+# The Newton matrix is block tridiagonal in the cell-interleaved unknowns (blocks of
+# m = N + 1: c_1 … c_N, ψ), Bd[k] = ∂R_k/∂Y_k, Bl[k] = ∂R_k/∂Y_{k−1}, Bu[k] = ∂R_k/∂Y_{k+1};
+# the off-diagonal blocks couple each species only to itself and to ψ (nonzero entries
+# (i, i), (i, N), (N, N)). It is factorised by block elimination (block Thomas) with partial
+# pivoting inside each m × m block. ``block`` is a tuple of length m: its length is a
+# compile-time constant for numba, so the loops over a block are unrolled (one compiled
+# version per number of species).
+
+
+@njit(cache=True)
+def _bern_pair(v):
+    """B(v), B'(v), B(−v), B'(−v) as ``bernoulli`` gives them (series near 0, no overflow),
+    with one exponential: B(−a) = a + B(a), B'(−a) = −1 − B'(a), taken at a = |v|."""
+    if abs(v) < 1e-3:
+        v2 = v * v
+        even = 1.0 + v2 / 12.0 - v2 * v2 / 720.0
+        d_even = -0.5 - v2 * v / 180.0
+        return even - 0.5 * v, d_even + v / 6.0, even + 0.5 * v, d_even - v / 6.0
+    a = abs(v)
+    if a > 709.0:
+        b, db = 0.0, 0.0  # e^a overflows: B(a) and B'(a) underflow to 0
+    else:
+        b = a / math.expm1(a)
+        db = b * (1.0 - b) / a - b
+    if v > 0.0:
+        return b, db, a + b, -1.0 - db
+    return a + b, -1.0 - db, b, db
+
+
+@njit(cache=True)
+def _assemble(
+    Y,
+    base,
+    gh,
+    d,
+    dd,
+    z,
+    inv_vol,
+    inv_h,
+    lam2,
+    f0,
+    df0c,
+    df0p,
+    fL,
+    dfLc,
+    dfLp,
+    grads,
+    du0,
+    R,
+    Bd,
+    Bl,
+    Bu,
+    block,
+):
+    """Residual R (K, m) of the stage equations (_System) at Y and the blocks of their Newton
+    matrix (1/vol and 1/h of the cells and faces given); of Bl and Bu only the entries
+    that can be nonzero are written (and of Bl[0], Bu[K − 1] none). The boundary fluxes with their
+    derivatives, the boundary gradients ``grads`` = (g_0, ∂g_0/∂ψ_0, g_L, ∂g_L/∂ψ_K) and the
+    galvanostatic anode's λ²·∂(ψ_0 − ψ_U)/∂c_0/s_0 (``du0``) come from _System.boundary."""
+    K = Y.shape[0]
+    m = len(block)
+    N = m - 1
+    for k in range(K):
+        for a in range(m):
+            for b in range(m):
+                Bd[k, a, b] = 0.0
+        q = -1.0
+        for i in range(N):
+            R[k, i] = Y[k, i] - base[k, i]
+            Bd[k, i, i] = 1.0
+            q += z[i] * Y[k, i]
+            Bd[k, N, i] = z[i]
+        R[k, N] = q
+    # front face: the inflow is cell 0's left flux
+    s = gh * inv_vol[0]
+    for i in range(N):
+        R[0, i] -= s * f0[i]
+        for j in range(N):
+            Bd[0, i, j] -= s * df0c[i, j]
+        Bd[0, i, N] -= s * df0p[i]
+        Bd[0, N, i] -= du0[i] * inv_vol[0]
+    # back face: the outflow is cell K − 1's right flux
+    s = gh * inv_vol[K - 1]
+    for i in range(N):
+        R[K - 1, i] += s * fL[i]
+        Bd[K - 1, i, i] += s * dfLc[i]
+        Bd[K - 1, i, N] += s * dfLp[i]
+    # interior faces: Scharfetter–Gummel flux F from cell j to cell j + 1
+    for j in range(K - 1):
+        sl = gh * inv_vol[j]
+        sr = gh * inv_vol[j + 1]
+        ih = inv_h[j]
+        dpsi = Y[j + 1, N] - Y[j, N]
+        for i in range(N):
+            bp, dbp, bm, dbm = _bern_pair(z[i] * dpsi)
+            g = 0.5 * (d[j, i] + d[j + 1, i]) * ih
+            cl = Y[j, i]
+            cr = Y[j + 1, i]
+            bracket = bp * cl - bm * cr
+            flux = g * bracket
+            half = 0.5 * bracket * ih
+            dfl = g * bp + dd[j, i] * half  # ∂F/∂c_left
+            dfr = dd[j + 1, i] * half - g * bm  # ∂F/∂c_right
+            dfp = g * z[i] * (dbp * cl + dbm * cr)  # ∂F/∂ψ_right = −∂F/∂ψ_left
+            R[j, i] += sl * flux
+            Bd[j, i, i] += sl * dfl
+            Bd[j, i, N] -= sl * dfp
+            Bu[j, i, i] = sl * dfr
+            Bu[j, i, N] = sl * dfp
+            R[j + 1, i] -= sr * flux
+            Bd[j + 1, i, i] -= sr * dfr
+            Bd[j + 1, i, N] -= sr * dfp
+            Bl[j + 1, i, i] = -sr * dfl
+            Bl[j + 1, i, N] = sr * dfp
+    # Poisson rows: λ² (g_right − g_left)/vol + Σ z c − 1
+    for k in range(K):
+        iv = inv_vol[k]
+        if k == 0:
+            g_left = grads[0]
+            diag = -lam2 * grads[1]
+        else:
+            g_left = (Y[k, N] - Y[k - 1, N]) * inv_h[k - 1]
+            diag = -lam2 * inv_h[k - 1]
+            Bl[k, N, N] = lam2 * inv_h[k - 1] * iv
+        if k == K - 1:
+            g_right = grads[2]
+            diag += lam2 * grads[3]
+        else:
+            g_right = (Y[k + 1, N] - Y[k, N]) * inv_h[k]
+            diag -= lam2 * inv_h[k]
+            Bu[k, N, N] = lam2 * inv_h[k] * iv
+        R[k, N] += lam2 * (g_right - g_left) * iv
+        Bd[k, N, N] = diag * iv
+
+
+@njit(cache=True)
+def _block_factor(Bd, Bl, Bu, S, X, rhs, out, block):
+    """Block LU of the Newton matrix, S_k = (Bd_k − Bl_k X_{k−1})⁻¹ and X_k = S_k Bu_k, with
+    the forward substitution of rhs (K, m) done on the way: out_k = S_k (rhs_k − Bl_k out_{k−1})
+    (_block_backward completes the solve). Each block is inverted in place by Gauss–Jordan
+    elimination with threshold pivoting: rows are exchanged only for a pivot 10× larger than
+    the diagonal, so a species whose equations do not couple to the others in a cell (absent
+    there and in its neighbours) keeps exact zeros in its rows and cannot leak ahead of its
+    front through round-off. Returns 0, or k + 1 when block k is singular."""
+    K = Bd.shape[0]
+    m = len(block)
+    N = m - 1
+    perm = np.empty(m, np.int64)
+    r = np.empty(m)
+    for k in range(K):
+        A = S[k]
+        for a in range(m):
+            r[a] = rhs[k, a]
+            for b in range(m):
+                A[a, b] = Bd[k, a, b]
+        if k > 0:
+            for b in range(m):
+                xn = X[k - 1, N, b]
+                for i in range(N):
+                    A[i, b] -= Bl[k, i, i] * X[k - 1, i, b] + Bl[k, i, N] * xn
+                A[N, b] -= Bl[k, N, N] * xn
+            yn = out[k - 1, N]
+            for i in range(N):
+                r[i] -= Bl[k, i, i] * out[k - 1, i] + Bl[k, i, N] * yn
+            r[N] -= Bl[k, N, N] * yn
+        for c in range(m):
+            p = c
+            big = abs(A[c, c])
+            for a in range(c + 1, m):
+                v = abs(A[a, c])
+                if v > big:
+                    big = v
+                    p = a
+            if not big > 0.0:  # also catches NaN
+                return k + 1
+            if 10.0 * abs(A[c, c]) >= big:
+                p = c
+            perm[c] = p
+            if p != c:
+                for b in range(m):
+                    tmp = A[c, b]
+                    A[c, b] = A[p, b]
+                    A[p, b] = tmp
+            inv = 1.0 / A[c, c]
+            A[c, c] = 1.0
+            for b in range(m):
+                A[c, b] *= inv
+            for a in range(m):
+                if a != c:
+                    f = A[a, c]
+                    A[a, c] = 0.0
+                    for b in range(m):
+                        A[a, b] -= f * A[c, b]
+        # row exchanges of the block are column exchanges of its inverse, in reverse order
+        for c in range(m - 1, -1, -1):
+            p = perm[c]
+            if p != c:
+                for a in range(m):
+                    tmp = A[a, c]
+                    A[a, c] = A[a, p]
+                    A[a, p] = tmp
+        for a in range(m):
+            v = 0.0
+            for b in range(m):
+                v += A[a, b] * r[b]
+            out[k, a] = v
+        if k < K - 1:
+            for a in range(m):
+                v = A[a, N] * Bu[k, N, N]
+                for i in range(N):
+                    X[k, a, i] = A[a, i] * Bu[k, i, i]
+                    v += A[a, i] * Bu[k, i, N]
+                X[k, a, N] = v
+    return 0
+
+
+@njit(cache=True)
+def _block_forward(S, Bl, rhs, out, block):
+    """Forward substitution with the factorised matrix: out_k = S_k (rhs_k − Bl_k out_{k−1})."""
+    K = rhs.shape[0]
+    m = len(block)
+    N = m - 1
+    r = np.empty(m)
+    for k in range(K):
+        for a in range(m):
+            r[a] = rhs[k, a]
+        if k > 0:
+            yn = out[k - 1, N]
+            for i in range(N):
+                r[i] -= Bl[k, i, i] * out[k - 1, i] + Bl[k, i, N] * yn
+            r[N] -= Bl[k, N, N] * yn
+        for a in range(m):
+            v = 0.0
+            for b in range(m):
+                v += S[k, a, b] * r[b]
+            out[k, a] = v
+
+
+@njit(cache=True)
+def _block_backward(X, out, block):
+    """Back substitution, in place: out_k −= X_k out_{k+1}."""
+    K = out.shape[0]
+    m = len(block)
+    for k in range(K - 2, -1, -1):
+        for a in range(m):
+            v = out[k, a]
+            for c in range(m):
+                v -= X[k, a, c] * out[k + 1, c]
+            out[k, a] = v
+
+
+@njit(cache=True)
+def _block_solve(S, X, Bl, rhs, out, block):
+    """Solve the factorised system (_block_factor) for rhs (K, m) into out."""
+    _block_forward(S, Bl, rhs, out, block)
+    _block_backward(X, out, block)
+
+
+@njit(cache=True)
+def _bern_arrays(v):
+    """B(v), B'(v), B(−v), B'(−v) of a 1-D array v (_bern_pair elementwise)."""
+    bp = np.empty_like(v)
+    dbp = np.empty_like(v)
+    bm = np.empty_like(v)
+    dbm = np.empty_like(v)
+    for i in range(v.size):
+        bp[i], dbp[i], bm[i], dbm[i] = _bern_pair(v[i])
+    return bp, dbp, bm, dbm
+
+
+@njit(cache=True)
+def _electrode_outflow(z, psi_e, psiK, cK, dK, ddK, sL):
+    """Outflow into an absorbing electrode at ψ_e (n = 0 at the face; the Scharfetter–Gummel
+    flux over the half cell sL with D of the last cell) and its derivatives wrt c_K,i, ψ_K."""
+    n = z.size
+    flux = np.empty(n)
+    dc = np.empty(n)
+    dp = np.empty(n)
+    for i in range(n):
+        b, db, _, _ = _bern_pair(z[i] * (psi_e - psiK))
+        g = dK[i] / sL
+        flux[i] = g * b * cK[i]
+        dc[i] = (dK[i] + ddK[i] * cK[i]) / sL * b
+        dp[i] = -g * cK[i] * db * z[i]
+    return flux, dc, dp
+
+
+# status codes of a Newton update
+_ITERATED = 0
+_NONFINITE_RESIDUAL = 1
+_SINGULAR = 2
+_NONFINITE_UPDATE = 3
+_FAILURES = {
+    _NONFINITE_RESIDUAL: "non-finite residual",
+    _SINGULAR: "singular Newton matrix",
+    _NONFINITE_UPDATE: "non-finite Newton update",
+}
+
+
+@njit(cache=True)
+def _linearise(
+    Y,
+    base,
+    gh,
+    d,
+    dd,
+    z,
+    inv_vol,
+    inv_h,
+    lam2,
+    f0,
+    df0c,
+    df0p,
+    fL,
+    dfLc,
+    dfLp,
+    grads,
+    du0,
+    R,
+    Bd,
+    Bl,
+    Bu,
+    S,
+    X,
+    Yp,
+    base_p,
+    delta,
+    block,
+):
+    """Assemble the stage equations at Y (_assemble), keep −R in R, Y in Yp and base in
+    base_p, factorise the Newton matrix and substitute −R forward into delta
+    (_block_factor). Returns (status, cell): cell is where a failure is."""
+    K = Y.shape[0]
+    m = len(block)
+    _assemble(
+        Y,
+        base,
+        gh,
+        d,
+        dd,
+        z,
+        inv_vol,
+        inv_h,
+        lam2,
+        f0,
+        df0c,
+        df0p,
+        fL,
+        dfLc,
+        dfLp,
+        grads,
+        du0,
+        R,
+        Bd,
+        Bl,
+        Bu,
+        block,
+    )
+    for k in range(K):
+        for a in range(m):
+            if not math.isfinite(R[k, a]):
+                return _NONFINITE_RESIDUAL, k
+            R[k, a] = -R[k, a]
+            Yp[k, a] = Y[k, a]
+            base_p[k, a] = base[k, a]
+    bad = _block_factor(Bd, Bl, Bu, S, X, R, delta, block)
+    if bad:
+        return _SINGULAR, bad - 1
+    return _ITERATED, 0
+
+
+@njit(cache=True)
+def _restart(R, Yp, base_p, base, ratio, block):
+    """−R of a new stage at the linearisation point Yp of the last one: with the flux
+    divergence there, (c_p − base_p + (−R_p))/γh_p, the new residual for ``base`` and
+    γh = ratio·γh_p is c_p − base − ratio·(c_p − base_p − R_p); the Poisson rows are
+    unchanged."""
+    K = R.shape[0]
+    N = len(block) - 1
+    for k in range(K):
+        for i in range(N):
+            cp = Yp[k, i]
+            R[k, i] = ratio * (cp - base_p[k, i] + R[k, i]) - (cp - base[k, i])
+
+
+@njit(cache=True)
+def _rescale(Bd, Bl, Bu, ratio, block):
+    """The Newton matrix of the same state for γh scaled by ``ratio``: its density rows are
+    I − γh·∂(flux divergence)/∂Y, its Poisson rows do not depend on γh."""
+    K = Bd.shape[0]
+    m = len(block)
+    N = m - 1
+    for k in range(K):
+        for i in range(N):
+            for b in range(m):
+                Bd[k, i, b] *= ratio
+            Bd[k, i, i] += 1.0 - ratio
+            Bl[k, i, i] *= ratio
+            Bl[k, i, N] *= ratio
+            Bu[k, i, i] *= ratio
+            Bu[k, i, N] *= ratio
+
+
+@njit(cache=True)
+def _update(
+    Yp,
+    rhs,
+    S,
+    X,
+    Bd,
+    Bl,
+    Bu,
+    f0,
+    df0c,
+    df0p,
+    fL,
+    dfLc,
+    dfLp,
+    weight,
+    psi_tol,
+    delta,
+    Y,
+    booked,
+    forward_done,
+    block,
+):
+    """The Newton update from the linearisation point Yp: J δ = rhs (= −R), Y = Yp + δ (Y may
+    be Yp; ``forward_done``: delta holds the forward substitution of rhs already). Returns
+    (status, cell, size).
+
+    ``size`` measures δ against the Newton tolerance (< 1: small enough): the density
+    updates in units of 1/weight, and ψ's by the smaller of |δψ|/psi_tol and the move
+    J_cψ·δψ of the density equations in units of 1/weight (in wide bulk cells over a short
+    step a common shift of ψ hardly acts on anything and is fixed only to round-off; the
+    second measure is what matters). ``booked`` receives the boundary fluxes linearised
+    across δ (front inflow, back outflow): with them the inventory change of the stage
+    equals the booked transport to round-off, since interior fluxes telescope in J.
+    ``cell`` is where the update is largest (or not finite).
+    """
+    K = Yp.shape[0]
+    m = len(block)
+    N = m - 1
+    if not forward_done:
+        _block_forward(S, Bl, rhs, delta, block)
+    _block_backward(X, delta, block)
+    for i in range(N):
+        v = f0[i] + df0p[i] * delta[0, N]
+        for j in range(N):
+            v += df0c[i, j] * delta[0, j]
+        booked[0, i] = v
+        booked[1, i] = fL[i] + dfLc[i] * delta[K - 1, i] + dfLp[i] * delta[K - 1, N]
+    size_c = 0.0
+    size_psi = 0.0
+    size_moved = 0.0
+    cell = 0
+    for k in range(K):
+        dpsi = delta[k, N]
+        if not math.isfinite(dpsi):
+            return _NONFINITE_UPDATE, k, math.inf
+        size_psi = max(size_psi, abs(dpsi) / psi_tol)
+        for i in range(N):
+            dc = delta[k, i]
+            if not math.isfinite(dc):
+                return _NONFINITE_UPDATE, k, math.inf
+            w = weight[k, i]
+            s = abs(dc) * w
+            if s > size_c:
+                size_c = s
+                cell = k
+            moved = Bd[k, i, N] * dpsi
+            if k > 0:
+                moved += Bl[k, i, N] * delta[k - 1, N]
+            if k < K - 1:
+                moved += Bu[k, i, N] * delta[k + 1, N]
+            size_moved = max(size_moved, abs(moved) * w)
+            Y[k, i] = Yp[k, i] + dc
+        Y[k, N] = Yp[k, N] + dpsi
+    return _ITERATED, cell, max(size_c, min(size_psi, size_moved))
+
+
+@njit(cache=True)
+def _newton_scales(y, atol, rtol, weight, block):
+    """The Newton tolerances of a step from y: weight = 1/(1 % of atol + rtol·|c|) on the
+    fractions (into ``weight``), and the tolerance on ψ, 1e-6·(1 + max|ψ|), returned."""
+    K = y.shape[0]
+    N = len(block) - 1
+    big = 0.0
+    for k in range(K):
+        for i in range(N):
+            weight[k, i] = 1.0 / (0.01 * (atol + rtol * abs(y[k, i])))
+        big = max(big, abs(y[k, N]))
+    return 1e-6 * (1.0 + big)
+
+
+@njit(cache=True)
+def _stage_done(Y, y, step, j, ks, base, block):
+    """After stage j: its slope k_j = (Y − base)/γh into ks[j], and the base of stage j + 1,
+    y + step·Σ_{l ≤ j} a_{j+1,l} k_l (the fractions; ψ has no base)."""
+    K = Y.shape[0]
+    N = len(block) - 1
+    gh = G * step
+    for k in range(K):
+        for i in range(N):
+            ks[j, k, i] = (Y[k, i] - base[k, i]) / gh
+            if j == 0:
+                base[k, i] = y[k, i] + step * A21 * ks[0, k, i]
+            elif j == 1:
+                base[k, i] = y[k, i] + step * (B[0] * ks[0, k, i] + B[1] * ks[1, k, i])
+
+
+@njit(cache=True)
+def _error_norm(y, Y, ks, step, atol, rtol, S, X, Bl, err, filtered, block):
+    """The embedded error estimate step·Σ E_j k_j on the fractions, filtered through the
+    last Newton matrix (Shampine), over atol + rtol·max(|c_old|, |c_new|), max norm."""
+    K = y.shape[0]
+    N = len(block) - 1
+    for k in range(K):
+        for i in range(N):
+            err[k, i] = step * (E[0] * ks[0, k, i] + E[1] * ks[1, k, i] + E[2] * ks[2, k, i])
+        err[k, N] = 0.0
+    _block_solve(S, X, Bl, err, filtered, block)
+    en = 0.0
+    for k in range(K):
+        for i in range(N):
+            e = abs(filtered[k, i]) / (atol + rtol * max(abs(y[k, i]), abs(Y[k, i])))
+            if not e <= en:
+                en = e
+    return en
+
+
 # --------------------------------------------------------------------------- the discrete system
 
 
+class _Linearisation:
+    """The stage equations linearised at a state Yp for a base and γh: −R there, the
+    blocks of the Newton matrix with their block factors (S, X of _block_factor), and the
+    boundary terms (_System.boundary) for the booked fluxes."""
+
+    def __init__(self, K, m):
+        self.Yp = np.empty((K, m))
+        self.base = np.empty((K, m))
+        self.gh = 1.0
+        self.R = np.empty((K, m))
+        self.Bd = np.empty((K, m, m))
+        self.Bl = np.empty((K, m, m))
+        self.Bu = np.empty((K, m, m))
+        self.S = np.empty((K, m, m))
+        self.X = np.empty((K, m, m))
+        self.bnd = None
+
+    def restart(self, base, gh, block, delta):
+        """Turn this into the linearisation, at the same state, of the stage equations for
+        another ``base`` and ``gh`` (_restart, _rescale): no diffusivities or fluxes are
+        evaluated, and the matrix is factorised again only if γh changed (then −R is
+        substituted forward into delta). Returns (not singular, forward substitution done)."""
+        ratio = gh / self.gh
+        _restart(self.R, self.Yp, self.base, base, ratio, block)
+        self.base[:] = base
+        self.gh = gh
+        if ratio == 1.0:
+            return True, False
+        _rescale(self.Bd, self.Bl, self.Bu, ratio, block)
+        bad = _block_factor(self.Bd, self.Bl, self.Bu, self.S, self.X, self.R, delta, block)
+        return not bad, True
+
+
 class _System:
-    """Residual and banded Jacobian of one implicit stage, in scaled unknowns.
+    """The discrete NPP system of one implicit stage, in scaled unknowns: its boundary terms
+    (Python) for the compiled assembly of the residual and the block-tridiagonal Newton
+    matrix (_assemble), and the work arrays of the Newton iteration.
 
     State Y has shape (K, m), m = N + 1: Y[k, :N] = c_i = n_i/n_0, Y[k, N] = ψ = eφ/(k_BT).
     Stage equations (rows divided by the cell volume):
@@ -469,19 +1053,32 @@ class _System:
             self._anode_u = 0.0  # last half-cell drop ψ_0 − ψ_U, the next solve's start
         self._front_u = 0.0
         self._front_du = None
+        self._no_du = np.zeros(self.N)
+        self.block = (0,) * m  # its length m specialises the compiled kernels
+        self.inv_vol = 1.0 / self.vol
+        self.inv_h = 1.0 / self.h
+        # work arrays of the compiled Newton iteration, and two linearisations: the first
+        # stage's, kept through the step (a retry of a rejected step starts from it), and
+        # the later stages'
+        self.delta = np.empty((K, m))
+        self.booked = np.empty((2, self.N))
+        self.err = np.empty((K, m))
+        self.filtered = np.empty((K, m))
+        self.weight = np.empty((K, self.N))
+        self.linearisations = (_Linearisation(K, m), _Linearisation(K, m))
+        self.n_linearised = 0
 
     # ----- pieces
 
     def diffusivities(self, c):
         """D_i and dD_i/dc_i per cell, (K, N); fractions clipped at 0 for the law (small
         negative values can appear transiently in a high-order stage)."""
-        d = np.empty_like(c)
-        dd = np.empty_like(c)
+        clipped = np.maximum(c.T, 0.0, order="C")  # one contiguous row per species
+        d = np.empty(clipped.shape)
+        dd = np.empty(clipped.shape)
         for i, law in enumerate(self.laws):
-            di, ddi = law(np.maximum(c[:, i], 0.0))
-            d[:, i] = di
-            dd[:, i] = ddi
-        return d, dd
+            d[i], dd[i] = law(clipped[i])
+        return d.T, dd.T
 
     def held(self, face):
         """ψ held at a face, or None (zero field, or the beam's Robin condition)."""
@@ -582,16 +1179,12 @@ class _System:
         zero = np.zeros(N)
         if isinstance(b, Electrode) and b.absorbing:
             # n = 0 at the face; D of the last cell (the electrode has no D of its own)
-            v = self.z * (b.potential / self.vt - psiK)
-            bp, dbp = bernoulli(v)
-            g = dK / self.sL
-            flux = g * bp * cK
-            return flux, (dK + ddK * cK) / self.sL * bp, -g * cK * dbp * self.z
+            return _electrode_outflow(self.z, b.potential / self.vt, psiK, cK, dK, ddK, self.sL)
         return zero, zero, zero
 
     def front_gradient(self, psi0):
         """∂ψ/∂x at x = 0 and its derivative wrt ψ_0 (for a galvanostatic bath the drop
-        found by the last front_flux call; it depends on c_0 only, see assemble)."""
+        found by the last front_flux call; it depends on c_0 only, see _assemble)."""
         f = self.front
         if isinstance(f, GalvanostaticBath):
             return self._front_u / self.s0, 0.0
@@ -610,77 +1203,59 @@ class _System:
 
     # ----- assembly
 
+    def boundary(self, Y, d, dd):
+        """The boundary terms of the stage equations at the state Y (K, m) with the cell
+        diffusivities d, dd: front inflow f0 (N) with ∂/∂c_0 (N × N) and ∂/∂ψ_0 (N), back
+        outflow fL with ∂/∂c_K,i (N) and ∂/∂ψ_K (N), the boundary gradients (g_0, ∂g_0/∂ψ_0,
+        g_L, ∂g_L/∂ψ_K) and the galvanostatic anode's λ²·∂(ψ_0 − ψ_U)/∂c_0/s_0 (N; zero
+        for every other front)."""
+        N = self.N
+        f0, df0c, df0p = self.front_flux(Y[0, :N], Y[0, N], d[0], dd[0])
+        fL, dfLc, dfLp = self.back_flux(Y[-1, :N], Y[-1, N], d[-1], dd[-1])
+        g0, dg0 = self.front_gradient(Y[0, N])  # after front_flux: the anode drop is set there
+        gL, dgL = self.back_gradient(Y[-1, N])
+        if isinstance(self.front, GalvanostaticBath):
+            du0 = self.lam2 * self._front_du / self.s0
+        else:
+            du0 = self._no_du
+        grads = np.array([g0, dg0, gL, dgL])
+        return f0, df0c, df0p, fL, dfLc, dfLp, grads, du0
+
     def assemble(self, Y, base, gh):
-        """Residual (K, m), band matrix for dgbtrf, and the boundary fluxes with their
-        derivatives (for the linearised booking)."""
-        N, K, m = self.N, self.K, self.m
-        c = Y[:, :N]
-        psi = Y[:, N]
-        z = self.z
-        vol = self.vol[:, None]
-        d, dd = self.diffusivities(c)
-        dface = 0.5 * (d[:-1] + d[1:])
-        h = self.h[:, None]
-        dpsi = (psi[1:] - psi[:-1])[:, None]
-        f_int, dfl, dfr, dfp, bracket = _sg_flux(dface, h, z, c[:-1], c[1:], dpsi)
-        dfl = dfl + 0.5 * dd[:-1] * bracket / h
-        dfr = dfr + 0.5 * dd[1:] * bracket / h
-        f0, df0c, df0p = self.front_flux(c[0], psi[0], d[0], dd[0])
-        fL, dfLc, dfLp = self.back_flux(c[-1], psi[-1], d[-1], dd[-1])
-        flux_left = np.vstack([f0[None, :], f_int])
-        flux_right = np.vstack([f_int, fL[None, :]])
-
+        """Residual (K, m), band matrix (dgbtrf layout, kl = ku = 2m − 1), and the boundary
+        fluxes with their derivatives, from the compiled assembly (a reference for tests:
+        the solver itself factorises the blocks)."""
+        K, m = self.K, self.m
+        Y = np.ascontiguousarray(Y, dtype=float)
+        base = np.ascontiguousarray(base, dtype=float)
+        d, dd = self.diffusivities(Y[:, : self.N])
+        bnd = self.boundary(Y, d, dd)
         R = np.empty((K, m))
-        R[:, :N] = c - base[:, :N] - gh * (flux_left - flux_right) / vol
-        grad = np.empty(K + 1)
-        grad[1:-1] = (psi[1:] - psi[:-1]) / self.h
-        g0, dg0 = self.front_gradient(psi[0])
-        gL, dgL = self.back_gradient(psi[-1])
-        grad[0], grad[-1] = g0, gL
-        R[:, N] = self.lam2 * (grad[1:] - grad[:-1]) / self.vol + c @ z - 1.0
-
-        Bd = np.zeros((K, m, m))
+        Bd = np.empty((K, m, m))
         Bl = np.zeros((K, m, m))
         Bu = np.zeros((K, m, m))
-        s = gh / vol  # (K, 1)
-        ii = np.arange(N)
-        # ∂(flux_left − flux_right)/∂(own cell)
-        dleft_c = np.vstack(
-            [np.diagonal(df0c)[None, :], dfr]
-        )  # left face wrt this cell (its right side)
-        dright_c = np.vstack([dfl, dfLc[None, :]])
-        dleft_p = np.vstack([df0p[None, :], dfp])  # ∂F_left/∂ψ_k (ψ_k is the face's right cell)
-        dright_p = np.vstack([-dfp, dfLp[None, :]])  # ∂F_right/∂ψ_k (left cell of that face)
-        Bd[:, ii, ii] = 1.0 - s * (dleft_c - dright_c)
-        Bd[:, :N, N] = -s * (dleft_p - dright_p)
-        Bd[0, :N, :N] -= s[0] * (
-            df0c - np.diag(np.diagonal(df0c))
-        )  # cross-species terms at the front
-        Bl[1:, ii, ii] = -s[1:] * dfl  # ∂F_left/∂c_{k−1}
-        Bl[1:, :N, N] = -s[1:] * (-dfp)  # ∂F_left/∂ψ_{k−1}
-        Bu[:-1, ii, ii] = s[:-1] * dfr  # −∂(−F_right)/∂c_{k+1}
-        Bu[:-1, :N, N] = s[:-1] * dfp
-        # Poisson rows
-        inv_h = self.lam2 / self.h
-        diag_p = np.zeros(K)
-        diag_p[:-1] -= inv_h
-        diag_p[1:] -= inv_h
-        diag_p[0] -= self.lam2 * dg0
-        diag_p[-1] += self.lam2 * dgL
-        Bd[:, N, N] = diag_p / self.vol
-        Bd[:, N, :N] = z
-        if isinstance(self.front, GalvanostaticBath):
-            Bd[0, N, :N] -= self.lam2 * self._front_du / (self.s0 * self.vol[0])
-        Bl[1:, N, N] = inv_h / self.vol[1:]
-        Bu[:-1, N, N] = inv_h / self.vol[:-1]
-
-        # the density rows' dependence on ψ (for Newton's stopping test, _newton)
-        self.jac_c_psi = (Bd[:, :N, N].copy(), Bl[:, :N, N].copy(), Bu[:, :N, N].copy())
+        _assemble(
+            Y,
+            base,
+            gh,
+            d,
+            dd,
+            self.z,
+            self.inv_vol,
+            self.inv_h,
+            self.lam2,
+            *bnd,
+            R,
+            Bd,
+            Bl,
+            Bu,
+            self.block,
+        )
         ab = np.zeros((2 * self.kl + self.ku + 1, K * m))
         ab[self.idx_d] = Bd
         ab[self.idx_l] = Bl[1:]
         ab[self.idx_u] = Bu[:-1]
-        return R, ab, (f0, df0c, df0p, fL, dfLc, dfLp)
+        return R, ab, bnd[:6]
 
     def consistent_potential(self, c):
         """ψ solving the Poisson equation for given densities (the DAE's consistent initial
@@ -858,9 +1433,9 @@ def solve_npp(
         first_step = fixed_step
     if first_step is None:
         first_step = min(0.1 * medium.dielectric_relaxation_time(d_max), 1e-6 * duration)
-    h = max(first_step, 1e-14 * duration)
+    h = max(first_step, step_control.step_floor(duration))
     h_cap = max_step if max_step is not None else math.inf
-    h_min = 1e-14 * max(duration, 1.0)
+    h_min = step_control.step_floor(duration)
 
     n_out = outs.size
     st_dens = np.empty((n_out, N, K))
@@ -872,10 +1447,18 @@ def solve_npp(
     cum_out = np.zeros(N)
     e_n0 = ELEMENTARY_CHARGE * n0
 
+    absorbing_back = isinstance(back, Electrode) and back.absorbing
+
     def current_of(Yc):
-        c = Yc[:, :N]
-        d, dd = system.diffusivities(c[-1:])
-        fL = system.back_flux(c[-1], Yc[-1, N], d[0], dd[0])[0]
+        if not absorbing_back:
+            return 0.0  # no ion crosses the back face
+        cK = Yc[-1, :N]
+        # D of the last cell only for the species present there (an absent one carries no
+        # flux whatever its D): the laws are the costly part of this per-step report
+        d = np.zeros(N)
+        for i in np.flatnonzero(cK):
+            d[i] = system.laws[i](np.maximum(cK[i : i + 1], 0.0))[0][0]
+        fL = system.back_flux(cK, Yc[-1, N], d, np.zeros(N))[0]
         return e_n0 * float(fL @ system.z)
 
     def surface_potential_of(Yc):
@@ -910,34 +1493,35 @@ def solve_npp(
     event_iter = 0
     event_bracket = None
     reached = False
-    rejected_last = False  # no step growth right after a rejection (Hairer & Wanner, IV.8)
+    rejected_last = False  # no step growth right after a rejection (step_control)
+    restart = None  # the linearisation the next attempt starts from
 
     while t < duration and not reached:
-        while stops[stop_idx] <= t * (1 + 1e-15):
+        while step_control.stop_passed(stops[stop_idx], t):
             stop_idx += 1
         target = stops[stop_idx]
         h = min(h, h_cap)
         if event_step is not None:
             step = min(event_step, target - t)
-            landing = t + step >= target * (1 - 1e-12)
+            landing = step_control.lands(t, step, target, adaptive=False)
         else:
-            landing = t + h >= target * (1 - 1e-12) or (
-                fixed_step is None and t + 1.05 * h >= target
-            )
+            landing = step_control.lands(t, h, target, adaptive=fixed_step is None)
             step = target - t if landing else h
-        ok, res = _sdirk_step(system, Y, step, k_last, use_k_last, atol, rtol)
+        ok, res = _sdirk_step(system, Y, step, k_last, use_k_last, restart, atol, rtol)
         n_newton += res["newton"]
         if not ok:
             n_rejected += 1
+            use_k_last = False
+            restart = None
             last_failure = res["failure"]
             if fixed_step is not None:
                 raise SolverError(
                     f"NPP integration failed at t = {time_offset + t:.6g} s with the fixed step "
                     f"{fixed_step:.6g} s: {last_failure} near depth {grid.centres[res['cell']]:.3e} m"
                 )
-            h = 0.25 * step
-            event_step = None if event_step is None else 0.25 * event_step
-            use_k_last = False
+            h = step_control.step_after_failure(step)
+            if event_step is not None:
+                event_step = step_control.step_after_failure(event_step)
             rejected_last = True
             if not h >= h_min:
                 raise SolverError(
@@ -947,15 +1531,15 @@ def solve_npp(
                 )
             continue
         en = res["error"]
-        factor = min(4.0, max(0.2, 0.9 * (en + 1e-10) ** (-1.0 / (EMBEDDED_ORDER + 1))))
+        factor = step_control.step_factor(en)
         if fixed_step is not None:
             factor, en = 1.0, 0.0
         if en > 1.0:
             n_rejected += 1
-            h = step * min(factor, 0.9)
+            h = step_control.step_after_reject(step, factor)
             if event_step is not None:
                 event_step = h
-            use_k_last = False
+            restart = res["first"]  # the retry starts from the same y
             rejected_last = True
             continue
         new_in = cum_in + res["inflow"]
@@ -963,20 +1547,21 @@ def solve_npp(
         if stop_at_charge is not None:
             q_old = e_n0 * float(cum_out @ system.z)
             q_new = e_n0 * float(new_out @ system.z)
-            if q_new > stop_at_charge * (1 + charge_rtol):
-                # overshoot: re-take the step, shorter, aiming at the target (secant on the
-                # step length over the bracket [shorter, overshooting])
+            if step_control.event_passed(q_new, stop_at_charge, charge_rtol):
+                # overshoot: re-take the step, aimed at the target over the bracket of step
+                # lengths [shorter, overshooting]
                 lo = (0.0, q_old) if event_bracket is None else event_bracket[0]
                 event_bracket = (lo, (step, q_new))
                 (s_lo, q_lo), (s_hi, q_hi) = event_bracket
-                event_step = s_lo + (stop_at_charge - q_lo) * (s_hi - s_lo) / (q_hi - q_lo)
+                event_step = step_control.event_step(s_lo, q_lo, s_hi, q_hi, stop_at_charge)
                 event_iter += 1
-                if event_iter > 50:
+                if event_iter > step_control.MAX_EVENT_AIMS:
                     raise SolverError(
                         f"could not land on the charge target at t = {time_offset + t:.6g} s"
                     )
+                restart = res["first"]
                 continue
-            if q_new >= stop_at_charge * (1 - charge_rtol):
+            if step_control.event_reached(q_new, stop_at_charge, charge_rtol):
                 reached = True
             elif event_bracket is not None:
                 # undershoot inside the bracket: accept it and keep aiming from there
@@ -994,19 +1579,18 @@ def solve_npp(
         Y = res["Y"]
         k_last = res["k_end"]
         use_k_last = True
-        if rejected_last:
-            factor = min(factor, 1.0)
-            rejected_last = False
+        restart = res["last"]
         if fixed_step is not None:
             h = fixed_step
         elif event_step is None:
-            h = max(step * factor, h) if landing else step * factor
+            h = step_control.step_after_accept(step, factor, h, landing, rejected_last)
+        rejected_last = False
         hist["time"].append(t)
         hist["current"].append(current_of(Y))
         hist["back_charge"].append(e_n0 * float(cum_out @ system.z))
         hist["beam_charge"].append(e_n0 * float(cum_in @ system.z))
         hist["surface_potential"].append(surface_potential_of(Y))
-        while out_idx < n_out and outs[out_idx] <= t * (1 + 1e-13):
+        while out_idx < n_out and step_control.output_due(outs[out_idx], t):
             record(out_idx, Y)
             out_idx += 1
         if tracker is not None:
@@ -1050,62 +1634,97 @@ def solve_npp(
             "last_failure": last_failure,
             "n_cells": K,
             "debye_length": medium.debye_length,
+            "n_linearised": system.n_linearised,
         },
     )
 
 
-def _newton(system, Y, base, gh, weight, psi_tol):
-    """Solve one stage in place in Y. Returns (ok, message, cell, iterations, linearised
-    front inflow, back outflow, LU factors)."""
+def _newton(system, Y, base, gh, weight, psi_tol, restart, work):
+    """Solve the stage equations for ``base`` in place in Y by Newton's method. Returns (ok,
+    message, cell, updates, front inflow, back outflow, linearisation): the fluxes are
+    linearised across the last update, and the linearisation is the one of that update.
+
+    With ``restart`` (a _Linearisation of a previous stage or step) the first update is
+    Newton's update from its state Yp for this stage (_Linearisation.restart): it needs no
+    diffusivities or fluxes, and from the previous stage's Yp it is Y_prev + J⁻¹ Δbase, a
+    linearly implicit predictor. Otherwise the iteration starts from Y as given. Each
+    further update linearises at the current iterate (diffusivities and boundary fluxes
+    here, the compiled assembly and block factorisation), kept in ``work``.
+
+    Converged when the last update is below the tolerance (size < 1), or when the remaining
+    error estimated from the contraction θ = size/previous size, θ/(1 − θ)·size, is (the
+    iteration converges quadratically, so this bound is pessimistic)."""
     N = system.N
+    block = system.block
     last = math.inf
-    kl, ku = system.kl, system.ku
+    cell = 0
     for it in range(_MAX_NEWTON):
-        R, ab, bf = system.assemble(Y, base, gh)
-        if not np.all(np.isfinite(R)):
-            return False, "non-finite residual", _worst(R), it + 1, None, None, None
-        lu, piv, info = dgbtrf(ab, kl, ku)
-        if info != 0:
-            return (
-                False,
-                "singular Newton matrix",
-                max(0, (abs(info) - 1) // system.m),
-                it + 1,
-                None,
-                None,
-                None,
+        if it == 0 and restart is not None:
+            lin = restart
+            regular, forward_done = lin.restart(base, gh, block, system.delta)
+            if not regular:
+                return False, _FAILURES[_SINGULAR], 0, it + 1, None, None, None
+        else:
+            lin = work
+            d, dd = system.diffusivities(Y[:, :N])
+            bnd = system.boundary(Y, d, dd)
+            system.n_linearised += 1
+            status, cell = _linearise(
+                Y,
+                base,
+                gh,
+                d,
+                dd,
+                system.z,
+                system.inv_vol,
+                system.inv_h,
+                system.lam2,
+                *bnd,
+                lin.R,
+                lin.Bd,
+                lin.Bl,
+                lin.Bu,
+                lin.S,
+                lin.X,
+                lin.Yp,
+                lin.base,
+                system.delta,
+                block,
             )
-        delta, info = dgbtrs(lu, kl, ku, -R.ravel(), piv)
-        delta = delta.reshape(Y.shape)
-        f0, df0c, df0p, fL, dfLc, dfLp = bf
-        # boundary fluxes linearised across this update: with them the inventory change
-        # of the stage equals the booked transport to round-off
-        f0_lin = f0 + df0c @ delta[0, :N] + df0p * delta[0, N]
-        fL_lin = fL + dfLc * delta[-1, :N] + dfLp * delta[-1, N]
-        Y += delta
-        size_c = np.abs(delta[:, :N]) * weight
-        # ψ has converged when its update is below psi_tol, or when it moves the density
-        # equations by less than the Newton tolerance on c. (In wide bulk cells over a short
-        # step a common shift of ψ hardly acts on anything and is fixed only to round-off;
-        # the second test measures what matters, J_cψ·δψ.)
-        dpsi = delta[:, N]
-        jd, jl, ju = system.jac_c_psi
-        moved = jd * dpsi[:, None]
-        moved[1:] += jl[1:] * dpsi[:-1, None]
-        moved[:-1] += ju[:-1] * dpsi[1:, None]
-        size_p = min(float(np.max(np.abs(dpsi))) / psi_tol, float(np.max(np.abs(moved) * weight)))
-        size = max(float(np.max(size_c)), size_p)
-        if not math.isfinite(size):
-            return False, "non-finite Newton update", _worst(delta), it + 1, None, None, None
-        if size < 1.0:
-            return True, "", 0, it + 1, f0_lin, fL_lin, (lu, piv)
+            if status != _ITERATED:
+                return False, _FAILURES[status], cell, it + 1, None, None, None
+            forward_done = True
+            lin.gh = gh
+            lin.bnd = bnd
+        status, cell, size = _update(
+            lin.Yp,
+            lin.R,
+            lin.S,
+            lin.X,
+            lin.Bd,
+            lin.Bl,
+            lin.Bu,
+            *lin.bnd[:6],
+            weight,
+            psi_tol,
+            system.delta,
+            Y,
+            system.booked,
+            forward_done,
+            block,
+        )
+        if status != _ITERATED:
+            return False, _FAILURES[status], cell, it + 1, None, None, None
+        if size < 1.0 or (it > 0 and size < last and size * size < last - size):
+            booked = system.booked
+            return True, "", 0, it + 1, booked[0].copy(), booked[1].copy(), lin
         if it > 1 and size > 0.5 * last:
-            return False, "Newton iteration stalls", _worst(size_c), it + 1, None, None, None
+            return False, "Newton iteration stalls", cell, it + 1, None, None, None
         last = size
     return (
         False,
         f"Newton did not converge in {_MAX_NEWTON} iterations",
-        _worst(delta),
+        cell,
         _MAX_NEWTON,
         None,
         None,
@@ -1113,50 +1732,55 @@ def _newton(system, Y, base, gh, weight, psi_tol):
     )
 
 
-def _worst(a):
-    a = np.abs(np.nan_to_num(a, nan=np.inf))
-    return int(np.unravel_index(int(np.argmax(a)), a.shape)[0])
-
-
-def _sdirk_step(system, y, step, k_last, use_k_last, atol, rtol):
-    """One SDIRK3 step of the DAE. Returns (ok, dict)."""
+def _sdirk_step(system, y, step, k_last, use_k_last, restart, atol, rtol):
+    """One SDIRK3 step of the DAE from y. ``restart``: a _Linearisation to start the first
+    stage from (the last one of the previous step, or the first stage's of a rejected
+    attempt), or None to start from the predictor y + γh·k_last (``use_k_last``) or y.
+    Returns (ok, dict); the dict of a step whose stages converged holds the first stage's
+    linearisation ("first") and the last one ("last")."""
     N = system.N
-    c_old = y[:, :N]
+    block = system.block
     # Newton stops at 1 % of the error tolerance in c and at 1e-6 k_BT/e·(1 + |ψ|) in ψ
-    weight = 1.0 / (0.01 * (atol + rtol * np.abs(c_old)))
-    psi_tol = 1e-6 * (1.0 + float(np.max(np.abs(y[:, N]))))
+    weight = system.weight
+    psi_tol = _newton_scales(y, atol, rtol, weight, block)
     gh = G * step
-    ks = []
+    ks = np.empty((3, system.K, N))
     Y = y.copy()
+    if restart is None and use_k_last:
+        Y[:, :N] += gh * k_last
+    base = y.copy()
+    lin_a, lin_b = system.linearisations
+    work = restart if restart is not None else lin_a
+    later = lin_b if work is lin_a else lin_a
     inflow = np.zeros(N)
     outflow = np.zeros(N)
     newton = 0
-    lu = None
+    lin = first = restart
     for j in range(3):
-        base = y.copy()
-        if j == 0:
-            if use_k_last:
-                Y[:, :N] = c_old + gh * k_last
-        elif j == 1:
-            base[:, :N] += step * A21 * ks[0]
-            Y[:, :N] = base[:, :N] + gh * ks[0]
-        else:
-            base[:, :N] += step * (B[0] * ks[0] + B[1] * ks[1])
-            Y[:, :N] = base[:, :N] + gh * (ks[1] + (ks[1] - ks[0]) * (1.0 - C2) / (C2 - G))
-        ok, msg, cell, its, f0, fL, lu = _newton(system, Y, base, gh, weight, psi_tol)
+        ok, msg, cell, its, f0, fL, lin = _newton(system, Y, base, gh, weight, psi_tol, lin, work)
         newton += its
         if not ok:
             return False, {"failure": msg, "cell": cell, "newton": newton}
-        ks.append((Y[:, :N] - base[:, :N]) / gh)
+        if j == 0:
+            first = lin
+            work = later
+        _stage_done(Y, y, step, j, ks, base, block)
         inflow += step * B[j] * f0
         outflow += step * B[j] * fL
-    # embedded error estimate on the fractions, filtered through the Newton matrix
-    err = np.zeros_like(Y)
-    err[:, :N] = step * (E[0] * ks[0] + E[1] * ks[1] + E[2] * ks[2])
-    filt, _ = dgbtrs(lu[0], system.kl, system.ku, err.ravel(), lu[1])
-    filt = filt.reshape(Y.shape)[:, :N]
-    scale = atol + rtol * np.maximum(np.abs(c_old), np.abs(Y[:, :N]))
-    en = float(np.max(np.abs(filt) / scale))
+    en = _error_norm(
+        y,
+        Y,
+        ks,
+        step,
+        atol,
+        rtol,
+        lin.S,
+        lin.X,
+        lin.Bl,
+        system.err,
+        system.filtered,
+        system.block,
+    )
     return True, {
         "Y": Y,
         "k_end": ks[2],
@@ -1164,4 +1788,6 @@ def _sdirk_step(system, y, step, k_last, use_k_last, atol, rtol):
         "inflow": inflow,
         "outflow": outflow,
         "newton": newton,
+        "first": first,
+        "last": lin,
     }

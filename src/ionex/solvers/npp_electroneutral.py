@@ -41,10 +41,10 @@ Boundary conditions.
         carries the current by drift in the same proportions.
 
 Time: Alexander's stiffly accurate L-stable SDIRK3 (coefficients of
-ionex.solvers._sdirk) with its embedded second-order estimate and a standard step
-controller; each stage is solved by Newton's method with a banded Jacobian formed by
-coloured finite differences (3(N−1) + 1 residual evaluations, vectorised over cells)
-and factorised by scipy's banded solver. Speed is secondary: N ≤ 3 and a few hundred
+ionex.solvers._sdirk) with its embedded second-order estimate; the steps follow the rules
+of ionex.solvers.step_control, as in every integrator of ionex. Each stage is solved by
+Newton's method with a banded Jacobian formed by coloured finite differences (3(N−1) + 1
+residual evaluations, vectorised over cells) and factorised by scipy's banded solver. Speed is secondary: N ≤ 3 and a few hundred
 cells are intended.
 """
 
@@ -60,6 +60,7 @@ from scipy.linalg import solve_banded
 from ..constants import ELEMENTARY_CHARGE
 from ..errors import SolverError
 from ..grids import Grid
+from . import step_control
 from ._sdirk import A21, B, C, E, G
 from .npp import Bath, ClosedFace, Electrode, Medium, Species
 
@@ -304,83 +305,95 @@ def solve_electroneutral(
     sysm = _Reduced(grid, species, medium, front, back, current_fn)
     U = c0[:, :-1].copy()
     outs = np.asarray(sorted(float(t) for t in output_times), dtype=float)
+    if outs.size and (outs[0] < 0 or outs[-1] > duration * (1 + 1e-12)):
+        raise ValueError("output times must lie within [0, duration]")
     stops = sorted({float(t) for t in outs if 0 < t < duration} | {float(duration)})
-    st = {}
-    if outs.size and outs[0] == 0.0:
-        st[0.0] = U.copy()
+    dens_out = np.empty((outs.size, N, K))
+    out_idx = 0
+    while out_idx < outs.size and step_control.output_due(outs[out_idx], 0.0):
+        dens_out[out_idx] = sysm.full(U).T * n0
+        out_idx += 1
     h = first_step if first_step is not None else 1e-6 * duration
     h_cap = max_step if max_step is not None else math.inf
+    h_min = step_control.step_floor(duration)
     t = 0.0
+    stop_idx = 0
+    rejected_last = False  # no step growth right after a rejection (step_control)
     n_steps = n_rej = n_newton = 0
     cum_in = np.zeros(N)
     cum_out = np.zeros(N)
     max_pe = 0.0
     c2 = C[1]
-    for stop in stops:
-        while t < stop * (1 - 1e-14):
-            if n_steps >= max_steps:
-                raise SolverError(
-                    f"electroneutral model: more than {max_steps} steps (t = {t:.4g} s, h = {h:.3g} s, rejected {n_rej})"
-                )
-            hs = min(h, h_cap, stop - t)
-            if hs < 1e-14 * max(duration, 1.0):
+    while t < duration:
+        while step_control.stop_passed(stops[stop_idx], t):
+            stop_idx += 1
+        target = stops[stop_idx]
+        if n_steps >= max_steps:
+            raise SolverError(
+                f"electroneutral model: more than {max_steps} steps (t = {t:.4g} s, h = {h:.3g} s, rejected {n_rej})"
+            )
+        h = min(h, h_cap)
+        landing = step_control.lands(t, h, target, adaptive=True)
+        hs = target - t if landing else h
+        gh = G * hs
+        tol = 1e-2 * atol
+        # one Jacobian per step (all stages share γh): simplified Newton
+        jac = sysm.jacobian_banded(U, t, gh)
+        Y1, it1 = sysm.newton(U, U, gh, t + G * hs, tol, jac)
+        ok = Y1 is not None
+        if ok:
+            k1 = (Y1 - U) / gh
+            base2 = U + hs * A21 * k1
+            Y2, it2 = sysm.newton(Y1, base2, gh, t + c2 * hs, tol, jac)
+            ok = Y2 is not None
+        if ok:
+            k2 = (Y2 - base2) / gh
+            base3 = U + hs * (B[0] * k1 + B[1] * k2)
+            Y3, it3 = sysm.newton(Y2, base3, gh, t + hs, tol, jac)
+            ok = Y3 is not None
+        if not ok:
+            n_rej += 1
+            h = step_control.step_after_failure(hs)
+            rejected_last = True
+            if not h >= h_min:
                 raise SolverError(f"electroneutral model: step collapsed at t = {t:.6g} s")
-            gh = G * hs
-            tol = 1e-2 * atol
-            # one Jacobian per step (all stages share γh): simplified Newton
-            jac = sysm.jacobian_banded(U, t, gh)
-            Y1, it1 = sysm.newton(U, U, gh, t + G * hs, tol, jac)
-            ok = Y1 is not None
-            if ok:
-                k1 = (Y1 - U) / gh
-                base2 = U + hs * A21 * k1
-                Y2, it2 = sysm.newton(Y1, base2, gh, t + c2 * hs, tol, jac)
-                ok = Y2 is not None
-            if ok:
-                k2 = (Y2 - base2) / gh
-                base3 = U + hs * (B[0] * k1 + B[1] * k2)
-                Y3, it3 = sysm.newton(Y2, base3, gh, t + hs, tol, jac)
-                ok = Y3 is not None
-            if not ok:
-                n_rej += 1
-                h = 0.25 * hs
-                continue
-            n_newton += it1 + it2 + it3
-            k3 = (Y3 - base3) / gh
-            est = hs * (E[0] * k1 + E[1] * k2 + E[2] * k3)
-            # Shampine's filter through the stage matrix (I − γh J): damps the stiff modes
-            ab, lu = sysm.last
-            est = solve_banded(lu, ab, est.reshape(-1), check_finite=False).reshape(est.shape)
-            err = float(np.max(np.abs(est) / (atol + rtol * np.abs(Y3))))
-            if err > 1.0:
-                n_rej += 1
-                h = hs * max(0.2, 0.9 * err ** (-1.0 / 3.0))
-                continue
-            # boundary transport (stage-weighted fluxes, consistent with the update)
-            for w, Y, tt in ((B[0], Y1, t + G * hs), (B[1], Y2, t + c2 * hs), (B[2], Y3, t + hs)):
-                fl, _ = sysm.fluxes(Y, tt)
-                cum_in += hs * w * fl[0] * n0
-                cum_out += hs * w * fl[-1] * n0
-            U = Y3
-            t += hs
-            n_steps += 1
-            _, eps = sysm.fluxes(U, t)
-            max_pe = max(max_pe, float(np.max(np.abs(eps) * sysm.h)) * float(np.max(np.abs(z))))
-            h = hs * min(3.0, 0.8 * max(err, 1e-10) ** (-1.0 / 3.0))
-        if any(abs(o - stop) <= 1e-12 * duration for o in outs):
-            st[stop] = U.copy()
+            continue
+        n_newton += it1 + it2 + it3
+        k3 = (Y3 - base3) / gh
+        est = hs * (E[0] * k1 + E[1] * k2 + E[2] * k3)
+        # Shampine's filter through the stage matrix (I − γh J): damps the stiff modes
+        ab, lu = sysm.last
+        est = solve_banded(lu, ab, est.reshape(-1), check_finite=False).reshape(est.shape)
+        err = float(np.max(np.abs(est) / (atol + rtol * np.abs(Y3))))
+        factor = step_control.step_factor(err)
+        if err > 1.0:
+            n_rej += 1
+            h = step_control.step_after_reject(hs, factor)
+            rejected_last = True
+            if not h >= h_min:
+                raise SolverError(f"electroneutral model: step collapsed at t = {t:.6g} s")
+            continue
+        # boundary transport (stage-weighted fluxes, consistent with the update)
+        for w, Y, tt in ((B[0], Y1, t + G * hs), (B[1], Y2, t + c2 * hs), (B[2], Y3, t + hs)):
+            fl, _ = sysm.fluxes(Y, tt)
+            cum_in += hs * w * fl[0] * n0
+            cum_out += hs * w * fl[-1] * n0
+        U = Y3
+        t = target if landing else t + hs
+        n_steps += 1
+        _, eps = sysm.fluxes(U, t)
+        max_pe = max(max_pe, float(np.max(np.abs(eps) * sysm.h)) * float(np.max(np.abs(z))))
+        h = step_control.step_after_accept(hs, factor, h, landing, rejected_last)
+        rejected_last = False
+        while out_idx < outs.size and step_control.output_due(outs[out_idx], t):
+            dens_out[out_idx] = sysm.full(U).T * n0
+            out_idx += 1
 
     c_fin = sysm.full(U)
     _, eps = sysm.fluxes(U, t)
     voltage = float(np.sum(eps * sysm.h)) * medium.thermal_voltage
-    times = outs
-    dens_out = (
-        np.array([sysm.full(st[min(st, key=lambda s: abs(s - o))]).T * n0 for o in outs])
-        if outs.size
-        else np.empty((0, N, K))
-    )
     return ElectroneutralSolution(
-        times=times,
+        times=outs,
         densities=dens_out,
         final_densities=c_fin.T * n0,
         field=eps,

@@ -18,6 +18,11 @@ The rules (Hairer & Wanner, Solving ODEs II, §IV.8):
   sliver shorter than LANDING_SLIVER of a step before one; a step shortened to land does
   not shrink the next one.
 * an integration whose step falls below FLOOR·max(duration, 1 s) has failed.
+* events (a run that stops when a quantity q that grows with time, such as a delivered
+  charge, reaches a target): a step that passes the target by more than its relative
+  tolerance is re-taken with the length aimed at the target by the secant through the
+  bracket of step lengths (event_step), at most MAX_EVENT_AIMS times; a step that ends
+  within the tolerance of the target ends the run.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ REJECT_FACTOR = 0.9
 FAILURE_FACTOR = 0.25
 LANDING_SLIVER = 0.05
 FLOOR = 1e-14
+MAX_EVENT_AIMS = 50
 # the error estimates of every integrator here are O(h³) (third-order methods with an
 # embedded second-order solution)
 ESTIMATOR_ORDER = 3
@@ -86,6 +92,25 @@ def output_due(output_time: float, t: float) -> bool:
     return output_time <= t * (1 + 1e-13)
 
 
+def event_passed(q: float, target: float, rtol: float) -> bool:
+    """Whether q (growing with time) has passed the event's target by more than rtol
+    (relative): the step is then re-taken, shorter."""
+    return q > target * (1 + rtol)
+
+
+def event_reached(q: float, target: float, rtol: float) -> bool:
+    """Whether q has reached the event's target to within rtol (relative) from below."""
+    return q >= target * (1 - rtol)
+
+
+def event_step(s_lo: float, q_lo: float, s_hi: float, q_hi: float, target: float) -> float:
+    """Step length (s) aimed at the event q = target, q_lo < target < q_hi, by the secant
+    through the bracket of step lengths (s_lo, q_lo), (s_hi, q_hi):
+
+        s = s_lo + (target − q_lo)·(s_hi − s_lo)/(q_hi − q_lo)."""
+    return s_lo + (target - q_lo) * (s_hi - s_lo) / (q_hi - q_lo)
+
+
 step_factor_jit = njit(cache=True)(step_factor)
 lands_jit = njit(cache=True)(lands)
 step_after_accept_jit = njit(cache=True)(step_after_accept)
@@ -94,3 +119,6 @@ step_after_failure_jit = njit(cache=True)(step_after_failure)
 step_floor_jit = njit(cache=True)(step_floor)
 stop_passed_jit = njit(cache=True)(stop_passed)
 output_due_jit = njit(cache=True)(output_due)
+event_passed_jit = njit(cache=True)(event_passed)
+event_reached_jit = njit(cache=True)(event_reached)
+event_step_jit = njit(cache=True)(event_step)

@@ -1,0 +1,223 @@
+"""Unit tests of the compiled Newton kernels of ionex.solvers.npp: the assembled matrix is
+the derivative of the residual, the block elimination solves the block-tridiagonal system,
+a restarted linearisation equals a fresh one, and the Bernoulli pair is the numpy one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ionex.solvers import npp
+from ionex.solvers.npp import (
+    Electrode,
+    IonBeam,
+    Medium,
+    Species,
+    bernoulli,
+    geometric_grid,
+)
+
+MEDIUM = Medium(1.4e28, 8.0, 323.15)
+
+
+def _law(f):
+    """A steep concentration-dependent D (m²/s) and its derivative, as a site-energy law."""
+    return 1e-16 * np.exp(3.0 * f), 3e-16 * np.exp(3.0 * f)
+
+
+def _cait_system():
+    """A CAIT-like system: beam of species 0, absorbing back electrode, three species."""
+    grid = geometric_grid(60e-9, 1e-9, 1.25)
+    species = [Species("Rb", 3e-18), Species("Li", _law), Species("Cs", 1e-18)]
+    beam = IonBeam(species=0, current_density=1e-3, source_potential=2.0, aperture_distance=8e-3)
+    return npp._System(grid, species, MEDIUM, beam, Electrode(0.0))
+
+
+def _state(system, seed=5):
+    rng = np.random.default_rng(seed)
+    K = system.K
+    Y = np.empty((K, system.m))
+    Y[:, :3] = rng.uniform(0.05, 0.6, (K, 3))
+    Y[:, 3] = np.cumsum(rng.uniform(-0.5, 0.5, K))
+    base = Y.copy()
+    base[:, :3] += rng.uniform(-0.01, 0.01, (K, 3))
+    return Y, base
+
+
+def _dense(system, ab):
+    n = system.n_unknowns
+    dense = np.zeros((n, n))
+    kl, ku = system.kl, system.ku
+    for j in range(n):
+        for i in range(max(0, j - ku), min(n, j + kl + 1)):
+            dense[i, j] = ab[kl + ku + i - j, j]
+    return dense
+
+
+def test_bernoulli_pair_equals_the_numpy_bernoulli():
+    v = np.concatenate([np.linspace(-60.0, 60.0, 2401), np.linspace(-2e-3, 2e-3, 401)])
+    v = np.concatenate([v, [-800.0, -1e-3, 1e-3, 800.0, 0.0]])
+    b, db = bernoulli(v)
+    bm, dbm = bernoulli(-v)
+    got = np.array([npp._bern_pair(x) for x in v])
+    # B' = B(1 − B)/v − B loses ~ε/v² to cancellation just above the series range |v| < 1e-3
+    # (in both forms): 2e-10 there
+    for k, ref in enumerate((b, db, bm, dbm)):
+        np.testing.assert_allclose(got[:, k], ref, rtol=1e-9, atol=1e-300)
+
+
+def test_cait_newton_matrix_equals_finite_differences():
+    """Beam inflow (Robin condition for ψ), absorbing electrode and a concentration-dependent
+    D: the compiled matrix is the derivative of the compiled residual, column by column."""
+    system = _cait_system()
+    Y, base = _state(system)
+    gh = 50.0
+    R, ab, _ = system.assemble(Y, base, gh)
+    J = _dense(system, ab)
+    fd = np.empty_like(J)
+    for col in range(Y.size):
+        e = np.zeros(Y.size)
+        step = 1e-7 * max(1.0, abs(Y.ravel()[col]))
+        e[col] = step
+        rp = system.assemble(Y + e.reshape(Y.shape), base, gh)[0].ravel()
+        rm = system.assemble(Y - e.reshape(Y.shape), base, gh)[0].ravel()
+        fd[:, col] = (rp - rm) / (2 * step)
+    scale = np.max(np.abs(fd), axis=1, keepdims=True) + 1e-30
+    assert np.max(np.abs(J - fd) / scale) < 1e-5
+
+
+def _linearised(system, Y, base, gh):
+    lin = system.linearisations[0]
+    d, dd = system.diffusivities(Y[:, : system.N])
+    bnd = system.boundary(Y, d, dd)
+    status, _ = npp._linearise(
+        Y,
+        base,
+        gh,
+        d,
+        dd,
+        system.z,
+        system.inv_vol,
+        system.inv_h,
+        system.lam2,
+        *bnd,
+        lin.R,
+        lin.Bd,
+        lin.Bl,
+        lin.Bu,
+        lin.S,
+        lin.X,
+        lin.Yp,
+        lin.base,
+        system.delta,
+        system.block,
+    )
+    assert status == npp._ITERATED
+    lin.gh = gh
+    lin.bnd = bnd
+    return lin
+
+
+def test_block_elimination_solves_the_newton_system():
+    system = _cait_system()
+    Y, base = _state(system)
+    gh = 50.0
+    R, ab, _ = system.assemble(Y, base, gh)
+    J = _dense(system, ab)
+    lin = _linearised(system, Y, base, gh)
+    np.testing.assert_allclose(lin.R, -R, rtol=0, atol=0)
+    rhs = np.random.default_rng(1).normal(size=Y.shape)
+    out = np.empty_like(rhs)
+    npp._block_solve(lin.S, lin.X, lin.Bl, rhs, out, system.block)
+    ref = np.linalg.solve(J, rhs.ravel())
+    assert np.max(np.abs(out.ravel() - ref)) < 1e-9 * np.max(np.abs(ref))
+    # the forward substitution done during the factorisation is that of −R
+    fwd = np.empty_like(rhs)
+    npp._block_forward(lin.S, lin.Bl, lin.R, fwd, system.block)
+    np.testing.assert_allclose(system.delta, fwd, rtol=1e-14, atol=0)
+
+
+def test_block_factor_pivots_rows_when_a_diagonal_is_small():
+    """Blocks whose diagonal is far below another entry of its column are pivoted (rows
+    exchanged, the inverse's columns exchanged back): the solve still equals a dense one."""
+    rng = np.random.default_rng(7)
+    K, m = 30, 4
+    Bd = rng.normal(size=(K, m, m))
+    Bd[:, 0, 0] = 1e-6  # forces an exchange in the first column
+    Bd[:, 2, 2] = 1e-7
+    Bl = np.zeros((K, m, m))
+    Bu = np.zeros((K, m, m))
+    for i in range(m - 1):  # the coupling pattern of the solver: (i, i), (i, N), (N, N)
+        Bl[1:, i, i] = rng.normal(scale=0.1, size=K - 1)
+        Bl[1:, i, m - 1] = rng.normal(scale=0.1, size=K - 1)
+        Bu[:-1, i, i] = rng.normal(scale=0.1, size=K - 1)
+        Bu[:-1, i, m - 1] = rng.normal(scale=0.1, size=K - 1)
+    Bl[1:, m - 1, m - 1] = rng.normal(scale=0.1, size=K - 1)
+    Bu[:-1, m - 1, m - 1] = rng.normal(scale=0.1, size=K - 1)
+    dense = np.zeros((K * m, K * m))
+    for k in range(K):
+        dense[k * m : (k + 1) * m, k * m : (k + 1) * m] = Bd[k]
+        if k > 0:
+            dense[k * m : (k + 1) * m, (k - 1) * m : k * m] = Bl[k]
+        if k < K - 1:
+            dense[k * m : (k + 1) * m, (k + 1) * m : (k + 2) * m] = Bu[k]
+    rhs = rng.normal(size=(K, m))
+    S = np.empty((K, m, m))
+    X = np.empty((K, m, m))
+    out = np.empty((K, m))
+    assert npp._block_factor(Bd, Bl, Bu, S, X, rhs, out, (0,) * m) == 0
+    npp._block_backward(X, out, (0,) * m)
+    ref = np.linalg.solve(dense, rhs.ravel())
+    np.testing.assert_allclose(out.ravel(), ref, rtol=1e-8, atol=1e-10 * np.max(np.abs(ref)))
+
+
+def test_block_factor_reports_a_singular_block():
+    K, m = 4, 3
+    Bd = np.tile(np.eye(m), (K, 1, 1))
+    Bd[2] = 0.0
+    zeros = np.zeros((K, m, m))
+    S, X = np.empty((K, m, m)), np.empty((K, m, m))
+    rhs, out = np.ones((K, m)), np.empty((K, m))
+    assert npp._block_factor(Bd, zeros, zeros, S, X, rhs, out, (0,) * m) == 3
+
+
+@pytest.mark.parametrize("ratio", [1.0, 0.37, 2.5])
+def test_restarted_linearisation_equals_a_fresh_one(ratio):
+    """The residual and matrix of another stage (base, γh) at the same state are obtained
+    without new diffusivities: they equal a fresh assembly there."""
+    system = _cait_system()
+    Y, base = _state(system)
+    gh = 50.0
+    lin = _linearised(system, Y, base, gh)
+    new_base = base.copy()
+    new_base[:, :3] += np.random.default_rng(2).uniform(-0.02, 0.02, (system.K, 3))
+    regular, forward_done = lin.restart(new_base, ratio * gh, system.block, system.delta)
+    assert regular and forward_done == (ratio != 1.0)
+    R, ab, _ = system.assemble(Y, new_base, ratio * gh)
+    np.testing.assert_allclose(lin.R, -R, rtol=1e-9, atol=1e-12 * np.max(np.abs(R)))
+    J = _dense(system, ab)
+    rhs = -R
+    out = np.empty_like(rhs)
+    npp._block_solve(lin.S, lin.X, lin.Bl, rhs, out, system.block)
+    ref = np.linalg.solve(J, rhs.ravel())
+    assert np.max(np.abs(out.ravel() - ref)) < 1e-9 * np.max(np.abs(ref))
+
+
+def test_linearisations_are_counted_and_fewer_than_the_newton_updates():
+    """The first update of every stage after the first restarts a linearisation (no new
+    diffusivities), so a run linearises fewer times than it updates."""
+    grid = geometric_grid(2e-6, 1e-10, 1.15)
+    init = np.zeros((2, grid.n_cells))
+    init[1] = MEDIUM.background_density
+    beam = IonBeam(species=0, current_density=1e-3, source_potential=15.0, aperture_distance=8e-3)
+    sol = npp.solve_npp(
+        grid,
+        [Species("Rb", 2.67e-22), Species("Li", 5.8e-19)],
+        MEDIUM,
+        init,
+        2000.0,
+        front=beam,
+        back=Electrode(0.0),
+    )
+    assert sol.n_steps > 10
+    assert 0 < sol.diagnostics["n_linearised"] < sol.n_newton
