@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
+from numba import njit
 from scipy.special import erfcinv
 
 from ..constants import AVOGADRO, BOLTZMANN, ELEMENTARY_CHARGE, ZERO_CELSIUS
@@ -338,32 +339,80 @@ def diffusion_coefficient_and_derivative(
         At r = 1 exactly the derivative is the right-hand one (0).
     """
     f = np.asarray(density_fraction, float)
-    d_bulk = law.bulk_diffusion(temperature)
-    D = np.full(f.shape, d_bulk, dtype=float)
-    dD = np.zeros(f.shape, dtype=float)
+    d_bulk = float(law.bulk_diffusion(temperature))
+    fill = np.asarray(filled_fraction, float)
+    f_b, fill_b = np.broadcast_arrays(f, fill) if fill.ndim else (f, fill)
+    flat = np.ascontiguousarray(f_b, dtype=float).ravel()
+    fills = np.ascontiguousarray(fill_b, dtype=float).ravel()
+    scale = 0.0
+    y = flat  # unused without an SED
     if law.sed is not None:
-        fill = np.asarray(filled_fraction, float)
-        has_fill = fill > 0
-        safe_fill = np.where(has_fill, fill, 1.0)
-        # a subnormal filled fraction may overflow r or dD to inf: the right limit (full PSED,
-        # resp. an unbounded slope), so the overflow is not worth a warning
-        with np.errstate(over="ignore"):
-            r = np.where(has_fill, f / safe_fill, np.inf)
-            active = (r > _R_FLOOR) & (r < 1.0)
-            y = erfcinv(np.clip(r, _R_FLOOR, 1.0))
-            kT = BOLTZMANN * temperature
-            scale = math.sqrt(2.0) * law.sed.sigma / kT  # ΔE_F/(k_B T) per unit of y
-            D = d_bulk * np.exp(-scale * y)
-            # exp(y² − scale·y) in one exponent: exp(y²) alone may reach 1e298 near the floor.
-            slope = d_bulk * scale * (math.sqrt(math.pi) / 2.0) * np.exp(y * (y - scale))
-            dD = np.divide(
-                slope, safe_fill, out=np.zeros(np.broadcast(slope, safe_fill).shape), where=active
-            )
-        D, dD = np.broadcast_arrays(D, dD)
-    if law.fall_off is not None:
-        factor, dfactor = _fall_off_and_derivative(f, law.fall_off)
-        D, dD = D * factor, dD * factor + D * dfactor
-    return np.asarray(D, float)[()], np.asarray(dD, float)[()]
+        scale = math.sqrt(2.0) * law.sed.sigma / (BOLTZMANN * temperature)
+        # ΔE_F/(k_B T) = scale·y with y = erfcinv(r), r = f/f_fill clipped to [_R_FLOOR, 1]
+        y = erfcinv(_remaining_fraction(flat, fills))
+    fo = law.fall_off
+    form = _NO_FALL_OFF if fo is None else (_STEP if fo.form == "step" else _SMOOTH)
+    k, f_cut, width = (
+        (0.0, 0.0, 1.0)
+        if fo is None
+        else (fo.decades, fo.threshold, fo.relative_width * fo.threshold)
+    )
+    D = np.empty(flat.size)
+    dD = np.empty(flat.size)
+    _coefficient_kernel(
+        flat, fills, y, d_bulk, scale, law.sed is not None, form, k, f_cut, width, D, dD
+    )
+    return D.reshape(f_b.shape)[()], dD.reshape(f_b.shape)[()]
+
+
+_NO_FALL_OFF, _STEP, _SMOOTH = 0, 1, 2
+
+
+@njit(cache=True)
+def _remaining_fraction(f, fill):
+    """r = f/f_fill clipped to [_R_FLOOR, 1] (r = 1 where f_fill ≤ 0: fresh sites, ΔE_F = 0;
+    a subnormal f_fill may overflow r to inf, the right limit)."""
+    r = np.empty(f.size)
+    for i in range(f.size):
+        fi = fill[i] if fill.size > 1 else fill[0]
+        q = f[i] / fi if fi > 0 else math.inf
+        r[i] = min(max(q, _R_FLOOR), 1.0)
+    return r
+
+
+@njit(cache=True)
+def _coefficient_kernel(f, fill, y, d_bulk, scale, has_sed, form, k, f_cut, width, D, dD):
+    """D and dD/df per element (see diffusion_coefficient_and_derivative): the SED factor
+    exp(−scale·y) with its slope, times the fall-off F(f) with its slope."""
+    ln10 = math.log(10.0)
+    half_sqrt_pi = math.sqrt(math.pi) / 2.0
+    for i in range(f.size):
+        fi = f[i]
+        d = d_bulk
+        dd = 0.0
+        if has_sed:
+            fill_i = fill[i] if fill.size > 1 else fill[0]
+            d = d_bulk * math.exp(-scale * y[i])
+            if fill_i > 0:
+                r = fi / fill_i
+                if _R_FLOOR < r < 1.0:
+                    # exp(y² − scale·y) in one exponent: exp(y²) alone may reach 1e298
+                    dd = d_bulk * scale * half_sqrt_pi * math.exp(y[i] * (y[i] - scale)) / fill_i
+        if form == _STEP:
+            if fi < f_cut:
+                d *= 10.0**-k
+                dd *= 10.0**-k
+        elif form == _SMOOTH:
+            t = min(max((f_cut - fi) / width, 0.0), 1.0)
+            s = t**3 * (10.0 + t * (-15.0 + 6.0 * t))
+            factor = 10.0 ** (-k * s)
+            # dF/df = F·(−k ln10)·s'(t)·dt/df, dt/df = −1/w, s' = 30 t²(1−t)² (zero at the
+            # clipped ends)
+            dfactor = factor * k * ln10 * 30.0 * t * t * (1.0 - t) ** 2 / width
+            dd = dd * factor + d * dfactor
+            d *= factor
+        D[i] = d
+        dD[i] = dd
 
 
 def diffusion_coefficient(

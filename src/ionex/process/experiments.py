@@ -875,9 +875,10 @@ class _StepLaw:
         d, dd = diffusion_coefficient_and_derivative(
             frac * self.scale, self.law, self.temperature, self._fill_for(frac.shape)
         )
-        d = np.broadcast_to(d, frac.shape).astype(float)
-        dd = np.broadcast_to(dd, frac.shape) * self.scale
-        return d, dd
+        if np.shape(d) != frac.shape:  # a scalar law value for an array of fractions
+            d = np.broadcast_to(d, frac.shape).astype(float)
+            dd = np.broadcast_to(dd, frac.shape)
+        return d, dd * self.scale
 
 
 def _solver_species(species, laws, temperature, n0, occupation, n_cells):
