@@ -328,3 +328,22 @@ def test_occupation_validates_and_is_read_only():
         occ.filled_fraction("Rb")[0] = 1.0
     with pytest.raises(KeyError, match="Cs"):
         occ.after({"Rb": [0.1, 0.1]}, newly_native=["Cs"])
+
+
+def test_per_cell_fill_matches_the_shift_and_fall_off_formulas():
+    """D per cell with a per-cell filled fraction (fresh sites f_fill = 0, a subnormal one,
+    partly filled cells) equals D_bulk·exp(−ΔE_F(f/f_fill)/k_BT)·F(f) built from the public
+    fermi_level_shift and fall_off_factor."""
+    law = DOUBLE_CAIT_LI3B7O12.lithium(2, convention="sigma", decades=2.0, form="smooth")
+    rng = np.random.default_rng(3)
+    f = np.r_[rng.random(60), 0.0, 0.03, 0.029, 1.0]
+    fill = np.r_[rng.random(60) + 0.2, 0.0, 1e-310, 0.5, 1.0]
+    d, _ = diffusion_coefficient_and_derivative(f, law, T50, fill)
+    with np.errstate(over="ignore"):
+        r = np.where(fill > 0, f / np.where(fill > 0, fill, 1.0), 1.0)
+    shift = fermi_level_shift(np.clip(r, 1e-300, 1.0), law.sed)
+    from scipy.constants import Boltzmann
+
+    k_b_t = Boltzmann * T50
+    expect = law.bulk_diffusion(T50) * np.exp(-shift / k_b_t) * fall_off_factor(f, law.fall_off)
+    np.testing.assert_allclose(d, expect, rtol=1e-13)
