@@ -38,7 +38,7 @@ def wall(argv: list[str]) -> float:
 def main():
     ionex = str(Path(sys.executable).with_name("ionex"))
     out = Path(tempfile.mkdtemp()) / "out"
-    run = [ionex, "run", str(EXAMPLE), "-o", str(out), "--force", "-q"]
+    run = [ionex, "run", str(EXAMPLE), "-o", str(out), "--force"]  # as users run it
     variants = {
         "ionex run (profiles.png written)": run,
         "ionex run --no-plot": [*run, "--no-plot"],

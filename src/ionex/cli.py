@@ -98,20 +98,19 @@ class ProgressBar:
 
 
 def _format_summary(result) -> str:
-    from .units import registry
+    from .units import shown_in
 
-    ureg = registry()
     a = result.incoming_ion
     head = f"{'time':>10}  {'step':<18} {'uptake of ' + a:>16}  {'depth frac_' + a + '=0.5':>20}  {'depth frac_' + a + '=0.1':>20}"
     units = f"{'(h)':>10}  {'':<18} {'(mol/m²)':>16}  {'(µm)':>20}  {'(µm)':>20}"
     lines = [head, units]
     for row in result.summary():
-        h = ureg.Quantity(row["time_s"], "s").to("h").magnitude
+        h = float(shown_in(row["time_s"], "h"))
         d5 = row["depth_frac_0.5_m"]
         d1 = row["depth_frac_0.1_m"]
 
         def um(x):
-            return "—" if math.isnan(x) else f"{ureg.Quantity(x, 'm').to('um').magnitude:.4g}"
+            return "—" if math.isnan(x) else f"{float(shown_in(x, 'um')):.4g}"
 
         step = f"{row['step']}: {row['step_name']}"[:18]
         lines.append(
@@ -125,13 +124,13 @@ def _format_summary(result) -> str:
             f"{'(h)':>10}  {'(MPa)':>9}  {'(µm)':>9}  {'(MPa)':>9}  {'(µm)':>9}  {'(µm)':>10}  {'(MPa)':>9}",
         ]
         for row in rows:
-            h = ureg.Quantity(row["time_s"], "s").to("h").magnitude
+            h = float(shown_in(row["time_s"], "h"))
 
             def mpa(x):
-                return "—" if math.isnan(x) else f"{ureg.Quantity(x, 'Pa').to('MPa').magnitude:.4g}"
+                return "—" if math.isnan(x) else f"{float(shown_in(x, 'MPa')):.4g}"
 
             def um(x):
-                return "—" if math.isnan(x) else f"{ureg.Quantity(x, 'm').to('um').magnitude:.4g}"
+                return "—" if math.isnan(x) else f"{float(shown_in(x, 'um')):.4g}"
 
             lines.append(
                 f"{h:>10.4g}  {mpa(row['CS_Pa']):>9}  {um(row['DOC_m']):>9}  {mpa(row['CT_Pa']):>9}  "
@@ -146,7 +145,7 @@ def _format_summary(result) -> str:
             "",
             "guided modes (TE/TM) at "
             + ", ".join(
-                f"{ureg.Quantity(r['time_s'], 's').to('h').magnitude:.4g} h: {r['modes_TE']}/{r['modes_TM']}"
+                f"{float(shown_in(r['time_s'], 'h')):.4g} h: {r['modes_TE']}/{r['modes_TM']}"
                 for r in rows
             ),
         ]

@@ -151,8 +151,9 @@ def test_a_value_read_before_is_the_same_value_and_errors_still_name_their_field
 
 def test_a_second_run_converts_its_quantities_without_importing_pint(tmp_path):
     """A fresh process whose quantities were all converted by an earlier command reads them
-    from the cache file and never imports pint (~0.4 s of the start); the figures' units
-    too. Needs fresh processes: the first fills the cache, the second must not import."""
+    from the cache file and never imports pint (~0.4 s of the start); the figures' and the
+    printed summary's units too (the command as users run it, not quiet). Needs fresh
+    processes: the first fills the cache, the second must not import."""
     import subprocess
     import sys
 
@@ -160,16 +161,17 @@ def test_a_second_run_converts_its_quantities_without_importing_pint(tmp_path):
     code = (
         "import sys; from ionex.cli import main; "
         f"rc = main(['run', {str(root / 'examples' / 'soda_lime_k_na.toml')!r}, '-o', "
-        f"{str(tmp_path / 'out')!r}, '--force', '-q']); "
-        "print(rc, 'pint' in sys.modules)"
+        f"{str(tmp_path / 'out')!r}, '--force']); "
+        "print('result', rc, 'pint' in sys.modules)"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert first.stdout.split() == ["0", "True"], first.stderr
+    assert first.stdout.splitlines()[-1].split() == ["result", "0", "True"], first.stderr
     files = list((tmp_path / "cache" / "ionex").glob("units-*.json"))
     assert len(files) == 1
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert second.stdout.split() == ["0", "False"], second.stderr
+    assert "depth frac_K=0.5" in second.stdout  # the summary was printed
+    assert second.stdout.splitlines()[-1].split() == ["result", "0", "False"], second.stderr
     assert (tmp_path / "out" / "profiles.png").stat().st_size > 0
 
 
