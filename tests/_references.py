@@ -152,3 +152,30 @@ def depth_of_level(centres, fractions, level, surface_fraction=None):
         xtol=1e-18 * max(x[i], 1e-300),
         rtol=1e-15,
     )
+
+
+def central_difference_jacobian(residual, y, relative_step=1e-7):
+    """∂residual/∂y by central differences, column by column: the reference an analytic
+    Jacobian is checked against. residual maps an array shaped like y to any array; the
+    result has one row per residual entry and one column per entry of y."""
+    y = np.asarray(y, dtype=float)
+    flat = y.ravel()
+    columns = []
+    for col in range(flat.size):
+        e = np.zeros(flat.size)
+        step = relative_step * max(1.0, abs(flat[col]))
+        e[col] = step
+        plus = np.asarray(residual((flat + e).reshape(y.shape))).ravel()
+        minus = np.asarray(residual((flat - e).reshape(y.shape))).ravel()
+        columns.append((plus - minus) / (2 * step))
+    return np.stack(columns, axis=1)
+
+
+def dense_from_band(ab, n, kl, ku):
+    """The n × n matrix held in LAPACK's general band storage (dgbtrf's layout, with kl
+    extra rows on top for the factors): A[i, j] = ab[kl + ku + i − j, j]."""
+    dense = np.zeros((n, n))
+    for j in range(n):
+        for i in range(max(0, j - ku), min(n, j + kl + 1)):
+            dense[i, j] = ab[kl + ku + i - j, j]
+    return dense

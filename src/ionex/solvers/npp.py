@@ -767,29 +767,9 @@ def _linearise(
     K = Y.shape[0]
     m = len(block)
     _assemble(
-        Y,
-        base,
-        gh,
-        d,
-        dd,
-        z,
-        inv_vol,
-        inv_h,
-        lam2,
-        f0,
-        df0c,
-        df0p,
-        fL,
-        dfLc,
-        dfLp,
-        grads,
-        du0,
-        R,
-        Bd,
-        Bl,
-        Bu,
-        block,
-    )
+        Y, base, gh, d, dd, z, inv_vol, inv_h, lam2, f0, df0c, df0p, fL, dfLc, dfLp, grads,
+        du0, R, Bd, Bl, Bu, block,
+    )  # fmt: skip
     for k in range(K):
         for a in range(m):
             if not math.isfinite(R[k, a]):
@@ -1202,6 +1182,23 @@ class _System:
         return 0.0, 0.0
 
     # ----- assembly
+
+    def linearise(self, Y, base, gh, lin):
+        """Evaluate the diffusivity laws and the boundary fluxes at Y, then assemble and
+        factorise the Newton matrix of the stage equations into ``lin`` (_linearise; the
+        first update lands in self.delta); on success ``lin`` also keeps γh and the
+        boundary fluxes. Returns (status, cell)."""
+        d, dd = self.diffusivities(Y[:, : self.N])
+        self.n_linearised += 1
+        bnd = self.boundary(Y, d, dd)
+        status, cell = _linearise(
+            Y, base, gh, d, dd, self.z, self.inv_vol, self.inv_h, self.lam2, *bnd, lin.R,
+            lin.Bd, lin.Bl, lin.Bu, lin.S, lin.X, lin.Yp, lin.base, self.delta, self.block,
+        )  # fmt: skip
+        if status == _ITERATED:
+            lin.gh = gh
+            lin.bnd = bnd
+        return status, cell
 
     def boundary(self, Y, d, dd):
         """The boundary terms of the stage equations at the state Y (K, m) with the cell
@@ -1654,7 +1651,6 @@ def _newton(system, Y, base, gh, weight, psi_tol, restart, work):
     Converged when the last update is below the tolerance (size < 1), or when the remaining
     error estimated from the contraction θ = size/previous size, θ/(1 − θ)·size, is (the
     iteration converges quadratically, so this bound is pessimistic)."""
-    N = system.N
     block = system.block
     last = math.inf
     cell = 0
@@ -1666,36 +1662,10 @@ def _newton(system, Y, base, gh, weight, psi_tol, restart, work):
                 return False, _FAILURES[_SINGULAR], 0, it + 1, None, None, None
         else:
             lin = work
-            d, dd = system.diffusivities(Y[:, :N])
-            bnd = system.boundary(Y, d, dd)
-            system.n_linearised += 1
-            status, cell = _linearise(
-                Y,
-                base,
-                gh,
-                d,
-                dd,
-                system.z,
-                system.inv_vol,
-                system.inv_h,
-                system.lam2,
-                *bnd,
-                lin.R,
-                lin.Bd,
-                lin.Bl,
-                lin.Bu,
-                lin.S,
-                lin.X,
-                lin.Yp,
-                lin.base,
-                system.delta,
-                block,
-            )
+            status, cell = system.linearise(Y, base, gh, lin)
             if status != _ITERATED:
                 return False, _FAILURES[status], cell, it + 1, None, None, None
             forward_done = True
-            lin.gh = gh
-            lin.bnd = bnd
         status, cell, size = _update(
             lin.Yp,
             lin.R,

@@ -5,6 +5,7 @@ a restarted linearisation equals a fresh one, and the Bernoulli pair is the nump
 from __future__ import annotations
 
 import numpy as np
+from _references import central_difference_jacobian, dense_from_band
 import pytest
 
 from ionex.solvers import npp
@@ -45,13 +46,7 @@ def _state(system, seed=5):
 
 
 def _dense(system, ab):
-    n = system.n_unknowns
-    dense = np.zeros((n, n))
-    kl, ku = system.kl, system.ku
-    for j in range(n):
-        for i in range(max(0, j - ku), min(n, j + kl + 1)):
-            dense[i, j] = ab[kl + ku + i - j, j]
-    return dense
+    return dense_from_band(ab, system.n_unknowns, system.kl, system.ku)
 
 
 def test_bernoulli_pair_equals_the_numpy_bernoulli():
@@ -74,47 +69,15 @@ def test_cait_newton_matrix_equals_finite_differences():
     gh = 50.0
     R, ab, _ = system.assemble(Y, base, gh)
     J = _dense(system, ab)
-    fd = np.empty_like(J)
-    for col in range(Y.size):
-        e = np.zeros(Y.size)
-        step = 1e-7 * max(1.0, abs(Y.ravel()[col]))
-        e[col] = step
-        rp = system.assemble(Y + e.reshape(Y.shape), base, gh)[0].ravel()
-        rm = system.assemble(Y - e.reshape(Y.shape), base, gh)[0].ravel()
-        fd[:, col] = (rp - rm) / (2 * step)
+    fd = central_difference_jacobian(lambda y: system.assemble(y, base, gh)[0], Y)
     scale = np.max(np.abs(fd), axis=1, keepdims=True) + 1e-30
     assert np.max(np.abs(J - fd) / scale) < 1e-5
 
 
 def _linearised(system, Y, base, gh):
     lin = system.linearisations[0]
-    d, dd = system.diffusivities(Y[:, : system.N])
-    bnd = system.boundary(Y, d, dd)
-    status, _ = npp._linearise(
-        Y,
-        base,
-        gh,
-        d,
-        dd,
-        system.z,
-        system.inv_vol,
-        system.inv_h,
-        system.lam2,
-        *bnd,
-        lin.R,
-        lin.Bd,
-        lin.Bl,
-        lin.Bu,
-        lin.S,
-        lin.X,
-        lin.Yp,
-        lin.base,
-        system.delta,
-        system.block,
-    )
+    status, _ = system.linearise(Y, base, gh, lin)
     assert status == npp._ITERATED
-    lin.gh = gh
-    lin.bnd = bnd
     return lin
 
 
