@@ -7,7 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import RecipeError
-from ..physics.site_energy import FallOff, SiteEnergyDiffusion, SiteEnergyDistribution
+from ..physics.site_energy import (
+    CarriedFill,
+    FallOff,
+    SiteEnergyDiffusion,
+    SiteEnergyDistribution,
+    fill_level,
+)
 from ..process.experiments import (
     BathStep,
     CaitStep,
@@ -48,6 +54,7 @@ _LAW = {
     "fall_off_width",
     "fall_off_form",
     "reference_density",
+    "psed_filled",
 }
 _SPECIES = {"charge", "initial_fraction"} | _LAW
 _COMMON_STEP = (
@@ -285,9 +292,21 @@ def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
         if "reference_density" in spec
         else sample.background_density
     )
-    if key == "D" and sed is None and fall_off is None:
+    filled = CarriedFill()
+    if "psed_filled" in spec:
+        try:
+            filled = fill_level(spec["psed_filled"])
+        except FieldError as exc:
+            r.fail(f + ("psed_filled",), f"found {spec['psed_filled']!r}; {exc.expected}")
+    if key == "D" and sed is None and fall_off is None and "psed_filled" not in spec:
         return d
-    kw = {"sed": sed, "fall_off": fall_off, "reference_density": reference, "name": f[-1]}
+    kw = {
+        "sed": sed,
+        "fall_off": fall_off,
+        "reference_density": reference,
+        "name": f[-1],
+        "filled": filled,
+    }
     try:
         if key == "D":
             return SiteEnergyDiffusion.constant(d, **kw)
@@ -298,6 +317,10 @@ def _law(r, spec: dict, f, sample: Sample, temperature: float | None = None):
         return SiteEnergyDiffusion(prefactor=d, activation_energy=e_act, **kw)
     except RecipeError:  # already names the file, line and field
         raise
+    except FieldError as exc:
+        if exc.field == "filled":
+            r.fail(f + ("psed_filled",), f"found {spec['psed_filled']!r}; {exc.expected}")
+        r.fail(f, str(exc))
     except ValueError as exc:
         r.fail(f, str(exc))
 

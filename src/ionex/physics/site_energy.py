@@ -38,6 +38,7 @@ pushed at low density (< f_cut) into cells it never occupied is slowed down too.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -47,7 +48,7 @@ from numba import njit
 from scipy.special import erfcinv
 
 from ..constants import AVOGADRO, BOLTZMANN, ELEMENTARY_CHARGE, ZERO_CELSIUS
-from ..validators import positive
+from ..validators import FieldError, positive
 
 __all__ = [
     "DOUBLE_CAIT_LI3B7O12",
@@ -168,6 +169,64 @@ class FallOff:
             raise ValueError(f"fall-off form {self.form!r} is unknown; expected 'smooth' or 'step'")
 
 
+class FillLevel(ABC):
+    """Where a species' populated site-energy distribution (PSED) is full — the level its
+    Fermi-level shift ΔE_F(f/f_fill) is measured from. A kind of reference, chosen per
+    species and step (Gunawan et al. (2026) tabulate a native ion's law at the host's bulk
+    density; a foreign ion that became native may instead keep the level it reached)."""
+
+    @abstractmethod
+    def filled_fraction(self, species: str, occupation: "Occupation", reference: float):
+        """Where ``species``' PSED is full, in fractions of n_0 (scalar or per cell), given the
+        carried ``occupation`` (fractions of n_0) and the law's reference density / n_0
+        (``reference``)."""
+
+    @property
+    @abstractmethod
+    def label(self) -> str:
+        """How a recipe writes it."""
+
+
+@dataclass(frozen=True)
+class CarriedFill(FillLevel):
+    """Full where the carried occupation says (Occupation): for a species that entered in
+    an earlier step, its end density there, per cell — the frozen-front reading. With
+    ``species`` set, the occupation of that other species is used instead."""
+
+    species: str | None = None
+
+    def filled_fraction(self, species, occupation, reference):
+        return occupation.filled_fraction(self.species or species)
+
+    @property
+    def label(self) -> str:
+        return self.species or "carried"
+
+
+@dataclass(frozen=True)
+class FullAtReference(FillLevel):
+    """Full at the law's reference density everywhere (f_fill = 1): the native-ion reading of
+    Gunawan et al. (2026), Table 1, with the reference density n_bulk of the host ion."""
+
+    def filled_fraction(self, species, occupation, reference):
+        return reference
+
+    @property
+    def label(self) -> str:
+        return "full"
+
+
+FILL_LEVELS = {"carried": CarriedFill(), "full": FullAtReference()}
+
+
+def fill_level(text: str) -> FillLevel:
+    """The FillLevel a recipe names: "carried", "full", or another species' name (that
+    species' carried occupation)."""
+    if not isinstance(text, str) or not text.strip():
+        raise FieldError("filled", text, 'expected "carried", "full" or a species name')
+    return FILL_LEVELS.get(text, CarriedFill(text))
+
+
 @dataclass(frozen=True)
 class SiteEnergyDiffusion:
     """Diffusion law of one ion species: D(f, T) = D0 exp(−E_act/(k_B T)) · exp(−ΔE_F/(k_B T)) · F(f).
@@ -181,6 +240,8 @@ class SiteEnergyDiffusion:
         fall_off: a FallOff, or None.
         reference_density: n_ref in m⁻³, the density the fractions are relative to.
         name: label, e.g. "Li".
+        filled: where the PSED is full (FillLevel): the carried occupation (default) or
+            full at reference_density.
     """
 
     prefactor: float
@@ -189,6 +250,7 @@ class SiteEnergyDiffusion:
     fall_off: FallOff | None = None
     reference_density: float = 1.0
     name: str = ""
+    filled: FillLevel = CarriedFill()
 
     def __post_init__(self):
         positive(self.prefactor, f"{self.name or 'species'} prefactor D0", "m^2/s")
@@ -197,6 +259,16 @@ class SiteEnergyDiffusion:
                 f"activation_energy must be a non-negative number of J, got {self.activation_energy!r}"
             )
         positive(self.reference_density, "reference_density", "m^-3")
+        if not isinstance(self.filled, FillLevel):
+            raise ValueError(
+                f"filled must be a FillLevel (CarriedFill or FullAtReference), got {self.filled!r}"
+            )
+        if self.sed is None and self.filled != CarriedFill():
+            raise FieldError(
+                "filled",
+                self.filled.label,
+                "no psed_filled: where the PSED is full matters only with an SED (sed_width)",
+            )
 
     @classmethod
     def at_temperature(

@@ -889,7 +889,8 @@ def _solver_species(species, laws, temperature, n0, occupation, n_cells):
             if law.sed is None and law.fall_off is None:
                 law = float(law.bulk_diffusion(temperature))
             else:
-                law = _StepLaw(law, temperature, n0, occupation.filled_fraction(s.name), n_cells)
+                filled = law.filled.filled_fraction(s.name, occupation, law.reference_density / n0)
+                law = _StepLaw(law, temperature, n0, filled, n_cells)
         out.append(npp.Species(s.name, law, s.charge))
     return out
 

@@ -295,3 +295,36 @@ def test_a_step_s_refusal_is_located_at_its_key(text, old, new, words):
     with pytest.raises(RecipeError) as info:
         parse_recipe(text.replace(old, new, 1), "dc.toml")
     assert words in str(info.value), str(info.value)
+
+
+def test_where_the_psed_is_full_is_read_per_species_and_step():
+    from ionex.physics.site_energy import CarriedFill, FullAtReference
+
+    old = 'sed_width = "0.144 eV"'
+    assert old in TEXT
+    full = parse_recipe(TEXT.replace(old, old + '\npsed_filled = "full"', 1), "dc.toml")
+    assert full.steps[1].diffusion["Rb"].filled == FullAtReference()
+    assert load_recipe(EXAMPLE).steps[1].diffusion["Rb"].filled == CarriedFill()  # the default
+    like_li = parse_recipe(TEXT.replace(old, old + '\npsed_filled = "Li"', 1), "dc.toml")
+    assert like_li.steps[1].diffusion["Rb"].filled == CarriedFill("Li")
+
+
+@pytest.mark.parametrize(
+    "anchor, line, words",
+    [
+        ('sed_width = "0.144 eV"', "psed_filled = 3", ['found 3; expected "carried", "full"']),
+        (
+            'D = "3.1e-23 m^2/s"',
+            'psed_filled = "full"',
+            ["species.Cs.psed_filled: ", "found 'full'", "only with an SED"],
+        ),
+    ],
+)
+def test_bad_psed_filled_is_refused_at_its_key(anchor, line, words):
+    assert anchor in TEXT
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(TEXT.replace(anchor, anchor + "\n" + line, 1), "dc.toml")
+    msg = str(info.value)
+    assert msg.startswith("dc.toml, line ") and "psed_filled" in msg, msg
+    for w in words:
+        assert w in msg, msg

@@ -347,3 +347,36 @@ def test_per_cell_fill_matches_the_shift_and_fall_off_formulas():
     k_b_t = Boltzmann * T50
     expect = law.bulk_diffusion(T50) * np.exp(-shift / k_b_t) * fall_off_factor(f, law.fall_off)
     np.testing.assert_allclose(d, expect, rtol=1e-13)
+
+
+def test_fill_levels_carried_full_and_another_species():
+    from ionex.physics.site_energy import (
+        CarriedFill,
+        FullAtReference,
+        fill_level,
+    )
+
+    occupation = Occupation({"Rb": np.array([0.9, 0.5, 0.0]), "Li": 0.8})
+    # fractions of n_0; a law referenced to 1.25·n_0 is full at 1.25 when "full"
+    np.testing.assert_array_equal(
+        CarriedFill().filled_fraction("Rb", occupation, 1.25), [0.9, 0.5, 0.0]
+    )
+    assert CarriedFill("Li").filled_fraction("Rb", occupation, 1.25) == 0.8
+    assert FullAtReference().filled_fraction("Rb", occupation, 1.25) == 1.25
+    assert fill_level("full") == FullAtReference() and fill_level("carried") == CarriedFill()
+    assert fill_level("Li") == CarriedFill("Li")
+    for bad in ("", "  ", None):
+        with pytest.raises(ValueError, match='expected "carried", "full" or a species name'):
+            fill_level(bad)
+
+
+def test_a_fill_level_without_an_sed_is_refused():
+    from ionex.physics.site_energy import FullAtReference
+    from ionex.validators import FieldError
+
+    with pytest.raises(FieldError, match="only with an SED"):
+        SiteEnergyDiffusion.constant(1e-22, filled=FullAtReference())
+    with pytest.raises(ValueError, match="FillLevel"):
+        SiteEnergyDiffusion.constant(
+            1e-22, sed=SiteEnergyDistribution(0.1 * ELECTRON_VOLT), filled="full"
+        )
