@@ -952,6 +952,7 @@ def run_experiments(
     atol: float = 1e-5,
     cait_atol: float = 1e-4,
     tracker: Tracker | None = None,
+    face_mean: str = "arithmetic",
 ) -> ExperimentResult:
     """Run ``steps`` in order on ``sample``; each step starts from the previous step's end
     state (densities and site occupation, module docstring).
@@ -977,6 +978,7 @@ def run_experiments(
             takes the 2nd CAIT from 6.0 s to 4.2 s with every paper feature unchanged to
             ≤ 1e-4 in fraction and < 0.01 nm (the mesh's own error is ≈ 2 nm, 0.02).
         tracker: observer (initialize/handle/finalize) of every accepted solver step.
+        face_mean: the face mean of D in the NPP fluxes (ionex.solvers.npp.FACE_MEANS).
     Returns:
         ExperimentResult.
     Raises:
@@ -1080,6 +1082,7 @@ def run_experiments(
                     stop_at_charge=faces.stop_charge,
                     tracker=tracker,
                     time_offset=t0,
+                    face_mean=face_mean,
                 )
             except SolverError as err:
                 raise SolverError(f"{label}: {err}") from err

@@ -461,6 +461,32 @@ def _bern_pair(v):
     return a + b, -1.0 - db, b, db
 
 
+# the mean of the two cells' D at a face (FaceMean)
+ARITHMETIC, HARMONIC, LOGARITHMIC = 0, 1, 2
+FACE_MEANS = {"arithmetic": ARITHMETIC, "harmonic": HARMONIC, "logarithmic": LOGARITHMIC}
+
+
+@njit(cache=True)
+def _face_mean(kind, a, b):
+    """The face diffusivity M(a, b) of two cell values (m²/s) and ∂M/∂a, ∂M/∂b:
+    arithmetic (a + b)/2, harmonic 2ab/(a + b), logarithmic (a − b)/ln(a/b)."""
+    if kind == HARMONIC:
+        s = a + b
+        return 2.0 * a * b / s, 2.0 * b * b / (s * s), 2.0 * a * a / (s * s)
+    if kind == LOGARITHMIC:
+        r = a / b
+        if abs(r - 1.0) > 1e-3:
+            log_r = math.log(r)
+            m = (a - b) / log_r
+            return m, (1.0 - m / a) / log_r, (m / b - 1.0) / log_r
+        # near a = b: M = (a + b)/2 − (a − b)²/(6(a + b)) + O((a − b)⁴)
+        s = a + b
+        q = (a - b) / s
+        m = 0.5 * s - (a - b) * q / 6.0
+        return m, 0.5 - q / 3.0 + q * q / 6.0, 0.5 + q / 3.0 + q * q / 6.0
+    return 0.5 * (a + b), 0.5, 0.5
+
+
 @njit(cache=True)
 def _assemble(
     Y,
@@ -472,6 +498,7 @@ def _assemble(
     inv_vol,
     inv_h,
     lam2,
+    face_mean,
     f0,
     df0c,
     df0p,
@@ -527,14 +554,14 @@ def _assemble(
         dpsi = Y[j + 1, N] - Y[j, N]
         for i in range(N):
             bp, dbp, bm, dbm = _bern_pair(z[i] * dpsi)
-            g = 0.5 * (d[j, i] + d[j + 1, i]) * ih
+            mean, w_left, w_right = _face_mean(face_mean, d[j, i], d[j + 1, i])
+            g = mean * ih
             cl = Y[j, i]
             cr = Y[j + 1, i]
             bracket = bp * cl - bm * cr
             flux = g * bracket
-            half = 0.5 * bracket * ih
-            dfl = g * bp + dd[j, i] * half  # ∂F/∂c_left
-            dfr = dd[j + 1, i] * half - g * bm  # ∂F/∂c_right
+            dfl = g * bp + dd[j, i] * w_left * bracket * ih  # ∂F/∂c_left
+            dfr = dd[j + 1, i] * w_right * bracket * ih - g * bm  # ∂F/∂c_right
             dfp = g * z[i] * (dbp * cl + dbm * cr)  # ∂F/∂ψ_right = −∂F/∂ψ_left
             R[j, i] += sl * flux
             Bd[j, i, i] += sl * dfl
@@ -742,6 +769,7 @@ def _linearise(
     inv_vol,
     inv_h,
     lam2,
+    face_mean,
     f0,
     df0c,
     df0p,
@@ -767,8 +795,8 @@ def _linearise(
     K = Y.shape[0]
     m = len(block)
     _assemble(
-        Y, base, gh, d, dd, z, inv_vol, inv_h, lam2, f0, df0c, df0p, fL, dfLc, dfLp, grads,
-        du0, R, Bd, Bl, Bu, block,
+        Y, base, gh, d, dd, z, inv_vol, inv_h, lam2, face_mean, f0, df0c, df0p, fL, dfLc, dfLp,
+        grads, du0, R, Bd, Bl, Bu, block,
     )  # fmt: skip
     for k in range(K):
         for a in range(m):
@@ -989,7 +1017,8 @@ class _System:
         λ² (g_right − g_left)/vol + Σ z c − 1 = 0,   g = ∂ψ/∂x at the faces.
     """
 
-    def __init__(self, grid, species, medium, front, back):
+    def __init__(self, grid, species, medium, front, back, face_mean=ARITHMETIC):
+        self.face_mean = face_mean
         self.K = grid.n_cells
         self.N = len(species)
         self.m = self.N + 1
@@ -1192,8 +1221,9 @@ class _System:
         self.n_linearised += 1
         bnd = self.boundary(Y, d, dd)
         status, cell = _linearise(
-            Y, base, gh, d, dd, self.z, self.inv_vol, self.inv_h, self.lam2, *bnd, lin.R,
-            lin.Bd, lin.Bl, lin.Bu, lin.S, lin.X, lin.Yp, lin.base, self.delta, self.block,
+            Y, base, gh, d, dd, self.z, self.inv_vol, self.inv_h, self.lam2, self.face_mean,
+            *bnd, lin.R, lin.Bd, lin.Bl, lin.Bu, lin.S, lin.X, lin.Yp, lin.base, self.delta,
+            self.block,
         )  # fmt: skip
         if status == _ITERATED:
             lin.gh = gh
@@ -1241,6 +1271,7 @@ class _System:
             self.inv_vol,
             self.inv_h,
             self.lam2,
+            self.face_mean,
             *bnd,
             R,
             Bd,
@@ -1332,6 +1363,7 @@ def solve_npp(
     charge_rtol: float = 1e-9,
     tracker: Tracker | None = None,
     time_offset: float = 0.0,
+    face_mean: str = "arithmetic",
 ) -> NPPSolution:
     """Integrate the NPP system over ``duration`` seconds.
 
@@ -1353,12 +1385,16 @@ def solve_npp(
             reached within ``duration`` (e.g. the surface potential is capped by U_src).
         tracker: receives handle(time_offset + t, densities (N, K)) after every step.
         time_offset: added to t for the tracker (s).
+        face_mean: how the two cells' D make the face's D in the Scharfetter–Gummel flux:
+            "arithmetic", "harmonic" or "logarithmic" (FACE_MEANS).
     Raises:
         ValueError: bad input (shapes, negative densities, unknown boundaries …).
         SolverError: Newton fails repeatedly and the step falls below round-off (the message
             names the time and the depth of the largest Newton update), or the charge
             target is not reached.
     """
+    if face_mean not in FACE_MEANS:
+        raise ValueError(f"face_mean: found {face_mean!r}; expected one of {', '.join(FACE_MEANS)}")
     species = tuple(species)
     N = len(species)
     if N == 0:
@@ -1412,7 +1448,7 @@ def solve_npp(
                 f"species {s.name!r}: D(frac) must be finite and > 0 (got {dv} at 0, 0.5, 1)"
             )
 
-    system = _System(grid, species, medium, front, back)
+    system = _System(grid, species, medium, front, back, FACE_MEANS[face_mean])
     m = system.m
     Y = np.empty((K, m))
     Y[:, :N] = dens.T / n0

@@ -184,3 +184,43 @@ def test_linearisations_are_counted_and_fewer_than_the_newton_updates():
     )
     assert sol.n_steps > 10
     assert 0 < sol.diagnostics["n_linearised"] < sol.n_newton
+
+
+@pytest.mark.parametrize("kind", [npp.ARITHMETIC, npp.HARMONIC, npp.LOGARITHMIC])
+def test_face_means_and_their_derivatives(kind):
+    """Closed forms (a + b)/2, 2ab/(a + b), (a − b)/ln(a/b); the derivatives against central
+    differences, also across the series branch of the logarithmic mean near a = b."""
+    exact = {
+        npp.ARITHMETIC: lambda a, b: 0.5 * (a + b),
+        npp.HARMONIC: lambda a, b: 2 * a * b / (a + b),
+        npp.LOGARITHMIC: lambda a, b: (a - b) / np.log(a / b) if a != b else a,
+    }[kind]
+    for a, b in [(1e-22, 3e-18), (2.0, 1.0), (1.0, 1.0005), (1.0, 1.0), (5e-19, 5e-23)]:
+        m, da, db = npp._face_mean(kind, a, b)
+        assert m == pytest.approx(exact(a, b), rel=1e-12)
+        ha, hb = 1e-6 * a, 1e-6 * b
+        assert da == pytest.approx(
+            (npp._face_mean(kind, a + ha, b)[0] - npp._face_mean(kind, a - ha, b)[0]) / (2 * ha),
+            rel=1e-5,
+            abs=1e-9,
+        )
+        assert db == pytest.approx(
+            (npp._face_mean(kind, a, b + hb)[0] - npp._face_mean(kind, a, b - hb)[0]) / (2 * hb),
+            rel=1e-5,
+            abs=1e-9,
+        )
+
+
+def test_an_unknown_face_mean_is_refused():
+    system = _cait_system()
+    with pytest.raises(ValueError, match="face_mean: found 'geometric'; expected one of"):
+        npp.solve_npp(
+            system.grid if hasattr(system, "grid") else None,
+            (),
+            None,
+            np.zeros((0, 0)),
+            1.0,
+            front=None,
+            back=None,
+            face_mean="geometric",
+        )
