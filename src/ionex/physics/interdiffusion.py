@@ -410,7 +410,7 @@ def kirchhoff_potential(frac_a, model: InterdiffusionModel, temperature: float):
     frac_a = np.asarray(frac_a, dtype=float)
     phi, d = kirchhoff_law(model, temperature)(frac_a)
     if model.table is not None or model.cross_ratio != 0.0:
-        # the tabulated law interpolates D̃ only for the solver's Newton matrix; give the exact one
+        # the tabulated law interpolates D̃ only for the solver's Jacobian; give the exact one
         c = np.clip(frac_a, 0.0, 1.0)
         exact = interdiffusion_coefficient(c, model, temperature)
         phi = phi + (exact - d) * (frac_a - c)

@@ -3,7 +3,7 @@
 The finite-volume flux between two points of a 1-D profile is exactly −ΔΦ/Δx for a steady
 profile, whatever the nonlinearity of D̃ (docs/physics.md §1.6); the solver needs Φ and D̃ = Φ'.
 A :class:`KirchhoffLaw` holds one law at one temperature in a form that compiled code can
-evaluate (:func:`evaluate_law`, numba), so the solver's Newton loop runs without Python
+evaluate (:func:`evaluate_law`, numba), so the solver's compiled steps run without Python
 overhead:
 
 * kind RATIONAL: D̃ = D_A·(n0 + k·χ(1−χ))/(1 + aχ), a = D_A/D_B − 1 — Forms A and B with a
@@ -11,7 +11,7 @@ overhead:
 * kind TABLE: Φ and D̃ as cubic Hermite tables in s, χ = (1 − cos πs)/2 (nodes clustered at
   χ = 0 and 1), for any other D̃(χ) — Form C, user tables, or any callable.
 
-Outside [0, 1] Φ continues linearly with slope D̃(0) or D̃(1), so that a Newton iterate that
+Outside [0, 1] Φ continues linearly with slope D̃(0) or D̃(1), so that a stage value that
 overshoots slightly still sees a smooth, monotone flux law.
 """
 

@@ -48,7 +48,7 @@ class Result:
         uptake: incoming ions per unit plate area, C_T·∫χ dx (mol/m²).
         surface_inflow: time integral of the flux through the exchanged face(s) (mol/m²);
             equals the uptake by conservation.
-        diagnostics: solver work and settings (steps, Newton iterations, cells, wall time).
+        diagnostics: solver work and settings (steps, linear solves, cells, wall time).
     """
 
     recipe: Recipe
