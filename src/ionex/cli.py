@@ -170,13 +170,16 @@ def _run(args) -> int:
             f"{args.recipe} reads none"
         )
     sims = _run_sims(recipe, args)
+    resolution = _roughness(args)
     out = _output_dir(args.output)
     outputs = _output_set(
         args,
         "run",
         out,
         [args.recipe, args.temperature_log, args.sims],
-        ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"]),
+        ["profiles.csv", "result.nc"]
+        + ([] if args.no_plot else ["profiles.png"])
+        + (["profiles_convolved.csv"] if resolution else []),
     )
     summary = WarningSummary()
     if args.temperature_log:
@@ -191,7 +194,7 @@ def _run(args) -> int:
     from .process.result import Result
 
     if not isinstance(result, Result):  # the Nernst–Planck–Poisson engine's result
-        return _write_experiment(result, out, args, outputs, sims)
+        return _write_experiment(result, out, args, outputs, sims, resolution)
     try:
         with outputs:
             written = write_run_outputs(result, out, plot=not args.no_plot)
@@ -221,6 +224,11 @@ def _check_run_flags(args) -> None:
         raise IonexError(
             f"--crater-depth applies only with --sims (the crater of that ToF-SIMS profile); "
             f"found --crater-depth {args.crater_depth!r} without --sims"
+        )
+    if args.roughness and not args.sims:
+        raise IonexError(
+            f"--roughness applies only with --sims (the depth resolution of that ToF-SIMS "
+            f"profile); found --roughness {args.roughness!r} without --sims"
         )
     if args.gap_limit is not None and not args.temperature_log:
         raise IonexError(
@@ -263,6 +271,33 @@ def _run_sims(recipe, args):
     return read_sims_profile(
         args.sims, crater_depth=crater, elements=[sp.name for sp in recipe.species]
     )
+
+
+def _roughness(args):
+    """The Gaussian depth resolution of --roughness (rms roughness > 0), or None."""
+    if not args.roughness:
+        return None
+    from .physics.depth_resolution import GaussianResolution
+
+    sigma = _quantity(args.roughness, "length", "--roughness")
+    if not sigma > 0:
+        raise IonexError(
+            f"--roughness: found {args.roughness!r}; expected the rms roughness of the crater "
+            'bottom > 0, e.g. "20 nm"'
+        )
+    return GaussianResolution(sigma)
+
+
+def _as_measured(result, sims, resolution):
+    """The final fractions of an NPP run as the ToF-SIMS profile ``sims`` would show them
+    through ``resolution``: (cell centres within its crater (m), species → fractions)."""
+    from .physics.depth_resolution import convolve_profile
+
+    depth = result.depth[result.depth <= sims.crater_depth]
+    return depth, {
+        name: convolve_profile(result.depth, result.fraction(name)[-1], resolution, depth)
+        for name in result.species
+    }
 
 
 def _time_option(text, option: str, minimum: float = 0.0, why: str = "") -> float:
@@ -702,19 +737,37 @@ def _add_prism_options(p) -> None:
     p.add_argument("--prism-angle", help='prism refracting angle with unit, e.g. "70.0963 deg"')
 
 
-def _write_experiment(result, out: Path, args, outputs, sims=None) -> int:
-    """Outputs and summary of a Nernst–Planck–Poisson run (``sims``: a SimsProfile to overlay)."""
+def _write_experiment(result, out: Path, args, outputs, sims=None, resolution=None) -> int:
+    """Outputs and summary of a Nernst–Planck–Poisson run (``sims``: a SimsProfile to overlay;
+    ``resolution``: its depth resolution, to overlay the final profiles as it measures them
+    and write them to profiles_convolved.csv)."""
     import numpy as np
 
     from .io.plots import plot_experiment
-    from .io.writers import write_experiment_csvs, write_netcdf_dataset
+    from .io.writers import write_columns, write_experiment_csvs, write_netcdf_dataset
+    from .units import shown_in
 
+    measured = None
+    if sims is not None and resolution is not None:
+        depth, fractions = _as_measured(result, sims, resolution)
+        label = f"Gaussian roughness σ = {float(shown_in(resolution.roughness, 'nm')):.4g} nm"
+        measured = (depth, fractions, label)
     try:
         with outputs:
             written = write_experiment_csvs(result, out)
             written.append(write_netcdf_dataset(result.to_dataset(), out / "result.nc"))
+            if measured is not None:
+                written.append(
+                    write_columns(
+                        out / "profiles_convolved.csv",
+                        ["depth_m", *(f"frac_{name}" for name in fractions)],
+                        [depth, *fractions.values()],
+                    )
+                )
             if not args.no_plot:
-                written.append(plot_experiment(result, out / "profiles.png", sims))
+                written.append(
+                    plot_experiment(result, out / "profiles.png", sims, as_measured=measured)
+                )
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -1386,6 +1439,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--crater-depth", help='crater depth of the SIMS profile with unit, e.g. "120 nm"'
+    )
+    run.add_argument(
+        "--roughness",
+        help='with --sims: rms roughness of the crater bottom with unit, e.g. "20 nm"; overlay '
+        "the final profiles convolved with that Gaussian and write profiles_convolved.csv",
     )
     run.add_argument(
         "--temperature-log",

@@ -265,6 +265,12 @@ duration = "10 min"
 """
 
 
+COARSE = """
+[numerics]
+zone_cell = "2 nm"
+"""
+
+
 def test_npp_run_with_sims_overlay(tmp_path, capsys):
     recipe = tmp_path / "bath.toml"
     recipe.write_text(NPP_BATH)
@@ -286,6 +292,58 @@ def test_npp_run_with_sims_overlay(tmp_path, capsys):
     assert (tmp_path / "o" / "current.csv").exists()
     assert main(["run", str(recipe), "-o", str(tmp_path / "p"), "--sims", str(sims), "-q"]) == 2
     assert "--crater-depth" in capsys.readouterr().err
+
+
+def test_npp_run_with_sims_and_roughness_overlays_and_writes_the_measured_profiles(tmp_path):
+    from ionex.physics.depth_resolution import GaussianResolution, convolve_profile
+
+    recipe = tmp_path / "bath.toml"
+    recipe.write_text(NPP_BATH.replace('thickness = "10 um"', 'thickness = "2 um"') + COARSE)
+    sims = Path(__file__).resolve().parents[1] / "data" / "sims_first_cait.csv"
+    out = tmp_path / "o"
+    argv = ["run", str(recipe), "-o", str(out), "-q", "--sims", str(sims)]
+    assert main([*argv, "--crater-depth", "120 nm", "--roughness", "10 nm"]) == 0
+    assert (out / "profiles.png").read_bytes()[:4] == b"\x89PNG"
+    table = np.genfromtxt(out / "profiles_convolved.csv", delimiter=",", names=True)
+    assert table.dtype.names == ("depth_m", "frac_Li", "frac_Rb")
+    assert table["depth_m"].max() <= 120e-9 and table["depth_m"].size > 10
+    # the physics function on the final profile of profiles.csv, at the same depths
+    profiles = np.genfromtxt(out / "profiles.csv", delimiter=",", names=True)
+    final = profiles[profiles["time_s"] == profiles["time_s"].max()]
+    # fractions summing to 1 (to the model's space charge) still do as measured
+    off = np.max(np.abs(final["frac_Li"] + final["frac_Rb"] - 1))
+    assert np.max(np.abs(table["frac_Li"] + table["frac_Rb"] - 1)) <= off < 1e-4
+    expected = convolve_profile(
+        final["depth_m"], final["frac_Rb"], GaussianResolution(10e-9), table["depth_m"]
+    )
+    assert np.allclose(table["frac_Rb"], expected, rtol=0, atol=1e-8)
+    # roughening smooths the exchanged front: shallower Rb falls, deeper Rb rises
+    raw = np.interp(table["depth_m"], final["depth_m"], final["frac_Rb"])
+    assert table["frac_Rb"][0] < raw[0] and table["frac_Rb"][-1] >= raw[-1]
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--roughness", "20 nm"], ["--roughness applies only with --sims", "'20 nm'"]),
+        (["--sims", "S", "--crater-depth", "120 nm", "--roughness", "-5 nm"], ["-5 nm", "> 0"]),
+        (["--sims", "S", "--crater-depth", "120 nm", "--roughness", "0 nm"], ["0 nm", "> 0"]),
+        (["--sims", "S", "--crater-depth", "120 nm", "--roughness", "20 s"], ["--roughness"]),
+    ],
+)
+def test_roughness_is_refused_without_sims_or_unless_a_positive_length(
+    tmp_path, capsys, extra, words
+):
+    recipe = tmp_path / "bath.toml"
+    recipe.write_text(NPP_BATH + COARSE)
+    sims = Path(__file__).resolve().parents[1] / "data" / "sims_first_cait.csv"
+    extra = [str(sims) if e == "S" else e for e in extra]
+    assert main(["run", str(recipe), "-o", str(tmp_path / "o"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ionex: error: ") and "Traceback" not in err
+    for w in words:
+        assert w in err, err
+    assert not (tmp_path / "o" / "profiles.csv").exists()
 
 
 def test_python_dash_m_ionex_is_the_ionex_command(tmp_path):

@@ -183,9 +183,12 @@ def plot_stress_and_index(result: Result, path) -> Path:
     return save_figure(stress_index_figure(result), path)
 
 
-def plot_experiment(result, path, sims=None) -> Path:
+def plot_experiment(result, path, sims=None, as_measured=None) -> Path:
     """An NPP run: species fractions at the end of every step against depth (nm), with a
-    ToF-SIMS profile overlaid when given; the potential; the back-electrode current."""
+    ToF-SIMS profile overlaid when given; the potential; the back-electrode current.
+
+    ``as_measured``: (depth (m), species → fractions, description of the depth resolution),
+    the final profiles as the SIMS would measure them, drawn long-dashed and thick."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -229,6 +232,20 @@ def plot_experiment(result, path, sims=None) -> Path:
                     color=f"C{i}",
                     alpha=0.6,
                     label=f"{name} ToF-SIMS",
+                )
+    if as_measured is not None:
+        depth, fractions, how = as_measured
+        m_nm = shown_in(depth, "nm")
+        for i, name in enumerate(result.species):
+            if name in fractions:
+                a.plot(
+                    m_nm,
+                    fractions[name],
+                    color=f"C{i}",
+                    ls=(0, (7, 3)),  # long dashes: not the short ones of a second step
+                    lw=2.2,
+                    alpha=0.75,
+                    label=f"{name} final, as measured ({how})",
                 )
     a.set_xlim(0, x_max)
     a.set_ylim(-0.02, 1.02)
