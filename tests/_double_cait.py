@@ -57,3 +57,9 @@ def fronts(run, fractions):
     k0 = int(np.searchsorted(x, cs_front))
     k_max = k0 + int(np.argmax(rb[k0:]))
     return cs_front, crossing(x, rb, 0.5 * rb[k_max], k_max), k_max
+
+
+def zone_composition(run):
+    """(Cs, Rb, Li) after the 2nd CAIT, each the mean over 0–40 nm (the 1st CAIT's zone)."""
+    e2 = run.step_ends[1]
+    return tuple(zone_mean(run, e2.fractions[n], 0, 40 * NM) for n in ("Cs", "Rb", "Li"))
