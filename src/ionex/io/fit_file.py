@@ -29,6 +29,9 @@ KIND_READERS is the one place that reads ``kind = "…"``. The data files are CS
 header:
 
     profile         depth_m | depth_um | depth_nm, the fraction column (frac_<Ion>), [sigma]
+    sims            a ToF-SIMS profile (ionex.io.sims: sputter time, isotope counts) with
+                    species, crater_depth and roughness: the model is convolved with a
+                    Gaussian depth resolution of that rms roughness before it meets the data
     index           `ionex iwkb` output (polarisation,depth_m,n) or depth_m | depth_um with
                     n_TE, n_TM or n (the stress-free index n_0); [sigma]
     modes           `ionex modes` output: polarisation,order,effective_index (or
@@ -58,12 +61,14 @@ from ..process.fitting import (
     IndexData,
     ModesData,
     ProfileData,
+    SimsData,
     SurfaceStressData,
     check_data,
     check_parameters,
 )
 from ..process.recipe import Recipe
 from ..units import FieldUnit, UnitError, in_unit
+from .sims import read_sims_profile
 from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument
 from .schema import SI, SURFACE_STRESS_COLUMNS
@@ -85,6 +90,9 @@ _DATASET = {
     "set",
     "recipe",
     "polarisation",
+    "species",
+    "crater_depth",
+    "roughness",
 }
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
 _FIT_NUMBERS = {"rtol", "atol", "fd_step", "ftol", "xtol"}  # plain numbers; the rest as written
@@ -442,6 +450,49 @@ def _modes(d: _Input) -> ModesData:
     )
 
 
+def _sims(d: _Input) -> SimsData:
+    """A ToF-SIMS depth profile (the format of ionex.io.sims) of one species: the crater
+    depth scales sputter time to depth, the roughness is the Gaussian depth resolution the
+    model is convolved with."""
+    r, raw, f = d.r, d.raw, d.at
+    for key in ("species", "crater_depth", "roughness"):
+        if key not in raw:
+            r.fail(f + (key,), "missing; a sims dataset needs species, crater_depth and roughness")
+    species = raw["species"]
+    names = (
+        (d.recipe.incoming_ion, d.recipe.host_ion)
+        if d.binary
+        else tuple(s.name for s in d.recipe.species)
+    )
+    if species not in names:
+        r.fail(f + ("species",), f"found {species!r}; expected one of {', '.join(names)}")
+    crater = r.quantity(raw["crater_depth"], "length", f + ("crater_depth",))
+    roughness = r.quantity(raw["roughness"], "length", f + ("roughness",))
+    profile = read_sims_profile(d.file, crater_depth=crater, elements=names)
+    if species not in profile.fractions:
+        r.fail(f + ("species",), f"{d.file.name} has no isotope of {species}")
+    keep = profile.valid
+    return SimsData(
+        profile.depth[keep],
+        profile.fractions[species][keep],
+        d.uncertainty(None),
+        time=d.time,
+        ion=species,
+        name=d.name,
+        weight=d.weight,
+        resolution=_resolution(r, roughness, f + ("roughness",)),
+    )
+
+
+def _resolution(r, roughness: float, at: tuple):
+    from ..physics.depth_resolution import GaussianResolution
+
+    try:
+        return GaussianResolution(roughness)
+    except ValueError as exc:  # the rule is GaussianResolution's; here it is located
+        r.fail(at, str(exc))
+
+
 def _surface_stress(d: _Input) -> SurfaceStressData:
     times, values, col_sigma = _read_stress(d.file, d.raw.get("sigma_column"))
     return SurfaceStressData(times, values, d.uncertainty(col_sigma), name=d.name, weight=d.weight)
@@ -467,6 +518,7 @@ KIND_READERS = {
     k.data.kind: k
     for k in (
         _Kind(ProfileData, _profile, refuses=(_ONLY_MODES,)),
+        _Kind(SimsData, _sims, refuses=(_ONLY_MODES,)),
         _Kind(IndexData, _index, refuses=(_ONLY_MODES,)),
         _Kind(
             ModesData,

@@ -36,6 +36,7 @@ g lies wholly inside the sample (a layer buried deeper than the resolution width
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 import numbers
 from dataclasses import dataclass
 
@@ -57,8 +58,26 @@ def _normal_cdf(x):
     return 0.5 * special.erfc(-np.asarray(x, dtype=float) / math.sqrt(2.0))
 
 
+class DepthResolution(ABC):
+    """A depth resolution function g(u) of a sputter depth profile: the kinds below."""
+
+    @property
+    @abstractmethod
+    def variance(self) -> float:
+        """Second central moment of g (m²)."""
+
+    @property
+    @abstractmethod
+    def support(self) -> tuple[float, float]:
+        """(lowest, highest) u (m) outside which g holds a negligible mass."""
+
+    @abstractmethod
+    def cdf(self, u):
+        """G(u) = ∫_{−∞}^u g (dimensionless) at u (m)."""
+
+
 @dataclass(frozen=True)
-class GaussianResolution:
+class GaussianResolution(DepthResolution):
     """Roughness of the crater bottom: a Gaussian resolution function (module docstring).
 
     Attributes:
@@ -98,7 +117,7 @@ class GaussianResolution:
 
 
 @dataclass(frozen=True)
-class MriResolution:
+class MriResolution(DepthResolution):
     """The mixing–roughness–information depth model of Hofmann (module docstring):
     g = g_w ∗ g_σ ∗ g_λ, first moment −λ, variance w² + σ² + λ².
 

@@ -437,6 +437,65 @@ class ProfileData(_Data):
 
 
 @dataclass(frozen=True, eq=False)
+class SimsData(ProfileData):
+    """A sputter depth profile (ToF-SIMS) of one species at one time, compared with the model
+    as the instrument sees it: the model profile convolved with the depth resolution
+    (ionex.physics.depth_resolution) before it meets the data.
+
+    Attributes (besides ProfileData's):
+        resolution: the DepthResolution of the measurement (e.g. GaussianResolution of the
+            crater's rms roughness).
+    """
+
+    resolution: object = None
+    kind: ClassVar[str] = "sims"
+    label: ClassVar[str] = "SIMS profile"
+
+    def __post_init__(self):
+        super().__post_init__()
+        from ..physics.depth_resolution import DepthResolution
+
+        if not isinstance(self.resolution, DepthResolution):
+            raise FitInputError(
+                self.owner,
+                ("resolution",),
+                f"resolution = {self.resolution!r}",
+                "expected a depth resolution (GaussianResolution or MriResolution)",
+            )
+
+    def _seen(self, xs, ys, curves: bool) -> Prediction:
+        from ..physics.depth_resolution import convolve_profile
+
+        values = convolve_profile(xs, ys, self.resolution, self.depth)
+        curve = None
+        if curves:
+            xf = _fine(min(1.15 * float(self.depth.max()), float(xs[-1])))
+            curve = (xf, convolve_profile(xs, ys, self.resolution, xf))
+        return Prediction(values, (), curve)
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """χ_ion of the run convolved with the resolution, at the measured depths."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        xs, ys = _whole_profile(result, k, self.ion)
+        return self._seen(xs, ys, curves)
+
+    def predict_experiment(self, result, curves: bool = False) -> Prediction:
+        """The fraction of the species ``ion`` of a Nernst–Planck–Poisson run, convolved."""
+        k = result.times.size - 1 if self.time is None else _index_of(result, self.time)
+        if self.ion is None:
+            raise FitError(f"{self.owner}: name the species measured for an NPP recipe")
+        try:
+            y = result.fraction(self.ion)[k]
+        except KeyError as exc:
+            raise FitError(f"{self.owner}: {exc.args[0]}") from None
+        return self._seen(result.depth, y, curves)
+
+    @property
+    def value_name(self) -> str:
+        return f"site fraction of {self.ion}⁺ as measured"
+
+
+@dataclass(frozen=True, eq=False)
 class IndexData(_Data):
     """A measured refractive-index profile (e.g. an inverse-WKB reconstruction) at one time.
 
@@ -630,10 +689,10 @@ class SurfaceStressData(_Data):
         return "surface stress σ(0, t)"
 
 
-Data = ProfileData | IndexData | ModesData | SurfaceStressData
+Data = ProfileData | SimsData | IndexData | ModesData | SurfaceStressData
 # every dataset kind by its name in files and reports; KINDS: the names, in this order
 DATA_KINDS: dict[str, type] = {
-    t.kind: t for t in (ProfileData, IndexData, ModesData, SurfaceStressData)
+    t.kind: t for t in (ProfileData, SimsData, IndexData, ModesData, SurfaceStressData)
 }
 KINDS = tuple(DATA_KINDS)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ionex.io.recipe_document import RecipeDocument
+from ionex.physics.depth_resolution import GaussianResolution
 from ionex.process.fitting import (
     DATA_KINDS,
     KINDS,
@@ -20,6 +21,7 @@ from ionex.process.fitting import (
     IndexData,
     ModesData,
     ProfileData,
+    SimsData,
     SurfaceStressData,
     check_data,
     check_parameters,
@@ -65,6 +67,9 @@ def recipe(text=PLATE, name="plate.toml"):
 def one_of_each(time=None):
     return [
         ProfileData(DEPTH, [0.5, 0.3, 0.1], 0.01, time=time, name="p"),
+        SimsData(
+            DEPTH, [0.5, 0.3, 0.1], 0.01, time=time, name="x", resolution=GaussianResolution(5e-9)
+        ),
         IndexData(DEPTH, [1.52, 1.515, 1.512], 1e-4, time=time, name="n"),
         ModesData(("TE", "TE", "TM"), [0, 1, 0], [1.52, 1.515, 1.521], 1e-5, time=time, name="m"),
         SurfaceStressData([0.5 * HOUR, HOUR, 2 * HOUR], [-3e8, -2.9e8, -2.8e8], 5e6, name="s"),
@@ -72,8 +77,14 @@ def one_of_each(time=None):
 
 
 def test_every_kind_is_a_type_named_once():
-    assert KINDS == ("profile", "index", "modes", "surface_stress")
-    assert [DATA_KINDS[k] for k in KINDS] == [ProfileData, IndexData, ModesData, SurfaceStressData]
+    assert KINDS == ("profile", "sims", "index", "modes", "surface_stress")
+    assert [DATA_KINDS[k] for k in KINDS] == [
+        ProfileData,
+        SimsData,
+        IndexData,
+        ModesData,
+        SurfaceStressData,
+    ]
     for data in one_of_each():
         assert DATA_KINDS[data.kind] is type(data)
 
@@ -128,7 +139,7 @@ def test_times_and_depths_must_lie_within_the_process_and_the_plate():
 
 def test_each_kind_asks_for_its_output_times_and_properties():
     end = 2 * HOUR
-    profile, index, modes, stress = one_of_each()
+    profile, sims, index, modes, stress = one_of_each()
     assert profile.output_times(end) == {end} and not profile.needs_properties
     assert ProfileData(DEPTH, [0.5, 0.3, 0.1], 0.01, time=HOUR).output_times(end) == {HOUR}
     assert index.needs_properties and modes.needs_properties and stress.needs_properties
@@ -142,16 +153,18 @@ def test_each_kind_predicts_itself_from_one_forward_run():
     preds = predict(r, one_of_each(), curves=True)
     for data, pred in zip(one_of_each(), preds):
         assert pred.values.shape == data.observed.shape and np.all(np.isfinite(pred.values))
-    profile, index, modes, stress = preds
+    profile, sims, index, modes, stress = preds
     assert 0 < profile.values[-1] < profile.values[0] < 0.9  # χ falls with depth
+    assert 0 < sims.values[-1] < sims.values[0] < 0.9  # as measured: blurred, still falling
     assert set(modes.curve) == {"TE", "TM"}
     assert np.all(stress.values < 0)  # compression at the surface
 
 
 def test_each_kind_describes_itself_for_reports():
-    profile, index, modes, stress = one_of_each()
-    assert [d.label for d in (profile, index, modes, stress)] == [
+    profile, sims, index, modes, stress = one_of_each()
+    assert [d.label for d in (profile, sims, index, modes, stress)] == [
         "profile",
+        "SIMS profile",
         "index profile",
         "mode indices",
         "surface stress",
