@@ -29,6 +29,7 @@ KIND_READERS is the one place that reads ``kind = "…"``. The data files are CS
 header:
 
     profile         depth_m | depth_um | depth_nm, the fraction column (frac_<Ion>), [sigma]
+    zone            species,fraction[,sigma]: mean fractions over depth_range = [from, to]
     sims            a ToF-SIMS profile (ionex.io.sims: sputter time, isotope counts) with
                     species, crater_depth and roughness: the model is convolved with a
                     Gaussian depth resolution of that rms roughness before it meets the data
@@ -63,6 +64,7 @@ from ..process.fitting import (
     ProfileData,
     SimsData,
     SurfaceStressData,
+    ZoneData,
     check_data,
     check_parameters,
 )
@@ -93,6 +95,7 @@ _DATASET = {
     "species",
     "crater_depth",
     "roughness",
+    "depth_range",
 }
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
 _FIT_NUMBERS = {"rtol", "atol", "fd_step", "ftol", "xtol"}  # plain numbers; the rest as written
@@ -493,6 +496,47 @@ def _resolution(r, roughness: float, at: tuple):
         r.fail(at, str(exc))
 
 
+def _zone(d: _Input) -> ZoneData:
+    """A zone composition: a CSV of species,fraction[,sigma] and the depth range it averages."""
+    r, raw, f = d.r, d.raw, d.at
+    rng = raw.get("depth_range")
+    if not (isinstance(rng, list) and len(rng) == 2):
+        r.fail(
+            f + ("depth_range",),
+            f'found {rng!r}; expected the averaged depths, e.g. depth_range = ["0 nm", "40 nm"]',
+        )
+    lo, hi = (r.quantity(v, "length", f + ("depth_range",)) for v in rng)
+    header_line, header, rows = open_table(d.file, "a header species,fraction[,sigma]")
+    i_s = _column(header, "species", d.file, header_line, "species,fraction[,sigma]")
+    i_f = _column(header, "fraction", d.file, header_line, "species,fraction[,sigma]")
+    i_u = _sigma_index(header, raw.get("sigma_column"), d.file, header_line)
+    names = (
+        (d.recipe.incoming_ion, d.recipe.host_ion)
+        if d.binary
+        else tuple(s.name for s in d.recipe.species)
+    )
+    species, values, sigmas = [], [], []
+    for number, fields in rows:
+        where = f"{d.file}, line {number}"
+        check_width(fields, header, where)
+        name = fields[i_s].strip()
+        if name not in names:
+            raise RecipeError(f"{where}: species {name!r}; expected one of {', '.join(names)}")
+        species.append(name)
+        values.append(number_cell(fields[i_f], where, "fraction"))
+        if i_u is not None:
+            sigmas.append(number_cell(fields[i_u], where, header[i_u]))
+    return ZoneData(
+        tuple(species),
+        np.array(values),
+        d.uncertainty(np.array(sigmas) if i_u is not None else None),
+        (lo, hi),
+        time=d.time,
+        name=d.name,
+        weight=d.weight,
+    )
+
+
 def _surface_stress(d: _Input) -> SurfaceStressData:
     times, values, col_sigma = _read_stress(d.file, d.raw.get("sigma_column"))
     return SurfaceStressData(times, values, d.uncertainty(col_sigma), name=d.name, weight=d.weight)
@@ -519,6 +563,7 @@ KIND_READERS = {
     for k in (
         _Kind(ProfileData, _profile, refuses=(_ONLY_MODES,)),
         _Kind(SimsData, _sims, refuses=(_ONLY_MODES,)),
+        _Kind(ZoneData, _zone, refuses=(_ONLY_MODES,)),
         _Kind(IndexData, _index, refuses=(_ONLY_MODES,)),
         _Kind(
             ModesData,

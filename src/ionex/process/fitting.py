@@ -496,6 +496,81 @@ class SimsData(ProfileData):
 
 
 @dataclass(frozen=True, eq=False)
+class ZoneData(_Data):
+    """Mean site fractions of several species over one depth range at one time: a zone
+    composition read off a measured profile or reported in a paper.
+
+    Attributes:
+        species: the species (or ions) measured, one per value.
+        fraction: the mean site fraction of each over the range (dimensionless).
+        sigma: 1-σ uncertainty of each mean (dimensionless; scalar or per species).
+        depth_range: (from, to) below the exchanged face (m, 0 ≤ from < to).
+        time: time from the start of the process (s); None = the end of the process.
+        name: a label.  weight: multiplier of the dataset's χ² contribution (> 0).
+    """
+
+    species: tuple
+    fraction: np.ndarray
+    sigma: np.ndarray | float
+    depth_range: tuple
+    time: float | None = None
+    name: str = "zone"
+    weight: float = 1.0
+    position: np.ndarray = field(init=False, repr=False)
+    kind: ClassVar[str] = "zone"
+    label: ClassVar[str] = "zone composition"
+    experiments: ClassVar[bool] = True
+    needs_properties: ClassVar[bool] = False
+    discrete: ClassVar[bool] = True
+    abscissa_name: ClassVar[str] = "species"
+    abscissa_unit: ClassVar[str] = ""
+    _abscissa: ClassVar[str] = "position"
+    _values: ClassVar[str] = "fraction"
+
+    def __post_init__(self):
+        species = tuple(self.species)
+        object.__setattr__(self, "species", species)
+        object.__setattr__(self, "position", np.arange(len(species), dtype=float))
+        self._validate()
+        lo, hi = (float(v) for v in self.depth_range)
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0.0 <= lo < hi):
+            raise FitInputError(
+                self.owner,
+                ("depth_range",),
+                f"depth_range = ({lo:g}, {hi:g}) m",
+                "expected 0 ≤ from < to below the exchanged face",
+            )
+        object.__setattr__(self, "depth_range", (lo, hi))
+
+    def _mean(self, depth, profile) -> float:
+        """The mean of a profile (linear between the given depths, m) over the range."""
+        lo, hi = self.depth_range
+        x = np.linspace(lo, hi, 4001)
+        return float(np.trapezoid(np.interp(x, depth, profile), x) / (hi - lo))
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """The mean χ of each ion over the range (the profile linear between cell centres,
+        the surface point holding the bath fraction)."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        values = [self._mean(*_whole_profile(result, k, s)) for s in self.species]
+        return Prediction(np.array(values), (), None)
+
+    def predict_experiment(self, result, curves: bool = False) -> Prediction:
+        """The mean fraction of each species of a Nernst–Planck–Poisson run over the range."""
+        k = result.times.size - 1 if self.time is None else _index_of(result, self.time)
+        try:
+            values = [self._mean(result.depth, result.fraction(s)[k]) for s in self.species]
+        except KeyError as exc:
+            raise FitError(f"{self.owner}: {exc.args[0]}") from None
+        return Prediction(np.array(values), (), None)
+
+    @property
+    def value_name(self) -> str:
+        lo, hi = self.depth_range
+        return f"mean site fraction over {lo * 1e9:g}–{hi * 1e9:g} nm"
+
+
+@dataclass(frozen=True, eq=False)
 class IndexData(_Data):
     """A measured refractive-index profile (e.g. an inverse-WKB reconstruction) at one time.
 
@@ -689,10 +764,10 @@ class SurfaceStressData(_Data):
         return "surface stress σ(0, t)"
 
 
-Data = ProfileData | SimsData | IndexData | ModesData | SurfaceStressData
+Data = ProfileData | SimsData | ZoneData | IndexData | ModesData | SurfaceStressData
 # every dataset kind by its name in files and reports; KINDS: the names, in this order
 DATA_KINDS: dict[str, type] = {
-    t.kind: t for t in (ProfileData, SimsData, IndexData, ModesData, SurfaceStressData)
+    t.kind: t for t in (ProfileData, SimsData, ZoneData, IndexData, ModesData, SurfaceStressData)
 }
 KINDS = tuple(DATA_KINDS)
 

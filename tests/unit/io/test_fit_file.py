@@ -186,7 +186,7 @@ def test_datasets_with_equal_overrides_share_a_builder(tmp_path):
             'kind = "profil"',
             "dataset[1].kind",
             [
-                "found 'profil' (did you mean 'profile'?); expected one of: profile, sims, index, modes, surface_stress"
+                "found 'profil' (did you mean 'profile'?); expected one of: profile, sims, zone, index, modes, surface_stress"
             ],
         ),
         (

@@ -300,19 +300,18 @@ def test_a_step_s_refusal_is_located_at_its_key(text, old, new, words):
 def test_where_the_psed_is_full_is_read_per_species_and_step():
     from ionex.physics.site_energy import CarriedFill, FullAtReference
 
-    old = 'sed_width = "0.144 eV"'
-    assert old in TEXT
-    full = parse_recipe(TEXT.replace(old, old + '\npsed_filled = "full"', 1), "dc.toml")
-    assert full.steps[1].diffusion["Rb"].filled == FullAtReference()
-    assert load_recipe(EXAMPLE).steps[1].diffusion["Rb"].filled == CarriedFill()  # the default
-    like_li = parse_recipe(TEXT.replace(old, old + '\npsed_filled = "Li"', 1), "dc.toml")
+    old = 'psed_filled = "full"    '  # the key, not the header comment that mentions it
+    assert old in TEXT  # the example reads Rb as Table 1 does
+    assert load_recipe(EXAMPLE).steps[1].diffusion["Rb"].filled == FullAtReference()
+    assert load_recipe(EXAMPLE).steps[1].diffusion["Li"].filled == CarriedFill()  # the default
+    like_li = parse_recipe(TEXT.replace(old, 'psed_filled = "Li"    ', 1), "dc.toml")
     assert like_li.steps[1].diffusion["Rb"].filled == CarriedFill("Li")
 
 
 @pytest.mark.parametrize(
     "anchor, line, words",
     [
-        ('sed_width = "0.144 eV"', "psed_filled = 3", ['found 3; expected "carried", "full"']),
+        ('psed_filled = "full"    ', "psed_filled = 3", ['found 3; expected "carried", "full"']),
         (
             'D = "3.1e-23 m^2/s"',
             'psed_filled = "full"',
@@ -322,8 +321,11 @@ def test_where_the_psed_is_full_is_read_per_species_and_step():
 )
 def test_bad_psed_filled_is_refused_at_its_key(anchor, line, words):
     assert anchor in TEXT
+    text = TEXT.replace(anchor, line, 1) if anchor.startswith("psed") else TEXT
+    if not anchor.startswith("psed"):
+        text = TEXT.replace(anchor, anchor + "\n" + line, 1)
     with pytest.raises(RecipeError) as info:
-        parse_recipe(TEXT.replace(anchor, anchor + "\n" + line, 1), "dc.toml")
+        parse_recipe(text, "dc.toml")
     msg = str(info.value)
     assert msg.startswith("dc.toml, line ") and "psed_filled" in msg, msg
     for w in words:
