@@ -220,8 +220,7 @@ def run_ionex_simulate(recipe) -> Outcome:
         {
             "steps": d["time_steps"],
             "rejected": d["rejected_steps"],
-            # ROS3 has no Newton iteration: ionex reports its linear solves under this name
-            "linear_solves": d["newton_iterations"],
+            "linear_solves": d["linear_solves"],
         },
     )
 
@@ -294,7 +293,7 @@ def run_ionex_solver(
         {
             "steps": sol.n_steps,
             "rejected": sol.n_rejected,
-            "linear_solves": sol.n_newton,
+            "linear_solves": sol.n_solves,
             "cell_steps": sol.diagnostics.get("cell_steps"),
         },
     )

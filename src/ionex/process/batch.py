@@ -119,7 +119,7 @@ class _Course:
         self.wanted = np.union1d(np.asarray(recipe.output_times, dtype=float), self.ends)
         self.times, self.states, self.steps_of, self.surf, self.inflow = [], [], [], [], []
         self.cum_inflow = 0.0
-        self.work = {"steps": 0, "rejected": 0, "newton": 0}
+        self.work = {"steps": 0, "rejected": 0, "linear_solves": 0}
         self.wall_time = 0.0
 
     def segment(self, k: int):
@@ -160,7 +160,7 @@ class _Course:
         self.y = sol.final
         self.work["steps"] += sol.n_steps
         self.work["rejected"] += sol.n_rejected
-        self.work["newton"] += sol.n_newton
+        self.work["linear_solves"] += sol.n_solves
 
     def result(self) -> Result:
         recipe = self.recipe

@@ -207,7 +207,7 @@ def result_from_states(
             "diffusion_length_m": diffusion_length(recipe, "max"),
             "time_steps": work["steps"],
             "rejected_steps": work["rejected"],
-            "newton_iterations": work["newton"],
+            "linear_solves": work["linear_solves"],
             "rtol": recipe.numerics.rtol,
             "atol": recipe.numerics.atol,
             "wall_time_s": work.get("wall_time_s", math.nan),
@@ -280,7 +280,7 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
 
     times, states, steps_of, surf, inflow = [], [], [], [], []
     cum_inflow = 0.0
-    work = {"steps": 0, "rejected": 0, "newton": 0}
+    work = {"steps": 0, "rejected": 0, "linear_solves": 0}
     # hereditary relaxation needs every state of the run, not only the outputs
     history = (
         History()
@@ -335,7 +335,7 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
             y = sol.final
             work["steps"] += sol.n_steps
             work["rejected"] += sol.n_rejected
-            work["newton"] += sol.n_newton
+            work["linear_solves"] += sol.n_solves
     finally:
         if tracker is not None:
             tracker.finalize()

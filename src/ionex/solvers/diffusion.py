@@ -81,7 +81,7 @@ class DiffusionSolution:
         inflow: cumulative amount that entered through (front, back) face up to each
             output time, as ∫ flux dt in units of χ·m (multiply by C_T for mol/m²).
         final: χ at the end of the call.  final_inflow: (front, back) at the end.
-        n_steps, n_rejected: work counters. n_newton: linear solves with the step's
+        n_steps, n_rejected: work counters. n_solves: linear solves with the step's
             factorised matrix (three per step attempt).
     """
 
@@ -92,7 +92,7 @@ class DiffusionSolution:
     final_inflow: np.ndarray
     n_steps: int = 0
     n_rejected: int = 0
-    n_newton: int = 0
+    n_solves: int = 0
     diagnostics: dict = field(default_factory=dict)
 
 
@@ -289,7 +289,7 @@ def solve_nonlinear_diffusion(
         final_inflow=np.array([cum_front, cum_back]),
         n_steps=n_steps,
         n_rejected=n_rejected,
-        n_newton=n_solves,
+        n_solves=n_solves,
         diagnostics={"last_failure": last_failure, "n_cells": n, "cell_steps": cell_steps},
     )
 
@@ -373,7 +373,7 @@ def _loop_solution(
         final_inflow=totals[:2].copy(),
         n_steps=n_steps,
         n_rejected=n_rejected,
-        n_newton=n_solves,
+        n_solves=n_solves,
         diagnostics={
             "last_failure": _rosenbrock.MESSAGES[last] if last else "",
             "n_cells": grid.n_cells,

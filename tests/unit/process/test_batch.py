@@ -76,7 +76,7 @@ def assert_same(a, b):
         "surface_inflow",
     ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    for key in ("cells", "time_steps", "rejected_steps", "newton_iterations"):
+    for key in ("cells", "time_steps", "rejected_steps", "linear_solves"):
         assert a.diagnostics[key] == b.diagnostics[key], key
     assert a.diagnostics.get("warning") == b.diagnostics.get("warning")
     assert (a.properties is None) == (b.properties is None)

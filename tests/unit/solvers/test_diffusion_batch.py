@@ -87,10 +87,10 @@ def test_batched_runs_equal_one_by_one_runs():
     worst = 0.0
     for run, got in zip(runs, batched):
         ref = one_by_one(run)
-        assert (got.n_steps, got.n_rejected, got.n_newton) == (
+        assert (got.n_steps, got.n_rejected, got.n_solves) == (
             ref.n_steps,
             ref.n_rejected,
-            ref.n_newton,
+            ref.n_solves,
         )
         np.testing.assert_array_equal(got.times, ref.times)
         assert got.states.shape == ref.states.shape
