@@ -98,6 +98,15 @@ def scatter(y, y_active, a, b):
 
 
 @njit(cache=True)
+def regrown(y, y_active, a, b, front_open, back_open, eps):
+    """flat_run of the state a step reached: y (the full state before the step, whose
+    left-out cells the step did not touch) with the active cells' new values y_active."""
+    reached = y.copy()
+    scatter(reached, y_active, a, b)
+    return flat_run(reached, front_open, back_open, eps)
+
+
+@njit(cache=True)
 def guard_moved(y_active, a, b, n, ref, eps, guard):
     """Whether a guard cell (the outermost cells of the margin) left the flat value."""
     lo = max(a - guard, 0)

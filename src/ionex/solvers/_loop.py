@@ -66,7 +66,6 @@ def advance_constant_law(
     y_new = np.empty(yc.size)
     work = _rosenbrock.workspace(yc.size)
     inflow = np.empty(2)
-    probe = np.empty(n)
     t = 0.0
     h = first_step
     h_min = step_control.step_floor_jit(duration)
@@ -116,10 +115,8 @@ def advance_constant_law(
             continue
         if b > a and _active.guard_moved(y_new, a, b, n, ref, eps, guard):
             # the profile reached the margin: grow the region to where it went, retake
-            probe[:] = y
-            _active.scatter(probe, y_new, a, b)
             _active.scatter(y, yc, a, b)
-            a, b, ref, guard = _active.flat_run(probe, has_front, has_back, eps)
+            a, b, ref, guard = _active.regrown(y, y_new, a, b, has_front, has_back, eps)
             yc, volc, w_offc, w_diagc = _active.restrict(y, vol, w_off, w_diag, a, b)
             y_new = np.empty(yc.size)
             work = _rosenbrock.workspace(yc.size)

@@ -300,17 +300,17 @@ class _Region:
 
     def __init__(self, y, vol, w_off, w_diag, front_open, back_open, atol, skip_flat):
         self._y_full = y
-        self._skip = skip_flat
         self._mesh = (vol, w_off, w_diag)
         self._open = (front_open, back_open)
         self.eps = _active.FLAT_FRACTION * atol
-        self._build(y)
-
-    def _build(self, shape_from):
-        vol, w_off, w_diag = self._mesh
-        self.a, self.b, self.ref, self.guard = (
-            _active.flat_run(shape_from, *self._open, self.eps) if self._skip else (0, 0, 0.0, 0)
+        self._build(
+            _active.flat_run(y, front_open, back_open, self.eps) if skip_flat else (0, 0, 0.0, 0)
         )
+
+    def _build(self, run):
+        """Restrict the state and mesh to the cells outside the flat ``run`` (a, b, ref, guard)."""
+        vol, w_off, w_diag = self._mesh
+        self.a, self.b, self.ref, self.guard = run
         self.y, self.vol, self.w_off, self.w_diag = _active.restrict(
             self._y_full, vol, w_off, w_diag, self.a, self.b
         )
@@ -326,9 +326,7 @@ class _Region:
             self.y_new, a, b, self._y_full.size, self.ref, self.eps, self.guard
         ):
             return False
-        reached = self.full().copy()
-        _active.scatter(reached, self.y_new, a, b)
-        self._build(reached)
+        self._build(_active.regrown(self.full(), self.y_new, a, b, *self._open, self.eps))
         return True
 
     def accept(self):
