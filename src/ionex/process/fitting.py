@@ -415,8 +415,7 @@ class ProfileData(_Data):
         """χ_ion(x_i, t) interpolated linearly between cell centres (the surface point
         holds the bath fraction)."""
         k = _index_of(result, self._time_in(result.recipe.total_time))
-        xs, ys = _whole_profile(result, k, self.ion)
-        return _interpolated(self.depth, xs, ys, curves)
+        return self._seen(*_whole_profile(result, k, self.ion), curves)
 
     def predict_experiment(self, result, curves: bool = False) -> Prediction:
         """The fraction of the species ``ion`` of a Nernst–Planck–Poisson run."""
@@ -429,7 +428,11 @@ class ProfileData(_Data):
             y = result.fraction(self.ion)[k]
         except KeyError as exc:
             raise FitError(f"{self.owner}: {exc.args[0]}") from None
-        return _interpolated(self.depth, result.depth, y, curves)
+        return self._seen(result.depth, y, curves)
+
+    def _seen(self, xs, ys, curves: bool) -> Prediction:
+        """The model profile (xs, ys) as the data measure it: at the measured depths."""
+        return _interpolated(self.depth, xs, ys, curves)
 
     @property
     def value_name(self) -> str:
@@ -464,6 +467,7 @@ class SimsData(ProfileData):
             )
 
     def _seen(self, xs, ys, curves: bool) -> Prediction:
+        """The model profile convolved with the resolution, at the measured depths."""
         from ..physics.depth_resolution import convolve_profile
 
         values = convolve_profile(xs, ys, self.resolution, self.depth)
@@ -472,23 +476,6 @@ class SimsData(ProfileData):
             xf = _fine(min(1.15 * float(self.depth.max()), float(xs[-1])))
             curve = (xf, convolve_profile(xs, ys, self.resolution, xf))
         return Prediction(values, (), curve)
-
-    def predict(self, result, props, curves: bool = False) -> Prediction:
-        """χ_ion of the run convolved with the resolution, at the measured depths."""
-        k = _index_of(result, self._time_in(result.recipe.total_time))
-        xs, ys = _whole_profile(result, k, self.ion)
-        return self._seen(xs, ys, curves)
-
-    def predict_experiment(self, result, curves: bool = False) -> Prediction:
-        """The fraction of the species ``ion`` of a Nernst–Planck–Poisson run, convolved."""
-        k = result.times.size - 1 if self.time is None else _index_of(result, self.time)
-        if self.ion is None:
-            raise FitError(f"{self.owner}: name the species measured for an NPP recipe")
-        try:
-            y = result.fraction(self.ion)[k]
-        except KeyError as exc:
-            raise FitError(f"{self.owner}: {exc.args[0]}") from None
-        return self._seen(result.depth, y, curves)
 
     @property
     def value_name(self) -> str:
