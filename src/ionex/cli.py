@@ -278,14 +278,15 @@ def _roughness(args):
     if not args.roughness:
         return None
     from .physics.depth_resolution import GaussianResolution
+    from .validators import FieldError
 
-    sigma = _quantity(args.roughness, "length", "--roughness")
-    if not sigma > 0:
+    try:  # the rule is GaussianResolution's; here it is located
+        return GaussianResolution(_quantity(args.roughness, "length", "--roughness"))
+    except FieldError as exc:
         raise IonexError(
-            f"--roughness: found {args.roughness!r}; expected the rms roughness of the crater "
-            'bottom > 0, e.g. "20 nm"'
-        )
-    return GaussianResolution(sigma)
+            f"--roughness: found {args.roughness!r}; {exc.expected} (the rms roughness of the "
+            "crater bottom)"
+        ) from None
 
 
 def _as_measured(result, sims, resolution):
