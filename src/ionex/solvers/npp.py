@@ -16,9 +16,18 @@ is the Scharfetter–Gummel flux
 
 the exact steady flux for constant D and constant field across the face; it reduces to
 central differences without field and to upwinding in strong fields, and keeps the
-Newton matrix an M-matrix in c. With a concentration-dependent D_i(c_i), D_f is the
-arithmetic mean of the two cell values (≈ the mean of D over the face's range of c, like
-a Kirchhoff face for a gently varying D; documented choice, second order for smooth D).
+Newton matrix an M-matrix in c. With a concentration-dependent D_i(c_i), D_f is by default
+the integral mean of D along the face's concentration path,
+
+    D_f = ∫₀¹ D(c_L + s (c_R − c_L)) ds = [Φ(c_R) − Φ(c_L)]/(c_R − c_L),   Φ = ∫ D dc
+
+(Kirchhoff's transform; each half of the path with its own cell's law), which makes the
+flux the exact steady diffusion flux between the cells however steeply D varies with c.
+Where a site-energy law and its fall-off change D by 10⁴ from one cell to the next at a
+front, a mean of the two cell values is far from this; of the means benchmarked
+(benchmarks/npp_face_mean.py) the integral mean's Double-CAIT features change least
+under mesh refinement. Arithmetic, harmonic and logarithmic means of the cell values
+remain selectable (``face_mean``).
 Poisson uses the standard three-point flux λ_D² (ψ_R − ψ_L)/h.
 
 Time: the NPP system is a DAE (Poisson has no time derivative; its fast mode, dielectric
@@ -461,9 +470,19 @@ def _bern_pair(v):
     return a + b, -1.0 - db, b, db
 
 
-# the mean of the two cells' D at a face (FaceMean)
-ARITHMETIC, HARMONIC, LOGARITHMIC = 0, 1, 2
-FACE_MEANS = {"arithmetic": ARITHMETIC, "harmonic": HARMONIC, "logarithmic": LOGARITHMIC}
+# how the two cells' D make the face's D (FaceMean)
+ARITHMETIC, HARMONIC, LOGARITHMIC, INTEGRAL = 0, 1, 2, 3
+FACE_MEANS = {
+    "arithmetic": ARITHMETIC,
+    "harmonic": HARMONIC,
+    "logarithmic": LOGARITHMIC,
+    "integral": INTEGRAL,
+}
+# two-point Gauss–Legendre on each half of the face's concentration path (s ∈ [0, ½] in the
+# left cell, [½, 1] in the right one), weights ¼ each
+_FACE_NODES = np.array([0.25, 0.25, 0.75, 0.75]) + np.array([-1.0, 1.0, -1.0, 1.0]) * (
+    0.25 / math.sqrt(3.0)
+)
 
 
 @njit(cache=True)
@@ -488,17 +507,72 @@ def _face_mean(kind, a, b):
 
 
 @njit(cache=True)
+def _face_means(kind, d, dd, dface, dleft, dright):
+    """D at the interior faces (K − 1, N) from the cell values d (K, N) by _face_mean, with
+    ∂D_face/∂c_left and ∂D_face/∂c_right (dd = dD/dc per cell)."""
+    for j in range(d.shape[0] - 1):
+        for i in range(d.shape[1]):
+            m, w_left, w_right = _face_mean(kind, d[j, i], d[j + 1, i])
+            dface[j, i] = m
+            dleft[j, i] = w_left * dd[j, i]
+            dright[j, i] = w_right * dd[j + 1, i]
+
+
+@njit(cache=True)
+def _face_points(c, nodes, points):
+    """Fractions at which the integral face mean evaluates a law (_System.face_diffusivities):
+    row 0 the cells c (K); row 1 + q the path point c_L + s_q (c_R − c_L) of each face, put at
+    the face's left cell for the nodes of the left half (s_q < ½) and at its right cell for
+    the others, so that each point is evaluated with its own cell's law; the one unused
+    entry per row holds that cell's value."""
+    K = c.size
+    for k in range(K):
+        points[0, k] = c[k]
+    for q in range(nodes.size):
+        s = nodes[q]
+        shift = 0 if s < 0.5 else 1
+        row = points[q + 1]
+        row[0] = c[0]
+        row[K - 1] = c[K - 1]
+        for j in range(K - 1):
+            row[j + shift] = c[j] + s * (c[j + 1] - c[j])
+
+
+@njit(cache=True)
+def _face_integrals(dq, ddq, nodes, dface, dleft, dright):
+    """D_face = Σ_q w D(s_q) (equal weights 1/Q, Gauss–Legendre on each half) with
+    ∂/∂c_left = Σ_q w (1 − s_q) D'(s_q) and ∂/∂c_right = Σ_q w s_q D'(s_q), from the law's
+    values at the points of _face_points."""
+    Q = nodes.size
+    w = 1.0 / Q
+    for j in range(dface.size):
+        m = 0.0
+        left = 0.0
+        right = 0.0
+        for q in range(Q):
+            s = nodes[q]
+            at = j if s < 0.5 else j + 1
+            m += dq[q + 1, at]
+            slope = ddq[q + 1, at]
+            left += (1.0 - s) * slope
+            right += s * slope
+        dface[j] = w * m
+        dleft[j] = w * left
+        dright[j] = w * right
+
+
+@njit(cache=True)
 def _assemble(
     Y,
     base,
     gh,
-    d,
-    dd,
+    dface,
+    dleft,
+    dright,
     z,
     inv_vol,
     inv_h,
     lam2,
-    face_mean,
     f0,
     df0c,
     df0p,
@@ -554,14 +628,13 @@ def _assemble(
         dpsi = Y[j + 1, N] - Y[j, N]
         for i in range(N):
             bp, dbp, bm, dbm = _bern_pair(z[i] * dpsi)
-            mean, w_left, w_right = _face_mean(face_mean, d[j, i], d[j + 1, i])
-            g = mean * ih
+            g = dface[j, i] * ih
             cl = Y[j, i]
             cr = Y[j + 1, i]
             bracket = bp * cl - bm * cr
             flux = g * bracket
-            dfl = g * bp + dd[j, i] * w_left * bracket * ih  # ∂F/∂c_left
-            dfr = dd[j + 1, i] * w_right * bracket * ih - g * bm  # ∂F/∂c_right
+            dfl = g * bp + dleft[j, i] * bracket * ih  # ∂F/∂c_left
+            dfr = dright[j, i] * bracket * ih - g * bm  # ∂F/∂c_right
             dfp = g * z[i] * (dbp * cl + dbm * cr)  # ∂F/∂ψ_right = −∂F/∂ψ_left
             R[j, i] += sl * flux
             Bd[j, i, i] += sl * dfl
@@ -763,13 +836,13 @@ def _linearise(
     Y,
     base,
     gh,
-    d,
-    dd,
+    dface,
+    dleft,
+    dright,
     z,
     inv_vol,
     inv_h,
     lam2,
-    face_mean,
     f0,
     df0c,
     df0p,
@@ -795,8 +868,8 @@ def _linearise(
     K = Y.shape[0]
     m = len(block)
     _assemble(
-        Y, base, gh, d, dd, z, inv_vol, inv_h, lam2, face_mean, f0, df0c, df0p, fL, dfLc, dfLp,
-        grads, du0, R, Bd, Bl, Bu, block,
+        Y, base, gh, dface, dleft, dright, z, inv_vol, inv_h, lam2, f0, df0c, df0p, fL, dfLc,
+        dfLp, grads, du0, R, Bd, Bl, Bu, block,
     )  # fmt: skip
     for k in range(K):
         for a in range(m):
@@ -1017,7 +1090,7 @@ class _System:
         λ² (g_right − g_left)/vol + Σ z c − 1 = 0,   g = ∂ψ/∂x at the faces.
     """
 
-    def __init__(self, grid, species, medium, front, back, face_mean=ARITHMETIC):
+    def __init__(self, grid, species, medium, front, back, face_mean=INTEGRAL):
         self.face_mean = face_mean
         self.K = grid.n_cells
         self.N = len(species)
@@ -1088,6 +1161,44 @@ class _System:
         for i, law in enumerate(self.laws):
             d[i], dd[i] = law(clipped[i])
         return d.T, dd.T
+
+    def face_diffusivities(self, c):
+        """D_i and dD_i/dc_i per cell (K, N), and D_i at the interior faces (K − 1, N) with
+        ∂/∂c_left and ∂/∂c_right (FACE_MEANS), at the fractions c (K, N).
+
+        The integral mean is D averaged along the straight concentration path between the
+        two cells, each half with its own cell's law,
+
+            D_face = ∫₀¹ D(c_L + s (c_R − c_L)) ds   (= [Φ(c_R) − Φ(c_L)]/(c_R − c_L) with
+                                                     Kirchhoff's Φ = ∫D dc where both cells
+                                                     share one law),
+
+        the exact flux of steady diffusion between the cells however steeply D varies with
+        c; two Gauss–Legendre nodes per half, evaluated with the cells in one call of each
+        law (its fractions carry the cells in their last axis)."""
+        K, N = self.K, self.N
+        if self.face_mean != INTEGRAL:
+            d, dd = self.diffusivities(c)
+            out = (np.empty((K - 1, N)), np.empty((K - 1, N)), np.empty((K - 1, N)))
+            _face_means(self.face_mean, d, dd, *out)
+            return d, dd, *out
+        clipped = np.maximum(c.T, 0.0)  # (N, K), as diffusivities clips
+        d = np.empty((N, K))
+        dd = np.empty((N, K))
+        dface = np.empty((N, K - 1))
+        dleft = np.empty((N, K - 1))
+        dright = np.empty((N, K - 1))
+        points = np.empty((1 + _FACE_NODES.size, K))
+        for i, law in enumerate(self.laws):
+            if isinstance(law, ConstantDiffusivity):
+                d[i] = dface[i] = law.value
+                dd[i] = dleft[i] = dright[i] = 0.0
+                continue
+            _face_points(clipped[i], _FACE_NODES, points)
+            dq, ddq = law(points)
+            d[i], dd[i] = dq[0], ddq[0]
+            _face_integrals(dq, ddq, _FACE_NODES, dface[i], dleft[i], dright[i])
+        return d.T, dd.T, dface.T, dleft.T, dright.T
 
     def held(self, face):
         """ψ held at a face, or None (zero field, or the beam's Robin condition)."""
@@ -1217,12 +1328,11 @@ class _System:
         factorise the Newton matrix of the stage equations into ``lin`` (_linearise; the
         first update lands in self.delta); on success ``lin`` also keeps γh and the
         boundary fluxes. Returns (status, cell)."""
-        d, dd = self.diffusivities(Y[:, : self.N])
+        d, dd, *faces = self.face_diffusivities(Y[:, : self.N])
         self.n_linearised += 1
         bnd = self.boundary(Y, d, dd)
         status, cell = _linearise(
-            Y, base, gh, d, dd, self.z, self.inv_vol, self.inv_h, self.lam2, self.face_mean,
-            *bnd, lin.R, lin.Bd, lin.Bl, lin.Bu, lin.S, lin.X, lin.Yp, lin.base, self.delta,
+            Y, base, gh, *faces, self.z, self.inv_vol, self.inv_h, self.lam2, *bnd, lin.R, lin.Bd, lin.Bl, lin.Bu, lin.S, lin.X, lin.Yp, lin.base, self.delta,
             self.block,
         )  # fmt: skip
         if status == _ITERATED:
@@ -1255,7 +1365,7 @@ class _System:
         K, m = self.K, self.m
         Y = np.ascontiguousarray(Y, dtype=float)
         base = np.ascontiguousarray(base, dtype=float)
-        d, dd = self.diffusivities(Y[:, : self.N])
+        d, dd, *faces = self.face_diffusivities(Y[:, : self.N])
         bnd = self.boundary(Y, d, dd)
         R = np.empty((K, m))
         Bd = np.empty((K, m, m))
@@ -1265,13 +1375,11 @@ class _System:
             Y,
             base,
             gh,
-            d,
-            dd,
+            *faces,
             self.z,
             self.inv_vol,
             self.inv_h,
             self.lam2,
-            self.face_mean,
             *bnd,
             R,
             Bd,
@@ -1363,7 +1471,7 @@ def solve_npp(
     charge_rtol: float = 1e-9,
     tracker: Tracker | None = None,
     time_offset: float = 0.0,
-    face_mean: str = "arithmetic",
+    face_mean: str = "integral",
 ) -> NPPSolution:
     """Integrate the NPP system over ``duration`` seconds.
 
@@ -1386,7 +1494,9 @@ def solve_npp(
         tracker: receives handle(time_offset + t, densities (N, K)) after every step.
         time_offset: added to t for the tracker (s).
         face_mean: how the two cells' D make the face's D in the Scharfetter–Gummel flux:
-            "arithmetic", "harmonic" or "logarithmic" (FACE_MEANS).
+            "integral" (the mean of D along the face's concentration path, module
+            docstring), or "arithmetic", "harmonic" or "logarithmic" of the two cell
+            values (FACE_MEANS).
     Raises:
         ValueError: bad input (shapes, negative densities, unknown boundaries …).
         SolverError: Newton fails repeatedly and the step falls below round-off (the message

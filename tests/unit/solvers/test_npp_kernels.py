@@ -26,12 +26,12 @@ def _law(f):
     return 1e-16 * np.exp(3.0 * f), 3e-16 * np.exp(3.0 * f)
 
 
-def _cait_system():
+def _cait_system(face_mean=npp.INTEGRAL, laws=(3e-18, _law, 1e-18)):
     """A CAIT-like system: beam of species 0, absorbing back electrode, three species."""
     grid = geometric_grid(60e-9, 1e-9, 1.25)
-    species = [Species("Rb", 3e-18), Species("Li", _law), Species("Cs", 1e-18)]
+    species = [Species(name, law) for name, law in zip(("Rb", "Li", "Cs"), laws)]
     beam = IonBeam(species=0, current_density=1e-3, source_potential=2.0, aperture_distance=8e-3)
-    return npp._System(grid, species, MEDIUM, beam, Electrode(0.0))
+    return npp._System(grid, species, MEDIUM, beam, Electrode(0.0), face_mean)
 
 
 def _state(system, seed=5):
@@ -61,10 +61,12 @@ def test_bernoulli_pair_equals_the_numpy_bernoulli():
         np.testing.assert_allclose(got[:, k], ref, rtol=1e-9, atol=1e-300)
 
 
-def test_cait_newton_matrix_equals_finite_differences():
+@pytest.mark.parametrize("face_mean", list(npp.FACE_MEANS.values()))
+def test_cait_newton_matrix_equals_finite_differences(face_mean):
     """Beam inflow (Robin condition for ψ), absorbing electrode and a concentration-dependent
-    D: the compiled matrix is the derivative of the compiled residual, column by column."""
-    system = _cait_system()
+    D: the compiled matrix is the derivative of the compiled residual, column by column,
+    for every face mean of D."""
+    system = _cait_system(face_mean)
     Y, base = _state(system)
     gh = 50.0
     R, ab, _ = system.assemble(Y, base, gh)
@@ -224,3 +226,87 @@ def test_an_unknown_face_mean_is_refused():
             back=None,
             face_mean="geometric",
         )
+
+
+def _face_values(system, c):
+    return system.face_diffusivities(np.ascontiguousarray(c))
+
+
+def test_integral_face_mean_is_the_kirchhoff_mean_of_one_law():
+    """Both cells share the law D = 1e-16 exp(3c): the face's D is Kirchhoff's mean
+    [Φ(c_R) − Φ(c_L)]/(c_R − c_L), Φ = 1e-16 exp(3c)/3, to the error of two-point Gauss on
+    each half, |E| ≤ 2·(½)⁵ max|D⁗|/4320 = a⁴ max D/69120 with a = 3|c_R − c_L|; a cubic
+    law's mean is exact."""
+    system = _cait_system()
+    rng = np.random.default_rng(3)
+    c = rng.uniform(0.05, 0.6, (system.K, 3))
+    c[5] = c[4]  # equal neighbours: the face's D is the cells' D
+    _, _, dface, _, _ = _face_values(system, c)
+    cl, cr = c[:-1, 1], c[1:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kirchhoff = np.where(
+            cl == cr,
+            1e-16 * np.exp(3 * cl),
+            1e-16 * np.exp(3 * cl) * np.expm1(3 * (cr - cl)) / (3 * (cr - cl)),
+        )
+    bound = (3 * abs(cr - cl)) ** 4 / 69120 * 1e-16 * np.exp(3 * np.maximum(cl, cr))
+    assert np.all(abs(dface[:, 1] - kirchhoff) <= bound + 1e-15 * kirchhoff)
+    assert np.max(bound / kirchhoff) > 1e-6  # the faces span steep parts of the law
+    assert dface[4, 1] == pytest.approx(1e-16 * np.exp(3 * c[4, 1]), rel=1e-15)
+    # constant laws: the value itself
+    np.testing.assert_array_equal(dface[:, 0], 3e-18)
+
+    def cubic(f):
+        return 1e-17 * (1 + f + 4 * f**2 - 2 * f**3), 1e-17 * (1 + 8 * f - 6 * f**2)
+
+    system = _cait_system(laws=(cubic, cubic, cubic))
+    _, _, dface, _, _ = _face_values(system, c)
+
+    def phi(f):
+        return 1e-17 * (f + f**2 / 2 + 4 * f**3 / 3 - f**4 / 2)
+
+    ok = cl != cr
+    exact = (phi(cr[ok]) - phi(cl[ok])) / (cr[ok] - cl[ok])
+    np.testing.assert_allclose(dface[ok, 1], exact, rtol=1e-13)
+
+
+def test_integral_face_mean_takes_each_half_from_its_own_cell():
+    """A law that differs from cell to cell (a per-cell factor, like a carried fill): the
+    left half of the face's path is evaluated with the left cell's law, the right half
+    with the right cell's, D_face = ½(mean over the left half) + ½(mean over the right)."""
+    system = _cait_system()
+    factor = np.linspace(1.0, 3.0, system.K)
+
+    def per_cell(f):
+        f = np.asarray(f)
+        return 1e-16 * factor * np.exp(2.0 * f), 2e-16 * factor * np.exp(2.0 * f)
+
+    system = _cait_system(laws=(per_cell, per_cell, per_cell))
+    rng = np.random.default_rng(8)
+    c = rng.uniform(0.05, 0.6, (system.K, 3))
+    _, _, dface, dleft, dright = _face_values(system, c)
+    cl, cr = c[:-1, 2], c[1:, 2]
+    mid = 0.5 * (cl + cr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half_l = 1e-16 * (np.exp(2 * mid) - np.exp(2 * cl)) / (2 * (mid - cl))
+        half_r = 1e-16 * (np.exp(2 * cr) - np.exp(2 * mid)) / (2 * (cr - mid))
+    expected = 0.5 * (factor[:-1] * half_l + factor[1:] * half_r)
+    # two-point Gauss on each half: |E| ≤ a⁴ max D/69120, a = 2|c_R − c_L| (see above)
+    bound = (2 * abs(cr - cl)) ** 4 / 69120 * 3e-16 * np.exp(2 * np.maximum(cl, cr))
+    assert np.all(abs(dface[:, 2] - expected) <= bound)
+    # taking the whole path from one cell's law would be far outside the bound
+    assert np.all(abs(factor[:-1] * (half_l + half_r) / 2 - expected) > 10 * bound)
+    # the derivatives against central differences of the face values
+    for side, got in ((0, dleft), (1, dright)):
+        h = 1e-6
+        up, down = c.copy(), c.copy()
+        rows = np.arange(system.K - 1) + side
+        # perturb every other face's cell only, so that each face sees one change
+        for start in (0, 1):
+            sel = rows[start::2]
+            up, down = c.copy(), c.copy()
+            up[sel, 2] += h
+            down[sel, 2] -= h
+            fd = (_face_values(system, up)[2][:, 2] - _face_values(system, down)[2][:, 2]) / (2 * h)
+            faces = np.arange(system.K - 1)[start::2]
+            np.testing.assert_allclose(got[faces, 2], fd[faces], rtol=1e-6)
