@@ -18,7 +18,9 @@ from scipy.special import erfc
 from ionex.physics.site_energy import (
     DOUBLE_CAIT_LI3B7O12,
     ELECTRON_VOLT,
+    CarriedFill,
     FallOff,
+    FullAtReference,
     Occupation,
     SiteEnergyDiffusion,
     SiteEnergyDistribution,
@@ -125,9 +127,16 @@ def test_rb_sed_uses_the_li_convention():
     assert P.sed(P.li_sed_fwhm_label, "fwhm").fwhm / ELECTRON_VOLT == pytest.approx(
         0.250, rel=1e-12
     )
-    rb2 = P.rubidium(2)
+    rb2 = P.rubidium(2, filled=CarriedFill())
     assert rb2.sed.width_ev == pytest.approx(0.144, rel=1e-12)
     assert rb2.fall_off.threshold == 0.10 and rb2.reference_density == P.bulk_density
+    # the default reading, Table 1's: full at n_bulk,Li with the fitted width, whatever the
+    # convention (a fitted σ has none)
+    for convention in ("sigma", "fwhm"):
+        native = P.rubidium(2, convention=convention)
+        assert native.filled == FullAtReference()
+        assert native.sed.sigma == P.rb_sed_width_fitted == pytest.approx(0.175 * ELECTRON_VOLT)
+    assert "FITTED" in P.provenance["rb_sed_width_fitted"]
 
 
 # ---------------------------------------------------------------- Arrhenius, parameter set
@@ -294,7 +303,7 @@ def test_d_is_positive_and_non_decreasing_in_the_fraction(a, b, filled, form, ex
 
 
 def test_occupation_carries_the_foreign_ion_as_native_without_re_equilibration():
-    li2, rb2 = P.lithium(2), P.rubidium(2)
+    li2, rb2 = P.lithium(2), P.rubidium(2, filled=CarriedFill())
     end_rb = np.array([0.9, 0.9, 0.5, 0.0])  # Rb fraction after the 1st CAIT, per cell
     end_li = 1.0 - end_rb
     occ = Occupation().after({"Rb": end_rb, "Li": end_li}, newly_native=["Rb"])
@@ -350,11 +359,7 @@ def test_per_cell_fill_matches_the_shift_and_fall_off_formulas():
 
 
 def test_fill_levels_carried_full_and_another_species():
-    from ionex.physics.site_energy import (
-        CarriedFill,
-        FullAtReference,
-        fill_level,
-    )
+    from ionex.physics.site_energy import fill_level
 
     occupation = Occupation({"Rb": np.array([0.9, 0.5, 0.0]), "Li": 0.8})
     # fractions of n_0; a law referenced to 1.25·n_0 is full at 1.25 when "full"

@@ -7,7 +7,7 @@ import pytest
 
 from ionex.errors import SolverError
 from ionex.physics.site_energy import DOUBLE_CAIT_LI3B7O12 as P
-from ionex.physics.site_energy import Occupation
+from ionex.physics.site_energy import CarriedFill, Occupation
 from ionex.process.experiments import (
     BathStep,
     CaitStep,
@@ -45,7 +45,8 @@ def cait(ion, charge, **kw):
     )
 
 
-SECOND = {"Li": P.lithium(2), "Rb": P.rubidium(2)}
+# Rb on the carried occupation: these tests follow the occupation from one step to the next
+SECOND = {"Li": P.lithium(2), "Rb": P.rubidium(2, filled=CarriedFill())}
 
 
 @pytest.fixture(scope="module")
