@@ -193,6 +193,10 @@ def _run(args) -> int:
         result = simulate(recipe, tracker=ProgressBar(enabled=not args.quiet))
     from .process.result import Result
 
+    from .process.multicomponent import MulticomponentResult
+
+    if isinstance(result, MulticomponentResult):
+        return _write_multicomponent(result, out, args, outputs)
     if not isinstance(result, Result):  # the Nernst–Planck–Poisson engine's result
         return _write_experiment(result, out, args, outputs, sims, resolution)
     try:
@@ -736,6 +740,71 @@ def _add_prism_options(p) -> None:
     p.add_argument("--prism", help="a prism preset (PSK-3) for synchronous angles")
     p.add_argument("--prism-index", type=float, help="prism index n_p at the wavelength")
     p.add_argument("--prism-angle", help='prism refracting angle with unit, e.g. "70.0963 deg"')
+
+
+def _write_multicomponent(result, out: Path, args, outputs) -> int:
+    """Outputs and summary of a multicomponent run: profiles.csv, result.nc, profiles.png;
+    per step the surface fractions and the depths where each ion's fraction is halfway
+    between its surface and its bulk value."""
+    import numpy as np
+
+    from .io.plots import plot_multicomponent
+    from .io.writers import write_multicomponent_csv, write_netcdf_dataset
+
+    try:
+        with outputs:
+            written = [write_multicomponent_csv(result, out / "profiles.csv")]
+            written.append(write_netcdf_dataset(result.to_dataset(), out / "result.nc"))
+            if not args.no_plot:
+                written.append(plot_multicomponent(result, out / "profiles.png"))
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        recipe = result.recipe
+        ions = result.species
+        print(
+            f"{recipe.name}: multicomponent exchange of {', '.join(ions)}, "
+            f"{len(recipe.steps)} step(s), {recipe.total_time / 3600:.4g} h"
+        )
+        print(
+            f"{'step':<20} {'end (h)':>8}  per ion: surface fraction; depth (µm) to which it "
+            "differs from the bulk by > 0.01"
+        )
+        steps = np.asarray(result.step_index)
+        half = result.depth <= (
+            recipe.glass.thickness / 2 if recipe.glass.faces == "both" else result.depth[-1]
+        )
+        x = result.depth[half]
+        for k in sorted(set(steps.tolist())):
+            i = int(np.nonzero(steps == k)[0][-1])
+            parts = []
+            for ion in ions:
+                frac = result.fraction(ion)[i][half]
+                changed = np.nonzero(np.abs(frac - frac[-1]) > 0.01)[0]
+                reach = f"{x[changed[-1]] * 1e6:.3g}" if changed.size else "—"
+                parts.append(f"{ion} {frac[0]:.3f}; {reach}")
+            name = recipe.steps[k].name
+            print(f"{name[:20]:<20} {result.times[i] / 3600:>8.4g}  " + " | ".join(parts))
+        if result.metrics is not None:
+            print(
+                f"{'step':<20} {'CS (MPa)':>9} {'DOC (µm)':>9} {'CT (MPa)':>9} "
+                f"{'knee (µm)':>10} {'CS knee (MPa)':>14} {'W_t (J/m²)':>11}"
+            )
+            for k in sorted(set(steps.tolist())):
+                m = result.metrics[int(np.nonzero(steps == k)[0][-1])]
+                print(
+                    f"{recipe.steps[k].name[:20]:<20} {m.compressive_stress / 1e6:>9.4g} "
+                    f"{m.depth_of_compression * 1e6:>9.4g} {m.central_tension / 1e6:>9.4g} "
+                    f"{m.knee_depth * 1e6:>10.4g} {m.knee_compressive_stress / 1e6:>14.4g} "
+                    f"{m.tensile_energy:>11.4g}"
+                )
+        d = result.diagnostics
+        print(
+            f"solver: {d['cells']} cells, {d['steps']} steps ({d['rejected']} rejected), "
+            f"{d['wall_time_s'] * 1e3:.0f} ms"
+        )
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
 
 
 def _write_experiment(result, out: Path, args, outputs, sims=None, resolution=None) -> int:

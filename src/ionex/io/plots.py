@@ -183,6 +183,44 @@ def plot_stress_and_index(result: Result, path) -> Path:
     return save_figure(stress_index_figure(result), path)
 
 
+def plot_multicomponent(result, path) -> Path:
+    """A multicomponent run: every ion's site fraction at the end of every step against
+    depth (µm), on a linear and on a logarithmic depth axis (the near-surface spike)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    um = shown_in(result.depth, "um")
+    steps = np.asarray(result.step_index)
+    ends = [int(np.nonzero(steps == k)[0][-1]) for k in sorted(set(steps.tolist()))]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    styles = ["-", "--", ":", "-."]
+    for j, k in enumerate(ends):
+        label = result.recipe.steps[int(steps[k])].name
+        for i, ion in enumerate(result.species):
+            for ax in axes:
+                ax.plot(
+                    um,
+                    result.fraction(ion)[k],
+                    color=f"C{i}",
+                    ls=styles[j % 4],
+                    label=f"{ion} after {label}",
+                )
+    axes[1].set_xscale("log")
+    axes[1].set_xlim(max(um[0], 1e-3 * um[-1]), um[-1])
+    for ax in axes:
+        ax.set_xlabel("depth (µm)")
+        ax.set_ylabel("site fraction")
+        ax.set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=8)
+    axes[0].set_title(result.recipe.name)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_experiment(result, path, sims=None, as_measured=None) -> Path:
     """An NPP run: species fractions at the end of every step against depth (nm), with a
     ToF-SIMS profile overlaid when given; the potential; the back-electrode current.

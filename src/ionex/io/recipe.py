@@ -246,11 +246,16 @@ class RecipeReader(Reader):
             from .npp_recipe import read_experiment_recipe
 
             return read_experiment_recipe(self, doc)
-        if kind != "interdiffusion":
+        if kind not in ("interdiffusion", "multicomponent"):
             self.fail(
                 ("model", "kind"),
-                f'found {kind!r}; expected "interdiffusion" (default) or "nernst-planck-poisson"',
+                f'found {kind!r}; expected "interdiffusion" (default), "multicomponent" or '
+                '"nernst-planck-poisson"',
             )
+        from .multicomponent_recipe import is_multicomponent, read_multicomponent_recipe
+
+        if kind == "multicomponent" or is_multicomponent(doc):
+            return read_multicomponent_recipe(self, doc)
         values = read(_RECIPE, doc, self, ())
         glass = self.glass(doc["glass"])
         ions = self.ions(doc["ions"], glass.host_ion)
@@ -309,7 +314,8 @@ class RecipeReader(Reader):
             self.fail(
                 f,
                 f"found {len(raw)} ions ({', '.join(raw)}); binary interdiffusion needs exactly "
-                "two: the host and one incoming ion",
+                "two: the host and one incoming ion (for three or more, give the glass's "
+                "site fractions as [glass] initial = { … } instead of host_ion)",
             )
         laws = {}
         for sym, spec in raw.items():

@@ -159,6 +159,25 @@ def _attribute(value):
     return int(value) if isinstance(value, (bool, np.bool_)) else value
 
 
+def write_multicomponent_csv(result, path) -> Path:
+    """A multicomponent result's profiles.csv: time_s, step (1-based), depth_m, frac_<Ion>…,
+    and stress_Pa when the recipe asks for stress."""
+    nt, nd = result.fractions.shape[0], result.depth.size
+    columns = [
+        np.repeat(result.times, nd),
+        np.repeat(np.asarray(result.step_index) + 1, nd),
+        np.tile(result.depth, nt),
+    ]
+    names = ["time_s", "step", "depth_m"]
+    for ion in result.species:
+        columns.append(result.fraction(ion).ravel())
+        names.append(f"frac_{ion}")
+    if result.stress is not None:
+        columns.append(result.stress.ravel())
+        names.append("stress_Pa")
+    return write_columns(path, names, columns)
+
+
 def write_experiment_csvs(result, directory) -> list[Path]:
     """An NPP result: profiles.csv (time_s, step, depth_m, frac_<Ion>…, potential_V; the
     step is 1-based) and current.csv (time_s, current_A, charge_C, surface_potential_V — the

@@ -238,8 +238,9 @@ def result_from_states(
 def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid | None = None):
     """Run every step of ``recipe`` in order; the state carries from step to step.
 
-    A Recipe runs the binary interdiffusion engine and returns a Result; an
-    ExperimentRecipe (Nernst–Planck–Poisson) runs process.experiments and returns an
+    A Recipe runs the binary interdiffusion engine and returns a Result; a
+    MulticomponentRecipe runs process.multicomponent and returns a MulticomponentResult;
+    an ExperimentRecipe (Nernst–Planck–Poisson) runs process.experiments and returns an
     ExperimentResult.
 
     Args:
@@ -262,6 +263,10 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
     >>> round(result.summary()[-1]["depth_frac_0.5_m"] * 1e6, 2)  # µm
     10.89
     """
+    from .multicomponent import MulticomponentRecipe, run_multicomponent
+
+    if isinstance(recipe, MulticomponentRecipe):  # three or more ions
+        return run_multicomponent(recipe, grid=grid)
     if not isinstance(recipe, Recipe):  # [model] kind = "nernst-planck-poisson"
         from .experiments import run_recipe  # (imported only then: scipy.special, the NPP solver)
 
