@@ -79,13 +79,15 @@ def test_oxide_composition_gives_the_cation_site_fractions(tmp_path):
 
 def test_the_run_conserves_sites_and_books_what_crossed_the_faces(tmp_path):
     """Σχ = 1 in every cell and time; each ion's uptake equals the change of its inventory
-    (both faces of the plate, C_T per site fraction); the ions exchange one for one."""
+    (the whole plate, mirrored through its mid-plane; C_T per site fraction); the ions
+    exchange one for one."""
     recipe = load_recipe(_recipe(tmp_path))
     result = run_multicomponent(recipe)
     np.testing.assert_allclose(result.fractions.sum(axis=1), 1.0, atol=1e-12)
     c_t, half = recipe.glass.total_mobile, recipe.glass.thickness / 2
     start = 2 * c_t * half * np.array([recipe.glass.initial[ion] for ion in result.species])
-    inventory = 2 * c_t * (result.fractions @ result.cell_width)
+    assert result.depth[-1] == pytest.approx(2 * half - result.depth[0])
+    inventory = c_t * (result.fractions @ result.cell_width)
     scale = 2 * c_t * half
     np.testing.assert_allclose(result.uptake, inventory - start, atol=1e-10 * scale)
     np.testing.assert_allclose(result.uptake.sum(axis=1), 0.0, atol=1e-10 * scale)
@@ -189,5 +191,100 @@ def test_bad_input_is_one_clear_line_with_exit_2(tmp_path, capsys, edit, words):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert err.startswith(f"ionex: error: {path}, line "), err
+    for w in words:
+        assert w in err, (w, err)
+
+
+STRESS = textwrap.dedent(
+    """
+    [stress]
+    youngs_modulus = "82 GPa"
+    poisson_ratio = 0.21
+    dilation = { Na = 0.004, K = 0.011 }
+    """
+)
+
+
+def test_stress_of_several_ions_is_balanced_and_reported(tmp_path, capsys):
+    """σ = −E/(1−ν)·[Σ B_i(χ_i − χ_i⁰) − a]: zero net force on the plate at every output
+    time; CS, DOC, CT and the stored tensile energy printed per step and kept in result.nc."""
+    path = _recipe(tmp_path, LAS + STRESS)
+    result = simulate(load_recipe(path))
+    np.testing.assert_allclose(result.stress @ result.cell_width, 0.0, atol=1e-9 * 1e9 * 8e-4)
+    strain = 0.004 * (result.fraction("Na") - 0.43) + 0.011 * (result.fraction("K") - 0.02)
+    direct = -82e9 / (1 - 0.21) * (strain - (strain @ result.cell_width)[:, None] / 8e-4)
+    np.testing.assert_allclose(result.stress, direct, atol=1e-6 * np.abs(direct).max())
+    m = result.metrics[-1]
+    assert m.compressive_stress == pytest.approx(-result.stress[-1, 0])
+    assert 0 < m.depth_of_compression < 4e-4 and m.central_tension > 0
+    out = tmp_path / "out"
+    assert main(["run", str(path), "-o", str(out), "--no-plot"]) == 0
+    text = capsys.readouterr().out
+    assert "CS (MPa)" in text and f"{m.compressive_stress / 1e6:.4g}" in text
+    with xr.open_dataset(out / "result.nc") as ds:
+        assert ds["stress_Pa"].attrs["units"] == "Pa"
+        assert float(ds["central_tension"][-1]) == pytest.approx(m.central_tension)
+    csv = np.genfromtxt(out / "profiles.csv", delimiter=",", names=True)
+    assert csv.dtype.names[-1] == "stress_Pa"
+
+
+def test_two_ion_stress_equals_the_binary_engine_s(tmp_path):
+    """K⁺ for Na⁺ on a plate, as a binary recipe with dilation B and as site fractions per
+    ion with dilation { K = B }: the same balanced stress (to the profiles' agreement)."""
+    binary = textwrap.dedent(
+        """
+        [glass]
+        host_ion = "Na"
+        total_mobile = "10.9 mol/L"
+        thickness = "1 mm"
+        [ions.K]
+        D = "1e-15 m^2/s"
+        [ions.Na]
+        D = "1e-14 m^2/s"
+        [[step]]
+        bath = { K = 1.0 }
+        temperature = "420 degC"
+        duration = "8 h"
+        [stress]
+        youngs_modulus = "72 GPa"
+        poisson_ratio = 0.22
+        dilation = 0.0087
+        """
+    )
+    multi = (
+        binary.replace('host_ion = "Na"', "initial = { Na = 1.0, K = 0.0 }")
+        .replace("bath = { K = 1.0 }", "bath = { K = 1.0, Na = 0.0 }")
+        .replace("dilation = 0.0087", "dilation = { K = 0.0087 }")
+    )
+    (tmp_path / "b").mkdir()
+    a = load_recipe(_recipe(tmp_path / "b", binary))
+    b = load_recipe(_recipe(tmp_path, multi))
+    grid = process_grid(a)
+    ref, got = simulate(a, grid=grid), simulate(b, grid=grid)
+    np.testing.assert_allclose(got.depth, ref.depth, rtol=1e-12)
+    scale = 72e9 / 0.78 * 0.0087
+    np.testing.assert_allclose(got.stress[-1], ref.properties.stress[-1], atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        ("dilation = { Na = 0.004, K = 0.011 }", ["stress.dilation.Rb", "no [ions.Rb]"]),
+        ('relaxation = "hereditary"\ntau = "10 h"', ["stress.relaxation", "kww"]),
+        ("poisson_ratio = 0.6", ["stress.poisson_ratio", "0.6"]),
+    ],
+)
+def test_bad_stress_input_is_one_clear_line(tmp_path, capsys, edit, words):
+    text = LAS + STRESS
+    if edit.startswith("dilation"):
+        text = text.replace(edit, "dilation = { Na = 0.004, Rb = 0.011 }")
+    elif edit.startswith("poisson"):
+        text = text.replace("poisson_ratio = 0.21", edit)
+    else:
+        text = text + edit + "\n"
+    path = _recipe(tmp_path, text)
+    assert main(["run", str(path), "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     for w in words:
         assert w in err, (w, err)
