@@ -8,8 +8,12 @@ datasets with their uncertainties — into the SI objects of ionex.process.fitti
     min = "1e-17 m^2/s"
     max = "1e-13 m^2/s"
     log = true                  # vary log10 (positive quantities spanning decades)
+    [[parameter]]
+    path = "step[1].bath.K"     # a site fraction of a multicomponent recipe's bath
+    balance = "Na"              # the ion whose fraction takes up the change (or "others")
     [[dataset]]
-    kind = "profile"            # profile | index | modes | surface_stress
+    kind = "profile"            # profile | sims | zone | index | modes | surface_stress
+                                # | oxide_profile | stress_profile
     file = "k_profile_420C.csv"
     time = "8 h"                # default: the end of the process
     column = "frac_K"           # default per kind
@@ -18,6 +22,20 @@ datasets with their uncertainties — into the SI objects of ionex.process.fitti
     set = { "step[1].temperature" = "420 degC" }   # this dataset's recipe overrides
     recipe = "other.toml"       # this dataset's own recipe (default: the top-level one)
     [fit]                       # optional: method, rtol, atol, fd_step, max_nfev, ftol, xtol, scale_covar
+
+Datasets whose recipe and ``set`` agree (the same file, the same fields at the same values
+in the fields' units) share one builder, so one forward run per evaluation serves them all:
+an EDX profile and a stress profile of one plate cost one run; a global fit over plates of
+several thicknesses, ``set = { "glass.thickness" = "0.5 mm" }`` on each, one run per plate.
+
+A bath's (or the glass's initial) site fractions in a multicomponent recipe add up to 1, so
+a fitted one names its ``balance``: an ion of the same table that takes up the difference
+(χ_balance = 1 − Σ the others, e.g. K fitted and Na = 1 − χ_Li − χ_K), or "others" (the
+ions not fitted share 1 − Σ the fitted in the proportions the recipe gives them). Every
+fitted fraction of one table names the same balance (so the balance ion is never fitted),
+no dataset sets a fraction of a balanced table, and the fitted recipe is written with the
+balance applied. A bound that
+would take the balance below 0 is refused when the file is read.
 
 Errors name the file, the line and the field, what was found and what was expected
 (the conventions of ionex.io.recipe). The rules of the values — a parameter's start and
@@ -39,6 +57,20 @@ header:
                     synchronous_angle_deg with the recipe's prism); sigma from the fit file
     surface_stress  time_s | time_min | time_h, surface_stress_Pa | surface_stress_MPa
                     (compression < 0); [sigma] in the unit of the stress column
+    oxide_profile   depth_m | depth_um | depth_nm, one column <Oxide>_mol_pct per exchanging
+                    oxide M₂O measured (Na2O_mol_pct, K2O_mol_pct, …), [sigma] (mol %).
+                    total_alkali_oxide = "15 mol%" (the mol % of all exchanging oxides of
+                    the glass, Li₂O included where EDX cannot see it) turns each into a site
+                    fraction χ_M = mol %(M₂O) / total (OxideProfileData); sigma = "0.2 mol%"
+                    or per oxide { Na2O = "0.3 mol%", K2O = "0.2 mol%" }; oxides = ["K2O"]
+                    fits only those columns (default: every M₂O column; other oxide columns,
+                    SiO2_mol_pct say, are not exchanged and are left out). Every M₂O column's
+                    cation must be an ion of the recipe.
+    stress_profile  depth_m | depth_um | depth_nm and one stress column: stress_MPa |
+                    stress_Pa with compression = "positive" or "negative" declared, or
+                    compressive_stress_MPa | compressive_stress_Pa (compression > 0, as
+                    polariscopes report it); [sigma] in the unit of the stress column, or
+                    sigma = "10 MPa". The recipe needs a [stress] section.
 """
 
 from __future__ import annotations
@@ -61,25 +93,36 @@ from ..process.fitting import (
     FitParameter,
     IndexData,
     ModesData,
+    OxideProfileData,
     ProfileData,
     SimsData,
+    StressProfileData,
     SurfaceStressData,
     ZoneData,
     check_data,
     check_parameters,
+    oxide_cation,
 )
 from ..process.recipe import Recipe
 from ..units import FieldUnit, UnitError, in_unit
 from .sims import read_sims_profile
 from .recipe import RecipeReader, parse_toml, read_user_file
-from .recipe_document import RecipeDocument
-from .schema import SI, SURFACE_STRESS_COLUMNS
+from .recipe_document import RecipeDocument, parse_path
+from .schema import SI, STRESS_COLUMNS, SURFACE_STRESS_COLUMNS
 from .tables import TIME_COLUMNS, check_width, depth_column, number_cell, open_table, read_mode_list
 
-__all__ = ["FitSetup", "FieldUnit", "RecipeBuilder", "load_fit", "quantity_text", "MIN_POINTS"]
+__all__ = [
+    "Balance",
+    "FitSetup",
+    "FieldUnit",
+    "RecipeBuilder",
+    "load_fit",
+    "quantity_text",
+    "MIN_POINTS",
+]
 
 _TOP = {"recipe", "title", "fit", "parameter", "dataset"}
-_PARAMETER = {"path", "value", "min", "max", "log"}
+_PARAMETER = {"path", "value", "min", "max", "log", "balance"}
 _DATASET = {
     "kind",
     "file",
@@ -96,10 +139,110 @@ _DATASET = {
     "crater_depth",
     "roughness",
     "depth_range",
+    "total_alkali_oxide",
+    "oxides",
+    "compression",
+}
+# keys only some kinds take: the kinds, by key
+_KIND_KEYS = {
+    "total_alkali_oxide": ("oxide_profile",),
+    "oxides": ("oxide_profile",),
+    "compression": ("stress_profile",),
 }
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
 _FIT_NUMBERS = {"rtol", "atol", "fd_step", "ftol", "xtol"}  # plain numbers; the rest as written
 MIN_POINTS = 3  # fewest points a dataset may have
+
+
+@dataclass(frozen=True)
+class Balance:
+    """How the fitted site fractions of one table of a multicomponent recipe (a bath's, or
+    the glass's initial ones) keep it adding up to 1.
+
+    Attributes:
+        table: the table's path ("step[1].bath", "glass.initial").
+        fitted: the fitted ions of the table.
+        ion: the ion that takes up the difference, χ_ion = 1 − Σ the others; or "others":
+            the ions not fitted share 1 − Σ_fitted χ in the proportions the recipe gives
+            them.
+    """
+
+    table: str
+    fitted: tuple
+    ion: str
+
+    @property
+    def paths(self) -> tuple:
+        """The fitted parameters' paths."""
+        return tuple(f"{self.table}.{ion}" for ion in self.fitted)
+
+    def terms(self, document: RecipeDocument) -> tuple:
+        """(path, c, a) for each fraction the balance sets, χ = c − a·Σ_fitted χ, from the
+        fractions ``document`` writes in the table.
+
+        Raises:
+            RecipeError when the table is not in the document or "others" has nothing to
+            share the rest with.
+        """
+        ions = _table_ions(document, self.table)
+        values = {ion: float(document.value(f"{self.table}.{ion}")[0]) for ion in ions}
+        rest = [ion for ion in ions if ion not in self.fitted]
+        if self.ion != "others":
+            if self.ion not in values:
+                raise RecipeError(
+                    f"{document.path}: {self.table} has no {self.ion}; expected the balance "
+                    f"ion in the table ({', '.join(ions)})"
+                )
+            fixed = math.fsum(values[ion] for ion in rest if ion != self.ion)
+            return ((f"{self.table}.{self.ion}", 1.0 - fixed, 1.0),)
+        total = math.fsum(values[ion] for ion in rest)
+        if not total > 0.0:
+            raise RecipeError(
+                f"{document.path}: {self.table}: the ions not fitted ({', '.join(rest) or 'none'}) "
+                'hold no fraction to share; expected balance = "others" to have some, or a '
+                "named balance ion"
+            )
+        return tuple(
+            (f"{self.table}.{ion}", values[ion] / total, values[ion] / total) for ion in rest
+        )
+
+
+def _table_ions(document: RecipeDocument, table: str) -> tuple:
+    """The keys of the fractions table at path ``table`` of ``document``."""
+    node = document.document
+    for part in parse_path(table):
+        ok = (isinstance(part, int) and isinstance(node, list) and part < len(node)) or (
+            isinstance(part, str) and isinstance(node, dict) and part in node
+        )
+        if not ok:
+            raise RecipeError(f"{document.path}: no table {table}")
+        node = node[part]
+    if not isinstance(node, dict):
+        raise RecipeError(
+            f"{document.path}: {table}: found {node!r}; expected a table of fractions"
+        )
+    return tuple(node)
+
+
+def _balanced(terms, values) -> dict:
+    """{path: χ} of the fractions the balance ``terms`` ((path, c, a, fitted paths), …) set
+    at ``values`` (by path)."""
+    out = {}
+    for path, c, a, fitted in terms:
+        v = c - a * math.fsum(values[p] for p in fitted)
+        out[path] = 0.0 if abs(v) < 1e-12 else v  # the round-off of a fraction taken to 0
+    return out
+
+
+def _edited(recipe, edits: dict):
+    """The recipe rebuilt with ``edits`` {path: SI value}: through with_values, or the
+    editor its reader left on it (a MulticomponentRecipe)."""
+    with_values = getattr(recipe, "with_values", None)
+    if with_values is not None:
+        return with_values(edits)
+    if getattr(recipe, "editor", None) is None:
+        raise ValueError("this recipe was not read from a file, so it has no field paths")
+    return recipe.editor(edits)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,25 +254,62 @@ class RecipeBuilder:
     Attributes:
         base: the dataset's recipe with its overrides.
         units: (path, FieldUnit) of each fitted parameter (for messages in the field's unit).
+        balances: (path, c, a, fitted paths) of each site fraction set by a Balance:
+            χ_path = c − a·Σ values[fitted].
     """
 
     base: object
     units: tuple
+    balances: tuple = ()
 
     @classmethod
-    def of(cls, document: RecipeDocument, units, overrides=()) -> RecipeBuilder:
+    def of(cls, document: RecipeDocument, units, overrides=(), balances=()) -> RecipeBuilder:
         """The builder of ``document`` with ``overrides`` ((path, magnitude in the field's
-        unit), …) for the parameters ``units`` ((path, FieldUnit), …)."""
+        unit), …) for the parameters ``units`` ((path, FieldUnit), …), keeping the tables
+        of ``balances`` (Balance, …) adding up to 1."""
         base = document.with_values(dict(overrides)) if overrides else document
-        return cls(base.recipe(), tuple(units))
+        terms = tuple((path, c, a, b.paths) for b in balances for path, c, a in b.terms(base))
+        return cls(base.recipe(), tuple(units), terms)
+
+    def __reduce__(self):
+        # a MulticomponentRecipe holds read-only mappings (MappingProxyType), which do not
+        # pickle: a dask worker gets the editor that read it and reads it again
+        editor = getattr(self.base, "editor", None)
+        if isinstance(self.base, Recipe) or editor is None:
+            return (RecipeBuilder, (self.base, self.units, self.balances))
+        return (_rebuilt, (editor, self.units, self.balances))
 
     def __call__(self, values):
-        return self.base.with_values(
-            {
-                path: SI(values[path], f"{unit.from_si(values[path]):.6g} {unit.text}".rstrip())
-                for path, unit in self.units
-            }
+        edits = {
+            path: SI(values[path], f"{unit.from_si(values[path]):.6g} {unit.text}".rstrip())
+            for path, unit in self.units
+        }
+        edits.update(
+            (path, SI(v, f"{v:.6g}")) for path, v in _balanced(self.balances, values).items()
         )
+        return _edited(self.base, edits)
+
+
+def _rebuilt(editor, units: tuple, balances: tuple) -> RecipeBuilder:
+    """A RecipeBuilder unpickled from the editor of its recipe (RecipeBuilder.__reduce__)."""
+    return RecipeBuilder(editor({}), units, balances)
+
+
+class _BalancedDocument(RecipeDocument):
+    """The top-level recipe whose edits (the fitted recipe) keep the balanced tables adding
+    up to 1."""
+
+    def __init__(self, document: RecipeDocument, balances: tuple):
+        self.path, self.document, self.text = document.path, document.document, document.text
+        self.balances = tuple(balances)
+
+    def with_values(self, values) -> RecipeDocument:
+        values = dict(values)
+        for b in self.balances:
+            if all(p in values for p in b.paths):
+                terms = tuple((path, c, a, b.paths) for path, c, a in b.terms(self))
+                values.update(_balanced(terms, values))
+        return super().with_values(values)
 
 
 @dataclass
@@ -207,7 +387,7 @@ def load_fit(path) -> FitSetup:
         r.fail(("title",), f"found {title!r}; expected a string")
     main = r.recipe_document(doc["recipe"], ("recipe",))
     options = _options(r, doc.get("fit", {}))
-    params, units = _parameters(r, doc["parameter"], main)
+    params, units, balances = _parameters(r, doc["parameter"], main)
     raw_sets = doc["dataset"]
     if not isinstance(raw_sets, list) or not raw_sets:
         r.fail(("dataset",), "expected one or more [[dataset]] tables")
@@ -215,7 +395,7 @@ def load_fit(path) -> FitSetup:
     datasets, files, recipes = [], [], []
     start = {p.name: p.value for p in params}
     for k, raw in enumerate(raw_sets):
-        fd, file, recipe_path = _dataset(r, raw, k, main, params, units, builders, start)
+        fd, file, recipe_path = _dataset(r, raw, k, main, params, units, balances, builders, start)
         datasets.append(fd)
         files.append(file)
         recipes.append(recipe_path)
@@ -230,12 +410,12 @@ def load_fit(path) -> FitSetup:
                 ("dataset", k, "name"),
                 f"found the name {n!r} twice; expected a distinct name per dataset",
             )
-    start_recipe = RecipeBuilder.of(main, tuple(units.items()))(start)
-    _check_bounds(r, params, units, main, start)
+    start_recipe = RecipeBuilder.of(main, tuple(units.items()), balances=balances)(start)
+    _check_bounds(r, params, units, main, start, balances)
     return FitSetup(
         path,
         title,
-        main,
+        _BalancedDocument(main, balances) if balances else main,
         params,
         units,
         tuple(datasets),
@@ -289,6 +469,11 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
             r.fail(f + ("log",), f"found {log!r}; expected true or false")
         if unit.factor < 0:  # a unit that reverses the order of values (none in practice)
             lo, hi = hi, lo
+        if "balance" in spec and not isinstance(spec["balance"], str):
+            r.fail(
+                f + ("balance",),
+                f'found {spec["balance"]!r}; expected an ion such as "Na", or "others"',
+            )
         try:
             params.append(FitParameter(path, value, lo, hi, log))
         except FitInputError as exc:  # the rule is FitParameter's; said in the field's unit
@@ -301,13 +486,80 @@ def _parameters(r: _FitReader, raw, main: RecipeDocument):
         check_parameters(params)
     except FitInputError as exc:
         r.fail(("parameter", exc.position, "path"), exc.describe())
-    return tuple(params), units
+    balances = _balances(r, raw, params, main)
+    return tuple(params), units, balances
 
 
-def _check_bounds(r: _FitReader, params, units: dict, main: RecipeDocument, start: dict) -> None:
+def _fraction_table(parts: tuple) -> str | None:
+    """The path of the site-fraction table (adding up to 1 in a multicomponent recipe) that
+    a field's path ``parts`` names a member of: "step[k].bath" or "glass.initial"."""
+    if len(parts) == 4 and parts[0] == "step" and isinstance(parts[1], int) and parts[2] == "bath":
+        return f"step[{parts[1] + 1}].bath"
+    if len(parts) == 3 and parts[:2] == ("glass", "initial"):
+        return "glass.initial"
+    return None
+
+
+def _balances(r: _FitReader, raw: list, params, main: RecipeDocument) -> tuple:
+    """The Balance of every fractions table with fitted members (see the module docstring);
+    each rule located at the parameter that breaks it."""
+    from ..process.multicomponent import MulticomponentRecipe
+
+    multicomponent = isinstance(main.recipe(), MulticomponentRecipe)
+    tables: dict = {}  # table → (balance, [(position, ion)])
+    for i, (spec, p) in enumerate(zip(raw, params)):
+        f = ("parameter", i)
+        table = _fraction_table(parse_path(p.name)) if multicomponent else None
+        ion = p.name.rsplit(".", 1)[-1]
+        if table is None:
+            if "balance" in spec:
+                r.fail(
+                    f + ("balance",),
+                    f"found {spec['balance']!r} for {p.name}; expected a balance only for a "
+                    "site fraction of a multicomponent recipe (step[k].bath.<Ion>, "
+                    "glass.initial.<Ion>), whose table adds up to 1",
+                )
+            continue
+        others = [x for x in _table_ions(main, table) if x != ion]
+        choices = ", ".join(repr(x) for x in others) + (", " if others else "") + "'others'"
+        if "balance" not in spec:
+            r.fail(
+                f + ("balance",),
+                f"missing; {p.name} is one of the site fractions of {table}, which add up to "
+                f"1: expected balance = {' or '.join(repr(x) for x in others) or 'an ion'} "
+                "(the ion that takes up the change) or 'others' (the ions not fitted share it "
+                "in their proportions)",
+            )
+        balance = spec["balance"]
+        if balance != "others" and balance not in others:
+            r.fail(f + ("balance",), f"found {balance!r}; expected one of {choices}")
+        if table in tables and tables[table][0] != balance:
+            first = tables[table][1][0][0]
+            r.fail(
+                f + ("balance",),
+                f"found {balance!r}, but parameter[{first + 1}] balances {table} with "
+                f"{tables[table][0]!r}; expected one balance per table",
+            )
+        tables.setdefault(table, (balance, []))[1].append((i, ion))
+    out = []
+    for table, (balance, members) in tables.items():
+        # one balance per table, never a table's own ion: so never a fitted one
+        b = Balance(table, tuple(ion for _, ion in members), balance)
+        try:
+            b.terms(main)
+        except RecipeError as exc:
+            r.fail(("parameter", members[0][0], "balance"), str(exc).split(": ", 1)[-1])
+        out.append(b)
+    return tuple(out)
+
+
+def _check_bounds(
+    r: _FitReader, params, units: dict, main: RecipeDocument, start: dict, balances=()
+) -> None:
     """The fit may take each parameter to its bounds: the recipe must accept it there (a bath
-    fraction of 3, a D of 0 are refused now, not in the middle of the fit)."""
-    build = RecipeBuilder.of(main, tuple(units.items()))
+    fraction of 3, a D of 0, a bath fraction whose balance would fall below 0 are refused
+    now, not in the middle of the fit)."""
+    build = RecipeBuilder.of(main, tuple(units.items()), balances=balances)
     for i, p in enumerate(params):
         for key, bound in (("min", p.min), ("max", p.max)):
             if not math.isfinite(bound) or (p.log and bound <= 0.0):  # log10 never reaches 0
@@ -318,6 +570,14 @@ def _check_bounds(r: _FitReader, params, units: dict, main: RecipeDocument, star
                 reason = (
                     str(exc).split(": ", 1)[-1] if str(exc).startswith(str(main.path)) else str(exc)
                 )
+                balance = next((b for b in balances if p.name in b.paths), None)
+                if balance is not None:
+                    taker = (
+                        "the ions not fitted take"
+                        if balance.ion == "others"
+                        else f"the balance {balance.ion} takes"
+                    )
+                    reason += f"; {taker} up the change of {p.name}"
                 r.fail(
                     ("parameter", i, key),
                     f"found {key} = {_shown(units[p.name])(bound)}, where the recipe does not "
@@ -379,6 +639,174 @@ class _Input:
         return column_sigma if column_sigma is not None else self.sigma
 
 
+def _ions_of(recipe) -> tuple:
+    """The ions (species) a recipe's profiles name: a binary recipe's two, a multicomponent
+    recipe's ions, a Nernst–Planck–Poisson recipe's species."""
+    if isinstance(recipe, Recipe):
+        return (recipe.incoming_ion, recipe.glass.host_ion)
+    return tuple(getattr(s, "name", s) for s in recipe.species)
+
+
+def _in_table(path: str, table: str) -> bool:
+    """Whether the field ``path`` is a member of the table at path ``table``."""
+    try:
+        return parse_path(path)[:-1] == parse_path(table)
+    except ValueError:
+        return False
+
+
+def _recipe_file(recipe) -> str:
+    path = getattr(recipe, "source_path", "")
+    return f"the recipe {Path(path).name}" if path else "the recipe"
+
+
+def _mol_pct(r: _FitReader, value, at: tuple) -> float:
+    """An amount in mol %: "15 mol%" (or a bare number, read as mol %)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = value.replace(" ", "") if isinstance(value, str) else ""
+    if text.endswith("mol%"):
+        try:
+            return float(text.removesuffix("mol%"))
+        except ValueError:
+            pass
+    r.fail(at, f'found {value!r}; expected an amount in mol %, e.g. "15 mol%"')
+
+
+def _oxide_sigma(r: _FitReader, raw, at: tuple, oxides: list):
+    """sigma = "0.2 mol%" (every oxide) or { Na2O = "0.3 mol%", … } (each oxide fitted)."""
+    if not isinstance(raw, dict):
+        return _mol_pct(r, raw, at)
+    out = {}
+    for oxide in raw:
+        if oxide not in oxides:
+            r.fail(
+                at + (oxide,), f"not an oxide of the dataset; expected one of {', '.join(oxides)}"
+            )
+        out[oxide] = _mol_pct(r, raw[oxide], at + (oxide,))
+    missing = [o for o in oxides if o not in out]
+    if missing:
+        r.fail(at, f"no sigma for {', '.join(missing)}; expected one for every oxide fitted")
+    return out
+
+
+def _oxide_profile(d: _Input) -> OxideProfileData:
+    """Oxide mol % per depth (EDX, EPMA): the columns <Oxide>_mol_pct of exchanging oxides
+    M₂O, each turned into its cation's site fraction by total_alkali_oxide."""
+    r, raw, f = d.r, d.raw, d.at
+    if "total_alkali_oxide" not in raw:
+        r.fail(
+            f + ("total_alkali_oxide",),
+            'missing; expected the mol % of all exchanging oxides of the glass (e.g. "15 mol%"), '
+            "which turns each oxide's mol % into its cation's site fraction",
+        )
+    total = _mol_pct(r, raw["total_alkali_oxide"], f + ("total_alkali_oxide",))
+    line, header, _ = open_table(d.file, "a header such as depth_um,Na2O_mol_pct,K2O_mol_pct")
+    i_x, scale, x_name = depth_column(header, d.file, line)
+    columns = {h.removesuffix("_mol_pct"): h for h in header if h.endswith("_mol_pct")}
+    if "oxides" in raw:
+        wanted = raw["oxides"]
+        if not (isinstance(wanted, list) and wanted and all(isinstance(o, str) for o in wanted)):
+            r.fail(f + ("oxides",), f'found {wanted!r}; expected a list such as ["Na2O", "K2O"]')
+        for oxide in wanted:
+            if oxide_cation(oxide) is None:
+                r.fail(
+                    f + ("oxides",),
+                    f"found {oxide!r}; expected exchanging oxides M2O (Li2O, Na2O, K2O, …)",
+                )
+            _column(header, f"{oxide}_mol_pct", d.file, line, "a column per oxide named in oxides")
+    else:
+        wanted = [o for o in columns if oxide_cation(o) is not None]
+    if not wanted:
+        raise RecipeError(
+            f"{d.file}, line {line}: header {','.join(header)!r}; expected a column "
+            "<Oxide>_mol_pct per exchanging oxide measured, e.g. Na2O_mol_pct,K2O_mol_pct"
+        )
+    ions = _ions_of(d.recipe)
+    for oxide in wanted:
+        ion = oxide_cation(oxide)
+        if ion not in ions:
+            raise RecipeError(
+                f"{d.file}, line {line}: column {columns[oxide]!r}: {oxide}'s cation {ion} is not "
+                f"an ion of {_recipe_file(d.recipe)} (ions: {', '.join(ions)}); expected columns "
+                f"of its ions' oxides ({', '.join(i + '2O_mol_pct' for i in ions)}), or "
+                "oxides = [...] naming those to fit"
+            )
+    i_s = _sigma_index(header, raw.get("sigma_column"), d.file, line)
+    names = [x_name, *(columns[o] for o in wanted), header[i_s] if i_s is not None else ""]
+    cols = [i_x, *(header.index(columns[o]) for o in wanted), i_s]
+    arrays = _read_table(d.file, cols, names, [scale] + [1.0] * (len(cols) - 1))
+    if "sigma" in raw:
+        d.sigma = _oxide_sigma(r, raw["sigma"], f + ("sigma",), wanted)
+    return OxideProfileData.from_mol_pct(
+        arrays[0],
+        dict(zip(wanted, arrays[1:-1])),
+        d.uncertainty(arrays[-1]),
+        total,
+        time=d.time,
+        name=d.name,
+        weight=d.weight,
+    )
+
+
+# stress columns that say compression is positive (→ Pa); those of STRESS_COLUMNS do not
+_COMPRESSIVE_COLUMNS = {"compressive_stress_Pa": 1.0, "compressive_stress_MPa": 1e6}
+
+
+def _stress_profile(d: _Input) -> StressProfileData:
+    """σ per depth with its sign declared: by the column (compressive_stress_*: compression
+    > 0) or by compression = "positive" | "negative" (stress_*); stored compression < 0."""
+    r, raw, f = d.r, d.raw, d.at
+    line, header, _ = open_table(d.file, "a header such as depth_um,compressive_stress_MPa")
+    i_x, scale, x_name = depth_column(header, d.file, line)
+    found = [h for h in header if h in STRESS_COLUMNS or h in _COMPRESSIVE_COLUMNS]
+    if len(found) != 1:
+        what = "no stress column" if not found else f"the stress columns {', '.join(found)}"
+        raise RecipeError(
+            f"{d.file}, line {line}: header {','.join(header)!r} has {what}; expected one, with "
+            "one sign convention: compressive_stress_MPa | compressive_stress_Pa (compression "
+            '> 0), or stress_MPa | stress_Pa with compression = "positive" or "negative" in the fit file'
+        )
+    column = found[0]
+    option = raw.get("compression")
+    if option is not None and option not in ("positive", "negative"):
+        r.fail(f + ("compression",), f'found {option!r}; expected "positive" or "negative"')
+    if column in _COMPRESSIVE_COLUMNS:
+        if option == "negative":
+            r.fail(
+                f + ("compression",),
+                f"found 'negative', but {d.file.name}'s column {column!r} gives compression as "
+                "positive; expected one sign convention: drop compression, or name the column "
+                f"{column.removeprefix('compressive_')}",
+            )
+        option, unit = "positive", _COMPRESSIVE_COLUMNS[column]
+    else:
+        if option is None:
+            r.fail(
+                f + ("compression",),
+                f"missing; {d.file.name}'s column {column!r} does not say its sign: expected "
+                'compression = "positive" (compressive stress > 0, as polariscopes report it) '
+                'or "negative" (as ionex writes stress)',
+            )
+        unit = STRESS_COLUMNS[column]
+    i_s = _sigma_index(header, raw.get("sigma_column"), d.file, line)
+    depth, stress, col_sigma = _read_table(
+        d.file,
+        [i_x, header.index(column), i_s],
+        [x_name, column, header[i_s] if i_s is not None else ""],
+        [scale, unit, unit],
+    )
+    sign = -1.0 if option == "positive" else 1.0
+    return StressProfileData(
+        depth,
+        sign * stress,
+        d.uncertainty(col_sigma),
+        time=d.time,
+        name=d.name,
+        weight=d.weight,
+    )
+
+
 def _profile(d: _Input) -> ProfileData:
     r, raw, f, recipe = d.r, d.raw, d.at, d.recipe
     column = raw.get("column", f"frac_{recipe.incoming_ion}" if d.binary else None)
@@ -386,11 +814,7 @@ def _profile(d: _Input) -> ProfileData:
         r.fail(
             f + ("column",), 'missing; name the measured species column, e.g. column = "frac_Cs"'
         )
-    ions = (
-        (recipe.incoming_ion, recipe.glass.host_ion)
-        if d.binary
-        else tuple(s.name for s in recipe.species)
-    )
+    ions = _ions_of(recipe)
     if not column.startswith("frac_") or column[5:] not in ions:
         r.fail(
             f + ("column",),
@@ -462,11 +886,7 @@ def _sims(d: _Input) -> SimsData:
         if key not in raw:
             r.fail(f + (key,), "missing; a sims dataset needs species, crater_depth and roughness")
     species = raw["species"]
-    names = (
-        (d.recipe.incoming_ion, d.recipe.host_ion)
-        if d.binary
-        else tuple(s.name for s in d.recipe.species)
-    )
+    names = _ions_of(d.recipe)
     if species not in names:
         r.fail(f + ("species",), f"found {species!r}; expected one of {', '.join(names)}")
     crater = r.quantity(raw["crater_depth"], "length", f + ("crater_depth",))
@@ -510,11 +930,7 @@ def _zone(d: _Input) -> ZoneData:
     i_s = _column(header, "species", d.file, header_line, "species,fraction[,sigma]")
     i_f = _column(header, "fraction", d.file, header_line, "species,fraction[,sigma]")
     i_u = _sigma_index(header, raw.get("sigma_column"), d.file, header_line)
-    names = (
-        (d.recipe.incoming_ion, d.recipe.host_ion)
-        if d.binary
-        else tuple(s.name for s in d.recipe.species)
-    )
+    names = _ions_of(d.recipe)
     species, values, sigmas = [], [], []
     for number, fields in rows:
         where = f"{d.file}, line {number}"
@@ -549,7 +965,7 @@ class _Kind:
 
     data: type
     read: Callable[[_Input], object]
-    sigma: str = "dimensionless"
+    sigma: str | None = "dimensionless"  # None: the kind's reader reads sigma itself
     refuses: tuple = ()  # (key, why)
 
 
@@ -586,6 +1002,32 @@ KIND_READERS = {
                 _ONLY_MODES,
             ),
         ),
+        _Kind(
+            OxideProfileData,
+            _oxide_profile,
+            sigma=None,
+            refuses=(
+                (
+                    "column",
+                    "an oxide_profile dataset reads every column <Oxide>_mol_pct; choose with "
+                    'oxides = ["Na2O", "K2O"]',
+                ),
+                _ONLY_MODES,
+            ),
+        ),
+        _Kind(
+            StressProfileData,
+            _stress_profile,
+            sigma="pressure",
+            refuses=(
+                (
+                    "column",
+                    "a stress_profile dataset reads its one stress column (stress_MPa, "
+                    "compressive_stress_MPa, …)",
+                ),
+                _ONLY_MODES,
+            ),
+        ),
     )
 }
 
@@ -599,7 +1041,9 @@ def _refused_dataset(r: _FitReader, exc: FitInputError, d: _Input) -> NoReturn:
     r.fail(d.at + ("file",), f"{d.file.name}: {exc.describe()}")
 
 
-def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, start: dict):
+def _dataset(
+    r: _FitReader, raw, k: int, main, params, units, balances, builders: dict, start: dict
+):
     f = ("dataset", k)
     raw = r.table(raw, f, _DATASET, {"kind", "file"})
     kind = raw["kind"]
@@ -611,6 +1055,9 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
     for key, why in spec.refuses:
         if key in raw:
             r.fail(f + (key,), why)
+    for key, kinds in _KIND_KEYS.items():
+        if key in raw and kind not in kinds:
+            r.fail(f + (key,), f"only a {' or '.join(kinds)} dataset takes {key}; remove it")
     file = r.resolve(raw["file"], f + ("file",))
     if not file.is_file():
         r.fail(
@@ -637,13 +1084,25 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
         if key in units:
             r.fail(g, f"{key!r} is a fitted parameter; a dataset cannot also set it")
         magnitude, unit_text = _field(r, doc, key, g)
+        table = next((b for b in balances if _in_table(key, b.table)), None)
+        if table is not None:
+            r.fail(
+                g,
+                f"{key!r} belongs to {table.table}, which the fit keeps adding up to 1 through "
+                f"the balance {table.ion!r}; a dataset cannot set it",
+            )
         unit = FieldUnit.of(unit_text)
-        overrides.append(
-            (key, unit.from_si(r.field_value(value, unit, g, f"{key} in {doc.path.name}")))
-        )
+        v = unit.from_si(r.field_value(value, unit, g, f"{key} in {doc.path.name}"))
+        # "0.8 mm" and "800 um" are one override (one forward run), not two
+        overrides.append((key, float(f"{v:.12g}")))
     bkey = (str(recipe_path), tuple(sorted(overrides)))
     if bkey not in builders:
-        builders[bkey] = RecipeBuilder.of(doc, tuple(units.items()), tuple(sorted(overrides)))
+        try:
+            builders[bkey] = RecipeBuilder.of(
+                doc, tuple(units.items()), tuple(sorted(overrides)), balances
+            )
+        except RecipeError as exc:
+            r.fail(f + ("set",) if overrides else f, f"the dataset's recipe is invalid: {exc}")
     builder = builders[bkey]
     try:
         recipe = builder(start)
@@ -658,7 +1117,11 @@ def _dataset(r: _FitReader, raw, k: int, main, params, units, builders: dict, st
         r.fail(f + ("name",), f"found {name!r}; expected a non-empty string")
     weight = r.number(raw.get("weight", 1.0), f + ("weight",))
     time = r.quantity(raw["time"], "time", f + ("time",)) if "time" in raw else None
-    sigma = r.quantity(raw["sigma"], spec.sigma, f + ("sigma",)) if "sigma" in raw else None
+    sigma = (
+        r.quantity(raw["sigma"], spec.sigma, f + ("sigma",))
+        if "sigma" in raw and spec.sigma is not None
+        else None
+    )
     for key in ("column", "sigma_column", "polarisation"):
         if key in raw and not isinstance(raw[key], str):
             r.fail(f + (key,), f"found {raw[key]!r}; expected a string")

@@ -50,6 +50,7 @@ from ..validators import FieldError, positive
 
 __all__ = [
     "ATOMIC_WEIGHTS",
+    "CHEMISTRY_PRESETS",
     "EQUILIBRIUM_FORMS",
     "ILLUSTRATIVE_LAS_K_NA_LI",
     "NITRATES",
@@ -59,6 +60,7 @@ __all__ = [
     "SaltBathChemistry",
     "age_bath",
     "bath_state",
+    "chemistry_preset",
     "exchange_load",
     "melt_from_salt_mass_fractions",
     "melt_from_salt_mole_fractions",
@@ -716,3 +718,17 @@ ILLUSTRATIVE_LAS_K_NA_LI = SaltBathChemistry(
     reference="Na",
     name="illustrative lithium aluminosilicate in K/Na/Li nitrates, 380–450 °C (ideal form)",
 )
+
+
+# recipe name → preset (recipes name a chemistry by these words; matched ignoring case)
+CHEMISTRY_PRESETS = MappingProxyType({"illustrative LAS K/Na/Li": ILLUSTRATIVE_LAS_K_NA_LI})
+
+
+def chemistry_preset(name: str) -> SaltBathChemistry:
+    """The preset of CHEMISTRY_PRESETS called ``name`` (case and surrounding spaces ignored)."""
+    wanted = name.strip().casefold() if isinstance(name, str) else None
+    for key, chemistry in CHEMISTRY_PRESETS.items():
+        if key.casefold() == wanted:
+            return chemistry
+    known = ", ".join(repr(k) for k in CHEMISTRY_PRESETS)
+    raise FieldError("chemistry", name, f"expected the name of a preset: {known}")

@@ -1,18 +1,27 @@
 """Fit recipe parameters to measured data: weighted least squares through lmfit, with the
 forward runs of every Jacobian spread over a dask cluster (process layer: SI floats).
 
-The data are datasets of four kinds, each bound to a *builder* — a picklable callable
+The data are datasets of several kinds, each bound to a *builder* — a picklable callable
 ``values → Recipe`` (``values`` maps every fitted parameter name to its SI value), so
-each dataset can carry its own recipe or overrides (e.g. its bath temperature):
+each dataset can carry its own recipe or overrides (e.g. its bath temperature, its plate
+thickness):
 
     profile          site fraction χ(x_i, t) of one ion at measured depths, one time
+    sims             the same through the depth resolution of a sputter profile
+    zone             mean site fractions of several ions over one depth range, one time
     index            n_TE, n_TM or n_0 at measured depths (an IWKB reconstruction), one time
     modes            effective indices N_m of measured mode orders m (TE and/or TM), one time
     surface_stress   σ(0, t_i) at measured times
+    oxide_profile    oxide mol % of exchanging oxides M₂O at measured depths (EDX, EPMA),
+                     as site fractions χ_M = mol %(M₂O)/total alkali oxide mol %, one time
+    stress_profile   σ(x_i, t) at measured depths (polariscope, layer removal), one time
 
-Each kind is a type (ProfileData, IndexData, ModesData, SurfaceStressData; DATA_KINDS by
-name) that knows what a recipe must have to model it, how to predict it from a forward
-run, and how a report shows it. The rules of a fit's inputs — a dataset's values and
+Each kind is a type (ProfileData, …, StressProfileData; DATA_KINDS by name) that knows
+what a recipe must have to model it, how to predict it from a forward run, and how a
+report shows it. A recipe is a binary Recipe (interdiffusion of two ions), a
+MulticomponentRecipe (N ions; the kinds with ``multicomponent``: every composition and
+stress kind) or a Nernst–Planck–Poisson ExperimentRecipe (the kinds with
+``experiments``: profile, sims, zone). The rules of a fit's inputs — a dataset's values and
 times, a parameter's start and bounds, the options, the lists given to :func:`fit` — are
 stated here and raised as FitInputError naming the field; the reader of fit files only
 says where in the file the refused value came from.
@@ -50,9 +59,10 @@ from abc import ABC, abstractmethod
 
 import dataclasses
 import math
+import re
 import time as _time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import ClassVar
@@ -69,6 +79,9 @@ __all__ = [
     "IndexData",
     "ModesData",
     "SurfaceStressData",
+    "OxideProfileData",
+    "StressProfileData",
+    "oxide_cation",
     "FitDataset",
     "FitParameter",
     "FitOptions",
@@ -104,7 +117,8 @@ class FitInputError(FitError):
             "profile dataset 'k'", "method"); "" for the lists given to :func:`fit`.
         fields: the fields the rule involves, the most to blame first: of FitParameter
             ("name", "value", "min", "max", "log"), of a dataset ("kind", "time", "times",
-            "depth", "sigma", "weight"), of FitOptions, or "datasets" for the dataset list.
+            "depth", "sigma", "weight", "oxide", "total_alkali_oxide"), of FitOptions, or
+            "datasets" for the dataset list.
         position: for a rule on the lists given to fit: the index of the parameter or
             dataset that breaks it; None otherwise.
         found: the value found, as text; None when the rule is not about one value.
@@ -186,6 +200,22 @@ def _recipe_name(recipe) -> str:
     return f"the recipe {PurePath(path).name}" if path else "the recipe"
 
 
+def _is_multicomponent(recipe) -> bool:
+    """Whether ``recipe`` is a MulticomponentRecipe (imported only when one is met)."""
+    if isinstance(recipe, Recipe) or type(recipe).__name__ != "MulticomponentRecipe":
+        return False
+    from .multicomponent import MulticomponentRecipe
+
+    return isinstance(recipe, MulticomponentRecipe)
+
+
+def _recipe_ions(recipe) -> tuple[str, ...]:
+    """The exchanging ions of a binary or multicomponent recipe."""
+    if isinstance(recipe, Recipe):
+        return (recipe.incoming_ion, recipe.glass.host_ion)
+    return tuple(recipe.species)
+
+
 class _Data(ABC):
     """A dataset kind: its validation (matching lengths, finite values, σ > 0), what a
     recipe must have to model it, the model's prediction of it from a forward run, and how
@@ -195,6 +225,7 @@ class _Data(ABC):
         kind: the name fit files and reports use.  label: the name in report text.
         needs: the recipe sections (Recipe attributes) the model needs.
         experiments: whether a Nernst–Planck–Poisson recipe can model it.
+        multicomponent: whether a multicomponent run (MulticomponentRecipe) can model it.
         needs_properties: whether the model needs the run's stress or indices.
         at_one_time: measured at one process time (``time``); else against time.
         abscissa_name, abscissa_unit: what the data were measured against, and its SI unit.
@@ -206,6 +237,7 @@ class _Data(ABC):
     label: ClassVar[str] = ""
     needs: ClassVar[tuple[str, ...]] = ()
     experiments: ClassVar[bool] = False
+    multicomponent: ClassVar[bool] = False
     needs_properties: ClassVar[bool] = True
     at_one_time: ClassVar[bool] = True
     abscissa_name: ClassVar[str] = "depth below the surface"
@@ -259,6 +291,18 @@ class _Data(ABC):
         """Depths are measured from the exchanged face: ≥ 0."""
         self._non_negative("depth", "m", "expected depths ≥ 0 below the exchanged face")
 
+    def _check_plate(self, recipe) -> None:
+        """The depths lie within the plate (a binary or multicomponent recipe's glass)."""
+        thickness = recipe.glass.thickness
+        if thickness is not None and self.depth.max() > thickness * (1 + 1e-9):
+            i = int(np.argmax(self.depth))
+            raise FitInputError(
+                self.owner,
+                ("depth",),
+                f"depth[{i}] = {self.depth[i] * 1e6:.6g} µm",
+                f"expected depths within the plate (0 to {thickness * 1e6:.6g} µm)",
+            )
+
     def _non_negative(self, field: str, unit: str, expected: str) -> None:
         """FitInputError naming the most negative value of the array ``field``, if any."""
         values = getattr(self, field)
@@ -287,8 +331,25 @@ class _Data(ABC):
     def check_model(cls, recipe, name: str | None = None) -> None:
         """Raise FitInputError (field "kind") unless ``recipe`` can model a dataset of this
         kind (named ``name`` in the message): it has the sections the kind needs, and is a
-        binary Recipe unless the kind fits Nernst–Planck–Poisson recipes too."""
+        binary Recipe unless the kind fits multicomponent or Nernst–Planck–Poisson recipes
+        too."""
         owner = f"{cls.kind} dataset" + ("" if name is None else f" {name!r}")
+        if _is_multicomponent(recipe):
+            if not cls.multicomponent:
+                kinds = ", ".join(k for k, t in DATA_KINDS.items() if t.multicomponent)
+                raise FitInputError(
+                    owner,
+                    ("kind",),
+                    None,
+                    f"expected one of {kinds}: a multicomponent recipe models compositions "
+                    "and stress (it has no [optics])",
+                )
+            if "stress" in cls.needs and recipe.stress is None:
+                what, why = _SECTIONS["stress"]
+                raise FitInputError(
+                    owner, ("kind",), None, f"expected {what} in {_recipe_name(recipe)} ({why})"
+                )
+            return
         if not isinstance(recipe, Recipe):
             if not cls.experiments:
                 raise FitInputError(
@@ -308,12 +369,13 @@ class _Data(ABC):
 
     def check_recipe(self, recipe) -> None:
         """Raise FitInputError unless ``recipe`` can model this dataset: check_model, and
-        for a binary Recipe every measurement inside the process (times, depths)."""
+        for a binary or multicomponent recipe every measurement inside the process (times,
+        depths)."""
         self.check_model(recipe, self.name)
-        if isinstance(recipe, Recipe):
+        if isinstance(recipe, Recipe) or _is_multicomponent(recipe):
             self._check_inside(recipe)
 
-    def _check_inside(self, recipe: Recipe) -> None:
+    def _check_inside(self, recipe) -> None:
         """The time measured lies within the process."""
         if self.time is not None:
             _check_time(self, "time", 0, self.time, recipe.total_time)
@@ -330,8 +392,10 @@ class _Data(ABC):
 
     @abstractmethod
     def predict(self, result, props, curves: bool = False) -> Prediction:
-        """The model of this dataset from a binary forward run ``result`` (its properties
-        ``props`` when needs_properties), with a curve to plot when ``curves``."""
+        """The model of this dataset from a forward run ``result``, with a curve to plot
+        when ``curves``: a binary Result (its properties ``props`` when needs_properties)
+        or, for kinds with ``multicomponent``, a MulticomponentResult (``props`` None: the
+        run carries its own stress)."""
 
     def predict_experiment(self, result, curves: bool = False) -> Prediction:
         """The model of this dataset from a Nernst–Planck–Poisson run (kinds with
@@ -353,6 +417,21 @@ class _Data(ABC):
         """The data as series to draw, each (name, mask of its points, its model curve
         (abscissa, model) or None), from the curve of a DatasetFit."""
         return [("", np.ones(self.n_points, dtype=bool), curve)]
+
+
+def _check_ions(data, field: str, ions, recipe) -> None:
+    """A multicomponent recipe has each ion a dataset measures (a binary run names its
+    two ions when predicted)."""
+    if not _is_multicomponent(recipe):
+        return
+    for ion in ions:
+        if ion not in recipe.species:
+            raise FitInputError(
+                data.owner,
+                (field,),
+                f"{field} {ion!r}" if ion is not None else f"no {field}",
+                f"expected an ion of {_recipe_name(recipe)}: {', '.join(recipe.species)}",
+            )
 
 
 def _check_time(data, field: str, i: int, t: float, total: float) -> None:
@@ -390,6 +469,7 @@ class ProfileData(_Data):
     kind: ClassVar[str] = "profile"
     label: ClassVar[str] = "profile"
     experiments: ClassVar[bool] = True
+    multicomponent: ClassVar[bool] = True
     needs_properties: ClassVar[bool] = False
     _abscissa: ClassVar[str] = "depth"
     _values: ClassVar[str] = "fraction"
@@ -398,22 +478,16 @@ class ProfileData(_Data):
         self._validate()
         self._check_depths()
 
-    def _check_inside(self, recipe: Recipe) -> None:
-        """The time lies within the process, the depths within the plate."""
+    def _check_inside(self, recipe) -> None:
+        """The time lies within the process, the depths within the plate, and a
+        multicomponent recipe has the ion measured."""
         super()._check_inside(recipe)
-        thickness = recipe.glass.thickness
-        if thickness is not None and self.depth.max() > thickness * (1 + 1e-9):
-            i = int(np.argmax(self.depth))
-            raise FitInputError(
-                self.owner,
-                ("depth",),
-                f"depth[{i}] = {self.depth[i] * 1e6:.6g} µm",
-                f"expected depths within the plate (0 to {thickness * 1e6:.6g} µm)",
-            )
+        self._check_plate(recipe)
+        _check_ions(self, "ion", (self.ion,), recipe)
 
     def predict(self, result, props, curves: bool = False) -> Prediction:
         """χ_ion(x_i, t) interpolated linearly between cell centres (the surface point
-        holds the bath fraction)."""
+        holds the bath fraction); binary or multicomponent runs."""
         k = _index_of(result, self._time_in(result.recipe.total_time))
         return self._seen(*_whole_profile(result, k, self.ion), curves)
 
@@ -507,6 +581,7 @@ class ZoneData(_Data):
     kind: ClassVar[str] = "zone"
     label: ClassVar[str] = "zone composition"
     experiments: ClassVar[bool] = True
+    multicomponent: ClassVar[bool] = True
     needs_properties: ClassVar[bool] = False
     discrete: ClassVar[bool] = True
     abscissa_name: ClassVar[str] = "species"
@@ -528,6 +603,11 @@ class ZoneData(_Data):
                 "expected 0 ≤ from < to below the exchanged face",
             )
         object.__setattr__(self, "depth_range", (lo, hi))
+
+    def _check_inside(self, recipe) -> None:
+        """The time lies within the process, and a multicomponent recipe has every species."""
+        super()._check_inside(recipe)
+        _check_ions(self, "species", self.species, recipe)
 
     def _mean(self, depth, profile) -> float:
         """The mean of a profile (linear between the given depths, m) over the range."""
@@ -706,6 +786,7 @@ class SurfaceStressData(_Data):
     kind: ClassVar[str] = "surface_stress"
     label: ClassVar[str] = "surface stress"
     needs: ClassVar[tuple[str, ...]] = ("stress",)
+    multicomponent: ClassVar[bool] = True
     at_one_time: ClassVar[bool] = False
     abscissa_name: ClassVar[str] = "time"
     abscissa_unit: ClassVar[str] = "s"
@@ -717,7 +798,7 @@ class SurfaceStressData(_Data):
         self._validate()
         self._non_negative("times", "s", "expected times ≥ 0 from the start of the process")
 
-    def _check_inside(self, recipe: Recipe) -> None:
+    def _check_inside(self, recipe) -> None:
         """Every time lies within the process."""
         i = int(np.argmax(self.times))
         _check_time(self, "times", i, float(self.times[i]), recipe.total_time)
@@ -733,7 +814,7 @@ class SurfaceStressData(_Data):
 
     def predict(self, result, props, curves: bool = False) -> Prediction:
         """σ(0, t_i), linearly extrapolated to the surface from the first two cells."""
-        s = props.stress
+        s = _stress_of(result, props)
         x = result.depth
         # σ(0) by linear extrapolation of the first two cells (the first centre lies
         # ~1e-3 diffusion lengths deep: a second-order surface value, not the cell's)
@@ -751,10 +832,258 @@ class SurfaceStressData(_Data):
         return "surface stress σ(0, t)"
 
 
-Data = ProfileData | SimsData | ZoneData | IndexData | ModesData | SurfaceStressData
+_OXIDE = re.compile(r"([A-Z][a-z]?)2O")
+
+
+def oxide_cation(oxide: str) -> str | None:
+    """The monovalent cation M of an oxide M₂O ("K2O" → "K"); None for any other oxide
+    (SiO2, Al2O3, MgO: not exchanged one for one with the alkalis)."""
+    m = _OXIDE.fullmatch(oxide) if isinstance(oxide, str) else None
+    return m.group(1) if m else None
+
+
+@dataclass(frozen=True, eq=False)
+class OxideProfileData(_Data):
+    """A measured composition profile in oxide mol % (an EDX or EPMA line scan from the
+    exchanged face) of one or more exchanging oxides M₂O at one time, as the site
+    fractions of their cations.
+
+        χ_M = c(M₂O) / c_T,   σ_χ = σ(c) / c_T
+
+    with c(M₂O) the measured mol % of the oxide and c_T (``total_alkali_oxide``) the
+    mol % of all exchanging oxides Σ_j c(M_j₂O) of the glass, measured or not (Li₂O, which
+    EDX does not detect, included). Each M₂O unit holds two cations, in the numerator as
+    in the total, so the factor 2 cancels. The exchange swaps cations one for one, so
+    c_T is the same at every depth and time: the bulk glass's, read off its nominal
+    composition. Build from the measured contents with :meth:`from_mol_pct`.
+
+    Attributes:
+        oxide: the oxide of each point ("Na2O"); ``ion`` holds its cation ("Na").
+        depth: depths below the exchanged face (m, ≥ 0).
+        fraction: site fraction χ of the oxide's cation at those depths (dimensionless).
+        sigma: 1-σ uncertainty of each χ (dimensionless; scalar or per point).
+        total_alkali_oxide: c_T (mol %, in (0, 100]).
+        time: s from the start of the process; None = the end.  name, weight: as ProfileData.
+    """
+
+    oxide: tuple
+    depth: np.ndarray
+    fraction: np.ndarray
+    sigma: np.ndarray | float
+    total_alkali_oxide: float
+    time: float | None = None
+    name: str = "oxide_profile"
+    weight: float = 1.0
+    ion: tuple = field(init=False, repr=False)
+    kind: ClassVar[str] = "oxide_profile"
+    label: ClassVar[str] = "oxide profile"
+    multicomponent: ClassVar[bool] = True
+    needs_properties: ClassVar[bool] = False
+    _abscissa: ClassVar[str] = "depth"
+    _values: ClassVar[str] = "fraction"
+
+    def __post_init__(self):
+        oxides = tuple(str(o) for o in np.atleast_1d(np.asarray(self.oxide, dtype=object)))
+        object.__setattr__(self, "oxide", oxides)
+        for o in dict.fromkeys(oxides):
+            if oxide_cation(o) is None:
+                raise FitInputError(
+                    self.owner,
+                    ("oxide",),
+                    f"oxide {o!r}",
+                    "expected an exchanging oxide M2O of a monovalent cation (Li2O, Na2O, K2O, …)",
+                )
+        object.__setattr__(self, "ion", tuple(oxide_cation(o) for o in oxides))
+        total = self.total_alkali_oxide
+        if not (isinstance(total, (int, float)) and math.isfinite(total) and 0 < total <= 100):
+            raise FitInputError(
+                self.owner,
+                ("total_alkali_oxide",),
+                f"total_alkali_oxide = {total!r} mol %",
+                "expected the mol % of all exchanging oxides of the glass, in (0, 100]",
+            )
+        self._validate()
+        if len(oxides) != self.depth.size:
+            raise ValueError(f"{self.owner}: {len(oxides)} oxides for {self.depth.size} depths")
+        self._check_depths()
+
+    @classmethod
+    def from_mol_pct(
+        cls,
+        depth,
+        contents: Mapping[str, object],
+        sigma,
+        total_alkali_oxide: float,
+        *,
+        time: float | None = None,
+        name: str = "oxide_profile",
+        weight: float = 1.0,
+    ) -> OxideProfileData:
+        """The dataset of oxide contents measured at common depths.
+
+        Args:
+            depth: depths (m), one per measurement row.
+            contents: measured mol % per oxide, {"Na2O": array like depth, …}.
+            sigma: 1-σ of each content (mol %): a number, one per oxide {"Na2O": σ, …},
+                or an array like depth (each row's σ, for every oxide).
+            total_alkali_oxide: c_T (mol %).
+            time, name, weight: as the dataset's.
+        """
+        depth = np.atleast_1d(np.asarray(depth, dtype=float))
+        oxides, xs, cs, ss = [], [], [], []
+        for oxide, values in contents.items():
+            values = np.atleast_1d(np.asarray(values, dtype=float))
+            s = sigma.get(oxide) if isinstance(sigma, Mapping) else sigma
+            if s is None:
+                raise FitInputError(
+                    f"{cls.kind} dataset {name!r}",
+                    ("sigma",),
+                    f"no sigma for {oxide}",
+                    "expected one uncertainty per oxide measured",
+                )
+            if values.size != depth.size:
+                raise ValueError(
+                    f"{cls.kind} dataset {name!r}: {values.size} {oxide} values for "
+                    f"{depth.size} depths"
+                )
+            oxides += [oxide] * values.size
+            xs.append(depth)
+            cs.append(values)
+            ss.append(np.broadcast_to(np.asarray(s, dtype=float), values.shape))
+        total = total_alkali_oxide
+        real = isinstance(total, (int, float)) and math.isfinite(total) and total > 0
+        scale = float(total) if real else 1.0  # a refused total: __post_init__ says so
+        return cls(
+            tuple(oxides),
+            np.concatenate(xs) if xs else np.array([]),
+            np.concatenate(cs) / scale if cs else np.array([]),
+            np.concatenate(ss) / scale if ss else 1.0,
+            total,
+            time=time,
+            name=name,
+            weight=weight,
+        )
+
+    @property
+    def oxides(self) -> tuple[str, ...]:
+        """The oxides measured, in the order of the data."""
+        return tuple(dict.fromkeys(self.oxide))
+
+    def _mask(self, oxide: str) -> np.ndarray:
+        return np.array([o == oxide for o in self.oxide])
+
+    def _check_inside(self, recipe) -> None:
+        """The time lies within the process, the depths within the plate, and every
+        oxide's cation is an ion of the recipe."""
+        ions = _recipe_ions(recipe)
+        for oxide in self.oxides:
+            if oxide_cation(oxide) not in ions:
+                raise FitInputError(
+                    self.owner,
+                    ("oxide",),
+                    f"{oxide}, whose cation {oxide_cation(oxide)} is not an ion of "
+                    f"{_recipe_name(recipe)}",
+                    f"expected oxides of its ions: {', '.join(i + '2O' for i in ions)}",
+                )
+        super()._check_inside(recipe)
+        self._check_plate(recipe)
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """χ of each oxide's cation at its depths, interpolated linearly between cell
+        centres (the surface point holds the bath fraction)."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        values = np.empty(self.n_points)
+        curve = {}
+        for oxide in self.oxides:
+            mine = self._mask(oxide)
+            pred = _interpolated(
+                self.depth[mine], *_whole_profile(result, k, oxide_cation(oxide)), curves
+            )
+            values[mine] = pred.values
+            curve[oxide] = pred.curve
+        return Prediction(values, (), curve if curves else None)
+
+    @property
+    def value_name(self) -> str:
+        return f"site fraction χ = mol % M₂O / {self.total_alkali_oxide:g} mol %"
+
+    def groups(self, curve) -> list[tuple[str, np.ndarray, object]]:
+        """One series per oxide, with its model curve."""
+        curve = curve or {}
+        return [(o, self._mask(o), curve.get(o)) for o in self.oxides]
+
+
+@dataclass(frozen=True, eq=False)
+class StressProfileData(_Data):
+    """A measured residual-stress depth profile σ(x) at one time (scattered-light or
+    refracted-near-field polariscope, FSM with an inverse analysis, layer removal).
+
+    Attributes:
+        depth: depths below the exchanged face (m, ≥ 0).
+        stress: σ at those depths (Pa; compression < 0, as ionex writes stress: a reader
+            turns a compression-positive file around).
+        sigma: 1-σ uncertainty (Pa; scalar or per point).
+        time: s from the start of the process; None = the end.  name, weight: as ProfileData.
+    """
+
+    depth: np.ndarray
+    stress: np.ndarray
+    sigma: np.ndarray | float
+    time: float | None = None
+    name: str = "stress_profile"
+    weight: float = 1.0
+    kind: ClassVar[str] = "stress_profile"
+    label: ClassVar[str] = "stress profile"
+    needs: ClassVar[tuple[str, ...]] = ("stress",)
+    multicomponent: ClassVar[bool] = True
+    value_unit: ClassVar[str] = "Pa"
+    _abscissa: ClassVar[str] = "depth"
+    _values: ClassVar[str] = "stress"
+
+    def __post_init__(self):
+        self._validate()
+        self._check_depths()
+
+    def _check_inside(self, recipe) -> None:
+        """The time lies within the process, the depths within the plate."""
+        super()._check_inside(recipe)
+        self._check_plate(recipe)
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """σ(x_i, t) interpolated linearly between cell centres, extrapolated linearly from
+        the first (last) two cells to the face(s)."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        xs, ys = _stress_profile(result, _stress_of(result, props)[k])
+        return _interpolated(self.depth, xs, ys, curves)
+
+    @property
+    def value_name(self) -> str:
+        return "stress σ (compression < 0)"
+
+
+Data = (
+    ProfileData
+    | SimsData
+    | ZoneData
+    | IndexData
+    | ModesData
+    | SurfaceStressData
+    | OxideProfileData
+    | StressProfileData
+)
 # every dataset kind by its name in files and reports; KINDS: the names, in this order
 DATA_KINDS: dict[str, type] = {
-    t.kind: t for t in (ProfileData, SimsData, ZoneData, IndexData, ModesData, SurfaceStressData)
+    t.kind: t
+    for t in (
+        ProfileData,
+        SimsData,
+        ZoneData,
+        IndexData,
+        ModesData,
+        SurfaceStressData,
+        OxideProfileData,
+        StressProfileData,
+    )
 }
 KINDS = tuple(DATA_KINDS)
 
@@ -765,7 +1094,8 @@ class FitDataset:
 
     Attributes:
         data: the measurements.
-        builder: picklable callable ``values → Recipe`` (or ExperimentRecipe for profiles);
+        builder: picklable callable ``values → Recipe`` (a MulticomponentRecipe for the
+            kinds with ``multicomponent``, an ExperimentRecipe for those with ``experiments``);
             ``values`` maps every fitted parameter name to its SI value. Datasets that
             share one builder object share one forward run per evaluation.
     """
@@ -986,7 +1316,12 @@ def _forward(item) -> list:
     grid = None
     if mesh_values is not None:
         base = forward.builder(dict(mesh_values))
-        grid = process_grid(base) if isinstance(base, Recipe) else None
+        if isinstance(base, Recipe):
+            grid = process_grid(base)
+        elif _is_multicomponent(base):
+            from .multicomponent import multicomponent_grid
+
+            grid = multicomponent_grid(base)
     return predict(
         recipe, forward.datasets, rtol=forward.rtol, atol=forward.atol, curves=curves, grid=grid
     )
@@ -995,6 +1330,12 @@ def _forward(item) -> list:
 def _tightened(recipe, rtol: float | None, atol: float | None):
     from .experiments import ExperimentRecipe
 
+    if _is_multicomponent(recipe):
+        return dataclasses.replace(
+            recipe,
+            rtol=min(recipe.rtol, rtol if rtol is not None else recipe.rtol),
+            atol=min(recipe.atol, atol if atol is not None else recipe.atol),
+        )
     if isinstance(recipe, ExperimentRecipe):
         n = recipe.numerics
         return dataclasses.replace(
@@ -1030,11 +1371,13 @@ def predict(
     cell centres, a mode list solves the modes of the index profile).
 
     Args:
-        recipe: a Recipe (any kind) or an ExperimentRecipe (profiles only).
+        recipe: a Recipe (any kind), a MulticomponentRecipe (composition and stress
+            kinds) or an ExperimentRecipe (profiles only).
         datasets: what to predict; their times are added to the recipe's output times.
         rtol, atol: solver tolerances (the tighter of these and the recipe's are used).
         curves: also return each model on a fine axis (for plots).
-        grid: the mesh (default: process_grid of the recipe; a binary Recipe only).
+        grid: the mesh (default: process_grid or multicomponent_grid of the recipe; not
+            for an ExperimentRecipe).
     Raises:
         FitInputError naming the dataset when the recipe cannot model it (each kind's
         check_recipe: a time after the end of the process, a depth beyond the plate, no
@@ -1046,12 +1389,19 @@ def predict(
     recipe = _tightened(recipe, rtol, atol)
     for d in datasets:
         d.check_recipe(recipe)
-    if not isinstance(recipe, Recipe):
+    if not (isinstance(recipe, Recipe) or _is_multicomponent(recipe)):
         return _predict_experiment(recipe, datasets, curves)
     total = recipe.total_time
     wanted: set[float] = set()
     for d in datasets:
         wanted |= d.output_times(total, curves)
+    if _is_multicomponent(recipe):
+        # the run computes its stress itself (and its metrics at every output): only when
+        # a dataset needs it
+        stress = recipe.stress if any("stress" in d.needs for d in datasets) else None
+        full = dataclasses.replace(recipe, output_times=tuple(sorted(wanted)), stress=stress)
+        result = simulate(full, grid=grid)
+        return [d.predict(result, None, curves) for d in datasets]
     needs_props = any(d.needs_properties for d in datasets)
     full = dataclasses.replace(recipe, output_times=tuple(sorted(wanted)))
     # the properties (and never the modes at every output time) are computed here, once
@@ -1080,7 +1430,9 @@ def _index_of(result, t: float) -> int:
 
 def _whole_profile(result, k: int, ion: str | None):
     """Depth (m) and χ of ``ion`` through the simulated domain at output k, with the
-    surface point(s) of the exchanged face(s)."""
+    surface point(s) of the exchanged face(s); a binary or multicomponent run."""
+    if result.__class__.__name__ == "MulticomponentResult":
+        return _multicomponent_profile(result, k, ion)
     x, y = result.depth, result.frac_incoming[k]
     s = result.surface_fraction[k]
     top = y[0] if np.isnan(s) else s
@@ -1096,6 +1448,47 @@ def _whole_profile(result, k: int, ion: str | None):
                 f"no ion {ion!r} in this recipe (ions: {result.incoming_ion}, {result.host_ion})"
             )
         ys = 1.0 - ys
+    return xs, ys
+
+
+def _multicomponent_profile(result, k: int, ion: str | None):
+    """Depth (m) and χ of ``ion`` of a multicomponent run at output k, with the surface
+    point(s): the bath's fraction while a bath holds the face(s), else (an anneal's closed
+    faces, the start) the first cell's."""
+    if ion not in result.species:
+        named = "no ion named" if ion is None else f"no ion {ion!r}"
+        raise FitError(f"{named} in this recipe (ions: {', '.join(result.species)})")
+    x, y = result.depth, result.fraction(ion)[k]
+    bath = result.recipe.steps[int(result.step_index[k])].bath
+    held = bath is not None and result.times[k] > 0.0
+    g = result.recipe.glass
+    xs = np.concatenate([[0.0], x])
+    ys = np.concatenate([[bath.get(ion, 0.0) if held else y[0]], y])
+    if g.thickness is not None and g.faces == "both":  # the run holds the whole plate
+        xs = np.concatenate([xs, [g.thickness]])
+        ys = np.concatenate([ys, [bath.get(ion, 0.0) if held else y[-1]]])
+    return xs, ys
+
+
+def _stress_of(result, props) -> np.ndarray:
+    """σ (Pa, compression < 0) per output time and cell: a multicomponent run's own, or
+    the properties of a binary run."""
+    return result.stress if props is None else props.stress
+
+
+def _stress_profile(result, stress):
+    """Depth (m) and σ (Pa) of one output through the domain, extended linearly from the
+    first two cells to the face, and from the last two to the back of a plate (the first
+    centre lies a fraction of the slow diffusion length deep, where σ still changes)."""
+    x, s = result.depth, np.asarray(stress, dtype=float)
+    top = s[0] - x[0] * (s[1] - s[0]) / (x[1] - x[0])
+    xs = np.concatenate([[0.0], x])
+    ys = np.concatenate([[top], s])
+    thickness = result.recipe.glass.thickness
+    if thickness is not None:
+        back = s[-1] + (thickness - x[-1]) * (s[-1] - s[-2]) / (x[-1] - x[-2])
+        xs = np.concatenate([xs, [thickness]])
+        ys = np.concatenate([ys, [back]])
     return xs, ys
 
 

@@ -12,6 +12,8 @@ from ionex.io.recipe_document import RecipeDocument
 from ionex.physics.depth_resolution import GaussianResolution
 from ionex.process.simulate import simulate
 from ionex.process.fitting import (
+    OxideProfileData,
+    StressProfileData,
     DATA_KINDS,
     KINDS,
     FitDataset,
@@ -80,7 +82,16 @@ def one_of_each(time=None):
 
 
 def test_every_kind_is_a_type_named_once():
-    assert KINDS == ("profile", "sims", "zone", "index", "modes", "surface_stress")
+    assert KINDS == (
+        "profile",
+        "sims",
+        "zone",
+        "index",
+        "modes",
+        "surface_stress",
+        "oxide_profile",
+        "stress_profile",
+    )
     assert [DATA_KINDS[k] for k in KINDS] == [
         ProfileData,
         SimsData,
@@ -88,6 +99,8 @@ def test_every_kind_is_a_type_named_once():
         IndexData,
         ModesData,
         SurfaceStressData,
+        OxideProfileData,
+        StressProfileData,
     ]
     for data in one_of_each():
         assert DATA_KINDS[data.kind] is type(data)
