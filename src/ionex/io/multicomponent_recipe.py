@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..constants import ZERO_CELSIUS
-from ..physics.arrhenius import ArrheniusLaw
 from ..physics.salt_bath import (
     NITRATES,
     ExchangeEquilibrium,
@@ -202,27 +201,7 @@ def _ions(r, raw) -> dict:
     f = ("ions",)
     if not isinstance(raw, dict) or len(raw) < 2:
         r.fail(f, f"found {raw!r}; expected two or more tables [ions.<Symbol>]")
-    laws = {}
-    for sym, spec in raw.items():
-        g = f + (sym,)
-        spec = r.table(spec, g, _ION)
-        if "D" in spec and ("D0" in spec or "Q" in spec):
-            r.fail(g, "give either D (constant) or D0 and Q (Arrhenius), not both")
-        if "D" in spec:
-            law = (r.quantity(spec["D"], "diffusivity", g + ("D",)), 0.0)
-        elif "D0" in spec and "Q" in spec:
-            law = (
-                r.quantity(spec["D0"], "diffusivity", g + ("D0",)),
-                r.quantity(spec["Q"], "molar_energy", g + ("Q",)),
-            )
-        else:
-            r.fail(g, 'missing D (e.g. D = "1e-15 m^2/s"), or D0 and Q for an Arrhenius law')
-        try:
-            laws[sym] = ArrheniusLaw(*law)
-        except FieldError as exc:
-            key = "D" if "D" in spec else ("D0" if exc.field == "prefactor" else "Q")
-            r.fail(g + (key,), f"found {spec[key]!r}; {exc.expected}")
-    return laws
+    return {sym: r.ion_law(spec, f + (sym,)) for sym, spec in raw.items()}
 
 
 def _stress(r, raw, ions, glass: MulticomponentGlass) -> MultiIonStressOptions:

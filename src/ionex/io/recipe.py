@@ -317,16 +317,16 @@ class RecipeReader(Reader):
                 "two: the host and one incoming ion (for three or more, give the glass's "
                 "site fractions as [glass] initial = { … } instead of host_ion)",
             )
-        laws = {}
-        for sym, spec in raw.items():
-            g = f + (sym,)
-            values = read(_ION, spec, self, g)
-            if "D" in spec and ("D0" in spec or "Q" in spec):
-                self.fail(g, "give either D (constant) or D0 and Q (Arrhenius), not both")
-            if not ("D" in spec or ("D0" in spec and "Q" in spec)):
-                self.fail(g, 'missing D (e.g. D = "1e-15 m^2/s"), or D0 and Q for an Arrhenius law')
-            laws[sym] = construct(_ION, values, spec, self, g)
-        return laws
+        return {sym: self.ion_law(spec, f + (sym,)) for sym, spec in raw.items()}
+
+    def ion_law(self, spec, g: tuple) -> ArrheniusLaw:
+        """One [ions.X] table: D (constant) or D0 and Q (Arrhenius)."""
+        values = read(_ION, spec, self, g)
+        if "D" in spec and ("D0" in spec or "Q" in spec):
+            self.fail(g, "give either D (constant) or D0 and Q (Arrhenius), not both")
+        if not ("D" in spec or ("D0" in spec and "Q" in spec)):
+            self.fail(g, 'missing D (e.g. D = "1e-15 m^2/s"), or D0 and Q for an Arrhenius law')
+        return construct(_ION, values, spec, self, g)
 
     def model(self, raw, d_in, d_host, c_t) -> InterdiffusionModel:
         f = ("model",)
