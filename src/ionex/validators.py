@@ -10,10 +10,52 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["FieldError", "vector", "finite", "same_length", "positive", "within", "increasing"]
+__all__ = [
+    "FrozenMapping",
+    "FieldError",
+    "vector",
+    "finite",
+    "same_length",
+    "positive",
+    "within",
+    "increasing",
+]
+
+
+class FrozenMapping(Mapping):
+    """A read-only mapping for the fields of frozen dataclasses: like types.MappingProxyType
+    over a private copy, but picklable (recipes travel to a sweep's workers) and hashable
+    when its values are."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data=()):
+        object.__setattr__(self, "_data", dict(data))
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a FrozenMapping is read-only (setting {name!r})")
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __reduce__(self):
+        return (FrozenMapping, (self._data,))
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
 
 
 class FieldError(ValueError):

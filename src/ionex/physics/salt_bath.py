@@ -41,12 +41,11 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from scipy.special import expit
 
 from ..constants import GAS_CONSTANT, ZERO_CELSIUS
-from ..validators import FieldError, positive
+from ..validators import FieldError, FrozenMapping, positive
 
 __all__ = [
     "ATOMIC_WEIGHTS",
@@ -418,7 +417,7 @@ class SaltBathChemistry:
                 "a regular-solution glass (form 'regular') is supported for one pair of ions "
                 "only: with more ions it needs a Margules W for every pair",
             )
-        object.__setattr__(self, "_paths", MappingProxyType(self._connect(eqs)))
+        object.__setattr__(self, "_paths", FrozenMapping(self._connect(eqs)))
 
     def _connect(self, eqs: tuple[ExchangeEquilibrium, ...]) -> dict[str, _LogRatio]:
         """ln(χ_i/χ_r) of every ion along a spanning tree from the reference; the remaining
@@ -583,7 +582,7 @@ class BathLoad:
                 "releases (nitrate conserved)",
                 "mol",
             )
-        object.__setattr__(self, "released", MappingProxyType(amounts))
+        object.__setattr__(self, "released", FrozenMapping(amounts))
 
 
 def exchange_load(
@@ -639,7 +638,7 @@ def bath_state(melt: Mapping[str, float], salt_mass: float) -> BathState:
     x = _cations(_fractions(melt, "melt"))
     mean_molar_mass = math.fsum(v * nitrate_molar_mass(c) for c, v in x.items())
     total = salt_mass / mean_molar_mass
-    return BathState(MappingProxyType({c: v * total for c, v in x.items()}))
+    return BathState(FrozenMapping({c: v * total for c, v in x.items()}))
 
 
 def age_bath(
@@ -670,7 +669,7 @@ def age_bath(
                     index=k,
                 )
             moles[cation] = left
-        out.append(BathState(MappingProxyType(dict(moles))))
+        out.append(BathState(FrozenMapping(dict(moles))))
     return out
 
 
@@ -721,7 +720,7 @@ ILLUSTRATIVE_LAS_K_NA_LI = SaltBathChemistry(
 
 
 # recipe name → preset (recipes name a chemistry by these words; matched ignoring case)
-CHEMISTRY_PRESETS = MappingProxyType({"illustrative LAS K/Na/Li": ILLUSTRATIVE_LAS_K_NA_LI})
+CHEMISTRY_PRESETS = FrozenMapping({"illustrative LAS K/Na/Li": ILLUSTRATIVE_LAS_K_NA_LI})
 
 
 def chemistry_preset(name: str) -> SaltBathChemistry:

@@ -28,13 +28,12 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 from numba import njit
 
 from ..constants import GAS_CONSTANT
-from ..validators import FieldError
+from ..validators import FieldError, FrozenMapping
 from .arrhenius import check_activation
 
 __all__ = [
@@ -445,7 +444,7 @@ def _ion_map(values, field: str, what: str) -> Mapping[str, float]:
         ):
             raise FieldError(field, value, f"expected a finite {what} for ion {ion!r}")
         out[ion] = float(value)
-    return MappingProxyType(out)
+    return FrozenMapping(out)
 
 
 NATIVE_SUM_TOLERANCE = 1e-9  # fractions typed by hand sum to 1 only to their printed digits

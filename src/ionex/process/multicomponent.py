@@ -40,7 +40,6 @@ import math
 import re
 import time as _time
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
@@ -57,14 +56,18 @@ from ..physics.salt_bath import (
     bath_state,
 )
 from ..physics.stress import (
+    ElasticGlass,
     MultiIonGlass,
     RelaxationLaw,
     balanced_multi_ion_stress,
+    balanced_stress,
+    hereditary_stress,
     kohlrausch_factor,
     multi_ion_stress_metrics,
 )
 from ..solvers.multicomponent import BathFace, ClosedFace, solve_multicomponent
-from ..validators import FieldError
+from ..validators import FieldError, FrozenMapping
+from .recipe import Editable
 from .simulate import step_output_times
 from .temperature import TemperatureProgram
 
@@ -104,7 +107,7 @@ def _site_fractions(name: str, fractions) -> Mapping[str, float]:
     total = sum(out.values())
     if abs(total - 1.0) > FRACTION_SUM_TOLERANCE:
         raise FieldError(name, total, "expected site fractions that add up to 1")
-    return MappingProxyType(out)
+    return FrozenMapping(out)
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ class SaltBath:
             raise FieldError(
                 "melt", total, f"expected mole fractions adding up to 1 within {SUM_TOLERANCE:g}"
             )
-        object.__setattr__(self, "melt", MappingProxyType({c: x / total for c, x in out.items()}))
+        object.__setattr__(self, "melt", FrozenMapping({c: x / total for c, x in out.items()}))
 
     @property
     def salts(self) -> dict[str, float]:
@@ -287,10 +290,14 @@ class MultiIonStressOptions:
 
     Attributes:
         glass: MultiIonGlass (E, ν, B_i per ion, the native fractions χ_i⁰).
-        relaxation: "none", or "kww" (the unrelaxed profile times exp(−(ξ/τ)^β), ξ the
-            reduced time at temperature).
-        law: τ, β (and an optional Arrhenius τ(T)) for "kww".
-        clock: "total" time at temperature or "exchange" time only (bath steps).
+        relaxation: "none", "kww" (the unrelaxed profile times exp(−(ξ/τ)^β), ξ the
+            reduced time at temperature) or "hereditary" (each increment of the balanced
+            stress relaxes from the accepted solver step that made it, as in the binary
+            engine: ionex.physics.stress.hereditary_stress).
+        law: τ, β (and an optional Arrhenius τ(T)) for "kww" and "hereditary".
+        clock: for "kww", "total" time at temperature or "exchange" time only (bath
+            steps); "hereditary" relaxes at every temperature of the process, as the
+            binary engine does.
     """
 
     glass: MultiIonGlass
@@ -299,23 +306,22 @@ class MultiIonStressOptions:
     clock: str = "total"
 
     def __post_init__(self):
-        if self.relaxation not in ("none", "kww"):
+        if self.relaxation not in ("none", "kww", "hereditary"):
             raise FieldError(
-                "relaxation",
-                self.relaxation,
-                'expected "none" or "kww" (hereditary relaxation needs every solver state; '
-                "the multicomponent engine keeps the output states only)",
+                "relaxation", self.relaxation, 'expected "none", "kww" or "hereditary"'
             )
         if self.relaxation != "none" and self.law is None:
             raise FieldError(
-                "law", None, 'relaxation "kww" needs a relaxation time tau, e.g. "300 h"'
+                "law",
+                None,
+                f'relaxation "{self.relaxation}" needs a relaxation time tau, e.g. "300 h"',
             )
         if self.clock not in ("total", "exchange"):
             raise FieldError("clock", self.clock, 'expected "total" or "exchange"')
 
 
 @dataclass(frozen=True)
-class MulticomponentRecipe:
+class MulticomponentRecipe(Editable):
     """A multicomponent exchange process, SI units throughout.
 
     Attributes:
@@ -349,7 +355,7 @@ class MulticomponentRecipe:
         for ion, law in self.ions.items():
             if not isinstance(law, ArrheniusLaw):
                 raise FieldError(f"ions.{ion}", law, "expected an ArrheniusLaw D(T)")
-        object.__setattr__(self, "ions", MappingProxyType(dict(self.ions)))
+        object.__setattr__(self, "ions", FrozenMapping(dict(self.ions)))
         for ion in self.glass.initial:
             if ion not in self.ions:
                 raise FieldError(
@@ -671,14 +677,21 @@ def run_multicomponent(recipe: MulticomponentRecipe, *, grid: Grid | None = None
     ageing of the salts needs more than AGEING_RUNS runs."""
     started = _time.perf_counter()
     grid = multicomponent_grid(recipe) if grid is None else grid
+    opts = recipe.stress
+    # hereditary relaxation superposes the state of every accepted step, not the outputs
+    history = (
+        _StrainHistory(opts.glass, recipe.species)
+        if opts is not None and opts.relaxation == "hereditary"
+        else None
+    )
     if recipe.ageing is None:
-        result = _run(recipe, grid)
+        result = _run(recipe, grid, history)
     else:
-        result = _run_aged(recipe, grid)
+        result = _run_aged(recipe, grid, history)
     result.diagnostics.setdefault("runs", 1)
     result.diagnostics["wall_time_s"] = _time.perf_counter() - started
-    if recipe.stress is not None:
-        result.stress, result.metrics = _stress(result, recipe.stress)
+    if opts is not None:
+        result.stress, result.metrics = _stress(result, opts, history)
     return result
 
 
@@ -692,18 +705,21 @@ AGEING_TOLERANCE = 1e-3
 AGEING_RUNS = 1000
 
 
-def _run_aged(recipe: MulticomponentRecipe, grid: Grid) -> MulticomponentResult:
+def _run_aged(
+    recipe: MulticomponentRecipe, grid: Grid, history: _StrainHistory | None = None
+) -> MulticomponentResult:
     """The run on the salt after ``loads_before`` loads: dn/dN = e(n), the salts' cations n
     (mol) over the loads N, e the exchange per load of a run on the salts n, integrated by
     Heun's method (a predictor n + h·e(n), the corrector n + h·(e(n) + e(predictor))/2)
-    with the batch h of loads set by the difference of the two in surface fractions."""
+    with the batch h of loads set by the difference of the two in surface fractions.
+    ``history`` (if any) ends up holding the states of the run returned."""
     ageing = recipe.ageing
     loads = float(ageing.loads_before)
     plain = replace(recipe, ageing=None)
     tanks = [k for k, step in enumerate(recipe.steps) if step.salt is not None]
     species = recipe.species
     n = len(species)
-    result = _run(plain, grid)
+    result = _run(plain, grid, history)
     runs = 1
     first = _released_per_load(result, tanks, ageing.load_area)
     fresh = np.concatenate(
@@ -739,7 +755,7 @@ def _run_aged(recipe: MulticomponentRecipe, grid: Grid) -> MulticomponentResult:
         if error <= AGEING_TOLERANCE:
             moles, done = corrected, loads if closing else done + h
             run = _with_aged_salts(plain, tanks, fresh, moles, ageing.salt_mass)
-            result = _run(run, grid)
+            result = _run(run, grid, history)
             runs += 1
             rate = _stacked(_released_per_load(result, tanks, ageing.load_area), tanks)
         batch = h * min(4.0, max(0.2, 0.9 * math.sqrt(AGEING_TOLERANCE / max(error, 1e-300))))
@@ -754,9 +770,9 @@ def _run_aged(recipe: MulticomponentRecipe, grid: Grid) -> MulticomponentResult:
                 ageing=ageing,
                 fresh=recipe.steps[k].salt,
                 aged=run.steps[k].salt,
-                released_first_load=MappingProxyType(dict(zip(species, first[k].tolist()))),
-                released_per_load=MappingProxyType(dict(zip(species, np.asarray(mean).tolist()))),
-                released_last_load=MappingProxyType(dict(zip(species, last[k].tolist()))),
+                released_first_load=FrozenMapping(dict(zip(species, first[k].tolist()))),
+                released_per_load=FrozenMapping(dict(zip(species, np.asarray(mean).tolist()))),
+                released_last_load=FrozenMapping(dict(zip(species, last[k].tolist()))),
                 fresh_surface=recipe.steps[k].bath,
                 aged_surface=run.steps[k].bath,
             )
@@ -839,9 +855,35 @@ def _with_aged_salts(recipe, tanks, fresh, aged, salt_mass: float):
     return replace(recipe, steps=tuple(steps))
 
 
-def _run(recipe: MulticomponentRecipe, grid: Grid) -> MulticomponentResult:
-    """One run of the steps as they are (no ageing, no stress)."""
+class _StrainHistory:
+    """The free strain ε = Σ_i B_i(χ_i − χ_i⁰) per cell of the solver's grid after every
+    accepted solver step, and its time (s from the start of the process): what hereditary
+    relaxation superposes. The stress is linear in ε, so ε alone is kept (N times less
+    than the states); a solver tracker (handle only)."""
+
+    def __init__(self, glass: MultiIonGlass, species):
+        self.dilations = np.array([glass.dilations.get(ion, 0.0) for ion in species])
+        self.native = np.array([glass.native.get(ion, 0.0) for ion in species])
+        self.times: list[float] = []
+        self.strains: list[np.ndarray] = []
+
+    def clear(self) -> None:
+        self.times.clear()
+        self.strains.clear()
+
+    def handle(self, time: float, state) -> None:
+        self.times.append(float(time))
+        self.strains.append(self.dilations @ (state - self.native[:, None]))
+
+
+def _run(
+    recipe: MulticomponentRecipe, grid: Grid, history: _StrainHistory | None = None
+) -> MulticomponentResult:
+    """One run of the steps as they are (no ageing, no stress); ``history`` (if any) is
+    emptied, then given the strain after every accepted step."""
     started = _time.perf_counter()
+    if history is not None:  # a run of the bath ageing replaces the earlier ones
+        history.clear()
     species = recipe.species
     n_ions = len(species)
     y = np.array([[recipe.glass.initial.get(ion, 0.0)] * grid.n_cells for ion in species])
@@ -879,6 +921,7 @@ def _run(recipe: MulticomponentRecipe, grid: Grid) -> MulticomponentResult:
             rtol=recipe.rtol,
             atol=recipe.atol,
             time_offset=t0,
+            tracker=history,
         )
         for t_out, state, infl in zip(local, sol.states, sol.inflow):
             times.append(float(t_out))
@@ -915,36 +958,46 @@ def _run(recipe: MulticomponentRecipe, grid: Grid) -> MulticomponentResult:
 
 def _reduced_time(recipe: MulticomponentRecipe, times, law: RelaxationLaw, clock: str):
     """ξ(t) = ∫ τ_ref/τ(T) dt up to each time (s), over every step ("total") or the bath
-    steps only ("exchange")."""
-    out = []
-    starts = np.concatenate([[0.0], np.cumsum([s.duration for s in recipe.steps])[:-1]])
-    for t in np.atleast_1d(np.asarray(times, dtype=float)):
-        xi = 0.0
-        for start, step in zip(starts, recipe.steps):
-            if start >= t:
-                break
-            if clock == "exchange" and step.bath is None:
-                continue
-            span = min(step.duration, t - start)
-            s, temps = step.temperature.sample(span, n=65)
-            xi += float(np.trapezoid(law.rate(temps), s))
-        out.append(xi)
-    return np.asarray(out)
+    steps only ("exchange"). Exact where the temperature is constant; along a program, the
+    trapezoidal rule on its samples (every kink) and the times themselves, so that ξ
+    increases with t however close two times lie."""
+    t = np.atleast_1d(np.asarray(times, dtype=float))
+    out = np.zeros(t.size)
+    start = 0.0
+    for step in recipe.steps:
+        span = np.clip(t - start, 0.0, step.duration)
+        start += step.duration
+        if clock == "exchange" and step.bath is None:
+            continue
+        program = step.temperature
+        if program.is_constant:
+            out += float(law.rate(float(program(0.0)))) * span
+            continue
+        samples, _ = program.sample(step.duration)
+        nodes = np.union1d(samples, span[(span > 0.0) & (span < step.duration)])
+        rate = law.rate(program(nodes))
+        integral = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(nodes))])
+        out += np.interp(span, nodes, integral)
+    return out
 
 
-def _stress(result: MulticomponentResult, opts: MultiIonStressOptions):
-    """σ (n_times, n_depth) in Pa and its metrics per output time."""
+def _stress(
+    result: MulticomponentResult,
+    opts: MultiIonStressOptions,
+    history: _StrainHistory | None = None,
+):
+    """σ (n_times, n_depth) in Pa and its metrics per output time; "hereditary" needs the
+    ``history`` of the run."""
     g = result.recipe.glass
     plate = g.thickness is not None
-    fractions = {ion: result.fraction(ion) for ion in result.species}
-    stress = balanced_multi_ion_stress(
-        result.depth,
-        result.cell_width,
-        fractions,
-        opts.glass,
-        plate=plate,
-        bending=plate and g.faces == "front",
-    )
+    bending = plate and g.faces == "front"
+    if opts.relaxation == "hereditary":
+        stress = _hereditary(result, opts, history, plate, bending)
+    else:
+        fractions = {ion: result.fraction(ion) for ion in result.species}
+        stress = balanced_multi_ion_stress(
+            result.depth, result.cell_width, fractions, opts.glass, plate=plate, bending=bending
+        )
     if opts.relaxation == "kww":
         xi = _reduced_time(result.recipe, result.times, opts.law, opts.clock)
         stress = stress * kohlrausch_factor(xi, opts.law.tau, opts.law.beta)[:, None]
@@ -956,3 +1009,39 @@ def _stress(result: MulticomponentResult, opts: MultiIonStressOptions):
         for s in stress
     ]
     return stress, metrics
+
+
+def _hereditary(
+    result: MulticomponentResult,
+    opts: MultiIonStressOptions,
+    history: _StrainHistory | None,
+    plate: bool,
+    bending: bool,
+) -> np.ndarray:
+    """σ at the output times (Pa) when every increment of the balanced stress relaxes from
+    the accepted step that made it: ionex.physics.stress.hereditary_stress over the history,
+    its reduced time counting every step (as the binary engine's)."""
+    if history is None or not history.times:
+        raise ValueError(
+            "hereditary relaxation needs the strain after every accepted step of the run "
+            "(run_multicomponent collects it)"
+        )
+    g = result.recipe.glass
+    t = np.asarray(history.times)
+    strain = np.asarray(history.strains)
+    if plate and g.faces == "both":  # the solved half mirrored, as the profiles are
+        strain = np.concatenate([strain, strain[:, ::-1]], axis=1)
+    # σ = −E/(1−ν)·[ε − a − b(x − x_c)]: balanced_stress of the free strain itself (B = 1)
+    unit = ElasticGlass(opts.glass.youngs_modulus, opts.glass.poisson_ratio, 1.0)
+    elastic = balanced_stress(
+        result.depth, result.cell_width, strain, unit, plate=plate, bending=bending
+    )
+    xi = _reduced_time(result.recipe, t, opts.law, "total")
+    # each output time is the time of an accepted step (the steps land on them)
+    right = np.clip(np.searchsorted(t, result.times), 0, t.size - 1)
+    left = np.maximum(right - 1, 0)
+    nearer_left = np.abs(t[left] - result.times) <= np.abs(t[right] - result.times)
+    relaxed = hereditary_stress(xi, elastic, opts.law, at=np.where(nearer_left, left, right))
+    # the glass starts native: stress-free before the first step
+    relaxed[result.times <= 0.0] = 0.0
+    return relaxed

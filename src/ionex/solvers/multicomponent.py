@@ -45,7 +45,8 @@ ions, and the step-size rules of ionex.solvers.step_control. The amount of each 
 entered through each face is booked from the same linear systems (the row sums
 telescope), so the inventory change equals the booked inflow to round-off. Constant D:
 the whole step loop runs compiled; a callable d_at(t) (a temperature program) is driven
-from Python with ∂R/∂t by a forward-difference probe, as in _rosenbrock.
+from Python with ∂R/∂t by a forward-difference probe, as in _rosenbrock, and so is a run
+with a tracker (the same steps: it sees every accepted state).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ from ._rosenbrock import (
     PROBE,
 )
 from .diffusion import _schedule, _too_many_steps
+from .trackers import Tracker
 
 __all__ = [
     "BathFace",
@@ -748,6 +750,7 @@ def solve_multicomponent(
     max_steps: int = 1_000_000,
     fixed_step: float | None = None,
     time_offset: float = 0.0,
+    tracker: Tracker | None = None,
 ) -> MulticomponentSolution:
     """Advance the site fractions of N ions over ``duration`` s; return them at ``output_times``.
 
@@ -772,8 +775,12 @@ def solve_multicomponent(
         fixed_step: steps of exactly this size (s), shortened only to land on stops, with
             no error control (for convergence studies).
         max_steps: the most accepted steps before the call fails.
-        time_offset: added to t in error messages (s), for a call within a process.
-    Constant diffusivities without max_step or fixed_step run the whole loop compiled.
+        time_offset: added to t in error messages and when reporting to the tracker (s),
+            for a call within a process.
+        tracker: receives ``handle(time_offset + t, χ)`` after every accepted step, χ of
+            shape (N, n_cells) (e.g. the history hereditary stress relaxation needs).
+    Constant diffusivities without max_step, fixed_step or tracker run the whole loop
+    compiled.
     Raises:
         ValueError: on malformed arguments (shapes, fractions, D ≤ 0).
         SolverError: when the step falls below round-off (the message names the time and
@@ -808,7 +815,7 @@ def solve_multicomponent(
     states = np.empty((outs.size, n, m))
     out_inflow = np.empty((outs.size, 2, m))
 
-    if d_at is None and max_step is None and fixed_step is None:
+    if d_at is None and max_step is None and fixed_step is None and tracker is None:
         cum = np.zeros((2, m))
         totals = np.zeros(2)
         counts = np.zeros(6, dtype=np.int64)
@@ -924,6 +931,8 @@ def solve_multicomponent(
             states[out_idx] = y
             out_inflow[out_idx] = cum
             out_idx += 1
+        if tracker is not None:
+            tracker.handle(time_offset + t, _all_ions(y.T))
     return _solution(
         outs, states, out_inflow, y, cum, n_steps, n_rejected, n_solves,
         {

@@ -270,7 +270,7 @@ def test_two_ion_stress_equals_the_binary_engine_s(tmp_path):
     "edit, words",
     [
         ("dilation = { Na = 0.004, K = 0.011 }", ["stress.dilation.Rb", "no [ions.Rb]"]),
-        ('relaxation = "hereditary"\ntau = "10 h"', ["stress.relaxation", "kww"]),
+        ('relaxation = "maxwell"\ntau = "10 h"', ["stress.relaxation", "hereditary"]),
         ("poisson_ratio = 0.6", ["stress.poisson_ratio", "0.6"]),
     ],
 )
