@@ -11,6 +11,8 @@ and the outputs of a sweep — sweep.nc, sweep.csv, sweep.png.
     # samples = 1000, seed = 1                     # (num is for grids only)
     [metrics]
     depth_at = [0.5, 0.1]                          # depths where frac_A falls to these
+                                                   # (binary recipes; a multicomponent
+                                                   # sweep reports surface and reach per ion)
     times = ["4 h", "8 h"]                         # optional; default: each run's end
     profiles = true                                # final profiles on one depth axis
 
@@ -33,8 +35,16 @@ import numpy as np
 import tomli_w
 
 from ..errors import RecipeError
-from ..process.recipe import Recipe
-from ..process.sweep import DESIGNS, MAX_RUNS, Sweep, SweepMetrics, grid_points, sample_points
+from ..process.multicomponent import MulticomponentRecipe
+from ..process.sweep import (
+    DESIGNS,
+    MAX_RUNS,
+    SWEPT_RECIPES,
+    Sweep,
+    SweepMetrics,
+    grid_points,
+    sample_points,
+)
 from ..units import FieldUnit, UnitError, in_unit
 from .recipe import parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
@@ -93,7 +103,7 @@ def load_sweep(path) -> SweepFile:
 @dataclass(frozen=True, eq=False)
 class SweepRecipes:
     """The sweep's builder, {path: value in the unit the recipe writes the field in} →
-    Recipe: the base recipe edited in memory (Recipe.with_values), each value mapped to SI
+    Recipe or MulticomponentRecipe: the base recipe edited in memory (Recipe.with_values), each value mapped to SI
     by its field's unit without pint. Picklable: it runs on the sweep's workers, which get
     the recipe's temperature logs with it.
 
@@ -102,7 +112,7 @@ class SweepRecipes:
         units: (path, FieldUnit) of each varied field.
     """
 
-    base: Recipe
+    base: object
     units: tuple
 
     @classmethod
@@ -111,7 +121,7 @@ class SweepRecipes:
         units = tuple((p, FieldUnit.of(document.value(p)[1])) for p in paths)
         return cls(document.recipe(), units)
 
-    def __call__(self, values: Mapping[str, float]) -> Recipe:
+    def __call__(self, values: Mapping[str, float]):
         si = {}
         for path, unit in self.units:
             if path in values:
@@ -211,6 +221,12 @@ def parse_sweep(text: str, path="<sweep>") -> SweepFile:
         design_attrs = {"design_kind": kind, "design_samples": samples, "design_seed": seed}
 
     metrics, labels = _metrics(r, doc.get("metrics", {}))
+    if isinstance(base, MulticomponentRecipe) and "depth_at" in doc.get("metrics", {}):
+        r.fail(
+            ("metrics", "depth_at"),
+            "depths at fractions of the incoming ion are for binary recipes; a multicomponent "
+            "sweep reports each ion's surface fraction and reach (surface_<Ion>, reach_<Ion>)",
+        )
     for t, label in zip(metrics.times, labels):
         if t > longest * (1 + 1e-12):
             r.fail(
@@ -253,10 +269,11 @@ def _recipe(r: Reader, value):
         base = document.recipe()
     except RecipeError as exc:
         r.fail(f, str(exc))
-    if not isinstance(base, Recipe):
+    if not isinstance(base, SWEPT_RECIPES):
         r.fail(
             f,
-            f"{recipe_path} is a Nernst–Planck–Poisson recipe; sweeps run binary interdiffusion recipes",
+            f"{recipe_path} is a Nernst–Planck–Poisson recipe; sweeps run interdiffusion "
+            "recipes (binary or multicomponent)",
         )
     original = document
     if "output" in document.document:
@@ -476,6 +493,13 @@ _METRIC_WORDS = {
     "knee_compressive_stress": ("compressive stress at the knee", "CS at the knee", "MPa", 1e-6),
     "mode_count_TE": ("guided TE modes", "number of TE modes", "", 1.0),
     "mode_count_TM": ("guided TM modes", "number of TM modes", "", 1.0),
+    "tensile_energy": ("stored tensile strain energy W_t", "W_t", "J/m²", 1.0),
+}
+# a multicomponent sweep's per-ion metrics: prefix → (title, axis words, unit, factor)
+_ION_METRIC_WORDS = {
+    "uptake_": ("{ion}⁺ taken up per unit area", "uptake", "mol/m²", 1.0),
+    "surface_": ("surface fraction of {ion}⁺", "site fraction", "", 1.0),
+    "reach_": ("reach of {ion}⁺ (changed by > 0.01)", "depth", "µm", 1e6),
 }
 
 # recipe fields in words: (section, key) → words; {ion} and {n} are filled in
@@ -493,6 +517,11 @@ _FIELD_WORDS = {
     ("step", "bath_temperature"): "bath temperature, step {n}",
     ("step", "duration"): "duration of step {n}",
     ("step", "bath"): "bath surface fraction of {ion}⁺, step {n}",
+    ("step", "salt"): "{ion} in the salt, step {n}",
+    ("bath", "salt_mass"): "salt mass",
+    ("bath", "load_area"): "glass area per load",
+    ("bath", "loads_before"): "loads the salt exchanged before",
+    ("glass", "initial"): "initial site fraction of {ion}⁺",
     ("stress", "youngs_modulus"): "Young's modulus E",
     ("stress", "poisson_ratio"): "Poisson's ratio ν",
     ("stress", "dilation"): "dilation coefficient B",
@@ -548,11 +577,15 @@ def parameter_words(path: str, recipe_text: str = "") -> str:
     if section == "ions" and len(keys) == 3:
         words = _FIELD_WORDS.get(("ions", keys[2]))
         return words.format(ion=keys[1]) if words else path
+    if section == "glass" and len(keys) == 3 and keys[1] == "initial":
+        return _FIELD_WORDS[("glass", "initial")].format(ion=keys[2])
     if section == "step" and numbers and len(keys) >= 2:
         n = numbers[0] + 1  # parse_path counts from 0
         key = keys[1]
         if key == "bath" and len(keys) == 3:
             return _FIELD_WORDS[("step", "bath")].format(ion=keys[2], n=n)
+        if key == "bath" and len(keys) == 4 and keys[2] == "salt":
+            return _FIELD_WORDS[("step", "salt")].format(ion=keys[3], n=n)
         if key == "temperature" and len(parts) == 3:
             key = "bath_temperature" if _is_bath(recipe_text, n) else "temperature"
         words = _FIELD_WORDS.get(("step", key)) if len(parts) == 3 else None
@@ -595,6 +628,14 @@ def _metric_panels(ds) -> list[tuple[str, str, str, float]]:
         elif var in _METRIC_WORDS:
             title, label, unit, factor = _METRIC_WORDS[var]
             title = title.format(A=ion)
+        elif "species" in ds.attrs and var.startswith("melt_"):
+            species, step = var.removeprefix("melt_").split("_step_")
+            title = f"{species}⁺ in the aged salt of step {step}"
+            label, unit, factor = "mole fraction of the cations", "", 1.0
+        elif "species" in ds.attrs and var.startswith(tuple(_ION_METRIC_WORDS)):
+            prefix, species = var.split("_", 1)
+            title, label, unit, factor = _ION_METRIC_WORDS[prefix + "_"]
+            title = title.format(ion=species)
         else:
             title = label = ds[var].attrs.get("long_name", var)
             unit, factor = unit_text(ds[var].attrs.get("units", "")), 1.0
@@ -695,13 +736,16 @@ def sweep_figure(ds, figure=None):
             axes[0].legend(
                 handles, labels, fontsize=8, title=_parameter_label(ds, second), title_fontsize=8
             )
-    ion, host = ds.attrs.get("incoming_ion", "A"), ds.attrs.get("host_ion", "B")
+    if "species" in ds.attrs:
+        exchange = "/".join(f"{ion}⁺" for ion in ds.attrs["species"].split(","))
+    else:
+        exchange = f"{ds.attrs.get('incoming_ion', 'A')}⁺/{ds.attrs.get('host_ion', 'B')}⁺"
     swept = [parameter_words(ds[p].attrs["parameter"], ds.attrs.get("recipe", "")) for p in params]
     design = f"{ds.attrs.get('runs', '')} runs" + (
         "" if "run" not in ds.dims else f", {ds.attrs.get('design_kind', 'sampled')} design"
     )
     listed = swept[0] if len(swept) == 1 else ", ".join(swept[:-1]) + " and " + swept[-1]
-    lines = [f"{ion}⁺/{host}⁺ exchange swept over {listed} ({design})"]
+    lines = [f"{exchange} exchange swept over {listed} ({design})"]
     notes = [n for n in [at_time] + held if n]
     if notes:
         lines.append("; ".join(notes))

@@ -6,8 +6,9 @@ the metrics of every run into one xarray Dataset.
     with open_client() as client:                  # a LocalCluster; or open_client("tcp://…")
         ds = run_sweep(sweep, client)
 
-``builder`` maps {name: value} to a Recipe (e.g. a functools.partial over a recipe document
-from ionex.io); it must be picklable, since it runs on the workers. Values are plain
+``builder`` maps {name: value} to a Recipe or a MulticomponentRecipe (e.g. a
+functools.partial over a recipe document from ionex.io); it must be picklable, since it
+runs on the workers. Values are plain
 numbers in the parameter's unit; this layer treats names and units as labels.
 
 Work is cut into chunks of consecutive points whose size depends only on the number of
@@ -33,6 +34,7 @@ import numpy as np
 
 from .batch import simulate_batch
 from .cluster import run_many
+from .multicomponent import _METRIC_COLUMNS, MulticomponentRecipe
 from .properties import front_profile
 from .recipe import Recipe
 from .result import STRESS_METRICS
@@ -46,10 +48,22 @@ __all__ = [
     "chunk_slices",
     "run_sweep",
     "variable_name",
+    "SWEPT_RECIPES",
+    "REACH_CHANGE",
 ]
 
 # stress metrics kept per run: attribute of StressMetrics → (units, long name), as in result.nc
 _STRESS = STRESS_METRICS
+# ... and of a multicomponent run's MultiIonStressMetrics
+_MULTI_ION_STRESS = {
+    **{name: (unit, text) for name, unit, text in _METRIC_COLUMNS},
+    "knee_compressive_stress": STRESS_METRICS["knee_compressive_stress"],
+}
+# the recipes a sweep runs
+SWEPT_RECIPES = (Recipe, MulticomponentRecipe)
+# a multicomponent run's reach_<Ion>: the deepest depth where the ion's site fraction differs
+# from the glass's by more than this (as `ionex run` reports a step's penetration)
+REACH_CHANGE = 0.01
 MAX_CHUNK = 16  # runs per task at most: ~0.2 s of work, so the scheduler's ~ms per task is noise
 MAX_RUNS = 1_000_000  # runs a sweep may have: counted before any array of points is allocated
 
@@ -61,6 +75,8 @@ class SweepMetrics:
     Attributes:
         depth_levels: incoming-ion site fractions whose depth is reported (dimensionless,
             in (0, 1]): ``depth_frac_<level>`` is the first depth where χ falls to it (m).
+            Binary recipes only: a multicomponent run reports, per ion, its surface
+            fraction and its reach (REACH_CHANGE) instead.
         times: times from the start of the process (s) at which the metrics are taken
             (a ``time`` dimension; NaN for a run that ends earlier). Empty: at the end of
             each run's process only.
@@ -93,7 +109,7 @@ class Sweep:
     """A sweep: the runs to make and what to keep.
 
     Attributes:
-        builder: picklable callable {name: value} → Recipe.
+        builder: picklable callable {name: value} → Recipe or MulticomponentRecipe.
         names: parameter names (e.g. recipe field paths "ions.K.D").
         units: the unit each parameter's values are in (labels, e.g. "m^2/s"; "" = none).
         points: values, shape (n_runs, n_parameters), in those units.
@@ -284,15 +300,18 @@ def _message(exc: Exception) -> str:
 
 
 def _with_times(recipe, times):
-    if not isinstance(recipe, Recipe):
+    if not isinstance(recipe, SWEPT_RECIPES):
         raise TypeError(
-            f"the builder returned a {type(recipe).__name__}; sweeps run binary interdiffusion recipes"
+            f"the builder returned a {type(recipe).__name__}; sweeps run interdiffusion "
+            "recipes (binary or multicomponent)"
         )
     total = recipe.total_time
     return replace(recipe, output_times=tuple(t for t in times if t <= total * (1 + 1e-12)))
 
 
-def _measure(result, metrics: SweepMetrics) -> _Record:
+def _picker(result, metrics: SweepMetrics):
+    """series (one value per output time) ↦ its values at the metric times (NaN past the
+    end of the run's process), or at the end of the process without metric times."""
     total = result.recipe.total_time
     if metrics.times:
         index = []
@@ -308,6 +327,14 @@ def _measure(result, metrics: SweepMetrics) -> _Record:
         series = np.asarray(series, dtype=float)
         return np.where(valid, series[np.maximum(index, 0)], np.nan)
 
+    return pick
+
+
+def _measure(result, metrics: SweepMetrics) -> _Record:
+    if isinstance(result.recipe, MulticomponentRecipe):
+        return _measure_multicomponent(result, metrics)
+    total = result.recipe.total_time
+    pick = _picker(result, metrics)
     values = {"uptake": pick(result.uptake)}
     for level in metrics.depth_levels:
         values[f"depth_frac_{level:g}"] = pick(result.depth_at(level))
@@ -323,7 +350,41 @@ def _measure(result, metrics: SweepMetrics) -> _Record:
     profile = None
     if metrics.profiles:
         depth, frac = front_profile(result, result.times.size - 1)
-        profile = (depth, frac)
+        profile = (depth, frac[None, :], np.zeros(1))
+    return _Record(values, profile)
+
+
+def _measure_multicomponent(result, metrics: SweepMetrics) -> _Record:
+    """A multicomponent run's metrics: per ion its uptake, surface fraction and reach; the
+    stress metrics with [stress]; the melt each aged salt step ran in."""
+    recipe = result.recipe
+    pick = _picker(result, metrics)
+    glass = recipe.glass
+    half = result.depth <= (glass.thickness / 2 if glass.faces == "both" else result.depth[-1])
+    depth = result.depth[half]
+    values = {}
+    for i, ion in enumerate(result.species):
+        frac = result.fraction(ion)[:, half]
+        values[f"uptake_{ion}"] = pick(result.uptake[:, i])
+        values[f"surface_{ion}"] = pick(frac[:, 0])
+        changed = np.abs(frac - glass.initial.get(ion, 0.0)) > REACH_CHANGE
+        deepest = np.where(
+            changed.any(axis=1), depth[depth.size - 1 - np.argmax(changed[:, ::-1], axis=1)], 0.0
+        )
+        values[f"reach_{ion}"] = pick(deepest)
+    if result.metrics is not None:
+        for key in _MULTI_ION_STRESS:
+            values[key] = pick([getattr(m, key) for m in result.metrics])
+    for aged in result.aged_baths:
+        for ion in result.species:
+            values[f"melt_{ion}_step_{aged.step + 1}"] = np.array([aged.aged.melt.get(ion, 0.0)])
+    values["end_time"] = np.array([recipe.total_time])
+    values["time_steps"] = np.array([float(result.diagnostics["steps"])])
+    profile = None
+    if metrics.profiles:
+        final = result.fractions[-1][:, half]
+        baseline = np.array([glass.initial.get(ion, 0.0) for ion in result.species])
+        profile = (depth, final, baseline)
     return _Record(values, profile)
 
 
@@ -353,6 +414,11 @@ def run_sweep(
         positive in compression, CT in tension, NaN knee: none), mode_count_TE/TM (with
         [optics]), end_time (s), time_steps, error (message, "" when the run succeeded),
         frac_<ion> profiles; parameters as coordinates with ``units`` attributes.
+        A multicomponent recipe's runs report, per ion, uptake_<Ion> (mol m-2, < 0 given
+        off), surface_<Ion> and reach_<Ion> (m) instead of uptake and depth_frac_<level>;
+        CS, DOC, CT, knee_depth, knee_compressive_stress and tensile_energy (J m-2) with
+        [stress]; melt_<Ion>_step_<k> (the aged salt of step k) when the baths age; and
+        frac_<Ion> profiles of every ion.
     Raises:
         ValueError (or the builder's own error) when the first point cannot be built.
 
@@ -365,9 +431,10 @@ def run_sweep(
     """
     # bad input fails here, before any work is sent out
     first = sweep.builder(sweep.values(0))
-    if not isinstance(first, Recipe):
+    if not isinstance(first, SWEPT_RECIPES):
         raise ValueError(
-            f"sweeps run binary interdiffusion recipes; the builder returned a {type(first).__name__}"
+            "sweeps run interdiffusion recipes (binary or multicomponent); the builder "
+            f"returned a {type(first).__name__}"
         )
     _with_times(first, sweep.metrics.times)
     slices = chunk_slices(sweep.n_runs)
@@ -393,12 +460,65 @@ def run_sweep(
     return _dataset(sweep, records, first)
 
 
-def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
+def _specs(first, metrics: SweepMetrics) -> list[tuple[str, str, str]]:
+    """(variable, units, long name) of every metric the runs of ``first``'s kind report;
+    stress and modes when the recipe asks for them (decided by the first point's recipe,
+    so that the variables do not depend on which runs failed)."""
+    if isinstance(first, MulticomponentRecipe):
+        specs = []
+        for ion in first.species:
+            specs += [
+                (
+                    f"uptake_{ion}",
+                    "mol m-2",
+                    f"{ion}+ taken up per unit plate area (< 0: given off)",
+                ),
+                (f"surface_{ion}", "1", f"surface site fraction of {ion}+"),
+                (
+                    f"reach_{ion}",
+                    "m",
+                    f"depth to which the {ion}+ fraction differs from the glass's by > "
+                    f"{REACH_CHANGE:g}",
+                ),
+            ]
+        if first.stress is not None:
+            specs += [(k, u, name) for k, (u, name) in _MULTI_ION_STRESS.items()]
+        return specs
+    a = first.incoming_ion
+    specs = [("uptake", "mol m-2", f"{a}+ taken up per unit plate area")]
+    specs += [
+        (f"depth_frac_{lv:g}", "m", f"depth where frac_{a} falls to {lv:g}")
+        for lv in metrics.depth_levels
+    ]
+    if first.stress is not None:
+        specs += [(k, u, name) for k, (u, name) in _STRESS.items()]
+    if first.optics is not None:
+        specs += [(f"mode_count_{p}", "1", f"guided {p} modes") for p in ("TE", "TM")]
+    return specs
+
+
+def _melt_specs(first, records: list[_Record]) -> list[tuple[str, str, str]]:
+    """The aged salts' melt fractions of a multicomponent sweep that ages its baths (one
+    value per run, not per time)."""
+    if not isinstance(first, MulticomponentRecipe) or first.ageing is None:
+        return []
+    steps = [k for k, step in enumerate(first.steps) if step.salt is not None]
+    return [
+        (
+            f"melt_{ion}_step_{k + 1}",
+            "1",
+            f"mole fraction of {ion}+ among the cations of step {k + 1}'s aged salt",
+        )
+        for k in steps
+        for ion in first.species
+    ]
+
+
+def _dataset(sweep: Sweep, records: list[_Record], first):
     import xarray as xr
 
     from .._version import __version__
 
-    a = first.incoming_ion
     metrics = sweep.metrics
     n = sweep.n_runs
     grid = sweep.axes is not None
@@ -416,27 +536,19 @@ def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
                 out[i] = rec.values[key]
         return out
 
-    specs = [("uptake", "mol m-2", f"{a}+ taken up per unit plate area")]
-    specs += [
-        (f"depth_frac_{lv:g}", "m", f"depth where frac_{a} falls to {lv:g}")
-        for lv in metrics.depth_levels
-    ]
-    specs += [(k, u, name) for k, (u, name) in _STRESS.items()]
-    specs += [(f"mode_count_{p}", "1", f"guided {p} modes") for p in ("TE", "TM")]
-    # stress and modes when the recipe asks for them (decided by the first point's recipe,
-    # so that the variables do not depend on which runs failed)
-    skip = set() if first.stress is not None else set(_STRESS)
-    if first.optics is None:
-        skip |= {"mode_count_TE", "mode_count_TM"}
     data_vars = {}
-    for key, unit, long_name in specs:
-        if key in skip:
-            continue
+    for key, unit, long_name in _specs(first, metrics):
         values = per_run(key, n_t).reshape(shape + (n_t,))
         vdims = dims + ("time",) if timed else dims
         data_vars[key] = (
             vdims,
             values if timed else values[..., 0],
+            {"units": unit, "long_name": long_name},
+        )
+    for key, unit, long_name in _melt_specs(first, records):
+        data_vars[key] = (
+            dims,
+            per_run(key, 1).reshape(shape),
             {"units": unit, "long_name": long_name},
         )
     data_vars["end_time"] = (
@@ -467,24 +579,31 @@ def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
             np.asarray(metrics.times, dtype=float),
             {"units": "s", "long_name": "time since the start of the process"},
         )
+    multi = isinstance(first, MulticomponentRecipe)
+    ions = first.species if multi else (first.incoming_ion,)
     if metrics.profiles:
-        depth, frac = _common_profiles(records, metrics.profile_points)
+        depth, frac = _common_profiles(records, metrics.profile_points, len(ions))
         coords["depth"] = (
             "depth",
             depth,
             {"units": "m", "long_name": "depth below the exchanged surface"},
         )
-        data_vars[f"frac_{a}"] = (
-            dims + ("depth",),
-            frac.reshape(shape + (depth.size,)),
-            {"units": "1", "long_name": f"site fraction of {a}+ at the end of the process"},
-        )
+        for i, ion in enumerate(ions):
+            data_vars[f"frac_{ion}"] = (
+                dims + ("depth",),
+                frac[:, i].reshape(shape + (depth.size,)),
+                {"units": "1", "long_name": f"site fraction of {ion}+ at the end of the process"},
+            )
     failed = sum(1 for rec in records if rec.error)
+    kind = (
+        {"species": ",".join(first.species)}
+        if multi
+        else {"incoming_ion": first.incoming_ion, "host_ion": first.glass.host_ion}
+    )
     attrs = {
         "title": f"sweep of {first.name}",
         "software": f"ionex {__version__}",
-        "incoming_ion": a,
-        "host_ion": first.glass.host_ion,
+        **kind,
         "parameters": ", ".join(sweep.names),
         "design": "grid" if grid else "list of runs",
         "runs": n,
@@ -495,24 +614,27 @@ def _dataset(sweep: Sweep, records: list[_Record], first: Recipe):
     return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
 
 
-def _common_profiles(records: list[_Record], points: int):
+def _common_profiles(records: list[_Record], points: int, n_ions: int):
     """Final profiles interpolated onto one depth axis (m): from the surface to 1.25× the
-    deepest point where any run's χ exceeds 1e-3 (the whole front half if none does)."""
+    deepest point where any run's fractions differ from the glass's by more than 1e-3
+    (the whole domain if none does). Returns (depth, fractions of shape (runs, ions,
+    points))."""
     reach = 0.0
     extent = 0.0
     for rec in records:
         if rec.profile is None:
             continue
-        depth, frac = rec.profile
+        depth, frac, baseline = rec.profile
         extent = max(extent, float(depth[-1]))
-        filled = np.flatnonzero(frac > 1e-3)
+        filled = np.flatnonzero(np.any(np.abs(frac - baseline[:, None]) > 1e-3, axis=0))
         if filled.size:
             reach = max(reach, float(depth[filled[-1]]))
     top = min(1.25 * reach, extent) if reach > 0 else extent
     axis = np.linspace(0.0, top if top > 0 else 1.0, points)
-    out = np.full((len(records), points), np.nan)
+    out = np.full((len(records), n_ions, points), np.nan)
     for i, rec in enumerate(records):
         if rec.profile is not None:
-            depth, frac = rec.profile
-            out[i] = np.interp(axis, depth, frac)  # beyond a run's domain: its last value
+            depth, frac, _ = rec.profile
+            for k in range(n_ions):
+                out[i, k] = np.interp(axis, depth, frac[k])  # beyond a run's domain: its last value
     return axis, out

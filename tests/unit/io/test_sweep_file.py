@@ -235,7 +235,7 @@ def test_sampled_designs_are_reproducible(folder, kind):
         (
             ('recipe = "soda_lime_k_na.toml"', 'recipe = "double_cait_li3b7o12.toml"'),
             "line 1: recipe",
-            "Nernst–Planck–Poisson recipe; sweeps run binary interdiffusion recipes",
+            "Nernst–Planck–Poisson recipe; sweeps run interdiffusion recipes",
         ),
         (
             ('recipe = "soda_lime_k_na.toml"', "recipe = 3"),
