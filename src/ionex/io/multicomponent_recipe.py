@@ -167,7 +167,7 @@ def read_multicomponent_recipe(reader, doc: dict) -> MulticomponentRecipe:
         r.fail(("name",), f"found {name!r}; expected a string")
     ions = _ions(r, doc["ions"])
     glass = _glass(r, doc["glass"], ions)
-    chemistry, ageing = _bath(r, doc["bath"]) if "bath" in doc else (None, None)
+    chemistry, ageing = read_bath(r, doc["bath"]) if "bath" in doc else (None, None)
     raw_steps = doc["step"]
     if not isinstance(raw_steps, list) or not raw_steps:
         r.fail(("step",), "expected one or more [[step]] tables")
@@ -315,7 +315,7 @@ def _oxide_fractions(r, raw, f, ions) -> dict:
     return {ion: a / total for ion, a in amounts.items()}
 
 
-def _bath(r, raw) -> tuple[SaltBathChemistry | None, BathAgeing | None]:
+def read_bath(r, raw) -> tuple[SaltBathChemistry | None, BathAgeing | None]:
     """[bath]: the melt–glass equilibria (a preset or [[bath.pair]] tables) and the ageing."""
     f = ("bath",)
     values = read(_AGEING, raw, r, f)
@@ -374,7 +374,7 @@ def _pairs(r, raw, f) -> SaltBathChemistry:
         r.fail(at, f"found {exc.found!r}; {exc.expected}")
 
 
-def _salt(r, raw, f, ions, chemistry) -> SaltBath:
+def read_salt(r, raw, f, ions, chemistry) -> SaltBath:
     """A step's ``bath = { salt = { KNO3 = "99.7 mol%", … } }``: the melt's cation mole
     fractions from the salts' mol%, wt% (over the nitrates' molar masses) or mole fractions."""
     r.table(raw, f, {"salt"})
@@ -441,7 +441,7 @@ def _step(r, raw, k: int, ions, chemistry) -> MulticomponentStep:
         fractions = None
     elif isinstance(bath, dict) and "salt" in bath:
         fractions = None
-        salt = _salt(r, bath, f + ("bath",), ions, chemistry)
+        salt = read_salt(r, bath, f + ("bath",), ions, chemistry)
     else:
         fractions = _fractions(r, bath, f + ("bath",), ions, "surface site fractions")
     program, implied = r.temperature(raw["temperature"], f + ("temperature",))

@@ -266,6 +266,7 @@ class RecipeReader(Reader):
         steps = doc["step"]
         if not isinstance(steps, list) or not steps:
             self.fail(("step",), "expected one or more [[step]] tables")
+        self.salt_chemistry = self.binary_salt_chemistry(doc["bath"]) if "bath" in doc else None
         parsed = tuple(self.step(s, k, incoming, glass.host_ion) for k, s in enumerate(steps))
         total = sum(s.duration for s in parsed)
         outputs = self.outputs(doc.get("output", {}), total)
@@ -364,12 +365,31 @@ class RecipeReader(Reader):
         values.update(fractions=tuple(fr), coefficients=tuple(co))
         return construct(_TABLE, values, raw, self, f)
 
+    def binary_salt_chemistry(self, raw):
+        """[bath] of a binary recipe: the melt–glass equilibria its salt baths need. The
+        salt's ageing is refused: it moves every ion of the glass into the salt, which only
+        a recipe that follows each ion (the multicomponent engine) can track."""
+        from .multicomponent_recipe import read_bath
+
+        chemistry, ageing = read_bath(self, raw)
+        if ageing is not None:
+            self.fail(
+                ("bath", "loads_before"),
+                "a salt's ageing moves every ion of the glass into it, which a binary recipe "
+                "does not follow: give [glass] initial = { … } per ion (a multicomponent "
+                "recipe) to age the salt",
+            )
+        return chemistry
+
     def step(self, raw, k: int, incoming: str, host: str) -> Step:
         f = ("step", k)
         values = read(_STEP, raw, self, f)
         name = values.get("name", f"step {k + 1}")
-        fraction = self.bath(raw["bath"], f + ("bath",), incoming, host)
         program, implied = self.temperature(raw["temperature"], f + ("temperature",))
+        if isinstance(raw["bath"], dict) and "salt" in raw["bath"]:
+            fraction = self.salt_surface_fraction(raw["bath"], f, program, incoming, host)
+        else:
+            fraction = self.bath(raw["bath"], f + ("bath",), incoming, host)
         if "duration" in values:
             duration = values["duration"]
             if implied is not None and duration > implied * (1 + 1e-9):
@@ -402,6 +422,25 @@ class RecipeReader(Reader):
             if "duration" not in raw and field == "duration":
                 self.fail(f + ("temperature",), f"the temperature program implies {exc.expected}")
             self.refused(exc, f, raw, _STEP)
+
+    def salt_surface_fraction(self, raw, f, program, incoming: str, host: str) -> float:
+        """χ_s of the incoming ion that a step's salt (``bath = { salt = { … } }``) holds at
+        the glass surface, from the [bath] equilibria at the step's constant temperature."""
+        from .multicomponent_recipe import read_salt
+
+        salt = read_salt(self, raw, f + ("bath",), (incoming, host), self.salt_chemistry)
+        if not program.is_constant:
+            self.fail(
+                f + ("temperature",),
+                "a salt bath needs a constant temperature: the surface fraction follows the "
+                "exchange constants K(T); split the program into steps at constant "
+                "temperature or give the bath as a surface fraction",
+            )
+        try:
+            surface = salt.surface_fractions(float(program(0.0)))
+        except FieldError as exc:  # a regular form's W ≥ 2RT at this temperature
+            self.fail(f + ("bath", "salt"), str(exc))
+        return surface.get(incoming, 0.0)
 
     def bath(self, raw, f, incoming: str, host: str):
         """χ_s of the incoming ion from a bath table, or None for an anneal ("none")."""
@@ -585,7 +624,10 @@ _RECIPE = Section(
         Field("glass", None, required=True),
         Field("ions", None, required=True),
         Field("step", None, required=True),
-        *(Field(k, None) for k in ("model", "output", "numerics", "stress", "optics", "target")),
+        *(
+            Field(k, None)
+            for k in ("model", "output", "numerics", "stress", "optics", "target", "bath")
+        ),
     ),
 )
 _GLASS = Section(
