@@ -1,6 +1,8 @@
 """Every example in examples/ runs through the CLI and gives the numbers it documents."""
 
+import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -345,3 +347,116 @@ def test_sweep_of_the_bk7_process(tmp_path):
         and te[-1, -1] > te[0, 0]
     )
     assert not np.any(ds["error"].values.astype(str) != "")
+
+
+LAS_DATA = ("las_edx_0.3mm.csv", "las_edx_1mm.csv", "las_stress_0.3mm.csv", "las_stress_1mm.csv")
+
+
+def las_true_values() -> dict[str, float]:
+    """The parameters the synthetic data were made with, as every data file's header
+    states them ("# at the end of the process, with ions.Na.D = 4e-14, …."): one set for
+    all four files."""
+    found = []
+    for name in LAS_DATA:
+        head = "".join(
+            line
+            for line in (EXAMPLES / "data" / name).read_text().splitlines()
+            if line.startswith("#")
+        )
+        (listed,) = re.findall(r"at the end of the process, with (.*?)\.#", head)
+        found.append({k: float(v) for k, v in (item.split(" = ") for item in listed.split(", "))})
+    assert all(f == found[0] for f in found)
+    return found[0]
+
+
+def test_fit_las_recovers_the_values_the_data_were_made_with(tmp_path):
+    """Five parameters (D_Na, D_K, the bath's K fraction with Na its balance, B_Na, B_K)
+    from starts up to 2× off, fitted to 220 points of four datasets. Each fitted value lies
+    within three of its reported standard errors of the header's value (for five parameters
+    drawn from the stated noise, all within 3σ has probability 0.987), and each standard
+    error is below a third of the value, so the check is not vacuous. Measured: D_Na
+    4.069e-14 ± 2.7e-15 (0.25σ), D_K 3.076e-15 ± 1.1e-16 (0.69σ), K 0.3996 ± 0.0044 (0.09σ),
+    B_Na 0.00796 ± 0.00016 (0.27σ), B_K 0.02007 ± 0.00026 (0.28σ), χ²_red 0.82; the fit
+    takes ≈ 2 s, the test ≈ 6 s."""
+    true = las_true_values()
+    assert main(["fit", str(EXAMPLES / "fit_las.toml"), "-o", str(tmp_path), "--serial", "-q"]) == 0
+    for name in ("fit_report.txt", "fit.json", "fitted_recipe.toml", "fit.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
+    fit = json.loads((tmp_path / "fit.json").read_text())
+    assert fit["success"] and fit["warnings"] == []
+    fitted = {p["path"]: p for p in fit["parameters"]}
+    assert set(fitted) == set(true) - {"step[1].bath.Na"}  # Na is the balance, not fitted
+    for path, p in fitted.items():
+        s = p["stderr_si"]
+        assert 0 < s < true[path] / 3, (path, p)
+        assert abs(p["value_si"] - true[path]) < 3 * s, (path, p["value_si"], s, true[path])
+    # χ²_red of 215 degrees of freedom: 1 ± √(2/215) = 1 ± 0.096; within 4 of those
+    dof = fit["n_data"] - fit["n_params"]
+    assert abs(fit["redchi"] - 1.0) < 4 * (2.0 / dof) ** 0.5
+    # the fitted recipe keeps the bath adding up to 1: Na = 1 − Li − K, with K's σ
+    from ionex.io.recipe import load_recipe
+
+    bath = load_recipe(tmp_path / "fitted_recipe.toml").steps[0].bath
+    assert sum(bath.values()) == pytest.approx(1.0, abs=1e-7)  # 8 digits written
+    k = fitted["step[1].bath.K"]
+    assert abs(bath["Na"] - true["step[1].bath.Na"]) < 3 * k["stderr_si"]
+
+
+def test_las_two_step_example(tmp_path):
+    """examples/las_two_step.toml: the fractions of the three ions add up to 1 in every
+    cell, what one ion gives the other two take (the uptakes add up to 0), the stress is in
+    force balance; and a regression band around the figures the example documents (CS ≈
+    800 MPa, a knee at ≈ 10 µm, DOC ≈ 0.15 t, CT ≈ 55 MPa on a 0.8 mm plate)."""
+    ds = run("las_two_step.toml", tmp_path)
+    total = ds["frac_Li"] + ds["frac_Na"] + ds["frac_K"]
+    np.testing.assert_allclose(total.values, 1.0, atol=1e-10)
+    uptakes = ds["uptake_Li"] + ds["uptake_Na"] + ds["uptake_K"]
+    scale = float(np.abs(ds["uptake_Li"]).max())
+    assert np.all(np.abs(uptakes.values) < 1e-9 * scale)
+    final = ds.isel(time=-1)
+    width = ds["cell_width"].values
+    assert abs(float((final["stress_Pa"] * width).sum())) < 1e-9 * float(
+        (np.abs(final["stress_Pa"]) * width).sum()
+    )
+    # regression band around this example's output (not a validation)
+    assert 700e6 < float(final["compressive_stress"]) < 880e6
+    assert 8e-6 < float(final["knee_depth"]) < 14e-6
+    assert 0.12 < float(final["depth_of_compression"]) / 0.8e-3 < 0.18
+    assert 45e6 < float(final["central_tension"]) < 65e6
+    # the Na-rich salt took out the surface Li; the K salt put K on top of the Na layer
+    assert float(ds["frac_Li"].isel(time=-1, depth=0)) < 1e-3
+    assert float(ds["frac_K"].isel(time=-1, depth=0)) > 0.5
+
+
+def test_sweep_of_the_las_process_on_a_local_cluster(tmp_path):
+    """examples/sweep_las.toml on a real local dask cluster: 6 plates × 3 salt ages. Every
+    run equals run_multicomponent of its recipe (bit for bit: the workers run the same
+    code); a thicker plate carries less central tension for the same exchange; the salts'
+    Li+/Na+ build-up costs CS at every thickness."""
+    from ionex.io.recipe import load_recipe
+    from ionex.process.multicomponent import run_multicomponent
+
+    assert (
+        main(
+            ["sweep", str(EXAMPLES / "sweep_las.toml"), "-o", str(tmp_path), "--workers", "2", "-q"]
+        )
+        == 0
+    )
+    for name in ("sweep.nc", "sweep.csv", "sweep.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    ds = xr.open_dataset(tmp_path / "sweep.nc")
+    assert dict(ds.sizes) == {"glass_thickness": 6, "bath_loads_before": 3, "depth": 200}
+    assert not np.any(ds["error"].values.astype(str) != "")
+    cs, ct = ds["compressive_stress"].values, ds["central_tension"].values
+    assert np.all(np.diff(cs, axis=1) < 0)  # more loads, less CS
+    assert np.all(np.diff(ct[:, 0]) < 0)  # thicker, less CT (fresh salt)
+    assert np.all(np.diff(ds["melt_Li_step_1"].values, axis=1) > 0)
+    ref = run_multicomponent(
+        load_recipe(EXAMPLES / "las_two_step.toml").with_values(
+            {"glass.thickness": "1.0 mm", "bath.loads_before": 50}
+        )
+    )
+    point = ds.sel(glass_thickness=1.0, bath_loads_before=50.0)
+    assert float(point["compressive_stress"]) == ref.metrics[-1].compressive_stress
+    assert float(point["uptake_Na"]) == ref.uptake[-1, ref.species.index("Na")]
