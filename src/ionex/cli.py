@@ -926,9 +926,17 @@ def _monitor(args) -> int:
     from .io.recipe import load_recipe
 
     plan_warnings: list = []
-    recipe = load_recipe(
-        args.recipe, lenient_logs=True, warnings=plan_warnings
-    )  # the monitor is lenient
+    try:
+        recipe = load_recipe(
+            args.recipe, lenient_logs=True, warnings=plan_warnings
+        )  # the monitor is lenient
+    except IonexError:
+        _refuse_multicomponent_target(args.recipe)
+        raise
+    from .process.multicomponent import MulticomponentRecipe
+
+    if isinstance(recipe, MulticomponentRecipe):
+        return _monitor_multicomponent(args, recipe, plan_warnings)
     out = _output_dir(args.output)
     # the result files are checked now; they are written later, again and again, as one set
     from .io.output_set import MONITOR_STATE
@@ -1044,6 +1052,243 @@ def _monitor(args) -> int:
         files = [out / "state.json", out / "monitor_checkpoint.npz", *loop.written]
         print("wrote " + ", ".join(str(p) for p in files))
     return 0
+
+
+def _refuse_multicomponent_target(path) -> None:
+    """A multicomponent recipe with a [target]: one line saying why, instead of the reader's
+    "unknown key" (the recipe is read before the monitor knows what it follows)."""
+    import tomllib
+
+    from .io.multicomponent_recipe import is_multicomponent
+
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return
+    if "target" in doc and is_multicomponent(doc):
+        raise IonexError(
+            f"{path}: [target]: the monitor predicts when a target is reached for binary "
+            "interdiffusion recipes only; for a multicomponent recipe remove [target] (the "
+            "snapshot gives CS, DOC and CT as they stand)"
+        )
+
+
+# options of `ionex monitor` that a multicomponent recipe does not have, and why
+_MULTICOMPONENT_REFUSED = (
+    ("serve", "--serve", "the live page shows binary interdiffusion recipes only"),
+    ("resume", "--resume", "the multicomponent monitor keeps no checkpoint"),
+    ("restart", "--restart", "the multicomponent monitor keeps no checkpoint"),
+)
+
+
+def _monitor_multicomponent(args, recipe, plan_warnings) -> int:
+    """`ionex monitor` of a multicomponent recipe (ionex.process.multicomponent_monitor):
+    the log read block by block and advanced in CHUNK pieces, as the binary monitor does;
+    state.json after every update, profiles.csv, result.nc (and profiles.png) after the
+    catch-up, at most every --write-every while following, and at the end. No checkpoint: a
+    restarted monitor reads the log from its start again (the result is the same)."""
+    import time as clock
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from .dashboard.follow import BLOCK, CHUNK, check_poll
+    from .io.furnace_log import EVENT_KINDS, FurnaceLogReader, WarningSummary
+    from .io.monitor_files import write_json_atomic
+    from .io.output_set import MONITOR_STATE
+    from .io.plots import plot_multicomponent
+    from .io.writers import write_multicomponent_csv, write_netcdf_dataset
+    from .process.multicomponent_monitor import MulticomponentMonitor
+
+    for flag, option, why in _MULTICOMPONENT_REFUSED:
+        if getattr(args, flag):
+            raise IonexError(
+                f"{option}: not available for the multicomponent recipe {args.recipe} ({why}); "
+                "expected it without that option"
+            )
+    try:
+        MulticomponentMonitor.check_plan(recipe)
+    except ValueError as exc:
+        raise IonexError(f"{args.recipe}: {exc}") from None
+    out = _output_dir(args.output)
+    names = ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"])
+    outputs = _output_set(args, "monitor", out, [args.recipe, args.temperature_log], names)
+    with outputs.locked():
+        outputs.remove_stale_temporaries(MONITOR_STATE)
+    gap = _time_option(args.gap_limit, "--gap-limit")
+    poll = check_poll(_quantity(args.poll, "time", "--poll"))
+    limits = _log_limits(args)
+    idle = (
+        _time_option(args.exit_after_idle, "--exit-after-idle")
+        if args.exit_after_idle
+        else math.inf
+    )
+    write_every = _time_option(args.write_every, "--write-every", 1.0)
+    summary = WarningSummary()
+
+    def warn(texts):
+        for text in texts:
+            if summary.add(text) and not args.quiet:
+                more = (
+                    ""
+                    if getattr(text, "kind", None) in EVENT_KINDS
+                    else " (repeats of this kind are counted)"
+                )
+                print(f"warning: {text}{more}", file=sys.stderr, flush=True)
+
+    warn(plan_warnings)
+    try:
+        monitor = MulticomponentMonitor(recipe)
+    except ValueError as exc:
+        raise IonexError(f"{args.recipe}: {exc}") from None
+    reader = FurnaceLogReader(args.temperature_log, gap_limit=gap, limits=limits)
+    log = Path(args.temperature_log)
+    written: list[Path] = []
+
+    def step() -> int:
+        taken = 0
+        while True:
+            times, temps, warnings = reader.read(max_bytes=BLOCK)
+            warn(warnings)
+            start = 0
+            while start < times.size:
+                stop = int(np.searchsorted(times, times[start] + CHUNK, side="right"))
+                monitor.advance(times[start:stop], temps[start:stop])
+                start = stop
+            taken += int(times.size)
+            if not reader.more:
+                return taken
+
+    def update(status: str, results: bool) -> dict:
+        data = monitor.snapshot().to_dict()
+        data.update(
+            status=status,
+            log=str(log),
+            updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            warnings=summary.to_list(),
+            n_warnings=summary.total,
+        )
+        write_json_atomic(out / "state.json", data)
+        if results and monitor.n_samples >= 2:
+            try:
+                result = monitor.result()
+                with outputs:
+                    files = [write_multicomponent_csv(result, out / "profiles.csv")]
+                    files.append(write_netcdf_dataset(monitor.dataset(result), out / "result.nc"))
+                    if not args.no_plot:
+                        files.append(plot_multicomponent(result, out / "profiles.png"))
+            except OSError as exc:
+                raise IonexError(
+                    f"{exc.filename or out}: cannot write output ({exc.strerror})"
+                ) from None
+            written[:] = files
+        return data
+
+    try:
+        step()
+        if monitor.n_samples < 2 and not args.follow:
+            what = (
+                "no such file"
+                if not log.exists()
+                else "no samples in the log"
+                if monitor.n_samples == 0
+                else "found 1 sample in the log"
+            )
+            raise IonexError(
+                f"{log}: {what}; expected a header such as time_s,temperature_C and at least 2 "
+                "samples (with --follow the monitor waits for them)"
+            )
+        data = update("following" if args.follow else "done", True)
+        if args.follow:
+            last_write = idle_since = clock.monotonic()
+            stale = False
+            while True:
+                clock.sleep(poll)
+                if step():
+                    idle_since = clock.monotonic()
+                    stale = True
+                    due = clock.monotonic() - last_write >= write_every
+                    data = update("following", due)
+                    if due:
+                        last_write, stale = clock.monotonic(), False
+                    if not args.quiet:
+                        print(_multicomponent_monitor_line(data), flush=True)
+                elif clock.monotonic() - idle_since > idle:
+                    break
+            data = update("stopped", stale or not written)
+    except KeyboardInterrupt:
+        data = update("stopped", True)
+        if not args.quiet:
+            print("stopped; the result files hold everything processed", file=sys.stderr)
+    shift = _salt_temperature_shift(data)
+    if shift:
+        print(f"warning: {shift}", file=sys.stderr)
+    if not args.quiet:
+        for line in summary.repeated():
+            print(f"warning: {line}", file=sys.stderr)
+        print(_multicomponent_monitor_line(data))
+        print("wrote " + ", ".join(str(p) for p in [out / "state.json", *written]))
+    return 0
+
+
+# a salt's surface fractions are held at the plan's temperature; warn when the last logged
+# temperature would make the salt hold fractions that differ by more than this
+SALT_SURFACE_SHIFT_WARNING = 0.005
+
+
+def _salt_temperature_shift(d) -> str:
+    """The warning that the monitored salt holds its surface fractions at the plan's
+    temperature while the furnace ran elsewhere ("" when the shift is below the limit)."""
+    bath = d.get("bath")
+    if not bath or d.get("temperature_C") is None:
+        return ""
+    held, logged = bath["surface"], bath["surface_at_logged_temperature"]
+    shift = max(abs(logged.get(ion, 0.0) - x) for ion, x in held.items())
+    if shift <= SALT_SURFACE_SHIFT_WARNING:
+        return ""
+    ions = ", ".join(f"{ion} {logged.get(ion, 0.0):.3f} (held {x:.3f})" for ion, x in held.items())
+    return (
+        f"the salt's surface fractions are held at the plan's "
+        f"{bath['plan_temperature_C']:.1f} °C; at the last logged {d['temperature_C']:.1f} °C "
+        f"the salt would hold {ions}: the exchange is uncertain by up to {shift:.3f} in "
+        "surface fraction (plan the step at the furnace's temperature)"
+    )
+
+
+def _multicomponent_monitor_line(d) -> str:
+    """One line of a multicomponent monitor's state (``MulticomponentSnapshot.to_dict``)."""
+
+    def f(x, fmt):
+        return "–" if x is None else format(x, fmt)
+
+    parts = [
+        f"t = {f(d.get('time_h'), '.4g')} h",
+        f"T = {f(d.get('temperature_C'), '.2f')} °C",
+        f"{d.get('n_samples', 0)} samples",
+        "surface " + " ".join(f"{ion} {x:.3f}" for ion, x in d["surface"].items()),
+    ]
+    if d.get("compressive_stress_MPa") is not None:
+        parts.append(
+            f"CS = {d['compressive_stress_MPa']:.1f} MPa, DOC = "
+            f"{f(d.get('depth_of_compression_um'), '.2f')} µm, CT = "
+            f"{f(d.get('central_tension_MPa'), '.1f')} MPa"
+        )
+    parts.append(
+        "uptake " + " ".join(f"{ion} {v:+.3g}" for ion, v in d["uptake_mol_m2"].items()) + " mol/m²"
+    )
+    bath = d.get("bath")
+    if bath:
+        aged = "aged " if bath.get("loads_before") else ""
+        minor = [f"{c} {v:.0f}" for c, v in bath["melt_ppm"].items() if v < 1e5]
+        if minor:  # the salt's minor cations; its major one is the rest
+            parts.append(f"{aged}salt {', '.join(minor)} ppm")
+        if bath.get("released_this_load_mol") is not None:
+            parts.append(
+                "this load gives the salt "
+                + " ".join(f"{c} {v:+.3g}" for c, v in bath["released_this_load_mol"].items())
+                + " mol"
+            )
+    return "; ".join(parts)
 
 
 def _monitor_line(d) -> str:

@@ -266,6 +266,27 @@ def _root_in_step(
     return float(brentq(g, t_a, t_b, xtol=tol, rtol=4 * np.finfo(float).eps))
 
 
+def thinned_history(times: np.ndarray, temperatures: np.ndarray):
+    """The temperature history kept once it passes HISTORY samples: the last RECENT in full,
+    THINNED evenly spread older ones, the first, the hottest and the coldest (module
+    docstring). Returns (times s, temperatures K), unchanged when short enough."""
+    n = times.size
+    if n <= HISTORY:
+        return times, temperatures
+    old = n - RECENT
+    t_old = temperatures[:old]
+    keep = np.unique(
+        np.concatenate(
+            [
+                np.linspace(0, old - 1, THINNED).round().astype(int),
+                [0, int(np.argmin(t_old)), int(np.argmax(t_old))],
+                np.arange(old, n),
+            ]
+        )
+    )
+    return times[keep], temperatures[keep]
+
+
 class ProcessMonitor:
     """Advance a bath step sample by sample; see the module docstring for the rules."""
 
@@ -407,23 +428,9 @@ class ProcessMonitor:
         return int(t.size)
 
     def _thin_history(self) -> None:
-        """Bound the history kept (HISTORY, RECENT, THINNED in the module docstring)."""
-        n = self.sample_times.size
-        if n <= HISTORY:
-            return
-        old = n - RECENT
-        T_old = self.sample_temperatures[:old]
-        keep = np.unique(
-            np.concatenate(
-                [
-                    np.linspace(0, old - 1, THINNED).round().astype(int),
-                    [0, int(np.argmin(T_old)), int(np.argmax(T_old))],
-                    np.arange(old, n),
-                ]
-            )
+        self.sample_times, self.sample_temperatures = thinned_history(
+            self.sample_times, self.sample_temperatures
         )
-        self.sample_times = self.sample_times[keep]
-        self.sample_temperatures = self.sample_temperatures[keep]
 
     # ------------------------------------------------------------------ the target's metric
     def _watching(self) -> bool:
