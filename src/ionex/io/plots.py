@@ -16,6 +16,7 @@ __all__ = [
     "plot_profiles",
     "plot_stress_and_index",
     "plot_experiment",
+    "plot_stress_comparison",
 ]
 
 
@@ -307,3 +308,73 @@ def plot_experiment(result, path, sims=None, as_measured=None) -> Path:
     title = getattr(result.recipe, "name", "") if result.recipe is not None else ""
     fig.suptitle(title)
     return save_figure(fig, path, dpi=110)
+
+
+def plot_stress_comparison(
+    simulated_depth, simulated_stress, measured, path, surface_meter=None
+) -> Path:
+    """Simulated and measured stress against depth (µm), compression plotted > 0 as stress
+    meters and polariscopes report it: the simulated σ(x) as a line, each measured profile
+    (ionex.io.stress_data.MeasuredStressProfile) as points with its ±1σ band and force
+    imbalance, and each surface-meter record (SurfaceStressRecord) as two markers, CS at
+    the surface and DOL on the zero line.
+
+    Args:
+        simulated_depth: depths (m).
+        simulated_stress: σ at those depths (Pa; compression < 0, as ionex computes it).
+        measured: MeasuredStressProfile objects (σ in Pa, compression < 0).
+        path: the PNG to write (atomically).
+        surface_meter: SurfaceStressRecord objects, or None.
+    """
+    from ..validators import same_length, vector
+
+    x_sim = vector(simulated_depth, "simulated_depth")
+    s_sim = vector(simulated_stress, "simulated_stress")
+    same_length(x_sim.size, simulated_stress=s_sim)
+    records = list(surface_meter or ())
+    reach = [float(p.depth[-1]) for p in measured] + [r.depth_of_layer for r in records]
+    x_max = 1.05 * max(reach) if reach else float(x_sim.max())
+    fig = _new_figure((7.5, 4.8), False)
+    ax = fig.subplots()
+    ax.plot(shown_in(x_sim, "um"), -shown_in(s_sim, "MPa"), color="k", lw=1.6, label="simulated")
+    markers = "osD^v<>p"
+    for j, p in enumerate(measured):
+        colour = f"C{j % 10}"
+        um = shown_in(p.depth, "um")
+        cs = shown_in(p.compressive_stress, "MPa")
+        balance = "" if p.imbalance is None else f", imbalance {p.imbalance:+.1%}"
+        ax.plot(
+            um,
+            cs,
+            marker=markers[j % len(markers)],
+            ms=3.5,
+            lw=0.8,
+            color=colour,
+            label=f"{p.source.name} ({p.column}{balance})",
+        )
+        if p.sigma is not None:
+            band = shown_in(p.sigma, "MPa")
+            ax.fill_between(um, cs - band, cs + band, color=colour, alpha=0.2, lw=0)
+    for j, r in enumerate(records):
+        colour = f"C{(len(measured) + j) % 10}"
+        cs = shown_in(r.compressive_stress, "MPa")
+        dol = shown_in(r.depth_of_layer, "um")
+        ax.plot(
+            [0.0, dol],
+            [cs, 0.0],
+            ls="none",
+            marker="*",
+            ms=11,
+            mec="k",
+            mew=0.6,
+            color=colour,
+            label=f"{r.sample} (surface meter): CS = {cs:.0f} MPa, DOL = {dol:.1f} µm",
+        )
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xlim(0.0, shown_in(x_max, "um"))
+    ax.set_xlabel("depth below the surface (µm)")
+    ax.set_ylabel("compressive stress −σ (MPa, compression > 0)")
+    ax.set_title("simulated and measured stress")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
