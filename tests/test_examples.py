@@ -424,6 +424,16 @@ def test_las_two_step_example(tmp_path):
     assert 8e-6 < float(final["knee_depth"]) < 14e-6
     assert 0.12 < float(final["depth_of_compression"]) / 0.8e-3 < 0.18
     assert 45e6 < float(final["central_tension"]) < 65e6
+    # [strength]: the final state against edge flaws in bending (strength.csv/.json/.png)
+    import json
+
+    summary = json.loads((tmp_path / "strength.json").read_text())
+    assert summary["loading"] == "bending" and summary["toughness_Pa_sqrt_m"] == 0.8e6
+    assert summary["compressive_stress_Pa"] == pytest.approx(
+        float(final["compressive_stress"]), rel=0.01
+    )
+    assert summary["critical_flaw_depth_m"] > float(final["knee_depth"])  # the spike protects
+    assert (tmp_path / "strength.png").stat().st_size > 0
     # the Na-rich salt took out the surface Li; the K salt put K on top of the Na layer
     assert float(ds["frac_Li"].isel(time=-1, depth=0)) < 1e-3
     assert float(ds["frac_K"].isel(time=-1, depth=0)) > 0.5

@@ -179,7 +179,12 @@ def _run(args) -> int:
         [args.recipe, args.temperature_log, args.sims],
         ["profiles.csv", "result.nc"]
         + ([] if args.no_plot else ["profiles.png"])
-        + (["profiles_convolved.csv"] if resolution else []),
+        + (["profiles_convolved.csv"] if resolution else [])
+        + (
+            ["strength.csv", "strength.json"] + ([] if args.no_plot else ["strength.png"])
+            if getattr(recipe, "strength", None) is not None
+            else []
+        ),
     )
     summary = WarningSummary()
     if args.temperature_log:
@@ -202,6 +207,7 @@ def _run(args) -> int:
     try:
         with outputs:
             written = write_run_outputs(result, out, plot=not args.no_plot)
+            strength = _run_strength(result, out, args)
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -219,7 +225,35 @@ def _run(args) -> int:
         if "warning" in d:
             print(f"warning: {d['warning']}", file=sys.stderr)
         print("wrote " + ", ".join(str(p) for p in written))
+        _print_run_strength(*strength)
     return 0
+
+
+def _run_strength(result, out: Path, args) -> tuple:
+    """A recipe's [strength]: the final state of ``result`` assessed as `ionex strength`
+    would; writes strength.csv, .json, .png (call it inside the run's output set).
+    Returns (report, source, files written), or (None, None, []) without [strength]."""
+    recipe = result.recipe
+    if getattr(recipe, "strength", None) is None:
+        return None, None, []
+    from .io.strength_files import result_stress, write_strength_outputs
+    from .process.strength import assess_strength
+    from .validators import FieldError
+
+    source = result_stress(result)
+    try:
+        report = assess_strength(
+            source.depth, source.stress, source.thickness, recipe.strength, source.glass
+        )
+    except FieldError as exc:
+        raise IonexError(f"{args.recipe}: strength.{exc.field}: {exc.expected}") from None
+    return report, source, write_strength_outputs(report, source, out, plot=not args.no_plot)
+
+
+def _print_run_strength(report, source, written) -> None:
+    if report is not None:
+        _print_strength(report, source)
+        print("wrote " + ", ".join(str(p) for p in written))
 
 
 def _check_run_flags(args) -> None:
@@ -757,6 +791,7 @@ def _write_multicomponent(result, out: Path, args, outputs) -> int:
             written.append(write_netcdf_dataset(result.to_dataset(), out / "result.nc"))
             if not args.no_plot:
                 written.append(plot_multicomponent(result, out / "profiles.png"))
+            strength = _run_strength(result, out, args)
     except OSError as exc:
         raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
     if not args.quiet:
@@ -804,6 +839,7 @@ def _write_multicomponent(result, out: Path, args, outputs) -> int:
             f"{d['wall_time_s'] * 1e3:.0f} ms"
         )
         print("wrote " + ", ".join(str(p) for p in written))
+        _print_run_strength(*strength)
     return 0
 
 
@@ -1537,6 +1573,193 @@ def _sweep(args) -> int:
     return 0
 
 
+def _strength(args) -> int:
+    """``ionex strength RESULT_DIR|PROFILE.csv -o DIR``: retained strength against flaw
+    depth, CT, stored energy and the frangibility verdicts; strength.csv, .json, .png."""
+    from .io.strength_files import (
+        read_profile_stress,
+        read_result_stress,
+        write_strength_outputs,
+    )
+    from .process.strength import Loading, StrengthOptions, assess_strength
+    from .validators import FieldError
+
+    source_path = Path(args.profile)
+    if args.applied and args.bending:
+        raise IonexError("--applied and --bending: give one (uniform tension or bending)")
+    loading = Loading.BENDING if args.bending else Loading.UNIFORM
+    applied = args.applied or args.bending
+    values = {"loading": loading}
+    if args.kic is not None:
+        values.update(toughness=_quantity(args.kic, "toughness", "--kic"), toughness_given=True)
+    if applied is not None:
+        flag = "--bending" if args.bending else "--applied"
+        values["applied_stress"] = _quantity(applied, "pressure", flag)
+    for flag, key in (("--shallowest", "shallowest"), ("--deepest", "deepest")):
+        text = getattr(args, key)
+        if text is not None:
+            values[key] = _quantity(text, "length", flag)
+    flags = {
+        "toughness": "--kic",
+        "applied_stress": "--bending" if args.bending else "--applied",
+        "shallowest": "--shallowest",
+        "deepest": "--deepest",
+        "points": "--points",
+    }
+    values["points"] = args.points
+    try:
+        options = StrengthOptions(**values)
+    except FieldError as exc:
+        raise IonexError(f"{flags.get(exc.field, exc.field)}: {exc.expected}; found {exc.found!r}")
+    if source_path.is_dir():
+        table_options = ("thickness", "youngs_modulus", "poisson_ratio")
+        if not args.measured:
+            table_options += ("compression",)
+        for flag in table_options:
+            if getattr(args, flag) is not None:
+                raise IonexError(
+                    f"--{flag.replace('_', '-')}: a result directory carries its recipe's "
+                    "values; the option is for a stress profile table"
+                )
+        source = read_result_stress(source_path)
+    else:
+        if args.thickness is None:
+            raise IonexError(
+                f"{source_path}: a stress profile table needs the plate's --thickness "
+                '(e.g. --thickness "0.8 mm")'
+            )
+        thickness = _quantity(args.thickness, "length", "--thickness")
+        if not thickness > 0:
+            raise IonexError(f"--thickness: found {args.thickness!r}; expected a thickness > 0")
+        modulus = (
+            None
+            if args.youngs_modulus is None
+            else _quantity(args.youngs_modulus, "pressure", "--youngs-modulus")
+        )
+        if (modulus is None) != (args.poisson_ratio is None):
+            raise IonexError(
+                "--youngs-modulus and --poisson-ratio: give both (the stored energy needs E and ν)"
+            )
+        try:
+            source = read_profile_stress(
+                source_path, thickness, args.compression, modulus, args.poisson_ratio
+            )
+        except FieldError as exc:
+            raise IonexError(f"{exc.field}: {exc.expected}; found {exc.found!r}") from None
+    measured, meter = _measured_stress(args, source)
+    compare = bool(measured or meter) and not args.no_plot
+    out = _output_dir(args.output)
+    outputs = _output_set(
+        args,
+        "strength",
+        out,
+        [source_path if source_path.is_file() else source_path / "result.nc"]
+        + list(args.measured or [])
+        + ([args.meter] if args.meter else []),
+        ["strength.csv", "strength.json"]
+        + ([] if args.no_plot else ["strength.png"])
+        + (["stress_comparison.png"] if compare else []),
+    )
+    try:
+        report = assess_strength(
+            source.depth,
+            source.stress,
+            source.thickness,
+            options,
+            source.glass,
+            spans_plate=source.spans_plate,
+        )
+    except FieldError as exc:
+        where = flags.get(exc.field, exc.field)
+        raise IonexError(f"{source_path}: {where}: found {exc.found!r}; {exc.expected}") from None
+    for text in source.warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    try:
+        with outputs:
+            written = write_strength_outputs(report, source, out, plot=not args.no_plot)
+            if compare:
+                from .io.plots import plot_stress_comparison
+
+                written.append(
+                    plot_stress_comparison(
+                        source.depth, source.stress, measured, out / "stress_comparison.png", meter
+                    )
+                )
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        _print_strength(report, source)
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _measured_stress(args, source) -> tuple:
+    """--measured profile tables (their sign by column, invert's stress.csv, or
+    --compression) and a --meter file of surface-stress-meter readings, for the comparison
+    plot; a force-balance warning for each measured profile that spans the plate."""
+    from .io.stress_data import (
+        force_balance_warning,
+        read_stress_profile,
+        read_surface_stress_meter,
+    )
+
+    measured = []
+    for path in args.measured or []:
+        profile = read_stress_profile(path, args.compression, thickness=source.thickness)
+        text = force_balance_warning(profile)
+        if text:
+            print(f"warning: {text}", file=sys.stderr)
+        measured.append(profile)
+    meter = read_surface_stress_meter(args.meter) if args.meter else None
+    return measured, meter
+
+
+def _print_strength(report, source) -> None:
+    """The terminal summary of a strength assessment."""
+    import numpy as np
+
+    from .io.strength_files import verdict_lines
+
+    opts = report.options
+    curve = report.retained
+    given = "" if opts.toughness_given else " (default: soda-lime glass; --kic to set)"
+    print(f"strength of {source.label}, plate {report.thickness * 1e3:.4g} mm")
+    print(f"  K_Ic = {opts.toughness / 1e6:.4g} MPa·√m{given}; loading: {opts.loading.words}")
+    doc = report.depth_of_compression
+    line = f"  CS = {report.compressive_stress / 1e6:.4g} MPa"
+    if doc is not None:
+        line += f", DOC = {doc * 1e6:.4g} µm"
+    if report.central_tension is not None:
+        line += f", CT = {report.central_tension / 1e6:.4g} MPa"
+    if report.tensile_energy is not None:
+        line += f", W_t = {report.tensile_energy:.4g} J/m²"
+    print(line)
+    i = int(np.argmin(curve.retained_strength))
+    print(
+        f"  weakest flaw: {curve.flaw_depth[i] * 1e6:.4g} µm, failure stress "
+        f"{curve.retained_strength[i] / 1e6:.4g} MPa (annealed "
+        f"{curve.annealed_strength[i] / 1e6:.4g} MPa)"
+    )
+    stronger = ", ".join(f"{a * 1e6:.4g}–{b * 1e6:.4g} µm" for a, b in curve.stronger_intervals)
+    print(f"  stronger than annealed glass for flaws of {stronger or 'no depth assessed'}")
+    if opts.applied_stress is not None:
+        crit = report.critical_flaw_depth
+        print(
+            f"  at {opts.applied_stress / 1e6:.4g} MPa: "
+            + (
+                f"flaws of {crit * 1e6:.4g} µm and deeper break"
+                if crit is not None
+                else "no assessed flaw breaks"
+            )
+        )
+    if report.frangibility:
+        print("  frangibility:")
+        for line in verdict_lines(report):
+            print(line)
+    else:
+        print(f"  frangibility not assessed: {report.frangibility_note}")
+
+
 def _arrhenius(args) -> int:
     """``ionex arrhenius TABLE.csv -o DIR``: D0 and Q with uncertainties; arrhenius.json, .png."""
     from .io.analysis_files import plot_arrhenius, read_arrhenius_table, write_arrhenius_json
@@ -2025,6 +2248,47 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-plot", action="store_true", help="skip sweep.png")
     sweep.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     sweep.set_defaults(handler=_sweep)
+
+    strg = sub.add_parser(
+        "strength",
+        help="retained strength against flaw depth, CT, stored energy and frangibility of a "
+        "stress profile; writes strength.csv, strength.json and strength.png",
+    )
+    strg.add_argument(
+        "profile",
+        help="an `ionex run` output directory (its result.nc) or a stress profile table "
+        "(depth_um,stress_MPa with --compression, compressive_stress_MPa, or invert's stress.csv)",
+    )
+    strg.add_argument("-o", "--output", required=True, help="output directory (created if missing)")
+    strg.add_argument(
+        "--kic", help='fracture toughness K_Ic, e.g. "0.75 MPa m^0.5" (default: 0.75 MPa·√m)'
+    )
+    strg.add_argument("--applied", help='applied uniform tension, e.g. "300 MPa"')
+    strg.add_argument("--bending", help='applied outer-fibre bending stress, e.g. "300 MPa"')
+    strg.add_argument("--thickness", help='plate thickness for a profile table, e.g. "0.8 mm"')
+    strg.add_argument(
+        "--compression",
+        choices=("positive", "negative"),
+        help="sign of compression in a stress_MPa column",
+    )
+    strg.add_argument("--youngs-modulus", help='E for the stored energy, e.g. "82 GPa"')
+    strg.add_argument("--poisson-ratio", type=float, help="ν for the stored energy, e.g. 0.21")
+    strg.add_argument("--shallowest", help="shallowest flaw assessed (default 0.1 µm)")
+    strg.add_argument(
+        "--deepest", help="deepest flaw assessed (default 0.6 t, the weight function's range)"
+    )
+    strg.add_argument("--points", type=int, default=200, help="flaw depths assessed (default 200)")
+    strg.add_argument(
+        "--measured",
+        action="append",
+        help="a measured stress profile table to compare with (repeatable): stress_comparison.png",
+    )
+    strg.add_argument(
+        "--meter", help="surface-stress-meter readings (sample,CS_MPa,DOL_um) to compare with"
+    )
+    strg.add_argument("--no-plot", action="store_true", help="skip strength.png")
+    strg.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    strg.set_defaults(handler=_strength)
 
     arr = sub.add_parser(
         "arrhenius",

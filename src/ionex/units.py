@@ -47,6 +47,7 @@ DIMENSIONS: dict[str, tuple[str, str, str]] = {
     "molar_energy": ("[mass] * [length] ** 2 / [time] ** 2 / [substance]", "J/mol", '"110 kJ/mol"'),
     "concentration": ("[substance] / [length] ** 3", "mol/m**3", '"10.9 mol/L"'),
     "pressure": ("[mass] / [length] / [time] ** 2", "Pa", '"72 GPa"'),
+    "toughness": ("[mass] / [length] ** 0.5 / [time] ** 2", "Pa*m**0.5", '"0.75 MPa m^0.5"'),
     "molar_volume": ("[length] ** 3 / [substance]", "m**3/mol", '"3 cm^3/mol"'),
     "inverse_pressure": ("[length] * [time] ** 2 / [mass]", "1/Pa", '"-3.3e-12 1/Pa"'),
     "angle": ("", "radian", '"70.0963 deg"'),

@@ -108,7 +108,8 @@ from ..units import FieldUnit, UnitError, in_unit
 from .sims import read_sims_profile
 from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
-from .schema import SI, STRESS_COLUMNS, SURFACE_STRESS_COLUMNS
+from .schema import SI, SURFACE_STRESS_COLUMNS
+from .stress_data import CompressionError, stress_column
 from .tables import TIME_COLUMNS, check_width, depth_column, number_cell, open_table, read_mode_list
 
 __all__ = [
@@ -749,57 +750,27 @@ def _oxide_profile(d: _Input) -> OxideProfileData:
     )
 
 
-# stress columns that say compression is positive (→ Pa); those of STRESS_COLUMNS do not
-_COMPRESSIVE_COLUMNS = {"compressive_stress_Pa": 1.0, "compressive_stress_MPa": 1e6}
-
-
 def _stress_profile(d: _Input) -> StressProfileData:
-    """σ per depth with its sign declared: by the column (compressive_stress_*: compression
-    > 0) or by compression = "positive" | "negative" (stress_*); stored compression < 0."""
+    """σ per depth with its sign declared once (ionex.io.stress_data.stress_column: by the
+    column, by `ionex invert`'s file, or by compression = "positive" | "negative");
+    stored compression < 0."""
     r, raw, f = d.r, d.raw, d.at
     line, header, _ = open_table(d.file, "a header such as depth_um,compressive_stress_MPa")
     i_x, scale, x_name = depth_column(header, d.file, line)
-    found = [h for h in header if h in STRESS_COLUMNS or h in _COMPRESSIVE_COLUMNS]
-    if len(found) != 1:
-        what = "no stress column" if not found else f"the stress columns {', '.join(found)}"
-        raise RecipeError(
-            f"{d.file}, line {line}: header {','.join(header)!r} has {what}; expected one, with "
-            "one sign convention: compressive_stress_MPa | compressive_stress_Pa (compression "
-            '> 0), or stress_MPa | stress_Pa with compression = "positive" or "negative" in the fit file'
-        )
-    column = found[0]
-    option = raw.get("compression")
-    if option is not None and option not in ("positive", "negative"):
-        r.fail(f + ("compression",), f'found {option!r}; expected "positive" or "negative"')
-    if column in _COMPRESSIVE_COLUMNS:
-        if option == "negative":
-            r.fail(
-                f + ("compression",),
-                f"found 'negative', but {d.file.name}'s column {column!r} gives compression as "
-                "positive; expected one sign convention: drop compression, or name the column "
-                f"{column.removeprefix('compressive_')}",
-            )
-        option, unit = "positive", _COMPRESSIVE_COLUMNS[column]
-    else:
-        if option is None:
-            r.fail(
-                f + ("compression",),
-                f"missing; {d.file.name}'s column {column!r} does not say its sign: expected "
-                'compression = "positive" (compressive stress > 0, as polariscopes report it) '
-                'or "negative" (as ionex writes stress)',
-            )
-        unit = STRESS_COLUMNS[column]
+    try:
+        column = stress_column(d.file, header, line, raw.get("compression"))
+    except CompressionError as exc:
+        r.fail(f + ("compression",), str(exc))
     i_s = _sigma_index(header, raw.get("sigma_column"), d.file, line)
     depth, stress, col_sigma = _read_table(
         d.file,
-        [i_x, header.index(column), i_s],
-        [x_name, column, header[i_s] if i_s is not None else ""],
-        [scale, unit, unit],
+        [i_x, header.index(column.name), i_s],
+        [x_name, column.name, header[i_s] if i_s is not None else ""],
+        [scale, column.to_pa, abs(column.to_pa)],
     )
-    sign = -1.0 if option == "positive" else 1.0
     return StressProfileData(
         depth,
-        sign * stress,
+        stress,
         d.uncertainty(col_sigma),
         time=d.time,
         name=d.name,

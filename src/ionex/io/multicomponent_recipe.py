@@ -73,7 +73,18 @@ class _Mass:
         reader.fail(at, f'found {shown(value)}; expected a mass with its unit, e.g. "500 kg"')
 
 
-_TOP = {"name", "model", "glass", "ions", "step", "output", "numerics", "stress", "bath"}
+_TOP = {
+    "name",
+    "model",
+    "glass",
+    "ions",
+    "step",
+    "output",
+    "numerics",
+    "stress",
+    "bath",
+    "strength",
+}
 _AGEING = Section(
     BathAgeing,
     (
@@ -175,6 +186,7 @@ def read_multicomponent_recipe(reader, doc: dict) -> MulticomponentRecipe:
     total = sum(s.duration for s in steps)
     outputs = r.outputs(doc.get("output", {}), total)
     stress = _stress(r, doc["stress"], ions, glass) if "stress" in doc else None
+    strength = r.strength(doc["strength"]) if "strength" in doc else None
     numerics = {}
     for key, value in r.table(doc.get("numerics", {}), ("numerics",), _NUMERICS).items():
         v = r.number(value, ("numerics", key))
@@ -190,10 +202,13 @@ def read_multicomponent_recipe(reader, doc: dict) -> MulticomponentRecipe:
             output_times=outputs,
             stress=stress,
             ageing=ageing,
+            strength=strength,
             **numerics,
             **r.provenance(doc),
         )
     except FieldError as exc:
+        if exc.field == "strength":
+            r.fail(("strength",), exc.expected)
         r.fail(tuple(exc.field.split(".")), f"found {exc.found!r}; {exc.expected}")
 
 

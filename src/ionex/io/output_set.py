@@ -65,6 +65,9 @@ COMMAND_FILES = {
         "modes.csv",
         "profiles.png",
         "stress_index.png",
+        "strength.csv",
+        "strength.json",
+        "strength.png",
     ),
     "monitor": ("profiles.csv", "result.nc", "modes.csv", "profiles.png", "stress_index.png"),
     "modes": ("modes.csv",),
@@ -73,6 +76,7 @@ COMMAND_FILES = {
     "sweep": ("sweep.nc", "sweep.csv", "sweep.png"),
     "arrhenius": ("arrhenius.json", "arrhenius.png"),
     "matano": ("interdiffusion.csv", "matano.csv", "matano.png"),
+    "strength": ("strength.csv", "strength.json", "strength.png"),
 }
 # written by a running monitor outside any set (atomically, without the folder lock)
 MONITOR_STATE = ("state.json", "monitor_checkpoint.npz")

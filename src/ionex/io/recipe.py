@@ -274,9 +274,11 @@ class RecipeReader(Reader):
         stress = self.stress(doc["stress"], glass) if "stress" in doc else None
         optics = self.optics(doc["optics"]) if "optics" in doc else None
         target = self.target(doc["target"]) if "target" in doc else None
+        strength = self.strength(doc["strength"]) if "strength" in doc else None
         values = dict(
             name=values.get("name", self.path.stem),
             target=target,
+            strength=strength,
             stress=stress,
             optics=optics,
             glass=glass,
@@ -292,6 +294,8 @@ class RecipeReader(Reader):
         except FieldError as exc:
             if exc.field == "incoming_ion":
                 self.fail(("ions", incoming), f"found {incoming!r}; {exc.expected}")
+            if exc.field == "strength":
+                self.fail(("strength",), exc.expected)
             self.fail((), str(exc))
         except ValueError as exc:
             if "thermodynamic factor" in str(exc) and model.margules_energy:
@@ -562,6 +566,41 @@ class RecipeReader(Reader):
             law = construct(_RELAXATION, values, raw, self, f)
         return construct(_STRESS_OPTIONS, values | {"glass": elastic, "law": law}, raw, self, f)
 
+    def strength(self, raw):
+        """[strength]: K_Ic, the loading and the flaw depths of the final state's
+        strength assessment (ionex.process.strength.StrengthOptions)."""
+        from ..process.strength import Loading, StrengthOptions
+
+        f = ("strength",)
+        raw = self.table(
+            raw, f, {"toughness", "applied", "bending", "shallowest", "deepest", "points"}
+        )
+        if "applied" in raw and "bending" in raw:
+            self.fail(f + ("bending",), "give applied (uniform tension) or bending, not both")
+        values = {"loading": Loading.BENDING if "bending" in raw else Loading.UNIFORM}
+        if "toughness" in raw:
+            values["toughness"] = self.quantity(raw["toughness"], "toughness", f + ("toughness",))
+            values["toughness_given"] = True
+        for key in ("applied", "bending"):
+            if key in raw:
+                values["applied_stress"] = self.quantity(raw[key], "pressure", f + (key,))
+        for key in ("shallowest", "deepest"):
+            if key in raw:
+                values[key] = self.quantity(raw[key], "length", f + (key,))
+        if "points" in raw:
+            points = raw["points"]
+            if not isinstance(points, int) or isinstance(points, bool):
+                self.fail(f + ("points",), f"found {points!r}; expected a whole number ≥ 2")
+            values["points"] = points
+        try:
+            return StrengthOptions(**values)
+        except FieldError as exc:
+            key = {
+                "toughness": "toughness",
+                "applied_stress": "bending" if "bending" in raw else "applied",
+            }.get(exc.field, exc.field)
+            self.fail(f + (key,), f"found {shown(raw.get(key, exc.found))}; {exc.expected}")
+
     def target(self, raw) -> Target:
         f = ("target",)
         raw = self.table(raw, f, set(_TARGET))
@@ -626,7 +665,16 @@ _RECIPE = Section(
         Field("step", None, required=True),
         *(
             Field(k, None)
-            for k in ("model", "output", "numerics", "stress", "optics", "target", "bath")
+            for k in (
+                "model",
+                "output",
+                "numerics",
+                "stress",
+                "optics",
+                "target",
+                "bath",
+                "strength",
+            )
         ),
     ),
 )

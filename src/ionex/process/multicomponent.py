@@ -67,7 +67,8 @@ from ..physics.stress import (
 )
 from ..solvers.multicomponent import BathFace, ClosedFace, solve_multicomponent
 from ..validators import FieldError, FrozenMapping
-from .recipe import Editable
+from .recipe import Editable, check_strength
+from .strength import StrengthOptions
 from .simulate import step_output_times
 from .temperature import TemperatureProgram
 
@@ -333,6 +334,7 @@ class MulticomponentRecipe(Editable):
         ageing: the use the salt baths have already seen (BathAgeing), or None for fresh
             salt; it needs a step with a salt bath, and equilibria (in every salt's
             chemistry) for each ion of the glass, since any of them can enter the salt.
+        strength: the strength assessment of the final state (needs ``stress``), or None.
         source_text, source_path: the recipe file as written (for the result's provenance).
     """
 
@@ -345,6 +347,7 @@ class MulticomponentRecipe(Editable):
     atol: float = 4e-6
     stress: MultiIonStressOptions | None = None
     ageing: BathAgeing | None = None
+    strength: StrengthOptions | None = None
     source_text: str = ""
     source_path: str = ""
     editor: object = field(default=None, compare=False, repr=False)
@@ -352,6 +355,7 @@ class MulticomponentRecipe(Editable):
     def __post_init__(self):
         if len(self.ions) < 2:
             raise FieldError("ions", ", ".join(self.ions), "expected two or more exchanging ions")
+        check_strength(self.strength, self.stress, self.glass.thickness)
         for ion, law in self.ions.items():
             if not isinstance(law, ArrheniusLaw):
                 raise FieldError(f"ions.{ion}", law, "expected an ArrheniusLaw D(T)")

@@ -16,6 +16,7 @@ from ..physics.interdiffusion import InterdiffusionModel
 from ..physics.optics import ElastoOptic
 from ..physics.stress import ElasticGlass, RelaxationLaw
 from ..validators import FieldError
+from .strength import StrengthOptions
 from .temperature import TemperatureProgram
 
 __all__ = [
@@ -415,6 +416,22 @@ class Editable:
         return self.editor(values)
 
 
+def check_strength(strength, stress, thickness) -> None:
+    """A recipe's strength assessment needs its stress and a plate."""
+    if strength is None:
+        return
+    if not isinstance(strength, StrengthOptions):
+        raise FieldError("strength", strength, "expected StrengthOptions")
+    if stress is None:
+        raise FieldError(
+            "strength", "[strength]", "expected a [stress] section: the strength comes from it"
+        )
+    if thickness is None:
+        raise FieldError(
+            "strength", "[strength]", "expected a plate (glass thickness): flaws are in a plate"
+        )
+
+
 @dataclass(frozen=True)
 class Recipe(Editable):
     """Everything needed to simulate a process.
@@ -426,6 +443,7 @@ class Recipe(Editable):
             the end of every step is always kept.
         numerics: solver accuracy controls.  name: a title.
         target: what the process monitor predicts the time of (optional).
+        strength: the strength assessment of the final state (needs ``stress``), or None.
         source_text, source_path: the recipe file as written (embedded in outputs).
         editor: set by the reader: rebuilds the recipe with fields changed (with_values).
     """
@@ -442,11 +460,13 @@ class Recipe(Editable):
     stress: StressOptions | None = None
     optics: OpticsOptions | None = None
     target: Target | None = None
+    strength: StrengthOptions | None = None
     editor: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.steps:
             raise ValueError("a recipe needs at least one step")
+        check_strength(self.strength, self.stress, self.glass.thickness)
         if not (isinstance(self.incoming_ion, str) and re.fullmatch(_SYMBOL, self.incoming_ion)):
             raise FieldError(
                 "incoming_ion", self.incoming_ion, "expected an element symbol such as K or Ag"
