@@ -266,6 +266,20 @@ def _root_in_step(
     return float(brentq(g, t_a, t_b, xtol=tol, rtol=4 * np.finfo(float).eps))
 
 
+def new_samples(times, temperatures, taken: np.ndarray):
+    """Log samples to advance by, as 1-D arrays (s, K), checked against the samples already
+    ``taken``: same lengths, finite, T > 0 K, times increasing past the last one taken."""
+    t = np.atleast_1d(np.asarray(times, float))
+    T = np.atleast_1d(np.asarray(temperatures, float))
+    if t.shape != T.shape or t.ndim != 1:
+        raise ValueError("times and temperatures must be 1-D and of the same length")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T)) and np.all(T > 0)):
+        raise ValueError("samples must be finite with T > 0 K")
+    if np.any(np.diff(t) <= 0) or (taken.size and t.size and t[0] <= taken[-1]):
+        raise ValueError("sample times must increase strictly and follow the samples already taken")
+    return t, T
+
+
 def thinned_history(times: np.ndarray, temperatures: np.ndarray):
     """The temperature history kept once it passes HISTORY samples: the last RECENT in full,
     THINNED evenly spread older ones, the first, the hottest and the coldest (module
@@ -365,18 +379,9 @@ class ProcessMonitor:
         ``tracker`` (initialize/handle/finalize, e.g. a progress bar) receives the solver's
         steps with times in s from the start of this advance; it is not initialised or
         finalised here. A target crossed within the advance is dated (:attr:`reached_at`)."""
-        t = np.atleast_1d(np.asarray(times, float))
-        T = np.atleast_1d(np.asarray(temperatures, float))
-        if t.shape != T.shape:
-            raise ValueError("times and temperatures must have the same length")
+        t, T = new_samples(times, temperatures, self.sample_times)
         if t.size == 0:
             return 0
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T)) and np.all(T > 0)):
-            raise ValueError("samples must be finite with T > 0 K")
-        if np.any(np.diff(t) <= 0) or (self.sample_times.size and t[0] <= self.sample_times[-1]):
-            raise ValueError(
-                "sample times must increase strictly and follow the samples already taken"
-            )
         first = self.sample_times.size == 0
         origin = t[0] if first else self.sample_times[0]
         if first:  # the first sample is time zero

@@ -58,7 +58,7 @@ from ..grids import Grid
 from ..physics.salt_bath import bath_state
 from ..solvers.multicomponent import BathFace, ClosedFace, solve_multicomponent
 from ..validators import FrozenMapping
-from .monitor import thinned_history
+from .monitor import new_samples, thinned_history
 from .multicomponent import (
     AgedSaltBath,
     BathAgeing,
@@ -358,18 +358,9 @@ class MulticomponentMonitor:
         """Take new samples (log times in s, strictly increasing and later than every
         sample so far; T in K > 0) and integrate up to the last one. Returns how many were
         taken."""
-        t = np.atleast_1d(np.asarray(times, float))
-        T = np.atleast_1d(np.asarray(temperatures, float))
-        if t.shape != T.shape or t.ndim != 1:
-            raise ValueError("times and temperatures must be 1-D and of the same length")
+        t, T = new_samples(times, temperatures, self.sample_times)
         if t.size == 0:
             return 0
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(T)) and np.all(T > 0)):
-            raise ValueError("samples must be finite with T > 0 K")
-        if np.any(np.diff(t) <= 0) or (self.sample_times.size and t[0] <= self.sample_times[-1]):
-            raise ValueError(
-                "sample times must increase strictly and follow the samples already taken"
-            )
         first = self.sample_times.size == 0
         origin = t[0] if first else self.sample_times[0]
         if first:
