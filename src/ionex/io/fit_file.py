@@ -56,7 +56,21 @@ header:
     modes           `ionex modes` output: polarisation,order,effective_index (or
                     synchronous_angle_deg with the recipe's prism); sigma from the fit file
     surface_stress  time_s | time_min | time_h, surface_stress_Pa | surface_stress_MPa
-                    (compression < 0); [sigma] in the unit of the stress column
+                    (compression < 0); [sigma] in the unit of the stress column. Or a
+                    surface stress meter's results (FSM-6000-type; a file with a sample, CS
+                    or DOL column: ionex.io.stress_data.read_surface_stress_meter):
+                    sample, CS_MPa | CS_Pa (compression > 0), DOL_um | DOL_nm | DOL_m, one
+                    row per sample, every row a repeated measurement of the one process the
+                    dataset's recipe and set describe (thickness and mode-line columns are
+                    not used: plates of another thickness go in a dataset of their own with
+                    set = { "glass.thickness" = … }). Compared with the model at the end of
+                    the process (SurfaceStressMeterData): CS = −σ(0), DOL = the depth where
+                    the enriching ion's excess site fraction falls to 1 % of its surface
+                    value (the depth_of_layer of ionex's stress metrics). Keys:
+                    sigma_cs = "20 MPa", sigma_dol = "0.5 um" (each needed for the quantity
+                    used, and only then), use = ["CS", "DOL"] (the default; ["CS"] or
+                    ["DOL"] fits one), ion = "K" (the ion whose layer DOL measures: a
+                    binary recipe's incoming ion, K by default in a multicomponent recipe).
     oxide_profile   depth_m | depth_um | depth_nm, one column <Oxide>_mol_pct per exchanging
                     oxide M₂O measured (Na2O_mol_pct, K2O_mol_pct, …), [sigma] (mol %).
                     total_alkali_oxide = "15 mol%" (the mol % of all exchanging oxides of
@@ -98,6 +112,7 @@ from ..process.fitting import (
     SimsData,
     StressProfileData,
     SurfaceStressData,
+    SurfaceStressMeterData,
     ZoneData,
     check_data,
     check_parameters,
@@ -109,7 +124,13 @@ from .sims import read_sims_profile
 from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .schema import SI, SURFACE_STRESS_COLUMNS
-from .stress_data import CompressionError, stress_column
+from .stress_data import (
+    CS_COLUMNS,
+    DOL_COLUMNS,
+    CompressionError,
+    read_surface_stress_meter,
+    stress_column,
+)
 from .tables import TIME_COLUMNS, check_width, depth_column, number_cell, open_table, read_mode_list
 
 __all__ = [
@@ -143,13 +164,23 @@ _DATASET = {
     "total_alkali_oxide",
     "oxides",
     "compression",
+    "sigma_cs",
+    "sigma_dol",
+    "use",
+    "ion",
 }
 # keys only some kinds take: the kinds, by key
 _KIND_KEYS = {
     "total_alkali_oxide": ("oxide_profile",),
     "oxides": ("oxide_profile",),
     "compression": ("stress_profile",),
+    "sigma_cs": ("surface_stress",),
+    "sigma_dol": ("surface_stress",),
+    "use": ("surface_stress",),
+    "ion": ("surface_stress",),
 }
+# the keys of a surface stress meter's dataset (a surface_stress dataset of a meter file)
+_METER_KEYS = ("sigma_cs", "sigma_dol", "use", "ion")
 _FIT = {"method", "rtol", "atol", "fd_step", "max_nfev", "ftol", "xtol", "scale_covar"}
 _FIT_NUMBERS = {"rtol", "atol", "fd_step", "ftol", "xtol"}  # plain numbers; the rest as written
 MIN_POINTS = 3  # fewest points a dataset may have
@@ -924,9 +955,68 @@ def _zone(d: _Input) -> ZoneData:
     )
 
 
-def _surface_stress(d: _Input) -> SurfaceStressData:
+def _surface_stress(d: _Input) -> SurfaceStressData | SurfaceStressMeterData:
+    """σ(0, t) against time, or a surface stress meter's CS and DOL per sample: told apart
+    by the data file's header (a sample, CS or DOL column makes it a meter's)."""
+    line, header, _ = open_table(d.file, "a header such as time_h,surface_stress_MPa")
+    if "sample" in header or any(h in CS_COLUMNS or h in DOL_COLUMNS for h in header):
+        return _surface_meter(d)
+    for key in _METER_KEYS:
+        if key in d.raw:
+            d.r.fail(
+                d.at + (key,),
+                f"{d.file.name} is a time series of σ(0, t); expected {key} only with a surface "
+                "stress meter's file (sample,CS_MPa,DOL_um)",
+            )
     times, values, col_sigma = _read_stress(d.file, d.raw.get("sigma_column"))
     return SurfaceStressData(times, values, d.uncertainty(col_sigma), name=d.name, weight=d.weight)
+
+
+def _surface_meter(d: _Input) -> SurfaceStressMeterData:
+    """A surface stress meter's rows (read_surface_stress_meter): CS and/or DOL per sample,
+    each with the fit file's sigma_cs, sigma_dol."""
+    r, raw, f = d.r, d.raw, d.at
+    for key, why in (
+        ("sigma", "a surface stress meter's dataset takes sigma_cs and sigma_dol"),
+        (
+            "sigma_column",
+            "a surface stress meter's file has no sigma column; give sigma_cs, sigma_dol",
+        ),
+        ("column", 'a surface stress meter\'s dataset reads CS and DOL; choose with use = ["CS"]'),
+    ):
+        if key in raw:
+            r.fail(f + (key,), why)
+    use = raw.get("use", ["CS", "DOL"])
+    if not (isinstance(use, list) and all(isinstance(q, str) for q in use)):
+        r.fail(f + ("use",), f'found {use!r}; expected a list such as ["CS", "DOL"]')
+    if "ion" in raw and not isinstance(raw["ion"], str):
+        r.fail(f + ("ion",), f'found {raw["ion"]!r}; expected an ion such as "K"')
+    sigma = {
+        key: r.quantity(raw[key], kind, f + (key,))
+        for key, kind in (("sigma_cs", "pressure"), ("sigma_dol", "length"))
+        if key in raw
+    }
+    try:
+        records = read_surface_stress_meter(d.file)
+    except RecipeError as exc:  # the data file's line and column, located at the dataset
+        r.fail(f + ("file",), str(exc))
+    try:
+        data = SurfaceStressMeterData.from_meter(
+            [x.sample for x in records],
+            [x.compressive_stress for x in records],
+            [x.depth_of_layer for x in records],
+            use=use,
+            ion=raw.get("ion"),
+            name=d.name,
+            weight=d.weight,
+            **sigma,
+        )
+        data.check_recipe(d.recipe)
+    except FitInputError as exc:  # the rule is the dataset's; located at its key
+        key = exc.field if exc.field in _METER_KEYS else "file"
+        text = exc.describe()
+        r.fail(f + (key,), text if key != "file" else f"{d.file.name}: {text}")
+    return data
 
 
 @dataclass(frozen=True)
@@ -969,7 +1059,12 @@ KIND_READERS = {
             _surface_stress,
             sigma="pressure",
             refuses=(
-                ("time", "a surface_stress dataset takes its times from the file; remove time"),
+                (
+                    "time",
+                    "a surface_stress dataset takes its times from the file (σ(0, t)) or "
+                    "compares the end of the process (a surface stress meter's CS and DOL); "
+                    "remove time",
+                ),
                 _ONLY_MODES,
             ),
         ),

@@ -11,19 +11,23 @@ thickness):
     zone             mean site fractions of several ions over one depth range, one time
     index            n_TE, n_TM or n_0 at measured depths (an IWKB reconstruction), one time
     modes            effective indices N_m of measured mode orders m (TE and/or TM), one time
-    surface_stress   σ(0, t_i) at measured times
+    surface_stress   σ(0, t_i) at measured times (SurfaceStressData); or a surface stress
+                     meter's CS and DOL of samples of one process, at its end
+                     (SurfaceStressMeterData: CS = −σ(0), DOL = the depth where the
+                     enriching ion's excess fraction falls to 1 % of its surface value)
     oxide_profile    oxide mol % of exchanging oxides M₂O at measured depths (EDX, EPMA),
                      as site fractions χ_M = mol %(M₂O)/total alkali oxide mol %, one time
     stress_profile   σ(x_i, t) at measured depths (polariscope, layer removal), one time
 
-Each kind is a type (ProfileData, …, StressProfileData; DATA_KINDS by name) that knows
-what a recipe must have to model it, how to predict it from a forward run, and how a
-report shows it. A recipe is a binary Recipe (interdiffusion of two ions), a
-MulticomponentRecipe (N ions; the kinds with ``multicomponent``: every composition and
-stress kind) or a Nernst–Planck–Poisson ExperimentRecipe (the kinds with
-``experiments``: profile, sims, zone). The rules of a fit's inputs — a dataset's values and
-times, a parameter's start and bounds, the options, the lists given to :func:`fit` — are
-stated here and raised as FitInputError naming the field; the reader of fit files only
+Each kind is a type (ProfileData, …, StressProfileData; DATA_KINDS by name; a
+surface_stress dataset of a meter is a SurfaceStressMeterData, which fit files tell from
+the time series by its data file) that knows what a recipe must have to model it, how to
+predict it from a forward run, and how a report shows it. A recipe is a binary Recipe
+(interdiffusion of two ions), a MulticomponentRecipe (N ions; the kinds with
+``multicomponent``: every composition and stress kind) or a Nernst–Planck–Poisson
+ExperimentRecipe (the kinds with ``experiments``: profile, sims, zone). The rules of a
+fit's inputs — a dataset's values and times, a parameter's start and bounds, the options,
+the lists given to :func:`fit` — are stated here and raised as FitInputError naming the field; the reader of fit files only
 says where in the file the refused value came from.
 
 The fit minimises χ² = Σ_d w_d Σ_i ((model_di − data_di)/σ_di)² over the parameters
@@ -70,6 +74,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import IonexError
+from ..physics.stress import stress_metrics
 from ..validators import finite
 from .properties import History, compute_properties, front_index
 from .recipe import Recipe
@@ -79,6 +84,8 @@ __all__ = [
     "IndexData",
     "ModesData",
     "SurfaceStressData",
+    "SurfaceStressMeterData",
+    "METER_QUANTITIES",
     "OxideProfileData",
     "StressProfileData",
     "oxide_cation",
@@ -832,6 +839,256 @@ class SurfaceStressData(_Data):
         return "surface stress σ(0, t)"
 
 
+METER_QUANTITIES = ("CS", "DOL")  # what a surface stress meter reports per sample
+DOL_FRACTION = 0.01  # DOL: the enriching ion's excess falls to this fraction of its surface value
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceStressMeterData(_Data):
+    """A surface stress meter's results (FSM-6000-type, from the mode lines of the layer the
+    exchange enriches): CS and DOL of samples of one process, compared with the model at
+    the end of the process (or at ``time``). Every sample is a repeated measurement of the
+    same process, so each row adds a CS and a DOL residual against the same model values:
+
+        CS  = −σ(0)   σ linearly extrapolated to the face from the first two cells (Pa, > 0)
+        DOL = the first depth where Δχ(x) = χ_ion(x) − χ_ion⁰ falls to DOL_FRACTION (1 %)
+              of Δχ at the first cell centre (m)
+
+    with χ_ion⁰ the glass's starting fraction of the enriching ion (0 in a binary recipe).
+    For a binary recipe this is the depth_of_layer of ionex's stress metrics
+    (ionex.physics.stress.stress_metrics, the figure ``ionex run`` reports); for a
+    multicomponent recipe it is the same function applied to the excess of ``ion``
+    (default K⁺, the spike a meter sees on a lithium glass): MultiIonStressMetrics has no
+    layer depth of its own — its knee_depth is a feature of σ, NaN after one step although
+    the K⁺ layer has a depth, and its depth_of_compression is where σ turns tensile, at
+    the end of the deep Na⁺ tail rather than of the K⁺ layer whose modes the meter reads.
+    A meter infers its DOL from the mode spectrum through a model of the index profile's
+    shape, so its DOL may differ from this one by a factor of that shape (the same for
+    every sample of a process); a mode list (ModesData) avoids that model.
+
+    Attributes:
+        sample: the sample of each value.  quantity: "CS" or "DOL" of each value.
+        value: CS (Pa, > 0 in compression) or DOL (m, > 0).
+        sigma: 1-σ uncertainty of each value (Pa or m; scalar or per value).
+        ion: the enriching ion whose layer DOL measures: None = a binary recipe's incoming
+            ion, or K for a multicomponent recipe.
+        time: s from the start of the process; None = the end.  name, weight: as ProfileData.
+    """
+
+    sample: tuple
+    quantity: tuple
+    value: np.ndarray
+    sigma: np.ndarray | float
+    ion: str | None = None
+    time: float | None = None
+    name: str = "surface_stress"
+    weight: float = 1.0
+    position: np.ndarray = field(init=False, repr=False)
+    kind: ClassVar[str] = "surface_stress"
+    label: ClassVar[str] = "surface stress meter (CS, DOL)"
+    needs: ClassVar[tuple[str, ...]] = ("stress",)
+    multicomponent: ClassVar[bool] = True
+    discrete: ClassVar[bool] = True
+    abscissa_name: ClassVar[str] = "sample"
+    abscissa_unit: ClassVar[str] = ""
+    _abscissa: ClassVar[str] = "position"
+    _values: ClassVar[str] = "value"
+
+    def __post_init__(self):
+        samples = tuple(str(x) for x in self.sample)
+        quantities = tuple(self.quantity)
+        object.__setattr__(self, "sample", samples)
+        object.__setattr__(self, "quantity", quantities)
+        if len(samples) != len(quantities):
+            raise ValueError(
+                f"{self.owner}: {len(samples)} samples but {len(quantities)} quantities"
+            )
+        for q in quantities:
+            if q not in METER_QUANTITIES:
+                raise FitInputError(self.owner, ("quantity",), repr(q), 'expected "CS" or "DOL"')
+        order = list(dict.fromkeys(samples))
+        object.__setattr__(self, "position", np.array([order.index(x) for x in samples], float))
+        self._validate()
+        if np.any(self.value <= 0):
+            i = int(np.argmin(self.value))
+            unit = "Pa" if quantities[i] == "CS" else "m"
+            raise FitInputError(
+                self.owner,
+                ("value",),
+                f"{quantities[i]} of {samples[i]!r} = {self.value[i]:g} {unit}",
+                "expected CS > 0 (compression) and DOL > 0, as a surface stress meter reports them",
+            )
+
+    @classmethod
+    def from_meter(
+        cls,
+        samples,
+        compressive_stress,
+        depth_of_layer,
+        *,
+        sigma_cs: float | None = None,
+        sigma_dol: float | None = None,
+        use=METER_QUANTITIES,
+        ion: str | None = None,
+        time: float | None = None,
+        name: str = "surface_stress",
+        weight: float = 1.0,
+    ) -> SurfaceStressMeterData:
+        """The dataset of a meter's rows: the CS and/or DOL of each sample (``use``).
+
+        Args:
+            samples: the samples' names.  compressive_stress: CS of each (Pa, > 0).
+            depth_of_layer: DOL of each (m).
+            sigma_cs, sigma_dol: 1-σ of every CS (Pa) and every DOL (m); each needed when
+                its quantity is used, and only then.
+            use: the quantities compared, a subset of ("CS", "DOL"), each once.
+            ion, time, name, weight: as the dataset's.
+        """
+        owner = f"{cls.kind} dataset {name!r}"
+        use = (use,) if isinstance(use, str) else tuple(use)
+        for q in use:
+            if q not in METER_QUANTITIES:
+                raise FitInputError(
+                    owner, ("use",), repr(q), 'expected "CS" and/or "DOL", what a meter reports'
+                )
+        if not use or len(set(use)) != len(use):
+            raise FitInputError(
+                owner, ("use",), repr(list(use)), 'expected "CS", "DOL" or both, each once'
+            )
+        samples = tuple(samples)
+        columns = {"CS": compressive_stress, "DOL": depth_of_layer}
+        sigmas = {"CS": ("sigma_cs", sigma_cs, "Pa"), "DOL": ("sigma_dol", sigma_dol, "m")}
+        for q in METER_QUANTITIES:
+            key, s, unit = sigmas[q]
+            if q in use and s is None:
+                raise FitInputError(
+                    owner,
+                    (key,),
+                    None,
+                    f"missing; expected the 1-σ uncertainty of every {q} ({unit})",
+                )
+            if q not in use and s is not None:
+                raise FitInputError(
+                    owner,
+                    (key,),
+                    None,
+                    f"given, but use leaves {q} out; expected {key} only with {q}",
+                )
+        quantity, value, sigma, sample = [], [], [], []
+        for q in (q for q in METER_QUANTITIES if q in use):
+            values = np.atleast_1d(np.asarray(columns[q], dtype=float))
+            if values.size != len(samples):
+                raise ValueError(f"{owner}: {values.size} {q} values for {len(samples)} samples")
+            key, s, unit = sigmas[q]
+            if not (math.isfinite(s) and s > 0):
+                raise FitInputError(owner, (key,), f"{s:g} {unit}", "expected an uncertainty > 0")
+            quantity += [q] * values.size
+            value.append(values)
+            sigma += [s] * values.size
+            sample += samples
+        return cls(
+            tuple(sample),
+            tuple(quantity),
+            np.concatenate(value),
+            np.array(sigma),
+            ion=ion,
+            time=time,
+            name=name,
+            weight=weight,
+        )
+
+    def _mask(self, quantity: str) -> np.ndarray:
+        return np.array([q == quantity for q in self.quantity])
+
+    def _layer_ion(self, recipe) -> str:
+        """The ion whose enriched layer DOL measures."""
+        if self.ion is not None:
+            return self.ion
+        return recipe.incoming_ion if isinstance(recipe, Recipe) else "K"
+
+    def _check_inside(self, recipe) -> None:
+        """The time lies within the process, and DOL names an ion the recipe exchanges in:
+        a binary recipe's incoming ion, an ion of a multicomponent recipe."""
+        super()._check_inside(recipe)
+        if "DOL" not in self.quantity:
+            return
+        ion = self._layer_ion(recipe)
+        if isinstance(recipe, Recipe):
+            if ion != recipe.incoming_ion:
+                raise FitInputError(
+                    self.owner,
+                    ("ion",),
+                    f"ion {ion!r}",
+                    f"expected the incoming ion {recipe.incoming_ion} of {_recipe_name(recipe)}: "
+                    "DOL is the depth of the layer it enriches",
+                )
+        elif ion not in recipe.species:
+            found = f"ion {ion!r}" if self.ion is not None else "no ion, and no K in the recipe"
+            raise FitInputError(
+                self.owner,
+                ("ion",),
+                found,
+                f"expected the ion whose enriched layer the meter's DOL measures, one of "
+                f"{', '.join(recipe.species)} of {_recipe_name(recipe)}",
+            )
+
+    def _layer_depth(self, result, props, k: int, stress) -> tuple[float, tuple]:
+        """DOL (m) at output k, and a note when the layer reaches through the domain."""
+        recipe = result.recipe
+        ion = self._layer_ion(recipe)
+        if props is None:  # a multicomponent run: the same definition on the ion's excess
+            excess = result.fraction(ion)[k] - recipe.glass.initial.get(ion, 0.0)
+            dol = stress_metrics(result.depth, stress, excess).depth_of_layer
+            top = float(excess[0])
+        else:
+            dol = props.metrics[k].depth_of_layer
+            top = float(result.frac_incoming[k][0])
+        if not top > 0.0:
+            raise FitError(
+                f"{self.owner}: at t = {result.times[k] / 3600:.6g} h the surface holds no "
+                f"{ion}⁺ beyond the glass's own (excess {top:.3g}); a DOL needs a layer the "
+                "exchange enriches"
+            )
+        if math.isfinite(dol):
+            return float(dol), ()
+        # the layer reaches the far side (or the mid-plane): its depth is the domain's, a
+        # continuous limit of the 1 % depth as it approaches it
+        g = recipe.glass
+        end = g.thickness / 2 if g.thickness is not None and g.faces == "both" else result.depth[-1]
+        note = (
+            f"{self.owner}: the {ion}⁺ excess stays above {DOL_FRACTION:.0%} of its surface value "
+            f"through the modelled depth; DOL is taken as {end * 1e6:.6g} µm"
+        )
+        return float(end), (note,)
+
+    def predict(self, result, props, curves: bool = False) -> Prediction:
+        """CS = −σ(0) and DOL of the run at the dataset's time, for every sample."""
+        k = _index_of(result, self._time_in(result.recipe.total_time))
+        stress = _stress_of(result, props)[k]
+        model = {"CS": -float(_stress_profile(result, stress)[1][0]), "DOL": math.nan}
+        notes: tuple = ()
+        if "DOL" in self.quantity:
+            model["DOL"], notes = self._layer_depth(result, props, k, stress)
+        values = np.array([model[q] for q in self.quantity])
+        curve = None
+        if curves:
+            curve = {
+                q: (self.position[m], values[m])
+                for q in METER_QUANTITIES
+                if (m := self._mask(q)).any()
+            }
+        return Prediction(values, notes, curve)
+
+    @property
+    def value_name(self) -> str:
+        return "CS (Pa) and DOL (m)"
+
+    def groups(self, curve) -> list[tuple[str, np.ndarray, object]]:
+        """One series per quantity (CS, DOL), with its model at each sample."""
+        curve = curve or {}
+        return [(q, self._mask(q), curve.get(q)) for q in METER_QUANTITIES if self._mask(q).any()]
+
+
 _OXIDE = re.compile(r"([A-Z][a-z]?)2O")
 
 
@@ -1068,10 +1325,12 @@ Data = (
     | IndexData
     | ModesData
     | SurfaceStressData
+    | SurfaceStressMeterData
     | OxideProfileData
     | StressProfileData
 )
 # every dataset kind by its name in files and reports; KINDS: the names, in this order
+# (surface_stress names SurfaceStressData here; a meter's is SurfaceStressMeterData)
 DATA_KINDS: dict[str, type] = {
     t.kind: t
     for t in (
