@@ -191,9 +191,10 @@ def strength_summary(report: StrengthReport, source: StressSource) -> dict:
         "frangibility_note": report.frangibility_note,
         "warnings": list(source.warnings),
         "method": (
-            "K_I by the Fett-Munz weight function of the edge-cracked plate (free ends); its "
-            "K for uniform tension is up to 1.6-2.2 % high at a/t = 0.03-0.2 against Tada, "
-            "Paris & Irwin, within 0.7 % at a/t = 0.3-0.6"
+            "K_I by a Glinka-Shen three-term weight function of the edge-cracked plate (free "
+            "ends), fixed per flaw depth by Tada, Paris & Irwin's tension and bending "
+            "solutions and the strip's point-force solution: uniform within 0.13 %, bending "
+            "within 0.46 % of the handbook for a/t <= 0.6"
         ),
     }
 

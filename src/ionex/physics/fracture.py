@@ -14,34 +14,70 @@ whole thickness, as ionex.physics.stress.balanced_stress returns it. For a plate
 both faces give σ over the full thickness [0, t]: a crack deeper than the compressive layer
 reaches the central tension, and one deeper than t/2 the compressive layer of the far face.
 
-Weight function (Fett & Munz's representation of the edge-cracked plate, ends free to rotate):
+Weight function: the universal three-term form of G. Glinka, G. Shen, "Universal features of
+weight functions for cracks in mode I", Eng. Fract. Mech. 40 (1991) 1135–1146,
 
-    h(x, a) = √(2/(πa)) · [ρ^(−1/2) + Σ_ν C_ν(α) ρ^(ν+1/2)],   ρ = 1 − x/a,  α = a/t,
-    C_ν(α) = Σ_μ A_νμ α^μ / (1 − α)^(3/2),   ν = 0, 1, 2;  μ = 0 … 4,
+    h(x, a) = 2/√(2π(a − x)) · [1 + M_1 ρ^(1/2) + M_2 ρ + M_3 ρ^(3/2)],   ρ = 1 − x/a,
 
-A_νμ in FETT_MUNZ_COEFFICIENTS, from T. Fett, D. Munz, "Stress Intensity Factors and Weight
-Functions", Computational Mechanics Publications, Southampton, 1997 (edge-cracked plate,
-rotation free; the same table is reprinted in T. Fett, "Stress Intensity Factors, T-Stresses,
-Weight Functions", IKM 50, Universitätsverlag Karlsruhe, 2008). CAUTION: these coefficients
-could not be confirmed against a copy of either book (no searchable copy of the table was
-found); they were checked only through the stress intensity factors they give. Against Tada,
-Paris & Irwin's handbook formulas (The Stress Analysis of Cracks Handbook, 3rd ed., ASME
-Press, 2000) and an independent plane-strain finite-element computation (four-node elements,
-J domain integral, converged to about 0.2 %; not part of this repository) they give, for
-uniform tension and pure bending:
+i.e. h·√(πa/2) = Σ c_k ρ^k with k = −1/2, 0, 1/2, 1 and c = (1, M_1, M_2, M_3). The form is
+Glinka & Shen's; the paper's equation numbers and the condition they used for the edge crack
+could not be checked against a copy, and their tabulated M_i are not used. Here the M_i are
+solved at each α = a/t from three linear conditions (a 3 × 3 system per flaw depth, closed
+form in ρ, in _series):
 
-    a/t → 0            Y = K/(σ√(πa)) = 1.1225 against the exact 1.1215   (+0.09 %)
-    a/t ≤ 10⁻³         within 0.15 % of 1.1215
-    0 < a/t ≤ 0.2      K too high by up to 1.6 % (largest near a/t ≈ 0.075 … 0.1; the
-                       handbook polynomials sit within 0.65 % of the finite elements there)
-    0.3 ≤ a/t ≤ 0.6    within 0.6 % of the finite elements, 0.7 % of the handbook
-    0.6 < a/t ≤ 0.9    within 0.7 % of the handbook's tan formulas (stated 0.5 %)
+  1. uniform crack-face stress: K = σ√(πa)·F_u(α), F_u Tada's single-edge-notch tension
+     polynomial F = 1.12 − 0.231α + 10.55α² − 21.72α³ + 30.39α⁴ (0.5 % for α ≤ 0.6) with its
+     leading 1.12 replaced by the exact half-plane 1.1215 (a change of at most 0.13 %);
+  2. bending stress σ(1 − 2x/t): K = σ√(πa)·F_b(α), F_b Tada's pure-bending polynomial
+     F = 1.122 − 1.40α + 7.33α² − 13.08α³ + 14.0α⁴ (0.2 % for α ≤ 0.6), leading term likewise
+     1.1215, weighed against the strip Green's function below (see why there);
+  3. the crack-mouth value h(0, a), from the strip Green's function below.
 
-The accuracy this module states, and its validation tests use, is therefore: K per unit load
-within 2 % for 0 < a/t ≤ 0.6, within 0.6 % for 0.3 ≤ a/t ≤ 0.6, and Y within 0.15 % of
-1.1215 for a/t ≤ 10⁻³. A residual profile that changes sign along the crack can have K near
-zero, where no relative accuracy holds: the error is then bounded by that fraction of
-∫|h σ| dx (h > 0 on every crack).
+(H. Tada, P. C. Paris, G. R. Irwin, The Stress Analysis of Cracks Handbook, 3rd ed., ASME Press,
+2000, single-edge-cracked plate, ends free to rotate.) Beyond α = 0.6 Tada's tan formulas
+(0.5 % for any α) replace the polynomials, scaled by 0.996 (tension) and 1.006 (bending) to
+join them at 0.6.
+
+The strip Green's function is Tada's solution for a pair of point forces P (N/m) opening the
+faces of an edge crack in a strip at depth x = s·a,
+
+    K = 2P/√(πa) · G(s, α) / [(1 − α)^(3/2) √(1 − s²)],   G = g_1 + g_2 s + g_3 s² + g_4 s³,
+
+with the g_i(α) of _strip_green_function (coefficients checked against two independent public
+implementations). It is used only through ratios to its own uniform-stress K — its linear
+moment and its mouth value, each times F_u — because its absolute K is off Tada's tension
+polynomial by up to 2.3 % for 0 < α ≤ 0.6 (0.22 % below the exact 1.1215 as α → 0).
+
+Why condition 2 is weighed: the two handbook factors fix the linear part of the load only
+through F_lin = (F_u − F_b)/(2α), so their errors are divided by 2α — as α → 0 the
+polynomials give F_lin ≈ 0.585 − 0.001/α where the half-plane needs 0.680. F_b is therefore
+the mean of the bending polynomial and F_u − 2α·F_u·(F_lin/F_u of the Green's function),
+weighted by the inverse squares of their errors in F_lin: (0.005 F_u + 0.002 F_b)/(2α F_lin)
+for the polynomials (0.005 for both beyond α = 0.6), an assumed 2 % for the Green's
+function's ratio (its largest departure from the tension polynomial). Shallow flaws thus
+follow the half-plane, deep ones the polynomials.
+
+Accuracy, measured (tests/validation/test_fracture_references.py), K per unit load:
+
+    uniform, against Tada's tension polynomial:  within 0.13 % for 0 < α ≤ 0.6 (the 1.1215)
+        against the exact half-plane 1.1215:       within 0.25·α (0.02 % at α = 10⁻³)
+    bending, against Tada's bending polynomial:  0.33 % for α ≤ 0.1, 0.46 % for 0.1–0.3,
+                                                 0.29 % for 0.3–0.6
+    α → 0 (10⁻⁶ … 10⁻³), against the Green's function's half-plane limit: stresses (x/a)ⁿ,
+        n = 1, 2, 3, within 0.23 %; point forces at x/a = 1/4 … 9/10 within 0.9 %
+    quadratic and cubic crack-face stress, K relative to the uniform one, against the same
+        ratio of the Green's function: 0.3 % for α ≤ 0.1, 1.8 % for 0.1 < α ≤ 0.6
+    0.6 < α ≤ 0.9: uniform within 0.4 %, bending within 0.8 % of the tan formulas
+
+The handbook's own factors disagree among themselves by more than their stated accuracies:
+for 0.05 ≤ α ≤ 0.1 the tan formula for tension lies 1.2 % above the polynomial, the Green's
+function 2.3 % above it, and the two polynomials are inconsistent with the half-plane's linear
+load as α → 0 (above). Where these differ, K here follows the polynomials for uniform and
+bending stress; other loadings carry the shape uncertainty of the last two lines above. h > 0
+on every crack with α ≤ 0.9; beyond α ≈ 0.94 the three-term form turns negative near the mouth
+(no accuracy is claimed beyond α = 0.6, the deepest flaw ionex.process.strength computes). A
+residual profile that changes sign along the crack can have K near zero, where no relative
+accuracy holds: the error is then bounded by that fraction of ∫|h σ| dx.
 
 Quadrature. σ is interpolated linearly between the depths given (held at its first value
 between the surface and the first depth, as cell-centre profiles start half a cell deep) and
@@ -75,7 +111,6 @@ import numpy as np
 from ..validators import FieldError, increasing, positive, vector
 
 __all__ = [
-    "FETT_MUNZ_COEFFICIENTS",
     "LOADINGS",
     "edge_crack_weight_function",
     "stress_intensity",
@@ -87,19 +122,28 @@ __all__ = [
     "failure_probability",
 ]
 
-# A_νμ of the edge-cracked plate, ends free to rotate (Fett & Munz 1997): rows ν = 0, 1, 2,
-# columns μ = 0 … 4 (see the module docstring for how far they could be checked).
-FETT_MUNZ_COEFFICIENTS = np.array(
-    [
-        [0.4980, 2.4463, 0.0700, 1.3187, -3.067],
-        [0.5416, -5.0806, 24.3447, -32.7208, 18.1214],
-        [-0.19277, 2.55863, -12.6415, 19.7630, -10.986],
-    ]
-)
-FETT_MUNZ_COEFFICIENTS.setflags(write=False)
+# exponents k of ρ^k in h·√(πa/2) = Σ c_k ρ^k: the crack-tip singularity, then Glinka & Shen's
+# three terms (1 − x/a)^(1/2), (1 − x/a), (1 − x/a)^(3/2) of √(a − x)·h
+_EXPONENTS = np.array([-0.5, 0.0, 0.5, 1.0])
 
-# exponents k of ρ^k in h·√(πa/2): the crack-tip singularity, then ν + 1/2
-_EXPONENTS = np.array([-0.5, 0.5, 1.5, 2.5])
+# K of the exact edge crack in a half-plane under uniform crack-face pressure, per σ√(πa)
+_HALF_PLANE_FACTOR = 1.1215
+
+# Tada, Paris & Irwin's polynomials F(α) = Σ f_j α^j (0.5 % and 0.2 % for α ≤ 0.6), with the
+# leading 1.12 / 1.122 replaced by the exact half-plane 1.1215 (module docstring)
+_TENSION_POLYNOMIAL = np.array([_HALF_PLANE_FACTOR, -0.231, 10.55, -21.72, 30.39])
+_BENDING_POLYNOMIAL = np.array([_HALF_PLANE_FACTOR, -1.40, 7.33, -13.08, 14.0])
+# deepest flaw the polynomials cover; Tada's tan formulas (0.5 % for any α) take over beyond
+_POLYNOMIAL_LIMIT = 0.6
+# relative accuracies: Tada's tension and bending polynomials (α ≤ 0.6), his tan formulas
+# (beyond), and the assumed one of the strip Green's function's ratios (module docstring)
+_TENSION_ACCURACY = 0.005
+_BENDING_ACCURACY = 0.002
+_TAN_ACCURACY = 0.005
+_GREEN_ACCURACY = 0.02
+
+# ∫₀¹ sⁿ/√(1 − s²) ds for n = 0 … 4: moments of the strip Green's function's cubic G(s)
+_ARCSINE_MOMENTS = np.array([math.pi / 2, 1.0, math.pi / 4, 2.0 / 3.0, 3.0 * math.pi / 16])
 
 LOADINGS = ("uniform", "bending")
 
@@ -107,12 +151,116 @@ LOADINGS = ("uniform", "bending")
 _BLOCK = 1 << 18
 
 
+def _polynomial(coefficients: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    return np.polynomial.polynomial.polyval(alpha, coefficients)
+
+
+def _tan_tension(alpha: np.ndarray) -> np.ndarray:
+    """Tada's F(α) of the single edge notch in tension, any α (0.5 %)."""
+    b = 0.5 * np.pi * alpha
+    return (
+        np.sqrt(np.tan(b) / b) * (0.752 + 2.02 * alpha + 0.37 * (1.0 - np.sin(b)) ** 3) / np.cos(b)
+    )
+
+
+def _tan_bending(alpha: np.ndarray) -> np.ndarray:
+    """Tada's F(α) of the single edge notch in pure bending, any α (0.5 %)."""
+    b = 0.5 * np.pi * alpha
+    return np.sqrt(np.tan(b) / b) * (0.923 + 0.199 * (1.0 - np.sin(b)) ** 4) / np.cos(b)
+
+
+def _handbook_factor(alpha: np.ndarray, polynomial: np.ndarray, tan_formula) -> np.ndarray:
+    """The polynomial up to α = 0.6, beyond it the tan formula scaled to join it there."""
+    deep = alpha > _POLYNOMIAL_LIMIT
+    if not np.any(deep):
+        return _polynomial(polynomial, alpha)
+    limit = np.float64(_POLYNOMIAL_LIMIT)
+    join = _polynomial(polynomial, limit) / tan_formula(limit)
+    return np.where(
+        deep, join * tan_formula(np.where(deep, alpha, limit)), _polynomial(polynomial, alpha)
+    )
+
+
+def _strip_green_function(alpha: np.ndarray) -> np.ndarray:
+    """g_1 … g_4(α) of Tada's point-force solution for the edge-cracked strip, shape (..., 4):
+
+        K = 2P/√(πa) · G(s, α) / [(1 − α)^(3/2) √(1 − s²)],  G = g_1 + g_2 s + g_3 s² + g_4 s³,
+
+    P (N/m) opening the faces at s = x/a.
+    """
+    c = 1.0 - alpha
+    return np.stack(
+        [
+            0.46 + 3.06 * alpha + 0.84 * c**5 + 0.66 * alpha**2 * c**2,
+            -3.52 * alpha**2,
+            6.17
+            - 28.22 * alpha
+            + 34.54 * alpha**2
+            - 14.39 * alpha**3
+            - c**1.5
+            - 5.88 * c**5
+            - 2.64 * alpha**2 * c**2,
+            -6.63
+            + 25.16 * alpha
+            - 31.04 * alpha**2
+            + 14.41 * alpha**3
+            + 2.0 * c**1.5
+            + 5.04 * c**5
+            + 1.98 * alpha**2 * c**2,
+        ],
+        axis=-1,
+    )
+
+
+def _reference_factors(alpha: np.ndarray):
+    """The three calibration values of the weight function at α = a/t (module docstring):
+    F_u and F_b (K per σ√(πa) of uniform and bending crack-face stress) and the value
+    Σ c_k = h(0, a)·√(πa/2) at the crack mouth."""
+    uniform = _handbook_factor(alpha, _TENSION_POLYNOMIAL, _tan_tension)
+    bending_handbook = _handbook_factor(alpha, _BENDING_POLYNOMIAL, _tan_bending)
+    g = _strip_green_function(alpha)
+    scale = 2.0 / np.pi / (1.0 - alpha) ** 1.5
+    green_uniform = scale * (g @ _ARCSINE_MOMENTS[0:4])
+    green_linear = scale * (g @ _ARCSINE_MOMENTS[1:5])
+    # the Green's function enters only through ratios to its own uniform-stress K
+    linear_green = uniform * green_linear / green_uniform
+    bending_green = uniform - 2.0 * alpha * linear_green
+    # the linear part of the load, F_lin = (F_u − F_b)/(2α), from the handbook's two factors
+    # carries their errors divided by 2α; weigh it against the Green's function's by the
+    # inverse squares of the two errors
+    shallow = alpha <= _POLYNOMIAL_LIMIT
+    handbook_error = (
+        np.where(shallow, _TENSION_ACCURACY, _TAN_ACCURACY) * uniform
+        + np.where(shallow, _BENDING_ACCURACY, _TAN_ACCURACY) * bending_handbook
+    ) / (2.0 * alpha * linear_green)
+    handbook_share = _GREEN_ACCURACY**2 / (_GREEN_ACCURACY**2 + handbook_error**2)
+    bending = handbook_share * bending_handbook + (1.0 - handbook_share) * bending_green
+    mouth = math.sqrt(2.0) * g[..., 0] / (1.0 - alpha) ** 1.5 * uniform / green_uniform
+    return uniform, bending, mouth
+
+
 def _series(alpha) -> np.ndarray:
-    """The coefficients c_k of h·√(πa/2) = Σ c_k ρ^k, shape (..., 4): c = 1, C_0, C_1, C_2."""
+    """The coefficients c_k of h·√(πa/2) = Σ c_k ρ^k, shape (..., 4): c = 1, M_1, M_2, M_3."""
     alpha = np.asarray(alpha, dtype=float)
-    powers = alpha[..., None] ** np.arange(5)
-    tip = (powers @ FETT_MUNZ_COEFFICIENTS.T) / (1.0 - alpha[..., None]) ** 1.5
-    return np.concatenate([np.ones(alpha.shape + (1,)), tip], axis=-1)
+    uniform, bending, mouth = _reference_factors(alpha)
+    k = _EXPONENTS[1:]
+    # F = (√2/π)·∫₀¹ σ Σ c_k ρ^k dρ with σ = 1 (uniform), 1 − 2α + 2αρ (bending); Σ c_k = mouth
+    rows = np.empty(alpha.shape + (3, 3))
+    rows[..., 0, :] = 1.0 / (k + 1.0)
+    rows[..., 1, :] = (1.0 - 2.0 * alpha[..., None]) / (k + 1.0) + 2.0 * alpha[..., None] / (
+        k + 2.0
+    )
+    rows[..., 2, :] = 1.0
+    rhs = np.stack(
+        [
+            uniform * np.pi / math.sqrt(2.0) - 2.0,
+            bending * np.pi / math.sqrt(2.0) - (2.0 * (1.0 - 2.0 * alpha) + 2.0 * alpha / 1.5),
+            mouth - 1.0,
+        ],
+        axis=-1,
+    )
+    m = np.linalg.solve(rows, rhs[..., None])[..., 0]
+    return np.concatenate([np.ones(alpha.shape + (1,)), m], axis=-1)
 
 
 def _check_thickness(thickness) -> float:
@@ -173,8 +321,9 @@ def _check_profile(depth, stress, thickness: float):
 def edge_crack_weight_function(x, flaw_depth, thickness):
     """Weight function h(x, a) of an edge crack of depth a in a plate of thickness t (1/√m).
 
-    h(x, a) = √(2/(πa)) [ρ^(−1/2) + Σ_ν C_ν(a/t) ρ^(ν+1/2)], ρ = 1 − x/a (module docstring):
-    the K (Pa·√m) of a pair of unit line forces (N/m) opening the crack faces at depth x.
+    h(x, a) = √(2/(πa)) [ρ^(−1/2) + M_1 + M_2 ρ^(1/2) + M_3 ρ], ρ = 1 − x/a, the M_i
+    functions of a/t (module docstring): the K (Pa·√m) of a pair of unit line forces (N/m)
+    opening the crack faces at depth x.
 
     Args:
         x: depth of the load from the exchanged face (m), 0 ≤ x < a; 0 is returned for x ≥ a.
@@ -197,13 +346,13 @@ def edge_crack_weight_function(x, flaw_depth, thickness):
 def _antiderivative_sums(rho: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Σ_k c_k ρ^(k+1)/(k+1) and Σ_k c_k ρ^(k+2)/(k+2) at the nodes ρ (..., N), c (..., 1, 4)."""
     r = np.sqrt(rho)
-    power = r  # ρ^(1/2), then ρ^(3/2) … ρ^(9/2)
+    power = r  # ρ^(k+1) = ρ^(1/2), ρ, ρ^(3/2), ρ²: the exponents step by 1/2
     p_sum = np.zeros_like(rho)
     r_sum = np.zeros_like(rho)
     for j, k in enumerate(_EXPONENTS):
         p_sum += c[..., j] * power / (k + 1.0)
-        power = power * rho
-        r_sum += c[..., j] * power / (k + 2.0)
+        r_sum += c[..., j] * (power * rho) / (k + 2.0)
+        power = power * r
     return p_sum, r_sum
 
 
