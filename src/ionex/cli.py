@@ -1293,15 +1293,9 @@ def _salt_temperature_shift(d) -> str:
 
 def _multicomponent_monitor_line(d) -> str:
     """One line of a multicomponent monitor's state (``MulticomponentSnapshot.to_dict``)."""
-
-    def f(x, fmt):
-        return "–" if x is None else format(x, fmt)
-
-    parts = [
-        f"t = {f(d.get('time_h'), '.4g')} h",
-        f"T = {f(d.get('temperature_C'), '.2f')} °C",
-        f"{d.get('n_samples', 0)} samples",
-        "surface " + " ".join(f"{ion} {x:.3f}" for ion, x in d["surface"].items()),
+    f = _shown
+    parts = _monitor_head(d) + [
+        "surface " + " ".join(f"{ion} {x:.3f}" for ion, x in d["surface"].items())
     ]
     if d.get("compressive_stress_MPa") is not None:
         parts.append(
@@ -1327,15 +1321,23 @@ def _multicomponent_monitor_line(d) -> str:
     return "; ".join(parts)
 
 
-def _monitor_line(d) -> str:
-    def f(x, fmt):
-        return "–" if x is None else format(x, fmt)
+def _shown(x, fmt) -> str:
+    """A monitor's figure as text, "–" when it is not known yet."""
+    return "–" if x is None else format(x, fmt)
 
-    parts = [
-        f"t = {f(d.get('time_h'), '.4g')} h",
-        f"T = {f(d.get('temperature_C'), '.2f')} °C",
+
+def _monitor_head(d) -> list:
+    """The time, temperature and sample count that begin every monitor line."""
+    return [
+        f"t = {_shown(d.get('time_h'), '.4g')} h",
+        f"T = {_shown(d.get('temperature_C'), '.2f')} °C",
         f"{d.get('n_samples', 0)} samples",
     ]
+
+
+def _monitor_line(d) -> str:
+    f = _shown
+    parts = _monitor_head(d)
     if d.get("compressive_stress_MPa") is not None:
         parts.append(
             f"CS = {d['compressive_stress_MPa']:.1f} MPa, DOL = {f(d.get('depth_of_layer_um'), '.2f')} µm"
