@@ -12,34 +12,7 @@ from ionex.io.recipe import load_recipe
 from ionex.process.multicomponent import MulticomponentRecipe, run_multicomponent
 from ionex.process.simulate import process_grid, simulate
 
-LAS = textwrap.dedent(
-    """
-    name = "LAS two-step"
-    [glass]
-    total_mobile = "15 mol/L"
-    initial = { Li = 0.55, Na = 0.43, K = 0.02 }
-    thickness = "0.8 mm"
-    faces = "both"
-    [ions.Li]
-    D = "2.5e-13 m^2/s"
-    [ions.Na]
-    D = "8e-12 m^2/s"
-    [ions.K]
-    D = "6e-16 m^2/s"
-    [[step]]
-    name = "Na step"
-    bath = { Li = 0.2, Na = 0.7, K = 0.1 }
-    temperature = "395 degC"
-    duration = "4 h"
-    [[step]]
-    name = "K step"
-    bath = { Na = 0.1, K = 0.9 }
-    temperature = "380 degC"
-    duration = "1 h"
-    [output]
-    times = ["2 h"]
-    """
-)
+from _recipes import LAS_TWO_STEP as LAS
 
 
 def _recipe(tmp_path, text=LAS):

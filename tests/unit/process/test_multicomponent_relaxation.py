@@ -23,36 +23,15 @@ from ionex.physics.stress import (
 from ionex.process.multicomponent import MultiIonStressOptions, run_multicomponent
 from ionex.process.simulate import process_grid, simulate
 
+from _recipes import LAS_TWO_STEP
+
 EPS = np.finfo(float).eps
 HOUR = 3600.0
 
-# a lithium aluminosilicate plate, a Na step and a K step (as test_multicomponent_process)
-LAS = textwrap.dedent(
+# the lithium aluminosilicate plate of tests/_recipes.py (a Na step and a K step),
+# its faces left to each test, with a hereditary [stress]
+LAS = LAS_TWO_STEP.replace('faces = "both"', 'faces = "FACES"') + textwrap.dedent(
     """
-    name = "LAS two-step"
-    [glass]
-    total_mobile = "15 mol/L"
-    initial = { Li = 0.55, Na = 0.43, K = 0.02 }
-    thickness = "0.8 mm"
-    faces = "FACES"
-    [ions.Li]
-    D = "2.5e-13 m^2/s"
-    [ions.Na]
-    D = "8e-12 m^2/s"
-    [ions.K]
-    D = "6e-16 m^2/s"
-    [[step]]
-    name = "Na step"
-    bath = { Li = 0.2, Na = 0.7, K = 0.1 }
-    temperature = "395 degC"
-    duration = "4 h"
-    [[step]]
-    name = "K step"
-    bath = { Na = 0.1, K = 0.9 }
-    temperature = "380 degC"
-    duration = "1 h"
-    [output]
-    times = ["2 h"]
     [stress]
     youngs_modulus = "82 GPa"
     poisson_ratio = 0.21
