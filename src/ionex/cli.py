@@ -1670,6 +1670,7 @@ def _strength(args) -> int:
             options,
             source.glass,
             spans_plate=source.spans_plate,
+            kind=source.kind,
         )
     except FieldError as exc:
         where = flags.get(exc.field, exc.field)
@@ -1733,9 +1734,13 @@ def _print_strength(report, source) -> None:
         line += f", DOC = {doc * 1e6:.4g} µm"
     if report.central_tension is not None:
         line += f", CT = {report.central_tension / 1e6:.4g} MPa"
+        if report.central_tension_error is not None:
+            line += f" ± {report.central_tension_error / 1e6:.2g}"
     if report.tensile_energy is not None:
         line += f", W_t = {report.tensile_energy:.4g} J/m²"
     print(line)
+    if report.central_tension_note:
+        print(f"  {report.central_tension_note}")
     i = int(np.argmin(curve.retained_strength))
     print(
         f"  weakest flaw: {curve.flaw_depth[i] * 1e6:.4g} µm, failure stress "

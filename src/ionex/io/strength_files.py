@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import IonexError, RecipeError
 from ..physics.stress import ElasticGlass
-from ..process.strength import StrengthReport
+from ..process.strength import ProfileKind, StrengthReport
 from .plots import save_figure
 from .stress_data import force_balance_warning, read_stress_profile
 from .writers import atomic_path, write_columns
@@ -35,6 +35,7 @@ class StressSource:
         label: what it is (for outputs and plots).  depth: m from the flawed face.
         stress: Pa, compression < 0.  thickness: m.  glass: E and ν (or None).
         spans_plate: whether the profile covers the thickness.  warnings: texts to print.
+        kind: computed (a run) or measured (a table), which decides how CT is read.
     """
 
     label: str
@@ -44,6 +45,7 @@ class StressSource:
     glass: object
     spans_plate: bool
     warnings: tuple = ()
+    kind: ProfileKind = ProfileKind.COMPUTED
 
 
 def read_result_stress(directory) -> StressSource:
@@ -146,6 +148,7 @@ def read_profile_stress(
         glass,
         profile.span is not None,
         tuple(warnings),
+        ProfileKind.MEASURED,
     )
 
 
@@ -168,6 +171,8 @@ def strength_summary(report: StrengthReport, source: StressSource) -> dict:
         "compressive_stress_Pa": report.compressive_stress,
         "depth_of_compression_m": report.depth_of_compression,
         "central_tension_Pa": report.central_tension,
+        "central_tension_standard_error_Pa": report.central_tension_error,
+        "central_tension_note": report.central_tension_note,
         "tensile_strain_energy_J_m2": report.tensile_energy,
         "stronger_than_annealed_m": [[float(a), float(b)] for a, b in curve.stronger_intervals],
         "min_retained_strength_Pa": float(np.min(curve.retained_strength)),

@@ -19,11 +19,17 @@ import numpy as np
 
 from ..physics.fracture import RetainedStrength, retained_strength
 from ..physics.frangibility import FrangibilityVerdict, assess_frangibility
-from ..physics.stress import ElasticGlass, MultiIonGlass, tensile_strain_energy
+from ..physics.stress import (
+    ElasticGlass,
+    MultiIonGlass,
+    core_tension,
+    tensile_strain_energy,
+)
 from ..validators import FieldError
 
 __all__ = [
     "Loading",
+    "ProfileKind",
     "StrengthOptions",
     "StrengthReport",
     "assess_strength",
@@ -47,6 +53,13 @@ class Loading(enum.Enum):
     @property
     def words(self) -> str:
         return "uniform tension" if self is Loading.UNIFORM else "bending"
+
+
+class ProfileKind(enum.Enum):
+    """Where a stress profile comes from, which decides how CT is read off it."""
+
+    COMPUTED = "computed"  # a smooth simulated profile: CT is its largest tension
+    MEASURED = "measured"  # scattered data: CT is fitted to the core (core_tension)
 
 
 @dataclass(frozen=True)
@@ -131,8 +144,11 @@ class StrengthReport:
         critical_flaw_depth: the shallowest assessed flaw that breaks at the applied stress
             (σ_f(a) ≤ σ_a), m; None when none does or no stress is applied.
         compressive_stress: CS (Pa, > 0), the compression at the flawed face.
-        central_tension: CT (Pa, > 0), the largest tension; None when the profile does not
-            reach the mid-plane.
+        central_tension: CT (Pa, > 0): a computed profile's largest tension, a measured
+            profile's core fit (ionex.physics.stress.core_tension; its largest tension when
+            the core holds too few points, said in ``central_tension_note``); None when the
+            profile does not reach the mid-plane.
+        central_tension_error: the core fit's standard error (Pa), None otherwise.
         depth_of_compression: DOC (m), the first zero crossing; None without one.
         tensile_energy: W_t (J/m²) with the glass's E and ν; None without them or when the
             profile does not span the plate.
@@ -151,6 +167,8 @@ class StrengthReport:
     tensile_energy: float | None
     frangibility: tuple[FrangibilityVerdict, ...]
     frangibility_note: str = ""
+    central_tension_error: float | None = None
+    central_tension_note: str = ""
 
 
 def _first_zero(depth: np.ndarray, stress: np.ndarray) -> float | None:
@@ -171,6 +189,7 @@ def assess_strength(
     glass: ElasticGlass | MultiIonGlass | None = None,
     *,
     spans_plate: bool = True,
+    kind: ProfileKind = ProfileKind.COMPUTED,
 ) -> StrengthReport:
     """Retained strength, K_I, CS, CT, DOC, W_t and the frangibility verdicts of a profile.
 
@@ -185,6 +204,7 @@ def assess_strength(
         glass: E and ν for W_t (ElasticGlass or MultiIonGlass), or None.
         spans_plate: whether the profile covers the whole thickness (CT, W_t and the
             frangibility verdicts need it).
+        kind: ProfileKind, how CT is read off the profile.
     """
     depth = np.asarray(depth, dtype=float)
     stress = np.asarray(stress, dtype=float)
@@ -202,11 +222,13 @@ def assess_strength(
         critical = float(flaws[broken[0]]) if broken.size else None
     cs = float(max(-stress[0], 0.0))
     doc = _first_zero(depth, stress)
-    ct = energy = None
+    ct = energy = ct_error = None
     verdicts: tuple = ()
-    note = ""
+    note = ct_note = ""
     if spans_plate:
         ct = float(max(stress.max(), 0.0))
+        if kind is ProfileKind.MEASURED:
+            ct, ct_error, ct_note = _measured_central_tension(depth, stress, thickness, doc, ct)
         if glass is not None:
             energy = float(tensile_strain_energy(depth, stress, glass))
     if not spans_plate:
@@ -229,4 +251,27 @@ def assess_strength(
         tensile_energy=energy,
         frangibility=verdicts,
         frangibility_note=note,
+        central_tension_error=ct_error,
+        central_tension_note=ct_note,
     )
+
+
+def _measured_central_tension(depth, stress, thickness, doc, peak):
+    """(CT, its standard error, a note) of a measured profile: the core fit, or the peak
+    tension with the reason when the core cannot be fitted."""
+    if doc is None:
+        return (
+            peak,
+            None,
+            "CT is the largest measured tension: the profile has no depth of compression",
+        )
+    try:
+        fit = core_tension(depth, stress, thickness, doc)
+    except ValueError as exc:
+        return peak, None, f"CT is the largest measured tension, biased high by the scatter ({exc})"
+    note = (
+        f"CT fitted to {fit.points} points of the core ({fit.core[0] * 1e6:.4g}–"
+        f"{fit.core[1] * 1e6:.4g} µm; scatter {fit.scatter / 1e6:.3g} MPa); the largest "
+        f"measured tension is {peak / 1e6:.4g} MPa"
+    )
+    return max(fit.value, 0.0), fit.standard_error, note
