@@ -308,34 +308,42 @@ def _draw(top, bottom, fd, setup) -> None:
     d = fd.data
     norm = (fd.model - d.observed) / d.sigma
     x_label, x_factor = _axis(d.abscissa_name, d.abscissa_unit)
-    y_label, y_factor = _axis(d.value_name, d.value_unit)
     x = d.abscissa * x_factor
-    groups = d.groups(fd.curve)
-    for n, (name, mine, curve) in enumerate(groups):
+    axes: dict[str, tuple] = {}  # SI unit -> (axis, label, factor): one axis per unit
+    handles = []
+    for n, (name, mine, curve) in enumerate(d.groups(fd.curve)):
+        what, unit = d.series_axis(name)
+        if unit not in axes:
+            ax = top if not axes else top.twinx()
+            axes[unit] = (ax, *_axis(what, unit))
+        ax, _, y_factor = axes[unit]
         colour = f"C{2 * n}"  # C0, then C2 (C3 draws a continuous model)
         label = f"{name} " if name else ""
         if mine.any():
-            top.errorbar(
-                x[mine],
-                d.observed[mine] * y_factor,
-                yerr=d.sigma[mine] * y_factor,
-                fmt="o",
-                ms=4 if d.discrete else 3,
-                lw=0.8,
-                color=colour,
-                label=f"{label}data",
+            handles.append(
+                ax.errorbar(
+                    x[mine],
+                    d.observed[mine] * y_factor,
+                    yerr=d.sigma[mine] * y_factor,
+                    fmt="o",
+                    ms=4 if d.discrete else 3,
+                    lw=0.8,
+                    color=colour,
+                    label=f"{label}data",
+                )
             )
         if curve is None:
             continue
         cx, cy = np.asarray(curve[0]) * x_factor, np.asarray(curve[1]) * y_factor
         if d.discrete:
-            top.plot(cx, cy, "x--", color=colour, lw=0.8, label=f"{label}model")
+            handles += ax.plot(cx, cy, "x--", color=colour, lw=0.8, label=f"{label}model")
         else:
-            top.plot(cx, cy, color="C3", lw=1.4, label=f"{label}model")
-    top.set_ylabel(y_label)
+            handles += ax.plot(cx, cy, color="C3", lw=1.4, label=f"{label}model")
+    for ax, y_label, _ in axes.values():
+        ax.set_ylabel(y_label)
     bottom.set_xlabel(x_label)
     top.grid(alpha=0.3)
-    top.legend(fontsize=7)
+    top.legend(handles=handles, fontsize=7)
     bottom.axhspan(-1, 1, color="0.9")
     bottom.axhline(0.0, color="0.4", lw=0.8)
     bottom.plot(x, norm, "o", ms=3, color="C3")

@@ -425,6 +425,11 @@ class _Data(ABC):
         (abscissa, model) or None), from the curve of a DatasetFit."""
         return [("", np.ones(self.n_points, dtype=bool), curve)]
 
+    def series_axis(self, name: str) -> tuple[str, str]:
+        """(what, SI unit) of the series ``name`` of groups(): a plot gives each unit its
+        own axis."""
+        return self.value_name, self.value_unit
+
 
 def _check_ions(data, field: str, ions, recipe) -> None:
     """A multicomponent recipe has each ion a dataset measures (a binary run names its
@@ -1087,6 +1092,10 @@ class SurfaceStressMeterData(_Data):
         """One series per quantity (CS, DOL), with its model at each sample."""
         curve = curve or {}
         return [(q, self._mask(q), curve.get(q)) for q in METER_QUANTITIES if self._mask(q).any()]
+
+    def series_axis(self, name: str) -> tuple[str, str]:
+        """CS in Pa, DOL in m: two axes."""
+        return {"CS": ("CS", "Pa"), "DOL": ("DOL", "m")}[name]
 
 
 _OXIDE = re.compile(r"([A-Z][a-z]?)2O")

@@ -142,7 +142,9 @@ def test_model_cs_and_dol_are_ionex_stress_metrics(slab_truth):
     assert 5e-6 < metrics.depth_of_layer < 5e-5
 
 
-def test_fit_recovers_diffusivity_and_dilation_from_three_samples(tmp_path, slab_truth):
+def test_fit_recovers_diffusivity_and_dilation_from_three_samples(
+    tmp_path, slab_truth, monkeypatch
+):
     _, metrics = slab_truth
     setup = load_fit(write(tmp_path, files={"meter.csv": meter_file(metrics)}))
     (fd,) = setup.datasets
@@ -168,6 +170,14 @@ def test_fit_recovers_diffusivity_and_dilation_from_three_samples(tmp_path, slab
     expected = SIGMA_CS / (math.sqrt(len(SAMPLES)) * E / (1 - NU) * BATH)
     assert result.stderr["stress.dilation"] == pytest.approx(expected, rel=1e-3)
     assert abs(result.correlation("ions.K.D", "stress.dilation")) < 1e-3
+    # fit.png draws CS and DOL on their own axes, each in its unit
+    from ionex.io import fit_report
+
+    figures = []
+    monkeypatch.setattr(fit_report, "save_figure", lambda fig, path, dpi: figures.append(fig))
+    fit_report.plot_fit(setup, result, tmp_path / "fit.png")
+    labels = {ax.get_ylabel() for ax in figures[0].get_axes()}
+    assert {"CS (MPa)", "DOL (µm)"} <= labels
 
 
 def test_joint_fit_with_a_composition_profile(tmp_path, slab_truth):
