@@ -146,3 +146,19 @@ def test_balanced_stress_of_a_parabolic_dilation_is_the_tempered_parabola(n):
     assert abs(m.central_tension - ct) <= (0.75 * d**2 + 0.25 * d**2 + ROUNDING) * ct
     exact = shifted_parabola_energy(ct - shift, 3.0 * ct, h, g)
     assert abs(m.tensile_energy - exact) <= (MIDPOINT_CONSTANT * d**3 + ROUNDING) * exact
+
+
+@pytest.mark.parametrize("n", [201, 2001])
+def test_mean_core_tension_of_the_parabola_is_two_thirds_of_ct(n):
+    """CT₅ = 2∫₀^DOC |σ| dx/(t − 2·DOC): the compression of one face is CT·h·2/(3√3)
+    (half the tension 4/(3√3)·CT·h spread over the core 2h/√3), so CT₅ = 2·CT/3. The
+    trapezoid's error on the quadratic σ is (DOC)·Δx²·σ″/12 exactly, σ″ = 6CT/h²: relative
+    to CT₅·(t − 2 DOC)/2 it is ≤ 3·d² (d = Δx/h), on top of the DOC taken exact."""
+    from ionex.physics.frangibility import mean_core_tension
+
+    ct, t = 60e6, 0.7e-3
+    p = ParabolicProfile(ct, t)
+    x = np.linspace(0.0, t, n)
+    d = (x[1] - x[0]) / (t / 2)
+    got = mean_core_tension(x, p.stress(x), t, p.depth_of_compression)
+    assert got == pytest.approx(2 * ct / 3, rel=0.55 * d * d + 0.02 * d**3 + 1e-12)

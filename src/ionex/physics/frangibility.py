@@ -63,6 +63,7 @@ __all__ = [
     "BAREFOOT_LINEAR_CT",
     "LOGARITHMIC_CT",
     "ASAHI_ENERGY_INDEX",
+    "mean_core_tension",
     "PUBLISHED_CRITERIA",
     "energy_index",
     "assess_frangibility",
@@ -254,7 +255,7 @@ ASAHI_ENERGY_INDEX = FrangibilityCriterion(
     max_depth_fraction=0.5,
     profile_assumption=(
         "claimed for steep profiles, σ(DOL/2) ≤ 10 % of CS, with CT5/CT1 ≤ 0.85 and "
-        "CT5 ≥ 30 MPa; evaluated here with the given CT in place of the mean tension CT5"
+        "CT5 ≥ 30 MPa; evaluated with the profile's CT5 when it is given, else with CT ≥ CT5"
     ),
     confirmed=True,
 )
@@ -334,6 +335,8 @@ def assess_frangibility(
     thickness: float,
     depth_of_compression: float,
     criteria=PUBLISHED_CRITERIA,
+    *,
+    mean_tension: float | None = None,
 ) -> tuple[FrangibilityVerdict, ...]:
     """One verdict per criterion on a plate's CT, W_t, thickness and depth of compression.
 
@@ -349,6 +352,9 @@ def assess_frangibility(
         depth_of_compression: DOC (or the DOL of the patents), the depth of the
             compressive layer from each face (m, 0 ≤ DOC < t).
         criteria: the FrangibilityCriterion to apply (default PUBLISHED_CRITERIA).
+        mean_tension: CT₅ = 2∫₀^DOC |σ| dx/(t − 2·DOC), the mean tension of the core that the
+            energy index is defined with (Pa, ≥ 0; mean_core_tension); None: the index takes
+            CT, which is ≥ CT₅ and errs on the frangible side.
     Returns: a FrangibilityVerdict per criterion, in the order given.
 
     >>> v = assess_frangibility(40e6, 5.0, 0.55e-3, 30e-6)
@@ -364,6 +370,9 @@ def assess_frangibility(
         raise FieldError(
             "depth_of_compression", doc, "expected a depth of compression below the thickness", "m"
         )
+    ct5 = None
+    if mean_tension is not None:
+        ct5 = _non_negative(mean_tension, "mean_tension", "mean core tension CT5", "Pa")
     verdicts = []
     for criterion in criteria:
         if not isinstance(criterion, FrangibilityCriterion):
@@ -374,7 +383,7 @@ def assess_frangibility(
         elif quantity is LimitedQuantity.TENSILE_STRAIN_ENERGY:
             value = energy
         else:
-            value = energy_index(ct, t, doc)
+            value = energy_index(ct if ct5 is None else ct5, t, doc)
         limit = float(criterion.limit(t))
         margin = limit - value
         why = _outside(criterion, t, doc)
@@ -388,6 +397,33 @@ def assess_frangibility(
             reason = f"{quantity.label} {_show(value, quantity)} > limit {_show(limit, quantity)}"
         verdicts.append(FrangibilityVerdict(criterion, kind, value, limit, margin, reason))
     return tuple(verdicts)
+
+
+def mean_core_tension(depth, stress, thickness: float, depth_of_compression: float) -> float:
+    """The mean tension of the core from the compressive layer at the face x = 0:
+
+        CT₅ = 2∫₀^DOC |σ| dx / (t − 2·DOC)     (Pa)
+
+    (US 10,144,670 B2, claim 1) — by force balance the compression of both faces spread over
+    the core; trapezoidal over the points, the last interval cut at DOC.
+
+    Args: depth x (m, increasing, from 0 or near it); stress σ (Pa, compression < 0);
+        thickness t (m); depth_of_compression DOC (m, 0 < DOC < t/2).
+    """
+    x = np.asarray(depth, dtype=float)
+    s = np.asarray(stress, dtype=float)
+    if not 0.0 < depth_of_compression < 0.5 * thickness:
+        raise FieldError(
+            "depth_of_compression",
+            depth_of_compression,
+            "expected a depth of compression within half the thickness",
+            "m",
+        )
+    inside = x < depth_of_compression
+    xs = np.concatenate([[0.0], x[inside], [depth_of_compression]])
+    ss = np.concatenate([[s[0]], s[inside], [0.0]])
+    compression = float(np.sum(0.5 * (ss[1:] + ss[:-1]) * np.diff(xs)))
+    return max(-2.0 * compression / (thickness - 2.0 * depth_of_compression), 0.0)
 
 
 PARABOLA_ENERGY_FACTOR = 8.0 / (15.0 * math.sqrt(3.0))  # W_t/[(1 − ν)/E·CT²·t]

@@ -18,7 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..physics.fracture import RetainedStrength, retained_strength
-from ..physics.frangibility import FrangibilityVerdict, assess_frangibility
+from ..physics.frangibility import (
+    FrangibilityVerdict,
+    assess_frangibility,
+    mean_core_tension,
+)
 from ..physics.stress import (
     ElasticGlass,
     MultiIonGlass,
@@ -238,7 +242,10 @@ def assess_strength(
     elif doc is None:
         note = "the profile has no depth of compression"
     else:
-        verdicts = tuple(assess_frangibility(ct, energy, thickness, doc))
+        ct5 = None
+        if doc < 0.5 * thickness:
+            ct5 = mean_core_tension(depth, stress, thickness, doc)
+        verdicts = tuple(assess_frangibility(ct, energy, thickness, doc, mean_tension=ct5))
     return StrengthReport(
         thickness=thickness,
         options=options,

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from ionex.physics.fracture import unit_stress_intensity
-from ionex.physics.frangibility import ParabolicProfile, VerdictKind
+from ionex.physics.frangibility import (
+    ASAHI_ENERGY_INDEX,
+    ParabolicProfile,
+    VerdictKind,
+    energy_index,
+)
 from ionex.physics.stress import ElasticGlass
 from ionex.process.strength import (
     DEEPEST_FLAW_FRACTION,
@@ -58,6 +63,10 @@ def test_parabolic_profile_cs_doc_ct_and_energy_against_closed_forms():
     assert report.tensile_energy == pytest.approx(closed, rel=20 * (dx / h) ** 3)
     assert report.tensile_energy == pytest.approx(parabola.tensile_energy(GLASS), rel=1e-6)
     assert {v.kind for v in report.frangibility} <= set(VerdictKind)
+    # the energy index is read with the core's mean tension CT₅ = 2·CT/3 of the parabola
+    (index,) = [v for v in report.frangibility if v.criterion is ASAHI_ENERGY_INDEX]
+    doc = report.depth_of_compression
+    assert index.value == pytest.approx(energy_index(2 * ct / 3, T, doc), rel=1e-6)
     assert len(report.frangibility) == 3
 
 
