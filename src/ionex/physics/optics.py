@@ -28,6 +28,7 @@ __all__ = [
     "isotropic_index",
     "vacuum_wavenumber",
     "wkb_phase",
+    "channel_indices",
 ]
 
 
@@ -118,3 +119,30 @@ def wkb_phase(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.sqrt(np.maximum(N**2 - cover_index**2, 0.0) / (surface_index**2 - N**2))
     return (0.25 + np.arctan(rho * np.where(N >= surface_index, np.inf, ratio)) / math.pi)[()]
+
+
+def channel_indices(n0, sigma_xx, sigma_yy, sigma_zz, eo: ElastoOptic):
+    """(n_TE, n_TM) of a channel-guide cross-section under a triaxial stress.
+
+    Light polarised along axis i sees Δn_i = C_∥·σ_i + C_⊥·(σ_j + σ_k), {i, j, k} the
+    three axes (x depth, y lateral, z along the guide). Quasi-TE light has E along y
+    (parallel to the surface), quasi-TM along x:
+
+        n_TE = n_0 + C_∥·σ_yy + C_⊥·(σ_xx + σ_zz),   n_TM = n_0 + C_∥·σ_xx + C_⊥·(σ_yy + σ_zz)
+
+    A biaxial layer (σ_xx = 0, σ_yy = σ_zz = σ) gives stressed_indices (eq. 5). The shear
+    σ_xy only tilts the index ellipsoid's axes in the cross-section; it changes the
+    indices along x and y at second order and is left out.
+
+    Args:
+        n0: stress-free index n_0 (dimensionless), scalar or array.
+        sigma_xx, sigma_yy, sigma_zz: normal stresses (Pa, compression < 0), broadcastable.
+        eo: elasto-optic constants C_∥, C_⊥ (1/Pa).
+    """
+    sxx = np.asarray(sigma_xx, dtype=float)
+    syy = np.asarray(sigma_yy, dtype=float)
+    szz = np.asarray(sigma_zz, dtype=float)
+    n = np.asarray(n0, dtype=float)
+    n_te = n + eo.c_parallel * syy + eo.c_perp * (sxx + szz)
+    n_tm = n + eo.c_parallel * sxx + eo.c_perp * (syy + szz)
+    return n_te, n_tm
