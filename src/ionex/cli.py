@@ -169,6 +169,15 @@ def _run(args) -> int:
             f'--lenient applies only to temperature logs (--temperature-log or a recipe\'s log = "…"); '
             f"{args.recipe} reads none"
         )
+    if getattr(recipe, "mask", None) is not None:
+        given = [
+            f for f, v in (("--temperature-log", args.temperature_log), ("--sims", args.sims)) if v
+        ]
+        if given:
+            raise IonexError(
+                f"{args.recipe}: {given[0]} applies to 1-D runs; this recipe has a [mask] "
+                "(a channel cross-section)"
+            )
     sims = _run_sims(recipe, args)
     resolution = _roughness(args)
     out = _output_dir(args.output)
@@ -177,8 +186,11 @@ def _run(args) -> int:
         "run",
         out,
         [args.recipe, args.temperature_log, args.sims],
-        ["profiles.csv", "result.nc"]
-        + ([] if args.no_plot else ["profiles.png"])
+        (
+            ["result.nc", "modes.csv"] + ([] if args.no_plot else ["channel.png", "modes.png"])
+            if getattr(recipe, "mask", None) is not None
+            else ["profiles.csv", "result.nc"] + ([] if args.no_plot else ["profiles.png"])
+        )
         + (["profiles_convolved.csv"] if resolution else [])
         + (
             ["strength.csv", "strength.json"] + ([] if args.no_plot else ["strength.png"])
@@ -202,6 +214,8 @@ def _run(args) -> int:
 
     if isinstance(result, MulticomponentResult):
         return _write_multicomponent(result, out, args, outputs)
+    if getattr(recipe, "mask", None) is not None:
+        return _write_channel(result, out, args, outputs)
     if not isinstance(result, Result):  # the Nernst–Planck–Poisson engine's result
         return _write_experiment(result, out, args, outputs, sims, resolution)
     try:
@@ -443,6 +457,56 @@ def _cover_index(args, limit: float | None = None, reason: str = "") -> float:
             f"--cover: found {value!r}; expected a cover index below {limit:.6g}: {reason}"
         )
     return value
+
+
+def _modes2d(args) -> int:
+    """`ionex modes2d`: the guided modes of a channel run's final index maps."""
+    from .io.channel_outputs import modes_figure, read_channel_maps, write_modes_2d
+    from .io.plots import save_figure
+    from .solvers.modes2d import solve_modes_2d
+
+    maps = read_channel_maps(args.result)
+    wavelength = _wavelength(args.wavelength) if args.wavelength else maps.wavelength
+    if isinstance(args.modes, bool) or args.modes < 1:
+        raise IonexError(f"--modes: found {args.modes!r}; expected a whole number ≥ 1")
+    if not math.isclose(wavelength, maps.wavelength, rel_tol=1e-9) and not args.quiet:
+        print(
+            f"warning: the index maps are the run's at {maps.wavelength * 1e9:.5g} nm; at "
+            f"{wavelength * 1e9:.5g} nm they are used as they are (no dispersion of n_b or Δn_0)",
+            file=sys.stderr,
+        )
+    names = ["modes.csv"] + ([] if args.no_plot else ["modes.png"])
+    out = _output_dir(args.output)
+    outputs = _output_set(args, "modes2d", out, [Path(args.result) / "result.nc"], names)
+    pols = ("scalar", "TE", "TM") if args.scalar else ("TE", "TM")
+    index = {"TE": maps.n_te, "TM": maps.n_tm, "scalar": 0.5 * (maps.n_te + maps.n_tm)}
+    try:
+        modes = solve_modes_2d(
+            maps.depth,
+            maps.lateral,
+            index,
+            wavelength,
+            polarisations=pols,
+            modes=args.modes,
+            cover_index=maps.cover_index,
+            substrate_index=maps.base_index,
+        )
+    except ValueError as exc:
+        raise IonexError(f"{args.result}: {exc}") from None
+    try:
+        with outputs:
+            written = [write_modes_2d(modes, out / "modes.csv")]
+            if not args.no_plot:
+                written.append(save_figure(modes_figure(modes, maps.title), out / "modes.png"))
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        print(f"{maps.title}: modes at λ = {wavelength * 1e9:.5g} nm")
+        for pol in pols:
+            n = modes.effective_indices(pol, guided_only=True)
+            print(f"  {pol}: {n.size} guided (N = {', '.join(f'{v:.6f}' for v in n)})")
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
 
 
 def _modes(args) -> int:
@@ -774,6 +838,62 @@ def _add_prism_options(p) -> None:
     p.add_argument("--prism", help="a prism preset (PSK-3) for synchronous angles")
     p.add_argument("--prism-index", type=float, help="prism index n_p at the wavelength")
     p.add_argument("--prism-angle", help='prism refracting angle with unit, e.g. "70.0963 deg"')
+
+
+def _write_channel(result, out: Path, args, outputs) -> int:
+    """Outputs and summary of a channel run: result.nc, modes.csv, channel.png, modes.png."""
+    from .io.channel_outputs import write_channel_outputs
+
+    try:
+        with outputs:
+            written = write_channel_outputs(result, out, plot=not args.no_plot)
+    except OSError as exc:
+        raise IonexError(f"{exc.filename or out}: cannot write output ({exc.strerror})") from None
+    if not args.quiet:
+        recipe = result.recipe
+        print(
+            f"{recipe.name}: {recipe.incoming_ion}+ replacing {recipe.glass.host_ion}+ through a "
+            f"{recipe.mask.opening * 1e6:.4g} µm opening, {len(recipe.steps)} step(s), "
+            f"{recipe.total_time / 3600:.4g} h"
+        )
+        print(_channel_summary(result))
+        w = result.work
+        print(
+            f"solver: {result.grid.n_depth} × {result.grid.n_lateral} cells, {w['steps']} steps "
+            f"({w['rejected']} rejected), {w['wall_time_s']:.2f} s"
+        )
+        if result.mode_note:
+            print(f"modes: {result.mode_note}")
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _channel_summary(result) -> str:
+    """Per output time: uptake, peak χ, the depth and width of the χ = 0.1 contour; the
+    final stress extremes and guided modes."""
+    import numpy as np
+
+    lines = [
+        f"{'time (h)':>9} {'uptake (mmol/m)':>16} {'max χ':>7} {'depth χ=0.1 (µm)':>17} {'width χ=0.1 (µm)':>17}"
+    ]
+    x, y = result.depth, result.lateral
+    for t, chi, up in zip(result.times, result.fractions, result.uptake):
+        inside = chi >= 0.1
+        depth = f"{x[np.any(inside, axis=1)].max() * 1e6:.3g}" if inside.any() else "—"
+        width = f"{np.ptp(y[np.any(inside, axis=0)]) * 1e6:.3g}" if inside.any() else "—"
+        lines.append(f"{t / 3600:9.4g} {up * 1e3:16.4g} {chi.max():7.3g} {depth:>17} {width:>17}")
+    if result.stress is not None:
+        s = result.stress
+        lines.append(
+            f"stress: σ_zz from {s.sigma_zz.min() / 1e6:.4g} to {s.sigma_zz.max() / 1e6:.4g} MPa, "
+            f"σ_yy from {s.sigma_yy.min() / 1e6:.4g} to {s.sigma_yy.max() / 1e6:.4g} MPa"
+        )
+    if result.modes is not None:
+        for pol in ("TE", "TM"):
+            n = result.modes.effective_indices(pol, guided_only=True)
+            shown = ", ".join(f"{v:.6f}" for v in n)
+            lines.append(f"guided quasi-{pol} modes: {n.size} (N = {shown})")
+    return "\n".join(lines)
 
 
 def _write_multicomponent(result, out: Path, args, outputs) -> int:
@@ -2038,6 +2158,26 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument("-o", "--output", required=True, help="output directory")
     modes.add_argument("-q", "--quiet", action="store_true")
     modes.set_defaults(handler=_modes)
+
+    modes2d = sub.add_parser(
+        "modes2d",
+        help="guided quasi-TE/TM modes of a channel run (a recipe with [mask] and [optics]); "
+        "writes modes.csv and modes.png",
+    )
+    modes2d.add_argument("result", help="the output directory of `ionex run` of a channel recipe")
+    modes2d.add_argument(
+        "--wavelength", help='vacuum wavelength with unit, e.g. "1550 nm" (default: the run\'s)'
+    )
+    modes2d.add_argument(
+        "--modes", type=int, default=4, help="modes per polarisation to compute (default 4)"
+    )
+    modes2d.add_argument(
+        "--scalar", action="store_true", help="also the scalar modes (stress-free average index)"
+    )
+    modes2d.add_argument("-o", "--output", required=True, help="output directory")
+    modes2d.add_argument("--no-plot", action="store_true", help="skip modes.png")
+    modes2d.add_argument("-q", "--quiet", action="store_true")
+    modes2d.set_defaults(handler=_modes2d)
 
     for name in ("invert", "iwkb"):
         alias = name == "iwkb"

@@ -121,6 +121,7 @@ from ..process.fitting import (
 from ..process.recipe import Recipe
 from ..units import FieldUnit, UnitError, in_unit
 from .sims import read_sims_profile
+from .sweep_file import one_dimensional
 from .recipe import RecipeReader, parse_toml, read_user_file
 from .recipe_document import RecipeDocument, parse_path
 from .schema import SI, SURFACE_STRESS_COLUMNS
@@ -443,6 +444,7 @@ def load_fit(path) -> FitSetup:
                 f"found the name {n!r} twice; expected a distinct name per dataset",
             )
     start_recipe = RecipeBuilder.of(main, tuple(units.items()), balances=balances)(start)
+    one_dimensional(start_recipe, "a fit")
     _check_bounds(r, params, units, main, start, balances)
     return FitSetup(
         path,

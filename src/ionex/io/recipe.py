@@ -25,6 +25,7 @@ from ..physics.stress import ElasticGlass, RelaxationLaw, dilation_coefficient
 from ..process.recipe import (
     NUMERICS_RANGES,
     Glass,
+    Mask,
     Numerics,
     OpticsOptions,
     Recipe,
@@ -39,6 +40,7 @@ from ..validators import FieldError
 from .schema import (
     NUMBER,
     TEXT,
+    WHOLE,
     Field,
     Quantity,
     SI,
@@ -275,8 +277,10 @@ class RecipeReader(Reader):
         optics = self.optics(doc["optics"]) if "optics" in doc else None
         target = self.target(doc["target"]) if "target" in doc else None
         strength = self.strength(doc["strength"]) if "strength" in doc else None
+        mask = build(_MASK, doc["mask"], self, ("mask",)) if "mask" in doc else None
         values = dict(
             name=values.get("name", self.path.stem),
+            mask=mask,
             target=target,
             strength=strength,
             stress=stress,
@@ -296,6 +300,9 @@ class RecipeReader(Reader):
                 self.fail(("ions", incoming), f"found {incoming!r}; {exc.expected}")
             if exc.field == "strength":
                 self.fail(("strength",), exc.expected)
+            if exc.field in ("mask", "removed_from_step"):
+                key = () if exc.field == "mask" else (exc.field,)
+                self.fail(("mask", *key), f"found {shown(exc.found)}; {exc.expected}")
             self.fail((), str(exc))
         except ValueError as exc:
             if "thermodynamic factor" in str(exc) and model.margules_energy:
@@ -674,6 +681,7 @@ _RECIPE = Section(
                 "target",
                 "bath",
                 "strength",
+                "mask",
             )
         ),
     ),
@@ -732,6 +740,16 @@ _STEP = Section(
         Field("bath", None, required=True, target="surface_fraction"),
         Field("temperature", None, required=True),
         Field("duration", Quantity("time")),
+    ),
+)
+_MASK = Section(
+    Mask,
+    (
+        Field("opening", Quantity("length"), required=True),
+        Field("removed_from_step", WHOLE),
+        Field("half_width", Quantity("length")),
+        Field("depth_cells", WHOLE),
+        Field("lateral_cells", WHOLE),
     ),
 )
 _NUMERICS = Section(Numerics, tuple(Field(k, NUMBER) for k in NUMERICS_RANGES))

@@ -42,6 +42,7 @@ __all__ = [
     "SI",
     "Quantity",
     "Text",
+    "Whole",
     "Field",
     "Section",
     "Reader",
@@ -78,6 +79,16 @@ class Text:
         return value
 
 
+@dataclass(frozen=True)
+class Whole:
+    """A TOML integer (a count, a step number), passed on as written."""
+
+    def convert(self, value, reader: Reader, at: tuple) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            reader.fail(at, f"found {value!r}; expected a whole number")
+        return value
+
+
 class SI(float):
     """A value already in SI units, standing in a parsed document where the file has a
     quantity text (a recipe edited in memory): readers take it as it is, without pint.
@@ -97,6 +108,7 @@ class SI(float):
 
 NUMBER = Quantity("dimensionless")
 TEXT = Text()
+WHOLE = Whole()
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,17 @@ def load_sweep(path) -> SweepFile:
     return parse_sweep(read_user_file(path, "sweep"), path)
 
 
+def one_dimensional(recipe, what: str):
+    """``recipe``, refused with RecipeError when it has a [mask] (a channel cross-section,
+    which only `ionex run` runs)."""
+    if getattr(recipe, "mask", None) is not None:
+        raise RecipeError(
+            f"{recipe.source_path or recipe.name}: the recipe has a [mask], a channel "
+            f"cross-section; {what} takes recipes of 1-D profiles: run it with `ionex run`"
+        )
+    return recipe
+
+
 @dataclass(frozen=True, eq=False)
 class SweepRecipes:
     """The sweep's builder, {path: value in the unit the recipe writes the field in} →
@@ -119,7 +130,7 @@ class SweepRecipes:
     def of(cls, document: RecipeDocument, paths) -> SweepRecipes:
         """The builder for ``paths`` of ``document`` (read once, here)."""
         units = tuple((p, FieldUnit.of(document.value(p)[1])) for p in paths)
-        return cls(document.recipe(), units)
+        return cls(one_dimensional(document.recipe(), "a sweep"), units)
 
     def __call__(self, values: Mapping[str, float]):
         si = {}

@@ -32,6 +32,8 @@ __all__ = [
     "TARGET_KINDS",
     "Recipe",
     "Editable",
+    "Mask",
+    "MASK_CELL_RANGE",
 ]
 
 
@@ -203,6 +205,62 @@ NUMERICS_RANGES = {
     "cells_per_efold": (10.0, 1000.0, "a number of cells per e-fold of depth"),
     "domain_lengths": (6.0, 1000.0, "a slab depth in diffusion lengths"),
 }
+
+
+# the sane number of cells along each axis of a cross-section mesh: below 20 a channel's
+# corner is not resolved, above 1000 each direction the 2-D solve only costs time
+MASK_CELL_RANGE = (20, 1000)
+
+
+@dataclass(frozen=True)
+class Mask:
+    """A mask on the exchanged face with a slit opening: the process then runs in the
+    cross-section (depth x, lateral y) of a channel waveguide.
+
+    Attributes:
+        opening: width w of the slit, centred at y = 0 (m, > 0). In the opening the step's
+            bath holds χ_s; under the mask the face is closed.
+        removed_from_step: the 1-based number of the first step run without the mask (the
+            whole face open to that step's bath, e.g. a burial in a host-ion melt); None:
+            the mask stays on throughout.
+        half_width: the lateral half-extent of the computed cross-section (m, > w/2); None:
+            w/2 plus the domain depth (set by the process).
+        depth_cells, lateral_cells: cells of the tensor mesh in depth and across the whole
+            width, each within MASK_CELL_RANGE.
+    """
+
+    opening: float
+    removed_from_step: int | None = None
+    half_width: float | None = None
+    depth_cells: int = 100
+    lateral_cells: int = 160
+
+    def __post_init__(self):
+        if not (_real(self.opening) and self.opening > 0):
+            raise FieldError("opening", self.opening, "expected a slit width > 0", "m")
+        k = self.removed_from_step
+        if k is not None and not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
+            raise FieldError(
+                "removed_from_step", k, "expected the number of a step (1 for the first)"
+            )
+        if self.half_width is not None and not (
+            _real(self.half_width) and self.half_width > 0.5 * self.opening
+        ):
+            raise FieldError(
+                "half_width",
+                self.half_width,
+                f"expected a half-width beyond the opening's half, {0.5 * self.opening:g} m",
+                "m",
+            )
+        low, high = MASK_CELL_RANGE
+        for name in ("depth_cells", "lateral_cells"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and low <= v <= high):
+                raise FieldError(name, v, f"expected a number of cells within [{low}, {high}]")
+
+    def masked(self, step_index: int) -> bool:
+        """Whether the mask is on during the step of 0-based ``step_index``."""
+        return self.removed_from_step is None or step_index + 1 < self.removed_from_step
 
 
 @dataclass(frozen=True)
@@ -461,12 +519,15 @@ class Recipe(Editable):
     optics: OpticsOptions | None = None
     target: Target | None = None
     strength: StrengthOptions | None = None
+    mask: Mask | None = None
     editor: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.steps:
             raise ValueError("a recipe needs at least one step")
         check_strength(self.strength, self.stress, self.glass.thickness)
+        if self.mask is not None:
+            self._check_mask()
         if not (isinstance(self.incoming_ion, str) and re.fullmatch(_SYMBOL, self.incoming_ion)):
             raise FieldError(
                 "incoming_ion", self.incoming_ion, "expected an element symbol such as K or Ag"
@@ -494,6 +555,34 @@ class Recipe(Editable):
         for t in self.output_times:
             if not (0.0 <= t <= total * (1 + 1e-12)):
                 raise ValueError(f"output time {t!r} s lies outside the process (0 … {total} s)")
+
+    def _check_mask(self) -> None:
+        """What a channel (cross-section) run can do: the front face only, the stress of
+        an elastic or Kohlrausch-relaxed layer, no strength or target."""
+        mask = self.mask
+        if self.glass.faces != "front":
+            raise FieldError(
+                "mask", "faces = both", "expected a mask on the front face only (faces = front)"
+            )
+        k = mask.removed_from_step
+        if k is not None and k > len(self.steps):
+            raise FieldError(
+                "removed_from_step", k, f"expected a step number within 1 … {len(self.steps)}"
+            )
+        refused = {
+            "strength": (self.strength, "the strength of a plate needs its 1-D profile"),
+            "target": (self.target, "the process monitor follows 1-D runs"),
+        }
+        for name, (value, why) in refused.items():
+            if value is not None:
+                raise FieldError("mask", name, f"expected no [{name}] with a mask: {why}")
+        if self.stress is not None and self.stress.relaxation == "hereditary":
+            raise FieldError(
+                "mask",
+                "relaxation = hereditary",
+                "expected relaxation none or kww with a mask: hereditary relaxation of a "
+                "cross-section is not built",
+            )
 
     def _check_diffusion(self, T: float, label: str) -> None:
         """D̃ at T (K) must be finite and > 0 for every χ: at a few kelvin an Arrhenius

@@ -7,6 +7,7 @@ import time as _time
 
 import numpy as np
 
+from ..errors import RecipeError
 from ..grids import Grid, graded_cell_count, graded_grid
 from ..physics.interdiffusion import InterdiffusionModel, kirchhoff_law
 from ..solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
@@ -49,7 +50,16 @@ def process_grid(recipe: Recipe) -> Grid:
     The mesh refines toward the face down to the scale of the *slow* diffusion length
     √(∫ min_χ D̃ dt): that is where a strongly concentration-dependent D̃ makes the profile
     steep, so one resolution setting holds for D_A/D_B from 1e-4 to 1e4.
+
+    A recipe with a [mask] has no 1-D mesh: it runs in its cross-section
+    (ionex.process.channel), which only simulate() and `ionex run` do — RecipeError here.
     """
+    if recipe.mask is not None:
+        raise RecipeError(
+            f"{recipe.source_path or recipe.name}: the recipe has a [mask], a channel "
+            "cross-section; expected a recipe without one here (sweeps, fits and the process "
+            "monitor follow 1-D profiles): run it with `ionex run`"
+        )
     l_max = diffusion_length(recipe, "max")
     l_min = max(diffusion_length(recipe, "min"), 1e-3 * l_max)
     g = recipe.glass
@@ -267,6 +277,12 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
 
     if isinstance(recipe, MulticomponentRecipe):  # three or more ions
         return run_multicomponent(recipe, grid=grid)
+    if isinstance(recipe, Recipe) and recipe.mask is not None:
+        from .channel import run_channel  # a channel cross-section
+
+        if initial is not None or grid is not None:
+            raise ValueError("a channel run takes neither a 1-D initial state nor a 1-D grid")
+        return run_channel(recipe)
     if not isinstance(recipe, Recipe):  # [model] kind = "nernst-planck-poisson"
         from .experiments import run_recipe  # (imported only then: scipy.special, the NPP solver)
 

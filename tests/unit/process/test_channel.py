@@ -1,0 +1,187 @@
+"""The channel workflow (a recipe with a [mask]): the recipe's steps run in the
+cross-section as the 1-D engine runs them, the mask's removal, stress, index maps and
+modes of the final state, and what such a recipe refuses.
+
+References: a mask removed before the first step leaves a laterally uniform layer, each column the
+1-D solution of solve_nonlinear_diffusion on the same depth mesh (to the 2-D solver's
+time-step error, ≤ 0.15·rtol on the axis as tests/validation/test_diffusion2d_references.py
+measures it); a closed anneal conserves the uptake; the stress and indices are
+plane_strain_stress and channel_indices of the final state (the plumbing, exactly)."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from ionex.errors import RecipeError
+from ionex.io.recipe import parse_recipe
+from ionex.physics.interdiffusion import kirchhoff_law
+from ionex.physics.optics import channel_indices, stress_free_index
+from ionex.physics.stress import kohlrausch_factor
+from ionex.process.channel import channel_grid, run_channel
+from ionex.process.simulate import simulate
+from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
+from ionex.solvers.stress2d import plane_strain_stress
+
+BASE = """
+name = "channel"
+[glass]
+host_ion = "Na"
+total_mobile = "6.48 mol/L"
+[ions.K]
+D = "2e-16 m^2/s"
+[ions.Na]
+D = "2e-15 m^2/s"
+[[step]]
+bath = { K = 1.0 }
+temperature = "400 degC"
+duration = "2 h"
+[[step]]
+bath = { K = 0.0 }
+temperature = "400 degC"
+duration = "30 min"
+[numerics]
+rtol = 1e-4
+atol = 1e-6
+"""
+
+
+def recipe(mask: str, extra: str = ""):
+    return parse_recipe(BASE + textwrap.dedent(mask) + textwrap.dedent(extra), "channel.toml")
+
+
+@pytest.mark.parametrize("rtol, bound", [(1e-4, 0.25e-4), (1e-5, 0.25e-5)])
+def test_a_mask_removed_before_the_first_step_is_the_1d_run_on_its_depth_mesh(rtol, bound):
+    """The 2-D solver's global error against the 1-D run (rtol 1e-6) on the axis: measured
+    0.17·rtol at rtol 1e-4 (exchange then a K-free melt); bound 0.25·rtol, and it must
+    shrink with rtol (the 2-D run converges to the 1-D one)."""
+    r = recipe('[mask]\nopening = "4 um"\nremoved_from_step = 1\ndepth_cells = 60\n'
+               "lateral_cells = 20\n")  # fmt: skip
+    r = r.with_values({"numerics.rtol": rtol, "numerics.atol": rtol / 100})
+    res = run_channel(r, modes=False)
+    grid = res.grid
+    y = np.zeros(grid.n_depth)
+    for step in r.steps:
+        law = kirchhoff_law(r.model, float(step.temperature(0.0)))
+        sol = solve_nonlinear_diffusion(
+            grid.depth, law, y, step.duration, front=FaceCondition(step.surface_fraction),
+            back=FaceCondition(None), rtol=1e-6, atol=1e-9,
+        )  # fmt: skip
+        y = sol.final
+    final = res.fractions[-1]
+    assert np.max(np.abs(final - y[:, None])) < bound
+    assert np.ptp(final, axis=1).max() < 1e-12  # laterally uniform
+
+
+def test_steps_outputs_symmetry_and_the_mask_s_removal():
+    on = recipe('[mask]\nopening = "3 um"\ndepth_cells = 40\nlateral_cells = 60\n')
+    off = recipe(
+        '[mask]\nopening = "3 um"\nremoved_from_step = 2\ndepth_cells = 40\nlateral_cells = 60\n'
+    )
+    a, b = run_channel(on, modes=False), run_channel(off, modes=False)
+    assert a.times.tolist() == [7200.0, 9000.0] and a.step_of.tolist() == [0, 1]
+    np.testing.assert_array_equal(a.fractions[0], b.fractions[0])  # step 1 alike
+    for res in (a, b):
+        final = res.fractions[-1]
+        np.testing.assert_allclose(final, final[:, ::-1], atol=1e-13)
+    # the K-free melt reaches the surface under the former mask only when it is removed:
+    # more K+ leaves, and the surface row beside the opening loses its K+
+    assert b.uptake[-1] < a.uptake[-1] < a.uptake[0]
+    beside = np.abs(a.lateral) > 1.5e-6
+    assert np.all(b.fractions[-1][0, beside] <= a.fractions[-1][0, beside] + 1e-12)
+
+
+def test_a_closed_anneal_keeps_the_uptake():
+    text = BASE.replace("[[step]]\nbath = { K = 0.0 }", '[[step]]\nbath = "none"')
+    r = parse_recipe(text + '[mask]\nopening = "3 um"\ndepth_cells = 40\nlateral_cells = 60\n',
+                     "channel.toml")  # fmt: skip
+    assert r.steps[1].is_anneal
+    res = run_channel(r, modes=False)
+    assert res.uptake[1] == pytest.approx(res.uptake[0], rel=1e-12)
+
+
+def test_stress_and_index_maps_are_those_of_the_final_state():
+    extra = """
+    [stress]
+    material = "BK7"
+    relaxation = "kww"
+    tau = "100 h"
+    beta = 0.6
+    [optics]
+    material = "BK7"
+    """
+    r = recipe('[mask]\nopening = "3 um"\ndepth_cells = 40\nlateral_cells = 60\n', extra)
+    res = run_channel(r, modes=False)
+    final = res.fractions[-1]
+    g = res.grid
+    elastic = plane_strain_stress(g.depth.faces, g.lateral_faces, r.stress.glass.dilation * final,
+                                  r.stress.glass)  # fmt: skip
+    factor = kohlrausch_factor(np.array([9000.0]), 100 * 3600.0, 0.6)[0]
+    for got, want in zip(res.stress, elastic):
+        np.testing.assert_allclose(got, factor * want, rtol=1e-12, atol=1e-6)
+    o = r.optics
+    n0 = stress_free_index(final, o.base_index, o.index_change)
+    te, tm = channel_indices(n0, *res.stress[:3], o.elasto_optic)
+    np.testing.assert_allclose(res.index_te, te, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(res.index_tm, tm, rtol=0, atol=1e-15)
+    # the exchanged core is compressed along the guide
+    assert np.all(res.stress.sigma_zz[final > 0.3] < 0)
+
+
+def test_the_default_mesh_spans_the_domain_lengths():
+    r = recipe('[mask]\nopening = "4 um"\n')
+    g = channel_grid(r)
+    assert g.shape == (100, 160)
+    assert g.lateral_faces[-1] == pytest.approx(2e-6 + g.depth.length, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "mask, extra, words",
+    [
+        ('[mask]\nopening = "4 um"\n', '[target]\ndepth_of_layer = "5 um"\n', "[target]"),
+        ('[mask]\nopening = "4 um"\nremoved_from_step = 3\n', "", "within 1 … 2"),
+        ('[mask]\nopening = "-4 um"\n', "", "slit width > 0"),
+        ('[mask]\nopening = "4 um"\nhalf_width = "1 um"\n', "", "beyond the opening"),
+        ('[mask]\nopening = "4 um"\ndepth_cells = 5\n', "", "within [20, 1000]"),
+        ('[mask]\nopening = "4 um"\nlateral_cells = 60.5\n', "", "whole number"),
+        ('[mask]\nopening = "4"\n', "", "unit"),
+        ('[mask]\nwidth = "4 um"\n', "", "opening"),
+    ],
+)
+def test_bad_masks_name_the_field(mask, extra, words):
+    with pytest.raises(RecipeError, match="mask|strength|target") as info:
+        recipe(mask, extra)
+    assert words in str(info.value) and "channel.toml" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_strength_assessment_is_refused():
+    plate = BASE.replace('"6.48 mol/L"', '"6.48 mol/L"\nthickness = "1 mm"\nfaces = "front"')
+    extra = '[stress]\nmaterial = "BK7"\n[strength]\ntoughness = "0.7 MPa m^0.5"\n'
+    with pytest.raises(RecipeError, match=r"no \[strength\] with a mask"):
+        parse_recipe(plate + '[mask]\nopening = "4 um"\n' + extra, "channel.toml")
+
+
+def test_a_plate_exchanged_on_both_faces_and_hereditary_relaxation_are_refused():
+    both = BASE.replace(
+        'total_mobile = "6.48 mol/L"',
+        'total_mobile = "6.48 mol/L"\nthickness = "1 mm"\nfaces = "both"',
+    )
+    with pytest.raises(RecipeError, match="front face only"):
+        parse_recipe(both + '[mask]\nopening = "4 um"\n', "channel.toml")
+    extra = '[stress]\nmaterial = "BK7"\nrelaxation = "hereditary"\ntau = "10 h"\nbeta = 0.6\n'
+    with pytest.raises(RecipeError, match="hereditary relaxation of a cross-section"):
+        recipe('[mask]\nopening = "4 um"\n', extra)
+
+
+def test_1d_workflows_refuse_a_masked_recipe_and_simulate_runs_it():
+    from ionex.process.batch import simulate_batch
+    from ionex.process.simulate import process_grid
+
+    r = recipe('[mask]\nopening = "3 um"\ndepth_cells = 30\nlateral_cells = 40\n')
+    with pytest.raises(RecipeError, match=r"has a \[mask\]"):
+        process_grid(r)
+    (refused,) = simulate_batch([r])  # a batch returns each run's error
+    assert isinstance(refused, RecipeError) and "has a [mask]" in str(refused)
+    res = simulate(r)
+    assert res.fractions.shape == (2, 30, 40)
