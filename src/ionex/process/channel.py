@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import RecipeError
 from ..grids import Grid2D, mask_grid
 from ..physics.interdiffusion import kirchhoff_law
 from ..physics.optics import channel_indices, stress_free_index
@@ -106,6 +107,7 @@ def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
     started = _time.perf_counter()
     grid = channel_grid(recipe)
     mask = recipe.mask
+    _check_substrate(recipe, grid)
     y = np.zeros(grid.shape)
     ends = np.cumsum([s.duration for s in recipe.steps])
     starts = np.concatenate([[0.0], ends[:-1]])
@@ -155,6 +157,25 @@ def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
     work["wall_time_s"] = _time.perf_counter() - started
     result.work = work
     return result
+
+
+# the plane-strain stress treats the substrate as a half-space: a plate at least this many
+# times deeper than the computed cross-section (the field of a channel decays as 1/r², so
+# the plate's far face and its force balance change the stress by ≲ 1 % there)
+HALF_SPACE_DEPTHS = 10.0
+
+
+def _check_substrate(recipe: Recipe, grid: Grid2D) -> None:
+    """Refuse a stress computation on a plate too thin to be the half-space it assumes."""
+    t = recipe.glass.thickness
+    if recipe.stress is None or t is None or t >= HALF_SPACE_DEPTHS * grid.depth.length:
+        return
+    raise RecipeError(
+        f"{recipe.source_path or recipe.name}: the plate ({t * 1e6:.4g} µm) is less than "
+        f"{HALF_SPACE_DEPTHS:g} times the cross-section's depth ({grid.depth.length * 1e6:.4g} "
+        "µm); the channel's stress is computed for a substrate much thicker than the exchanged "
+        "region (a half-space): expected a thicker plate, or no [stress]"
+    )
 
 
 def _properties(result: ChannelResult, modes: bool) -> None:

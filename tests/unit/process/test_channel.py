@@ -214,3 +214,14 @@ def test_a_temperature_program_runs_on_the_reduced_clock():
     # each other (measured 0.14·rtol)
     np.testing.assert_allclose(a.fractions[0], b.fractions[0], rtol=0, atol=0.5 * 1e-4)
     assert np.max(np.abs(a.fractions[0] - b.fractions[0])) > 0  # two different runs
+
+
+def test_a_plate_too_thin_for_the_half_space_stress_is_refused():
+    thin = BASE.replace('"6.48 mol/L"', '"6.48 mol/L"\nthickness = "50 um"\nfaces = "front"')
+    r = parse_recipe(
+        thin + '[mask]\nopening = "3 um"\ndepth_cells = 30\nlateral_cells = 40\n'
+        '[stress]\nmaterial = "BK7"\n',
+        "thin.toml",
+    )
+    with pytest.raises(RecipeError, match="half-space"):
+        run_channel(r)
