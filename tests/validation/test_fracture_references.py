@@ -19,10 +19,12 @@ References:
   * scipy.integrate.quad with the algebraic weight (a − x)^(−1/2) applied to the weight
     function and the exact (not interpolated) erfc profile.
 
-Which loadings calibrate the weight function (module docstring): uniform and bending stress
-(the polynomials, bending weighed against the Green's function's linear moment for shallow
-flaws) and the value at the crack mouth. The power-law, quadratic, cubic and interior
-point-force loadings below are not calibration loads.
+The weight function is calibrated on a finite-element table (module docstring: uniform,
+bending and quadratic (x/a)² crack-face stress, within 0.001 % of the FE;
+tests/validation/test_fracture_finite_elements.py checks it against the FE). Against the
+handbook it therefore differs by the handbook's own error, measured against the same FE
+(benchmarks/fracture_fe_convergence.py): the tension polynomial is up to 0.67 % low
+(α 0.02–0.1, beyond its stated 0.5 %), the bending polynomial up to 0.36 % low.
 """
 
 import math
@@ -40,11 +42,11 @@ from ionex.physics.fracture import (
 
 T = 1e-3
 HALF_PLANE = 1.1215
-TPI_TENSION_ACCURACY = 0.005
-TPI_BENDING_ACCURACY = 0.002
-TPI_TAN_ACCURACY = 0.005
-# the module replaces the polynomials' leading 1.12 / 1.122 by the exact 1.1215
-LEADING_TERM_CHANGE = 0.0015
+# the handbook polynomials' largest departure from the FE reference for α ≤ 0.6 (measured,
+# over the FE table's 0 < α ≤ 0.6): tension 0.666 % (α = 0.05), bending 0.36 % (α ≈ 0.43);
+# the FE table's own error (≤ 0.005 %) is negligible beside them
+TPI_TENSION_MEASURED = 0.0067
+TPI_BENDING_MEASURED = 0.0036
 # the Green's function's ratios: 2 % for a finite plate (its largest departure from the
 # tension polynomial), 0.5 % as α → 0 (twice its 0.22 % error on the exact 1.1215)
 GREEN_RATIO_ACCURACY = 0.02
@@ -148,8 +150,8 @@ def geometry_factor(alpha, loading):
 
 @pytest.mark.parametrize("alpha", [1e-6, 1e-5, 1e-4, 1e-3])
 def test_shallow_edge_crack_matches_the_half_plane_1_1215(alpha):
-    # the uniform reference tends to 1.1215; the tension polynomial's linear term moves it
-    # by 0.231α/1.1215 (plus 10.55α²: ≤ 0.25α in all)
+    # the FE table's F_u − 1.1215 ≈ 8α² as α → 0 (no linear term; the node at α = 0 is
+    # 1.1215 exactly): ≤ 0.25α holds with a wide margin
     y = geometry_factor(alpha, "uniform")
     assert abs(y / HALF_PLANE - 1) <= 0.25 * alpha
 
@@ -157,7 +159,8 @@ def test_shallow_edge_crack_matches_the_half_plane_1_1215(alpha):
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_shallow_power_law_stress_matches_the_half_plane_green_function(n):
     # crack-face stress σ₀(x/a)ⁿ in the limit α → 0, relative to the uniform stress
-    # (n = 1 enters the calibration through the Green's function's linear moment)
+    # (n = 1, 2 are combinations of the FE calibration loads: this checks the FE against the
+    # handbook's half-plane Green's function within the latter's accuracy)
     alpha = 1e-5
     load = lambda s: s**n  # noqa: E731
     ratio = weight_function_factor(load, alpha) / geometry_factor(alpha, "uniform")
@@ -182,54 +185,43 @@ ALPHAS = [0.005, 0.01, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0
 
 @pytest.mark.parametrize("alpha", ALPHAS)
 def test_tension_matches_tada_paris_irwin_single_edge_notch(alpha):
-    # a calibration load: the polynomial itself, but for its leading term set to 1.1215
+    # K follows the FE, so it departs from the polynomial by the polynomial's own error,
+    # measured at most 0.666 % (0.46–0.666 % at α 0.02–0.1, ≤ 0.24 % elsewhere)
     y = geometry_factor(alpha, "uniform")
-    assert abs(y - tpi_tension(alpha)) <= LEADING_TERM_CHANGE + 1e-12
-
-
-def green_linear_share(alpha, bending_factor):
-    """2α·F_lin/F_b: the part of the bending K that the linear part of the load removes, with
-    F_lin = F_u·(linear/uniform ratio of the Green's function)."""
-    ratio = green_factor(lambda s: s, alpha) / green_factor(lambda s: 1.0, alpha)
-    return 2 * alpha * geometry_factor(alpha, "uniform") * ratio / bending_factor
+    assert abs(y / tpi_tension(alpha) - 1) <= TPI_TENSION_MEASURED
 
 
 @pytest.mark.parametrize("alpha", ALPHAS)
 def test_bending_matches_tada_paris_irwin_pure_bending(alpha):
-    # a calibration load, but weighed against the Green's function where the polynomials do
-    # not fix the linear part of the load (module docstring): a mean of two references, so
-    # within their accuracies' sum — the polynomial's 0.2 % and the Green's function's 2 % of
-    # the linear part's share of K
+    # K follows the FE, which the polynomial undercuts by up to 0.36 % (measured, beyond its
+    # stated 0.2 %)
     y = geometry_factor(alpha, "bending")
-    reference = tpi_bending(alpha)
-    bound = (
-        TPI_BENDING_ACCURACY
-        + GREEN_RATIO_ACCURACY * green_linear_share(alpha, reference)
-        + LEADING_TERM_CHANGE / reference
-    )
-    assert abs(y / reference - 1) <= bound
+    assert abs(y / tpi_bending(alpha) - 1) <= TPI_BENDING_MEASURED
+
+
+# the tan formulas' departure from the FE at α = 0.6 (measured, benchmarks/
+# fracture_fe_convergence.py): tension +0.25 %, bending −0.82 % (beyond its stated 0.5 %)
+TAN_JOIN_MEASURED = {"uniform": 0.0026, "bending": 0.0083}
 
 
 @pytest.mark.parametrize("alpha", [0.65, 0.7, 0.8, 0.9])
 def test_deep_flaws_match_tada_paris_irwin_tan_formulas(alpha):
-    # beyond α = 0.6 the tan formulas, scaled to join the polynomials at 0.6; bending again a
-    # mean with the Green's function's (as above, the tan formula's 0.5 %)
-    for loading, polynomial, tan_formula in (
-        ("uniform", tpi_tension, tpi_tan_tension),
-        ("bending", tpi_bending, tpi_tan_bending),
-    ):
-        reference = tan_formula(alpha)
-        bound = abs(polynomial(0.6) / tan_formula(0.6) - 1) + LEADING_TERM_CHANGE / polynomial(0.6)
-        if loading == "bending":
-            bound += TPI_TAN_ACCURACY + GREEN_RATIO_ACCURACY * green_linear_share(alpha, reference)
-        y = geometry_factor(alpha, loading)
-        assert abs(y / reference - 1) <= bound + 1e-12, loading
+    # beyond α = 0.6 the tan formulas, scaled to join the FE at 0.6: the same factor at every
+    # depth, and that factor within the tan formula's measured departure from the FE there
+    for loading, tan_formula in (("uniform", tpi_tan_tension), ("bending", tpi_tan_bending)):
+        join = geometry_factor(0.6, loading) / tan_formula(0.6)
+        assert geometry_factor(alpha, loading) / tan_formula(alpha) == pytest.approx(
+            join, rel=1e-9
+        ), loading
+        assert abs(join - 1) <= TAN_JOIN_MEASURED[loading], loading
 
 
 @pytest.mark.parametrize("alpha", [0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
 @pytest.mark.parametrize("n", [2, 3])
 def test_quadratic_and_cubic_stress_match_tada_strip_green_function(alpha, n):
-    # a non-calibration load in the finite plate: σ₀(x/a)ⁿ, relative to the uniform stress
+    # σ₀(x/a)ⁿ in the finite plate, relative to the uniform stress: n = 2 is an FE
+    # calibration load, n = 3 is not; both against the handbook's Green's function within
+    # its accuracy (2 %)
     load = lambda s: s**n  # noqa: E731
     ratio = weight_function_factor(load, alpha) / geometry_factor(alpha, "uniform")
     reference = green_factor(load, alpha) / green_factor(lambda s: 1.0, alpha)
@@ -237,15 +229,13 @@ def test_quadratic_and_cubic_stress_match_tada_strip_green_function(alpha, n):
 
 
 def test_linear_profile_on_a_grid_matches_tada_paris_irwin_pure_bending():
-    # the bending stress given as a profile (not the closed form) on a coarse grid
+    # the bending stress given as a profile (not the closed form) on a coarse grid: exact
+    # for a linear profile, so the polynomial's measured departure from the FE as above
     x = np.linspace(0, T, 41)
     alpha = np.array([0.05, 0.2, 0.4, 0.6])
     k = stress_intensity(x, 5e7 * (1 - 2 * x / T), alpha * T, T)
     y = k / (5e7 * np.sqrt(np.pi * alpha * T))
-    reference = tpi_bending(alpha)
-    share = np.array([green_linear_share(al, ref) for al, ref in zip(alpha, reference)])
-    bound = TPI_BENDING_ACCURACY + GREEN_RATIO_ACCURACY * share + LEADING_TERM_CHANGE / reference
-    assert np.all(np.abs(y / reference - 1) <= bound)
+    assert np.all(np.abs(y / tpi_bending(alpha) - 1) <= TPI_BENDING_MEASURED)
 
 
 # -------------------------------------------------------------- erfc profile, direct quadrature

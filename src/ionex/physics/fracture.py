@@ -20,64 +20,56 @@ weight functions for cracks in mode I", Eng. Fract. Mech. 40 (1991) 1135–1146,
     h(x, a) = 2/√(2π(a − x)) · [1 + M_1 ρ^(1/2) + M_2 ρ + M_3 ρ^(3/2)],   ρ = 1 − x/a,
 
 i.e. h·√(πa/2) = Σ c_k ρ^k with k = −1/2, 0, 1/2, 1 and c = (1, M_1, M_2, M_3). The form is
-Glinka & Shen's; the paper's equation numbers and the condition they used for the edge crack
-could not be checked against a copy, and their tabulated M_i are not used. Here the M_i are
-solved at each α = a/t from three linear conditions (a 3 × 3 system per flaw depth, closed
-form in ρ, in _series):
+Glinka & Shen's; their tabulated M_i are not used. Here the M_i are solved at each α = a/t
+from three linear conditions (a 3 × 3 system per flaw depth, closed form in ρ, in _series):
+K = σ√(πa)·F(α) for the crack-face stresses
 
-  1. uniform crack-face stress: K = σ√(πa)·F_u(α), F_u Tada's single-edge-notch tension
-     polynomial F = 1.12 − 0.231α + 10.55α² − 21.72α³ + 30.39α⁴ (0.5 % for α ≤ 0.6) with its
-     leading 1.12 replaced by the exact half-plane 1.1215 (a change of at most 0.13 %);
-  2. bending stress σ(1 − 2x/t): K = σ√(πa)·F_b(α), F_b Tada's pure-bending polynomial
-     F = 1.122 − 1.40α + 7.33α² − 13.08α³ + 14.0α⁴ (0.2 % for α ≤ 0.6), leading term likewise
-     1.1215, weighed against the strip Green's function below (see why there);
-  3. the crack-mouth value h(0, a), from the strip Green's function below.
+  1. uniform σ (F_u),   2. bending σ(1 − 2x/t) (F_b),   3. quadratic σ(x/a)² (F_q),
 
-(H. Tada, P. C. Paris, G. R. Irwin, The Stress Analysis of Cracks Handbook, 3rd ed., ASME Press,
-2000, single-edge-cracked plate, ends free to rotate.) Beyond α = 0.6 Tada's tan formulas
-(0.5 % for any α) replace the polynomials, scaled by 0.996 (tension) and 1.006 (bending) to
-join them at 0.6.
+F taken from a finite-element table (_FE_FLAW_DEPTHS, _FE_UNIFORM, _FE_BENDING,
+_FE_QUADRATIC), computed by benchmarks/fracture_fe_table.py with the FE reference
+tests/_fe_edge_crack.py (plane strain, quadratic triangles graded to the tip, domain
+interaction integral; refinement 3, ≤ 0.005 % from its converged value) at 33 depths
+0.001 ≤ α ≤ 0.65, denser at small α, plus α = 0, where F_u = F_b = 1.1215 (the exact edge
+crack in a half-plane) and F_q is the spline's extrapolation from the FE nodes. Between the nodes a not-a-knot cubic spline of F·(1 − α)^(3/2):
+< 0.001 % from the FE at depths halfway between them (the script's check).
 
-The strip Green's function is Tada's solution for a pair of point forces P (N/m) opening the
-faces of an edge crack in a strip at depth x = s·a,
+The third condition was chosen by measurement, against FE, of a loading none of them uses,
+σ(1 − x/t)⁴ at 0 < α ≤ 0.6, and of the erfc residual profile below (α 0.005–0.3), with
+F_u and F_b from the FE in every variant:
+  * crack-mouth value h(0, a) from Tada's strip Green's function (the former calibration,
+    bending weighed against the Green's function's linear moment — with FE F_b no longer
+    needed): (1 − x/t)⁴ within 0.24 %, residual 0.32 % of S = ∫₀ᵃ h|σ| dx;
+  * Glinka & Shen's zero curvature of h at the mouth (M_2 = 3): 0.14 %, residual 5.2 % of S;
+  * FE quadratic stress, (x/a)² (or, the same system, (1 − x/a)²): 0.007 %, residual
+    0.076 % of S — the one used. (1 − x/a)⁴ instead: 0.007 %, 0.076 % of S.
+
+Beyond α = 0.6 Tada's tan formulas for tension and bending (H. Tada, P. C. Paris,
+G. R. Irwin, The Stress Analysis of Cracks Handbook, 3rd ed., ASME Press, 2000,
+single-edge-cracked plate, ends free to rotate; 0.5 % for any α) are scaled to join the FE
+at 0.6, and F_q is F_u times the quadratic-to-uniform ratio of Tada's strip Green's function
+for a pair of point forces P (N/m) at depth x = s·a,
 
     K = 2P/√(πa) · G(s, α) / [(1 − α)^(3/2) √(1 − s²)],   G = g_1 + g_2 s + g_3 s² + g_4 s³,
 
-with the g_i(α) of _strip_green_function (coefficients checked against two independent public
-implementations). It is used only through ratios to its own uniform-stress K — its linear
-moment and its mouth value, each times F_u — because its absolute K is off Tada's tension
-polynomial by up to 2.3 % for 0 < α ≤ 0.6 (0.22 % below the exact 1.1215 as α → 0).
+(g_i in _strip_green_function), scaled likewise to join at 0.6.
 
-Why condition 2 is weighed: the two handbook factors fix the linear part of the load only
-through F_lin = (F_u − F_b)/(2α), so their errors are divided by 2α — as α → 0 the
-polynomials give F_lin ≈ 0.585 − 0.001/α where the half-plane needs 0.680. F_b is therefore
-the mean of the bending polynomial and F_u − 2α·F_u·(F_lin/F_u of the Green's function),
-weighted by the inverse squares of their errors in F_lin: (0.005 F_u + 0.002 F_b)/(2α F_lin)
-for the polynomials (0.005 for both beyond α = 0.6), an assumed 2 % for the Green's
-function's ratio (its largest departure from the tension polynomial). Shallow flaws thus
-follow the half-plane, deep ones the polynomials.
+Accuracy, measured against the FE (refinement 3; tests/validation/
+test_fracture_finite_elements.py, the FE table's interpolation check), K per unit load:
 
-Accuracy, measured (tests/validation/test_fracture_references.py), K per unit load:
+    uniform and bending stress, 0 < α ≤ 0.6:     within 0.001 % (the table and its spline)
+    σ(1 − x/t)⁴, 0 < α ≤ 0.6 (not calibrated):   within 0.007 %
+    erfc residual profile, −800 MPa·erfc(x/10 µm) balanced on t = 0.8 mm, α 0.005–0.3:
+        within 0.08 % of S; of K itself 0.02 % for α ≤ 0.05, up to 0.25 % for 0.05–0.25
+        and 0.5 % at α = 0.3, where K changes sign (K → 0: no relative accuracy holds)
+    0.6 < α ≤ 0.9 (FE of benchmarks/fracture_fe_convergence.py): uniform within 0.07 %,
+        bending within 0.9 % (the bending tan formula's own error: −0.8 % at 0.6, ≈ 0 at 0.9)
 
-    uniform, against Tada's tension polynomial:  within 0.13 % for 0 < α ≤ 0.6 (the 1.1215)
-        against the exact half-plane 1.1215:       within 0.25·α (0.02 % at α = 10⁻³)
-    bending, against Tada's bending polynomial:  0.33 % for α ≤ 0.1, 0.46 % for 0.1–0.3,
-                                                 0.29 % for 0.3–0.6
-    α → 0 (10⁻⁶ … 10⁻³), against the Green's function's half-plane limit: stresses (x/a)ⁿ,
-        n = 1, 2, 3, within 0.23 %; point forces at x/a = 1/4 … 9/10 within 0.9 %
-    quadratic and cubic crack-face stress, K relative to the uniform one, against the same
-        ratio of the Green's function: 0.3 % for α ≤ 0.1, 1.8 % for 0.1 < α ≤ 0.6
-    0.6 < α ≤ 0.9: uniform within 0.4 %, bending within 0.8 % of the tan formulas
-
-The handbook's own factors disagree among themselves by more than their stated accuracies:
-for 0.05 ≤ α ≤ 0.1 the tan formula for tension lies 1.2 % above the polynomial, the Green's
-function 2.3 % above it, and the two polynomials are inconsistent with the half-plane's linear
-load as α → 0 (above). Where these differ, K here follows the polynomials for uniform and
-bending stress; other loadings carry the shape uncertainty of the last two lines above. h > 0
-on every crack with α ≤ 0.9; beyond α ≈ 0.94 the three-term form turns negative near the mouth
-(no accuracy is claimed beyond α = 0.6, the deepest flaw ionex.process.strength computes). A
-residual profile that changes sign along the crack can have K near zero, where no relative
-accuracy holds: the error is then bounded by that fraction of ∫|h σ| dx.
+Tada's polynomials for α ≤ 0.6 (tension 0.5 %, bending 0.2 % stated) depart by up to 0.67 %
+and 0.36 % from this FE. h > 0 on every crack with α ≤ 0.9; no accuracy is claimed beyond
+α = 0.6, the deepest flaw ionex.process.strength computes. A residual profile that changes
+sign along the crack can have K near zero, where no relative accuracy holds: the error is
+then bounded by that fraction of S = ∫|h σ| dx.
 
 Quadrature. σ is interpolated linearly between the depths given (held at its first value
 between the surface and the first depth, as cell-centre profiles start half a cell deep) and
@@ -103,6 +95,7 @@ failure_probability).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -129,30 +122,56 @@ _EXPONENTS = np.array([-0.5, 0.0, 0.5, 1.0])
 # K of the exact edge crack in a half-plane under uniform crack-face pressure, per σ√(πa)
 _HALF_PLANE_FACTOR = 1.1215
 
-# Tada, Paris & Irwin's polynomials F(α) = Σ f_j α^j (0.5 % and 0.2 % for α ≤ 0.6), with the
-# leading 1.12 / 1.122 replaced by the exact half-plane 1.1215 (module docstring)
-_TENSION_POLYNOMIAL = np.array([_HALF_PLANE_FACTOR, -0.231, 10.55, -21.72, 30.39])
-_BENDING_POLYNOMIAL = np.array([_HALF_PLANE_FACTOR, -1.40, 7.33, -13.08, 14.0])
-# deepest flaw the polynomials cover; Tada's tan formulas (0.5 % for any α) take over beyond
-_POLYNOMIAL_LIMIT = 0.6
-# relative accuracies: Tada's tension and bending polynomials (α ≤ 0.6), his tan formulas
-# (beyond), and the assumed one of the strip Green's function's ratios (module docstring)
-_TENSION_ACCURACY = 0.005
-_BENDING_ACCURACY = 0.002
-_TAN_ACCURACY = 0.005
-_GREEN_ACCURACY = 0.02
+# F = K/(σ√(πa)) at the flaw depths α = a/t of _FE_FLAW_DEPTHS for uniform crack-face stress
+# σ, bending σ(1 − 2x/t) and quadratic σ(x/a)², computed by benchmarks/fracture_fe_table.py
+# from the finite-element reference tests/_fe_edge_crack.py at refinement 3 (≤ 0.005 % from
+# its converged value); at α = 0 the half-plane's 1.1215 for uniform and bending (module
+# docstring)
+# fmt: off
+_FE_FLAW_DEPTHS = np.array(
+    [
+        0, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.07,
+        0.08, 0.09, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4, 0.45,
+        0.5, 0.55, 0.6, 0.625, 0.65,
+    ]
+)
+_FE_UNIFORM = np.array(
+    [
+        1.121500, 1.121512, 1.121555, 1.121706, 1.121956, 1.122302, 1.123280, 1.124625, 1.126327,
+        1.128374, 1.133469, 1.139840, 1.147431, 1.156193, 1.166089, 1.177082, 1.189156, 1.216455,
+        1.247903, 1.283478, 1.323236, 1.367293, 1.428653, 1.497442, 1.574248, 1.659816, 1.861126,
+        2.111350, 2.425178, 2.824477, 3.342692, 4.032961, 4.468254, 4.984108,
+    ]
+)
+_FE_BENDING = np.array(
+    [
+        1.121500, 1.120146, 1.118140, 1.114877, 1.111710, 1.108639, 1.102773, 1.097260, 1.092087,
+        1.087237, 1.078454, 1.070815, 1.064236, 1.058640, 1.053966, 1.050155, 1.047163, 1.043460,
+        1.042592, 1.044352, 1.048603, 1.055258, 1.066875, 1.082157, 1.101175, 1.124077, 1.182565,
+        1.260591, 1.362960, 1.497112, 1.674605, 1.913888, 2.065602, 2.245785,
+    ]
+)
+_FE_QUADRATIC = np.array(
+    [
+        0.525478, 0.525480, 0.525490, 0.525526, 0.525584, 0.525665, 0.525893, 0.526207, 0.526603,
+        0.527078, 0.528259, 0.529731, 0.531479, 0.533491, 0.535755, 0.538263, 0.541009, 0.547186,
+        0.554256, 0.562202, 0.571023, 0.580733, 0.594154, 0.609073, 0.625590, 0.643835, 0.686202,
+        0.737971, 0.801806, 0.881671, 0.983612, 1.117177, 1.200403, 1.298229,
+    ]
+)
+# fmt: on
+# deepest flaw the FE table calibrates; Tada's tan formulas, scaled to join it, take over beyond
+_FE_LIMIT = 0.6
 
-# ∫₀¹ sⁿ/√(1 − s²) ds for n = 0 … 4: moments of the strip Green's function's cubic G(s)
-_ARCSINE_MOMENTS = np.array([math.pi / 2, 1.0, math.pi / 4, 2.0 / 3.0, 3.0 * math.pi / 16])
+# ∫₀¹ sⁿ/√(1 − s²) ds for n = 0 … 5: moments of the strip Green's function's cubic G(s)
+_ARCSINE_MOMENTS = np.array(
+    [math.pi / 2, 1.0, math.pi / 4, 2.0 / 3.0, 3.0 * math.pi / 16, 8.0 / 15.0]
+)
 
 LOADINGS = ("uniform", "bending")
 
 # flaws × profile points per block of the closed-form sums: bounds the temporaries (~20 MB)
 _BLOCK = 1 << 18
-
-
-def _polynomial(coefficients: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    return np.polynomial.polynomial.polyval(alpha, coefficients)
 
 
 def _tan_tension(alpha: np.ndarray) -> np.ndarray:
@@ -169,16 +188,20 @@ def _tan_bending(alpha: np.ndarray) -> np.ndarray:
     return np.sqrt(np.tan(b) / b) * (0.923 + 0.199 * (1.0 - np.sin(b)) ** 4) / np.cos(b)
 
 
-def _handbook_factor(alpha: np.ndarray, polynomial: np.ndarray, tan_formula) -> np.ndarray:
-    """The polynomial up to α = 0.6, beyond it the tan formula scaled to join it there."""
-    deep = alpha > _POLYNOMIAL_LIMIT
-    if not np.any(deep):
-        return _polynomial(polynomial, alpha)
-    limit = np.float64(_POLYNOMIAL_LIMIT)
-    join = _polynomial(polynomial, limit) / tan_formula(limit)
-    return np.where(
-        deep, join * tan_formula(np.where(deep, alpha, limit)), _polynomial(polynomial, alpha)
-    )
+@functools.cache
+def _fe_spline():
+    """Not-a-knot cubic spline in α of g = F·(1 − α)^(3/2) through the FE table, the columns
+    uniform, bending, quadratic (dividing out the (1 − α)^(−3/2) of the deep crack leaves a
+    slowly varying g: the spline departs from the FE by < 0.001 % between the nodes)."""
+    from scipy.interpolate import CubicSpline
+
+    factors = np.stack([_FE_UNIFORM, _FE_BENDING, _FE_QUADRATIC], axis=-1)
+    return CubicSpline(_FE_FLAW_DEPTHS, factors * (1.0 - _FE_FLAW_DEPTHS[:, None]) ** 1.5)
+
+
+def _fe_factors(alpha: np.ndarray) -> np.ndarray:
+    """F_u, F_b, F_q of the FE table at α ≤ 0.65, shape (..., 3)."""
+    return _fe_spline()(alpha) / (1.0 - alpha[..., None]) ** 1.5
 
 
 def _strip_green_function(alpha: np.ndarray) -> np.ndarray:
@@ -212,53 +235,60 @@ def _strip_green_function(alpha: np.ndarray) -> np.ndarray:
     )
 
 
-def _reference_factors(alpha: np.ndarray):
-    """The three calibration values of the weight function at α = a/t (module docstring):
-    F_u and F_b (K per σ√(πa) of uniform and bending crack-face stress) and the value
-    Σ c_k = h(0, a)·√(πa/2) at the crack mouth."""
-    uniform = _handbook_factor(alpha, _TENSION_POLYNOMIAL, _tan_tension)
-    bending_handbook = _handbook_factor(alpha, _BENDING_POLYNOMIAL, _tan_bending)
+def _green_quadratic_ratio(alpha: np.ndarray) -> np.ndarray:
+    """K of the quadratic crack-face stress σ(x/a)² over that of the uniform σ, from the strip
+    Green's function (its absolute level cancels)."""
     g = _strip_green_function(alpha)
-    scale = 2.0 / np.pi / (1.0 - alpha) ** 1.5
-    green_uniform = scale * (g @ _ARCSINE_MOMENTS[0:4])
-    green_linear = scale * (g @ _ARCSINE_MOMENTS[1:5])
-    # the Green's function enters only through ratios to its own uniform-stress K
-    linear_green = uniform * green_linear / green_uniform
-    bending_green = uniform - 2.0 * alpha * linear_green
-    # the linear part of the load, F_lin = (F_u − F_b)/(2α), from the handbook's two factors
-    # carries their errors divided by 2α; weigh it against the Green's function's by the
-    # inverse squares of the two errors
-    shallow = alpha <= _POLYNOMIAL_LIMIT
-    handbook_error = (
-        np.where(shallow, _TENSION_ACCURACY, _TAN_ACCURACY) * uniform
-        + np.where(shallow, _BENDING_ACCURACY, _TAN_ACCURACY) * bending_handbook
-    ) / (2.0 * alpha * linear_green)
-    handbook_share = _GREEN_ACCURACY**2 / (_GREEN_ACCURACY**2 + handbook_error**2)
-    bending = handbook_share * bending_handbook + (1.0 - handbook_share) * bending_green
-    mouth = math.sqrt(2.0) * g[..., 0] / (1.0 - alpha) ** 1.5 * uniform / green_uniform
-    return uniform, bending, mouth
+    return (g @ _ARCSINE_MOMENTS[2:6]) / (g @ _ARCSINE_MOMENTS[0:4])
+
+
+def _reference_factors(alpha: np.ndarray) -> np.ndarray:
+    """The three calibration values of the weight function at α = a/t (module docstring):
+    F = K/(σ√(πa)) of uniform, bending and quadratic crack-face stress, shape (..., 3)."""
+    deep = alpha > _FE_LIMIT
+    factors = _fe_factors(np.minimum(alpha, _FE_LIMIT))
+    if not np.any(deep):
+        return factors
+    # beyond the table Tada's tan formulas and the Green's function's quadratic-to-uniform
+    # ratio, each scaled to join the FE at α = 0.6
+    limit = np.float64(_FE_LIMIT)
+    at_limit = _fe_factors(limit)
+    deep_alpha = np.where(deep, alpha, limit)
+    uniform = at_limit[0] / _tan_tension(limit) * _tan_tension(deep_alpha)
+    bending = at_limit[1] / _tan_bending(limit) * _tan_bending(deep_alpha)
+    quadratic = (
+        uniform
+        * at_limit[2]
+        / at_limit[0]
+        * _green_quadratic_ratio(deep_alpha)
+        / _green_quadratic_ratio(limit)
+    )
+    joined = np.stack([uniform, bending, quadratic], axis=-1)
+    return np.where(deep[..., None], joined, factors)
 
 
 def _series(alpha) -> np.ndarray:
     """The coefficients c_k of h·√(πa/2) = Σ c_k ρ^k, shape (..., 4): c = 1, M_1, M_2, M_3."""
     alpha = np.asarray(alpha, dtype=float)
-    uniform, bending, mouth = _reference_factors(alpha)
+    factors = _reference_factors(alpha)
     k = _EXPONENTS[1:]
-    # F = (√2/π)·∫₀¹ σ Σ c_k ρ^k dρ with σ = 1 (uniform), 1 − 2α + 2αρ (bending); Σ c_k = mouth
+    # F = (√2/π)·∫₀¹ σ Σ c_k ρ^k dρ (x = a(1 − ρ)) for σ = 1 (uniform), 1 − 2α + 2αρ
+    # (bending), 1 − 2ρ + ρ² (quadratic); the c_0 = 1 term moves to the right-hand side
+    linear = 2.0 * alpha[..., None]
     rows = np.empty(alpha.shape + (3, 3))
     rows[..., 0, :] = 1.0 / (k + 1.0)
-    rows[..., 1, :] = (1.0 - 2.0 * alpha[..., None]) / (k + 1.0) + 2.0 * alpha[..., None] / (
-        k + 2.0
-    )
-    rows[..., 2, :] = 1.0
-    rhs = np.stack(
+    rows[..., 1, :] = (1.0 - linear) / (k + 1.0) + linear / (k + 2.0)
+    rows[..., 2, :] = 1.0 / (k + 1.0) - 2.0 / (k + 2.0) + 1.0 / (k + 3.0)
+    tip = np.array([2.0, 1.0 / 1.5, 1.0 / 2.5])  # ∫₀¹ ρ^(j − 1/2) dρ, j = 0, 1, 2
+    known = np.stack(
         [
-            uniform * np.pi / math.sqrt(2.0) - 2.0,
-            bending * np.pi / math.sqrt(2.0) - (2.0 * (1.0 - 2.0 * alpha) + 2.0 * alpha / 1.5),
-            mouth - 1.0,
+            np.full(alpha.shape, tip[0]),
+            (1.0 - 2.0 * alpha) * tip[0] + 2.0 * alpha * tip[1],
+            np.full(alpha.shape, tip[0] - 2.0 * tip[1] + tip[2]),
         ],
         axis=-1,
     )
+    rhs = factors * np.pi / math.sqrt(2.0) - known
     m = np.linalg.solve(rows, rhs[..., None])[..., 0]
     return np.concatenate([np.ones(alpha.shape + (1,)), m], axis=-1)
 
