@@ -138,11 +138,11 @@ def channel_figure(result):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [("chi", None)]
+    panels = ["chi"]
     if result.stress is not None:
-        panels += [("zz", None), ("yy", None)]
+        panels += ["zz", "yy"]
     if result.index_te is not None:
-        panels += [("te", None)]
+        panels.append("te")
     fig, axes = plt.subplots(
         1, len(panels), figsize=(4.4 * len(panels), 3.8), layout="constrained", squeeze=False
     )
@@ -158,7 +158,7 @@ def channel_figure(result):
     def shown(values):
         return values[np.ix_(rows, cols)]
 
-    for ax, (what, _) in zip(axes[0], panels):
+    for ax, what in zip(axes[0], panels):
         if what == "chi":
             _map(ax, x, y, shown(result.fractions[-1]), f"χ of {a}+ (final)", "viridis", label="χ")
         elif what in ("zz", "yy"):

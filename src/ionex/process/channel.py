@@ -22,7 +22,6 @@ import numpy as np
 
 from ..errors import RecipeError
 from ..grids import Grid2D, mask_grid
-from ..physics.interdiffusion import kirchhoff_law
 from ..physics.optics import channel_indices, stress_free_index
 from ..physics.stress import kohlrausch_factor
 from ..solvers.diffusion2d import solve_diffusion_2d
@@ -30,7 +29,7 @@ from ..solvers.modes2d import ModeSet2D, solve_modes_2d
 from ..solvers.stress2d import ChannelStress, plane_strain_stress
 from .properties import relaxation_time_axis
 from .recipe import Recipe
-from .simulate import ReducedClock, diffusion_length, step_output_times
+from .simulate import diffusion_length, step_clock, step_output_times
 
 __all__ = ["ChannelResult", "run_channel", "channel_grid", "CHANNEL_MODES"]
 
@@ -122,15 +121,7 @@ def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
             states.append(y.copy())
             steps_of.append(0)
         rel = np.minimum(local - t0, step.duration)
-        if step.temperature.is_constant:
-            law = kirchhoff_law(recipe.model, float(step.temperature(0.0)))
-            span, outs = step.duration, rel
-            bps = step.temperature.breakpoints(step.duration)
-        else:
-            clock = ReducedClock(recipe.model, step.temperature, step.duration)
-            law, span = clock.law_at(), float(clock.theta(step.duration)[0])
-            outs = np.minimum(clock.theta(rel), span) if rel.size else rel
-            bps = tuple(clock.theta(np.asarray(step.temperature.breakpoints(step.duration))))
+        law, span, outs, bps, _ = step_clock(recipe.model, step, rel)
         sol = solve_diffusion_2d(
             grid,
             law,

@@ -165,6 +165,23 @@ class ReducedClock:
         return law
 
 
+def step_clock(model: InterdiffusionModel, step, rel: np.ndarray):
+    """How the solver integrates one step: (law, span, output times, breakpoints, clock).
+
+    At a constant temperature: the KirchhoffLaw at T, the step's duration and ``rel`` (the
+    output times from the step's start, s) as they are, clock None. Following a program:
+    the ReducedClock's law over θ, the step's θ and the outputs and breakpoints mapped to θ.
+    """
+    if step.temperature.is_constant:
+        law = kirchhoff_law(model, float(step.temperature(0.0)))
+        return law, step.duration, rel, step.temperature.breakpoints(step.duration), None
+    clock = ReducedClock(model, step.temperature, step.duration)
+    span = float(clock.theta(step.duration)[0])
+    outs = np.minimum(clock.theta(rel), span) if rel.size else rel
+    bps = tuple(clock.theta(np.asarray(step.temperature.breakpoints(step.duration))))
+    return clock.law_at(), span, outs, bps, clock
+
+
 class _ClockedTracker:
     """Passes real times to a tracker fed by a solver running on a ReducedClock."""
 
@@ -322,16 +339,10 @@ def simulate(recipe, *, tracker: Tracker | None = None, initial=None, grid: Grid
                 surf.append(step.held_fraction)
                 inflow.append(0.0)
             rel = np.minimum(local - t0, step.duration)
-            if step.temperature.is_constant:
-                constant_law = kirchhoff_law(recipe.model, float(step.temperature(0.0)))
-                law, span, outs = constant_law, step.duration, rel
-                bps, step_tracker = step.temperature.breakpoints(step.duration), tracker
-            else:
-                clock = ReducedClock(recipe.model, step.temperature, step.duration)
-                law, span = clock.law_at(), float(clock.theta(step.duration)[0])
-                outs = np.minimum(clock.theta(rel), span) if rel.size else rel
-                bps = tuple(clock.theta(np.asarray(step.temperature.breakpoints(step.duration))))
-                step_tracker = None if tracker is None else _ClockedTracker(tracker, clock, t0)
+            law, span, outs, bps, clock = step_clock(recipe.model, step, rel)
+            step_tracker = tracker
+            if clock is not None and tracker is not None:
+                step_tracker = _ClockedTracker(tracker, clock, t0)
             sol = solve_nonlinear_diffusion(
                 grid,
                 law,
