@@ -417,11 +417,22 @@ class RecipeReader(Reader):
                 f + ("duration",),
                 'missing; expected e.g. duration = "8 h" (only a program or log implies its own)',
             )
+        electric_field = values.get("electric_field")
+        if fraction is None and electric_field is not None:
+            self.fail(
+                f + ("field",),
+                f"found {raw['field']!r} on an anneal; expected a bath (the melt carries the "
+                "current into the glass) or no field",
+            )
         try:
             if fraction is None:
                 return Anneal(duration=duration, temperature=program, name=name)
             return BathExchange(
-                duration=duration, temperature=program, surface_fraction=fraction, name=name
+                duration=duration,
+                temperature=program,
+                surface_fraction=fraction,
+                name=name,
+                electric_field=electric_field,
             )
         except ValueError as exc:
             field = getattr(exc, "field", None)
@@ -740,6 +751,7 @@ _STEP = Section(
         Field("bath", None, required=True, target="surface_fraction"),
         Field("temperature", None, required=True),
         Field("duration", Quantity("time")),
+        Field("field", Quantity("electric_field"), target="electric_field"),
     ),
 )
 _MASK = Section(

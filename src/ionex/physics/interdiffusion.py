@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..constants import GAS_CONSTANT
+from ..constants import FARADAY, GAS_CONSTANT
 from ..validators import FieldError
 from .arrhenius import ArrheniusLaw, check_activation
 from .kirchhoff import KirchhoffLaw
@@ -38,6 +38,8 @@ __all__ = [
     "stress_coupling_constant",
     "onsager_cross_coefficients",
     "cross_term_factor",
+    "transference_number",
+    "far_field_current",
     "interdiffusion_coefficient",
     "kirchhoff_potential",
     "kirchhoff_law",
@@ -59,6 +61,38 @@ def nernst_planck_coefficient(frac_a, d_a, d_b):
     """
     frac_a = np.asarray(frac_a, dtype=float)
     return d_a * d_b / (frac_a * d_a + (1.0 - frac_a) * d_b)
+
+
+def transference_number(frac_a, d_a, d_b):
+    """Share of the ionic current carried by the incoming ion in an electroneutral binary glass.
+
+        t_A = χ_A·D_A / (χ_A·D_A + (1 − χ_A)·D_B)
+
+    With j = i/(F·C_T) the current density in units of a flux per site concentration (m/s),
+    the flux of A is J_A/C_T = −D̃ ∇χ_A + t_A·j: the same D̃ as without a field (the
+    thermodynamic factor and stress coupling multiply D̃ only), plus migration.
+
+    Args:
+        frac_a: site fraction χ_A (dimensionless, 0..1).
+        d_a, d_b: self-diffusion coefficients D_A, D_B (m²/s).
+    Returns: t_A (dimensionless, 0..1).
+    """
+    frac_a = np.asarray(frac_a, dtype=float)
+    return frac_a * d_a / (frac_a * d_a + (1.0 - frac_a) * d_b)
+
+
+def far_field_current(field, d_b, temperature):
+    """Current density, per unit site concentration, that an applied field drives through
+    the unexchanged glass (only host ions B there): Nernst–Einstein,
+
+        j = i/(F·C_T) = D_B·F·E/(R·T)
+
+    Args:
+        field: E in the unexchanged glass (V/m; positive drives cations into the glass).
+        d_b: D_B of the host ion (m²/s).  temperature: T (K).
+    Returns: j in m/s.
+    """
+    return d_b * FARADAY * field / (GAS_CONSTANT * temperature)
 
 
 def margules_thermodynamic_factor(frac_a, margules_energy, temperature):

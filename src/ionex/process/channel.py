@@ -10,11 +10,13 @@ The steps run as in 1-D (ionex.process.simulate): the same D̃(χ, T) law, tempe
 programs through the reduced clock, output times and step ends kept. While the mask is on, a
 bath step holds χ_s in the opening |y| < w/2 and the face under the mask is closed; once it
 is removed (Mask.removed_from_step) the step's bath reaches the whole face. An anneal closes
-the whole face.
+the whole face. A bath step with an electric field (a field-assisted burial, the mask removed)
+adds the migration of the electroneutral current (ionex.solvers.diffusion2d).
 """
 
 from __future__ import annotations
 
+import math
 import time as _time
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ import numpy as np
 
 from ..errors import RecipeError
 from ..grids import Grid2D, mask_grid
+from ..physics.interdiffusion import far_field_current
 from ..physics.optics import channel_indices, stress_free_index
 from ..physics.stress import kohlrausch_factor
 from ..solvers.diffusion2d import solve_diffusion_2d
@@ -31,7 +34,7 @@ from .properties import relaxation_time_axis
 from .recipe import Recipe
 from .simulate import diffusion_length, step_clock, step_output_times
 
-__all__ = ["ChannelResult", "run_channel", "channel_grid", "CHANNEL_MODES"]
+__all__ = ["ChannelResult", "run_channel", "channel_grid", "contour_extent", "CHANNEL_MODES"]
 
 # modes computed per polarisation of the final state
 CHANNEL_MODES = 4
@@ -83,16 +86,39 @@ class ChannelResult:
 
 def channel_grid(recipe: Recipe) -> Grid2D:
     """The cross-section mesh of a masked recipe: depth Numerics.domain_lengths diffusion
-    lengths (the glass thickness if less), laterally w/2 plus that depth on each side unless
+    lengths plus the farthest drift of field-assisted steps (the glass thickness if less), laterally w/2 plus that depth on each side unless
     Mask.half_width is given; graded toward the face and the mask edges."""
     mask = recipe.mask
     length = diffusion_length(recipe)
-    depth = recipe.numerics.domain_lengths * length
+    depth = recipe.numerics.domain_lengths * length + _drift_distance(recipe)
     if recipe.glass.thickness is not None:
         depth = min(depth, recipe.glass.thickness)
     half = mask.half_width if mask.half_width is not None else 0.5 * mask.opening + depth
     lateral = mask.lateral_cells + mask.lateral_cells % 2
     return mask_grid(mask.opening, depth, half, mask.depth_cells, lateral, diffusion_length=length)
+
+
+def _step_current(recipe: Recipe, step) -> float | None:
+    """j∞ of a field-assisted step (m/s; ionex.physics.interdiffusion.far_field_current),
+    None for a thermal one. The temperature is constant (Recipe._check_fields)."""
+    if getattr(step, "electric_field", None) is None:
+        return None
+    T = float(step.temperature(0.0))
+    return far_field_current(step.electric_field, float(recipe.model.host(T)), T)
+
+
+def _drift_distance(recipe: Recipe) -> float:
+    """How far the field-assisted steps can carry the incoming ion (m): its fastest
+    velocity D_A·j∞/g(χ) is j∞·max(1, D_A/D_B), reached where it is alone (D_A < D_B) or
+    dilute (D_A > D_B)."""
+    total = 0.0
+    for step in recipe.steps:
+        current = _step_current(recipe, step)
+        if current is not None:
+            T = float(step.temperature(0.0))
+            ratio = float(recipe.model.incoming(T)) / float(recipe.model.host(T))
+            total += current * max(1.0, ratio) * step.duration
+    return total
 
 
 def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
@@ -122,6 +148,7 @@ def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
             steps_of.append(0)
         rel = np.minimum(local - t0, step.duration)
         law, span, outs, bps, _ = step_clock(recipe.model, step, rel)
+        current = _step_current(recipe, step)
         sol = solve_diffusion_2d(
             grid,
             law,
@@ -133,6 +160,7 @@ def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
             breakpoints=bps,
             rtol=recipe.numerics.rtol,
             atol=recipe.numerics.atol,
+            current=current,
         )
         for t_out, state in zip(local, sol.states):
             times.append(float(t_out))
@@ -148,6 +176,41 @@ def run_channel(recipe: Recipe, *, modes: bool = True) -> ChannelResult:
     work["wall_time_s"] = _time.perf_counter() - started
     result.work = work
     return result
+
+
+def contour_extent(depth, lateral, fraction, level: float) -> tuple[float, float]:
+    """(depth, width) of the χ = ``level`` contour of one map (m), linearly interpolated
+    between cell centres: the deepest crossing over the columns and the widest span over the
+    rows; (nan, nan) when χ never reaches the level.
+
+    Args:
+        depth, lateral: cell-centre x and y (m).  fraction: χ, shape (depth, lateral).
+        level: the contour's χ (dimensionless).
+    """
+    x, y, chi = np.asarray(depth), np.asarray(lateral), np.asarray(fraction)
+    inside = chi >= level
+    if not inside.any():
+        return math.nan, math.nan
+    deepest = 0.0
+    for j in np.flatnonzero(inside.any(axis=0)):
+        i = int(np.flatnonzero(inside[:, j])[-1])
+        deepest = max(deepest, _crossing(x, chi[:, j], i, i + 1, level))
+    widest = 0.0
+    for i in np.flatnonzero(inside.any(axis=1)):
+        cols = np.flatnonzero(inside[i])
+        left = _crossing(y, chi[i], int(cols[0]), int(cols[0]) - 1, level)
+        right = _crossing(y, chi[i], int(cols[-1]), int(cols[-1]) + 1, level)
+        widest = max(widest, right - left)
+    return deepest, widest
+
+
+def _crossing(axis, values, inner: int, outer: int, level: float) -> float:
+    """Where ``values`` falls through ``level`` between the node inside and the next one
+    outside (the inner node itself at the mesh's end)."""
+    if not 0 <= outer < axis.size:
+        return float(axis[inner])
+    a, b = values[inner], values[outer]
+    return float(axis[inner] + (a - level) / (a - b) * (axis[outer] - axis[inner]))
 
 
 # the plane-strain stress treats the substrate as a half-space: a plate at least this many

@@ -123,9 +123,14 @@ class Step(ABC):
 @dataclass(frozen=True)
 class BathExchange(Step):
     """A bath step: the bath holds the incoming ion's site fraction ``surface_fraction``
-    (χ_s, within [0, 1]) at the exchanged face(s) — the front, or both faces of a plate."""
+    (χ_s, within [0, 1]) at the exchanged face(s) — the front, or both faces of a plate.
+
+    ``electric_field``: a field-assisted step: the field E applied across the glass, as it
+    is in the unexchanged glass far from the surface (V/m, > 0: the melt is the anode and
+    drives cations in); None for a thermal step."""
 
     surface_fraction: float = field()  # required: a bath holds a fraction
+    electric_field: float | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -133,6 +138,14 @@ class BathExchange(Step):
         if not (_real(f) and 0.0 <= f <= 1.0):
             raise FieldError(
                 "surface_fraction", f, "expected a surface site fraction within [0, 1]"
+            )
+        e = self.electric_field
+        if e is not None and not (_real(e) and e > 0):
+            raise FieldError(
+                "electric_field",
+                e,
+                "expected a field > 0 (the melt as the anode, driving cations into the glass)",
+                "V/m",
             )
 
     @property
@@ -528,6 +541,7 @@ class Recipe(Editable):
         check_strength(self.strength, self.stress, self.glass.thickness)
         if self.mask is not None:
             self._check_mask()
+        self._check_fields()
         if not (isinstance(self.incoming_ion, str) and re.fullmatch(_SYMBOL, self.incoming_ion)):
             raise FieldError(
                 "incoming_ion", self.incoming_ion, "expected an element symbol such as K or Ag"
@@ -583,6 +597,37 @@ class Recipe(Editable):
                 "expected relaxation none or kww with a mask: hereditary relaxation of a "
                 "cross-section is not built",
             )
+
+    def _check_fields(self) -> None:
+        """Field-assisted steps: what the electroneutral migration of the channel run needs
+        (ionex.solvers.diffusion2d, "Field-assisted steps")."""
+        for k, step in enumerate(self.steps):
+            if getattr(step, "electric_field", None) is None:
+                continue
+            label = f"step {k + 1}" + (f" ({step.name})" if step.name else "")
+            if self.mask is None:
+                why = (
+                    "field-assisted steps run in the cross-section of a channel (a recipe "
+                    "with a [mask]); planar field-assisted exchange is modelled by "
+                    '[model] kind = "nernst-planck-poisson"'
+                )
+            elif self.mask.masked(k):
+                why = (
+                    "a field-assisted step needs the mask removed (mask.removed_from_step ≤ "
+                    f"{k + 1}): at the edges of an opening in an insulating mask the current "
+                    "density is singular"
+                )
+            elif not step.temperature.is_constant:
+                why = "a field-assisted step needs a constant temperature"
+            elif self.model.form not in ("A", "B"):
+                why = (
+                    "a field-assisted step needs D of both ions (a Nernst–Planck D̃, Forms A "
+                    "or B): a tabulated D̃ or Onsager cross terms do not say how the current "
+                    "divides between the ions"
+                )
+            else:
+                continue
+            raise ValueError(f"{label}: field: {why}")
 
     def _check_diffusion(self, T: float, label: str) -> None:
         """D̃ at T (K) must be finite and > 0 for every χ: at a few kelvin an Arrhenius

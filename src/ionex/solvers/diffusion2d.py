@@ -38,6 +38,25 @@ factorisation error γ²h²J_xJ_y is largest (benchmarks/diffusion2d.py: 3.8e-3 
 default rtol 1e-3); ask for rtol 1e-4 where 1e-3 in χ is needed everywhere. Steps land exactly
 on output times and breakpoints. Every W solve conserves Σ χ·area exactly (the sweeps' column sums vanish
 except at the open surface faces), so a closed domain keeps its total to round-off.
+
+Field-assisted steps (``current``): an electric field applied across the glass, the melt on
+the whole surface as the anode. In an electroneutral glass of two monovalent ions with
+self-diffusion coefficients D_A (incoming) and D_B (host), the Nernst–Planck fluxes give
+(Helfferich & Plesset; with the law's activity factor Γ, D̃ = D_A D_B Γ/g)
+
+    J_A/C_T = −D̃(χ)∇χ + t_A(χ)·j,   t_A = χD_A/g,   g = χD_A + (1 − χ)D_B,   ∇·j = 0,
+    j = −g∇ψ − (D_A − D_B)Γ∇χ,      ψ = Fφ/RT,
+
+j = i/(F·C_T) the current density in m/s. The potential solve (class _Migration) holds ψ = 0
+on the surface and j = j∞ through the bottom face (the field in the unexchanged glass,
+j∞ = D_B F E/RT); the lateral ends carry no current. The migration flux t_A(χ_f)·j_f is
+centred on each face (second order), its linearisation joins the line solves of W with the
+currents frozen at the step's start, and each stage solves the potential again for its own
+χ, so the step stays of order 2. A centred flux overshoots where a front is narrower than
+about two cells (field-assisted fronts sharpen themselves): a field-assisted step is refused
+(SolverError) when χ leaves [0, 1] by more than BOUNDS_TOLERANCE. Checked against the exact
+solution of Ogata & Banks for D_A = D_B and against an independent 1-D method of lines for
+D_A = D_B/10 (tests/validation/test_diffusion2d_field_references.py).
 """
 
 from __future__ import annotations
@@ -47,11 +66,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from numba import njit
 
 from ..errors import SolverError
 from ..grids import Grid2D
-from ..physics.kirchhoff import KirchhoffLaw, evaluate_law
+from ..physics.interdiffusion import transference_number
+from ..physics.kirchhoff import RATIONAL, KirchhoffLaw, evaluate_law
 from ..validators import positive
 from . import step_control
 from .diffusion import _law, _schedule
@@ -117,6 +139,7 @@ def solve_diffusion_2d(
     max_step: float | None = None,
     max_steps: int = 100_000,
     fixed_step: float | None = None,
+    current: float | None = None,
 ) -> DiffusionSolution2D:
     """Advance χ(x, y) over ``duration`` seconds by ∂χ/∂t = ∇²Φ(χ) (module docstring) and
     return it at ``output_times``.
@@ -138,6 +161,10 @@ def solve_diffusion_2d(
         fixed_step: steps of exactly this size (s), shortened only to land on output times
             and breakpoints, with no error control (for convergence studies).
         max_steps: accepted steps allowed before giving up.
+        current: a field-assisted step: the ionic current density through the glass per
+            unit site concentration, j∞ = i/(F·C_T) in m/s, positive into the glass (see
+            ionex.physics.interdiffusion.far_field_current); it needs the whole surface open
+            to a bath (opening None) and a Nernst–Planck law (Forms A and B).
     Raises:
         SolverError: when the step falls below round-off (non-finite stages or an error
             estimate that does not shrink), or more than max_steps steps are needed.
@@ -165,6 +192,19 @@ def solve_diffusion_2d(
         )
     laws = _Laws(law_at, chi_s)
     mesh = _Mesh(grid2d)
+    migration = None
+    if current is not None:
+        if not (isinstance(current, (int, float)) and math.isfinite(current)):
+            raise ValueError(
+                f"current: found {current!r}; expected a finite current density in m/s"
+            )
+        if opening is not None or surface_fraction is None:
+            raise ValueError(
+                "current: a field-assisted step needs the whole surface open to a bath "
+                "(opening None and a surface_fraction): the current enters through the melt, "
+                "and at the edges of a mask opening it would be singular"
+            )
+        migration = _Migration(grid2d, current)
     if fixed_step is not None:
         positive(fixed_step, "fixed_step", "s")
         first_step = fixed_step
@@ -202,12 +242,15 @@ def solve_diffusion_2d(
         landing = step_control.lands(t, h, target, adaptive)
         step = target - t if landing else h
         law0, phi_s0 = laws.at(t)
-        law1, phi_s1 = laws.at(t + step)
-        err = _ros2_step(
-            law0.kind, law0.params, law0.phi, law0.phi_slope, law0.coefficient, phi_s0,
-            law1.kind, law1.params, law1.phi, law1.phi_slope, law1.coefficient, phi_s1,
-            y, step, open_w, *mesh.arrays, rtol, atol, work, work_t, y_new,
-        )  # fmt: skip
+        if migration is not None:
+            err = _migration_step(laws, migration, t, step, y, open_w, mesh, rtol, atol, y_new)
+        else:
+            law1, phi_s1 = laws.at(t + step)
+            err = _ros2_step(
+                law0.kind, law0.params, law0.phi, law0.phi_slope, law0.coefficient, phi_s0,
+                law1.kind, law1.params, law1.phi, law1.phi_slope, law1.coefficient, phi_s1,
+                y, step, open_w, *mesh.arrays, *mesh.no_drift, rtol, atol, work, work_t, y_new,
+            )  # fmt: skip
         if not math.isfinite(err):
             last_failure = "non-finite stage values"
             if fixed_step is not None:
@@ -232,6 +275,8 @@ def solve_diffusion_2d(
                 if n_steps > max_steps:
                     raise SolverError(f"more than {max_steps} steps needed before t = {t:.6g} s")
                 y, y_new = y_new, y
+                if migration is not None:
+                    _check_bounds(y, t, grid2d)
                 t = target if landing else t + step
                 h = (
                     fixed_step
@@ -259,7 +304,12 @@ def solve_diffusion_2d(
         final_uptake=float(np.sum(y * area)) - total0,
         n_steps=n_steps,
         n_rejected=n_rejected,
-        diagnostics={"last_failure": last_failure, "shape": grid2d.shape},
+        diagnostics={"last_failure": last_failure, "shape": grid2d.shape}
+        | (
+            {"potential_solves": migration.solves, "factorisations": migration.factorisations}
+            if migration is not None
+            else {}
+        ),
     )
 
 
@@ -303,6 +353,8 @@ class _Mesh:
             1.0 / grid2d.lateral_volumes,
             1.0 / grid2d.lateral_spacing,
         )
+        nx, ny = grid2d.shape
+        self.no_drift = (np.zeros((nx + 1, ny)), np.zeros((nx, ny + 1)))
 
 
 def _first_step(law: KirchhoffLaw, grid2d: Grid2D, duration: float) -> float:
@@ -328,6 +380,202 @@ def _worst_cell(law: KirchhoffLaw, y: np.ndarray, grid2d: Grid2D, open_w, chi_s)
         return f"depth {grid2d.depth.centres[i]:.3e} m, lateral {grid2d.lateral_centres[j]:.3e} m"
     except Exception:  # the law itself is broken: report the surface
         return "the surface"
+
+
+class _Migration:
+    """The currents of a field-assisted step (module docstring, "Field-assisted steps").
+
+    Electroneutrality makes the ionic current divergence-free, ∇·j = 0, with
+
+        j = −g ∇ψ − s,   g = χD_A + (1 − χ)D_B,   s = (D_A − D_B)·(g/(D_A D_B))·∇Φ
+
+    (ψ = Fφ/RT; Φ the Kirchhoff potential, so s = (D_A − D_B)Γ∇χ with the law's factor Γ);
+    ψ = 0 on the surface (the melt), j = j∞ through the bottom face, no current through the
+    lateral ends. The 5-point finite-volume matrix is symmetric positive definite; it is
+    solved by conjugate gradients preconditioned with the LU factors of an earlier matrix,
+    refactorised when the iterations exceed _REFACTOR_ITERATIONS (the conductance g moves
+    slowly)."""
+
+    _REFACTOR_ITERATIONS = 5
+
+    def __init__(self, grid2d: Grid2D, current: float):
+        nx, ny = grid2d.shape
+        self.shape = (nx, ny)
+        self.current = float(current)
+        self.dx = grid2d.depth.volumes
+        self.dy = grid2d.lateral_volumes
+        self.sx = grid2d.depth.spacing  # nx + 1: surface–centre, centre–centre, centre–bottom
+        self.sy = grid2d.lateral_spacing
+        self.lu = None
+        self.psi = np.zeros(nx * ny)
+        self.solves = self.factorisations = 0
+
+    def currents(self, y, phi, law: KirchhoffLaw, chi_s: float, phi_s: float):
+        """(jx, jy): the current density on every depth face (nx + 1, ny; face i above cell
+        i, positive into the glass) and lateral face (nx, ny + 1), in m/s."""
+        nx, ny = self.shape
+        d_a, d_b = _pair(law)
+        c = np.clip(y, 0.0, 1.0)
+        # faces: depth (nx + 1, ny) and lateral (nx, ny + 1), the ends left at zero
+        chi_x = np.empty((nx + 1, ny))
+        chi_x[0] = chi_s
+        chi_x[1:-1] = 0.5 * (c[:-1] + c[1:])
+        chi_x[-1] = c[-1]
+        gx = d_b + (d_a - d_b) * chi_x
+        gx[0] = 0.5 * (gx[0] + d_b + (d_a - d_b) * c[0])  # the half cell below the surface
+        chi_y = 0.5 * (c[:, :-1] + c[:, 1:])
+        gy = d_b + (d_a - d_b) * chi_y
+        ratio = (d_a - d_b) / (d_a * d_b)
+        dphi_x = np.empty((nx + 1, ny))
+        dphi_x[0] = phi[0] - phi_s
+        dphi_x[1:-1] = phi[1:] - phi[:-1]
+        dphi_x[-1] = 0.0
+        s_x = ratio * gx * dphi_x / self.sx[:, None]  # s·(+x) on depth faces
+        s_y = ratio * gy * (phi[:, 1:] - phi[:, :-1]) / self.sy[None, 1:-1]
+        kx = gx * self.dy[None, :] / self.sx[:, None]  # conductances × face length
+        ky = gy * self.dx[:, None] / self.sy[None, 1:-1]
+        # Σ_faces K (ψ_self − ψ_nb) = b: s enters each cell with the face, j∞ leaves below
+        b = np.zeros((nx, ny))
+        fx = s_x * self.dy[None, :]
+        b -= fx[:-1]
+        b[:-1] += fx[1:-1]
+        b[-1] -= self.current * self.dy
+        fy = s_y * self.dx[:, None]
+        b[:, 1:] -= fy
+        b[:, :-1] += fy
+        diag = np.zeros((nx, ny))
+        diag += kx[:-1]
+        diag[:-1] += kx[1:-1]
+        diag[:, 1:] += ky
+        diag[:, :-1] += ky
+        off_x = -kx[1:-1].ravel()  # between cell p and p + ny
+        off_y = np.zeros((nx, ny))
+        off_y[:, :-1] = -ky  # between p and p + 1 (zero across row ends)
+        off_y = off_y.ravel()[:-1]
+        a = sp.diags([diag.ravel(), off_y, off_y, off_x, off_x], [0, 1, -1, ny, -ny], format="csc")
+        rhs = b.ravel()
+        psi = self._solve(a, rhs)
+        p = psi.reshape(nx, ny)
+        jx = np.empty((nx + 1, ny))
+        jx[0] = -gx[0] * p[0] / self.sx[0] - s_x[0]
+        jx[1:-1] = -gx[1:-1] * (p[1:] - p[:-1]) / self.sx[1:-1, None] - s_x[1:-1]
+        jx[-1] = self.current
+        jy = np.zeros((nx, ny + 1))
+        jy[:, 1:-1] = -gy * (p[:, 1:] - p[:, :-1]) / self.sy[None, 1:-1] - s_y
+        return jx, jy
+
+    def _solve(self, a, rhs):
+        if self.lu is None:
+            self._factorise(a)
+        count = [0]
+
+        def counted(_):
+            count[0] += 1
+
+        m = spla.LinearOperator(a.shape, matvec=self.lu.solve)
+        psi, info = spla.cg(a, rhs, x0=self.psi, rtol=1e-9, atol=0.0, M=m, maxiter=60,
+                            callback=counted)  # fmt: skip
+        if info != 0 or count[0] > self._REFACTOR_ITERATIONS:
+            self._factorise(a)
+            psi = self.lu.solve(rhs)
+        self.psi = psi
+        self.solves += 1
+        return psi
+
+    def _factorise(self, a):
+        self.lu = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
+        self.factorisations += 1
+
+    def drift(self, y, law: KirchhoffLaw, chi_s: float, jx, jy, inv_vx, inv_vy):
+        """(rate, ax, ay): ∂χ/∂t of migration, −∇·(t_A j), and its linearisation per face
+        (½ t_A'(χ_f) j_f) for the W matrix."""
+        d_a, d_b = _pair(law)
+        c = np.clip(y, 0.0, 1.0)
+        chi_x = np.empty_like(jx)
+        chi_x[0] = chi_s
+        chi_x[1:-1] = 0.5 * (c[:-1] + c[1:])
+        chi_x[-1] = c[-1]
+        chi_y = np.zeros_like(jy)
+        chi_y[:, 1:-1] = 0.5 * (c[:, :-1] + c[:, 1:])
+        fx = transference_number(chi_x, d_a, d_b) * jx
+        fy = transference_number(chi_y, d_a, d_b) * jy
+        rate = (fx[:-1] - fx[1:]) * inv_vx[:, None] + (fy[:, :-1] - fy[:, 1:]) * inv_vy[None, :]
+        gx = d_b + (d_a - d_b) * chi_x
+        gy = d_b + (d_a - d_b) * chi_y
+        ax = 0.5 * d_a * d_b / gx**2 * jx
+        ax[0] = 0.0  # t_A(χ_s) of the melt does not move with the cells
+        ay = 0.5 * d_a * d_b / gy**2 * jy
+        return rate, ax, ay
+
+
+# how far χ may leave [0, 1] in a field-assisted step before the run is refused: the
+# centred migration flux overshoots where a front is narrower than about two cells
+BOUNDS_TOLERANCE = 1e-3
+
+
+def _check_bounds(y, t: float, grid2d: Grid2D) -> None:
+    low, high = float(y.min()), float(y.max())
+    if low >= -BOUNDS_TOLERANCE and high <= 1.0 + BOUNDS_TOLERANCE:
+        return
+    i, j = np.unravel_index(int(np.argmax(np.maximum(-y, y - 1.0))), y.shape)
+    raise SolverError(
+        f"field-assisted step: at t = {t:.6g} s the site fraction reached "
+        f"{low if low < -BOUNDS_TOLERANCE else high:.4g} at depth "
+        f"{grid2d.depth.centres[i]:.3e} m, lateral {grid2d.lateral_centres[j]:.3e} m: the "
+        "migration front there is narrower than the mesh resolves (about two cells); "
+        "expected more depth_cells / lateral_cells in [mask], or a weaker field"
+    )
+
+
+def _pair(law: KirchhoffLaw) -> tuple[float, float]:
+    """(D_A, D_B) of a Nernst–Planck law (m²/s)."""
+    if law.kind != RATIONAL:
+        raise ValueError(
+            "current: a field-assisted step needs the Nernst–Planck D̃ of two self-diffusion "
+            "coefficients (Forms A and B); a tabulated D̃ or Onsager cross terms (Form C) do "
+            "not say how the current divides between the ions"
+        )
+    d_a, a = float(law.params[0]), float(law.params[1])
+    return d_a, d_a / (1.0 + a)
+
+
+def _migration_step(laws, migration, t, h, y, open_w, mesh, rtol, atol, y_new):
+    """One ROS2-AMF step of a field-assisted step (as _ros2_step, migration added to f and
+    to W; the currents follow χ in each stage, W keeps those of the first)."""
+    inv_vx, inv_sx, inv_vy, inv_sy = mesh.arrays
+    law0, phi_s0 = laws.at(t)
+    law1, phi_s1 = laws.at(t + h)
+    chi_s = laws.chi_s
+    phi, d = law0(y)
+    jx, jy = migration.currents(y, phi, law0, chi_s, phi_s0)
+    drift, ax, ay = migration.drift(y, law0, chi_s, jx, jy, inv_vx, inv_vy)
+    nx, ny = y.shape
+    gh = GAMMA * h
+    lx, cx, mx = (np.empty((nx, ny)) for _ in range(3))
+    ly, cy, my = (np.empty((ny, nx)) for _ in range(3))
+    _factor_depth(d, gh, open_w, inv_vx, inv_sx, ax, lx, cx, mx)
+    _factor_lateral(d, gh, inv_vy, inv_sy, np.ascontiguousarray(ay), ly, cy, my)
+    f = np.empty((nx, ny))
+    z = np.empty((nx, ny))
+    k1 = np.empty((nx, ny))
+    k2 = np.empty((nx, ny))
+    _rates(phi, phi_s0, open_w, inv_vx, inv_sx, inv_vy, inv_sy, f)
+    f += drift
+    _solve_depth(lx, cx, mx, f, z)
+    _solve_lateral(ly, cy, my, z, k1)
+    y1 = y + h * k1
+    phi1, _ = law1(y1)
+    jx1, jy1 = migration.currents(y1, phi1, law1, chi_s, phi_s1)
+    drift1, _, _ = migration.drift(y1, law1, chi_s, jx1, jy1, inv_vx, inv_vy)
+    _rates(phi1, phi_s1, open_w, inv_vx, inv_sx, inv_vy, inv_sy, f)
+    f += drift1 - 2.0 * k1
+    _solve_depth(lx, cx, mx, f, z)
+    _solve_lateral(ly, cy, my, z, k2)
+    y_new[...] = y + h * (1.5 * k1 + 0.5 * k2)
+    e = np.abs(0.5 * h * (k1 + k2)) / (atol + rtol * np.abs(y_new))
+    if not np.all(np.isfinite(e)):
+        return math.nan
+    return float(np.max(e))
 
 
 # ---------------------------------------------------------------------------------------
@@ -359,21 +607,26 @@ def _rates(phi, phi_s, open_w, inv_vx, inv_sx, inv_vy, inv_sy, out):
 
 
 @njit(cache=True)
-def _factor_depth(d, gh, open_w, inv_vx, inv_sx, lo, cp, im):
-    """Thomas factors of I − γh J_x for every column at once (J_x = A_x·diag(D̃))."""
+def _factor_depth(d, gh, open_w, inv_vx, inv_sx, ax, lo, cp, im):
+    """Thomas factors of I − γh J_x for every column at once (J_x = A_x·diag(D̃) plus the
+    linearised migration: ax[i, j] = ½ t_A'(χ_f) j_f on the depth face i above cell i, the
+    bottom face's counted twice, as its flux depends on the last cell alone; zero without
+    a field)."""
     nx, ny = d.shape
     for i in range(nx):
         s = gh * inv_vx[i]
         w_e = inv_sx[i + 1] if i < nx - 1 else 0.0
         for j in range(ny):
             w_w = inv_sx[i] if i > 0 else open_w[j] * inv_sx[0]
-            diag = 1.0 + s * (w_w + w_e) * d[i, j]
-            upper = -s * w_e * d[i + 1, j] if i < nx - 1 else 0.0
+            a_w = ax[i, j]
+            a_e = ax[i + 1, j] if i < nx - 1 else 2.0 * ax[nx, j]
+            diag = 1.0 + s * ((w_w + w_e) * d[i, j] - a_w + a_e)
+            upper = s * (ax[i + 1, j] - w_e * d[i + 1, j]) if i < nx - 1 else 0.0
             if i == 0:
                 m = diag
                 lo[i, j] = 0.0
             else:
-                lower = -s * w_w * d[i - 1, j]
+                lower = -s * (w_w * d[i - 1, j] + a_w)
                 lo[i, j] = lower
                 m = diag - lower * cp[i - 1, j]
             im[i, j] = 1.0 / m
@@ -394,8 +647,9 @@ def _solve_depth(lo, cp, im, r, z):
 
 
 @njit(cache=True)
-def _factor_lateral(d, gh, inv_vy, inv_sy, lo, cp, im):
-    """Thomas factors of I − γh J_y for every row at once (closed lateral ends); the
+def _factor_lateral(d, gh, inv_vy, inv_sy, ay, lo, cp, im):
+    """Thomas factors of I − γh J_y for every row at once (closed lateral ends; ay[i, j] the
+    linearised migration on the lateral face j left of cell j, as ax in _factor_depth); the
     factors are stored transposed, (n_lateral, n_depth), so that the recurrence along y
     runs over all rows together on contiguous memory."""
     nx, ny = d.shape
@@ -404,13 +658,15 @@ def _factor_lateral(d, gh, inv_vy, inv_sy, lo, cp, im):
         w_w = inv_sy[j] if j > 0 else 0.0
         w_e = inv_sy[j + 1] if j < ny - 1 else 0.0
         for i in range(nx):
-            diag = 1.0 + s * (w_w + w_e) * d[i, j]
-            upper = -s * w_e * d[i, j + 1] if j < ny - 1 else 0.0
+            a_w = ay[i, j]
+            a_e = ay[i, j + 1]
+            diag = 1.0 + s * ((w_w + w_e) * d[i, j] - a_w + a_e)
+            upper = s * (a_e - w_e * d[i, j + 1]) if j < ny - 1 else 0.0
             if j == 0:
                 m = diag
                 lo[j, i] = 0.0
             else:
-                lower = -s * w_w * d[i, j - 1]
+                lower = -s * (w_w * d[i, j - 1] + a_w)
                 lo[j, i] = lower
                 m = diag - lower * cp[j - 1, i]
             im[j, i] = 1.0 / m
@@ -434,7 +690,7 @@ def _solve_lateral(lo, cp, im, r, z):
 def _ros2_step(
     kind0, params0, tab0, slope0, coef0, phi_s0,
     kind1, params1, tab1, slope1, coef1, phi_s1,
-    y, h, open_w, inv_vx, inv_sx, inv_vy, inv_sy, rtol, atol, work, work_t, y_new,
+    y, h, open_w, inv_vx, inv_sx, inv_vy, inv_sy, no_ax, no_ay, rtol, atol, work, work_t, y_new,
 ):  # fmt: skip
     """One ROS2-AMF step (module docstring) from y into y_new; returns the error norm
     (≤ 1 accepts), or NaN when a stage is not finite."""
@@ -443,8 +699,8 @@ def _ros2_step(
     ly, cy, my = work_t[0], work_t[1], work_t[2]
     evaluate_law(kind0, params0, tab0, slope0, coef0, y.ravel(), phi.ravel(), d.ravel())
     gh = GAMMA * h
-    _factor_depth(d, gh, open_w, inv_vx, inv_sx, lx, cx, mx)
-    _factor_lateral(d, gh, inv_vy, inv_sy, ly, cy, my)
+    _factor_depth(d, gh, open_w, inv_vx, inv_sx, no_ax, lx, cx, mx)
+    _factor_lateral(d, gh, inv_vy, inv_sy, no_ay, ly, cy, my)
     _rates(phi, phi_s0, open_w, inv_vx, inv_sx, inv_vy, inv_sy, f)
     _solve_depth(lx, cx, mx, f, z)
     _solve_lateral(ly, cy, my, z, k1)

@@ -18,7 +18,8 @@ from ionex.io.recipe import parse_recipe
 from ionex.physics.interdiffusion import kirchhoff_law
 from ionex.physics.optics import channel_indices, stress_free_index
 from ionex.physics.stress import kohlrausch_factor
-from ionex.process.channel import channel_grid, run_channel
+from ionex.physics.interdiffusion import far_field_current
+from ionex.process.channel import channel_grid, contour_extent, run_channel
 from ionex.process.simulate import simulate
 from ionex.solvers.diffusion import FaceCondition, solve_nonlinear_diffusion
 from ionex.solvers.stress2d import plane_strain_stress
@@ -225,3 +226,93 @@ def test_a_plate_too_thin_for_the_half_space_stress_is_refused():
     )
     with pytest.raises(RecipeError, match="half-space"):
         run_channel(r)
+
+
+FIELD_MASK = (
+    '[mask]\nopening = "3 um"\nremoved_from_step = 2\ndepth_cells = 50\nlateral_cells = 60\n'
+)
+
+
+def field_recipe(field: str, mask: str = FIELD_MASK, extra: str = ""):
+    """BASE with the burial (step 2) field-assisted."""
+    text = BASE.replace('duration = "30 min"', f'duration = "30 min"\n{field}')
+    return parse_recipe(text + textwrap.dedent(mask) + textwrap.dedent(extra), "channel.toml")
+
+
+def test_a_field_assisted_burial_carries_the_core_deeper_by_the_drift():
+    thermal = run_channel(recipe(FIELD_MASK), modes=False)
+    assisted = run_channel(field_recipe('field = "20 V/mm"'), modes=False)
+    assert assisted.recipe.steps[1].electric_field == pytest.approx(2e4)
+    # the domain grows by the fastest drift, j∞·t here (D_K < D_Na): 1.2 µm more
+    T = 673.15
+    j = far_field_current(2e4, 2e-15, T)
+    extra = channel_grid(assisted.recipe).depth.length - channel_grid(thermal.recipe).depth.length
+    assert extra == pytest.approx(j * 1800.0, rel=1e-9)
+
+    def centroid(res):
+        chi = res.fractions[-1]
+        weight = chi * res.grid.areas
+        return float(np.sum(weight * res.depth[:, None]) / np.sum(weight))
+
+    # the field carries the K+ deeper, but the K-rich core conducts less (D_K = D_Na/10) and
+    # deflects the current: inside a circular inclusion it is 2σ₁/(σ₁ + σ₂) = 0.18 of j∞
+    # (Maxwell), so even pure-K cells move ≲ 0.18·j∞·t; measured centroid shift 0.072·j∞·t
+    shift = centroid(assisted) - centroid(thermal)
+    assert 0.02 * j * 1800.0 < shift < 0.25 * j * 1800.0
+    chi = assisted.fractions[-1]
+    np.testing.assert_allclose(chi, chi[:, ::-1], atol=1e-12)
+    assert chi.min() > -1e-6 and chi.max() < 1.0
+
+
+@pytest.mark.parametrize(
+    "field, mask, extra, words",
+    [
+        ('field = "20 V/mm"', '[mask]\nopening = "3 um"\n', "", "needs the mask removed"),
+        ('field = "20 V/mm"', "", "", "nernst-planck-poisson"),
+        ('field = "-5 V/mm"', FIELD_MASK, "", "expected a field > 0"),
+        ('field = "20 V"', FIELD_MASK, "", "V/mm"),
+        ("field = 20", FIELD_MASK, "", "V/mm"),
+    ],
+    ids=["masked", "planar", "negative", "volts", "bare-number"],
+)
+def test_bad_field_assisted_steps_are_refused_with_the_reason(field, mask, extra, words):
+    with pytest.raises(RecipeError, match="field") as info:
+        field_recipe(field, mask, extra)
+    assert words in str(info.value)
+    assert "channel.toml" in str(info.value)
+
+
+def test_a_field_on_an_anneal_is_refused():
+    text = BASE.replace("bath = { K = 0.0 }", 'bath = "none"').replace(
+        'duration = "30 min"', 'duration = "30 min"\nfield = "20 V/mm"'
+    )
+    with pytest.raises(RecipeError, match="on an anneal"):
+        parse_recipe(text + FIELD_MASK, "channel.toml")
+
+
+def test_a_field_with_a_temperature_program_is_refused():
+    text = BASE.replace(
+        'temperature = "400 degC"\nduration = "30 min"',
+        'temperature = { program = [["0 h", "400 degC"], ["30 min", "380 degC"]] }\n'
+        'duration = "30 min"\nfield = "20 V/mm"',
+    )
+    with pytest.raises(RecipeError, match="constant temperature"):
+        parse_recipe(text + FIELD_MASK, "channel.toml")
+
+
+def test_contour_extent_interpolates_between_centres():
+    # χ = exp(−x/a)·exp(−(y/b)²): the χ = 0.1 contour is x = a·ln 10 deep on the axis
+    # and 2b√(ln 10) wide at the surface
+    a, b = 2e-6, 3e-6
+    x = (np.arange(40) + 0.5) * 0.25e-6
+    y = (np.arange(-40, 40) + 0.5) * 0.25e-6
+    chi = np.exp(-x[:, None] / a) * np.exp(-((y[None, :] / b) ** 2))
+    depth, width = contour_extent(x, y, chi, 0.1)
+    # the deepest column is the one beside the axis, y = Δ/2; the widest row the first, x = Δ/2;
+    # linear interpolation of exp(−x/a) errs by at most Δ²/(8a) (2.2e-9 m in depth here)
+    h = 0.25e-6
+    assert depth == pytest.approx(a * (np.log(10) - (h / 2 / b) ** 2), abs=h**2 / (8 * a))
+    y_c = b * np.sqrt(np.log(10) - h / 2 / a)
+    curvature = abs((4 * y_c**2 / b**4 - 2 / b**2) / (2 * y_c / b**2))  # |χ''/χ'| at y_c
+    assert width == pytest.approx(2 * y_c, abs=2 * h**2 / 8 * curvature * 1.01)
+    assert all(np.isnan(contour_extent(x, y, 0.05 * chi, 0.1)))
