@@ -1,6 +1,6 @@
 """Timing of the 2-D exchange solver through a mask opening (ionex.solvers.diffusion2d).
 
-    python benchmarks/diffusion2d.py      # ~2 min; markdown on stdout, results/diffusion2d.json
+    python benchmarks/diffusion2d.py      # ~4 min; markdown on stdout, results/diffusion2d.json
 
 The case: a channel waveguide made by exchange through a 4 µm mask opening, then buried by
 an anneal with the surface closed. D̃(χ) = D_A D_B/(χD_A + (1−χ)D_B) (KirchhoffLaw.rational),

@@ -876,13 +876,13 @@ def _channel_summary(result) -> str:
     from .process.channel import contour_extent
 
     lines = [
-        f"{'time (h)':>9} {'uptake (mmol/m)':>16} {'max χ':>7} {'depth χ=0.1 (µm)':>17} {'width χ=0.1 (µm)':>17}"
+        f"{'time (h)':>9} {'uptake (µmol/m)':>16} {'max χ':>7} {'depth χ=0.1 (µm)':>17} {'width χ=0.1 (µm)':>17}"
     ]
     x, y = result.depth, result.lateral
     for t, chi, up in zip(result.times, result.fractions, result.uptake):
         extent = contour_extent(x, y, chi, 0.1)
         depth, width = (f"{v * 1e6:.3g}" if np.isfinite(v) else "—" for v in extent)
-        lines.append(f"{t / 3600:9.4g} {up * 1e3:16.4g} {chi.max():7.3g} {depth:>17} {width:>17}")
+        lines.append(f"{t / 3600:9.4g} {up * 1e6:16.4g} {chi.max():7.3g} {depth:>17} {width:>17}")
     if result.stress is not None:
         s = result.stress
         lines.append(

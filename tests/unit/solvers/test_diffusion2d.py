@@ -192,6 +192,15 @@ def test_temperature_program_with_a_breakpoint_equals_two_chained_calls():
         (dict(opening=-1.0), "opening"),
         (dict(grid2d=uniform_grid(1e-6, 4)), "Grid2D"),
         (dict(rtol=0.0), "rtol"),
+        # field-assisted steps: through the mask opening, with a closed surface, a NaN
+        # current, a tabulated law (no D_A, D_B to divide the current)
+        (dict(current=1e-9), "whole surface open"),
+        (dict(current=1e-9, opening=None, surface_fraction=None), "whole surface open"),
+        (dict(current=math.nan, opening=None), "finite current density"),
+        (
+            dict(current=1e-9, opening=None, law_at=KirchhoffLaw.tabulate(lambda c: 0 * c + D)),
+            "Nernst–Planck",
+        ),
     ],
 )
 def test_bad_input_is_refused(kwargs, words):
@@ -220,34 +229,6 @@ def test_a_law_that_breaks_down_is_reported_with_time_and_place():
     assert "failed at t = " in msg and "depth" in msg and "D̃" in msg
     lateral = float(msg.split("lateral ")[1].split(" m")[0])
     assert abs(lateral) < OPENING / 2  # the trouble starts at the open surface
-
-
-@pytest.mark.parametrize(
-    "kwargs, words",
-    [
-        (dict(current=1e-9), "whole surface open"),  # through the mask opening
-        (dict(current=1e-9, opening=None, surface_fraction=None), "whole surface open"),
-        (dict(current=math.nan, opening=None), "finite current density"),
-        (
-            dict(current=1e-9, opening=None, law_at=KirchhoffLaw.tabulate(lambda c: 0 * c + D)),
-            "Nernst–Planck",
-        ),
-    ],
-    ids=["masked", "closed", "nan", "tabulated"],
-)
-def test_bad_field_assisted_input_is_refused(kwargs, words):
-    grid = _grid(20)
-    args = dict(
-        grid2d=grid,
-        law_at=LAW,
-        initial=np.zeros(grid.shape),
-        duration=T,
-        opening=OPENING,
-        surface_fraction=1.0,
-    )
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=words):
-        solve_diffusion_2d(**args)
 
 
 def test_a_field_front_too_sharp_for_the_mesh_is_refused_with_place_and_remedy():
