@@ -86,7 +86,8 @@ class ChannelResult:
 
 def channel_grid(recipe: Recipe) -> Grid2D:
     """The cross-section mesh of a masked recipe: depth Numerics.domain_lengths diffusion
-    lengths plus the farthest drift of field-assisted steps (the glass thickness if less), laterally w/2 plus that depth on each side unless
+    lengths plus the farthest drift of field-assisted steps (the glass thickness if less),
+    laterally w/2 plus that depth on each side unless
     Mask.half_width is given; graded toward the face and the mask edges."""
     mask = recipe.mask
     length = diffusion_length(recipe)
@@ -101,7 +102,7 @@ def channel_grid(recipe: Recipe) -> Grid2D:
 def _step_current(recipe: Recipe, step) -> float | None:
     """j∞ of a field-assisted step (m/s; ionex.physics.interdiffusion.far_field_current),
     None for a thermal one. The temperature is constant (Recipe._check_fields)."""
-    if getattr(step, "electric_field", None) is None:
+    if step.electric_field is None:
         return None
     T = float(step.temperature(0.0))
     return far_field_current(step.electric_field, float(recipe.model.host(T)), T)

@@ -159,6 +159,7 @@ class Anneal(Step):
     interdiffusion alone. ``surface_fraction`` is None (there is no bath)."""
 
     is_anneal: ClassVar[bool] = True
+    electric_field: ClassVar[None] = None  # no bath, no current
 
     def __post_init__(self):
         super().__post_init__()
@@ -602,7 +603,7 @@ class Recipe(Editable):
         """Field-assisted steps: what the electroneutral migration of the channel run needs
         (ionex.solvers.diffusion2d, "Field-assisted steps")."""
         for k, step in enumerate(self.steps):
-            if getattr(step, "electric_field", None) is None:
+            if step.electric_field is None:
                 continue
             label = f"step {k + 1}" + (f" ({step.name})" if step.name else "")
             if self.mask is None:

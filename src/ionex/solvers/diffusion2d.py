@@ -276,7 +276,7 @@ def solve_diffusion_2d(
                     raise SolverError(f"more than {max_steps} steps needed before t = {t:.6g} s")
                 y, y_new = y_new, y
                 if migration is not None:
-                    _check_bounds(y, t, grid2d)
+                    _check_bounds(y, t, grid2d, fixed_step)
                 t = target if landing else t + step
                 h = (
                     fixed_step
@@ -410,21 +410,16 @@ class _Migration:
         self.psi = np.zeros(nx * ny)
         self.solves = self.factorisations = 0
 
-    def currents(self, y, phi, law: KirchhoffLaw, chi_s: float, phi_s: float):
+    def currents(self, y, phi, law: KirchhoffLaw, chi_s: float, phi_s: float, faces=None):
         """(jx, jy): the current density on every depth face (nx + 1, ny; face i above cell
-        i, positive into the glass) and lateral face (nx, ny + 1), in m/s."""
+        i, positive into the glass) and lateral face (nx, ny + 1), in m/s. ``faces``: the
+        _face_fractions of y, when the caller has them."""
         nx, ny = self.shape
         d_a, d_b = _pair(law)
-        c = np.clip(y, 0.0, 1.0)
-        # faces: depth (nx + 1, ny) and lateral (nx, ny + 1), the ends left at zero
-        chi_x = np.empty((nx + 1, ny))
-        chi_x[0] = chi_s
-        chi_x[1:-1] = 0.5 * (c[:-1] + c[1:])
-        chi_x[-1] = c[-1]
+        c, chi_x, chi_y = faces if faces is not None else _face_fractions(y, chi_s)
         gx = d_b + (d_a - d_b) * chi_x
         gx[0] = 0.5 * (gx[0] + d_b + (d_a - d_b) * c[0])  # the half cell below the surface
-        chi_y = 0.5 * (c[:, :-1] + c[:, 1:])
-        gy = d_b + (d_a - d_b) * chi_y
+        gy = d_b + (d_a - d_b) * chi_y[:, 1:-1]
         ratio = (d_a - d_b) / (d_a * d_b)
         dphi_x = np.empty((nx + 1, ny))
         dphi_x[0] = phi[0] - phi_s
@@ -486,17 +481,13 @@ class _Migration:
         self.lu = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
         self.factorisations += 1
 
-    def drift(self, y, law: KirchhoffLaw, chi_s: float, jx, jy, inv_vx, inv_vy):
-        """(rate, ax, ay): ∂χ/∂t of migration, −∇·(t_A j), and its linearisation per face
-        (½ t_A'(χ_f) j_f) for the W matrix."""
+    def drift(self, y, phi, law: KirchhoffLaw, chi_s: float, phi_s: float, inv_vx, inv_vy):
+        """(rate, ax, ay): ∂χ/∂t of migration, −∇·(t_A j), with the currents of this state,
+        and its linearisation per face (½ t_A'(χ_f) j_f) for the W matrix."""
         d_a, d_b = _pair(law)
-        c = np.clip(y, 0.0, 1.0)
-        chi_x = np.empty_like(jx)
-        chi_x[0] = chi_s
-        chi_x[1:-1] = 0.5 * (c[:-1] + c[1:])
-        chi_x[-1] = c[-1]
-        chi_y = np.zeros_like(jy)
-        chi_y[:, 1:-1] = 0.5 * (c[:, :-1] + c[:, 1:])
+        faces = _face_fractions(y, chi_s)
+        jx, jy = self.currents(y, phi, law, chi_s, phi_s, faces)
+        _, chi_x, chi_y = faces
         fx = transference_number(chi_x, d_a, d_b) * jx
         fy = transference_number(chi_y, d_a, d_b) * jy
         rate = (fx[:-1] - fx[1:]) * inv_vx[:, None] + (fy[:, :-1] - fy[:, 1:]) * inv_vy[None, :]
@@ -508,22 +499,45 @@ class _Migration:
         return rate, ax, ay
 
 
+def _face_fractions(y, chi_s: float):
+    """(χ clipped to [0, 1], χ on the depth faces (nx + 1, ny): χ_s on the surface, the mean
+    of the two cells inside, the last cell's at the bottom; χ on the lateral faces
+    (nx, ny + 1): the mean inside, zero at the closed ends)."""
+    c = np.clip(y, 0.0, 1.0)
+    nx, ny = c.shape
+    chi_x = np.empty((nx + 1, ny))
+    chi_x[0] = chi_s
+    chi_x[1:-1] = 0.5 * (c[:-1] + c[1:])
+    chi_x[-1] = c[-1]
+    chi_y = np.zeros((nx, ny + 1))
+    chi_y[:, 1:-1] = 0.5 * (c[:, :-1] + c[:, 1:])
+    return c, chi_x, chi_y
+
+
 # how far χ may leave [0, 1] in a field-assisted step before the run is refused: the
 # centred migration flux overshoots where a front is narrower than about two cells
 BOUNDS_TOLERANCE = 1e-3
 
 
-def _check_bounds(y, t: float, grid2d: Grid2D) -> None:
+def _check_bounds(y, t: float, grid2d: Grid2D, fixed_step: float | None) -> None:
+    """Refuse a field-assisted state outside [0, 1] (BOUNDS_TOLERANCE). Under error control
+    (atol + rtol·χ near χ = 0) the time steps cannot overshoot that far, so the mesh is too
+    coarse for the front; with fixed steps the step may be too long."""
     low, high = float(y.min()), float(y.max())
     if low >= -BOUNDS_TOLERANCE and high <= 1.0 + BOUNDS_TOLERANCE:
         return
     i, j = np.unravel_index(int(np.argmax(np.maximum(-y, y - 1.0))), y.shape)
+    cause = (
+        f"the fixed step {fixed_step:.6g} s is too long for the migration front there, or the "
+        "front is narrower than the mesh resolves; expected a shorter fixed step or more cells"
+        if fixed_step is not None
+        else "the migration front there is narrower than the mesh resolves (about two cells); "
+        "expected more depth_cells / lateral_cells in [mask], or a weaker field"
+    )
     raise SolverError(
         f"field-assisted step: at t = {t:.6g} s the site fraction reached "
         f"{low if low < -BOUNDS_TOLERANCE else high:.4g} at depth "
-        f"{grid2d.depth.centres[i]:.3e} m, lateral {grid2d.lateral_centres[j]:.3e} m: the "
-        "migration front there is narrower than the mesh resolves (about two cells); "
-        "expected more depth_cells / lateral_cells in [mask], or a weaker field"
+        f"{grid2d.depth.centres[i]:.3e} m, lateral {grid2d.lateral_centres[j]:.3e} m: {cause}"
     )
 
 
@@ -547,8 +561,7 @@ def _migration_step(laws, migration, t, h, y, open_w, mesh, rtol, atol, y_new):
     law1, phi_s1 = laws.at(t + h)
     chi_s = laws.chi_s
     phi, d = law0(y)
-    jx, jy = migration.currents(y, phi, law0, chi_s, phi_s0)
-    drift, ax, ay = migration.drift(y, law0, chi_s, jx, jy, inv_vx, inv_vy)
+    drift, ax, ay = migration.drift(y, phi, law0, chi_s, phi_s0, inv_vx, inv_vy)
     nx, ny = y.shape
     gh = GAMMA * h
     lx, cx, mx = (np.empty((nx, ny)) for _ in range(3))
@@ -565,8 +578,7 @@ def _migration_step(laws, migration, t, h, y, open_w, mesh, rtol, atol, y_new):
     _solve_lateral(ly, cy, my, z, k1)
     y1 = y + h * k1
     phi1, _ = law1(y1)
-    jx1, jy1 = migration.currents(y1, phi1, law1, chi_s, phi_s1)
-    drift1, _, _ = migration.drift(y1, law1, chi_s, jx1, jy1, inv_vx, inv_vy)
+    drift1, _, _ = migration.drift(y1, phi1, law1, chi_s, phi_s1, inv_vx, inv_vy)
     _rates(phi1, phi_s1, open_w, inv_vx, inv_sx, inv_vy, inv_sy, f)
     f += drift1 - 2.0 * k1
     _solve_depth(lx, cx, mx, f, z)
